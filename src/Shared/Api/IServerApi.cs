@@ -1,0 +1,64 @@
+using LogQuota.Shared.Contracts;
+using Refit;
+
+namespace LogQuota.Shared.Api;
+
+/// <summary>Query of <c>GET /api/runs/{run_name}/logs</c>.</summary>
+public sealed class LogsQuery
+{
+    /// <summary>Only events after this time (exclusive).</summary>
+    [AliasAs("start_time")]
+    public string? StartTime { get; init; }
+
+    /// <summary>Only events up to this time.</summary>
+    [AliasAs("end_time")]
+    public string? EndTime { get; init; }
+
+    /// <summary>Page size, 1 to 1000.</summary>
+    [AliasAs("limit")]
+    public int? Limit { get; init; }
+
+    /// <summary>Newest first.</summary>
+    [AliasAs("descending")]
+    public bool? Descending { get; init; }
+
+    /// <summary>The <c>next_token</c> of the previous page.</summary>
+    [AliasAs("next_token")]
+    public string? NextToken { get; init; }
+}
+
+/// <summary>The server's REST API (SPEC §4), as the CLI calls it. Every call but the health check needs the admin token.</summary>
+public interface IServerApi
+{
+    /// <summary><c>GET /api/healthcheck</c>.</summary>
+    [Get("/api/healthcheck")]
+    Task<HealthcheckResponse> HealthcheckAsync(CancellationToken cancellationToken);
+
+    /// <summary><c>POST /api/runs</c>: submit a run.</summary>
+    [Post("/api/runs")]
+    Task<RunDetails> SubmitRunAsync([Body] SubmitRunRequest request, CancellationToken cancellationToken);
+
+    /// <summary><c>GET /api/runs</c>: the <c>ps</c> list, newest first.</summary>
+    [Get("/api/runs")]
+    Task<IReadOnlyList<RunRow>> ListRunsAsync(CancellationToken cancellationToken);
+
+    /// <summary><c>GET /api/runs/{run_name}</c>.</summary>
+    [Get("/api/runs/{runName}")]
+    Task<RunDetails> GetRunAsync(string runName, CancellationToken cancellationToken);
+
+    /// <summary><c>POST /api/runs/{run_name}/stop</c>.</summary>
+    [Post("/api/runs/{runName}/stop")]
+    Task StopRunAsync(string runName, CancellationToken cancellationToken);
+
+    /// <summary><c>GET /api/runs/{run_name}/logs</c>: one page of log events.</summary>
+    [Get("/api/runs/{runName}/logs")]
+    Task<LogsResponse> GetLogsAsync(string runName, [Query] LogsQuery query, CancellationToken cancellationToken);
+
+    /// <summary><c>GET /api/runs/{run_name}/logs?format=text</c>: the stored bytes in order, streamed.</summary>
+    [Get("/api/runs/{runName}/logs?format=text")]
+    Task<HttpResponseMessage> GetLogsTextAsync(string runName, CancellationToken cancellationToken);
+
+    /// <summary><c>DELETE /api/runs/{run_name}</c>: delete a finished run and its logs.</summary>
+    [Delete("/api/runs/{runName}")]
+    Task DeleteRunAsync(string runName, CancellationToken cancellationToken);
+}

@@ -1,0 +1,68 @@
+namespace LogQuota.Shared.Contracts;
+
+/// <summary>What to run: the job specification the server sends to a runner (SPEC §3).</summary>
+/// <param name="Commands">Shell commands, run in one <c>/bin/sh</c> as <c>cmd1 &amp;&amp; cmd2 ...</c>.</param>
+/// <param name="Env">Extra environment variables for the job.</param>
+/// <param name="WorkingDir">Working directory; a fresh directory per job when null.</param>
+/// <param name="MaxDuration">Seconds after which the job is terminated; unlimited when null.</param>
+/// <param name="LogQuotaHour">Stored log bytes allowed per one-hour bucket; unlimited when null.</param>
+/// <param name="Tty">Run under a pseudo-terminal (default) or on a pipe.</param>
+public sealed record JobSpec(
+    IReadOnlyList<string> Commands,
+    IReadOnlyDictionary<string, string>? Env = null,
+    string? WorkingDir = null,
+    int? MaxDuration = null,
+    long? LogQuotaHour = null,
+    bool Tty = true);
+
+/// <summary>The run a job belongs to, as the runner sees it.</summary>
+/// <param name="Id">The run's id.</param>
+/// <param name="RunName">The run's name (exported to the job as <c>DSTACK_RUN_NAME</c>).</param>
+public sealed record RunRef(Guid Id, string RunName);
+
+/// <summary>Body of <c>POST /api/jobs</c> on a runner.</summary>
+/// <param name="JobId">The job's id; submitting the same body twice is idempotent.</param>
+/// <param name="Run">The run the job belongs to.</param>
+/// <param name="JobSpec">What to run.</param>
+public sealed record SubmitBody(Guid JobId, RunRef Run, JobSpec JobSpec);
+
+/// <summary>One change of a job's state, as recorded by the runner.</summary>
+/// <param name="State">The new state.</param>
+/// <param name="Timestamp">Milliseconds since the Unix epoch; strictly increasing per job across states and logs.</param>
+/// <param name="TerminationReason">Why the job ended, for final states other than <see cref="JobState.Done"/>.</param>
+/// <param name="TerminationMessage">A human-readable explanation of the ending.</param>
+/// <param name="ExitStatus">The main process's exit status, when it exited on its own.</param>
+public sealed record JobStateEvent(
+    JobState State,
+    long Timestamp,
+    TerminationReason? TerminationReason = null,
+    string? TerminationMessage = null,
+    int? ExitStatus = null);
+
+/// <summary>A piece of stored log text.</summary>
+/// <param name="Timestamp">Milliseconds since the Unix epoch; strictly increasing per job.</param>
+/// <param name="Message">The stored bytes (base64 on the wire); not necessarily valid UTF-8.</param>
+public sealed record LogEvent(long Timestamp, byte[] Message);
+
+/// <summary>Answer of <c>GET /api/jobs/{job_id}/pull</c>.</summary>
+/// <param name="JobStates">State events with a timestamp after the one asked for.</param>
+/// <param name="JobLogs">Log events with a timestamp after the one asked for, bounded in size.</param>
+/// <param name="LastUpdated">The timestamp to pass on the next pull: the newest event in this answer, or the one asked for.</param>
+/// <param name="HasMore">True when more events can be pulled now or the job has not ended yet.</param>
+/// <param name="LogBytesHour">Stored log bytes counted in the current hourly bucket.</param>
+public sealed record PullResponse(
+    IReadOnlyList<JobStateEvent> JobStates,
+    IReadOnlyList<LogEvent> JobLogs,
+    long LastUpdated,
+    bool HasMore,
+    long LogBytesHour);
+
+/// <summary>Optional body of <c>POST /api/jobs/{job_id}/stop</c>.</summary>
+/// <param name="TerminationReason">Reason recorded in the final state; <c>terminated_by_server</c> when null.</param>
+/// <param name="TerminationMessage">Message recorded in the final state.</param>
+public sealed record StopBody(TerminationReason? TerminationReason = null, string? TerminationMessage = null);
+
+/// <summary>Answer of <c>GET /api/healthcheck</c> on both services.</summary>
+/// <param name="Service"><c>logquota-runner</c> or <c>logquota-server</c>.</param>
+/// <param name="Version">The service's version.</param>
+public sealed record HealthcheckResponse(string Service, string Version);

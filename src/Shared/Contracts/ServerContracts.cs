@@ -1,0 +1,144 @@
+namespace LogQuota.Shared.Contracts;
+
+/// <summary>Status of a run (dstack's statuses, SPEC §4).</summary>
+public enum RunStatus
+{
+    /// <summary>Accepted, not yet handed to a runner.</summary>
+    Pending,
+
+    /// <summary>Handed to a runner.</summary>
+    Submitted,
+
+    /// <summary>Its job is running.</summary>
+    Running,
+
+    /// <summary>A stop is in progress.</summary>
+    Terminating,
+
+    /// <summary>Stopped by a user, the server or its max duration.</summary>
+    Terminated,
+
+    /// <summary>Its job failed.</summary>
+    Failed,
+
+    /// <summary>Its job exited 0.</summary>
+    Done,
+}
+
+/// <summary>Status of a job on the server (dstack's statuses, SPEC §4).</summary>
+public enum JobStatus
+{
+    /// <summary>Stored, waiting for a runner.</summary>
+    Submitted,
+
+    /// <summary>Being submitted to a runner.</summary>
+    Provisioning,
+
+    /// <summary>Running on its runner.</summary>
+    Running,
+
+    /// <summary>A stop is in progress.</summary>
+    Terminating,
+
+    /// <summary>Stopped.</summary>
+    Terminated,
+
+    /// <summary>Given up before it ran.</summary>
+    Aborted,
+
+    /// <summary>Failed.</summary>
+    Failed,
+
+    /// <summary>Exited 0.</summary>
+    Done,
+}
+
+/// <summary>Body of <c>POST /api/runs</c>.</summary>
+/// <param name="RunName">Matches <c>^[a-z][a-z0-9-]{0,40}$</c>; generated when absent.</param>
+/// <param name="Commands">Shell commands run as <c>cmd1 &amp;&amp; cmd2 ...</c>.</param>
+/// <param name="Env">Extra environment variables.</param>
+/// <param name="WorkingDir">Working directory on the runner.</param>
+/// <param name="MaxDuration">Seconds before the job is terminated.</param>
+/// <param name="LogQuotaHour">Requested hourly log quota in bytes (at most the server's).</param>
+/// <param name="Tty">Run under a pseudo-terminal (default true).</param>
+public sealed record SubmitRunRequest(
+    IReadOnlyList<string> Commands,
+    string? RunName = null,
+    IReadOnlyDictionary<string, string>? Env = null,
+    string? WorkingDir = null,
+    int? MaxDuration = null,
+    long? LogQuotaHour = null,
+    bool? Tty = null);
+
+/// <summary>One row of <c>GET /api/runs</c>, the <c>ps</c> view of a run.</summary>
+/// <param name="RunName">The run's name.</param>
+/// <param name="Status">The run's status.</param>
+/// <param name="StatusMessage">What <c>ps</c> shows: <c>running</c>, <c>exited (N)</c>, <c>error</c>, <c>stopped</c>, ...</param>
+/// <param name="Error">Why it failed, in words (<c>log quota exceeded</c>), or null.</param>
+/// <param name="TerminationReason">The job's termination reason, or null.</param>
+/// <param name="TerminationMessage">The job's termination message, or null.</param>
+/// <param name="ExitStatus">The job's exit status, or null.</param>
+/// <param name="SubmittedAt">When the run was submitted (UTC).</param>
+/// <param name="FinishedAt">When it ended (UTC), or null.</param>
+/// <param name="LogQuotaHour">The effective hourly log quota in bytes; null is unlimited.</param>
+/// <param name="LogBytesHour">Stored log bytes in the job's current hourly bucket.</param>
+public record RunRow(
+    string RunName,
+    RunStatus Status,
+    string StatusMessage,
+    string? Error,
+    TerminationReason? TerminationReason,
+    string? TerminationMessage,
+    int? ExitStatus,
+    DateTimeOffset SubmittedAt,
+    DateTimeOffset? FinishedAt,
+    long? LogQuotaHour,
+    long LogBytesHour);
+
+/// <summary>A job as shown in <c>GET /api/runs/{run_name}</c>.</summary>
+/// <param name="JobId">The job's id.</param>
+/// <param name="Status">The job's status.</param>
+/// <param name="StatusMessage">As in <see cref="RunRow.StatusMessage"/>.</param>
+/// <param name="Error">As in <see cref="RunRow.Error"/>.</param>
+/// <param name="TerminationReason">Why it ended, or null.</param>
+/// <param name="TerminationMessage">The termination message, or null.</param>
+/// <param name="ExitStatus">The exit status, or null.</param>
+/// <param name="Runner">Base URL of the runner it was assigned to, or null.</param>
+/// <param name="JobSpec">The spec sent to the runner, <c>log_quota_hour</c> included.</param>
+public sealed record JobDetails(
+    Guid JobId,
+    JobStatus Status,
+    string StatusMessage,
+    string? Error,
+    TerminationReason? TerminationReason,
+    string? TerminationMessage,
+    int? ExitStatus,
+    string? Runner,
+    JobSpec JobSpec);
+
+/// <summary>Answer of <c>GET /api/runs/{run_name}</c> and <c>POST /api/runs</c>.</summary>
+public sealed record RunDetails(
+    string RunName,
+    RunStatus Status,
+    string StatusMessage,
+    string? Error,
+    TerminationReason? TerminationReason,
+    string? TerminationMessage,
+    int? ExitStatus,
+    DateTimeOffset SubmittedAt,
+    DateTimeOffset? FinishedAt,
+    long? LogQuotaHour,
+    long LogBytesHour,
+    IReadOnlyList<JobDetails> Jobs)
+    : RunRow(RunName, Status, StatusMessage, Error, TerminationReason, TerminationMessage, ExitStatus,
+        SubmittedAt, FinishedAt, LogQuotaHour, LogBytesHour);
+
+/// <summary>A stored log event as the server returns it.</summary>
+/// <param name="Timestamp">When the runner stored it (UTC, milliseconds).</param>
+/// <param name="Message">The stored bytes (base64 on the wire).</param>
+public sealed record RunLogEvent(DateTimeOffset Timestamp, byte[] Message);
+
+/// <summary>Answer of <c>GET /api/runs/{run_name}/logs</c>.</summary>
+/// <param name="Logs">One page of log events.</param>
+/// <param name="NextToken">Pass as <c>next_token</c> for the next page; null on the last page.</param>
+public sealed record LogsResponse(IReadOnlyList<RunLogEvent> Logs, string? NextToken);

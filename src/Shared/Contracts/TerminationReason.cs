@@ -1,0 +1,26 @@
+namespace LogQuota.Shared.Contracts;
+
+/// <summary>Why a job ended other than by exiting 0 (SPEC §3, §4).</summary>
+public enum TerminationReason
+{
+    /// <summary>The job's main process exited with a non-zero status.</summary>
+    ContainerExitedWithError,
+
+    /// <summary>The runner could not start or supervise the job.</summary>
+    ExecutorError,
+
+    /// <summary>The job ran past its <c>max_duration</c>.</summary>
+    MaxDurationExceeded,
+
+    /// <summary>The job's stored log output exceeded its hourly quota; it was killed.</summary>
+    LogQuotaExceeded,
+
+    /// <summary>The server stopped the job.</summary>
+    TerminatedByServer,
+
+    /// <summary>A user stopped the run.</summary>
+    TerminatedByUser,
+
+    /// <summary>Set by the server only: the job's runner did not answer for longer than the unreachable timeout.</summary>
+    InstanceUnreachable,
+}
