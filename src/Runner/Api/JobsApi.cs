@@ -1,0 +1,152 @@
+using System.Text.Json;
+using LogQuota.Runner.Jobs;
+using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace LogQuota.Runner.Api;
+
+/// <summary>The runner's HTTP API (SPEC §3).</summary>
+internal static class JobsApi
+{
+    /// <summary>Log text per pull answer: large enough to keep up with a fast job, small enough to bound memory per request.</summary>
+    public const int MaxPullLogBytes = 4 * 1024 * 1024;
+
+    /// <summary>Largest accepted submit body.</summary>
+    public const int MaxSubmitBytes = 1024 * 1024;
+
+    public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app, string? token)
+    {
+        app.MapGet("/api/healthcheck", () => TypedResults.Ok(new HealthcheckResponse("logquota-runner", RunnerApplication.Version)));
+
+        var jobs = app.MapGroup("/api/jobs").AddEndpointFilter(new BearerTokenFilter(token));
+        jobs.MapPost("/", SubmitAsync);
+        jobs.MapGet("/{jobId}/pull", Pull);
+        jobs.MapPost("/{jobId}/stop", StopAsync);
+        jobs.MapDelete("/{jobId}", Delete);
+        return app;
+    }
+
+    public static async Task<Results<Ok, ProblemHttpResult>> SubmitAsync(HttpRequest request, JobRegistry registry, CancellationToken cancellationToken)
+    {
+        var (body, problem) = await ReadBodyAsync<SubmitBody>(request, cancellationToken);
+        if (body is null)
+        {
+            return problem!;
+        }
+
+        if (SubmitValidation.Validate(body) is { } error)
+        {
+            return BadRequest(error);
+        }
+
+        var (outcome, _) = registry.Submit(body);
+        return outcome == SubmitOutcome.Conflict
+            ? TypedResults.Problem(title: "Conflict", detail: $"Job {body.JobId} was already submitted with a different body.",
+                statusCode: StatusCodes.Status409Conflict)
+            : TypedResults.Ok();
+    }
+
+    public static Results<Ok<PullResponse>, ProblemHttpResult> Pull(string jobId, HttpRequest request, JobRegistry registry)
+    {
+        if (FindJob(jobId, registry) is not { } job)
+        {
+            return NotFound(jobId);
+        }
+
+        var raw = request.Query["timestamp"];
+        long timestamp = 0;
+        if (raw.Count > 1 || (raw.Count == 1 && !long.TryParse(raw[0], System.Globalization.NumberStyles.AllowLeadingSign,
+                System.Globalization.CultureInfo.InvariantCulture, out timestamp)))
+        {
+            return BadRequest($"timestamp must be one integer number of milliseconds, got '{raw}'.");
+        }
+
+        return TypedResults.Ok(job.Pull(timestamp, MaxPullLogBytes));
+    }
+
+    public static async Task<Results<Ok, ProblemHttpResult>> StopAsync(string jobId, HttpRequest request, JobRegistry registry, CancellationToken cancellationToken)
+    {
+        if (FindJob(jobId, registry) is not { } job)
+        {
+            return NotFound(jobId);
+        }
+
+        var stop = new StopBody();
+        if (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0)
+        {
+            var (body, problem) = await ReadBodyAsync<StopBody>(request, cancellationToken);
+            if (body is null)
+            {
+                return problem!;
+            }
+
+            stop = body;
+        }
+
+        if (stop.TerminationReason is TerminationReason.ContainerExitedWithError or TerminationReason.LogQuotaExceeded or TerminationReason.ExecutorError)
+        {
+            return BadRequest("termination_reason of a stop must be terminated_by_server, terminated_by_user, max_duration_exceeded or instance_unreachable.");
+        }
+
+        if (stop.TerminationMessage is { Length: > 1024 })
+        {
+            return BadRequest("termination_message must be at most 1024 characters.");
+        }
+
+        var reason = stop.TerminationReason ?? TerminationReason.TerminatedByServer;
+        job.Stop(reason, stop.TerminationMessage ?? (reason == TerminationReason.TerminatedByUser ? "Stopped by user" : "Stopped by server"));
+        return TypedResults.Ok();
+    }
+
+    public static Results<NoContent, ProblemHttpResult> Delete(string jobId, JobRegistry registry)
+    {
+        if (FindJob(jobId, registry) is not { } job)
+        {
+            return NotFound(jobId);
+        }
+
+        return registry.TryDelete(job)
+            ? TypedResults.NoContent()
+            : TypedResults.Problem(title: "Conflict", detail: $"Job {jobId} is still running; stop it first.", statusCode: StatusCodes.Status409Conflict);
+    }
+
+    private static Job? FindJob(string jobId, JobRegistry registry) =>
+        Guid.TryParse(jobId, out var id) ? registry.Find(id) : null;
+
+    private static ProblemHttpResult NotFound(string jobId) =>
+        TypedResults.Problem(title: "Not Found", detail: $"No job {jobId} on this runner.", statusCode: StatusCodes.Status404NotFound);
+
+    private static ProblemHttpResult BadRequest(string detail) =>
+        TypedResults.Problem(title: "Bad Request", detail: detail, statusCode: StatusCodes.Status400BadRequest);
+
+    private static async Task<(T? Body, ProblemHttpResult? Problem)> ReadBodyAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (!request.HasJsonContentType())
+        {
+            return (null, TypedResults.Problem(title: "Unsupported Media Type", detail: "The body must be application/json.",
+                statusCode: StatusCodes.Status415UnsupportedMediaType));
+        }
+
+        if (request.ContentLength > MaxSubmitBytes)
+        {
+            return (null, TypedResults.Problem(title: "Payload Too Large", detail: $"The body must be at most {MaxSubmitBytes} bytes.",
+                statusCode: StatusCodes.Status413PayloadTooLarge));
+        }
+
+        try
+        {
+            var body = await JsonSerializer.DeserializeAsync<T>(request.Body, LogQuotaJson.StrictOptions, cancellationToken);
+            return body is null ? (null, BadRequest("The body must be a JSON object, not null.")) : (body, null);
+        }
+        catch (JsonException e)
+        {
+            return (null, BadRequest($"Invalid JSON body: {e.Message}"));
+        }
+        catch (BadHttpRequestException e)
+        {
+            return (null, TypedResults.Problem(title: "Bad Request", detail: e.Message, statusCode: e.StatusCode));
+        }
+    }
+}

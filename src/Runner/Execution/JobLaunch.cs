@@ -1,0 +1,17 @@
+namespace LogQuota.Runner.Execution;
+
+/// <summary>What the supervisor starts: one shell command line with its environment.</summary>
+/// <param name="ShellCommand">Passed to <c>/bin/sh -c</c>.</param>
+/// <param name="Environment">The complete environment of the job.</param>
+/// <param name="WorkingDirectory">An existing directory.</param>
+/// <param name="Tty">Run under a new pseudo-terminal (true) or with stdout and stderr on one pipe.</param>
+/// <param name="Marker">A <c>NAME=value</c> entry of <paramref name="Environment"/> that every process of the job inherits; used to find descendants that left the job's session.</param>
+internal sealed record JobLaunch(
+    string ShellCommand,
+    IReadOnlyDictionary<string, string> Environment,
+    string WorkingDirectory,
+    bool Tty,
+    string Marker);
+
+/// <summary>The job could not be started; the message says why.</summary>
+internal sealed class JobStartException(string message) : Exception(message);

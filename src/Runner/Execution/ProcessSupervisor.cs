@@ -1,0 +1,321 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace LogQuota.Runner.Execution;
+
+/// <summary>Receives a chunk of the job's raw output; the span is only valid during the call.</summary>
+internal delegate void OutputHandler(ReadOnlySpan<byte> chunk);
+
+/// <summary>
+/// Owns one job's process: starts it in a new session under a pseudo-terminal or on a pipe, pumps
+/// its output, reaps it, and signals or kills its whole tree. Every method that blocks is meant
+/// for a dedicated thread: output is read with plain read(2) because a pty master is not a file
+/// .NET's async I/O can poll, and a blocking reader costs one thread per job, which is cheap next
+/// to the job itself.
+/// </summary>
+internal sealed unsafe class ProcessSupervisor : IDisposable
+{
+    /// <summary>
+    /// How long output is still drained after the main process exited and its tree was killed.
+    /// Only a process that escaped every tracking method (new session, cleared environment,
+    /// reparented) can hold the terminal open longer; the job must end anyway.
+    /// </summary>
+    private static readonly TimeSpan DrainAfterExit = TimeSpan.FromSeconds(2);
+
+    /// <summary>64 KiB per read: a pty hands out at most ~4 KiB at a time, a pipe up to its 64 KiB buffer.</summary>
+    private const int ReadBufferSize = 64 * 1024;
+
+    private readonly int _outputFd;
+    private readonly string _marker;
+    private long _drainDeadlineTicks = long.MaxValue;
+    private int _closed;
+
+    private ProcessSupervisor(int pid, int outputFd, string marker)
+    {
+        Pid = pid;
+        _outputFd = outputFd;
+        _marker = marker;
+    }
+
+    /// <summary>The main process's pid; also the job's session and process group id.</summary>
+    public int Pid { get; }
+
+    /// <summary>Starts the job. Throws <see cref="JobStartException"/> when it cannot.</summary>
+    public static ProcessSupervisor Start(JobLaunch launch)
+    {
+        ArgumentNullException.ThrowIfNull(launch);
+        if (!Directory.Exists(launch.WorkingDirectory))
+        {
+            throw new JobStartException($"Working directory {launch.WorkingDirectory} does not exist");
+        }
+
+        return launch.Tty ? StartOnTerminal(launch) : StartOnPipe(launch);
+    }
+
+    private static ProcessSupervisor StartOnTerminal(JobLaunch launch)
+    {
+        // O_CLOEXEC on the master: a job spawned concurrently must never inherit another job's
+        // terminal, or that terminal would never report end of output.
+        var master = Native.posix_openpt(Native.O_RDWR | Native.O_NOCTTY | Native.O_CLOEXEC);
+        if (master < 0)
+        {
+            throw new JobStartException($"Cannot open a pseudo-terminal: {Native.Describe(Marshal.GetLastPInvokeError())}");
+        }
+
+        try
+        {
+            var name = stackalloc byte[128];
+            if (Native.grantpt(master) != 0 || Native.unlockpt(master) != 0 || Native.ptsname_r(master, name, 128) != 0)
+            {
+                throw new JobStartException($"Cannot prepare the pseudo-terminal: {Native.Describe(Marshal.GetLastPInvokeError())}");
+            }
+
+            // A fixed, roomy size so programs that ask for the width draw full-width progress bars.
+            var size = new Native.WinSize { Rows = 50, Cols = 200 };
+            _ = Native.ioctl(master, Native.TIOCSWINSZ, &size);
+
+            // The child opens the terminal by name after setsid(): a session leader without a
+            // controlling terminal that opens one without O_NOCTTY acquires it, so the job gets a
+            // real controlling terminal. glibc applies POSIX_SPAWN_SETSID before the file actions.
+            var pid = Spawn(launch, actions =>
+            {
+                Check(Native.posix_spawn_file_actions_addopen(actions, 0, name, Native.O_RDWR, 0));
+                Check(Native.posix_spawn_file_actions_adddup2(actions, 0, 1));
+                Check(Native.posix_spawn_file_actions_adddup2(actions, 0, 2));
+            });
+            SetNonBlocking(master);
+            return new ProcessSupervisor(pid, master, launch.Marker);
+        }
+        catch
+        {
+            _ = Native.close(master);
+            throw;
+        }
+    }
+
+    private static ProcessSupervisor StartOnPipe(JobLaunch launch)
+    {
+        var fds = stackalloc int[2];
+        if (Native.pipe2(fds, Native.O_CLOEXEC) != 0)
+        {
+            throw new JobStartException($"Cannot create a pipe: {Native.Describe(Marshal.GetLastPInvokeError())}");
+        }
+
+        var (readEnd, writeEnd) = (fds[0], fds[1]);
+        try
+        {
+            var devNull = "/dev/null\0"u8;
+            int pid;
+            fixed (byte* devNullPath = devNull)
+            {
+                var path = devNullPath;
+                pid = Spawn(launch, actions =>
+                {
+                    Check(Native.posix_spawn_file_actions_addopen(actions, 0, path, Native.O_RDONLY, 0));
+                    // One pipe for both streams keeps stdout and stderr in the order they were written.
+                    Check(Native.posix_spawn_file_actions_adddup2(actions, writeEnd, 1));
+                    Check(Native.posix_spawn_file_actions_adddup2(actions, writeEnd, 2));
+                });
+            }
+
+            _ = Native.close(writeEnd);
+            SetNonBlocking(readEnd);
+            return new ProcessSupervisor(pid, readEnd, launch.Marker);
+        }
+        catch
+        {
+            _ = Native.close(readEnd);
+            _ = Native.close(writeEnd);
+            throw;
+        }
+    }
+
+    private delegate void FileActionsSetup(void* actions);
+
+    private static int Spawn(JobLaunch launch, FileActionsSetup setupActions)
+    {
+        var actions = NativeMemory.AllocZeroed(Native.OpaqueSize);
+        var attr = NativeMemory.AllocZeroed(Native.OpaqueSize);
+        var signals = NativeMemory.AllocZeroed(Native.OpaqueSize);
+        var strings = new List<nint>();
+        try
+        {
+            Check(Native.posix_spawn_file_actions_init(actions));
+            Check(Native.posix_spawnattr_init(attr));
+            setupActions(actions);
+            var workingDir = Utf8(launch.WorkingDirectory, strings);
+            Check(Native.posix_spawn_file_actions_addchdir_np(actions, workingDir));
+
+            // The runtime ignores SIGPIPE and may block signals on the calling thread; a job must
+            // start with default dispositions and an empty mask, as it would from a shell.
+            _ = Native.sigfillset(signals);
+            Check(Native.posix_spawnattr_setsigdefault(attr, signals));
+            _ = Native.sigemptyset(signals);
+            Check(Native.posix_spawnattr_setsigmask(attr, signals));
+            Check(Native.posix_spawnattr_setflags(attr,
+                Native.POSIX_SPAWN_SETSID | Native.POSIX_SPAWN_SETSIGDEF | Native.POSIX_SPAWN_SETSIGMASK));
+
+            var shell = Utf8("/bin/sh", strings);
+            var argv = stackalloc byte*[4];
+            argv[0] = Utf8("sh", strings);
+            argv[1] = Utf8("-c", strings);
+            argv[2] = Utf8(launch.ShellCommand, strings);
+            argv[3] = null;
+
+            var envp = (byte**)NativeMemory.AllocZeroed((nuint)(launch.Environment.Count + 1), (nuint)sizeof(byte*));
+            strings.Add((nint)envp);
+            var i = 0;
+            foreach (var (key, value) in launch.Environment)
+            {
+                envp[i++] = Utf8($"{key}={value}", strings);
+            }
+
+            int pid;
+            var error = Native.posix_spawn(&pid, shell, actions, attr, argv, envp);
+            if (error != 0)
+            {
+                throw new JobStartException($"Cannot start /bin/sh: {Native.Describe(error)}");
+            }
+
+            return pid;
+        }
+        finally
+        {
+            _ = Native.posix_spawn_file_actions_destroy(actions);
+            _ = Native.posix_spawnattr_destroy(attr);
+            NativeMemory.Free(actions);
+            NativeMemory.Free(attr);
+            NativeMemory.Free(signals);
+            foreach (var p in strings)
+            {
+                NativeMemory.Free((void*)p);
+            }
+        }
+    }
+
+    private static byte* Utf8(string text, List<nint> owned)
+    {
+        if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new JobStartException("Commands, environment and working directory must not contain NUL characters");
+        }
+
+        var length = Encoding.UTF8.GetByteCount(text);
+        var buffer = (byte*)NativeMemory.Alloc((nuint)length + 1);
+        owned.Add((nint)buffer);
+        Encoding.UTF8.GetBytes(text, new Span<byte>(buffer, length));
+        buffer[length] = 0;
+        return buffer;
+    }
+
+    private static void Check(int error)
+    {
+        if (error != 0)
+        {
+            throw new JobStartException($"Cannot prepare the job's process: {Native.Describe(error)}");
+        }
+    }
+
+    private static void SetNonBlocking(int fd)
+    {
+        var flags = Native.fcntl(fd, Native.F_GETFL, 0);
+        _ = Native.fcntl(fd, Native.F_SETFL, flags | Native.O_NONBLOCK);
+    }
+
+    /// <summary>
+    /// Reads the job's output until the terminal or pipe reports its end (every writer closed), or
+    /// until <see cref="DrainAfterExit"/> after <see cref="OnMainExited"/>. Blocks; run on a dedicated thread.
+    /// </summary>
+    public void PumpOutput(OutputHandler onOutput)
+    {
+        ArgumentNullException.ThrowIfNull(onOutput);
+        var buffer = new byte[ReadBufferSize];
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                var n = Native.read(_outputFd, p, buffer.Length);
+                if (n > 0)
+                {
+                    onOutput(new ReadOnlySpan<byte>(p, (int)n));
+                    continue;
+                }
+
+                if (n == 0)
+                {
+                    return; // pipe: every writer closed
+                }
+
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == Native.EINTR)
+                {
+                    continue;
+                }
+
+                if (errno != Native.EAGAIN)
+                {
+                    return; // pty master: EIO once every slave descriptor is closed
+                }
+
+                if (Environment.TickCount64 > Interlocked.Read(ref _drainDeadlineTicks))
+                {
+                    return;
+                }
+
+                var pollFd = new Native.PollFd { Fd = _outputFd, Events = Native.POLLIN };
+                // 100 ms bounds how late a drain deadline is noticed; data wakes poll at once.
+                _ = Native.poll(&pollFd, 1, 100);
+            }
+        }
+    }
+
+    /// <summary>Waits for the main process and returns its exit status (128 + signal when killed by one). Blocks.</summary>
+    public int WaitForExit()
+    {
+        int status;
+        while (true)
+        {
+            var result = Native.waitpid(Pid, &status, 0);
+            if (result == Pid)
+            {
+                break;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (result < 0 && errno != Native.EINTR)
+            {
+                // ECHILD: someone else reaped it (never expected); report it as killed.
+                return 128 + Native.SIGKILL;
+            }
+        }
+
+        var signal = status & 0x7f;
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal;
+    }
+
+    /// <summary>Starts the drain deadline: output is read for at most <see cref="DrainAfterExit"/> more.</summary>
+    public void OnMainExited() =>
+        Interlocked.Exchange(ref _drainDeadlineTicks, Environment.TickCount64 + (long)DrainAfterExit.TotalMilliseconds);
+
+    /// <summary>Sends <paramref name="signal"/> once to every live process of the job.</summary>
+    public void SignalTree(int signal)
+    {
+        _ = Native.kill(-Pid, signal);
+        foreach (var pid in ProcessTree.FindMembers(Pid, _marker))
+        {
+            _ = Native.kill(pid, signal);
+        }
+    }
+
+    /// <summary>SIGKILLs every process of the job, again and again, until none is left alive. Blocks until then.</summary>
+    public int KillTree() => ProcessTree.KillAll(Pid, _marker);
+
+    /// <summary>Closes the output descriptor.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        {
+            _ = Native.close(_outputFd);
+        }
+    }
+}

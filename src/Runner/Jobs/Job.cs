@@ -1,0 +1,326 @@
+using System.Buffers;
+using LogQuota.Runner.Execution;
+using LogQuota.Runner.Logs;
+using LogQuota.Runner.Quota;
+using LogQuota.Runner.Storage;
+using LogQuota.Shared.Contracts;
+
+namespace LogQuota.Runner.Jobs;
+
+/// <summary>
+/// One job on this runner: its process, the path from raw output to stored log events (terminal
+/// processing, then the hourly quota, then the spool), and its state events. All state changes
+/// and every stored event happen under <see cref="_lock"/>, so timestamps are strictly increasing
+/// across logs and states and a pull sees a consistent snapshot.
+/// </summary>
+internal sealed class Job : IDisposable
+{
+    /// <summary>An unfinished line is stored after this long without its '\n' (SPEC §2).</summary>
+    public static readonly TimeSpan UnfinishedLineTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>SIGTERM → SIGKILL grace period for stop and max duration (SPEC §3).</summary>
+    public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(10);
+
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly TerminalProcessor _terminal = new();
+    private readonly HourlyLogQuota _quota;
+    private readonly LogSpool _spool;
+    private readonly List<JobStateEvent> _states = [];
+    private readonly ArrayBufferWriter<byte> _lines = new(64 * 1024);
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ProcessSupervisor? _process;
+    private ITimer? _maxDurationTimer;
+    private ITimer? _killTimer;
+    private long _lastTimestamp;
+    private long? _pendingLineSince;
+    private bool _outputClosed;
+    private bool _quotaExceeded;
+    private (TerminationReason Reason, string Message)? _termination;
+
+    public Job(SubmitBody body, string directory, TimeProvider time, ILogger logger)
+    {
+        Body = body;
+        Directory = directory;
+        _time = time;
+        _logger = logger;
+        System.IO.Directory.CreateDirectory(directory);
+        _spool = new LogSpool(Path.Combine(directory, "log.spool"));
+        _quota = new HourlyLogQuota(body.JobSpec.LogQuotaHour, time);
+    }
+
+    public SubmitBody Body { get; }
+
+    /// <summary>The job's own directory: spool and default working directory.</summary>
+    public string Directory { get; }
+
+    public Guid Id => Body.JobId;
+
+    /// <summary>The latest state.</summary>
+    public JobState State { get; private set; } = JobState.Running;
+
+    /// <summary>Completes once the final state is recorded and the job's threads are done.</summary>
+    public Task Finished => _finished.Task;
+
+    /// <summary>Starts the process and its output and exit threads; a failure to start ends the job <c>failed</c> / <c>executor_error</c>.</summary>
+    public void Start(JobLaunch launch)
+    {
+        lock (_lock)
+        {
+            try
+            {
+                _process = ProcessSupervisor.Start(launch);
+            }
+            catch (JobStartException e)
+            {
+                _logger.LogWarning("Job {JobId} could not start: {Reason}", Id, e.Message);
+                RecordState(new JobStateEvent(JobState.Failed, NextTimestamp(), TerminationReason.ExecutorError, e.Message));
+                _finished.TrySetResult();
+                return;
+            }
+
+            RecordState(new JobStateEvent(JobState.Running, NextTimestamp()));
+        }
+
+        _logger.LogInformation("Job {JobId} started as pid {Pid} ({Mode})", Id, _process.Pid, launch.Tty ? "tty" : "pipe");
+        var reader = new Thread(() => _process.PumpOutput(OnOutput)) { IsBackground = true, Name = $"job-output-{Id:N}" };
+        reader.Start();
+        new Thread(() => Supervise(reader)) { IsBackground = true, Name = $"job-wait-{Id:N}" }.Start();
+
+        if (Body.JobSpec.MaxDuration is { } seconds)
+        {
+            _maxDurationTimer = _time.CreateTimer(
+                _ => Stop(TerminationReason.MaxDurationExceeded, "Max duration exceeded"),
+                null, TimeSpan.FromSeconds(seconds), Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Runs on the output thread for every chunk the job writes.</summary>
+    private void OnOutput(ReadOnlySpan<byte> chunk)
+    {
+        lock (_lock)
+        {
+            if (_outputClosed)
+            {
+                return; // past the quota: read and dropped so the job's writes never block before it dies
+            }
+
+            _lines.ResetWrittenCount();
+            _terminal.Process(chunk, _lines);
+            if (!_terminal.HasPendingLine)
+            {
+                _pendingLineSince = null;
+            }
+            else
+            {
+                _pendingLineSince ??= _time.GetTimestamp();
+            }
+
+            if (_lines.WrittenCount > 0)
+            {
+                Store(_lines.WrittenSpan);
+            }
+        }
+    }
+
+    /// <summary>Stores an unfinished line that waited <see cref="UnfinishedLineTimeout"/> for its '\n'. Called by the registry's timer.</summary>
+    public void FlushStaleLine()
+    {
+        lock (_lock)
+        {
+            if (_outputClosed || _pendingLineSince is not { } since || _time.GetElapsedTime(since) < UnfinishedLineTimeout)
+            {
+                return;
+            }
+
+            FlushPendingLine();
+        }
+    }
+
+    private void FlushPendingLine()
+    {
+        _pendingLineSince = null;
+        _lines.ResetWrittenCount();
+        _terminal.Flush(_lines);
+        if (_lines.WrittenCount > 0)
+        {
+            Store(_lines.WrittenSpan);
+        }
+    }
+
+    /// <summary>
+    /// Counts <paramref name="text"/> against the quota and stores what fits. On crossing, the
+    /// kill happens right here, synchronously in the read path: no timer sits between the byte
+    /// that crossed and the SIGKILL of the job's whole tree.
+    /// </summary>
+    private void Store(ReadOnlySpan<byte> text)
+    {
+        var fit = _quota.Fit(text.Length);
+        if (fit >= text.Length)
+        {
+            Append(text);
+            return;
+        }
+
+        var keep = QuotaCut.Cut(text, fit, _quota.MayCutMidLine);
+        if (keep > 0)
+        {
+            Append(text[..keep]);
+        }
+
+        _outputClosed = true;
+        _quotaExceeded = true;
+        State = JobState.Failed; // final from this instant for pulls; the event is recorded once the process is reaped
+        var rounds = _process!.KillTree();
+        _logger.LogWarning("Job {JobId} exceeded its log quota of {Quota} bytes; its process tree was killed in {Rounds} rounds",
+            Id, _quota.Limit, rounds);
+    }
+
+    private void Append(ReadOnlySpan<byte> text)
+    {
+        _spool.Append(NextTimestamp(), text);
+        _quota.Consume(text);
+    }
+
+    /// <summary>
+    /// Runs on the exit thread: reaps the main process, kills whatever it left behind (a job ends
+    /// with its main process, as a container does), drains the output, then records the final
+    /// state — after the last stored log event.
+    /// </summary>
+    private void Supervise(Thread reader)
+    {
+        var exitStatus = _process!.WaitForExit();
+        _process.OnMainExited();
+        _process.KillTree();
+        reader.Join();
+
+        lock (_lock)
+        {
+            if (!_outputClosed)
+            {
+                FlushPendingLine();
+                _outputClosed = true;
+            }
+
+            RecordState(FinalState(exitStatus));
+        }
+
+        _maxDurationTimer?.Dispose();
+        _killTimer?.Dispose();
+        _process.Dispose();
+        _logger.LogInformation("Job {JobId} ended {State} (exit status {ExitStatus})", Id, State, exitStatus);
+        _finished.TrySetResult();
+    }
+
+    private JobStateEvent FinalState(int exitStatus)
+    {
+        var timestamp = NextTimestamp();
+        if (_quotaExceeded)
+        {
+            return new JobStateEvent(JobState.Failed, timestamp, TerminationReason.LogQuotaExceeded,
+                $"Job log output exceeded the hourly quota of {_quota.Limit} bytes");
+        }
+
+        if (_termination is { } termination)
+        {
+            return new JobStateEvent(JobState.Terminated, timestamp, termination.Reason, termination.Message);
+        }
+
+        return exitStatus == 0
+            ? new JobStateEvent(JobState.Done, timestamp, ExitStatus: 0)
+            : new JobStateEvent(JobState.Failed, timestamp, TerminationReason.ContainerExitedWithError,
+                $"Job exited with status {exitStatus}", exitStatus);
+    }
+
+    /// <summary>
+    /// SIGTERM to the whole tree, SIGKILL after <see cref="StopGracePeriod"/>. Idempotent; a job
+    /// that already ended or is already stopping is left alone.
+    /// </summary>
+    public void Stop(TerminationReason reason, string message)
+    {
+        lock (_lock)
+        {
+            if (State.IsFinal() || _termination is not null || _process is null)
+            {
+                return;
+            }
+
+            _termination = (reason, message);
+            RecordState(new JobStateEvent(JobState.Terminating, NextTimestamp(), reason, message));
+            _process.SignalTree(Native.SIGTERM);
+            _killTimer = _time.CreateTimer(_ => KillAfterGrace(), null, StopGracePeriod, Timeout.InfiniteTimeSpan);
+        }
+
+        _logger.LogInformation("Job {JobId} is stopping: {Reason}", Id, reason);
+    }
+
+    private void KillAfterGrace()
+    {
+        if (!_finished.Task.IsCompleted)
+        {
+            _process?.KillTree();
+        }
+    }
+
+    /// <summary>States and logs after <paramref name="after"/>, at most about <paramref name="maxLogBytes"/> of log text.</summary>
+    public PullResponse Pull(long after, int maxLogBytes)
+    {
+        long committed;
+        List<JobStateEvent> states;
+        bool final;
+        long bytesThisHour;
+        lock (_lock)
+        {
+            committed = _spool.Length;
+            states = _states.FindAll(s => s.Timestamp > after);
+            final = _finished.Task.IsCompleted;
+            bytesThisHour = _quota.BytesThisHour;
+        }
+
+        // Read outside the lock: the spool never changes below the committed length.
+        var logs = new List<LogEvent>();
+        var truncated = _spool.Read(after, committed, maxLogBytes, logs);
+        if (truncated)
+        {
+            // A state newer than the last log in this answer would let the caller skip the logs
+            // between them; it comes with a later page.
+            var lastLog = logs[^1].Timestamp;
+            states.RemoveAll(s => s.Timestamp > lastLog);
+        }
+
+        var lastUpdated = after;
+        if (logs.Count > 0)
+        {
+            lastUpdated = Math.Max(lastUpdated, logs[^1].Timestamp);
+        }
+
+        if (states.Count > 0)
+        {
+            lastUpdated = Math.Max(lastUpdated, states[^1].Timestamp);
+        }
+
+        return new PullResponse(states, logs, lastUpdated, truncated || !final, bytesThisHour);
+    }
+
+    private void RecordState(JobStateEvent state)
+    {
+        _states.Add(state);
+        State = state.State;
+    }
+
+    /// <summary>Wall-clock milliseconds, bumped to stay strictly increasing within the job.</summary>
+    private long NextTimestamp()
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        _lastTimestamp = Math.Max(now, _lastTimestamp + 1);
+        return _lastTimestamp;
+    }
+
+    public void Dispose()
+    {
+        _maxDurationTimer?.Dispose();
+        _killTimer?.Dispose();
+        _spool.Dispose();
+    }
+}

@@ -1,0 +1,187 @@
+using System.Collections.Concurrent;
+using LogQuota.Runner.Configuration;
+using LogQuota.Runner.Execution;
+using LogQuota.Shared.Contracts;
+
+namespace LogQuota.Runner.Jobs;
+
+/// <summary>The outcome of a submit.</summary>
+internal enum SubmitOutcome
+{
+    Started,
+    AlreadyKnown,
+    Conflict,
+}
+
+/// <summary>
+/// The jobs this runner holds, by id. Starts them, hands out pulls, stops and forgets them, and
+/// drives the unfinished-line timer of every running job.
+/// </summary>
+internal sealed class JobRegistry : IDisposable
+{
+    /// <summary>How often unfinished lines are checked against their 3 s timeout.</summary>
+    private static readonly TimeSpan FlushTick = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Variables of the runner's own environment that a job never inherits: LogQuota's settings, tokens among them.</summary>
+    private const string ReservedPrefix = "DSTACK_";
+
+    private readonly ConcurrentDictionary<Guid, Job> _jobs = new();
+    private readonly Lock _submitLock = new();
+    private readonly RunnerSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggers;
+    private readonly ITimer _flushTimer;
+
+    public JobRegistry(RunnerSettings settings, TimeProvider time, ILoggerFactory loggers)
+    {
+        _settings = settings;
+        _time = time;
+        _loggers = loggers;
+        Directory.CreateDirectory(JobsDirectory);
+        _flushTimer = time.CreateTimer(_ => FlushStaleLines(), null, FlushTick, FlushTick);
+    }
+
+    private string JobsDirectory => Path.Combine(_settings.Dir, "jobs");
+
+    public Job? Find(Guid jobId) => _jobs.GetValueOrDefault(jobId);
+
+    public IEnumerable<Job> All => _jobs.Values;
+
+    /// <summary>Starts the job unless its id is known: the same body again is a no-op, another body a conflict.</summary>
+    public (SubmitOutcome Outcome, Job Job) Submit(SubmitBody body)
+    {
+        Job job;
+        lock (_submitLock)
+        {
+            if (_jobs.TryGetValue(body.JobId, out var existing))
+            {
+                return (SubmitBodies.Equal(existing.Body, body) ? SubmitOutcome.AlreadyKnown : SubmitOutcome.Conflict, existing);
+            }
+
+            var directory = Path.Combine(JobsDirectory, body.JobId.ToString("N"));
+            if (Directory.Exists(directory))
+            {
+                // Left by an earlier runner process on the same directory: that job is gone.
+                Directory.Delete(directory, recursive: true);
+            }
+
+            job = new Job(body, directory, _time, _loggers.CreateLogger<Job>());
+            _jobs[body.JobId] = job;
+        }
+
+        job.Start(BuildLaunch(job));
+        return (SubmitOutcome.Started, job);
+    }
+
+    private static JobLaunch BuildLaunch(Job job)
+    {
+        var spec = job.Body.JobSpec;
+        var workingDir = spec.WorkingDir ?? Path.Combine(job.Directory, "work");
+        if (spec.WorkingDir is null)
+        {
+            Directory.CreateDirectory(workingDir);
+        }
+
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            var key = (string)entry.Key;
+            if (!key.StartsWith(ReservedPrefix, StringComparison.Ordinal))
+            {
+                env[key] = (string?)entry.Value ?? string.Empty;
+            }
+        }
+
+        if (spec.Tty)
+        {
+            env["TERM"] = "xterm-256color";
+        }
+
+        foreach (var (key, value) in spec.Env ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
+
+        var marker = $"DSTACK_JOB_ID={job.Id}";
+        env["DSTACK_RUN_NAME"] = job.Body.Run.RunName;
+        env["DSTACK_JOB_ID"] = job.Id.ToString();
+        return new JobLaunch(string.Join(" && ", spec.Commands), env, workingDir, spec.Tty, marker);
+    }
+
+    /// <summary>Forgets a finished job and removes its directory. False when the job is still running.</summary>
+    public bool TryDelete(Job job)
+    {
+        if (!job.Finished.IsCompleted)
+        {
+            return false;
+        }
+
+        if (_jobs.TryRemove(job.Id, out _))
+        {
+            job.Dispose();
+            try
+            {
+                Directory.Delete(job.Directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A file the job left open by a process that escaped; the next start on this directory cleans it.
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Stops every running job (runner shutdown) and waits for them, at most the grace period and a little.</summary>
+    public async Task StopAllAsync(string message)
+    {
+        var running = _jobs.Values.Where(j => !j.Finished.IsCompleted).ToList();
+        foreach (var job in running)
+        {
+            job.Stop(TerminationReason.TerminatedByServer, message);
+        }
+
+        await Task.WhenAll(running.Select(j => j.Finished)).WaitAsync(Job.StopGracePeriod + TimeSpan.FromSeconds(5));
+    }
+
+    private void FlushStaleLines()
+    {
+        foreach (var job in _jobs.Values)
+        {
+            if (!job.Finished.IsCompleted)
+            {
+                job.FlushStaleLine();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _flushTimer.Dispose();
+        foreach (var job in _jobs.Values)
+        {
+            job.Dispose();
+        }
+    }
+}
+
+/// <summary>Structural equality of submit bodies, for idempotent submits (the env map compared as a set).</summary>
+internal static class SubmitBodies
+{
+    public static bool Equal(SubmitBody a, SubmitBody b)
+    {
+        var (x, y) = (a.JobSpec, b.JobSpec);
+        return a.JobId == b.JobId && a.Run == b.Run
+            && x.Commands.SequenceEqual(y.Commands)
+            && EnvEqual(x.Env, y.Env)
+            && x.WorkingDir == y.WorkingDir && x.MaxDuration == y.MaxDuration
+            && x.LogQuotaHour == y.LogQuotaHour && x.Tty == y.Tty;
+    }
+
+    private static bool EnvEqual(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b)
+    {
+        a ??= new Dictionary<string, string>();
+        b ??= new Dictionary<string, string>();
+        return a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var v) && v == p.Value);
+    }
+}

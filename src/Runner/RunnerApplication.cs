@@ -1,0 +1,52 @@
+using LogQuota.Runner.Api;
+using LogQuota.Runner.Configuration;
+using LogQuota.Runner.Jobs;
+using LogQuota.Shared.Json;
+
+namespace LogQuota.Runner;
+
+/// <summary>Builds the runner's web application; used by <c>Program</c> and by a server that embeds a local runner.</summary>
+public static class RunnerApplication
+{
+    /// <summary>The version reported by the health check.</summary>
+    public const string Version = "0.1.0";
+
+    /// <summary>Builds a runner listening on <see cref="RunnerSettings.Host"/>:<see cref="RunnerSettings.Port"/>.</summary>
+    /// <exception cref="SettingsException">A setting is invalid.</exception>
+    public static WebApplication Build(RunnerSettings settings, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        Directory.CreateDirectory(settings.Dir);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://{(settings.Host.Contains(':', StringComparison.Ordinal) ? $"[{settings.Host}]" : settings.Host)}:{settings.Port}");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JobsApi.MaxSubmitBytes);
+        builder.Services.ConfigureHttpJsonOptions(o => LogQuotaJson.Configure(o.SerializerOptions, strict: true));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<JobRegistry>();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapJobsApi(settings.Token);
+
+        // Stopping the runner must not orphan its jobs: each ends terminated, with the reason stated.
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            var registry = app.Services.GetRequiredService<JobRegistry>();
+            try
+            {
+                registry.StopAllAsync("Runner is shutting down").GetAwaiter().GetResult();
+            }
+            catch (TimeoutException)
+            {
+                app.Logger.LogWarning("Some jobs were still ending when the runner stopped");
+            }
+        });
+        return app;
+    }
+}

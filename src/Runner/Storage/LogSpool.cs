@@ -1,0 +1,129 @@
+using System.Buffers.Binary;
+using LogQuota.Shared.Contracts;
+using Microsoft.Win32.SafeHandles;
+
+namespace LogQuota.Runner.Storage;
+
+/// <summary>
+/// A job's stored log events in an append-only file, so a job that writes gigabytes costs disk,
+/// not RAM. Each record is <c>[int64 timestamp][int32 length][bytes]</c>, little-endian. RAM holds
+/// only a sparse index (one entry per <see cref="IndexStride"/> bytes of file) to start reads near
+/// the asked-for timestamp. One writer (the job's output thread, under the job's lock) appends;
+/// any number of readers read what was committed before they looked.
+/// </summary>
+internal sealed class LogSpool : IDisposable
+{
+    private const int HeaderSize = 12;
+
+    /// <summary>64 KiB between index entries: 1 GB of log costs 16 k entries (256 KiB) of RAM.</summary>
+    private const long IndexStride = 64 * 1024;
+
+    private readonly SafeFileHandle _file;
+    private readonly List<(long Timestamp, long Offset)> _index = [];
+    private readonly Lock _indexLock = new();
+    private byte[] _writeBuffer = new byte[64 * 1024];
+    private long _length;
+    private long _lastIndexedOffset = -IndexStride;
+
+    public LogSpool(string path)
+    {
+        Path = path;
+        _file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
+    }
+
+    /// <summary>The spool file.</summary>
+    public string Path { get; }
+
+    /// <summary>Bytes committed to the file; readers never look past it.</summary>
+    public long Length => Volatile.Read(ref _length);
+
+    /// <summary>Appends one event. Timestamps must be strictly increasing (the caller's job lock guarantees it).</summary>
+    public void Append(long timestamp, ReadOnlySpan<byte> message)
+    {
+        var offset = _length;
+        var recordSize = HeaderSize + message.Length;
+        if (_writeBuffer.Length < recordSize)
+        {
+            _writeBuffer = new byte[Math.Max(recordSize, _writeBuffer.Length * 2)];
+        }
+
+        // One write(2) per event: header and message go out together.
+        var record = _writeBuffer.AsSpan(0, recordSize);
+        BinaryPrimitives.WriteInt64LittleEndian(record, timestamp);
+        BinaryPrimitives.WriteInt32LittleEndian(record[8..], message.Length);
+        message.CopyTo(record[HeaderSize..]);
+        RandomAccess.Write(_file, record, offset);
+        if (offset - _lastIndexedOffset >= IndexStride)
+        {
+            lock (_indexLock)
+            {
+                _index.Add((timestamp, offset));
+            }
+
+            _lastIndexedOffset = offset;
+        }
+
+        Volatile.Write(ref _length, offset + recordSize);
+    }
+
+    /// <summary>
+    /// Reads events with a timestamp after <paramref name="after"/> from the first
+    /// <paramref name="committedLength"/> bytes, until <paramref name="maxBytes"/> of messages are
+    /// collected (at least one event). Returns whether events were left unread.
+    /// </summary>
+    public bool Read(long after, long committedLength, int maxBytes, List<LogEvent> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        var offset = StartOffset(after);
+        var collected = 0L;
+        Span<byte> header = stackalloc byte[HeaderSize];
+        while (offset < committedLength)
+        {
+            RandomAccess.Read(_file, header, offset);
+            var timestamp = BinaryPrimitives.ReadInt64LittleEndian(header);
+            var length = BinaryPrimitives.ReadInt32LittleEndian(header[8..]);
+            if (timestamp > after)
+            {
+                if (into.Count > 0 && collected + length > maxBytes)
+                {
+                    return true;
+                }
+
+                var message = new byte[length];
+                RandomAccess.Read(_file, message, offset + HeaderSize);
+                into.Add(new LogEvent(timestamp, message));
+                collected += length;
+            }
+
+            offset += HeaderSize + length;
+        }
+
+        return false;
+    }
+
+    private long StartOffset(long after)
+    {
+        lock (_indexLock)
+        {
+            // The last indexed event with timestamp <= after: everything before it is older.
+            int lo = 0, hi = _index.Count - 1, found = -1;
+            while (lo <= hi)
+            {
+                var mid = (lo + hi) >>> 1;
+                if (_index[mid].Timestamp <= after)
+                {
+                    found = mid;
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid - 1;
+                }
+            }
+
+            return found < 0 ? 0 : _index[found].Offset;
+        }
+    }
+
+    public void Dispose() => _file.Dispose();
+}

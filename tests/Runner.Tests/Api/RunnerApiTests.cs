@@ -1,0 +1,211 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using LogQuota.Runner.Configuration;
+using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
+
+namespace LogQuota.Runner.Tests;
+
+/// <summary>The runner's HTTP surface: auth, idempotent submit, validation answered with problem details.</summary>
+public sealed class RunnerApiTests : IAsyncLifetime
+{
+    private RunnerHost _runner = null!;
+
+    public async Task InitializeAsync() => _runner = await RunnerHost.StartAsync();
+
+    public async Task DisposeAsync() => await _runner.DisposeAsync();
+
+    private static SubmitBody Body(Guid id, string command = "true") =>
+        new(id, new RunRef(Guid.NewGuid(), "api-test"), new JobSpec([command]));
+
+    [Fact]
+    public async Task Healthcheck_NeedsNoToken()
+    {
+        using var anonymous = new HttpClient { BaseAddress = _runner.BaseUri };
+        var health = await anonymous.GetFromJsonAsync<HealthcheckResponse>("/api/healthcheck", LogQuotaJson.Options);
+        Assert.Equal("logquota-runner", health!.Service);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("Bearer wrong-token-0123456789")]
+    [InlineData("Basic dGVzdC10b2tlbg==")]
+    [InlineData("Bearer ")]
+    public async Task EveryJobEndpoint_Answers401_WithoutTheRightToken(string? authorization)
+    {
+        using var client = new HttpClient { BaseAddress = _runner.BaseUri };
+        if (authorization is not null)
+        {
+            client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        var id = Guid.NewGuid();
+        var requests = new[]
+        {
+            new HttpRequestMessage(HttpMethod.Post, "/api/jobs") { Content = JsonContent.Create(Body(id), options: LogQuotaJson.Options) },
+            new HttpRequestMessage(HttpMethod.Get, $"/api/jobs/{id}/pull?timestamp=0"),
+            new HttpRequestMessage(HttpMethod.Post, $"/api/jobs/{id}/stop"),
+            new HttpRequestMessage(HttpMethod.Delete, $"/api/jobs/{id}"),
+        };
+        foreach (var request in requests)
+        {
+            using var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            request.Dispose();
+        }
+
+        Assert.Empty(Directory.GetDirectories(Path.Combine(_runner.Dir, "jobs")));
+    }
+
+    [Fact]
+    public async Task Submit_IsIdempotent_AndConflictsOnADifferentBody()
+    {
+        var id = Guid.NewGuid();
+        var body = Body(id, "sleep 5");
+        using var first = await _runner.Http.PostAsJsonAsync("/api/jobs", body, LogQuotaJson.Options);
+        using var again = await _runner.Http.PostAsJsonAsync("/api/jobs", body with { Run = body.Run }, LogQuotaJson.Options);
+        using var other = await _runner.Http.PostAsJsonAsync("/api/jobs", Body(id, "echo other"), LogQuotaJson.Options);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, other.StatusCode);
+        Assert.Single(Directory.GetDirectories(Path.Combine(_runner.Dir, "jobs")));
+        await _runner.Api.StopAsync(id, new StopBody(), CancellationToken.None);
+        await _runner.PullToEndAsync(id);
+    }
+
+    public static TheoryData<string, string> BadSubmitBodies => new()
+    {
+        { "", "Invalid JSON" },
+        { "[]", "Invalid JSON" },
+        { "null", "not null" },
+        { """{"run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"]}}""", "job_id" },
+        { """{"job_id": "nope", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"]}}""", "Invalid JSON" },
+        { """{"job_id": "00000000-0000-0000-0000-000000000000", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"]}}""", "job_id" },
+        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": []}}""", "at least one command" },
+        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": [" "]}}""", "empty commands" },
+        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "log_quota_hour": 0}}""", "log_quota_hour" },
+        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "log_quota_hour": "big"}}""", "Invalid JSON" },
+        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "max_duration": 0}}""", "max_duration" },
+        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "working_dir": "relative/dir"}}""", "working_dir" },
+        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "env": {"1BAD": "x"}}}""", "env name" },
+        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "tty": "yes"}}""", "Invalid JSON" },
+        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "unknown": 1}}""", "unknown" },
+        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": ""}, "job_spec": {"commands": ["true"]}}""", "run_name" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSubmitBodies))]
+    public async Task Submit_RejectsBadBodies_WithProblemDetails_AndStartsNothing(string json, string detailContains)
+    {
+        using var content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await _runner.Http.PostAsync("/api/jobs", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains(detailContains, problem.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Empty(Directory.GetDirectories(Path.Combine(_runner.Dir, "jobs")));
+    }
+
+    [Fact]
+    public async Task Submit_RejectsNonJsonContent()
+    {
+        using var content = new StringContent("commands=true", Encoding.UTF8, "text/plain");
+        using var response = await _runner.Http.PostAsync("/api/jobs", content);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/api/jobs/not-a-guid/pull?timestamp=0", HttpStatusCode.NotFound)]
+    [InlineData("/api/jobs/0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80/pull?timestamp=0", HttpStatusCode.NotFound)]
+    public async Task Pull_OfAnUnknownJob_Is404(string path, HttpStatusCode expected)
+    {
+        using var response = await _runner.Http.GetAsync(path);
+        Assert.Equal(expected, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("1.5")]
+    [InlineData("99999999999999999999")]
+    public async Task Pull_RejectsABadTimestamp(string timestamp)
+    {
+        var id = Guid.NewGuid();
+        await _runner.Api.SubmitAsync(Body(id), CancellationToken.None);
+        using var response = await _runner.Http.GetAsync($"/api/jobs/{id}/pull?timestamp={timestamp}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        await _runner.PullToEndAsync(id);
+    }
+
+    [Fact]
+    public async Task Delete_ForgetsAFinishedJob_AndRemovesItsSpool_ButRefusesARunningOne()
+    {
+        var running = Guid.NewGuid();
+        await _runner.Api.SubmitAsync(Body(running, "sleep 30"), CancellationToken.None);
+        using (var refused = await _runner.Http.DeleteAsync($"/api/jobs/{running}"))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        }
+
+        await _runner.Api.StopAsync(running, new StopBody(), CancellationToken.None);
+        await _runner.PullToEndAsync(running);
+        await _runner.Api.DeleteAsync(running, CancellationToken.None);
+
+        Assert.False(Directory.Exists(Path.Combine(_runner.Dir, "jobs", running.ToString("N"))));
+        using var gone = await _runner.Http.GetAsync($"/api/jobs/{running}/pull?timestamp=0");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    [Fact]
+    public async Task Stop_RejectsAReasonThatIsNotAStop()
+    {
+        var id = Guid.NewGuid();
+        await _runner.Api.SubmitAsync(Body(id, "sleep 30"), CancellationToken.None);
+        using var content = new StringContent("""{"termination_reason": "log_quota_exceeded"}""", Encoding.UTF8, "application/json");
+        using var response = await _runner.Http.PostAsync($"/api/jobs/{id}/stop", content);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        await _runner.Api.StopAsync(id, new StopBody(), CancellationToken.None);
+        await _runner.PullToEndAsync(id);
+    }
+}
+
+public sealed class RunnerSettingsTests
+{
+    private static RunnerSettings Read(params (string Name, string Value)[] vars) =>
+        RunnerSettings.FromEnvironment(vars.ToDictionary(v => v.Name, v => (object)v.Value) as System.Collections.IDictionary
+            ?? throw new InvalidOperationException());
+
+    [Fact]
+    public void Defaults_AreLoopbackAndPort10999()
+    {
+        var settings = Read();
+        Assert.Equal("127.0.0.1", settings.Host);
+        Assert.Equal(10999, settings.Port);
+        Assert.Null(settings.Token);
+    }
+
+    [Theory]
+    [InlineData("DSTACK_RUNNER_PORT", "http", "DSTACK_RUNNER_PORT")]
+    [InlineData("DSTACK_RUNNER_PORT", "70000", "DSTACK_RUNNER_PORT")]
+    [InlineData("DSTACK_RUNNER_PORT", "-1", "DSTACK_RUNNER_PORT")]
+    [InlineData("DSTACK_RUNNER_HOST", "not a host", "DSTACK_RUNNER_HOST")]
+    [InlineData("DSTACK_RUNNER_DIR", "relative/dir", "DSTACK_RUNNER_DIR")]
+    [InlineData("DSTACK_RUNNER_TOKEN", "short", "DSTACK_RUNNER_TOKEN")]
+    public void BadValue_IsRejected_NamingTheVariable(string name, string value, string named)
+    {
+        var error = Assert.Throws<SettingsException>(() => Read((name, value)));
+        Assert.StartsWith(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NonLoopbackHost_WithoutToken_RefusesToStart()
+    {
+        var error = Assert.Throws<SettingsException>(() => Read(("DSTACK_RUNNER_HOST", "0.0.0.0")));
+        Assert.Contains("DSTACK_RUNNER_TOKEN is required", error.Message, StringComparison.Ordinal);
+        Assert.Equal("0.0.0.0", Read(("DSTACK_RUNNER_HOST", "0.0.0.0"), ("DSTACK_RUNNER_TOKEN", "0123456789abcdef0123")).Host);
+    }
+}

@@ -1,0 +1,80 @@
+using System.Text;
+using LogQuota.Runner.Configuration;
+using LogQuota.Runner.Jobs;
+using LogQuota.Shared.Contracts;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LogQuota.Runner.Tests;
+
+/// <summary>SIGTERM → SIGKILL escalation driven by a fake clock, on a real process that ignores SIGTERM.</summary>
+public sealed class StopEscalationTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("logquota-escalation-").FullName;
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private readonly JobRegistry _registry;
+
+    public StopEscalationTests() =>
+        _registry = new JobRegistry(new RunnerSettings { Dir = _dir }, _time, NullLoggerFactory.Instance);
+
+    public void Dispose()
+    {
+        _registry.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task MaxDuration_SendsSigterm_ThenSigkillAfterTheGracePeriod_WhenTheJobIgnoresSigterm()
+    {
+        var body = new SubmitBody(Guid.NewGuid(), new RunRef(Guid.NewGuid(), "stubborn"),
+            new JobSpec(["trap 'echo got-term' TERM; echo armed; while true; do sleep 0.1; done"], MaxDuration: 60));
+        var (_, job) = _registry.Submit(body);
+        await WaitForAsync(job, "armed\n");
+
+        _time.Advance(TimeSpan.FromSeconds(60));
+        await WaitForAsync(job, "got-term\n");
+        Assert.False(job.Finished.IsCompleted, "a job that traps SIGTERM must survive until the grace period ends");
+
+        _time.Advance(Job.StopGracePeriod);
+        await job.Finished.WaitAsync(TimeSpan.FromSeconds(20));
+
+        var final = job.Pull(0, int.MaxValue).JobStates[^1];
+        Assert.Equal(JobState.Terminated, final.State);
+        Assert.Equal(TerminationReason.MaxDurationExceeded, final.TerminationReason);
+    }
+
+    [Fact]
+    public async Task LogQuota_ResetsAtTheHour_SoAJobSpanningThreeHoursStoresThreeQuotas()
+    {
+        // Two 9-byte lines per hour against a 25-byte quota: 54 bytes in all, so the job survives
+        // only because the count resets at each hour of the fake clock.
+        var body = new SubmitBody(Guid.NewGuid(), new RunRef(Guid.NewGuid(), "hourly"),
+            new JobSpec(["for h in 1 2 3; do echo \"hour-$h-a\"; echo \"hour-$h-b\"; while [ ! -e go.$h ]; do sleep 0.02; done; done"],
+                WorkingDir: _dir, LogQuotaHour: 25, Tty: false));
+        var (_, job) = _registry.Submit(body);
+        for (var hour = 1; hour <= 3; hour++)
+        {
+            await WaitForAsync(job, $"hour-{hour}-b\n");
+            Assert.Equal(18, job.Pull(0, int.MaxValue).LogBytesHour);
+            _time.Advance(TimeSpan.FromHours(1));
+            await File.WriteAllTextAsync(Path.Combine(_dir, $"go.{hour}"), string.Empty);
+        }
+
+        await job.Finished.WaitAsync(TimeSpan.FromSeconds(20));
+        var pull = job.Pull(0, int.MaxValue);
+        Assert.Equal(JobState.Done, pull.JobStates[^1].State);
+        Assert.Equal("hour-1-a\nhour-1-b\nhour-2-a\nhour-2-b\nhour-3-a\nhour-3-b\n",
+            Encoding.UTF8.GetString(pull.JobLogs.SelectMany(l => l.Message).ToArray()));
+    }
+
+    private static async Task WaitForAsync(Job job, string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!Encoding.UTF8.GetString(job.Pull(0, int.MaxValue).JobLogs.SelectMany(l => l.Message).ToArray()).Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline,
+                $"timed out waiting for '{text.TrimEnd()}'; job state {job.State}, states: {string.Join(", ", job.Pull(0, 0).JobStates)}");
+            await Task.Delay(20);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using System.Net.Http.Headers;
+using System.Text;
+using LogQuota.Runner;
+using LogQuota.Runner.Configuration;
+using LogQuota.Shared.Api;
+using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
+using Refit;
+
+namespace LogQuota.Runner.Tests;
+
+/// <summary>A real runner on a free loopback port with its own temp directory and token; removed on dispose.</summary>
+public sealed class RunnerHost : IAsyncDisposable
+{
+    public const string Token = "test-token-0123456789abcdef";
+
+    private readonly WebApplication _app;
+
+    private RunnerHost(WebApplication app, string dir, Uri baseUri)
+    {
+        _app = app;
+        Dir = dir;
+        BaseUri = baseUri;
+        Http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
+        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        Api = RestService.For<IRunnerApi>(Http, new RefitSettings(new SystemTextJsonContentSerializer(LogQuotaJson.Options)));
+    }
+
+    public string Dir { get; }
+
+    public Uri BaseUri { get; }
+
+    public HttpClient Http { get; }
+
+    public IRunnerApi Api { get; }
+
+    public static async Task<RunnerHost> StartAsync()
+    {
+        var dir = Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;
+        var app = RunnerApplication.Build(new RunnerSettings { Host = "127.0.0.1", Port = 0, Dir = dir, Token = Token },
+            b => b.Logging.ClearProviders());
+        await app.StartAsync();
+        return new RunnerHost(app, dir, new Uri(app.Urls.First()));
+    }
+
+    /// <summary>Submits a job and pulls until the runner says nothing more will come; returns every state and the stored bytes.</summary>
+    public async Task<JobResult> RunAsync(JobSpec spec, TimeSpan? timeout = null)
+    {
+        var jobId = Guid.NewGuid();
+        await Api.SubmitAsync(new SubmitBody(jobId, new RunRef(Guid.NewGuid(), "test-run"), spec), CancellationToken.None);
+        return await PullToEndAsync(jobId, timeout);
+    }
+
+    public async Task<JobResult> PullToEndAsync(Guid jobId, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        var states = new List<JobStateEvent>();
+        var logs = new List<LogEvent>();
+        long cursor = 0;
+        var pages = 0;
+        while (true)
+        {
+            var pull = await Api.PullAsync(jobId, cursor, cts.Token);
+            pages++;
+            states.AddRange(pull.JobStates);
+            logs.AddRange(pull.JobLogs);
+            cursor = pull.LastUpdated;
+            if (!pull.HasMore)
+            {
+                return new JobResult(jobId, states, logs, pages, pull.LogBytesHour);
+            }
+
+            if (pull.JobLogs.Count == 0 && pull.JobStates.Count == 0)
+            {
+                await Task.Delay(20, cts.Token);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(Dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+public sealed record JobResult(Guid JobId, List<JobStateEvent> States, List<LogEvent> Logs, int Pages, long LogBytesHour)
+{
+    public JobStateEvent Final => States[^1];
+
+    public byte[] Bytes => Logs.SelectMany(l => l.Message).ToArray();
+
+    public string Text => Encoding.UTF8.GetString(Bytes);
+}
