@@ -1,0 +1,41 @@
+using LogQuota.Server.Data;
+using LogQuota.Server.Processing;
+using LogQuota.Shared.Contracts;
+
+namespace LogQuota.Server.Apis;
+
+/// <summary>From stored runs and jobs to what the API shows.</summary>
+internal static class RunViews
+{
+    public static RunRow ToRow(RunEntity run)
+    {
+        var job = run.Jobs.OrderBy(j => j.SubmittedAt).First();
+        var status = ShownStatus(job);
+        var view = JobStatusMapping.Describe(status, job.TerminationReason, job.ExitStatus);
+        return new RunRow(
+            run.RunName, JobStatusMapping.ToRunStatus(status), view.StatusMessage, view.Error, job.TerminationReason,
+            job.TerminationMessage, job.ExitStatus, run.SubmittedAt, job.FinishedAt, job.Spec.LogQuotaHour, job.LogBytesHour);
+    }
+
+    public static RunDetails ToDetails(RunEntity run)
+    {
+        var row = ToRow(run);
+        return new RunDetails(
+            row.RunName, row.Status, row.StatusMessage, row.Error, row.TerminationReason, row.TerminationMessage,
+            row.ExitStatus, row.SubmittedAt, row.FinishedAt, row.LogQuotaHour, row.LogBytesHour,
+            [.. run.Jobs.OrderBy(j => j.SubmittedAt).Select(ToDetails)]);
+    }
+
+    private static JobDetails ToDetails(JobEntity job)
+    {
+        var status = ShownStatus(job);
+        var view = JobStatusMapping.Describe(status, job.TerminationReason, job.ExitStatus);
+        return new JobDetails(
+            job.Id, status, view.StatusMessage, view.Error, job.TerminationReason, job.TerminationMessage,
+            job.ExitStatus, job.Runner, job.Spec);
+    }
+
+    /// <summary>A stop the processor has not forwarded yet already shows as <c>terminating</c>.</summary>
+    private static JobStatus ShownStatus(JobEntity job) =>
+        job.StopRequested && job.Status is JobStatus.Provisioning or JobStatus.Running ? JobStatus.Terminating : job.Status;
+}

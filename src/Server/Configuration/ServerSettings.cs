@@ -1,0 +1,47 @@
+namespace LogQuota.Server.Configuration;
+
+/// <summary>
+/// The server's settings (SPEC §4), read once from <c>DSTACK_*</c> environment variables at start-up.
+/// Every value is validated before anything is built, so a bad one ends start-up with one line.
+/// </summary>
+public sealed record ServerSettings
+{
+    /// <summary>The default hourly log quota per job: 50 MiB.</summary>
+    public const long DefaultLogQuotaPerJobHour = 52_428_800;
+
+    /// <summary>Address to listen on (<c>DSTACK_SERVER_HOST</c>).</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>Port to listen on (<c>DSTACK_SERVER_PORT</c>).</summary>
+    public int Port { get; init; } = 3000;
+
+    /// <summary>Data directory (<c>DSTACK_SERVER_DIR</c>): the database, the admin token file, the local runner's spools.</summary>
+    public required string Dir { get; init; }
+
+    /// <summary>SQLite connection string derived from <c>DSTACK_DATABASE_URL</c> (default: <c>server.db</c> in <see cref="Dir"/>).</summary>
+    public required string ConnectionString { get; init; }
+
+    /// <summary>Bearer token for the REST API (<c>DSTACK_SERVER_ADMIN_TOKEN</c>, or the token file in <see cref="Dir"/>).</summary>
+    public required string AdminToken { get; init; }
+
+    /// <summary>Hourly log quota per job in bytes (<c>DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR</c>); 0 disables it.</summary>
+    public long LogQuotaPerJobHour { get; init; } = DefaultLogQuotaPerJobHour;
+
+    /// <summary>Base URLs of the runners (<c>DSTACK_SERVER_RUNNERS</c>); empty: the server hosts one local runner.</summary>
+    public IReadOnlyList<Uri> Runners { get; init; } = [];
+
+    /// <summary>Bearer token shared with the runners (<c>DSTACK_RUNNER_TOKEN</c>).</summary>
+    public string? RunnerToken { get; init; }
+
+    /// <summary>How long a runner may fail every call before its jobs fail (<c>DSTACK_SERVER_RUNNER_UNREACHABLE_TIMEOUT</c>, seconds).</summary>
+    public TimeSpan RunnerUnreachableTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>How often the job processor wakes up (<c>DSTACK_SERVER_POLL_INTERVAL</c>, seconds).</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The quota as it goes into a job spec: null when disabled.</summary>
+    public long? LogQuotaOrNull => LogQuotaPerJobHour == 0 ? null : LogQuotaPerJobHour;
+
+    /// <summary>True when the server hosts its own runner.</summary>
+    public bool UsesEmbeddedRunner => Runners.Count == 0;
+}

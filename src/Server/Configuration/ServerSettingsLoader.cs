@@ -1,0 +1,208 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace LogQuota.Server.Configuration;
+
+/// <summary>Reads and validates <see cref="ServerSettings"/> from configuration keys named like the environment variables.</summary>
+public static class ServerSettingsLoader
+{
+    public const string HostVariable = "DSTACK_SERVER_HOST";
+    public const string PortVariable = "DSTACK_SERVER_PORT";
+    public const string DirVariable = "DSTACK_SERVER_DIR";
+    public const string DatabaseUrlVariable = "DSTACK_DATABASE_URL";
+    public const string AdminTokenVariable = "DSTACK_SERVER_ADMIN_TOKEN";
+    public const string LogQuotaVariable = "DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR";
+    public const string RunnersVariable = "DSTACK_SERVER_RUNNERS";
+    public const string RunnerTokenVariable = "DSTACK_RUNNER_TOKEN";
+    public const string UnreachableTimeoutVariable = "DSTACK_SERVER_RUNNER_UNREACHABLE_TIMEOUT";
+    public const string PollIntervalVariable = "DSTACK_SERVER_POLL_INTERVAL";
+
+    /// <summary>Reads every setting; the first bad one throws <see cref="SettingsException"/> naming the variable and the value.</summary>
+    /// <param name="configuration">Where the variables are looked up (the process environment in production).</param>
+    /// <param name="output">Where the admin token is printed when it comes from the token file.</param>
+    public static ServerSettings Load(IConfiguration configuration, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(output);
+
+        var dir = ReadDir(configuration);
+        return new ServerSettings
+        {
+            Host = ReadHost(configuration),
+            Port = ReadPort(configuration),
+            Dir = dir,
+            ConnectionString = ReadConnectionString(configuration, dir),
+            LogQuotaPerJobHour = ReadLogQuota(configuration),
+            Runners = ReadRunners(configuration),
+            RunnerToken = Value(configuration, RunnerTokenVariable),
+            RunnerUnreachableTimeout = ReadSeconds(configuration, UnreachableTimeoutVariable, TimeSpan.FromSeconds(120)),
+            PollInterval = ReadSeconds(configuration, PollIntervalVariable, TimeSpan.FromSeconds(1)),
+            AdminToken = Value(configuration, AdminTokenVariable) ?? AdminTokenFile.ReadOrCreate(dir, output),
+        };
+    }
+
+    /// <summary>Parses <c>DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR</c>: a whole number of bytes, 0 disables.</summary>
+    public static long ParseLogQuota(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return ServerSettings.DefaultLogQuotaPerJobHour;
+        }
+
+        // NumberStyles.None: no sign, no spaces, no separators; "-1", "1e6" and "10 MB" are all refused.
+        if (long.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var bytes))
+        {
+            return bytes;
+        }
+
+        throw Bad(LogQuotaVariable, text, "must be a whole number of bytes from 0 (disabled) to 9223372036854775807");
+    }
+
+    private static string? Value(IConfiguration configuration, string name)
+    {
+        var value = configuration[name];
+        return string.IsNullOrWhiteSpace(value) ? null : value;
+    }
+
+    private static long ReadLogQuota(IConfiguration configuration) =>
+        ParseLogQuota(configuration[LogQuotaVariable]);
+
+    private static string ReadHost(IConfiguration configuration)
+    {
+        var host = Value(configuration, HostVariable) ?? "127.0.0.1";
+        if (Uri.CheckHostName(host.Trim('[', ']')) == UriHostNameType.Unknown)
+        {
+            throw Bad(HostVariable, host, "must be a host name or an IP address");
+        }
+
+        return host;
+    }
+
+    private static int ReadPort(IConfiguration configuration)
+    {
+        var text = Value(configuration, PortVariable);
+        if (text is null)
+        {
+            return 3000;
+        }
+
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535)
+        {
+            return port;
+        }
+
+        throw Bad(PortVariable, text, "must be a port number from 0 to 65535");
+    }
+
+    private static string ReadDir(IConfiguration configuration)
+    {
+        var text = Value(configuration, DirVariable);
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        if (text is null)
+        {
+            return Path.Combine(home, ".logquota", "server");
+        }
+
+        if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            throw Bad(DirVariable, text, "must be a directory path");
+        }
+
+        return Path.GetFullPath(text.StartsWith('~') ? home + text[1..] : text);
+    }
+
+    private static string ReadConnectionString(IConfiguration configuration, string dir)
+    {
+        var url = Value(configuration, DatabaseUrlVariable);
+        string path;
+        if (url is null)
+        {
+            path = Path.Combine(dir, "server.db");
+        }
+        else if (url.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
+        {
+            // sqlite:///abs/path.db (as SQLAlchemy and dstack spell it) and sqlite:relative.db.
+            path = url["sqlite:".Length..];
+            path = path.StartsWith("//", StringComparison.Ordinal) ? path[2..] : path;
+        }
+        else if (url.Contains("data source=", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                path = new SqliteConnectionStringBuilder(url).DataSource;
+            }
+            catch (ArgumentException)
+            {
+                throw Bad(DatabaseUrlVariable, url, "is not a valid SQLite connection string");
+            }
+        }
+        else
+        {
+            throw Bad(DatabaseUrlVariable, url, "must be a SQLite URL such as sqlite:///var/lib/logquota/server.db (only SQLite is supported)");
+        }
+
+        if (string.IsNullOrWhiteSpace(path) || path.Contains('\0', StringComparison.Ordinal))
+        {
+            throw Bad(DatabaseUrlVariable, url!, "names no database file");
+        }
+
+        // Cache=Shared would serialize everything on one connection; a private cache per pooled connection
+        // plus WAL (set when migrating) lets readers and the single writer work side by side.
+        return new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.GetFullPath(path),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    private static List<Uri> ReadRunners(IConfiguration configuration)
+    {
+        var text = Value(configuration, RunnersVariable);
+        if (text is null)
+        {
+            return [];
+        }
+
+        var runners = new List<Uri>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(part, UriKind.Absolute, out var uri) ||
+                (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) ||
+                !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+            {
+                throw Bad(RunnersVariable, part, "must be a comma-separated list of http(s) base URLs such as http://10.0.0.5:10999");
+            }
+
+            var normalized = new Uri(uri.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/");
+            if (!runners.Contains(normalized))
+            {
+                runners.Add(normalized);
+            }
+        }
+
+        return runners;
+    }
+
+    private static TimeSpan ReadSeconds(IConfiguration configuration, string name, TimeSpan defaultValue)
+    {
+        var text = Value(configuration, name);
+        if (text is null)
+        {
+            return defaultValue;
+        }
+
+        // Fractions are allowed (0.2 s polls keep tests quick); the upper bound keeps TimeSpan from overflowing.
+        if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) &&
+            seconds >= 0.01 && seconds <= 86_400)
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+
+        throw Bad(name, text, "must be a number of seconds from 0.01 to 86400");
+    }
+
+    private static SettingsException Bad(string name, string value, string rule) =>
+        new($"{name}={value} is invalid: it {rule}.");
+}

@@ -1,0 +1,33 @@
+using System.Text.Json;
+using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace LogQuota.Server.Data.Configurations;
+
+internal sealed class JobEntityConfiguration : IEntityTypeConfiguration<JobEntity>
+{
+    public void Configure(EntityTypeBuilder<JobEntity> builder)
+    {
+        builder.ToTable("jobs");
+        builder.HasKey(j => j.Id);
+        builder.Property(j => j.Spec)
+            .HasColumnName("job_spec")
+            .HasConversion(
+                spec => ToJson(spec),
+                json => FromJson(json),
+                new ValueComparer<JobSpec>((a, b) => ToJson(a!) == ToJson(b!), spec => ToJson(spec).GetHashCode(StringComparison.Ordinal)));
+        builder.Property(j => j.Status).HasConversion<string>().HasMaxLength(16);
+        builder.Property(j => j.TerminationReason).HasConversion<string>().HasMaxLength(32);
+        builder.Property(j => j.Runner).HasMaxLength(2048);
+
+        // The processor's every tick looks up the jobs that are not finished.
+        builder.HasIndex(j => j.Status);
+    }
+
+    private static string ToJson(JobSpec spec) => JsonSerializer.Serialize(spec, LogQuotaJson.Options);
+
+    private static JobSpec FromJson(string json) => JsonSerializer.Deserialize<JobSpec>(json, LogQuotaJson.Options)!;
+}

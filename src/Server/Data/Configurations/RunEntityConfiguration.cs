@@ -1,0 +1,19 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace LogQuota.Server.Data.Configurations;
+
+internal sealed class RunEntityConfiguration : IEntityTypeConfiguration<RunEntity>
+{
+    public void Configure(EntityTypeBuilder<RunEntity> builder)
+    {
+        builder.ToTable("runs");
+        builder.HasKey(r => r.Id);
+        builder.Property(r => r.RunName).HasMaxLength(41);
+        builder.HasIndex(r => r.RunName).IsUnique();
+
+        // GET /api/runs lists newest first.
+        builder.HasIndex(r => r.SubmittedAt);
+        builder.HasMany(r => r.Jobs).WithOne(j => j.Run).HasForeignKey(j => j.RunId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,46 @@
+using LogQuota.Shared.Contracts;
+
+namespace LogQuota.Server.Data;
+
+/// <summary>A job: what to run, where it runs, how far its logs have been pulled, and how it ended.</summary>
+public sealed class JobEntity
+{
+    public Guid Id { get; set; }
+
+    public Guid RunId { get; set; }
+
+    public RunEntity Run { get; set; } = null!;
+
+    /// <summary>The spec sent to the runner, <c>log_quota_hour</c> (the effective quota) included; stored as JSON.</summary>
+    public required JobSpec Spec { get; set; }
+
+    public JobStatus Status { get; set; }
+
+    public TerminationReason? TerminationReason { get; set; }
+
+    public string? TerminationMessage { get; set; }
+
+    public int? ExitStatus { get; set; }
+
+    /// <summary>Base URL of the runner the job was assigned to; null while it waits for one.</summary>
+    public string? Runner { get; set; }
+
+    /// <summary>The runner timestamp (ms) of the newest event stored; the next pull asks for events after it.</summary>
+    public long RunnerTimestamp { get; set; }
+
+    /// <summary>Stored log bytes in the job's current hourly bucket, as the runner last reported.</summary>
+    public long LogBytesHour { get; set; }
+
+    public DateTimeOffset SubmittedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>A user asked to stop the job; the processor forwards it to the runner.</summary>
+    public bool StopRequested { get; set; }
+
+    /// <summary>The runner accepted the stop request.</summary>
+    public bool StopSent { get; set; }
+
+    /// <summary>The runner has forgotten the job (or was given up on): nothing is left to pull or delete there.</summary>
+    public bool RunnerReleased { get; set; }
+}

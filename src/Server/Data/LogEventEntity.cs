@@ -1,0 +1,14 @@
+namespace LogQuota.Server.Data;
+
+/// <summary>One stored piece of a job's log, exactly the bytes the runner stored.</summary>
+public sealed class LogEventEntity
+{
+    public long Id { get; set; }
+
+    public Guid JobId { get; set; }
+
+    /// <summary>The runner's timestamp, milliseconds since the Unix epoch; strictly increasing per job.</summary>
+    public long Timestamp { get; set; }
+
+    public required byte[] Message { get; set; }
+}

@@ -1,0 +1,13 @@
+namespace LogQuota.Server.Data;
+
+/// <summary>A submitted run: a name and its jobs (one per run today, as <c>dstack run</c> makes for a task).</summary>
+public sealed class RunEntity
+{
+    public Guid Id { get; set; }
+
+    public required string RunName { get; set; }
+
+    public DateTimeOffset SubmittedAt { get; set; }
+
+    public List<JobEntity> Jobs { get; set; } = [];
+}

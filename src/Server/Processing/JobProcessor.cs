@@ -1,0 +1,400 @@
+using System.Net;
+using LogQuota.Server.Configuration;
+using LogQuota.Server.Data;
+using LogQuota.Server.Runners;
+using LogQuota.Shared.Api;
+using LogQuota.Shared.Contracts;
+using Microsoft.EntityFrameworkCore;
+using Polly;
+using Refit;
+
+namespace LogQuota.Server.Processing;
+
+/// <summary>
+/// One pass over the jobs: assign waiting jobs to runners, then for each job on a runner submit it, forward a
+/// stop, pull its states and logs, and forget it on the runner once everything is stored. Each job's
+/// progress lives in the database, so a pass can be cut off at any point and the next one carries on.
+/// </summary>
+internal sealed class JobProcessor(
+    IServiceScopeFactory scopes,
+    RunnerPool runners,
+    ServerSettings settings,
+    TimeProvider time,
+    ILogger<JobProcessor> logger) : IDisposable
+{
+    /// <summary>Pages pulled per job per pass: a job that logs faster than we store cannot starve the others.</summary>
+    private const int MaxPagesPerPass = 50;
+
+    /// <summary>Jobs processed side by side; a runner that hangs holds up only its own jobs.</summary>
+    private const int MaxParallelJobs = 8;
+
+    private static readonly JobStatus[] OnRunner = [JobStatus.Provisioning, JobStatus.Running, JobStatus.Terminating];
+
+    private readonly SemaphoreSlim _pass = new(1, 1);
+
+    /// <summary>Monotonic timestamp of each job's last successful runner call (or of when this process first
+    /// saw the job). Kept in memory on purpose: after a server restart every runner gets a full timeout again,
+    /// since the silence was the server's, not the runner's.</summary>
+    private readonly Dictionary<Guid, long> _lastContact = [];
+
+    public void Dispose() => _pass.Dispose();
+
+    public async Task ProcessOnceAsync(CancellationToken cancellationToken)
+    {
+        await _pass.WaitAsync(cancellationToken);
+        try
+        {
+            await AssignAsync(cancellationToken);
+            var jobs = await ActiveJobsAsync(cancellationToken);
+            lock (_lastContact)
+            {
+                foreach (var stale in _lastContact.Keys.Except(jobs).ToList())
+                {
+                    _lastContact.Remove(stale);
+                }
+            }
+
+            await Parallel.ForEachAsync(
+                jobs,
+                new ParallelOptions { MaxDegreeOfParallelism = MaxParallelJobs, CancellationToken = cancellationToken },
+                async (jobId, ct) =>
+                {
+                    try
+                    {
+                        await ProcessJobAsync(jobId, ct);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                    {
+                        // Nothing was half-stored (each step is one transaction); the next pass retries the job.
+                        logger.LogError(e, "Processing job {JobId} failed; it is retried on the next pass", jobId);
+                    }
+                });
+        }
+        finally
+        {
+            _pass.Release();
+        }
+    }
+
+    private async Task<List<Guid>> ActiveJobsAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+        return await db.Jobs
+            .Where(j => j.Runner != null && !j.RunnerReleased)
+            .OrderBy(j => j.SubmittedAt)
+            .Select(j => j.Id)
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Gives each waiting job to the least-loaded runner, healthy runners first.</summary>
+    private async Task AssignAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+        var waiting = await db.Jobs
+            .Where(j => j.Status == JobStatus.Submitted)
+            .OrderBy(j => j.SubmittedAt)
+            .Select(j => j.Id)
+            .ToListAsync(cancellationToken);
+        if (waiting.Count == 0)
+        {
+            return;
+        }
+
+        var load = await db.Jobs
+            .Where(j => j.Runner != null && OnRunner.Contains(j.Status))
+            .GroupBy(j => j.Runner!)
+            .Select(g => new { Runner = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.Runner, g => g.Count, cancellationToken);
+        var candidates = runners.Runners;
+
+        foreach (var jobId in waiting)
+        {
+            var runner = candidates
+                .OrderBy(r => runners.IsHealthy(r) ? 0 : 1)
+                .ThenBy(r => load.GetValueOrDefault(r))
+                .First();
+
+            // A conditional update is the claim: if a user stopped the job meanwhile, its status is no longer
+            // Submitted and nothing changes, so a stopped job is never sent to a runner.
+            var claimed = await db.Jobs
+                .Where(j => j.Id == jobId && j.Status == JobStatus.Submitted)
+                .ExecuteUpdateAsync(
+                    s => s.SetProperty(j => j.Status, JobStatus.Provisioning).SetProperty(j => j.Runner, runner),
+                    cancellationToken);
+            if (claimed == 1)
+            {
+                load[runner] = load.GetValueOrDefault(runner) + 1;
+                logger.LogInformation("Job {JobId} assigned to runner {Runner}", jobId, runner);
+            }
+        }
+    }
+
+    private async Task ProcessJobAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+        var job = await db.Jobs.Include(j => j.Run).SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
+        if (job?.Runner is null || job.RunnerReleased)
+        {
+            return;
+        }
+
+        var sinceContact = StartContactClock(jobId);
+        var client = runners.Client(job.Runner);
+        try
+        {
+            if (client is null)
+            {
+                throw new HttpRequestException($"The runner {job.Runner} is not configured any more.");
+            }
+
+            await ProcessOnRunnerAsync(db, job, client, cancellationToken);
+            MarkContact(jobId);
+            runners.Report(job.Runner, healthy: true);
+        }
+        catch (ApiException e) when (IsRefusal(e.StatusCode))
+        {
+            MarkContact(jobId);
+            await RefusedAsync(db, job, e, cancellationToken);
+        }
+        catch (Exception e) when (IsRunnerFailure(e, cancellationToken))
+        {
+            runners.Report(job.Runner, healthy: false);
+            if (time.GetElapsedTime(sinceContact) < settings.RunnerUnreachableTimeout)
+            {
+                logger.LogWarning("Runner {Runner} did not answer for job {JobId}: {Error}", job.Runner, jobId, e.Message);
+                return;
+            }
+
+            await UnreachableAsync(db, job, cancellationToken);
+        }
+    }
+
+    private async Task ProcessOnRunnerAsync(ServerDbContext db, JobEntity job, IRunnerApi client, CancellationToken cancellationToken)
+    {
+        if (job.StopRequested && !job.StopSent && !job.Status.IsFinal())
+        {
+            await StopAsync(db, job, client, cancellationToken);
+            if (job.RunnerReleased)
+            {
+                return;
+            }
+        }
+        else if (job.Status == JobStatus.Provisioning)
+        {
+            // Submitting is idempotent on the runner, so a server that died between the runner's 200 and
+            // the next state change simply submits again.
+            await client.SubmitAsync(new SubmitBody(job.Id, new RunRef(job.RunId, job.Run.RunName), job.Spec), cancellationToken);
+        }
+
+        var drained = await PullAsync(db, job, client, cancellationToken);
+        if (drained && job.Status.IsFinal())
+        {
+            // Everything the runner had is stored: only now may it forget the job and its spool.
+            await client.DeleteAsync(job.Id, cancellationToken);
+            job.RunnerReleased = true;
+            await db.SaveChangesAsync(cancellationToken);
+            logger.LogInformation("Job {JobId} ended {Status}; runner {Runner} released it", job.Id, job.Status, job.Runner);
+        }
+    }
+
+    private async Task StopAsync(ServerDbContext db, JobEntity job, IRunnerApi client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.StopAsync(job.Id, new StopBody(TerminationReason.TerminatedByUser, "Stopped by the user"), cancellationToken);
+            job.StopSent = true;
+            if (job.Status is JobStatus.Provisioning or JobStatus.Running)
+            {
+                job.Status = JobStatus.Terminating;
+            }
+        }
+        catch (ApiException e) when (e.StatusCode == HttpStatusCode.NotFound && job.Status == JobStatus.Provisioning)
+        {
+            // The runner never got the job (the stop came between assignment and submission): it ends here.
+            job.Status = JobStatus.Terminated;
+            job.TerminationReason = TerminationReason.TerminatedByUser;
+            job.TerminationMessage = "Stopped by the user before it started";
+            job.FinishedAt = time.GetUtcNow();
+            job.StopSent = true;
+            job.RunnerReleased = true;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Pulls until the runner has nothing more right now; true when it has nothing more at all.</summary>
+    private async Task<bool> PullAsync(ServerDbContext db, JobEntity job, IRunnerApi client, CancellationToken cancellationToken)
+    {
+        for (var page = 0; page < MaxPagesPerPass; page++)
+        {
+            var response = await client.PullAsync(job.Id, job.RunnerTimestamp, cancellationToken);
+            var lastUpdated = Math.Max(job.RunnerTimestamp, response.LastUpdated);
+            var empty = response.JobLogs.Count == 0 && response.JobStates.Count == 0;
+            if (!empty || lastUpdated != job.RunnerTimestamp || response.LogBytesHour != job.LogBytesHour)
+            {
+                foreach (var log in response.JobLogs)
+                {
+                    db.LogEvents.Add(new LogEventEntity { JobId = job.Id, Timestamp = log.Timestamp, Message = log.Message });
+                }
+
+                foreach (var state in response.JobStates.OrderBy(s => s.Timestamp))
+                {
+                    Apply(job, state);
+                }
+
+                job.RunnerTimestamp = lastUpdated;
+                job.LogBytesHour = response.LogBytesHour;
+
+                // One transaction: the events, the state and the pull position commit together. Killed before
+                // the commit, the server pulls the same events again; after it, it asks for later ones. Either
+                // way no event is lost or stored twice (SPEC §6).
+                await db.SaveChangesAsync(cancellationToken);
+                foreach (var entry in db.ChangeTracker.Entries<LogEventEntity>().ToList())
+                {
+                    entry.State = EntityState.Detached;
+                }
+            }
+
+            if (!response.HasMore)
+            {
+                return true;
+            }
+
+            if (empty)
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    private void Apply(JobEntity job, JobStateEvent state)
+    {
+        if (job.Status.IsFinal())
+        {
+            return;
+        }
+
+        var status = JobStatusMapping.FromRunnerState(state.State);
+        switch (status)
+        {
+            case JobStatus.Running when job.Status is JobStatus.Terminating:
+                // A stop is on its way; the runner's earlier "running" does not undo it.
+                return;
+            case JobStatus.Done or JobStatus.Failed or JobStatus.Terminated:
+                job.TerminationReason = state.TerminationReason;
+                job.TerminationMessage = state.TerminationMessage;
+                job.ExitStatus = state.ExitStatus;
+                job.FinishedAt = DateTimeOffset.FromUnixTimeMilliseconds(state.Timestamp);
+                logger.LogInformation(
+                    "Job {JobId} ended {Status} ({TerminationReason}): {TerminationMessage}",
+                    job.Id, status, state.TerminationReason, state.TerminationMessage);
+                break;
+        }
+
+        job.Status = status;
+    }
+
+    /// <summary>The runner answered but refused (400, 404, 409): the job cannot go on there.</summary>
+    private async Task RefusedAsync(ServerDbContext db, JobEntity job, ApiException e, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        var fresh = await db.Jobs.SingleOrDefaultAsync(j => j.Id == job.Id, cancellationToken);
+        if (fresh is null || fresh.RunnerReleased)
+        {
+            return;
+        }
+
+        if (fresh.Status.IsFinal())
+        {
+            // Its final state is stored; the runner just does not know it any more (deleted it already).
+            fresh.RunnerReleased = true;
+        }
+        else
+        {
+            logger.LogError("Runner {Runner} refused job {JobId}: {StatusCode} {Detail}", fresh.Runner, fresh.Id, (int)e.StatusCode, e.Content);
+            fresh.Status = JobStatus.Failed;
+            fresh.TerminationReason = TerminationReason.ExecutorError;
+            fresh.TerminationMessage = e.StatusCode == HttpStatusCode.NotFound
+                ? $"The runner {fresh.Runner} does not know the job (was it restarted?)"
+                : $"The runner {fresh.Runner} refused the job with {(int)e.StatusCode}: {Truncate(e.Content)}";
+            fresh.FinishedAt = time.GetUtcNow();
+            fresh.RunnerReleased = true;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>No successful call for longer than the timeout: the job fails, its stored logs stay.</summary>
+    private async Task UnreachableAsync(ServerDbContext db, JobEntity job, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        var fresh = await db.Jobs.SingleOrDefaultAsync(j => j.Id == job.Id, cancellationToken);
+        if (fresh is null || fresh.RunnerReleased)
+        {
+            return;
+        }
+
+        if (!fresh.Status.IsFinal())
+        {
+            fresh.Status = JobStatus.Failed;
+            fresh.TerminationReason = TerminationReason.InstanceUnreachable;
+            fresh.TerminationMessage = $"The runner {fresh.Runner} did not answer for {settings.RunnerUnreachableTimeout.TotalSeconds:0.###} s";
+            fresh.FinishedAt = time.GetUtcNow();
+            logger.LogError("Job {JobId} failed: runner {Runner} unreachable for {Timeout}", fresh.Id, fresh.Runner, settings.RunnerUnreachableTimeout);
+        }
+        else
+        {
+            logger.LogWarning("Giving up releasing job {JobId} on unreachable runner {Runner}", fresh.Id, fresh.Runner);
+        }
+
+        // Given up on: nothing more is pulled from, stopped on or deleted on that runner for this job.
+        fresh.RunnerReleased = true;
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    private long StartContactClock(Guid jobId)
+    {
+        lock (_lastContact)
+        {
+            if (!_lastContact.TryGetValue(jobId, out var since))
+            {
+                since = time.GetTimestamp();
+                _lastContact[jobId] = since;
+            }
+
+            return since;
+        }
+    }
+
+    private void MarkContact(Guid jobId)
+    {
+        lock (_lastContact)
+        {
+            _lastContact[jobId] = time.GetTimestamp();
+        }
+    }
+
+    /// <summary>A failure of the runner or the network between us, as opposed to one of ours (a database error).</summary>
+    private static bool IsRunnerFailure(Exception e, CancellationToken cancellationToken) => e switch
+    {
+        ApiException => true,
+        HttpRequestException => true,
+        ExecutionRejectedException => true,
+        System.Text.Json.JsonException => true,
+        OperationCanceledException => !cancellationToken.IsCancellationRequested,
+        _ => false,
+    };
+
+    /// <summary>A 4xx is the runner's considered answer about this job; 408 and 429 only mean "not now".</summary>
+    private static bool IsRefusal(HttpStatusCode status) =>
+        status is >= HttpStatusCode.BadRequest and < HttpStatusCode.InternalServerError
+            and not HttpStatusCode.RequestTimeout and not HttpStatusCode.TooManyRequests;
+
+    private static string Truncate(string? text) =>
+        text is null ? string.Empty : text.Length <= 500 ? text : text[..500] + "…";
+}

@@ -1,0 +1,49 @@
+using LogQuota.Runner;
+using LogQuota.Runner.Configuration;
+
+namespace LogQuota.Server.Runners;
+
+/// <summary>
+/// The local runner the server hosts in its own process when <c>DSTACK_SERVER_RUNNERS</c> is empty, so one
+/// command runs the whole system. It listens on a free loopback port with a random token and lives exactly as
+/// long as the server: started before the job processor, stopped after it.
+/// </summary>
+internal sealed class EmbeddedRunner(RunnerSettings settings, ILogger<EmbeddedRunner> logger) : IHostedService, IAsyncDisposable
+{
+    private WebApplication? _app;
+    private Uri? _baseAddress;
+
+    /// <summary>The runner's base URL; known once the server has started.</summary>
+    public Uri BaseAddress => _baseAddress ?? throw new InvalidOperationException("The local runner has not started yet.");
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(settings.Dir);
+        _app = RunnerApplication.Build(settings, builder =>
+        {
+            // The server polls every second; the runner's per-request lines would bury everything else.
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        });
+        await _app.StartAsync(cancellationToken);
+        _baseAddress = new Uri(_app.Urls.First().TrimEnd('/') + "/");
+        logger.LogInformation("Local runner listening on {RunnerUrl}", _baseAddress);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync(cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+            _app = null;
+        }
+    }
+}

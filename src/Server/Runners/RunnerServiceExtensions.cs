@@ -1,0 +1,62 @@
+using System.Security.Cryptography;
+using LogQuota.Runner.Configuration;
+using LogQuota.Server.Configuration;
+using LogQuota.Shared.Api;
+using LogQuota.Shared.Json;
+using Microsoft.Extensions.Http.Resilience;
+using Refit;
+
+namespace LogQuota.Server.Runners;
+
+internal static class RunnerServiceExtensions
+{
+    /// <summary>One Refit <see cref="IRunnerApi"/> client per runner, keyed by its base URL, behind Polly.</summary>
+    public static void AddRunners(this IServiceCollection services, ServerSettings settings)
+    {
+        var refit = new RefitSettings(new SystemTextJsonContentSerializer(LogQuotaJson.Options));
+        services.AddSingleton<RunnerPool>();
+
+        if (settings.UsesEmbeddedRunner)
+        {
+            var token = settings.RunnerToken ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+            services.AddSingleton(new RunnerSettings
+            {
+                Host = "127.0.0.1",
+                Port = 0,
+                Dir = Path.Combine(settings.Dir, "runner"),
+                Token = token,
+            });
+            services.AddSingleton<EmbeddedRunner>();
+            services.AddHostedService(sp => sp.GetRequiredService<EmbeddedRunner>());
+            services.AddKeyedRefitGeneratedClient<IRunnerApi>(RunnerPool.EmbeddedKey, refit, "runner-embedded")
+                .ConfigureHttpClient((sp, client) => client.BaseAddress = sp.GetRequiredService<EmbeddedRunner>().BaseAddress)
+                .AddHttpMessageHandler(() => new RunnerTokenHandler(token))
+                .AddStandardResilienceHandler(Configure);
+            return;
+        }
+
+        for (var i = 0; i < settings.Runners.Count; i++)
+        {
+            var baseAddress = settings.Runners[i];
+            services.AddKeyedRefitGeneratedClient<IRunnerApi>(baseAddress.ToString(), refit, $"runner-{i}")
+                .ConfigureHttpClient(client => client.BaseAddress = baseAddress)
+                .AddHttpMessageHandler(() => new RunnerTokenHandler(settings.RunnerToken))
+                .AddStandardResilienceHandler(Configure);
+        }
+    }
+
+    private static void Configure(HttpStandardResilienceOptions options)
+    {
+        // A runner answers in milliseconds on a healthy network; a call is retried 3 times with jittered
+        // exponential backoff from 0.5 s, so one blip costs seconds, while a dead runner is given up on per
+        // call within 20 s and, across calls, after DSTACK_SERVER_RUNNER_UNREACHABLE_TIMEOUT.
+        options.Retry.MaxRetryAttempts = 3;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(500);
+        options.Retry.UseJitter = true;
+        options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(5);
+        options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(20);
+
+        // The breaker's window must be at least twice the attempt timeout.
+        options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(30);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LogQuota.Server.Tests.Infrastructure;
+
+/// <summary>
+/// A stand-in runner on loopback that speaks the runner's HTTP contract (SPEC §3) and replays a scripted job:
+/// the edge of another service, so the server's real Refit client, Polly pipeline and processor are exercised.
+/// </summary>
+public sealed class FakeRunner : IAsyncDisposable
+{
+    public const string Token = "fake-runner-token";
+
+    private readonly WebApplication _app;
+    private readonly object _gate = new();
+    private readonly List<LogEvent> _logs = [];
+    private readonly List<JobStateEvent> _states = [];
+    private long _clock = 1_700_000_000_000;
+
+    private FakeRunner(WebApplication app) => _app = app;
+
+    public string BaseUrl => _app.Urls.First() + "/";
+
+    /// <summary>Log events per pull answer: small, so the server has to page.</summary>
+    public int PageSize { get; set; } = 4;
+
+    /// <summary>The job has ended: once everything is pulled, <c>has_more</c> is false.</summary>
+    public bool Ended { get; private set; }
+
+    public ConcurrentQueue<long> PulledFrom { get; } = new();
+
+    public ConcurrentQueue<string> Calls { get; } = new();
+
+    public static async Task<FakeRunner> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Services.ConfigureHttpJsonOptions(o => LogQuotaJson.Configure(o.SerializerOptions, strict: false));
+        var app = builder.Build();
+        var runner = new FakeRunner(app);
+        runner.Map(app);
+        await app.StartAsync();
+        return runner;
+    }
+
+    public void AddLogs(int count, string prefix)
+    {
+        lock (_gate)
+        {
+            for (var i = 1; i <= count; i++)
+            {
+                _logs.Add(new LogEvent(++_clock, System.Text.Encoding.UTF8.GetBytes($"{prefix}-{i}\n")));
+            }
+        }
+    }
+
+    public void AddState(JobState state, TerminationReason? reason = null, int? exitStatus = null)
+    {
+        lock (_gate)
+        {
+            _states.Add(new JobStateEvent(state, ++_clock, reason, null, exitStatus));
+            Ended |= state.IsFinal();
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    private void Map(WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            Calls.Enqueue($"{context.Request.Method} {context.Request.Path}");
+            if (context.Request.Headers.Authorization != $"Bearer {Token}")
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return;
+            }
+
+            await next(context);
+        });
+        app.MapPost("/api/jobs", (SubmitBody body) => Results.Ok());
+        app.MapPost("/api/jobs/{jobId}/stop", (Guid jobId) => Results.Ok());
+        app.MapDelete("/api/jobs/{jobId}", (Guid jobId) => Results.Ok());
+        app.MapGet("/api/jobs/{jobId}/pull", (Guid jobId, long timestamp) => Pull(timestamp));
+    }
+
+    private PullResponse Pull(long timestamp)
+    {
+        PulledFrom.Enqueue(timestamp);
+        lock (_gate)
+        {
+            var logs = _logs.Where(l => l.Timestamp > timestamp).Take(PageSize).ToList();
+            var logsLeft = _logs.Count(l => l.Timestamp > timestamp) > logs.Count;
+
+            // States up to the last log in this answer (all of them once no log is left behind): a final
+            // state never overtakes a log event.
+            var until = logsLeft ? logs[^1].Timestamp : long.MaxValue;
+            var states = _states.Where(s => s.Timestamp > timestamp && s.Timestamp <= until).ToList();
+            var last = logs.Select(l => l.Timestamp).Concat(states.Select(s => s.Timestamp)).DefaultIfEmpty(timestamp).Max();
+            return new PullResponse(states, logs, last, logsLeft || !Ended, logs.Sum(l => (long)l.Message.Length));
+        }
+    }
+}

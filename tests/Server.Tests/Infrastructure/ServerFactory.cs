@@ -1,0 +1,112 @@
+using System.Net.Http.Headers;
+using LogQuota.Server.Configuration;
+using LogQuota.Server.Data;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LogQuota.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The real server (real SQLite file with migrations applied, real job processor, real embedded runner on
+/// loopback unless <c>DSTACK_SERVER_RUNNERS</c> is given), in a temp directory of its own.
+/// </summary>
+/// <remarks>The type argument only names the server's assembly: <c>Program</c> would be ambiguous, since the
+/// server references the runner, which has a top-level <c>Program</c> of its own.</remarks>
+public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
+{
+    public const string AdminToken = "test-admin-token";
+
+    private readonly TempDirectory? _ownDir;
+    private readonly Dictionary<string, string> _settings;
+    private readonly Action<IServiceCollection>? _configureServices;
+
+    /// <param name="settings">Environment variables on top of the test defaults.</param>
+    /// <param name="dir">The server directory; a fresh temp directory, deleted afterwards, when null.</param>
+    /// <param name="configureServices">Replacements at the edges (time, another service).</param>
+    public ServerFactory(
+        IReadOnlyDictionary<string, string>? settings = null,
+        string? dir = null,
+        Action<IServiceCollection>? configureServices = null)
+    {
+        _ownDir = dir is null ? new TempDirectory() : null;
+        Dir = dir ?? _ownDir!.Path;
+        _configureServices = configureServices;
+        _settings = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            // Empty means "unset": a DSTACK_* variable in the environment of the test run cannot leak in.
+            ["DSTACK_SERVER_HOST"] = "",
+            ["DSTACK_SERVER_PORT"] = "",
+            ["DSTACK_DATABASE_URL"] = "",
+            ["DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR"] = "",
+            ["DSTACK_SERVER_RUNNERS"] = "",
+            ["DSTACK_RUNNER_TOKEN"] = "",
+            ["DSTACK_SERVER_RUNNER_UNREACHABLE_TIMEOUT"] = "",
+            ["DSTACK_SERVER_DIR"] = Dir,
+            ["DSTACK_SERVER_ADMIN_TOKEN"] = AdminToken,
+
+            // Polls ten times a second so a test waits for the job, not for the server.
+            ["DSTACK_SERVER_POLL_INTERVAL"] = "0.1",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            _settings[key] = value;
+        }
+    }
+
+    public string Dir { get; }
+
+    /// <summary>A client that sends the admin token.</summary>
+    public HttpClient CreateAdminClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        return client;
+    }
+
+    /// <summary>Runs <paramref name="query"/> against the server's database.</summary>
+    public async Task<T> QueryAsync<T>(Func<ServerDbContext, Task<T>> query)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+        return await query(db);
+    }
+
+    public Task<(int Runs, int Jobs, int Logs)> CountRowsAsync() =>
+        QueryAsync(async db => (await db.Runs.CountAsync(), await db.Jobs.CountAsync(), await db.LogEvents.CountAsync()));
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        if (_configureServices is not null)
+        {
+            builder.ConfigureTestServices(_configureServices);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        SqliteCleanup();
+        _ownDir?.Dispose();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            SqliteCleanup();
+            _ownDir?.Dispose();
+        }
+    }
+
+    private static void SqliteCleanup() => Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+}

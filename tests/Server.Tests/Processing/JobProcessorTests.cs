@@ -1,0 +1,202 @@
+using LogQuota.Server.Data;
+using LogQuota.Server.Processing;
+using LogQuota.Server.Tests.Infrastructure;
+using LogQuota.Shared.Api;
+using LogQuota.Shared.Contracts;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LogQuota.Server.Tests.Processing;
+
+public sealed class JobProcessorTests
+{
+    [Fact]
+    public async Task PullsEveryPage_StoresEachEventOnce_AndReleasesTheJob()
+    {
+        await using var runner = await FakeRunner.StartAsync();
+        runner.AddState(JobState.Running);
+        runner.AddLogs(25, "line");
+        runner.AddState(JobState.Done, exitStatus: 0);
+        await using var server = WithRunner(runner);
+        using var client = server.CreateAdminClient();
+
+        await client.SubmitAsync(new SubmitRunRequest(["anything"], RunName: "paged"));
+        var run = await client.WaitForEndAsync("paged");
+
+        Assert.Equal("exited (0)", run.StatusMessage);
+        var text = System.Text.Encoding.UTF8.GetString(await client.GetLogsTextAsync("paged"));
+        Assert.Equal(string.Concat(Enumerable.Range(1, 25).Select(i => $"line-{i}\n")), text);
+        await WaitUntilAsync(() => runner.Calls.Any(c => c.StartsWith("DELETE", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task AfterARestart_PullingResumesWhereItStopped()
+    {
+        await using var runner = await FakeRunner.StartAsync();
+        runner.AddState(JobState.Running);
+        runner.AddLogs(10, "before");
+        using var dir = new TempDirectory();
+
+        await using (var first = WithRunner(runner, dir.Path))
+        {
+            using var client = first.CreateAdminClient();
+            await client.SubmitAsync(new SubmitRunRequest(["anything"], RunName: "resumed"));
+            await WaitUntilAsync(async () => (await client.GetLogsAsync("resumed")).Logs.Count == 10);
+        }
+
+        var stored = runner.PulledFrom.Max();
+        var pullsBefore = runner.PulledFrom.Count;
+        runner.AddLogs(10, "after");
+        runner.AddState(JobState.Done, exitStatus: 0);
+
+        await using var second = WithRunner(runner, dir.Path);
+        using var client2 = second.CreateAdminClient();
+        await client2.WaitForEndAsync("resumed");
+
+        var text = System.Text.Encoding.UTF8.GetString(await client2.GetLogsTextAsync("resumed"));
+        var expected = string.Concat(Enumerable.Range(1, 10).Select(i => $"before-{i}\n"))
+            + string.Concat(Enumerable.Range(1, 10).Select(i => $"after-{i}\n"));
+        Assert.Equal(expected, text);
+        // The second server asked from the stored position on, never from the start again.
+        Assert.All(runner.PulledFrom.Skip(pullsBefore), t => Assert.True(t >= stored));
+    }
+
+    [Fact]
+    public async Task UnreachableRunner_FailsTheJob_AfterTheTimeout_KeepingItsLogs()
+    {
+        const string Runner = "http://127.0.0.1:9/";
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var api = new ScriptedRunnerApi();
+        await using var server = new ServerFactory(
+            new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = Runner, ["DSTACK_SERVER_RUNNER_UNREACHABLE_TIMEOUT"] = "120" },
+            configureServices: services =>
+            {
+                services.AddSingleton<TimeProvider>(time);
+                services.AddKeyedSingleton<IRunnerApi>(Runner, api);
+            });
+        using var client = server.CreateAdminClient();
+        var processor = server.Services.GetRequiredService<JobProcessor>();
+        await client.SubmitAsync(new SubmitRunRequest(["anything"], RunName: "lost"));
+
+        await processor.ProcessOnceAsync(CancellationToken.None);
+        Assert.Equal(RunStatus.Running, (await client.GetRunAsync("lost")).Status);
+        Assert.Equal(2, (await client.GetLogsAsync("lost")).Logs.Count);
+
+        api.Down = true;
+        time.Advance(TimeSpan.FromSeconds(60));
+        await processor.ProcessOnceAsync(CancellationToken.None);
+        Assert.Equal(RunStatus.Running, (await client.GetRunAsync("lost")).Status);
+
+        time.Advance(TimeSpan.FromSeconds(61));
+        await processor.ProcessOnceAsync(CancellationToken.None);
+
+        var run = await client.GetRunAsync("lost");
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.Equal("error", run.StatusMessage);
+        Assert.Equal("instance unreachable", run.Error);
+        Assert.Equal(TerminationReason.InstanceUnreachable, run.TerminationReason);
+        Assert.Equal(2, (await client.GetLogsAsync("lost")).Logs.Count);
+        Assert.True(await server.QueryAsync(db => db.Jobs.AllAsync(j => j.RunnerReleased)));
+    }
+
+    [Fact]
+    public async Task StopBeforeAssignment_EndsTheRunAtOnce_AndNothingReachesTheRunner()
+    {
+        const string Runner = "http://127.0.0.1:9/";
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var api = new ScriptedRunnerApi();
+
+        // With time frozen the processor never ticks on its own: the job waits until this test runs a pass.
+        await using var server = new ServerFactory(
+            new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = Runner },
+            configureServices: services =>
+            {
+                services.AddSingleton<TimeProvider>(time);
+                services.AddKeyedSingleton<IRunnerApi>(Runner, api);
+            });
+        using var client = server.CreateAdminClient();
+        await client.SubmitAsync(new SubmitRunRequest(["anything"], RunName: "early"));
+
+        using var stop = await client.PostAsync(new Uri("/api/runs/early/stop", UriKind.Relative), null);
+        await server.Services.GetRequiredService<JobProcessor>().ProcessOnceAsync(CancellationToken.None);
+
+        var run = await client.GetRunAsync("early");
+        Assert.Equal(RunStatus.Terminated, run.Status);
+        Assert.Equal("stopped", run.StatusMessage);
+        Assert.Equal(TerminationReason.TerminatedByUser, run.TerminationReason);
+        Assert.Equal(0, api.Submits);
+        Assert.Null(run.Jobs[0].Runner);
+    }
+
+    [Fact]
+    public async Task Runs_AreListedNewestFirst()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = new ServerFactory(
+            new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = "http://127.0.0.1:9/" },
+            configureServices: services => services.AddSingleton<TimeProvider>(time));
+        using var client = server.CreateAdminClient();
+
+        foreach (var name in new[] { "first", "second", "third" })
+        {
+            await client.SubmitAsync(new SubmitRunRequest(["true"], RunName: name));
+            time.Advance(TimeSpan.FromMilliseconds(5));
+        }
+
+        Assert.Equal(["third", "second", "first"], (await client.ListRunsAsync()).Select(r => r.RunName));
+    }
+
+    private static ServerFactory WithRunner(FakeRunner runner, string? dir = null) =>
+        new(new Dictionary<string, string>
+        {
+            ["DSTACK_SERVER_RUNNERS"] = runner.BaseUrl,
+            ["DSTACK_RUNNER_TOKEN"] = FakeRunner.Token,
+        }, dir);
+
+    private static async Task WaitUntilAsync(Func<bool> condition) => await WaitUntilAsync(() => Task.FromResult(condition()));
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition never held.");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>A runner client that answers with one running job and two log lines, until it is "down".</summary>
+    private sealed class ScriptedRunnerApi : IRunnerApi
+    {
+        public bool Down { get; set; }
+
+        public Task<HealthcheckResponse> HealthcheckAsync(CancellationToken cancellationToken) =>
+            Answer(new HealthcheckResponse("logquota-runner", "test"));
+
+        public int Submits { get; private set; }
+
+        public Task SubmitAsync(SubmitBody body, CancellationToken cancellationToken)
+        {
+            Submits++;
+            return Answer(0);
+        }
+
+        public Task<PullResponse> PullAsync(Guid jobId, long timestamp, CancellationToken cancellationToken) =>
+            Answer(timestamp >= 3
+                ? new PullResponse([], [], timestamp, true, 10)
+                : new PullResponse(
+                    [new JobStateEvent(JobState.Running, 1)],
+                    [new LogEvent(2, "one\n"u8.ToArray()), new LogEvent(3, "two\n"u8.ToArray())],
+                    3,
+                    true,
+                    8));
+
+        public Task StopAsync(Guid jobId, StopBody body, CancellationToken cancellationToken) => Answer(0);
+
+        public Task DeleteAsync(Guid jobId, CancellationToken cancellationToken) => Answer(0);
+
+        private Task<T> Answer<T>(T value) =>
+            Down ? Task.FromException<T>(new HttpRequestException("Connection refused")) : Task.FromResult(value);
+    }
+}
