@@ -1,0 +1,49 @@
+using System.CommandLine;
+using LogQuota.Cli.Connection;
+using LogQuota.Cli.Logs;
+
+namespace LogQuota.Cli.Commands;
+
+/// <summary><c>logs RUN [-f]</c>: the stored log, byte for byte; <c>-f</c> keeps following until the run ends.</summary>
+public static class LogsCommand
+{
+    /// <summary>Creates the command.</summary>
+    public static Command Create(CommandHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var run = new Argument<string>("RUN") { Description = "The run's name" };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new output until the run ends" };
+        var command = new Command("logs", "Print a run's log") { run, follow };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var runName = parse.GetRequiredValue(run);
+            return host.RunAsync(
+                parse,
+                runName,
+                async (api, token) =>
+                {
+                    if (parse.GetValue(follow))
+                    {
+                        await new LogFollower(api, runName, host.Console.Output).FollowAsync(host.Console.Time, token);
+                        return 0;
+                    }
+
+                    // The text endpoint streams the stored bytes in order: a log of any size passes through
+                    // without being held in memory, decoded or re-encoded.
+                    using var response = await api.GetLogsTextAsync(runName, token);
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        var body = await response.Content.ReadAsStringAsync(token);
+                        throw new ServerAnswerException(response.StatusCode, body);
+                    }
+
+                    await using var stream = await response.Content.ReadAsStreamAsync(token);
+                    await stream.CopyToAsync(host.Console.Output, token);
+                    await host.Console.Output.FlushAsync(token);
+                    return 0;
+                },
+                cancellationToken);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,212 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using LogQuota.Cli.Connection;
+using LogQuota.Cli.Formatting;
+using LogQuota.Cli.Logs;
+using LogQuota.Cli.Parsing;
+using LogQuota.Cli.Terminal;
+using LogQuota.Shared.Api;
+using LogQuota.Shared.Contracts;
+
+namespace LogQuota.Cli.Commands;
+
+/// <summary>
+/// <c>run [--name N] [--log-quota BYTES] [--max-duration S] [-e K=V]... [--no-tty] -- CMD...</c>: submits a run and
+/// streams its log until it ends; exits 0 only when it ended <c>done</c>.
+/// </summary>
+public static class RunCommand
+{
+    /// <summary>Creates the command.</summary>
+    public static Command Create(CommandHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var name = new Option<string?>("--name", "-n") { Description = "Run name (^[a-z][a-z0-9-]{0,40}$); generated when omitted", HelpName = "NAME" };
+        var logQuota = new Option<long?>("--log-quota")
+        {
+            Description = "Hourly log quota in bytes (1048576, 512KiB, 50MiB); at most the server's",
+            HelpName = "BYTES",
+            CustomParser = ParseLogQuota,
+        };
+        var maxDuration = new Option<int?>("--max-duration")
+        {
+            Description = "Stop the run after this long: seconds, or 90m, 2h, 1d",
+            HelpName = "S",
+            CustomParser = ParseMaxDuration,
+        };
+        var env = new Option<string[]>("--env", "-e")
+        {
+            Description = "Environment variable for the job; repeat for more",
+            HelpName = "KEY=VALUE",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        env.Validators.Add(result =>
+        {
+            if (!EnvironmentArguments.TryParse(result.Tokens.Select(t => t.Value), out _, out var error))
+            {
+                result.AddError(error!);
+            }
+        });
+        var noTty = new Option<bool>("--no-tty") { Description = "Run on a pipe instead of a pseudo-terminal" };
+        var commandWords = new Argument<string[]>("CMD")
+        {
+            Description = "The command, after --: one word is a shell command line, several are one command and its arguments",
+            Arity = ArgumentArity.OneOrMore,
+        };
+
+        var command = new Command("run", "Submit a run and stream its log until it ends") { name, logQuota, maxDuration, env, noTty, commandWords };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (FindStrayOption(parse) is { } stray)
+            {
+                await host.WriteErrorAsync($"unknown option '{stray}' for run (the job's own options go after --: logquota run [OPTIONS] -- CMD...)");
+                return CliException.UsageExitCode;
+            }
+
+            // Already validated while parsing: a bad -e never reaches this action.
+            var variables = EnvironmentArguments.TryParse(parse.GetValue(env) ?? [], out var parsed, out _) ? parsed : [];
+            var request = new SubmitRunRequest(
+                Commands: [CommandWords.ToCommandLine(parse.GetRequiredValue(commandWords))],
+                RunName: parse.GetValue(name),
+                Env: variables.Count > 0 ? variables : null,
+                MaxDuration: parse.GetValue(maxDuration),
+                LogQuotaHour: parse.GetValue(logQuota),
+                Tty: parse.GetValue(noTty) ? false : null);
+            return await host.RunAsync(parse, request.RunName, (api, token) => SubmitAndStreamAsync(api, host, request, token), cancellationToken);
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// A word of CMD that looks like an option but came before <c>--</c>: a mistyped option of <c>run</c>
+    /// (<c>--nmae x</c>) that System.CommandLine would otherwise quietly pass to the job as part of its command.
+    /// </summary>
+    public static string? FindStrayOption(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        var commandTokens = parse.CommandResult.Tokens;
+        foreach (var token in parse.Tokens)
+        {
+            if (token.Type == TokenType.DoubleDash)
+            {
+                return null;
+            }
+
+            if (token.Value.Length > 1 && token.Value[0] == '-' && commandTokens.Any(t => ReferenceEquals(t, token)))
+            {
+                return token.Value;
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task<int> SubmitAndStreamAsync(IServerApi api, CommandHost host, SubmitRunRequest request, CancellationToken cancellationToken)
+    {
+        var console = host.Console;
+
+        // Captured before the submit, so a Ctrl-C at any moment after it asks rather than abandoning the run silently.
+        using var interrupts = console.Interrupts.Capture();
+        var run = await api.SubmitRunAsync(request, cancellationToken);
+        await console.Error.WriteLineAsync($"run {run.RunName} submitted (log quota {ByteSize.FormatQuota(run.LogQuotaHour)})");
+
+        var follower = new LogFollower(api, run.RunName, console.Output);
+        var interrupted = interrupts.NextAsync(cancellationToken);
+        var stopRequested = false;
+        while (true)
+        {
+            var current = await follower.PollAsync(cancellationToken);
+            if (current.Status.IsFinished())
+            {
+                if (follower.EndsMidLine && console.OutputIsTerminal)
+                {
+                    // The summary goes to stderr; on a shared terminal it would otherwise be glued to the job's last line.
+                    await console.Error.WriteLineAsync();
+                }
+
+                await console.Error.WriteLineAsync(RunSummary.Format(current));
+                return RunSummary.ExitCode(current);
+            }
+
+            var delay = Task.Delay(LogFollower.PollInterval, console.Time, cancellationToken);
+            if (await Task.WhenAny(delay, interrupted) == delay)
+            {
+                await delay;
+                continue;
+            }
+
+            var (stop, next) = stopRequested ? (false, interrupted) : await AskAsync(console, interrupts, cancellationToken);
+            if (!stop)
+            {
+                await console.Error.WriteLineAsync(stopRequested
+                    ? $"detached from run {run.RunName}, which is stopping: 'logquota ps' shows when it has ended"
+                    : $"detached from run {run.RunName}, which goes on: 'logquota logs -f {run.RunName}' follows it, 'logquota stop {run.RunName}' stops it");
+                return 0;
+            }
+
+            await api.StopRunAsync(run.RunName, cancellationToken);
+            await console.Error.WriteLineAsync($"stopping run {run.RunName} (Ctrl-C again to detach)");
+            stopRequested = true;
+            interrupted = next;
+        }
+    }
+
+    /// <summary>
+    /// After a Ctrl-C: "stop the run or detach?" when stdin is a terminal; otherwise (a script, CI) there is
+    /// nobody to ask and the run is left running. A second Ctrl-C while asking detaches.
+    /// </summary>
+    /// <returns>Whether to stop, and the task of the next interrupt.</returns>
+    private static async Task<(bool Stop, Task Next)> AskAsync(CliConsole console, InterruptCapture interrupts, CancellationToken cancellationToken)
+    {
+        var next = interrupts.NextAsync(cancellationToken);
+        if (!console.InputIsTerminal)
+        {
+            return (false, next);
+        }
+
+        while (true)
+        {
+            await console.Error.WriteAsync("stop the run or detach? [s/d] ");
+            var read = console.ReadKeyAsync(cancellationToken);
+            if (await Task.WhenAny(read, next) == next)
+            {
+                await console.Error.WriteLineAsync();
+                return (false, next);
+            }
+
+            var key = await read;
+            await console.Error.WriteLineAsync(key is { } c && !char.IsControl(c) ? c.ToString() : "");
+            switch (key is { } k ? char.ToLowerInvariant(k) : 'd')
+            {
+                case 's':
+                    return (true, next);
+                case 'd':
+                    return (false, next);
+            }
+        }
+    }
+
+    private static long? ParseLogQuota(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (ByteSize.TryParse(text, out var bytes) && bytes >= 1)
+        {
+            return bytes;
+        }
+
+        result.AddError($"--log-quota must be a number of bytes of at least 1, such as 1048576 or 50MiB; got '{text}'");
+        return null;
+    }
+
+    private static int? ParseMaxDuration(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (DurationArgument.TryParse(text, out var seconds))
+        {
+            return seconds;
+        }
+
+        result.AddError($"--max-duration must be a whole number of seconds of at least 1, or a duration such as 90m or 2h; got '{text}'");
+        return null;
+    }
+}

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using LogQuota.Cli.Commands;
+using LogQuota.Cli.Connection;
+using LogQuota.Cli.Terminal;
+
+namespace LogQuota.Cli;
+
+/// <summary>The <c>logquota</c> command line (SPEC §5).</summary>
+public static class Program
+{
+    /// <summary>The command people type.</summary>
+    public const string Name = "logquota";
+
+    /// <summary>Runs the CLI on the real process: standard streams, environment, Ctrl-C.</summary>
+    public static async Task<int> Main(string[] args)
+    {
+        using var console = new CliConsole(Console.OpenStandardOutput(), Console.Error)
+        {
+            OutputIsTerminal = !Console.IsOutputRedirected,
+            InputIsTerminal = !Console.IsInputRedirected,
+            TerminalWidth = Console.IsOutputRedirected ? null : Console.WindowWidth,
+            ReadKeyAsync = _ => Task.Run(() => (char?)Console.ReadKey(intercept: true).KeyChar),
+        };
+
+        // Ctrl-C never kills the process outright: the command decides (run asks, the others end with 130).
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            console.Interrupts.Raise();
+        };
+        return await RunAsync(args, console, CancellationToken.None);
+    }
+
+    /// <summary>Parses <paramref name="args"/> and runs the command on <paramref name="console"/>; the in-process entry point of the tests.</summary>
+    /// <returns>The process exit code: 0 on success, 2 for a command line that cannot be run, otherwise non-zero.</returns>
+    public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(console);
+        var parse = BuildRootCommand(console).Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // One line, not System.CommandLine's error list followed by the whole help text.
+            var command = parse.CommandResult.Command;
+            var help = command.Name == Name ? $"{Name} --help" : $"{Name} {command.Name} --help";
+            var message = parse.UnmatchedTokens.Count > 0
+                ? $"unknown command or argument '{parse.UnmatchedTokens[0]}'"
+                : parse.Errors[0].Message.ReplaceLineEndings(" ");
+            await console.Error.WriteLineAsync($"error: {message} (see '{help}')");
+            return CliException.UsageExitCode;
+        }
+
+        return await parse.InvokeAsync(
+            new InvocationConfiguration
+            {
+                Output = console.OutputText,
+                Error = console.Error,
+                EnableDefaultExceptionHandler = false,
+
+                // Ctrl-C is handled by Interrupts, not by cancelling the invocation from under the command.
+                ProcessTerminationTimeout = null,
+            },
+            cancellationToken);
+    }
+
+    /// <summary>The command tree: <c>ps</c>, <c>run</c>, <c>logs</c>, <c>stop</c>, with <c>--url</c> and <c>--token</c> on each.</summary>
+    /// <remarks>A plain command named <c>logquota</c> rather than a <see cref="RootCommand"/>, which takes its name from the
+    /// executable: help reads <c>logquota</c> whether it runs as the tool, through <c>dotnet run</c> or in a test host.</remarks>
+    public static Command BuildRootCommand(CliConsole console)
+    {
+        var options = new GlobalOptions();
+        var host = new CommandHost(console, options);
+        return new Command(Name, "LogQuota: run shell jobs whose log output is capped per hour")
+        {
+            new HelpOption(),
+            new VersionOption(),
+            options.Url,
+            options.Token,
+            PsCommand.Create(host),
+            RunCommand.Create(host),
+            LogsCommand.Create(host),
+            StopCommand.Create(host),
+        };
+    }
+}

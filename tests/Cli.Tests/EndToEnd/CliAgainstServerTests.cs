@@ -1,0 +1,229 @@
+using System.Net.Http.Json;
+using System.Text;
+using LogQuota.Cli.Tests.Infrastructure;
+using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
+
+namespace LogQuota.Cli.Tests.EndToEnd;
+
+/// <summary>The CLI as a user runs it, against the real server and its embedded runner running real jobs.</summary>
+[Collection(LocalServerGroup.Name)]
+public sealed class CliAgainstServerTests(LocalServer server)
+{
+    private static readonly TimeSpan JobTimeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Run_StreamsTheLog_AndExitsZero_WhenTheRunIsDone()
+    {
+        var result = await Cli("run", "--name", "e2e-done", "-e", "WHO=world", "--", "echo \"hello $WHO\"; for i in 1 2 3; do echo tick $i; sleep 0.2; done");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("hello world\ntick 1\ntick 2\ntick 3\n", result.StdoutText);
+        Assert.Equal(["run e2e-done submitted (log quota 50.0MiB/h)", "run e2e-done done: exited (0)"], result.StderrLines);
+    }
+
+    [Fact]
+    public async Task Run_ExitsWithTheJobsExitCode_WhenTheJobFails()
+    {
+        var result = await Cli("run", "--name", "e2e-exit3", "--no-tty", "--", "sh", "-c", "echo 'about to fail' >&2; exit 3");
+
+        Assert.True(result.ExitCode == 3, result.ToString());
+        Assert.Equal("about to fail\n", result.StdoutText);
+        Assert.Equal("run e2e-exit3 failed: exited (3)", result.StderrLines[^1]);
+    }
+
+    [Fact]
+    public async Task QuotaKill_IsStreamedAndReported_ThenShownByPsAndKeptByLogs()
+    {
+        // Far more than 1 KiB, as fast as the shell can print: the runner kills it at the crossing.
+        var run = await Cli("run", "--name", "e2e-quota", "--log-quota", "1KiB", "--", "i=0; while true; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done");
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Equal(
+            "run e2e-quota failed: log quota exceeded (Job log output exceeded the hourly quota of 1024 bytes)",
+            run.StderrLines[^1]);
+        Assert.InRange(run.Stdout.Length, 1, 1024);
+        Assert.StartsWith("line-0-", run.StdoutText, StringComparison.Ordinal);
+        Assert.EndsWith("\n", run.StdoutText, StringComparison.Ordinal);
+
+        var ps = await Cli("ps", "-v");
+        Assert.Equal(0, ps.ExitCode);
+        var header = ps.StdoutText.Split('\n')[0];
+        Assert.Equal(["NAME", "STATUS", "SUBMITTED", "ERROR", "QUOTA", "LOGS/HOUR"], header.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        var row = ps.StdoutText.Split('\n').Single(l => l.StartsWith("e2e-quota ", StringComparison.Ordinal));
+        Assert.Contains(" error ", row, StringComparison.Ordinal);
+        Assert.Contains(" log quota exceeded ", row, StringComparison.Ordinal);
+        Assert.Contains(" 1.0KiB/h ", row, StringComparison.Ordinal);
+        Assert.Equal("log quota exceeded", row[header.IndexOf("ERROR", StringComparison.Ordinal)..].Split("   ")[0]);
+
+        // logs prints exactly the bytes the run streamed: everything stored before the kill.
+        var logs = await Cli("logs", "e2e-quota");
+        Assert.Equal(0, logs.ExitCode);
+        Assert.Equal(run.Stdout, logs.Stdout);
+        Assert.Empty(logs.Stderr);
+    }
+
+    [Fact]
+    public async Task Logs_PrintsStoredBytesExactly_InvalidUtf8AndCarriageReturnsIncluded()
+    {
+        // On a pipe nothing is rewritten but what the terminal processing defines; invalid UTF-8 is kept as it came.
+        var run = await Cli("run", "--name", "e2e-bytes", "--no-tty", "--", "printf 'caf\\303\\251 \\377\\376 end\\n'");
+        Assert.True(run.ExitCode == 0, run.ToString());
+
+        var logs = await Cli("logs", "e2e-bytes");
+        Assert.Equal(0, logs.ExitCode);
+        Assert.Equal(run.Stdout, logs.Stdout);
+        Assert.Equal([.. "caf"u8, 0xC3, 0xA9, (byte)' ', 0xFF, 0xFE, .. " end\n"u8], logs.Stdout);
+    }
+
+    [Fact]
+    public async Task LogsFollow_PrintsUntilTheRunEnds()
+    {
+        using (var http = server.CreateAdminHttpClient())
+        {
+            var submit = await http.PostAsJsonAsync(
+                "/api/runs",
+                new SubmitRunRequest(["for i in 1 2 3 4 5; do echo tick-$i; sleep 0.3; done"], RunName: "e2e-follow"),
+                LogQuotaJson.Options);
+            Assert.True(submit.IsSuccessStatusCode, await submit.Content.ReadAsStringAsync());
+        }
+
+        var logs = await Cli("logs", "-f", "e2e-follow");
+
+        Assert.True(logs.ExitCode == 0, logs.ToString());
+        Assert.Equal("tick-1\ntick-2\ntick-3\ntick-4\ntick-5\n", logs.StdoutText);
+    }
+
+    [Fact]
+    public async Task Stop_EndsARunningRun_AndTheStreamingRunReportsIt()
+    {
+        using var running = new CliProcess(server.CliEnvironment);
+        running.Start("run", "--name", "e2e-stop", "--", "echo started; sleep 300");
+        await running.WaitForOutputAsync("started\n", JobTimeout);
+
+        var stop = await Cli("stop", "e2e-stop");
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        Assert.Equal("stopping run e2e-stop\n", stop.StdoutText);
+
+        var result = await running.WaitAsync(JobTimeout);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("run e2e-stop terminated: stopped", result.StderrLines[^1]);
+
+        var again = await Cli("stop", "e2e-stop");
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal("run e2e-stop has already finished: stopped\n", again.StdoutText);
+    }
+
+    [Fact]
+    public async Task CtrlC_AtATerminal_AsksAndStops_WhenTheAnswerIsS()
+    {
+        using var running = new CliProcess(server.CliEnvironment, stdinIsTerminal: true, keys: 's');
+        running.Start("run", "--name", "e2e-ctrlc-stop", "--", "echo started; sleep 300");
+        await running.WaitForOutputAsync("started\n", JobTimeout);
+
+        running.Interrupt();
+
+        var result = await running.WaitAsync(JobTimeout);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("stop the run or detach? [s/d] s\n", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal("run e2e-ctrlc-stop terminated: stopped", result.StderrLines[^1]);
+    }
+
+    [Fact]
+    public async Task CtrlC_WithoutATerminal_Detaches_AndTheRunGoesOn()
+    {
+        using var running = new CliProcess(server.CliEnvironment);
+        running.Start("run", "--name", "e2e-detach", "--", "echo started; sleep 300");
+        await running.WaitForOutputAsync("started\n", JobTimeout);
+
+        running.Interrupt();
+
+        var result = await running.WaitAsync(JobTimeout);
+        Assert.Equal(0, result.ExitCode);
+        Assert.StartsWith("detached from run e2e-detach", result.StderrLines[^1], StringComparison.Ordinal);
+        Assert.DoesNotContain("[s/d]", result.Stderr, StringComparison.Ordinal);
+
+        var ps = await Cli("ps");
+        Assert.Contains(ps.StdoutText.Split('\n'), l => l.StartsWith("e2e-detach ", StringComparison.Ordinal) && l.Contains(" running ", StringComparison.Ordinal));
+        Assert.Equal(0, (await Cli("stop", "e2e-detach")).ExitCode);
+    }
+
+    [Fact]
+    public async Task TokenFromTheEnvironment_IsUsed()
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["DSTACK_SERVER_URL"] = server.Url.ToString(),
+            ["DSTACK_TOKEN"] = server.AdminToken,
+        };
+        var result = await CliProcess.RunAsync(env, "ps", "-a");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.StartsWith("NAME", result.StdoutText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RequestTheServerRefuses_IsItsDetailOnOneLine()
+    {
+        var result = await Cli("run", "--log-quota", "1TiB", "--", "echo never");
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.StderrLines);
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains("1099511627776", line, StringComparison.Ordinal);
+        Assert.Contains("52428800", line, StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+    }
+
+    [Theory]
+    [InlineData("logs", "no-such-run")]
+    [InlineData("logs", "-f", "no-such-run")]
+    [InlineData("stop", "no-such-run")]
+    public async Task UnknownRun_IsOneLine_AndNonZeroExit(params string[] args)
+    {
+        var result = await Cli(args);
+        AssertOneErrorLine(result, "error: run no-such-run not found");
+    }
+
+    [Theory]
+    [InlineData("ps")]
+    [InlineData("logs", "e2e-any")]
+    [InlineData("stop", "e2e-any")]
+    [InlineData("run", "--", "echo never")]
+    public async Task BadToken_IsOneLine_AndNonZeroExit(params string[] args)
+    {
+        var result = await Cli(["--token", "not-the-token", .. args]);
+        AssertOneErrorLine(result, "error: the server rejected the token (set DSTACK_TOKEN or --token)");
+    }
+
+    [Theory]
+    [InlineData("ps")]
+    [InlineData("logs", "r")]
+    [InlineData("logs", "-f", "r")]
+    [InlineData("stop", "r")]
+    [InlineData("run", "--", "echo never")]
+    public async Task ServerDown_IsOneLine_AndNonZeroExit(params string[] args)
+    {
+        var url = $"http://127.0.0.1:{ClosedPort()}";
+        var result = await CliProcess.RunAsync(new Dictionary<string, string> { ["DSTACK_SERVER_URL"] = url }, args);
+        AssertOneErrorLine(result, $"error: cannot reach the server at {url} (Connection refused)");
+    }
+
+    private static void AssertOneErrorLine(CliResult result, string expected)
+    {
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal([expected], result.StderrLines);
+        Assert.Empty(result.Stdout);
+    }
+
+    /// <summary>A loopback port nothing listens on: bound by the OS, then released.</summary>
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private Task<CliResult> Cli(params string[] args) => CliProcess.RunAsync(server.CliEnvironment, args);
+}

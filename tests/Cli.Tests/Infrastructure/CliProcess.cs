@@ -1,0 +1,99 @@
+using System.Text;
+using LogQuota.Cli.Terminal;
+
+namespace LogQuota.Cli.Tests.Infrastructure;
+
+/// <summary>What a CLI invocation left behind.</summary>
+public sealed record CliResult(int ExitCode, byte[] Stdout, string Stderr)
+{
+    public string StdoutText => Encoding.UTF8.GetString(Stdout);
+
+    public string[] StderrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{StdoutText}\n--- stderr\n{Stderr}";
+}
+
+/// <summary>
+/// One invocation of the CLI's entry point, in process, as a user would type it: its own captured
+/// stdout and stderr, its own environment (nothing leaks in from the test machine's DSTACK_* variables),
+/// and a Ctrl-C the test can press.
+/// </summary>
+public sealed class CliProcess : IDisposable
+{
+    private readonly CapturingStream _stdout = new();
+    private readonly StringWriter _stderr = new() { NewLine = "\n" };
+    private readonly TextWriter _syncStderr;
+    private readonly CliConsole _console;
+    private Task<int>? _run;
+
+    public CliProcess(IReadOnlyDictionary<string, string>? environment = null, bool stdinIsTerminal = false, bool stdoutIsTerminal = false, params char[] keys)
+    {
+        var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        var answers = new Queue<char>(keys);
+        _syncStderr = TextWriter.Synchronized(_stderr);
+        _console = new CliConsole(_stdout, _syncStderr)
+        {
+            InputIsTerminal = stdinIsTerminal,
+            OutputIsTerminal = stdoutIsTerminal,
+            TerminalWidth = stdoutIsTerminal ? 120 : null,
+            GetEnvironmentVariable = name => env.GetValueOrDefault(name),
+            HomeDirectory = Path.Combine(Path.GetTempPath(), "logquota-cli-test-home-that-does-not-exist"),
+            ReadKeyAsync = _ => Task.FromResult(answers.TryDequeue(out var key) ? key : (char?)null),
+        };
+    }
+
+    /// <summary>Runs the CLI to the end.</summary>
+    public static async Task<CliResult> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        using var cli = new CliProcess(environment);
+        cli.Start(args);
+        return await cli.WaitAsync(TimeSpan.FromSeconds(90));
+    }
+
+    public void Start(params string[] args) => _run = Task.Run(() => Program.RunAsync(args, _console, CancellationToken.None));
+
+    /// <summary>Presses Ctrl-C.</summary>
+    public void Interrupt() => _console.Interrupts.Raise();
+
+    public byte[] StdoutSoFar => _stdout.ToArray();
+
+    public string StderrSoFar
+    {
+        get
+        {
+            lock (_syncStderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    public async Task<CliResult> WaitAsync(TimeSpan timeout)
+    {
+        var run = _run ?? throw new InvalidOperationException("Start the CLI first.");
+        var exitCode = await run.WaitAsync(timeout);
+        return new CliResult(exitCode, _stdout.ToArray(), StderrSoFar);
+    }
+
+    /// <summary>Waits until standard output contains <paramref name="text"/>.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (!Encoding.UTF8.GetString(StdoutSoFar).Contains(text, StringComparison.Ordinal))
+        {
+            if (_run is { IsCompleted: true })
+            {
+                throw new InvalidOperationException($"The CLI ended before printing '{text}':\n{await WaitAsync(TimeSpan.Zero)}");
+            }
+
+            await Task.Delay(50, cts.Token);
+        }
+    }
+
+    public void Dispose()
+    {
+        _console.Dispose();
+        _stdout.Dispose();
+        _stderr.Dispose();
+    }
+}

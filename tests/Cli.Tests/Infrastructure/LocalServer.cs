@@ -1,0 +1,80 @@
+using System.Net.Http.Headers;
+using LogQuota.Server.Configuration;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LogQuota.Cli.Tests.Infrastructure;
+
+/// <summary>
+/// The real server, with its embedded runner, listening on a free loopback port (Kestrel, not the in-memory
+/// test server: the CLI connects over real HTTP as it does in use). No admin token is configured, so the
+/// server generates one into its directory, and the CLI finds it through <c>DSTACK_SERVER_DIR</c> exactly as
+/// it finds a local server's token.
+/// </summary>
+public sealed class LocalServer : WebApplicationFactory<ServerSettings>, IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("logquota-cli-test-").FullName;
+
+    public Uri Url { get; private set; } = null!;
+
+    public string Dir => _dir;
+
+    public string AdminToken => File.ReadAllText(Path.Combine(_dir, "admin-token")).Trim();
+
+    /// <summary>The environment of a user whose CLI talks to this server with the defaults: URL and server directory only.</summary>
+    public IReadOnlyDictionary<string, string> CliEnvironment => new Dictionary<string, string>
+    {
+        ["DSTACK_SERVER_URL"] = Url.ToString(),
+        ["DSTACK_SERVER_DIR"] = _dir,
+    };
+
+    public Task InitializeAsync()
+    {
+        UseKestrel();
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        Url = new Uri(addresses.First());
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A plain HTTP client with the admin token, for arranging what the CLI then reads.</summary>
+    public HttpClient CreateAdminHttpClient()
+    {
+        var client = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.UseSetting("DSTACK_SERVER_DIR", _dir);
+        builder.UseSetting("DSTACK_SERVER_PORT", "0");
+
+        // Polls ten times a second so a test waits for its job, not for the server.
+        builder.UseSetting("DSTACK_SERVER_POLL_INTERVAL", "0.1");
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A job's process may still be closing a file in its working directory; the OS temp cleaner gets it.
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class LocalServerGroup : ICollectionFixture<LocalServer>
+{
+    public const string Name = "local server";
+}

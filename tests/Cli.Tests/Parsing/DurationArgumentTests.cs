@@ -1,0 +1,32 @@
+using LogQuota.Cli.Parsing;
+
+namespace LogQuota.Cli.Tests.Parsing;
+
+public sealed class DurationArgumentTests
+{
+    [Theory]
+    [InlineData("1", 1)]
+    [InlineData("3600", 3600)]
+    [InlineData("30s", 30)]
+    [InlineData("90m", 5400)]
+    [InlineData("2h", 7200)]
+    [InlineData("1d", 86_400)]
+    [InlineData("2H", 7200)]
+    public void Seconds_OrANumberWithAUnit(string text, int expected)
+    {
+        Assert.True(DurationArgument.TryParse(text, out var seconds));
+        Assert.Equal(expected, seconds);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("1.5h")]
+    [InlineData("h")]
+    [InlineData("10w")]
+    [InlineData("99999999999")]
+    [InlineData("999999999d")]
+    public void Refuses_WhatIsNotAPositiveDuration(string text) =>
+        Assert.False(DurationArgument.TryParse(text, out _));
+}
