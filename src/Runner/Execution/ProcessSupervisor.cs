@@ -25,6 +25,9 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
     /// <summary>64 KiB per read: a pty hands out at most ~4 KiB at a time, a pipe up to its 64 KiB buffer.</summary>
     private const int ReadBufferSize = 64 * 1024;
 
+    /// <summary>Gathering stops when less than one pty read's worth of room is left.</summary>
+    private const int MinGatherRoom = 4096;
+
     private readonly int _outputFd;
     private readonly string _marker;
     private long _drainDeadlineTicks = long.MaxValue;
@@ -237,7 +240,22 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
                 var n = Native.read(_outputFd, p, buffer.Length);
                 if (n > 0)
                 {
-                    onOutput(new ReadOnlySpan<byte>(p, (int)n));
+                    // A pty hands out ~4 KiB per read. While a fast job keeps more waiting, gather
+                    // it into one chunk: fewer, larger log events keep the per-job millisecond
+                    // timestamps (strictly increasing) from running ahead of the clock.
+                    var filled = (int)n;
+                    while (buffer.Length - filled >= MinGatherRoom)
+                    {
+                        var more = Native.read(_outputFd, p + filled, buffer.Length - filled);
+                        if (more <= 0)
+                        {
+                            break; // EAGAIN (nothing waiting) or end of output: the next loop sees it again
+                        }
+
+                        filled += (int)more;
+                    }
+
+                    onOutput(new ReadOnlySpan<byte>(p, filled));
                     continue;
                 }
 

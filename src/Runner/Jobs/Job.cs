@@ -172,9 +172,11 @@ internal sealed class Job : IDisposable
         _outputClosed = true;
         _quotaExceeded = true;
         State = JobState.Failed; // final from this instant for pulls; the event is recorded once the process is reaped
+        var killStarted = _time.GetTimestamp();
         var rounds = _process!.KillTree();
-        _logger.LogWarning("Job {JobId} exceeded its log quota of {Quota} bytes; its process tree was killed in {Rounds} rounds",
-            Id, _quota.Limit, rounds);
+        _logger.LogWarning(
+            "Job {JobId} exceeded its log quota of {Quota} bytes; its process tree was killed in {Rounds} rounds, {KillMilliseconds:F1} ms",
+            Id, _quota.Limit, rounds, _time.GetElapsedTime(killStarted).TotalMilliseconds);
     }
 
     private void Append(ReadOnlySpan<byte> text)
