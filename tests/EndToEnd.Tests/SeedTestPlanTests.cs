@@ -1,0 +1,120 @@
+using System.Net.Http.Json;
+using System.Text;
+using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
+
+namespace LogQuota.EndToEnd.Tests;
+
+/// <summary>The seed's test plan against the built server and runners as separate OS processes, over HTTP only.</summary>
+public sealed class SeedTestPlanTests
+{
+    [Fact]
+    public async Task Quota1000_KillsAtOnce_ListShowsTheError_AndLogsHoldTheWholeLinesThatFit()
+    {
+        await using var system = await SystemProcesses.StartAsync(runners: 1);
+        await system.SubmitAsync(new SubmitRunRequest(["seq 1 100000; sleep 60"], RunName: "chatty", LogQuotaHour: 1000));
+
+        var run = await system.WaitFinishedAsync("chatty");
+        var row = (await system.Server.GetFromJsonAsync<List<RunRow>>("/api/runs", LogQuotaJson.Options))!.Single(r => r.RunName == "chatty");
+        var text = Encoding.UTF8.GetString(await system.LogTextAsync("chatty"));
+
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.Equal("error", row.StatusMessage);
+        Assert.Equal("log quota exceeded", row.Error);
+        Assert.Equal(1000, run.Jobs[0].JobSpec.LogQuotaHour);
+        var all = string.Concat(Enumerable.Range(1, 1000).Select(i => $"{i}\n"));
+        Assert.Equal(all[..(all[..1000].LastIndexOf('\n') + 1)], text);
+    }
+
+    [Fact]
+    public async Task FiveMiBQuota_AgainstAFastWriter_StoresUpToTheQuota_WithinOneLine_InOrder()
+    {
+        const long quota = 5 * 1024 * 1024;
+        await using var system = await SystemProcesses.StartAsync(runners: 1);
+        await system.SubmitAsync(new SubmitRunRequest(["seq -w 1 9999999"], RunName: "fast", LogQuotaHour: quota));
+
+        var run = await system.WaitFinishedAsync("fast");
+        var text = await system.LogTextAsync("fast");
+
+        Assert.Equal(TerminationReason.LogQuotaExceeded, run.TerminationReason);
+        const int lineLength = 8; // "0000001\n"
+        Assert.InRange(text.Length, quota - lineLength + 1, quota);
+        Assert.Equal(0, text.Length % lineLength);
+        var lines = Encoding.ASCII.GetString(text).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < lines.Length; i++)
+        {
+            Assert.Equal((i + 1).ToString("D7", System.Globalization.CultureInfo.InvariantCulture), lines[i]);
+        }
+    }
+
+    [Fact]
+    public async Task EmbeddedDefault_DotnetRunOfTheServerAlone_RunsAJobToDone()
+    {
+        await using var system = await SystemProcesses.StartAsync(runners: 0, viaDotnetRun: true);
+        await system.SubmitAsync(new SubmitRunRequest(["echo hello from the embedded runner"], RunName: "hello"));
+
+        var run = await system.WaitFinishedAsync("hello");
+
+        Assert.Equal(RunStatus.Done, run.Status);
+        Assert.Equal("exited (0)", run.StatusMessage);
+        Assert.Equal("hello from the embedded runner\n", Encoding.UTF8.GetString(await system.LogTextAsync("hello")));
+    }
+
+    [Fact]
+    public async Task TwoRunners_TenRuns_AreSpreadOverBoth_AndEachEndsRight()
+    {
+        await using var system = await SystemProcesses.StartAsync(runners: 2);
+        for (var i = 0; i < 10; i++)
+        {
+            var command = (i % 3) switch
+            {
+                0 => $"echo run {i}; sleep 1",
+                1 => $"echo run {i}; sleep 1; exit {i}",
+                _ => "sleep 1; yes",
+            };
+            await system.SubmitAsync(new SubmitRunRequest([command], RunName: $"spread-{i}", LogQuotaHour: 1000));
+        }
+
+        var runners = new HashSet<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            var run = await system.WaitFinishedAsync($"spread-{i}");
+            runners.Add(run.Jobs[0].Runner!);
+            switch (i % 3)
+            {
+                case 0:
+                    Assert.Equal(RunStatus.Done, run.Status);
+                    Assert.Equal($"run {i}\n", Encoding.UTF8.GetString(await system.LogTextAsync($"spread-{i}")));
+                    break;
+                case 1:
+                    Assert.Equal(RunStatus.Failed, run.Status);
+                    Assert.Equal($"exited ({i})", run.StatusMessage);
+                    break;
+                default:
+                    Assert.Equal("log quota exceeded", run.Error);
+                    break;
+            }
+        }
+
+        Assert.Equal(2, runners.Count);
+    }
+
+    [Fact]
+    public async Task QuotaZero_DisablesTheQuota_And10MBAreStoredByteForByte()
+    {
+        await using var system = await SystemProcesses.StartAsync(runners: 1, quota: 0);
+        await system.SubmitAsync(new SubmitRunRequest(["yes \"$(printf '%099d' 0 | tr 0 b)\" | head -n 100000"], RunName: "big", Tty: false));
+
+        var run = await system.WaitFinishedAsync("big");
+        var text = await system.LogTextAsync("big");
+
+        Assert.Equal(RunStatus.Done, run.Status);
+        Assert.Null(run.LogQuotaHour);
+        var line = Encoding.ASCII.GetBytes(new string('b', 99) + "\n");
+        Assert.Equal(10_000_000, text.Length);
+        for (var offset = 0; offset < text.Length; offset += line.Length)
+        {
+            Assert.True(text.AsSpan(offset, line.Length).SequenceEqual(line), $"line at byte {offset} differs");
+        }
+    }
+}

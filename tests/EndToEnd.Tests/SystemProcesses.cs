@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
+
+namespace LogQuota.EndToEnd.Tests;
+
+/// <summary>
+/// The built server and runners started as separate OS processes on free loopback ports, talked to
+/// only over HTTP. Everything it starts (processes, directories) is removed on dispose, also after a failure.
+/// </summary>
+public sealed class SystemProcesses : IAsyncDisposable
+{
+    public const string AdminToken = "e2e-admin-token-0123456789";
+    public const string RunnerToken = "e2e-runner-token-0123456789";
+
+    private readonly List<Process> _processes = [];
+    private readonly List<string> _dirs = [];
+    private readonly StringBuilder _output = new();
+
+    public HttpClient Server { get; private set; } = null!;
+
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var dir = AppContext.BaseDirectory;
+            while (!File.Exists(Path.Combine(dir, "LogQuota.sln")))
+            {
+                dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("LogQuota.sln not found above the test assembly");
+            }
+
+            return dir;
+        }
+    }
+
+    private static string Dll(string project) =>
+        Path.Combine(RepositoryRoot, "src", project, "bin", "Debug", "net10.0", $"LogQuota.{project}.dll");
+
+    /// <summary>Starts <paramref name="runners"/> runners and a server pointed at them (none: the server's embedded runner).</summary>
+    public static async Task<SystemProcesses> StartAsync(int runners, long quota = 52428800, bool viaDotnetRun = false)
+    {
+        var system = new SystemProcesses();
+        try
+        {
+            var urls = new List<string>();
+            for (var i = 0; i < runners; i++)
+            {
+                var port = FreePort();
+                system.Start(["exec", Dll("Runner")], new()
+                {
+                    ["DSTACK_RUNNER_PORT"] = $"{port}",
+                    ["DSTACK_RUNNER_DIR"] = system.TempDir("runner"),
+                    ["DSTACK_RUNNER_TOKEN"] = RunnerToken,
+                });
+                urls.Add($"http://127.0.0.1:{port}");
+                await WaitHealthyAsync(new Uri(urls[^1]), system);
+            }
+
+            var serverPort = FreePort();
+            var serverEnv = new Dictionary<string, string>
+            {
+                ["DSTACK_SERVER_PORT"] = $"{serverPort}",
+                ["DSTACK_SERVER_DIR"] = system.TempDir("server"),
+                ["DSTACK_SERVER_ADMIN_TOKEN"] = AdminToken,
+                ["DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR"] = $"{quota}",
+                ["DSTACK_SERVER_RUNNERS"] = string.Join(',', urls),
+                ["DSTACK_RUNNER_TOKEN"] = RunnerToken,
+                ["DSTACK_SERVER_POLL_INTERVAL"] = "0.2",
+            };
+            system.Start(viaDotnetRun
+                ? ["run", "--no-build", "--project", Path.Combine(RepositoryRoot, "src", "Server")]
+                : ["exec", Dll("Server")], serverEnv);
+            var baseUri = new Uri($"http://127.0.0.1:{serverPort}");
+            await WaitHealthyAsync(baseUri, system);
+            system.Server = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(60) };
+            system.Server.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+            return system;
+        }
+        catch
+        {
+            await system.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task<RunDetails> SubmitAsync(SubmitRunRequest request)
+    {
+        using var response = await Server.PostAsJsonAsync("/api/runs", request, LogQuotaJson.Options);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<RunDetails>(LogQuotaJson.Options))!;
+    }
+
+    public async Task<RunDetails> WaitFinishedAsync(string runName, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
+        while (true)
+        {
+            var run = (await Server.GetFromJsonAsync<RunDetails>($"/api/runs/{runName}", LogQuotaJson.Options))!;
+            if (run.Status is RunStatus.Done or RunStatus.Failed or RunStatus.Terminated)
+            {
+                return run;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"run {runName} still {run.Status}; processes said:\n{_output}");
+            await Task.Delay(100);
+        }
+    }
+
+    public async Task<byte[]> LogTextAsync(string runName) =>
+        await Server.GetByteArrayAsync($"/api/runs/{runName}/logs?format=text");
+
+    private void Start(string[] args, Dictionary<string, string> env)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in env)
+        {
+            info.Environment[key] = value;
+        }
+
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _processes.Add(process);
+    }
+
+    private string TempDir(string name)
+    {
+        var dir = Directory.CreateTempSubdirectory($"logquota-e2e-{name}-").FullName;
+        _dirs.Add(dir);
+        return dir;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task WaitHealthyAsync(Uri baseUri, SystemProcesses system)
+    {
+        using var client = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                using var response = await client.GetAsync("/api/healthcheck");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline || system._processes.Any(p => p.HasExited))
+            {
+                throw new InvalidOperationException($"{baseUri} did not become healthy; processes said:\n{system._output}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Server?.Dispose();
+        // Server first, so it stops pulling; then the runners, which end their jobs on SIGTERM.
+        foreach (var process in Enumerable.Reverse(_processes))
+        {
+            try
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            catch (TimeoutException)
+            {
+            }
+
+            process.Dispose();
+        }
+
+        foreach (var dir in _dirs)
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
