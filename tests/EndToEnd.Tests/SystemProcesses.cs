@@ -21,6 +21,33 @@ public sealed class SystemProcesses : IAsyncDisposable
     private readonly List<Process> _processes = [];
     private readonly List<string> _dirs = [];
     private readonly StringBuilder _output = new();
+    private string[] _serverArgs = [];
+    private Dictionary<string, string> _serverEnv = [];
+    private Process? _server;
+
+    /// <summary>What the processes printed so far (their output handlers append concurrently).</summary>
+    private string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>The runner processes, in start order.</summary>
+    public IEnumerable<Process> Runners => _processes.Where(p => p != _server);
+
+    /// <summary>SIGKILLs the server process (no shutdown of any kind) and starts it again on the same directory and port.</summary>
+    public async Task KillAndRestartServerAsync()
+    {
+        _server!.Kill();
+        await _server.WaitForExitAsync();
+        _server = Start(_serverArgs, _serverEnv);
+        await WaitHealthyAsync(Server.BaseAddress!, this, allowExited: true);
+    }
 
     public HttpClient Server { get; private set; } = null!;
 
@@ -42,7 +69,8 @@ public sealed class SystemProcesses : IAsyncDisposable
         Path.Combine(RepositoryRoot, "src", project, "bin", "Debug", "net10.0", $"LogQuota.{project}.dll");
 
     /// <summary>Starts <paramref name="runners"/> runners and a server pointed at them (none: the server's embedded runner).</summary>
-    public static async Task<SystemProcesses> StartAsync(int runners, long quota = 52428800, bool viaDotnetRun = false)
+    public static async Task<SystemProcesses> StartAsync(int runners, long quota = 52428800, bool viaDotnetRun = false,
+        Dictionary<string, string>? serverSettings = null)
     {
         var system = new SystemProcesses();
         try
@@ -72,9 +100,16 @@ public sealed class SystemProcesses : IAsyncDisposable
                 ["DSTACK_RUNNER_TOKEN"] = RunnerToken,
                 ["DSTACK_SERVER_POLL_INTERVAL"] = "0.2",
             };
-            system.Start(viaDotnetRun
+            foreach (var (key, value) in serverSettings ?? [])
+            {
+                serverEnv[key] = value;
+            }
+
+            system._serverArgs = viaDotnetRun
                 ? ["run", "--no-build", "--project", Path.Combine(RepositoryRoot, "src", "Server")]
-                : ["exec", Dll("Server")], serverEnv);
+                : ["exec", Dll("Server")];
+            system._serverEnv = serverEnv;
+            system._server = system.Start(system._serverArgs, serverEnv);
             var baseUri = new Uri($"http://127.0.0.1:{serverPort}");
             await WaitHealthyAsync(baseUri, system);
             system.Server = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(60) };
@@ -106,7 +141,11 @@ public sealed class SystemProcesses : IAsyncDisposable
                 return run;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"run {runName} still {run.Status}; processes said:\n{_output}");
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"run {runName} still {run.Status}; processes said:\n{Output}");
+            }
+
             await Task.Delay(100);
         }
     }
@@ -114,7 +153,7 @@ public sealed class SystemProcesses : IAsyncDisposable
     public async Task<byte[]> LogTextAsync(string runName) =>
         await Server.GetByteArrayAsync($"/api/runs/{runName}/logs?format=text");
 
-    private void Start(string[] args, Dictionary<string, string> env)
+    private Process Start(string[] args, Dictionary<string, string> env)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
@@ -134,6 +173,7 @@ public sealed class SystemProcesses : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes.Add(process);
+        return process;
     }
 
     private string TempDir(string name)
@@ -150,7 +190,7 @@ public sealed class SystemProcesses : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task WaitHealthyAsync(Uri baseUri, SystemProcesses system)
+    private static async Task WaitHealthyAsync(Uri baseUri, SystemProcesses system, bool allowExited = false)
     {
         using var client = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -171,9 +211,9 @@ public sealed class SystemProcesses : IAsyncDisposable
             {
             }
 
-            if (DateTime.UtcNow > deadline || system._processes.Any(p => p.HasExited))
+            if (DateTime.UtcNow > deadline || (!allowExited && system._processes.Any(p => p.HasExited)))
             {
-                throw new InvalidOperationException($"{baseUri} did not become healthy; processes said:\n{system._output}");
+                throw new InvalidOperationException($"{baseUri} did not become healthy; processes said:\n{system.Output}");
             }
 
             await Task.Delay(100);

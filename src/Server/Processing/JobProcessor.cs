@@ -383,6 +383,8 @@ internal sealed class JobProcessor(
     private static bool IsRunnerFailure(Exception e, CancellationToken cancellationToken) => e switch
     {
         ApiException => true,
+        // Refit 16 wraps transport failures (connection refused, reset) in ApiRequestException, not HttpRequestException.
+        ApiRequestException => true,
         HttpRequestException => true,
         ExecutionRejectedException => true,
         System.Text.Json.JsonException => true,
