@@ -33,6 +33,9 @@ internal static class ProcessTree
             protectedPids.Add(parent);
         }
 
+        // "\0NAME=value\0": environ entries are NUL-separated; encoded once per scan, not per process.
+        var needle = new byte[marker.Length + 2];
+        System.Text.Encoding.ASCII.GetBytes(marker, needle.AsSpan(1));
         var members = new List<int>();
         foreach (var s in stats)
         {
@@ -41,7 +44,7 @@ internal static class ProcessTree
                 continue;
             }
 
-            if (s.SessionId == jobPid || s.Pid == jobPid || DescendsFrom(s.Pid, jobPid, parents) || HasMarker(s.Pid, marker))
+            if (s.SessionId == jobPid || s.Pid == jobPid || DescendsFrom(s.Pid, jobPid, parents) || HasMarker(s.Pid, needle))
             {
                 members.Add(s.Pid);
             }
@@ -94,16 +97,12 @@ internal static class ProcessTree
         return false;
     }
 
-    private static bool HasMarker(int pid, string marker)
+    private static bool HasMarker(int pid, ReadOnlySpan<byte> needle)
     {
         try
         {
             var environ = File.ReadAllBytes($"/proc/{pid}/environ");
-            Span<byte> needle = stackalloc byte[marker.Length + 2];
-            needle[0] = 0;
-            System.Text.Encoding.ASCII.GetBytes(marker, needle[1..]);
-            needle[^1] = 0;
-            // Entries are NUL-separated; match a whole entry, also when it is the first one.
+            // Match a whole entry, also when it is the first one (no leading NUL).
             return environ.AsSpan().StartsWith(needle[1..]) || environ.AsSpan().IndexOf(needle) >= 0;
         }
         catch (IOException)

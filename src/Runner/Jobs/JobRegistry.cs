@@ -45,8 +45,6 @@ internal sealed class JobRegistry : IDisposable
 
     public Job? Find(Guid jobId) => _jobs.GetValueOrDefault(jobId);
 
-    public IEnumerable<Job> All => _jobs.Values;
-
     /// <summary>Starts the job unless its id is known: the same body again is a no-op, another body a conflict.</summary>
     public (SubmitOutcome Outcome, Job Job) Submit(SubmitBody body)
     {

@@ -27,12 +27,8 @@ internal sealed class LogSpool : IDisposable
 
     public LogSpool(string path)
     {
-        Path = path;
         _file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
     }
-
-    /// <summary>The spool file.</summary>
-    public string Path { get; }
 
     /// <summary>Bytes committed to the file; readers never look past it.</summary>
     public long Length => Volatile.Read(ref _length);
