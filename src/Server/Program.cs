@@ -16,6 +16,13 @@ catch (SettingsException e)
 
 var app = builder.Build();
 app.UseExceptionHandler();
+
+// Answers are data: a log served as text/plain must never be sniffed into HTML by a browser.
+app.Use((context, next) =>
+{
+    context.Response.Headers.XContentTypeOptions = "nosniff";
+    return next(context);
+});
 app.UseStatusCodePages();
 app.UseMiddleware<AdminTokenMiddleware>();
 app.MapOpenApi();

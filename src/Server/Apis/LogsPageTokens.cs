@@ -54,7 +54,10 @@ public sealed class LogsPageTokens(ServerSettings settings)
         }
 
         cursor = new LogCursor(BinaryPrimitives.ReadInt64BigEndian(token[2..]), BinaryPrimitives.ReadInt64BigEndian(token[10..]));
-        return true;
+
+        // Only the exact text this server issues: base64 ignores the unused low bits of the last character, so
+        // without this check one token would have several accepted spellings.
+        return string.Equals(Create(jobId, descending, cursor), text, StringComparison.Ordinal);
     }
 
     private void Mac(Guid jobId, ReadOnlySpan<byte> payload, Span<byte> destination)

@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
-using System.Text.RegularExpressions;
+using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Server.Apis;
 
 /// <summary>Run names: the rule (SPEC §4) and dstack-style generated names such as <c>quiet-otter-1</c>.</summary>
-internal static partial class RunNames
+internal static class RunNames
 {
     private static readonly string[] Adjectives =
     [
@@ -20,11 +20,8 @@ internal static partial class RunNames
         "quail", "raven", "seal", "tapir", "urchin", "vole", "wolf", "yak",
     ];
 
-    public static bool IsValid(string name) => Pattern().IsMatch(name);
+    public static bool IsValid(string name) => JobSpecRules.IsValidRunName(name);
 
     public static string Generate() =>
         $"{Adjectives[RandomNumberGenerator.GetInt32(Adjectives.Length)]}-{Animals[RandomNumberGenerator.GetInt32(Animals.Length)]}-{RandomNumberGenerator.GetInt32(1, 1000)}";
-
-    [GeneratedRegex(@"^[a-z][a-z0-9-]{0,40}\z", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
-    private static partial Regex Pattern();
 }

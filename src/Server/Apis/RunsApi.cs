@@ -56,10 +56,23 @@ public static class RunsApi
             return Problem(StatusCodes.Status415UnsupportedMediaType, "The body must be JSON, sent with Content-Type: application/json.");
         }
 
+        if (request.ContentLength > JobSpecRules.MaxBodyBytes)
+        {
+            return TooLarge();
+        }
+
         SubmitRunRequest? body;
         try
         {
-            body = await JsonSerializer.DeserializeAsync<SubmitRunRequest>(request.Body, LogQuotaJson.StrictOptions, cancellationToken);
+            // Read whole but bounded (Kestrel holds the same limit; this also holds it for chunked bodies in any host).
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(new BoundedWriteStream(buffer, JobSpecRules.MaxBodyBytes), cancellationToken);
+            buffer.Position = 0;
+            body = await JsonSerializer.DeserializeAsync<SubmitRunRequest>(buffer, LogQuotaJson.StrictOptions, cancellationToken);
+        }
+        catch (BodyTooLargeException)
+        {
+            return TooLarge();
         }
         catch (JsonException e)
         {
@@ -67,6 +80,7 @@ public static class RunsApi
         }
         catch (BadHttpRequestException e)
         {
+            // Kestrel's own limits and malformed framing: 413, 400.
             return Problem(e.StatusCode, e.Message);
         }
 
@@ -385,6 +399,9 @@ public static class RunsApi
         Problem(StatusCodes.Status409Conflict, $"A run named '{runName}' already exists; choose another run_name or delete it first.");
 
     private static ProblemHttpResult BadRequest(string detail) => Problem(StatusCodes.Status400BadRequest, detail);
+
+    private static ProblemHttpResult TooLarge() =>
+        Problem(StatusCodes.Status413PayloadTooLarge, $"The body must be at most {JobSpecRules.MaxBodyBytes} bytes.");
 
     private static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(detail: detail, statusCode: status);
 }

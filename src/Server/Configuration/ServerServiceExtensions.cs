@@ -2,6 +2,7 @@ using LogQuota.Server.Apis;
 using LogQuota.Server.Data;
 using LogQuota.Server.Processing;
 using LogQuota.Server.Runners;
+using LogQuota.Shared.Contracts;
 using LogQuota.Shared.Json;
 
 namespace LogQuota.Server.Configuration;
@@ -14,6 +15,7 @@ internal static class ServerServiceExtensions
     {
         var settings = ServerSettingsLoader.Load(builder.Configuration, Console.Out);
         builder.WebHost.UseUrls($"http://{(settings.Host.Contains(':', StringComparison.Ordinal) && !settings.Host.StartsWith('[') ? $"[{settings.Host}]" : settings.Host)}:{settings.Port}");
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JobSpecRules.MaxBodyBytes);
 
         // Per-command SQL and per-request HTTP lines drown the job lines; appsettings or Logging__LogLevel__* can lower these again.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);

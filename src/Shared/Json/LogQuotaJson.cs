@@ -13,7 +13,7 @@ public static class LogQuotaJson
     /// <summary>Options for reading answers and writing anything: unknown members are ignored.</summary>
     public static JsonSerializerOptions Options { get; } = Create(strict: false);
 
-    /// <summary>Options for reading request bodies: unknown members are an error.</summary>
+    /// <summary>Options for reading request bodies: unknown members and duplicate keys are an error.</summary>
     public static JsonSerializerOptions StrictOptions { get; } = Create(strict: true);
 
     /// <summary>Applies the LogQuota settings to <paramref name="options"/> (for ASP.NET Core's own options).</summary>
@@ -27,6 +27,10 @@ public static class LogQuotaJson
         options.RespectNullableAnnotations = true;
         options.RespectRequiredConstructorParameters = true;
         options.UnmappedMemberHandling = strict ? JsonUnmappedMemberHandling.Disallow : JsonUnmappedMemberHandling.Skip;
+
+        // A key given twice is refused rather than resolved last-wins: two readers of the same body must never
+        // disagree about what it says.
+        options.AllowDuplicateProperties = !strict;
         options.Converters.Add(new SnakeCaseEnumConverterFactory());
         options.Converters.Add(new UtcMillisecondsDateTimeOffsetConverter());
     }

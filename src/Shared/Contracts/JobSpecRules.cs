@@ -1,0 +1,175 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace LogQuota.Shared.Contracts;
+
+/// <summary>
+/// The limits on what a run may ask for, checked identically by the server (<c>POST /api/runs</c>) and the runner
+/// (<c>POST /api/jobs</c>), so nothing the server accepts can fail on the runner for its size or shape. The numbers
+/// come from what one <c>posix_spawn</c> of <c>/bin/sh -c</c> can carry on Linux.
+/// </summary>
+public static partial class JobSpecRules
+{
+    /// <summary>Largest request body either service reads: 1 MiB. A larger one is answered 413.</summary>
+    public const int MaxBodyBytes = 1024 * 1024;
+
+    /// <summary>Most commands in one run.</summary>
+    public const int MaxCommands = 1000;
+
+    /// <summary>
+    /// Most UTF-8 bytes of the shell script, that is the commands joined with <c>" &amp;&amp; "</c>: 120 KiB. The script is
+    /// one argument of <c>/bin/sh -c</c>, and Linux refuses any single argument of 128 KiB or more (MAX_ARG_STRLEN).
+    /// </summary>
+    public const int MaxScriptBytes = 120 * 1024;
+
+    /// <summary>Most environment variables in one run.</summary>
+    public const int MaxEnvEntries = 1000;
+
+    /// <summary>Most UTF-8 bytes of one <c>NAME=value</c> environment entry: 32 KiB (each is one string of the new
+    /// process's environment, also under MAX_ARG_STRLEN; the body limit bounds them all together).</summary>
+    public const int MaxEnvEntryBytes = 32 * 1024;
+
+    /// <summary>Most UTF-8 bytes of <c>working_dir</c> (PATH_MAX less its terminating NUL).</summary>
+    public const int MaxWorkingDirBytes = 4095;
+
+    /// <summary>Most characters of a stop's <c>termination_message</c>.</summary>
+    public const int MaxTerminationMessageLength = 1024;
+
+    /// <summary>The run name rule of SPEC §4.</summary>
+    public const string RunNamePattern = "^[a-z][a-z0-9-]{0,40}$";
+
+    /// <summary>The environment variable name rule (POSIX portable names).</summary>
+    public const string EnvNamePattern = "^[A-Za-z_][A-Za-z0-9_]*$";
+
+    /// <summary>True when <paramref name="name"/> matches <see cref="RunNamePattern"/> (no trailing newline either).</summary>
+    public static bool IsValidRunName(string name) => RunName().IsMatch(name);
+
+    /// <summary>Every problem with a job's specification, as (JSON field, message); none when it is acceptable.</summary>
+    /// <remarks>JSON binding does not check list elements and map values for null, so they are checked here.</remarks>
+    public static IEnumerable<(string Field, string Message)> Check(
+        IReadOnlyList<string> commands, IReadOnlyDictionary<string, string>? env, string? workingDir, int? maxDuration, long? logQuotaHour)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        if (CheckCommands(commands) is { } commandsProblem)
+        {
+            yield return ("commands", commandsProblem);
+        }
+
+        if (env is not null && CheckEnv(env) is { } envProblem)
+        {
+            yield return ("env", envProblem);
+        }
+
+        if (workingDir is not null && CheckWorkingDir(workingDir) is { } dirProblem)
+        {
+            yield return ("working_dir", dirProblem);
+        }
+
+        if (maxDuration is < 1)
+        {
+            yield return ("max_duration", $"max_duration must be a whole number of seconds of at least 1, got {maxDuration}.");
+        }
+
+        if (logQuotaHour is < 1)
+        {
+            yield return ("log_quota_hour", $"log_quota_hour must be a whole number of bytes of at least 1 (or null for unlimited), got {logQuotaHour}.");
+        }
+    }
+
+    /// <summary>Text quoted in a message, cut to 60 characters and with control characters escaped.</summary>
+    public static string Quote(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var shortened = text.Length <= 60 ? text : text[..60] + "…";
+        var builder = new StringBuilder(shortened.Length + 2).Append('\'');
+        foreach (var c in shortened)
+        {
+            builder.Append(char.IsControl(c) ? $"\\u{(int)c:x4}" : c);
+        }
+
+        return builder.Append('\'').ToString();
+    }
+
+    private static string? CheckCommands(IReadOnlyList<string> commands)
+    {
+        if (commands.Count == 0)
+        {
+            return "commands must hold at least one command.";
+        }
+
+        if (commands.Count > MaxCommands)
+        {
+            return $"commands may hold at most {MaxCommands} commands, got {commands.Count}.";
+        }
+
+        if (commands.Any(string.IsNullOrWhiteSpace))
+        {
+            return "Every command must be a non-empty string.";
+        }
+
+        if (commands.Any(c => c.Contains('\0', StringComparison.Ordinal)))
+        {
+            return "A command may not contain NUL characters.";
+        }
+
+        var scriptBytes = commands.Sum(c => (long)Utf8Length(c)) + ((commands.Count - 1) * " && ".Length);
+        if (scriptBytes > MaxScriptBytes)
+        {
+            return $"commands may hold at most {MaxScriptBytes} bytes of UTF-8 in all (joined with ' && '), got {scriptBytes}.";
+        }
+
+        return null;
+    }
+
+    private static string? CheckEnv(IReadOnlyDictionary<string, string> env)
+    {
+        if (env.Count > MaxEnvEntries)
+        {
+            return $"env may hold at most {MaxEnvEntries} variables, got {env.Count}.";
+        }
+
+        foreach (var (name, value) in env)
+        {
+            if (!EnvName().IsMatch(name))
+            {
+                return $"env name {Quote(name)} must match {EnvNamePattern}.";
+            }
+
+            if (value is null || value.Contains('\0', StringComparison.Ordinal))
+            {
+                return $"env value of {name} must be a string without NUL characters.";
+            }
+
+            if (Utf8Length(name) + 1 + Utf8Length(value) > MaxEnvEntryBytes)
+            {
+                return $"env entry {name}=... must be at most {MaxEnvEntryBytes} bytes of UTF-8.";
+            }
+        }
+
+        return null;
+    }
+
+    private static string? CheckWorkingDir(string dir)
+    {
+        if (dir.Contains('\0', StringComparison.Ordinal) || !dir.StartsWith('/') || Utf8Length(dir) > MaxWorkingDirBytes)
+        {
+            return $"working_dir must be an absolute path without NUL characters, at most {MaxWorkingDirBytes} bytes; got {Quote(dir)}.";
+        }
+
+        // An absolute path never needs "..": refusing it keeps a path that looks like it is inside a directory inside it.
+        if (dir.Split('/').Contains(".."))
+        {
+            return $"working_dir must not contain '..' segments; got {Quote(dir)}.";
+        }
+
+        return null;
+    }
+
+    private static int Utf8Length(string text) => Encoding.UTF8.GetByteCount(text);
+
+    [GeneratedRegex(@"^[a-z][a-z0-9-]{0,40}\z", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex RunName();
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*\z", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex EnvName();
+}
