@@ -23,7 +23,7 @@ public static class RunnerApplication
         builder.WebHost.UseUrls($"http://{(settings.Host.Contains(':', StringComparison.Ordinal) ? $"[{settings.Host}]" : settings.Host)}:{settings.Port}");
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JobsApi.MaxSubmitBytes);
         builder.Services.ConfigureHttpJsonOptions(o => LogQuotaJson.Configure(o.SerializerOptions, strict: true));
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = FillDetail);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<JobRegistry>();
@@ -31,6 +31,11 @@ public static class RunnerApplication
 
         var app = builder.Build();
         app.UseExceptionHandler();
+        app.Use((context, next) =>
+        {
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            return next(context);
+        });
         app.UseStatusCodePages();
         app.MapJobsApi(settings.Token);
 
@@ -48,5 +53,20 @@ public static class RunnerApplication
             }
         });
         return app;
+    }
+
+    /// <summary>Gives the problem details ASP.NET Core writes itself (no route, wrong method, a failure) a clear <c>detail</c>.</summary>
+    private static void FillDetail(ProblemDetailsContext context)
+    {
+        var request = context.HttpContext.Request;
+        context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
+        {
+            StatusCodes.Status404NotFound => $"There is no endpoint at {request.Path}.",
+            StatusCodes.Status405MethodNotAllowed => $"{request.Method} is not allowed on {request.Path}.",
+            StatusCodes.Status415UnsupportedMediaType => "The body must be JSON, sent with Content-Type: application/json.",
+            StatusCodes.Status400BadRequest => "The request is malformed.",
+            >= 500 => "The runner failed to handle the request; the failure is in its log.",
+            _ => null,
+        };
     }
 }

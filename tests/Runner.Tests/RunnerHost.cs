@@ -36,6 +36,9 @@ public sealed class RunnerHost : IAsyncDisposable
 
     public IRunnerApi Api { get; }
 
+    /// <summary>The runner's services (its routing table, for tests that enumerate every endpoint).</summary>
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<RunnerHost> StartAsync()
     {
         var dir = Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;

@@ -1,12 +1,11 @@
-using System.Security.Cryptography;
-using System.Text;
+using LogQuota.Shared.Security;
 
 namespace LogQuota.Runner.Api;
 
-/// <summary>Checks <c>Authorization: Bearer &lt;token&gt;</c> in constant time.</summary>
+/// <summary>Requires <c>Authorization: Bearer &lt;DSTACK_RUNNER_TOKEN&gt;</c>, compared in constant time (<see cref="BearerToken"/>).</summary>
 internal sealed class BearerTokenFilter(string? token) : IEndpointFilter
 {
-    private readonly byte[]? _expected = token is null ? null : Encoding.UTF8.GetBytes(token);
+    private readonly BearerToken? _expected = token is null ? null : new BearerToken(token);
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -17,13 +16,9 @@ internal sealed class BearerTokenFilter(string? token) : IEndpointFilter
             return await next(context); // loopback without a token: settings validation allows only that
         }
 
-        var header = context.HttpContext.Request.Headers.Authorization.ToString();
-        const string scheme = "Bearer ";
-        var presented = header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
-            ? Encoding.UTF8.GetBytes(header[scheme.Length..].Trim())
-            : [];
-        if (!CryptographicOperations.FixedTimeEquals(presented, _expected))
+        if (!_expected.Matches(context.HttpContext.Request.Headers.Authorization.ToString()))
         {
+            context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
             return TypedResults.Problem(
                 title: "Unauthorized",
                 detail: "A valid 'Authorization: Bearer <DSTACK_RUNNER_TOKEN>' header is required.",

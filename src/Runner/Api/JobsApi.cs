@@ -12,8 +12,8 @@ internal static class JobsApi
     /// <summary>Log text per pull answer: large enough to keep up with a fast job, small enough to bound memory per request.</summary>
     public const int MaxPullLogBytes = 4 * 1024 * 1024;
 
-    /// <summary>Largest accepted submit body.</summary>
-    public const int MaxSubmitBytes = 1024 * 1024;
+    /// <summary>Largest accepted request body (1 MiB); Kestrel is held to the same limit.</summary>
+    public const int MaxSubmitBytes = JobSpecRules.MaxBodyBytes;
 
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app, string? token)
     {
@@ -89,9 +89,9 @@ internal static class JobsApi
             return BadRequest("termination_reason of a stop must be terminated_by_server, terminated_by_user, max_duration_exceeded or instance_unreachable.");
         }
 
-        if (stop.TerminationMessage is { Length: > 1024 })
+        if (stop.TerminationMessage is { Length: > JobSpecRules.MaxTerminationMessageLength })
         {
-            return BadRequest("termination_message must be at most 1024 characters.");
+            return BadRequest($"termination_message must be at most {JobSpecRules.MaxTerminationMessageLength} characters.");
         }
 
         var reason = stop.TerminationReason ?? TerminationReason.TerminatedByServer;
@@ -146,7 +146,8 @@ internal static class JobsApi
         }
         catch (BadHttpRequestException e)
         {
-            return (null, TypedResults.Problem(title: "Bad Request", detail: e.Message, statusCode: e.StatusCode));
+            // Kestrel's own limits, such as a chunked body growing past MaxRequestBodySize (413).
+            return (null, TypedResults.Problem(detail: e.Message, statusCode: e.StatusCode));
         }
     }
 }

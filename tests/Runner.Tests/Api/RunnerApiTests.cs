@@ -87,7 +87,7 @@ public sealed class RunnerApiTests : IAsyncLifetime
         { """{"job_id": "nope", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"]}}""", "Invalid JSON" },
         { """{"job_id": "00000000-0000-0000-0000-000000000000", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"]}}""", "job_id" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": []}}""", "at least one command" },
-        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": [" "]}}""", "empty commands" },
+        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": [" "]}}""", "non-empty" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "log_quota_hour": 0}}""", "log_quota_hour" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "log_quota_hour": "big"}}""", "Invalid JSON" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "max_duration": 0}}""", "max_duration" },
