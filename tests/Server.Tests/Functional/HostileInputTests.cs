@@ -1,0 +1,415 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LogQuota.Server.Tests.Infrastructure;
+using LogQuota.Shared.Contracts;
+
+namespace LogQuota.Server.Tests.Functional;
+
+/// <summary>
+/// A server on real Kestrel over loopback (so its body limit and request parsing are the production ones) holding
+/// two finished runs with a few log lines each, and the next_tokens of their first pages.
+/// </summary>
+public sealed class HostileInputFixture : IAsyncLifetime
+{
+    public const string Run = "kept";
+    public const string OtherRun = "kept-too";
+
+    public ServerFactory Server { get; } = new(new Dictionary<string, string> { ["DSTACK_SERVER_PORT"] = "0" });
+
+    public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>A genuine token: first page of <see cref="Run"/>, ascending, limit 1.</summary>
+    public string Token { get; private set; } = null!;
+
+    /// <summary>A genuine token of <see cref="Run"/> in the other direction.</summary>
+    public string DescendingToken { get; private set; } = null!;
+
+    /// <summary>A genuine token of <see cref="OtherRun"/>.</summary>
+    public string ForeignToken { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Server.UseKestrel();
+        Server.StartServer();
+        Client = Server.CreateAdminClient();
+        Assert.StartsWith("http://127.0.0.1:", Client.BaseAddress!.ToString(), StringComparison.Ordinal);
+        foreach (var name in new[] { Run, OtherRun })
+        {
+            await Client.SubmitAsync(new SubmitRunRequest(["echo one", "sleep 0.05", "echo two", "sleep 0.05", "echo three"], RunName: name));
+            await Client.WaitForEndAsync(name);
+        }
+
+        Token = (await Client.GetLogsAsync(Run, "?limit=1")).NextToken!;
+        DescendingToken = (await Client.GetLogsAsync(Run, "?limit=1&descending=true")).NextToken!;
+        ForeignToken = (await Client.GetLogsAsync(OtherRun, "?limit=1")).NextToken!;
+        Assert.All(new[] { Token, DescendingToken, ForeignToken }, t => Assert.False(string.IsNullOrEmpty(t)));
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client.Dispose();
+        await Server.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// Malformed requests generated from a table of mutations over every endpoint of the server's API (SPEC §4: bad input
+/// never yields a 5xx and never changes stored state). Each answer must be a 4xx problem details with a detail, and
+/// afterwards the run list and every table's row count are as before.
+/// </summary>
+public sealed class HostileInputTests(HostileInputFixture fixture) : IClassFixture<HostileInputFixture>
+{
+    private const string Json = "application/json";
+
+    /// <summary>A valid body with every field set; each mutation breaks exactly one thing in it.</summary>
+    private const string ValidBody = """
+        {"run_name": "fresh", "commands": ["echo hi"], "env": {"A": "1"}, "working_dir": "/tmp", "max_duration": 60, "log_quota_hour": 1000, "tty": true}
+        """;
+
+    /// <summary>Stands for "remove the field" in a mutation (declared before the table that uses it).</summary>
+    private static readonly JsonNode Missing = JsonValue.Create("\u0001missing\u0001");
+
+    private static readonly Dictionary<string, HostileRequest> Table = BuildTable();
+
+    public static TheoryData<string> Cases() => [.. Table.Keys];
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task MalformedRequest_IsA4xxProblem_AndStoresNothing(string name)
+    {
+        var hostile = Table[name];
+        var rowsBefore = await fixture.Server.CountRowsAsync();
+        var runsBefore = (await fixture.Client.ListRunsAsync()).Select(r => (r.RunName, r.Status)).ToList();
+
+        using var request = hostile.Build(fixture);
+        using var response = await fixture.Client.SendAsync(request);
+
+        var body = await response.Content.ReadAsStringAsync();
+        var status = (int)response.StatusCode;
+        Assert.True(status is >= 400 and < 500, $"{name}: expected a 4xx, got {status}: {body}");
+        if (hostile.Status is { } expected)
+        {
+            Assert.True(expected == status, $"{name}: expected {expected}, got {status}: {body}");
+        }
+
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using (var problem = JsonDocument.Parse(body))
+        {
+            Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
+            Assert.False(string.IsNullOrWhiteSpace(problem.RootElement.GetProperty("detail").GetString()), body);
+        }
+
+        Assert.Equal(rowsBefore, await fixture.Server.CountRowsAsync());
+        Assert.Equal(runsBefore, (await fixture.Client.ListRunsAsync()).Select(r => (r.RunName, r.Status)).ToList());
+    }
+
+    [Fact]
+    public void TheTable_HoldsAtLeastAHundredCases() => Assert.True(Table.Count >= 100, $"only {Table.Count} cases");
+
+    [Fact]
+    public async Task TheValidBody_ThatEveryMutationStartsFrom_IsAccepted()
+    {
+        // Without this, a mutation could be refused for what the base body already got wrong.
+        var body = JsonNode.Parse(ValidBody)!;
+        body["run_name"] = "valid-base";
+        using var response = await fixture.Client.PostAsync(new Uri("/api/runs", UriKind.Relative), Content(body.ToJsonString()));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        await fixture.Client.WaitForEndAsync("valid-base");
+        using var delete = await fixture.Client.DeleteAsync(new Uri("/api/runs/valid-base", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+    }
+
+    [Fact]
+    public async Task CommandsAtTheLimits_AreAccepted_AndRun()
+    {
+        // The largest script the rules allow must really start: /bin/sh gets it as one argument.
+        var script = ": " + new string('x', JobSpecRules.MaxScriptBytes - ": ".Length - " && ".Length - "echo fits".Length);
+        var env = new Dictionary<string, string> { ["BIG"] = new string('v', JobSpecRules.MaxEnvEntryBytes - "BIG=".Length) };
+        var run = await fixture.Client.SubmitAsync(new SubmitRunRequest([script, "echo fits"], RunName: "at-the-limits", Env: env));
+        var ended = await fixture.Client.WaitForEndAsync(run.RunName);
+        Assert.Equal(RunStatus.Done, ended.Status);
+        Assert.Equal("fits\n", Encoding.UTF8.GetString(await fixture.Client.GetLogsTextAsync(run.RunName)));
+        using var delete = await fixture.Client.DeleteAsync(new Uri($"/api/runs/{run.RunName}", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/api/runs/kept%00", 400)]
+    [InlineData("/api/runs/%00/logs", 400)]
+    [InlineData("/api/runs/kept/logs?next_token=LONG", 414)]
+    public async Task KestrelRefusals_BeforeTheApp_Are4xx_AndStoreNothing(string path, int status)
+    {
+        // These never reach the app (Kestrel answers them while parsing the request line), so they carry no problem details.
+        var rowsBefore = await fixture.Server.CountRowsAsync();
+        using var response = await fixture.Client.GetAsync(new Uri(path.Replace("LONG", new string('A', 10_000), StringComparison.Ordinal), UriKind.Relative));
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal(rowsBefore, await fixture.Server.CountRowsAsync());
+    }
+
+    private static Dictionary<string, HostileRequest> BuildTable()
+    {
+        var table = new Dictionary<string, HostileRequest>(StringComparer.Ordinal);
+        void Add(string name, int? status, Func<HostileInputFixture, HttpRequestMessage> build) => table.Add(name, new HostileRequest(status, build));
+        void Submit(string name, int? status, string json) => Add(name, status, _ => Post(json));
+        void SubmitBytes(string name, int? status, byte[] body, string? contentType = Json) =>
+            Add(name, status, _ => new HttpRequestMessage(HttpMethod.Post, "/api/runs") { Content = Bytes(body, contentType) });
+        void Mutate(string name, string field, JsonNode? value) => Submit(name, 400, With(field, value));
+
+        // Wrong JSON types, for every field.
+        var wrongTypes = new Dictionary<string, JsonNode?[]>
+        {
+            ["run_name"] = [5, true, 1.5, new JsonArray(), new JsonObject()],
+            ["commands"] = ["echo hi", 5, true, new JsonObject(), new JsonArray(5), new JsonArray(true), new JsonArray(new JsonArray()), new JsonArray(new JsonObject()), new JsonArray((JsonNode?)null), null],
+            ["env"] = ["A=1", 5, true, new JsonArray("A=1"), new JsonObject { ["A"] = 5 }, new JsonObject { ["A"] = true }, new JsonObject { ["A"] = null }, new JsonObject { ["A"] = new JsonArray() }, new JsonObject { ["A"] = new JsonObject() }],
+            ["working_dir"] = [5, true, new JsonArray(), new JsonObject()],
+            ["max_duration"] = ["60", true, new JsonArray(), new JsonObject(), 1.5, JsonNode.Parse("1e2")],
+            ["log_quota_hour"] = ["1000", true, new JsonArray(), new JsonObject(), 1.5, JsonNode.Parse("1e3")],
+            ["tty"] = ["true", "yes", 1, 0, new JsonArray(), new JsonObject()],
+        };
+        foreach (var (field, values) in wrongTypes)
+        {
+            foreach (var value in values)
+            {
+                Mutate($"{field} = {value?.ToJsonString() ?? "null"}", field, value);
+            }
+        }
+
+        // Missing required fields, unknown and misspelled fields, duplicate keys.
+        Mutate("commands missing", "commands", Missing);
+        foreach (var unknown in new[] { "gpu", "runName", "RUN_NAME", "Commands", "logQuotaHour", "__proto__", "" })
+        {
+            Submit($"unknown field '{unknown}'", 400, WithExtra(unknown, 1));
+        }
+
+        Submit("duplicate key commands", 400, """{"commands": ["echo one"], "commands": ["echo two"]}""");
+        Submit("duplicate key run_name", 400, """{"run_name": "dup-a", "commands": ["true"], "run_name": "dup-b"}""");
+        Submit("duplicate key in env", 400, """{"commands": ["true"], "env": {"A": "1", "A": "2"}}""");
+        Submit("duplicate key log_quota_hour", 400, """{"commands": ["true"], "log_quota_hour": 1, "log_quota_hour": 99999999999}""");
+
+        // Out-of-range numbers: negative, zero, overflow, above the server's quota.
+        foreach (var value in new[] { "0", "-1", "-2147483648", "2147483648", "99999999999999999999", "-0" })
+        {
+            Submit($"max_duration = {value}", 400, With("max_duration", JsonNode.Parse(value)));
+        }
+
+        foreach (var value in new[] { "0", "-1", "-9223372036854775808", "9223372036854775808", "99999999999999999999999", "52428801" })
+        {
+            Submit($"log_quota_hour = {value}", 400, With("log_quota_hour", JsonNode.Parse(value)));
+        }
+
+        // Run names off ^[a-z][a-z0-9-]{0,40}$, traversal included.
+        foreach (var runName in new[]
+                 {
+                     "", "Upper", "1abc", "-abc", "a_b", "a b", "a.b", "a/b", "../etc", "..", "a\n", "abc\r\n", "a\u0000b", "é", "a" + new string('b', 41),
+                     new string('a', 10_000), "kept\u200b", "ｋept",
+                 })
+        {
+            Mutate($"run_name = {JsonSerializer.Serialize(runName)[..Math.Min(40, JsonSerializer.Serialize(runName).Length)]}", "run_name", runName);
+        }
+
+        Submit("run_name of an existing run", 409, With("run_name", HostileInputFixture.Run));
+
+        // Commands: empty, blank, NUL, too many, too long.
+        foreach (var (name, commands) in new (string, string[])[]
+                 {
+                     ("no commands", []),
+                     ("empty command", [""]),
+                     ("blank command", ["  \t "]),
+                     ("a blank command among good ones", ["echo a", " ", "echo b"]),
+                     ("NUL in a command", ["echo a\u0000b"]),
+                     ("NUL alone", ["\u0000"]),
+                     ("too many commands", [.. Enumerable.Repeat("true", JobSpecRules.MaxCommands + 1)]),
+                     ("script one byte too long", [new string('x', JobSpecRules.MaxScriptBytes + 1)]),
+                     ("script too long in multibyte characters", [new string('é', (JobSpecRules.MaxScriptBytes / 2) + 1)]),
+                     ("script too long by its joins", [.. Enumerable.Repeat(new string('x', JobSpecRules.MaxScriptBytes / 1000), 1000)]),
+                 })
+        {
+            Mutate(name, "commands", new JsonArray([.. commands.Select(c => (JsonNode?)c)]));
+        }
+
+        // Env: bad names (=, NUL, ...), NUL values, too many, too long.
+        foreach (var envName in new[] { "A=B", "=", "", "1A", "A B", "A-B", "é", "A\n", "A\u0000", "\u0000", "A.B", "$A" })
+        {
+            Mutate($"env name {JsonSerializer.Serialize(envName)}", "env", new JsonObject { [envName] = "x" });
+        }
+
+        Mutate("env value with NUL", "env", new JsonObject { ["A"] = "x\u0000y" });
+        Mutate("too many env entries", "env", new JsonObject(Enumerable.Range(0, JobSpecRules.MaxEnvEntries + 1).Select(i => KeyValuePair.Create($"V{i}", (JsonNode?)"x"))));
+        Mutate("env entry one byte too long", "env", new JsonObject { ["A"] = new string('x', JobSpecRules.MaxEnvEntryBytes - 1) });
+
+        // Working directories: relative, traversal, NUL, too long.
+        foreach (var dir in new[] { "", "relative", "./here", "~/home", "C:\\Windows", "/tmp/../etc", "/..", "/tmp/x/../../root", "/tmp/\u0000", new string('/', 1) + new string('d', 4095) })
+        {
+            Mutate($"working_dir = {JsonSerializer.Serialize(dir)[..Math.Min(40, JsonSerializer.Serialize(dir).Length)]}", "working_dir", dir);
+        }
+
+        // Not a JSON object at all: empty, null, other values, truncated at every tenth byte, text, deep nesting.
+        foreach (var text in new[] { "", " ", "null", "[]", "\"echo hi\"", "42", "true", "run this please", "commands=echo", "<run><commands>echo</commands></run>", "commands:\n  - echo", "{", "}", "{\"commands\"", "{'commands': ['echo']}", "{commands: [\"echo\"]}", "{\"commands\": [\"echo\"],}", "{\"commands\": [\"echo\"]} trailing", "{\"commands\": [\"echo\"]}{}" })
+        {
+            Submit($"body {JsonSerializer.Serialize(text)}", 400, text);
+        }
+
+        for (var cut = 1; cut < ValidBody.Trim().Length - 1; cut += 10)
+        {
+            Submit($"valid body truncated to {cut} bytes", 400, ValidBody.Trim()[..cut]);
+        }
+
+        Submit("array nested 10000 deep", 400, new string('[', 10_000) + new string(']', 10_000));
+        Submit("env nested 100 deep", 400, "{\"commands\": [\"true\"], \"env\": " + string.Concat(Enumerable.Repeat("{\"A\": ", 100)) + "1" + new string('}', 101));
+        Submit("command nested 100 deep", 400, "{\"commands\": " + new string('[', 100) + "\"x\"" + new string(']', 100) + "}");
+
+        // Invalid UTF-8 and invalid escapes.
+        SubmitBytes("invalid UTF-8 in a command", 400, Utf8WithRaw("{\"commands\": [\"echo ", [0xFF, 0xFE], "\"]}"));
+        SubmitBytes("overlong UTF-8 slash in working_dir", 400, Utf8WithRaw("{\"commands\": [\"true\"], \"working_dir\": \"/tmp", [0xC0, 0xAF], "etc\"}"));
+        SubmitBytes("truncated UTF-8 sequence in run_name", 400, Utf8WithRaw("{\"commands\": [\"true\"], \"run_name\": \"ab", [0xE2, 0x82], "\"}"));
+        SubmitBytes("invalid UTF-8 in an env name", 400, Utf8WithRaw("{\"commands\": [\"true\"], \"env\": {\"A", [0x80], "\": \"x\"}}"));
+        SubmitBytes("invalid UTF-8 outside strings", 400, Utf8WithRaw("{\"commands\": [\"true\"]", [0xFF], "}"));
+        SubmitBytes("UTF-16 body", 400, Encoding.Unicode.GetBytes("{\"commands\": [\"true\"]}"));
+        Submit("lone surrogate escape in a command", 400, "{\"commands\": [\"echo \\ud800\"]}");
+        Submit("bad escape in a command", 400, "{\"commands\": [\"echo \\x41\"]}");
+        Submit("raw control character in a string", 400, "{\"commands\": [\"echo \u0001\"]}");
+
+        // Wrong or missing content types.
+        foreach (var contentType in new[] { "text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/octet-stream" })
+        {
+            SubmitBytes($"content type {contentType}", 415, Encoding.UTF8.GetBytes(ValidBody), contentType);
+        }
+
+        SubmitBytes("no content type", 415, Encoding.UTF8.GetBytes(ValidBody), null);
+
+        // Bodies beyond the 1 MiB limit, with a length and chunked.
+        var huge = With("commands", new JsonArray(new string('x', JobSpecRules.MaxBodyBytes + 10)));
+        Submit("body over 1 MiB", 413, huge);
+        Add("chunked body over 1 MiB", 413, _ => new HttpRequestMessage(HttpMethod.Post, "/api/runs") { Content = new ChunkedContent(Encoding.UTF8.GetBytes(huge), Json) });
+
+        // Logs query parameters.
+        foreach (var query in new[]
+                 {
+                     "limit=0", "limit=1001", "limit=-1", "limit=abc", "limit=1.5", "limit=", "limit=%201", "limit=1e3", "limit=99999999999", "limit=0x10", "limit=%EF%BC%91",
+                     "limit=1&limit=2", "descending=maybe", "descending=1", "descending=yes", "descending=", "start_time=yesterday", "start_time=", "start_time=2026-13-45T99:00:00Z",
+                     "start_time=%00", "end_time=garbage", "end_time=1e99", "start_time=2026-01-02T00:00:00Z&end_time=2026-01-01T00:00:00Z", "format=xml", "format=TEXT",
+                     "format=text&limit=5", "format=text&descending=true", "next_token=", "next_token=not-a-token", "next_token=%00",
+                     "next_token=AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                 })
+        {
+            Add($"logs?{query}", 400, _ => Get($"/api/runs/{HostileInputFixture.Run}/logs?{query}"));
+        }
+
+        Add("logs?next_token of 4000 characters", 400, _ => Get($"/api/runs/{HostileInputFixture.Run}/logs?next_token={new string('A', 4000)}"));
+
+        // Tampered, truncated and foreign next_tokens.
+        foreach (var (name, tamper) in new (string, Func<HostileInputFixture, string>)[]
+                 {
+                     ("last character changed", f => f.Token[..^1] + (f.Token[^1] == 'A' ? 'B' : 'A')),
+                     ("first character changed", f => (f.Token[0] == 'A' ? 'B' : 'A') + f.Token[1..]),
+                     ("middle character changed", f => f.Token[..10] + (f.Token[10] == 'A' ? 'B' : 'A') + f.Token[11..]),
+                     ("truncated by one", f => f.Token[..^1]),
+                     ("truncated to half", f => f.Token[..(f.Token.Length / 2)]),
+                     ("extended by one", f => f.Token + "A"),
+                     ("doubled", f => f.Token + f.Token),
+                     ("of another run", f => f.ForeignToken),
+                     ("of the other direction", f => f.DescendingToken),
+                     ("reversed", f => new string(f.Token.Reverse().ToArray())),
+                 })
+        {
+            Add($"next_token {name}", 400, f => Get($"/api/runs/{HostileInputFixture.Run}/logs?limit=1&next_token={tamper(f)}"));
+        }
+
+        Add("descending token used ascending", 400, f => Get($"/api/runs/{HostileInputFixture.Run}/logs?next_token={f.DescendingToken}"));
+
+        // Bad run names in paths: traversal, encoded separators, NUL, unknown.
+        // (A NUL in the path never reaches the app: Kestrel refuses it; see KestrelRefusals_BeforeTheApp_Are4xx.)
+        foreach (var path in new[] { "nope", "..%2F..%2Fetc%2Fpasswd", "%2E%2E", "%2E%2E%2Fkept", "KEPT", "kept%20", new string('a', 4000), "kept%2Flogs", "kept%0A", "%E2%80%AEkept" })
+        {
+            Add($"GET run {path[..Math.Min(30, path.Length)]}", 404, _ => Get($"/api/runs/{path}"));
+            Add($"stop run {path[..Math.Min(30, path.Length)]}", 404, _ => new HttpRequestMessage(HttpMethod.Post, $"/api/runs/{path}/stop"));
+            Add($"delete run {path[..Math.Min(30, path.Length)]}", 404, _ => new HttpRequestMessage(HttpMethod.Delete, $"/api/runs/{path}"));
+            Add($"logs of run {path[..Math.Min(30, path.Length)]}", 404, _ => Get($"/api/runs/{path}/logs"));
+        }
+
+        // Wrong methods and unknown endpoints.
+        Add("PUT /api/runs", 405, _ => new HttpRequestMessage(HttpMethod.Put, "/api/runs") { Content = Content(ValidBody) });
+        Add("PATCH a run", 405, _ => new HttpRequestMessage(HttpMethod.Patch, $"/api/runs/{HostileInputFixture.Run}") { Content = Content("{}") });
+        Add("DELETE /api/runs", 405, _ => new HttpRequestMessage(HttpMethod.Delete, "/api/runs"));
+        Add("POST logs", 405, _ => new HttpRequestMessage(HttpMethod.Post, $"/api/runs/{HostileInputFixture.Run}/logs") { Content = Content("{}") });
+        Add("GET stop", 405, _ => Get($"/api/runs/{HostileInputFixture.Run}/stop"));
+        Add("unknown endpoint", 404, _ => Get("/api/nothing-here"));
+        Add("unknown sub-resource", 404, _ => Get($"/api/runs/{HostileInputFixture.Run}/secrets"));
+        return table;
+    }
+
+    /// <summary><see cref="ValidBody"/> with <paramref name="field"/> set to <paramref name="value"/> (removed for <see cref="Missing"/>).</summary>
+    private static string With(string field, JsonNode? value)
+    {
+        var body = JsonNode.Parse(ValidBody)!.AsObject();
+        if (ReferenceEquals(value, Missing))
+        {
+            body.Remove(field);
+        }
+        else
+        {
+            body[field] = value?.DeepClone();
+        }
+
+        return body.ToJsonString();
+    }
+
+    private static string WithExtra(string field, JsonNode value)
+    {
+        var body = JsonNode.Parse(ValidBody)!.AsObject();
+        body[field] = value;
+        return body.ToJsonString();
+    }
+
+    private static byte[] Utf8WithRaw(string before, byte[] raw, string after) =>
+        [.. Encoding.UTF8.GetBytes(before), .. raw, .. Encoding.UTF8.GetBytes(after)];
+
+    private static HttpRequestMessage Post(string json) => new(HttpMethod.Post, "/api/runs") { Content = Content(json) };
+
+    private static HttpRequestMessage Get(string path) => new(HttpMethod.Get, path);
+
+    private static ByteArrayContent Content(string json) => Bytes(Encoding.UTF8.GetBytes(json), Json);
+
+    private static ByteArrayContent Bytes(byte[] body, string? contentType)
+    {
+        var content = new ByteArrayContent(body);
+        if (contentType is not null)
+        {
+            content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        }
+
+        return content;
+    }
+}
+
+/// <summary>One generated malformed request: its exact expected status when the table knows it, and how to build it.</summary>
+public sealed record HostileRequest(int? Status, Func<HostileInputFixture, HttpRequestMessage> Build);
+
+/// <summary>A body sent without a Content-Length (chunked), so only a limit enforced while reading can stop it.</summary>
+public sealed class ChunkedContent : HttpContent
+{
+    private readonly byte[] _bytes;
+
+    public ChunkedContent(byte[] bytes, string contentType)
+    {
+        _bytes = bytes;
+        Headers.ContentType = new MediaTypeHeaderValue(contentType);
+    }
+
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+    {
+        for (var offset = 0; offset < _bytes.Length; offset += 64 * 1024)
+        {
+            await stream.WriteAsync(_bytes.AsMemory(offset, Math.Min(64 * 1024, _bytes.Length - offset)));
+        }
+    }
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = 0;
+        return false;
+    }
+}
