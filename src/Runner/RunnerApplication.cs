@@ -27,6 +27,14 @@ public static class RunnerApplication
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<JobRegistry>();
+        builder.Services.AddSingleton(sp => new RunnerShutdown(
+            sp.GetRequiredService<JobRegistry>(), settings, sp.GetRequiredService<ILogger<RunnerShutdown>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RunnerShutdown>());
+
+        // SIGTERM → every job's grace period (10 s) and its reaping (5 s) → the drain: all of it within the host's
+        // shutdown timeout, with 5 s to spare for Kestrel to close.
+        builder.Services.Configure<HostOptions>(o =>
+            o.ShutdownTimeout = Job.StopGracePeriod + TimeSpan.FromSeconds(10) + settings.DrainPeriod);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -39,19 +47,9 @@ public static class RunnerApplication
         app.UseStatusCodePages();
         app.MapJobsApi(settings.Token);
 
-        // Stopping the runner must not orphan its jobs: each ends terminated, with the reason stated.
-        app.Lifetime.ApplicationStopping.Register(() =>
-        {
-            var registry = app.Services.GetRequiredService<JobRegistry>();
-            try
-            {
-                registry.StopAllAsync("Runner is shutting down").GetAwaiter().GetResult();
-            }
-            catch (TimeoutException)
-            {
-                app.Logger.LogWarning("Some jobs were still ending when the runner stopped");
-            }
-        });
+        // Before listening: the jobs of a runner process that died on this directory must not run on unsupervised.
+        // Stopping the runner does not orphan its jobs either: RunnerShutdown ends each, with the reason stated.
+        app.Services.GetRequiredService<JobRegistry>().EndLeftoversOfEarlierProcess();
         return app;
     }
 

@@ -20,6 +20,7 @@ public sealed class SystemProcesses : IAsyncDisposable
 
     private readonly List<Process> _processes = [];
     private readonly List<string> _dirs = [];
+    private readonly List<(Uri Url, Dictionary<string, string> Env, Process Process)> _runners = [];
     private readonly StringBuilder _output = new();
     private string[] _serverArgs = [];
     private Dictionary<string, string> _serverEnv = [];
@@ -39,6 +40,96 @@ public sealed class SystemProcesses : IAsyncDisposable
 
     /// <summary>The runner processes, in start order.</summary>
     public IEnumerable<Process> Runners => _processes.Where(p => p != _server);
+
+    /// <summary>The base URLs of the runners, in start order.</summary>
+    public IReadOnlyList<Uri> RunnerUrls => [.. _runners.Select(r => r.Url)];
+
+    /// <summary>The runner process that currently listens on runner <paramref name="index"/>'s port.</summary>
+    public Process Runner(int index) => _runners[index].Process;
+
+    /// <summary>The server process.</summary>
+    public Process ServerProcess => _server!;
+
+    /// <summary>A client of runner <paramref name="index"/>'s own API, with the runner token.</summary>
+    public HttpClient RunnerClient(int index)
+    {
+        var client = new HttpClient { BaseAddress = _runners[index].Url, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RunnerToken);
+        return client;
+    }
+
+    /// <summary>Sends <paramref name="signal"/> (TERM, STOP, CONT, ...) to <paramref name="process"/> alone, not its children.</summary>
+    public static async Task SignalAsync(Process process, string signal)
+    {
+        using var kill = Process.Start("kill", ["-s", signal, $"{process.Id}"]);
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>Starts runner <paramref name="index"/> again on the same port and directory, once its previous process has exited.</summary>
+    public async Task RestartRunnerAsync(int index)
+    {
+        var (url, env, previous) = _runners[index];
+        await previous.WaitForExitAsync();
+        _runners[index] = (url, env, Start(["exec", Dll("Runner")], env));
+        await WaitHealthyAsync(url, this, allowExited: true);
+    }
+
+    /// <summary>Sends SIGTERM to the server and waits until it has exited; returns its exit code.</summary>
+    public async Task<int> TerminateServerAsync()
+    {
+        await SignalAsync(_server!, "TERM");
+        await _server!.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return _server.ExitCode;
+    }
+
+    /// <summary>Starts the server again on the same directory and port, after it exited.</summary>
+    public async Task StartServerAgainAsync()
+    {
+        Assert.True(_server!.HasExited, "the server is still running");
+        _server = Start(_serverArgs, _serverEnv);
+        await WaitHealthyAsync(Server.BaseAddress!, this, allowExited: true);
+    }
+
+    /// <summary>
+    /// The live processes that carry <paramref name="jobId"/>'s marker (<c>DSTACK_JOB_ID</c>, set by the runner on every job
+    /// and inherited by all its descendants that keep their environment).
+    /// </summary>
+    public static List<int> ProcessesOfJob(Guid jobId)
+    {
+        var marker = Encoding.ASCII.GetBytes($"DSTACK_JOB_ID={jobId}\0");
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var state = File.ReadAllText($"/proc/{pid}/stat");
+                if (state[(state.LastIndexOf(')') + 2)..].StartsWith('Z'))
+                {
+                    continue;
+                }
+
+                var environ = File.ReadAllBytes($"/proc/{pid}/environ");
+                if (environ.AsSpan().IndexOf(marker) >= 0)
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>Everything the processes printed so far, for assertion messages.</summary>
+    public string ProcessOutput => Output;
 
     /// <summary>SIGKILLs the server process (no shutdown of any kind) and starts it again on the same directory and port.</summary>
     public async Task KillAndRestartServerAsync()
@@ -79,13 +170,15 @@ public sealed class SystemProcesses : IAsyncDisposable
             for (var i = 0; i < runners; i++)
             {
                 var port = FreePort();
-                system.Start(["exec", Dll("Runner")], new()
+                var runnerEnv = new Dictionary<string, string>
                 {
                     ["DSTACK_RUNNER_PORT"] = $"{port}",
                     ["DSTACK_RUNNER_DIR"] = system.TempDir("runner"),
                     ["DSTACK_RUNNER_TOKEN"] = RunnerToken,
-                });
+                };
+                var runner = system.Start(["exec", Dll("Runner")], runnerEnv);
                 urls.Add($"http://127.0.0.1:{port}");
+                system._runners.Add((new Uri(urls[^1]), runnerEnv, runner));
                 await WaitHealthyAsync(new Uri(urls[^1]), system);
             }
 

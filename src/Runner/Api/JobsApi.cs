@@ -41,10 +41,15 @@ internal static class JobsApi
         }
 
         var (outcome, _) = registry.Submit(body);
-        return outcome == SubmitOutcome.Conflict
-            ? TypedResults.Problem(title: "Conflict", detail: $"Job {body.JobId} was already submitted with a different body.",
-                statusCode: StatusCodes.Status409Conflict)
-            : TypedResults.Ok();
+        return outcome switch
+        {
+            SubmitOutcome.Conflict => TypedResults.Problem(title: "Conflict",
+                detail: $"Job {body.JobId} was already submitted with a different body.", statusCode: StatusCodes.Status409Conflict),
+            // 503, not 4xx: the server retries elsewhere or later, the job itself is fine.
+            SubmitOutcome.ShuttingDown => TypedResults.Problem(title: "Service Unavailable",
+                detail: "The runner is shutting down and takes no new jobs.", statusCode: StatusCodes.Status503ServiceUnavailable),
+            _ => TypedResults.Ok(),
+        };
     }
 
     public static Results<Ok<PullResponse>, ProblemHttpResult> Pull(string jobId, HttpRequest request, JobRegistry registry)

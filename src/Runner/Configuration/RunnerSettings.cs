@@ -19,6 +19,14 @@ public sealed class RunnerSettings
     /// <summary>Bearer token required on every call but the health check (<c>DSTACK_RUNNER_TOKEN</c>).</summary>
     public string? Token { get; init; }
 
+    /// <summary>
+    /// How long a stopping runner, once its jobs have ended, keeps answering pulls so the server can store every
+    /// job's final state and release it; it exits as soon as no job is left, at the latest after this period.
+    /// Ten server polls at the default 1 s interval, each retried by the server's resilience pipeline. Not an
+    /// environment setting: a server that hosts the runner itself sets it to zero, since it collects the ends itself.
+    /// </summary>
+    public TimeSpan DrainPeriod { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary><c>~/.logquota/runner</c>.</summary>
     public static string DefaultDir =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".logquota", "runner");

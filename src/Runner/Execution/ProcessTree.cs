@@ -81,6 +81,41 @@ internal static class ProcessTree
         }
     }
 
+    /// <summary>
+    /// SIGKILLs every live process whose environment carries <paramref name="marker"/>, round after round until
+    /// none is left: for the processes of a job whose session and parent are no longer known (the runner that
+    /// started them is gone). Returns how many processes it killed.
+    /// </summary>
+    public static int KillMarked(string marker)
+    {
+        var self = Environment.ProcessId;
+        var needle = new byte[marker.Length + 2];
+        System.Text.Encoding.ASCII.GetBytes(marker, needle.AsSpan(1));
+        var deadline = Environment.TickCount64 + (long)KillDeadline.TotalMilliseconds;
+        var killed = new HashSet<int>();
+        while (Environment.TickCount64 <= deadline)
+        {
+            var members = ReadAll()
+                .Where(s => s.State is not ('Z' or 'X') && s.Pid != self && s.Pid != 1 && HasMarker(s.Pid, needle))
+                .Select(s => s.Pid)
+                .ToList();
+            if (members.Count == 0)
+            {
+                break;
+            }
+
+            foreach (var pid in members)
+            {
+                _ = Native.kill(pid, Native.SIGKILL);
+                killed.Add(pid);
+            }
+
+            Thread.Sleep(1);
+        }
+
+        return killed.Count;
+    }
+
     private static bool DescendsFrom(int pid, int ancestor, Dictionary<int, int> parents)
     {
         // Bounded walk: pid namespaces are shallow, and a cycle is impossible but cheap to guard.

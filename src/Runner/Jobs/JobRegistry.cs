@@ -11,6 +11,9 @@ internal enum SubmitOutcome
     Started,
     AlreadyKnown,
     Conflict,
+
+    /// <summary>The runner is shutting down and takes no new job.</summary>
+    ShuttingDown,
 }
 
 /// <summary>
@@ -31,6 +34,10 @@ internal sealed class JobRegistry : IDisposable
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
     private readonly ITimer _flushTimer;
+    private bool _takingWork = true;
+
+    /// <summary>Submits between their registration and the end of their process start; a shutdown waits for them.</summary>
+    private int _starting;
 
     public JobRegistry(RunnerSettings settings, TimeProvider time, ILoggerFactory loggers)
     {
@@ -46,7 +53,7 @@ internal sealed class JobRegistry : IDisposable
     public Job? Find(Guid jobId) => _jobs.GetValueOrDefault(jobId);
 
     /// <summary>Starts the job unless its id is known: the same body again is a no-op, another body a conflict.</summary>
-    public (SubmitOutcome Outcome, Job Job) Submit(SubmitBody body)
+    public (SubmitOutcome Outcome, Job? Job) Submit(SubmitBody body)
     {
         Job job;
         lock (_submitLock)
@@ -54,6 +61,12 @@ internal sealed class JobRegistry : IDisposable
             if (_jobs.TryGetValue(body.JobId, out var existing))
             {
                 return (SubmitBodies.Equal(existing.Body, body) ? SubmitOutcome.AlreadyKnown : SubmitOutcome.Conflict, existing);
+            }
+
+            if (!_takingWork)
+            {
+                // Checked under the submit lock: once StopTakingWork returned, no job can start any more.
+                return (SubmitOutcome.ShuttingDown, null);
             }
 
             var directory = Path.Combine(JobsDirectory, body.JobId.ToString("N"));
@@ -65,9 +78,18 @@ internal sealed class JobRegistry : IDisposable
 
             job = new Job(body, directory, _time, _loggers.CreateLogger<Job>());
             _jobs[body.JobId] = job;
+            _starting++;
         }
 
-        job.Start(BuildLaunch(job));
+        try
+        {
+            job.Start(BuildLaunch(job));
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _starting);
+        }
+
         return (SubmitOutcome.Started, job);
     }
 
@@ -100,7 +122,7 @@ internal sealed class JobRegistry : IDisposable
             env[key] = value;
         }
 
-        var marker = $"DSTACK_JOB_ID={job.Id}";
+        var marker = Marker(job.Id);
         env["DSTACK_RUN_NAME"] = job.Body.Run.RunName;
         env["DSTACK_JOB_ID"] = job.Id.ToString();
         return new JobLaunch(string.Join(" && ", spec.Commands), env, workingDir, spec.Tty, marker);
@@ -130,6 +152,82 @@ internal sealed class JobRegistry : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// The first step of a shutdown: from now on a submit of a new job answers <see cref="SubmitOutcome.ShuttingDown"/>.
+    /// Known jobs are still pulled, stopped and deleted as before. Returns once every job accepted before has its
+    /// process started, so a stop that follows reaches all of them.
+    /// </summary>
+    public void StopTakingWork()
+    {
+        lock (_submitLock)
+        {
+            _takingWork = false;
+        }
+
+        // A start is one posix_spawn: microseconds to milliseconds.
+        SpinWait.SpinUntil(() => Volatile.Read(ref _starting) == 0);
+    }
+
+    /// <summary>
+    /// Kills what a runner process that died without shutting down (SIGKILL, crash, power loss) left behind on this
+    /// directory: the processes of each job it held, found by the job's environment marker since they were
+    /// reparented away from any tree, and the job's directory. Nobody can pull or stop those jobs any more; the
+    /// server learns of their end from the 404 this runner answers for them.
+    /// </summary>
+    /// <returns>The ids of the jobs that were left behind.</returns>
+    public List<Guid> EndLeftoversOfEarlierProcess()
+    {
+        var leftovers = new List<Guid>();
+        foreach (var directory in System.IO.Directory.EnumerateDirectories(JobsDirectory))
+        {
+            if (!Guid.TryParseExact(Path.GetFileName(directory), "N", out var jobId) || _jobs.ContainsKey(jobId))
+            {
+                continue;
+            }
+
+            var killed = ProcessTree.KillMarked(Marker(jobId));
+            try
+            {
+                System.IO.Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Retried by the next start, or by a submit of the same job id.
+            }
+
+            leftovers.Add(jobId);
+            _loggers.CreateLogger<JobRegistry>().LogWarning(
+                "Job {JobId} was left by an earlier runner process; {Killed} of its processes were still alive and were killed",
+                jobId, killed);
+        }
+
+        return leftovers;
+    }
+
+    /// <summary>
+    /// The drain of a shutdown: waits until the server has collected and deleted every job this runner holds, or until
+    /// <paramref name="period"/> has passed. Pulls are answered all the while. True when no job is left.
+    /// </summary>
+    public async Task<bool> WaitUntilEmptyAsync(TimeSpan period, CancellationToken cancellationToken)
+    {
+        var start = _time.GetTimestamp();
+        while (!_jobs.IsEmpty)
+        {
+            if (_time.GetElapsedTime(start) >= period)
+            {
+                return false;
+            }
+
+            // 100 ms: a tenth of the server's default poll interval, so the runner exits soon after the last delete.
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken);
+        }
+
+        return true;
+    }
+
+    /// <summary>The jobs this runner still holds, finished or not.</summary>
+    public int Count => _jobs.Count;
+
     /// <summary>Stops every running job (runner shutdown) and waits for them, at most the grace period and a little.</summary>
     public async Task StopAllAsync(string message)
     {
@@ -141,6 +239,9 @@ internal sealed class JobRegistry : IDisposable
 
         await Task.WhenAll(running.Select(j => j.Finished)).WaitAsync(Job.StopGracePeriod + TimeSpan.FromSeconds(5));
     }
+
+    /// <summary>The environment entry every process of a job inherits; how its processes are found even when reparented.</summary>
+    private static string Marker(Guid jobId) => $"DSTACK_JOB_ID={jobId}";
 
     private void FlushStaleLines()
     {

@@ -39,13 +39,25 @@ internal sealed class JobProcessor(
 
     public void Dispose() => _pass.Dispose();
 
-    public async Task ProcessOnceAsync(CancellationToken cancellationToken)
+    public Task ProcessOnceAsync(CancellationToken cancellationToken) => PassAsync(finalPass: false, cancellationToken);
+
+    /// <summary>
+    /// The last pass of a stopping server: stores what the runners hold for the jobs they run (the local runner's
+    /// final states, above all) and releases the ended ones. Nothing new is assigned or submitted.
+    /// </summary>
+    public Task ProcessFinalPassAsync(CancellationToken cancellationToken) => PassAsync(finalPass: true, cancellationToken);
+
+    private async Task PassAsync(bool finalPass, CancellationToken cancellationToken)
     {
         await _pass.WaitAsync(cancellationToken);
         try
         {
-            await AssignAsync(cancellationToken);
-            var jobs = await ActiveJobsAsync(cancellationToken);
+            if (!finalPass)
+            {
+                await AssignAsync(cancellationToken);
+            }
+
+            var jobs = await ActiveJobsAsync(includeUnsubmitted: !finalPass, cancellationToken);
             lock (_lastContact)
             {
                 foreach (var stale in _lastContact.Keys.Except(jobs).ToList())
@@ -76,12 +88,13 @@ internal sealed class JobProcessor(
         }
     }
 
-    private async Task<List<Guid>> ActiveJobsAsync(CancellationToken cancellationToken)
+    private async Task<List<Guid>> ActiveJobsAsync(bool includeUnsubmitted, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
         return await db.Jobs
             .Where(j => j.Runner != null && !j.RunnerReleased)
+            .Where(j => includeUnsubmitted || j.Status != JobStatus.Provisioning)
             .OrderBy(j => j.SubmittedAt)
             .Select(j => j.Id)
             .ToListAsync(cancellationToken);
@@ -143,6 +156,12 @@ internal sealed class JobProcessor(
 
         var sinceContact = StartContactClock(jobId);
         var client = runners.Client(job.Runner);
+        if (client is null && settings.UsesEmbeddedRunner)
+        {
+            await LocalRunnerGoneAsync(db, job, cancellationToken);
+            return;
+        }
+
         try
         {
             if (client is null)
@@ -319,11 +338,52 @@ internal sealed class JobProcessor(
             logger.LogError("Runner {Runner} refused job {JobId}: {StatusCode} {Detail}", fresh.Runner, fresh.Id, (int)e.StatusCode, e.Content);
             fresh.Status = JobStatus.Failed;
             fresh.TerminationReason = TerminationReason.ExecutorError;
+            // A runner forgets a job only when the server deletes it, so a 404 for a job still running means the
+            // runner process that had it is gone (restarted), and with it the job: its new process killed what was
+            // left. Waiting for the unreachable timeout would only delay the same verdict.
             fresh.TerminationMessage = e.StatusCode == HttpStatusCode.NotFound
-                ? $"The runner {fresh.Runner} does not know the job (was it restarted?)"
+                ? $"Runner {fresh.Runner} no longer knows job {fresh.Id}: it was restarted, and the job ended with its previous process"
                 : $"The runner {fresh.Runner} refused the job with {(int)e.StatusCode}: {Truncate(e.Content)}";
             fresh.FinishedAt = time.GetUtcNow();
             fresh.RunnerReleased = true;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The job is on the local runner of an earlier process of this server (killed without a shutdown): that runner,
+    /// and the job's processes, ended with it (the new local runner killed any left on its directory). A job that was
+    /// never seen running goes back to the queue; one that ran fails at once, with its stored logs kept.
+    /// </summary>
+    private async Task LocalRunnerGoneAsync(ServerDbContext db, JobEntity job, CancellationToken cancellationToken)
+    {
+        if (job.Status == JobStatus.Provisioning && !job.StopRequested)
+        {
+            job.Status = JobStatus.Submitted;
+            job.Runner = null;
+            logger.LogWarning("Job {JobId} was being submitted to the local runner of an earlier server process; it is queued again", job.Id);
+        }
+        else if (job.Status == JobStatus.Provisioning)
+        {
+            job.Status = JobStatus.Terminated;
+            job.TerminationReason = TerminationReason.TerminatedByUser;
+            job.TerminationMessage = "Stopped by the user before it started";
+            job.FinishedAt = time.GetUtcNow();
+            job.RunnerReleased = true;
+        }
+        else if (!job.Status.IsFinal())
+        {
+            job.Status = JobStatus.Failed;
+            job.TerminationReason = TerminationReason.ExecutorError;
+            job.TerminationMessage = $"The local runner {job.Runner} ended with an earlier process of the server, and the job with it";
+            job.FinishedAt = time.GetUtcNow();
+            job.RunnerReleased = true;
+            logger.LogError("Job {JobId} failed: its local runner {Runner} ended with an earlier server process", job.Id, job.Runner);
+        }
+        else
+        {
+            job.RunnerReleased = true;
         }
 
         await db.SaveChangesAsync(cancellationToken);

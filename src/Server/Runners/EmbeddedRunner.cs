@@ -1,5 +1,6 @@
 using LogQuota.Runner;
 using LogQuota.Runner.Configuration;
+using LogQuota.Runner.Jobs;
 
 namespace LogQuota.Server.Runners;
 
@@ -28,6 +29,18 @@ internal sealed class EmbeddedRunner(RunnerSettings settings, ILogger<EmbeddedRu
         await _app.StartAsync(cancellationToken);
         _baseAddress = new Uri(_app.Urls.First().TrimEnd('/') + "/");
         logger.LogInformation("Local runner listening on {RunnerUrl}", _baseAddress);
+    }
+
+    /// <summary>
+    /// Ends the local runner's jobs because the server is going away, taking no new ones: they are children of this
+    /// process, and no one would supervise them after it. Their final states wait on the runner for the last pass.
+    /// </summary>
+    public async Task StopJobsAsync(string message, CancellationToken cancellationToken)
+    {
+        if (_app is not null)
+        {
+            await _app.Services.GetRequiredService<RunnerShutdown>().StopJobsAsync(message, cancellationToken);
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

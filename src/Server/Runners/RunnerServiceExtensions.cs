@@ -25,6 +25,8 @@ internal static class RunnerServiceExtensions
                 Port = 0,
                 Dir = Path.Combine(settings.Dir, "runner"),
                 Token = token,
+                // The server collects the ends of the local runner's jobs itself before the runner stops (JobProcessingService).
+                DrainPeriod = TimeSpan.Zero,
             });
             services.AddSingleton<EmbeddedRunner>();
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedRunner>());

@@ -28,7 +28,7 @@ public sealed class StopEscalationTests : IDisposable
     {
         var body = new SubmitBody(Guid.NewGuid(), new RunRef(Guid.NewGuid(), "stubborn"),
             new JobSpec(["trap 'echo got-term' TERM; echo armed; while true; do sleep 0.1; done"], MaxDuration: 60));
-        var (_, job) = _registry.Submit(body);
+        var job = _registry.Submit(body).Job!;
         await WaitForAsync(job, "armed\n");
 
         _time.Advance(TimeSpan.FromSeconds(60));
@@ -51,7 +51,7 @@ public sealed class StopEscalationTests : IDisposable
         var body = new SubmitBody(Guid.NewGuid(), new RunRef(Guid.NewGuid(), "hourly"),
             new JobSpec(["for h in 1 2 3; do echo \"hour-$h-a\"; echo \"hour-$h-b\"; while [ ! -e go.$h ]; do sleep 0.02; done; done"],
                 WorkingDir: _dir, LogQuotaHour: 25, Tty: false));
-        var (_, job) = _registry.Submit(body);
+        var job = _registry.Submit(body).Job!;
         for (var hour = 1; hour <= 3; hour++)
         {
             await WaitForAsync(job, $"hour-{hour}-b\n");

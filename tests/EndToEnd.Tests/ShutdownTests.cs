@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
+
+namespace LogQuota.EndToEnd.Tests;
+
+/// <summary>Graceful shutdown (SIGTERM) of each service: what keeps running, what ends, and with which stated reason.</summary>
+public sealed class ShutdownTests
+{
+    [Fact]
+    public async Task ServerTerminated_JobKeepsRunningOnItsRunner_AndAfterTheRestartFinishesDoneWithEveryLineOnce()
+    {
+        await using var system = await SystemProcesses.StartAsync(runners: 1);
+        await system.SubmitAsync(new SubmitRunRequest(["for i in $(seq 1 300); do echo line-$i; sleep 0.04; done"], RunName: "outlives"));
+        await RunnerFaultTests.WaitForLogAsync(system, "outlives", text => text.Contains("line-10\n", StringComparison.Ordinal));
+        var jobId = (await system.Server.GetFromJsonAsync<RunDetails>("/api/runs/outlives", LogQuotaJson.Options))!.Jobs[0].JobId;
+
+        Assert.Equal(0, await system.TerminateServerAsync());
+
+        // The server is gone; the runner still runs the job and keeps its output for the next pull.
+        using var runner = system.RunnerClient(0);
+        var first = await PullAsync(runner, jobId);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var second = await PullAsync(runner, jobId);
+        Assert.Equal(JobState.Running, first.JobStates.Single().State);
+        Assert.True(second.HasMore);
+        Assert.True(second.JobLogs.Sum(l => l.Message.Length) > first.JobLogs.Sum(l => l.Message.Length), "the job wrote nothing while the server was down");
+        Assert.NotEmpty(SystemProcesses.ProcessesOfJob(jobId));
+
+        await system.StartServerAgainAsync();
+        var run = await system.WaitFinishedAsync("outlives");
+
+        Assert.Equal(RunStatus.Done, run.Status);
+        var expected = string.Concat(Enumerable.Range(1, 300).Select(i => $"line-{i}\n"));
+        Assert.Equal(expected, Encoding.UTF8.GetString(await system.LogTextAsync("outlives")));
+    }
+
+    [Fact]
+    public async Task RunnerTerminated_RefusesNewJobs_KillsTheWholeTreeAfterTheGrace_AndTheServerRecordsTheStatedReason()
+    {
+        await using var system = await SystemProcesses.StartAsync(runners: 1);
+        // Ignores SIGTERM, and leaves a child in a session of its own: only the SIGKILL after the grace period ends both.
+        await system.SubmitAsync(new SubmitRunRequest(
+            ["trap '' TERM; setsid sleep 120 & echo ready; while true; do sleep 0.2; done"], RunName: "stubborn"));
+        await RunnerFaultTests.WaitForLogAsync(system, "stubborn", text => text == "ready\n");
+        var jobId = (await system.Server.GetFromJsonAsync<RunDetails>("/api/runs/stubborn", LogQuotaJson.Options))!.Jobs[0].JobId;
+        Assert.True(SystemProcesses.ProcessesOfJob(jobId).Count >= 3, "expected sh, the loop's sleep and the setsid sleep");
+
+        var runnerProcess = system.Runner(0);
+        await SystemProcesses.SignalAsync(runnerProcess, "TERM");
+
+        // Stop taking work: once it is ending its jobs, a new submit is answered 503 with problem details.
+        using var runner = system.RunnerClient(0);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!(await PullAsync(runner, jobId)).JobStates.Any(s => s.State == JobState.Terminating))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the runner never started to stop the job");
+            await Task.Delay(50);
+        }
+
+        var late = new SubmitBody(Guid.NewGuid(), new RunRef(Guid.NewGuid(), "late"), new JobSpec(["echo too late"]));
+        using (var refused = await runner.PostAsJsonAsync("/api/jobs", late, LogQuotaJson.Options))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("shutting down", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        await runnerProcess.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, runnerProcess.ExitCode);
+        Assert.Empty(SystemProcesses.ProcessesOfJob(jobId));
+
+        // The runner kept answering pulls until the server had stored the job's end, so it is recorded, not guessed.
+        var run = (await system.Server.GetFromJsonAsync<RunDetails>("/api/runs/stubborn", LogQuotaJson.Options))!;
+        Assert.Equal(RunStatus.Terminated, run.Status);
+        Assert.Equal(TerminationReason.TerminatedByServer, run.TerminationReason);
+        Assert.Equal("Runner is shutting down", run.TerminationMessage);
+        Assert.Equal("terminated", run.StatusMessage);
+        Assert.Equal("ready\n", Encoding.UTF8.GetString(await system.LogTextAsync("stubborn")));
+    }
+
+    [Fact]
+    public async Task ServerWithItsEmbeddedRunner_Terminated_EndsItsJobsWithTheStatedReason_AndLeavesNoProcess()
+    {
+        await using var system = await SystemProcesses.StartAsync(runners: 0);
+        await system.SubmitAsync(new SubmitRunRequest(["echo ready; setsid sleep 120 & sleep 120"], RunName: "hosted"));
+        await RunnerFaultTests.WaitForLogAsync(system, "hosted", text => text == "ready\n");
+        var jobId = (await system.Server.GetFromJsonAsync<RunDetails>("/api/runs/hosted", LogQuotaJson.Options))!.Jobs[0].JobId;
+
+        Assert.Equal(0, await system.TerminateServerAsync());
+        Assert.Empty(SystemProcesses.ProcessesOfJob(jobId));
+
+        // Recorded before the server exited: the restarted server only reads it back.
+        await system.StartServerAgainAsync();
+        var run = (await system.Server.GetFromJsonAsync<RunDetails>("/api/runs/hosted", LogQuotaJson.Options))!;
+        Assert.Equal(RunStatus.Terminated, run.Status);
+        Assert.Equal(TerminationReason.TerminatedByServer, run.TerminationReason);
+        Assert.Equal("Server is shutting down", run.TerminationMessage);
+        Assert.Equal("terminated", run.StatusMessage);
+        Assert.Equal("ready\n", Encoding.UTF8.GetString(await system.LogTextAsync("hosted")));
+    }
+
+    private static async Task<PullResponse> PullAsync(HttpClient runner, Guid jobId) =>
+        (await runner.GetFromJsonAsync<PullResponse>($"/api/jobs/{jobId}/pull?timestamp=0", LogQuotaJson.Options))!;
+}
