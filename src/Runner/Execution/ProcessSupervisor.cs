@@ -3,8 +3,11 @@ using System.Text;
 
 namespace LogQuota.Runner.Execution;
 
-/// <summary>Receives a chunk of the job's raw output; the span is only valid during the call.</summary>
-internal delegate void OutputHandler(ReadOnlySpan<byte> chunk);
+/// <summary>
+/// Receives a chunk of the job's raw output; the span is only valid during the call.
+/// <paramref name="readTimestamp"/> is the clock's timestamp taken as the chunk's first read returned.
+/// </summary>
+internal delegate void OutputHandler(ReadOnlySpan<byte> chunk, long readTimestamp);
 
 /// <summary>
 /// Owns one job's process: starts it in a new session under a pseudo-terminal or on a pipe, pumps
@@ -229,9 +232,10 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
     /// Reads the job's output until the terminal or pipe reports its end (every writer closed), or
     /// until <see cref="DrainAfterExit"/> after <see cref="OnMainExited"/>. Blocks; run on a dedicated thread.
     /// </summary>
-    public void PumpOutput(OutputHandler onOutput)
+    public void PumpOutput(OutputHandler onOutput, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(onOutput);
+        ArgumentNullException.ThrowIfNull(time);
         var buffer = new byte[ReadBufferSize];
         fixed (byte* p = buffer)
         {
@@ -240,6 +244,8 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
                 var n = Native.read(_outputFd, p, buffer.Length);
                 if (n > 0)
                 {
+                    var readAt = time.GetTimestamp();
+
                     // A pty hands out ~4 KiB per read. While a fast job keeps more waiting, gather
                     // it into one chunk: fewer, larger log events keep the per-job millisecond
                     // timestamps (strictly increasing) from running ahead of the clock.
@@ -255,7 +261,7 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
                         filled += (int)more;
                     }
 
-                    onOutput(new ReadOnlySpan<byte>(p, filled));
+                    onOutput(new ReadOnlySpan<byte>(p, filled), readAt);
                     continue;
                 }
 
