@@ -33,6 +33,7 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
 
     private readonly int _outputFd;
     private readonly string _marker;
+    private readonly ulong _startTime;
     private long _drainDeadlineTicks = long.MaxValue;
     private int _closed;
 
@@ -41,6 +42,8 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
         Pid = pid;
         _outputFd = outputFd;
         _marker = marker;
+        // Read while the main process cannot have been reaped yet: only this supervisor reaps it.
+        _startTime = ProcessTree.StartTimeOf(pid);
     }
 
     /// <summary>The main process's pid; also the job's session and process group id.</summary>
@@ -325,14 +328,14 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
     public void SignalTree(int signal)
     {
         _ = Native.kill(-Pid, signal);
-        foreach (var pid in ProcessTree.FindMembers(Pid, _marker))
+        foreach (var pid in ProcessTree.FindMembers(Pid, _marker, _startTime))
         {
             _ = Native.kill(pid, signal);
         }
     }
 
     /// <summary>SIGKILLs every process of the job, again and again, until none is left alive. Blocks until then.</summary>
-    public int KillTree() => ProcessTree.KillAll(Pid, _marker);
+    public int KillTree() => ProcessTree.KillAll(Pid, _marker, _startTime);
 
     /// <summary>Closes the output descriptor.</summary>
     public void Dispose()
