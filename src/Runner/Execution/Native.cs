@@ -83,6 +83,9 @@ internal static unsafe partial class Native
     public static partial int pipe2(int* fds, int flags);
 
     [LibraryImport(Libc, SetLastError = true)]
+    public static partial int open(byte* path, int flags);
+
+    [LibraryImport(Libc, SetLastError = true)]
     public static partial nint read(int fd, byte* buf, nint count);
 
     [LibraryImport(Libc, SetLastError = true)]
@@ -93,6 +96,13 @@ internal static unsafe partial class Native
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int kill(int pid, int sig);
+
+    /// <summary>A descriptor for a process that stays bound to it even once its pid is reused (Linux 5.3+, glibc 2.36+).</summary>
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int pidfd_open(int pid, uint flags);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int pidfd_send_signal(int pidfd, int sig, void* info, uint flags);
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int waitpid(int pid, int* status, int options);

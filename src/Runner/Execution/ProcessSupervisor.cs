@@ -3,8 +3,11 @@ using System.Text;
 
 namespace LogQuota.Runner.Execution;
 
-/// <summary>Receives a chunk of the job's raw output; the span is only valid during the call.</summary>
-internal delegate void OutputHandler(ReadOnlySpan<byte> chunk);
+/// <summary>
+/// Receives a chunk of the job's raw output; the span is only valid during the call.
+/// <paramref name="readTimestamp"/> is the clock's timestamp taken as the chunk's first read returned.
+/// </summary>
+internal delegate void OutputHandler(ReadOnlySpan<byte> chunk, long readTimestamp);
 
 /// <summary>
 /// Owns one job's process: starts it in a new session under a pseudo-terminal or on a pipe, pumps
@@ -30,6 +33,7 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
 
     private readonly int _outputFd;
     private readonly string _marker;
+    private readonly ulong _startTime;
     private long _drainDeadlineTicks = long.MaxValue;
     private int _closed;
 
@@ -38,6 +42,8 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
         Pid = pid;
         _outputFd = outputFd;
         _marker = marker;
+        // Read while the main process cannot have been reaped yet: only this supervisor reaps it.
+        _startTime = ProcessTree.StartTimeOf(pid);
     }
 
     /// <summary>The main process's pid; also the job's session and process group id.</summary>
@@ -229,9 +235,10 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
     /// Reads the job's output until the terminal or pipe reports its end (every writer closed), or
     /// until <see cref="DrainAfterExit"/> after <see cref="OnMainExited"/>. Blocks; run on a dedicated thread.
     /// </summary>
-    public void PumpOutput(OutputHandler onOutput)
+    public void PumpOutput(OutputHandler onOutput, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(onOutput);
+        ArgumentNullException.ThrowIfNull(time);
         var buffer = new byte[ReadBufferSize];
         fixed (byte* p = buffer)
         {
@@ -240,6 +247,8 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
                 var n = Native.read(_outputFd, p, buffer.Length);
                 if (n > 0)
                 {
+                    var readAt = time.GetTimestamp();
+
                     // A pty hands out ~4 KiB per read. While a fast job keeps more waiting, gather
                     // it into one chunk: fewer, larger log events keep the per-job millisecond
                     // timestamps (strictly increasing) from running ahead of the clock.
@@ -255,7 +264,7 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
                         filled += (int)more;
                     }
 
-                    onOutput(new ReadOnlySpan<byte>(p, filled));
+                    onOutput(new ReadOnlySpan<byte>(p, filled), readAt);
                     continue;
                 }
 
@@ -319,14 +328,14 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
     public void SignalTree(int signal)
     {
         _ = Native.kill(-Pid, signal);
-        foreach (var pid in ProcessTree.FindMembers(Pid, _marker))
+        foreach (var pid in ProcessTree.FindMembers(Pid, _marker, _startTime))
         {
             _ = Native.kill(pid, signal);
         }
     }
 
     /// <summary>SIGKILLs every process of the job, again and again, until none is left alive. Blocks until then.</summary>
-    public int KillTree() => ProcessTree.KillAll(Pid, _marker);
+    public int KillTree() => ProcessTree.KillAll(Pid, _marker, _startTime);
 
     /// <summary>Closes the output descriptor.</summary>
     public void Dispose()

@@ -84,7 +84,7 @@ internal sealed class Job : IDisposable
         }
 
         _logger.LogInformation("Job {JobId} started as pid {Pid} ({Mode})", Id, _process.Pid, launch.Tty ? "tty" : "pipe");
-        var reader = new Thread(() => _process.PumpOutput(OnOutput)) { IsBackground = true, Name = $"job-output-{Id:N}" };
+        var reader = new Thread(() => _process.PumpOutput(OnOutput, _time)) { IsBackground = true, Name = $"job-output-{Id:N}" };
         reader.Start();
         new Thread(() => Supervise(reader)) { IsBackground = true, Name = $"job-wait-{Id:N}" }.Start();
 
@@ -97,7 +97,7 @@ internal sealed class Job : IDisposable
     }
 
     /// <summary>Runs on the output thread for every chunk the job writes.</summary>
-    private void OnOutput(ReadOnlySpan<byte> chunk)
+    private void OnOutput(ReadOnlySpan<byte> chunk, long readTimestamp)
     {
         lock (_lock)
         {
@@ -119,7 +119,7 @@ internal sealed class Job : IDisposable
 
             if (_lines.WrittenCount > 0)
             {
-                Store(_lines.WrittenSpan);
+                Store(_lines.WrittenSpan, readTimestamp);
             }
         }
     }
@@ -145,16 +145,17 @@ internal sealed class Job : IDisposable
         _terminal.Flush(_lines);
         if (_lines.WrittenCount > 0)
         {
-            Store(_lines.WrittenSpan);
+            Store(_lines.WrittenSpan, _time.GetTimestamp());
         }
     }
 
     /// <summary>
     /// Counts <paramref name="text"/> against the quota and stores what fits. On crossing, the
     /// kill happens right here, synchronously in the read path: no timer sits between the byte
-    /// that crossed and the SIGKILL of the job's whole tree.
+    /// that crossed and the SIGKILL of the job's whole tree. <paramref name="readTimestamp"/> is
+    /// when the text's bytes were read, so the logged kill time covers processing, storing and killing.
     /// </summary>
-    private void Store(ReadOnlySpan<byte> text)
+    private void Store(ReadOnlySpan<byte> text, long readTimestamp)
     {
         var fit = _quota.Fit(text.Length);
         if (fit >= text.Length)
@@ -172,11 +173,10 @@ internal sealed class Job : IDisposable
         _outputClosed = true;
         _quotaExceeded = true;
         State = JobState.Failed; // final from this instant for pulls; the event is recorded once the process is reaped
-        var killStarted = _time.GetTimestamp();
         var rounds = _process!.KillTree();
         _logger.LogWarning(
-            "Job {JobId} exceeded its log quota of {Quota} bytes; its process tree was killed in {Rounds} rounds, {KillMilliseconds:F1} ms",
-            Id, _quota.Limit, rounds, _time.GetElapsedTime(killStarted).TotalMilliseconds);
+            "Job {JobId} exceeded its log quota of {Quota} bytes; its whole process tree was gone {KillMilliseconds:F3} ms after the read that crossed it ({Rounds} kill rounds)",
+            Id, _quota.Limit, _time.GetElapsedTime(readTimestamp).TotalMilliseconds, rounds);
     }
 
     private void Append(ReadOnlySpan<byte> text)
