@@ -1,6 +1,9 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.Intrinsics;
 using System.Text;
+using System.Text.Unicode;
 
 namespace LogQuota.Runner.Logs;
 
@@ -96,20 +99,20 @@ public sealed class TerminalProcessor
                 continue;
             }
 
-            if (_length == 0 && _cursor == 0)
-            {
-                input = input[CopyCompleteLines(input, output)..];
-                if (input.IsEmpty)
-                {
-                    break;
-                }
-            }
-
             int control = input.IndexOfAny(s_controls);
             if (control < 0)
             {
                 WriteText(input, output);
                 break;
+            }
+
+            if (_length == 0 && _cursor == 0 && IsLineEnd(input, control))
+            {
+                // Plain text up to a line end at column 0: the lines are copied without the line buffer. Checked
+                // only here, at a line end, so that a line of colours costs one search per sequence, not three.
+                // No control comes before that line end, so at least its line is copied and the loop moves on.
+                input = input[CopyCompleteLines(input, output)..];
+                continue;
             }
 
             if (control > 0)
@@ -131,7 +134,16 @@ public sealed class TerminalProcessor
                     MoveBack(1);
                     break;
                 case Esc:
-                    _state = ParserState.Escape;
+                    int sequence = SkipCompleteSequence(input);
+                    if (sequence > 0)
+                    {
+                        input = input[sequence..];
+                    }
+                    else
+                    {
+                        _state = ParserState.Escape;
+                    }
+
                     break;
                 default:
                     // BEL rings on a screen and shows nothing.
@@ -139,6 +151,9 @@ public sealed class TerminalProcessor
             }
         }
     }
+
+    private static bool IsLineEnd(ReadOnlySpan<byte> input, int control) =>
+        input[control] == '\n' || (input[control] == '\r' && control + 1 < input.Length && input[control + 1] == '\n');
 
     /// <summary>
     /// Appends the unfinished line (no <c>\n</c> added) and clears it. Used at job exit and when a line stayed
@@ -326,15 +341,25 @@ public sealed class TerminalProcessor
             return piece.Length;
         }
 
-        // Continuation bytes that complete a character whose first bytes came in the previous read are part of
-        // the cell already written, so they replace nothing.
-        int completing = CountBytesCompletingCharBeforeCursor(piece);
-        int cells = CountCells(piece[completing..]);
-
-        int oldEnd = _cursor;
-        for (int i = 0; i < cells && oldEnd < _length; i++)
+        int oldEnd;
+        if (Utf8.IsValid(piece) && Utf8.IsValid(_line.AsSpan(_cursor, _length - _cursor)))
         {
-            oldEnd += CharLength(_line.AsSpan(oldEnd, _length - oldEnd));
+            // The progress-bar case with Unicode blocks: valid UTF-8 on both sides, where a cell is a character and
+            // every character starts with the one byte that is not a continuation byte.
+            oldEnd = _cursor + OffsetOfChar(_line.AsSpan(_cursor, _length - _cursor), CountLeadBytes(piece));
+        }
+        else
+        {
+            // Continuation bytes that complete a character whose first bytes came in the previous read are part of
+            // the cell already written, so they replace nothing.
+            int completing = CountBytesCompletingCharBeforeCursor(piece);
+            int cells = CountCells(piece[completing..]);
+
+            oldEnd = _cursor;
+            for (int i = 0; i < cells && oldEnd < _length; i++)
+            {
+                oldEnd += CharLength(_line.AsSpan(oldEnd, _length - oldEnd));
+            }
         }
 
         // Replacing whole old characters leaves no orphaned continuation bytes behind the written text.
@@ -389,6 +414,84 @@ public sealed class TerminalProcessor
         Write(output, _line.AsSpan(0, _length), "\n"u8);
         _length = 0;
         _cursor = 0;
+    }
+
+    /// <summary>
+    /// The fast path for the commonest sequences, a CSI (colours above all) or an OSC (titles, links) that lies whole
+    /// in this read: <paramref name="input"/> starts right after the ESC. Acts on the sequence as the byte-wise parser
+    /// would and returns its length; returns 0, having changed nothing, for anything else (another escape, a sequence
+    /// split across reads or aborted by a control byte), so the byte-wise parser takes it from the ESC.
+    /// </summary>
+    private int SkipCompleteSequence(ReadOnlySpan<byte> input)
+    {
+        if (input.Length < 2)
+        {
+            return 0;
+        }
+
+        if (input[0] == ']')
+        {
+            int end = input[1..].IndexOfAny(s_oscEnds) + 1;
+            if (end == 0)
+            {
+                return 0;
+            }
+
+            if (input[end] == Bel)
+            {
+                return end + 1;
+            }
+
+            // ST (ESC \) ends the OSC; CAN, SUB and any other ESC are left to the byte-wise parser.
+            return input[end] == Esc && end + 1 < input.Length && input[end + 1] == '\\' ? end + 2 : 0;
+        }
+
+        if (input[0] != '[')
+        {
+            return 0;
+        }
+
+        int parameter = 0;
+        int parameterBytes = 0;
+        bool firstParameterEnded = false;
+        bool ignored = false;
+        for (int i = 1; i < input.Length; i++)
+        {
+            byte b = input[i];
+            if ((uint)(b - '0') <= 9)
+            {
+                parameterBytes++;
+                if (!firstParameterEnded)
+                {
+                    parameter = Math.Min((parameter * 10) + (b - '0'), MaxLineBytes);
+                }
+            }
+            else if (b is (byte)';' or (byte)':')
+            {
+                parameterBytes++;
+                firstParameterEnded = true;
+            }
+            else if (b is (>= 0x3C and <= 0x3F) or (>= 0x20 and <= 0x2F))
+            {
+                parameterBytes++;
+                ignored = true;
+            }
+            else if (b is >= 0x40 and <= 0x7E)
+            {
+                if (!ignored && parameterBytes <= MaxCsiParameterBytes)
+                {
+                    ExecuteCsi(b, parameter);
+                }
+
+                return i + 1;
+            }
+            else
+            {
+                return 0;
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>
@@ -693,6 +796,62 @@ public sealed class TerminalProcessor
     }
 
     private static bool IsContinuation(byte b) => (b & 0xC0) == 0x80;
+
+    /// <summary>Characters in valid UTF-8 <paramref name="text"/>: the bytes that are not continuation bytes.</summary>
+    private static int CountLeadBytes(ReadOnlySpan<byte> text)
+    {
+        // Vectorized: a redraw of a bar of Unicode blocks mixes 1- and 3-byte characters, so a byte-wise branch
+        // mispredicts on about every character.
+        int count = 0;
+        int i = 0;
+        for (; i <= text.Length - Vector128<byte>.Count; i += Vector128<byte>.Count)
+        {
+            count += BitOperations.PopCount(LeadByteMask(Vector128.Create(text[i..])));
+        }
+
+        for (; i < text.Length; i++)
+        {
+            count += IsContinuation(text[i]) ? 0 : 1;
+        }
+
+        return count;
+    }
+
+    /// <summary>Byte offset of character number <paramref name="index"/> in valid UTF-8 <paramref name="text"/>, or its length if there are fewer.</summary>
+    private static int OffsetOfChar(ReadOnlySpan<byte> text, int index)
+    {
+        int i = 0;
+        for (; i <= text.Length - Vector128<byte>.Count; i += Vector128<byte>.Count)
+        {
+            uint leads = LeadByteMask(Vector128.Create(text[i..]));
+            int count = BitOperations.PopCount(leads);
+            if (index < count)
+            {
+                for (; index > 0; index--)
+                {
+                    leads &= leads - 1;
+                }
+
+                return i + BitOperations.TrailingZeroCount(leads);
+            }
+
+            index -= count;
+        }
+
+        for (; i < text.Length; i++)
+        {
+            if (!IsContinuation(text[i]) && index-- == 0)
+            {
+                return i;
+            }
+        }
+
+        return text.Length;
+    }
+
+    /// <summary>One bit per byte of <paramref name="bytes"/>, set for a byte that is not a continuation byte (0x80–0xBF, below -64 as sbyte).</summary>
+    private static uint LeadByteMask(Vector128<byte> bytes) =>
+        Vector128.GreaterThanOrEqual(bytes.AsSByte(), Vector128.Create((sbyte)-64)).ExtractMostSignificantBits();
 
     private static int SequenceLength(byte lead) => lead switch
     {

@@ -268,6 +268,16 @@ public sealed class TerminalProcessorTests
     }
 
     [Fact]
+    public void CsiWithThirtyTwoParameterBytes_StillActsAndWithThirtyThreeIsOnlyRemoved()
+    {
+        string acting = "\e[" + new string('0', 31) + "2D";
+        string ignored = "\e[" + new string('0', 32) + "2D";
+
+        Assert.Equal("aXc\n", Run($"abc{acting}X\n"));
+        Assert.Equal("abcX\n", Run($"abc{ignored}X\n"));
+    }
+
+    [Fact]
     public void StringSequence_AbortedByCan_KeepsTheFollowingText()
     {
         Assert.Equal("a\u0018b\n", Run("a\e]0;title\u0018b\n"));
