@@ -226,7 +226,8 @@ internal sealed class LoggedProcesses : IAsyncDisposable
             info.Environment[$"Logging__LogLevel__{category}"] = "Trace";
         }
 
-        info.Environment["Logging__Console__FormatterName"] = "simple";
+        // The JSON formatter writes every structured value of an entry, not only its message.
+        info.Environment["Logging__Console__FormatterName"] = "json";
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) => Keep(e.Data);
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
