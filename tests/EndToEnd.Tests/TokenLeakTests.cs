@@ -219,8 +219,15 @@ internal sealed class LoggedProcesses : IAsyncDisposable
             info.Environment[key] = value;
         }
 
-        info.Environment["Logging__LogLevel__Default"] = "Trace";
-        info.Environment["Logging__Console__FormatterName"] = "simple";
+        // Everything at Trace, the categories the services quieten in code included (their HTTP clients log
+        // request headers at Trace).
+        foreach (var category in new[] { "Default", "Microsoft", "Microsoft.AspNetCore", "Microsoft.EntityFrameworkCore", "System.Net.Http.HttpClient", "Polly" })
+        {
+            info.Environment[$"Logging__LogLevel__{category}"] = "Trace";
+        }
+
+        // The JSON formatter writes every structured value of an entry, not only its message.
+        info.Environment["Logging__Console__FormatterName"] = "json";
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) => Keep(e.Data);
         process.ErrorDataReceived += (_, e) => Keep(e.Data);

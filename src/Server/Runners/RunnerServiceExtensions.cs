@@ -11,6 +11,9 @@ namespace LogQuota.Server.Runners;
 internal static class RunnerServiceExtensions
 {
     /// <summary>One Refit <see cref="IRunnerApi"/> client per runner, keyed by its base URL, behind Polly.</summary>
+    /// <remarks>The clients log nothing themselves: IHttpClientFactory's request logging redacts header values in its
+    /// message but hands them unredacted to structured sinks (JSON console, OpenTelemetry), the runner token included.
+    /// Failed calls are logged by the job processor.</remarks>
     public static void AddRunners(this IServiceCollection services, ServerSettings settings)
     {
         var refit = new RefitSettings(new SystemTextJsonContentSerializer(LogQuotaJson.Options));
@@ -32,6 +35,7 @@ internal static class RunnerServiceExtensions
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedRunner>());
             services.AddKeyedRefitGeneratedClient<IRunnerApi>(RunnerPool.EmbeddedKey, refit, "runner-embedded")
                 .ConfigureHttpClient((sp, client) => client.BaseAddress = sp.GetRequiredService<EmbeddedRunner>().BaseAddress)
+                .RemoveAllLoggers()
                 .AddHttpMessageHandler(() => new RunnerTokenHandler(token))
                 .AddStandardResilienceHandler(Configure);
             return;
@@ -42,6 +46,7 @@ internal static class RunnerServiceExtensions
             var baseAddress = settings.Runners[i];
             services.AddKeyedRefitGeneratedClient<IRunnerApi>(baseAddress.ToString(), refit, $"runner-{i}")
                 .ConfigureHttpClient(client => client.BaseAddress = baseAddress)
+                .RemoveAllLoggers()
                 .AddHttpMessageHandler(() => new RunnerTokenHandler(settings.RunnerToken))
                 .AddStandardResilienceHandler(Configure);
         }
