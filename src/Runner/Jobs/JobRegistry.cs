@@ -78,7 +78,7 @@ internal sealed class JobRegistry : IDisposable
 
             job = new Job(body, directory, _time, _loggers.CreateLogger<Job>());
             _jobs[body.JobId] = job;
-            _starting++;
+            Interlocked.Increment(ref _starting);
         }
 
         try

@@ -45,6 +45,10 @@ public sealed class JobStatusMappingTests
         Assert.Equal(new StatusView("stopped", null), JobStatusMapping.Describe(JobStatus.Terminated, TerminationReason.TerminatedByUser, null));
 
     [Fact]
+    public void TerminatedByServer_AsWhenItsRunnerShutsDown_IsTerminated_WithTheReasonLeftToTheMessage() =>
+        Assert.Equal(new StatusView("terminated", null), JobStatusMapping.Describe(JobStatus.Terminated, TerminationReason.TerminatedByServer, null));
+
+    [Fact]
     public void InstanceUnreachable_IsFailed_Error_InstanceUnreachable() =>
         Assert.Equal(new StatusView("error", "instance unreachable"), JobStatusMapping.Describe(JobStatus.Failed, TerminationReason.InstanceUnreachable, null));
 
