@@ -69,13 +69,20 @@ class Runner:
         self.proc = subprocess.Popen(["dotnet", DLL], env=env, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         self.local = threading.local()
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.close()
+            raise
+
+    def _wait_healthy(self):
         deadline = time.monotonic() + 30
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"runner exited with {self.proc.returncode}: {self.read_log()[-2000:]}")
             try:
                 self.call("GET", "/api/healthcheck")
-                break
+                return
             except OSError:
                 if time.monotonic() > deadline:
                     raise
@@ -186,6 +193,9 @@ class Runner:
         self.call("DELETE", f"/api/jobs/{job}")
 
     def close(self):
+        # A second Ctrl-C must not cut the clean-up short and orphan the runner.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGTERM)
@@ -454,6 +464,7 @@ def main():
     if not os.path.exists(DLL):
         sys.exit(f"{DLL} not found: run `dotnet build -c Release src/Runner` first")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds through the finally below
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started with SIGINT ignored (`cmd &`)
 
     quick = args.quick
     tty_mb, pipe_mb, rss_mb = (50, 100, 300) if quick else (200, 200, 1000)
@@ -504,8 +515,9 @@ def main():
         figures.append(figure(
             "kill_latency_p99", f"kill latency p99 over {kills} quota kills: crossing byte read -> every process gone",
             p99, "ms", None, None, "p99 <= 50 ms over >= 20 kills", p99 <= 50 and kills >= 20 and survivors == 0 and not wrong,
-            f"job: `setsid sleep 300 & yes <100-byte line>`, tty, 1 MiB quota; measured by the runner from the read that "
-            f"carried the crossing byte to a /proc scan finding none of the job's processes; median "
+            f"job: `setsid sleep 300 & yes <100-byte line>`, tty, 1 MiB quota; measured by the runner from the moment the read that "
+            f"carried the crossing byte returned (the first read of the chunk it gathers, so never late) to a /proc scan "
+            f"finding none of the job's processes, parsed from its log; median "
             f"{statistics.median(latencies):.2f} ms, max {ordered[-1]:.2f} ms, kill rounds {min(rounds)}-{max(rounds)}; "
             f"survivors found: {survivors}" + (f"; WRONG outcomes: {wrong}" if wrong else "")))
 
@@ -544,4 +556,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        log("interrupted: the runner was stopped and its directory removed")
+        sys.exit(130)
