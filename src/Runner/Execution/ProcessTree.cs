@@ -145,9 +145,14 @@ internal static unsafe class ProcessTree
                 }
             }
 
-            if (count < pids.Count)
+            if (!s_pidfdsWork)
             {
-                Thread.Sleep(1); // some were killed by pid alone: give them a moment before the rescan
+                Thread.Sleep(1); // killed by pid alone: give them a moment before the rescan
+            }
+
+            if (count == 0)
+            {
+                return; // poll(2) with no descriptors would just sleep out the timeout
             }
 
             fixed (Native.PollFd* p = fds)
