@@ -65,7 +65,7 @@ public static class Figures
                     plain ? ">= 1000 MB/s" : "reported",
                     !plain || value >= GoalMegabytesPerSecond,
                     string.Create(CultureInfo.InvariantCulture,
-                        $"{bytes} B/op, mean {processStats.Mean / 1e6:F3} ms, allocated {allocated} B/op, {ProcessedBy(summary)}{Informative(plain, value)}")));
+                        $"{bytes} input bytes/op, mean {processStats.Mean / 1e6:F3} ms, allocated {allocated} B/op, {ProcessedBy(summary)}{Informative(plain, value)}")));
             }
         }
 

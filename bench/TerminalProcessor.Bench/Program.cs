@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using BenchmarkDotNet.Configs;
@@ -88,6 +89,7 @@ if (jsonPath is not null)
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
     await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(new { figures }, options));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {jsonPath}"));
