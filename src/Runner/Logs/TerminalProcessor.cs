@@ -478,7 +478,8 @@ public sealed class TerminalProcessor
             }
             else if (b is >= 0x40 and <= 0x7E)
             {
-                if (!ignored && parameterBytes <= MaxCsiParameterBytes)
+                // SGR ('m'), most sequences by far, changes nothing in the text.
+                if (b != 'm' && !ignored && parameterBytes <= MaxCsiParameterBytes)
                 {
                     ExecuteCsi(b, parameter);
                 }
