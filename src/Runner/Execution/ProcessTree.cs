@@ -230,24 +230,33 @@ internal static unsafe class ProcessTree
         System.Text.Encoding.ASCII.GetBytes(marker, needle.AsSpan(1));
         var deadline = Environment.TickCount64 + (long)KillDeadline.TotalMilliseconds;
         var killed = new HashSet<int>();
-        while (Environment.TickCount64 <= deadline)
+        var environBuffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
         {
-            var members = ReadAll()
-                .Where(s => s.State is not ('Z' or 'X') && s.Pid != self && s.Pid != 1 && HasMarker(s.Pid, needle))
-                .Select(s => s.Pid)
-                .ToList();
-            if (members.Count == 0)
+            while (Environment.TickCount64 <= deadline)
             {
-                break;
-            }
+                var members = ReadAll()
+                    .Where(s => s.State is not ((byte)'Z' or (byte)'X') && s.Pid != self && s.Pid != 1
+                        && HasMarker(s.Pid, needle, environBuffer))
+                    .Select(s => s.Pid)
+                    .ToList();
+                if (members.Count == 0)
+                {
+                    break;
+                }
 
-            foreach (var pid in members)
-            {
-                _ = Native.kill(pid, Native.SIGKILL);
-                killed.Add(pid);
-            }
+                foreach (var pid in members)
+                {
+                    _ = Native.kill(pid, Native.SIGKILL);
+                    killed.Add(pid);
+                }
 
-            Thread.Sleep(1);
+                Thread.Sleep(1);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(environBuffer);
         }
 
         return killed.Count;
