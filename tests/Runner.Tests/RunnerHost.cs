@@ -42,7 +42,8 @@ public sealed class RunnerHost : IAsyncDisposable
     public static async Task<RunnerHost> StartAsync()
     {
         var dir = Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;
-        var app = RunnerApplication.Build(new RunnerSettings { Host = "127.0.0.1", Port = 0, Dir = dir, Token = Token },
+// No drain: nothing pulls a test runner's jobs after the test, so a drain would only hold up disposal.
+        var app = RunnerApplication.Build(new RunnerSettings { Host = "127.0.0.1", Port = 0, Dir = dir, Token = Token, DrainPeriod = TimeSpan.Zero },
             b => b.Logging.ClearProviders());
         await app.StartAsync();
         return new RunnerHost(app, dir, new Uri(app.Urls.First()));
