@@ -235,11 +235,6 @@ internal sealed class JobProcessor(
             var empty = response.JobLogs.Count == 0 && response.JobStates.Count == 0;
             if (!empty || lastUpdated != job.RunnerTimestamp || response.LogBytesHour != job.LogBytesHour)
             {
-                foreach (var log in response.JobLogs)
-                {
-                    db.LogEvents.Add(new LogEventEntity { JobId = job.Id, Timestamp = log.Timestamp, Message = log.Message });
-                }
-
                 foreach (var state in response.JobStates.OrderBy(s => s.Timestamp))
                 {
                     Apply(job, state);
@@ -251,11 +246,10 @@ internal sealed class JobProcessor(
                 // One transaction: the events, the state and the pull position commit together. Killed before
                 // the commit, the server pulls the same events again; after it, it asks for later ones. Either
                 // way no event is lost or stored twice (SPEC §6).
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                LogEventWriter.Append(db, job.Id, response.JobLogs);
                 await db.SaveChangesAsync(cancellationToken);
-                foreach (var entry in db.ChangeTracker.Entries<LogEventEntity>().ToList())
-                {
-                    entry.State = EntityState.Detached;
-                }
+                await transaction.CommitAsync(cancellationToken);
             }
 
             if (!response.HasMore)
