@@ -44,7 +44,7 @@ internal sealed class FakeRunner : IAsyncDisposable
 
     /// <summary>Waits until the server deleted the job of <paramref name="runName"/>, which it does only once every
     /// event is committed (SPEC §6), and returns its trace.</summary>
-    public async Task<JobTrace> WaitForReleaseAsync(string runName, TimeSpan timeout)
+    public async Task<JobTrace> WaitForReleaseAsync(string runName, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -60,7 +60,7 @@ internal sealed class FakeRunner : IAsyncDisposable
                 throw new TimeoutException($"The server did not finish run {runName} within {timeout.TotalSeconds:0} s.");
             }
 
-            await Task.Delay(5);
+            await Task.Delay(5, cancellationToken);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using LogQuota.Server.Bench;
 using Microsoft.Data.Sqlite;
 
@@ -22,11 +23,17 @@ const string TextRun = "text-log";
 
 var dir = Directory.CreateTempSubdirectory("logquota-server-bench-").FullName;
 using var cancel = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+
+// Interrupted (Ctrl+C, or SIGTERM from bench/run), the run stops at its next wait and still kills the server and
+// removes the temp dir on its way out.
+void Interrupt(PosixSignalContext context)
 {
-    e.Cancel = true;
+    context.Cancel = true;
     cancel.Cancel();
-};
+}
+
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
 
 try
 {
@@ -51,10 +58,10 @@ try
 
         // The text run goes first: it is the log the endpoint serves, and it warms the server's JIT up for the ingest figure.
         await SubmitAsync(client, TextRun, cancel.Token);
-        await runner.WaitForReleaseAsync(TextRun, TimeSpan.FromMinutes(5));
+        await runner.WaitForReleaseAsync(TextRun, TimeSpan.FromMinutes(5), cancel.Token);
         var cpuBefore = server.CpuTime();
         await SubmitAsync(client, IngestRun, cancel.Token);
-        var trace = await runner.WaitForReleaseAsync(IngestRun, TimeSpan.FromMinutes(10));
+        var trace = await runner.WaitForReleaseAsync(IngestRun, TimeSpan.FromMinutes(10), cancel.Token);
         ingestCpu = server.CpuTime() - cpuBefore;
         ingestRate = ingestScript.LogBytes / MB / trace.Elapsed.TotalSeconds;
         Console.WriteLine($"ingest: {ingestScript.LogBytes / MB:0} MB in {trace.Pulls} pulls, {trace.Elapsed.TotalSeconds:0.00} s: {ingestRate:0.0} MB/s; "
@@ -111,7 +118,7 @@ try
 
     var readRate = textScript.LogBytes / MB / Median(readTimes).TotalSeconds;
     var readCpu = (Process.GetCurrentProcess().TotalProcessorTime - readCpuBefore) / TextRepeats;
-    var (insertTime, insertCpu) = await RawSqlite.InsertAsync(serverDb, Path.Combine(dir, "baseline.db"), IngestRun, ingestScript);
+    var (insertTime, insertCpu) = await RawSqlite.InsertAsync(serverDb, Path.Combine(dir, "baseline.db"), [(TextRun, textScript)], IngestRun, ingestScript);
     var insertRate = ingestScript.LogBytes / MB / insertTime.TotalSeconds;
     SqliteConnection.ClearAllPools();
     Console.WriteLine($"baselines: raw insert {insertRate:0.0} MB/s, CPU {insertCpu.TotalMilliseconds / (ingestScript.LogBytes / MB):0.00} ms per MB; "
@@ -126,7 +133,7 @@ try
             $"server: log events pulled and committed to SQLite, {ingestScript.LogBytes / MB:0} MB",
             Math.Round(ingestRate, 1),
             "MB/s",
-            "raw SQLite insert of the same rows (one prepared INSERT, a transaction per pull answer, same schema and pragmas)",
+            "raw SQLite insert of the same rows (one prepared INSERT, a transaction per pull answer, same schema, pragmas and prior rows)",
             Math.Round(insertRate, 1),
             Math.Round(ingestRatio, 2),
             ">= 100 MB/s and >= 0.5 x baseline",
@@ -156,6 +163,11 @@ try
     }
 
     return 0;
+}
+catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+{
+    await Console.Error.WriteLineAsync("server bench interrupted; the server is stopped and the temp dir removed");
+    return 130;
 }
 finally
 {

@@ -12,9 +12,12 @@ internal static class RawSqlite
     /// <summary>
     /// Inserts <paramref name="script"/>'s events into a fresh database with the server's own schema (copied from
     /// <paramref name="serverDb"/>, with its runs and jobs rows, so the foreign key holds): one prepared INSERT,
-    /// one transaction per pull answer, as the server commits.
+    /// one transaction per pull answer, as the server commits. The <paramref name="before"/> runs' events go in
+    /// first, untimed, so the file and its WAL are as full as the server's were when it stored the same rows (a
+    /// WAL checkpoint falls due after 64 MB, whoever writes).
     /// </summary>
-    public static async Task<(TimeSpan Elapsed, TimeSpan Cpu)> InsertAsync(string serverDb, string baselineDb, string runName, LogScript script)
+    public static async Task<(TimeSpan Elapsed, TimeSpan Cpu)> InsertAsync(
+        string serverDb, string baselineDb, IEnumerable<(string RunName, LogScript Script)> before, string runName, LogScript script)
     {
         await using (var setup = await OpenAsync(baselineDb))
         {
@@ -48,9 +51,20 @@ internal static class RawSqlite
         }
 
         await using var connection = await OpenAsync(baselineDb);
+        foreach (var (beforeRun, beforeScript) in before)
+        {
+            await InsertRowsAsync(connection, await JobIdAsync(connection, beforeRun), beforeScript);
+        }
+
         var jobId = await JobIdAsync(connection, runName);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
+        await InsertRowsAsync(connection, jobId, script);
+        return (stopwatch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu);
+    }
+
+    private static async Task InsertRowsAsync(SqliteConnection connection, string jobId, LogScript script)
+    {
         await using var insert = connection.CreateCommand();
         insert.CommandText = "INSERT INTO log_events (job_id, timestamp, message) VALUES ($job, $timestamp, $message);";
         var job = insert.Parameters.Add("$job", SqliteType.Text);
@@ -72,8 +86,6 @@ internal static class RawSqlite
 
             await transaction.CommitAsync();
         }
-
-        return (stopwatch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu);
     }
 
     /// <summary>Reads the job's messages in the order the text endpoint serves them and writes them to <see cref="Stream.Null"/>.</summary>
