@@ -254,8 +254,10 @@ internal sealed class JobProcessor(
             }
             catch when (fetchingAhead)
             {
+                // The page fetched ahead is not wanted any more: stop it, and wait for it so no request of this
+                // pass outlives it (its own failure, if any, is observed here and dropped).
                 await ahead.CancelAsync();
-                await next.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                await next.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 throw;
             }
 
