@@ -15,7 +15,7 @@ if (args.Except(["--quick", "--json", jsonPath]).Any())
 }
 
 const double MB = 1_000_000;
-var ingestBytes = (long)((quick ? 40 : 200) * MB);
+var ingestBytes = (long)((quick ? 50 : 200) * MB);
 var textBytes = (long)((quick ? 20 : 50) * MB);
 const int TextRepeats = 5;
 const string IngestRun = "ingest";
