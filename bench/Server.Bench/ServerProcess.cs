@@ -15,12 +15,14 @@ internal sealed class ServerProcess : IDisposable
 
     private readonly Process _process;
     private readonly string _logPath;
+    private readonly StreamWriter _log;
 
-    private ServerProcess(Process process, Uri baseUrl, string logPath)
+    private ServerProcess(Process process, Uri baseUrl, string logPath, StreamWriter log)
     {
         _process = process;
         BaseUrl = baseUrl;
         _logPath = logPath;
+        _log = log;
     }
 
     public Uri BaseUrl { get; }
@@ -58,7 +60,7 @@ internal sealed class ServerProcess : IDisposable
         process.ErrorDataReceived += (_, e) => Write(log, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"), logPath);
+        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"), logPath, log);
         try
         {
             await server.WaitHealthyAsync(cancellationToken);
@@ -106,6 +108,10 @@ internal sealed class ServerProcess : IDisposable
 
         _process.WaitForExit();
         _process.Dispose();
+        lock (_log)
+        {
+            _log.Dispose();
+        }
     }
 
     private async Task WaitHealthyAsync(CancellationToken cancellationToken)
