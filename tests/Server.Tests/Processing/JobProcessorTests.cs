@@ -70,8 +70,11 @@ public sealed class JobProcessorTests
     public async Task AFailedCommit_StoresNeitherTheLogsNorThePullPosition_AndTheRetryStoresEachEventOnce(string failure)
     {
         await using var runner = await FakeRunner.StartAsync();
+
+        // Pages of 50 events: the first is stored in statements of many rows and then one row at a time.
+        runner.PageSize = 50;
         runner.AddState(JobState.Running);
-        runner.AddLogs(10, "line");
+        runner.AddLogs(70, "line");
         runner.AddState(JobState.Done, exitStatus: 0);
 
         // With time frozen the processor never ticks on its own: each pass is one this test runs.
@@ -100,7 +103,7 @@ public sealed class JobProcessorTests
         var run = await client.GetRunAsync("atomic");
         Assert.Equal(RunStatus.Done, run.Status);
         var text = System.Text.Encoding.UTF8.GetString(await client.GetLogsTextAsync("atomic"));
-        Assert.Equal(string.Concat(Enumerable.Range(1, 10).Select(i => $"line-{i}\n")), text);
+        Assert.Equal(string.Concat(Enumerable.Range(1, 70).Select(i => $"line-{i}\n")), text);
     }
 
     [Fact]
