@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.IO.Pipelines;
 using System.Text.Json;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
@@ -27,6 +29,9 @@ public static class RunsApi
 
     /// <summary>Events per database round trip when streaming <c>?format=text</c>: bounded memory however long the log.</summary>
     private const int TextBatchSize = 256;
+
+    /// <summary>Bytes the text stream gathers before a write to the response: a few events per chunk on the wire.</summary>
+    private const int TextBufferSize = 64 * 1024;
 
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
@@ -327,26 +332,32 @@ public static class RunsApi
             nextToken));
     }
 
-    /// <summary>Writes the stored bytes in order, a batch at a time, never holding the whole log.</summary>
+    /// <summary>Writes the stored bytes in order, a batch at a time, never holding the whole log. Each batch is
+    /// one short query, so a slow reader never holds a read transaction open (which would stall WAL checkpoints).</summary>
     private static async Task StreamTextAsync(IQueryable<LogEventEntity> events, Stream body, CancellationToken cancellationToken)
     {
+        // Events are copied into the pipe's buffers and sent a batch at a time: a write straight to the
+        // response body is a flush, so an event of a hundred bytes used to cost a chunk and a send of its own.
+        var writer = PipeWriter.Create(body, new StreamPipeWriterOptions(minimumBufferSize: TextBufferSize, leaveOpen: true));
         LogCursor? cursor = null;
         while (true)
         {
             var batch = await Page(events, cursor, descending: false).Take(TextBatchSize).ToListAsync(cancellationToken);
             foreach (var e in batch)
             {
-                await body.WriteAsync(e.Message, cancellationToken);
+                writer.Write(e.Message);
             }
 
+            await writer.FlushAsync(cancellationToken);
             if (batch.Count < TextBatchSize)
             {
-                return;
+                break;
             }
 
-            await body.FlushAsync(cancellationToken);
             cursor = new LogCursor(batch[^1].Timestamp, batch[^1].Id);
         }
+
+        await writer.CompleteAsync();
     }
 
     /// <summary>Events after (or before) <paramref name="cursor"/> in (timestamp, id) order. The first condition

@@ -5,6 +5,9 @@ namespace LogQuota.Server.Data;
 
 internal static class DatabaseExtensions
 {
+    /// <summary>The page size of a new database, in bytes (SQLite's largest).</summary>
+    public const int PageSize = 65536;
+
     public static void AddServerDatabase(this IServiceCollection services, ServerSettings settings) =>
         services.AddDbContext<ServerDbContext>(options => options
             .UseSqlite(settings.ConnectionString)
@@ -21,9 +24,24 @@ internal static class DatabaseExtensions
             AdminTokenFile.CreateDirectory(dir);
         }
 
-        await db.Database.MigrateAsync(app.Lifetime.ApplicationStopping);
+        var stopping = app.Lifetime.ApplicationStopping;
+        await db.Database.OpenConnectionAsync(stopping);
+        try
+        {
+            // 64 KiB pages: a log event of a few KiB fits in its leaf page instead of a chain of overflow pages,
+            // and the WAL checkpoints (each ends with an fsync) come 16 times less often for the same bytes.
+            // With 4 KiB pages a 4 MiB pull checkpointed at every commit and SQLite itself stored under
+            // 50 MB/s here (bench/Server.Bench). The size only takes hold while the file is still empty, so it
+            // is set on this connection before the migrations create the first table; an existing database keeps its own.
+            await db.Database.ExecuteSqlRawAsync($"PRAGMA page_size = {PageSize};", stopping);
+            await db.Database.MigrateAsync(stopping);
 
-        // WAL lets the API read while the processor writes; the mode is stored in the file, so once is enough.
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", app.Lifetime.ApplicationStopping);
+            // WAL lets the API read while the processor writes; the mode is stored in the file, so once is enough.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", stopping);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 }

@@ -62,6 +62,50 @@ public sealed class JobProcessorTests
         Assert.All(runner.PulledFrom.Skip(pullsBefore), t => Assert.True(t >= stored));
     }
 
+    /// <summary>SPEC §6: a pull's events and the pull position commit together. A trigger makes one half of the
+    /// commit fail; the other half must not be stored either, and the next pass stores every event exactly once.</summary>
+    [Theory]
+    [InlineData("CREATE TRIGGER fail_position BEFORE UPDATE OF runner_timestamp ON jobs BEGIN SELECT RAISE(ABORT, 'injected'); END;")]
+    [InlineData("CREATE TRIGGER fail_logs BEFORE INSERT ON log_events WHEN (SELECT count(*) FROM log_events) >= 2 BEGIN SELECT RAISE(ABORT, 'injected'); END;")]
+    public async Task AFailedCommit_StoresNeitherTheLogsNorThePullPosition_AndTheRetryStoresEachEventOnce(string failure)
+    {
+        await using var runner = await FakeRunner.StartAsync();
+
+        // Pages of 50 events: the first is stored in statements of many rows and then one row at a time.
+        runner.PageSize = 50;
+        runner.AddState(JobState.Running);
+        runner.AddLogs(70, "line");
+        runner.AddState(JobState.Done, exitStatus: 0);
+
+        // With time frozen the processor never ticks on its own: each pass is one this test runs.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = new ServerFactory(
+            new Dictionary<string, string>
+            {
+                ["DSTACK_SERVER_RUNNERS"] = runner.BaseUrl,
+                ["DSTACK_RUNNER_TOKEN"] = FakeRunner.Token,
+            },
+            configureServices: services => services.AddSingleton<TimeProvider>(time));
+        using var client = server.CreateAdminClient();
+        var processor = server.Services.GetRequiredService<JobProcessor>();
+        await client.SubmitAsync(new SubmitRunRequest(["anything"], RunName: "atomic"));
+        await server.QueryAsync(db => db.Database.ExecuteSqlRawAsync(failure));
+
+        await processor.ProcessOnceAsync(CancellationToken.None);
+
+        Assert.NotEmpty(runner.PulledFrom);
+        Assert.Equal(0, (await server.CountRowsAsync()).Logs);
+        Assert.Equal(0, await server.QueryAsync(db => db.Jobs.Select(j => j.RunnerTimestamp).SingleAsync()));
+
+        await server.QueryAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER IF EXISTS fail_position; DROP TRIGGER IF EXISTS fail_logs;"));
+        await processor.ProcessOnceAsync(CancellationToken.None);
+
+        var run = await client.GetRunAsync("atomic");
+        Assert.Equal(RunStatus.Done, run.Status);
+        var text = System.Text.Encoding.UTF8.GetString(await client.GetLogsTextAsync("atomic"));
+        Assert.Equal(string.Concat(Enumerable.Range(1, 70).Select(i => $"line-{i}\n")), text);
+    }
+
     [Fact]
     public async Task UnreachableRunner_FailsTheJob_AfterTheTimeout_KeepingItsLogs()
     {
