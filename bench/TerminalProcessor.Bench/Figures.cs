@@ -27,7 +27,9 @@ public static class Figures
 
     private const string Baseline = "Span copy of the same bytes, same reads, into a preallocated buffer";
 
-    public static List<Figure> From(Summary summary)
+    /// <param name="threadAllocations">In the quick job: bytes per operation counted on the processing thread alone,
+    /// used instead of BenchmarkDotNet's in-process count, which includes every thread of the host.</param>
+    public static List<Figure> From(Summary summary, Dictionary<(InputKind Input, int ReadBytes), long>? threadAllocations = null)
     {
         ArgumentNullException.ThrowIfNull(summary);
 
@@ -49,7 +51,9 @@ public static class Figures
                 // Mean is in nanoseconds per operation; one operation is the whole input.
                 double value = bytes * 1e3 / processStats.Mean;
                 double baseline = bytes * 1e3 / copyStats.Mean;
-                long allocated = process.GcStats.GetBytesAllocatedPerOperation(process.BenchmarkCase) ?? -1;
+                long allocated = threadAllocations is not null && threadAllocations.TryGetValue((input, readBytes), out long onThread)
+                    ? onThread
+                    : process.GcStats.GetBytesAllocatedPerOperation(process.BenchmarkCase) ?? -1;
                 maxAllocated = allocated < 0 ? long.MaxValue : Math.Max(maxAllocated, allocated);
                 allocations.Add(string.Create(CultureInfo.InvariantCulture, $"{Id(input, readBytes)} {allocated} B/op"));
 
@@ -81,7 +85,7 @@ public static class Figures
                 null,
                 "0 B/op",
                 maxAllocated == 0,
-                string.Join("; ", allocations) + (IsQuick(summary) ? "; " + QuickAllocationNote : "")));
+                string.Join("; ", allocations) + (threadAllocations is not null ? "; " + QuickAllocationNote : "")));
         }
 
         return figures;
@@ -112,11 +116,11 @@ public static class Figures
             && (int)report.BenchmarkCase.Parameters[nameof(TerminalProcessorBenchmarks.ReadBytes)] == readBytes);
 
     // Seen on this machine: in-process, even the Span copy, which allocates nothing, now and then shows 1-4 KB per
-    // measured iteration. BenchmarkDotNet counts GC.GetTotalAllocatedBytes, which covers every thread of the host.
+    // measured iteration, because BenchmarkDotNet counts GC.GetTotalAllocatedBytes, which covers every thread of the host.
     private const string QuickAllocationNote =
-        "quick job: measured in-process, where BenchmarkDotNet counts allocations of every thread of the host process, so a "
-        + "few KB per measured iteration of host noise can show as a few B/op (the Span copy shows it too); the full job "
-        + "(out of process) is authoritative, and the test Process_AfterWarmUp_AllocatesNothing checks 0 B exactly";
+        "quick job: counted with GC.GetAllocatedBytesForCurrentThread over 20 warm operations per case on the thread that "
+        + "runs the processor (in-process BenchmarkDotNet would count every thread of the host); the full job counts out of "
+        + "process with BenchmarkDotNet's MemoryDiagnoser";
 
     private static string Informative(bool plain, double value) =>
         plain ? "" : value >= GoalMegabytesPerSecond ? "; also >= 1000 MB/s" : "; below 1000 MB/s";

@@ -73,7 +73,7 @@ if (quick)
 
 Summary summary = BenchmarkRunner.Run<TerminalProcessorBenchmarks>(config);
 
-List<Figure> figures = Figures.From(summary);
+List<Figure> figures = Figures.From(summary, quick ? TerminalProcessorBenchmarks.AllocatedPerOperationOnThisThread(20) : null);
 Figures.Print(figures);
 if (figures.Count == 0)
 {
