@@ -276,7 +276,8 @@ public sealed class SystemProcesses : IAsyncDisposable
         return dir;
     }
 
-    private static int FreePort()
+    /// <summary>A port that was free a moment ago on loopback.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

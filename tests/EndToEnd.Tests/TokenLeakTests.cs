@@ -25,7 +25,7 @@ public sealed class TokenLeakTests
     public async Task ExternalRunner_FullLifecycle_AndRefusedLogins_PrintNoToken()
     {
         await using var processes = new LoggedProcesses();
-        var runnerPort = LoggedProcesses.FreePort();
+        var runnerPort = SystemProcesses.FreePort();
         processes.Start("Runner", new()
         {
             ["DSTACK_RUNNER_PORT"] = $"{runnerPort}",
@@ -77,7 +77,7 @@ public sealed class TokenLeakTests
 
     private static async Task<HttpClient> StartServerAsync(LoggedProcesses processes, Dictionary<string, string> settings)
     {
-        var port = LoggedProcesses.FreePort();
+        var port = SystemProcesses.FreePort();
         settings.TryAdd("DSTACK_SERVER_DIR", processes.TempDir());
         settings["DSTACK_SERVER_PORT"] = $"{port}";
         settings["DSTACK_SERVER_POLL_INTERVAL"] = "0.2";
@@ -241,13 +241,6 @@ internal sealed class LoggedProcesses : IAsyncDisposable
         var dir = Directory.CreateTempSubdirectory("logquota-leak-").FullName;
         _dirs.Add(dir);
         return dir;
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async Task WaitHealthyAsync(Uri baseUri)
