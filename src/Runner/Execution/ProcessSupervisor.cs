@@ -4,12 +4,10 @@ using System.Text;
 namespace LogQuota.Runner.Execution;
 
 /// <summary>
-/// Receives the job's raw output one read at a time; the span is only valid during the call. Reads
-/// that follow each other without waiting form a chunk: <paramref name="endOfChunk"/> is true on the
-/// call that ends it, which carries no bytes. <paramref name="readTimestamp"/> is the clock's
-/// timestamp taken as the chunk's first read returned.
+/// Receives a chunk of the job's raw output; the span is only valid during the call.
+/// <paramref name="readTimestamp"/> is the clock's timestamp taken as the chunk's first read returned.
 /// </summary>
-internal delegate void OutputHandler(ReadOnlySpan<byte> part, long readTimestamp, bool endOfChunk);
+internal delegate void OutputHandler(ReadOnlySpan<byte> chunk, long readTimestamp);
 
 /// <summary>
 /// Owns one job's process: starts it in a new session under a pseudo-terminal or on a pipe, pumps
@@ -253,13 +251,8 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
 
                     // A pty hands out ~4 KiB per read. While a fast job keeps more waiting, gather
                     // it into one chunk: fewer, larger log events keep the per-job millisecond
-                    // timestamps (strictly increasing) from running ahead of the clock. Each read is
-                    // handed on at once, not the gathered chunk at the end: a pty buffers only ~20 KB,
-                    // so a writer blocks whenever its reader is away for longer than that takes to
-                    // write, and handling 64 KiB in one go (terminal processing, quota, spool write)
-                    // kept the reader away that long on every chunk.
+                    // timestamps (strictly increasing) from running ahead of the clock.
                     var filled = (int)n;
-                    onOutput(new ReadOnlySpan<byte>(p, filled), readAt, endOfChunk: false);
                     while (buffer.Length - filled >= MinGatherRoom)
                     {
                         var more = Native.read(_outputFd, p + filled, buffer.Length - filled);
@@ -268,11 +261,10 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
                             break; // EAGAIN (nothing waiting) or end of output: the next loop sees it again
                         }
 
-                        onOutput(new ReadOnlySpan<byte>(p + filled, (int)more), readAt, endOfChunk: false);
                         filled += (int)more;
                     }
 
-                    onOutput(ReadOnlySpan<byte>.Empty, readAt, endOfChunk: true);
+                    onOutput(new ReadOnlySpan<byte>(p, filled), readAt);
                     continue;
                 }
 

@@ -96,11 +96,8 @@ internal sealed class Job : IDisposable
         }
     }
 
-    /// <summary>
-    /// Runs on the output thread for every read of the job's output. A chunk's lines are stored as one
-    /// log event, written as its reads arrive and committed when the chunk ends.
-    /// </summary>
-    private void OnOutput(ReadOnlySpan<byte> part, long readTimestamp, bool endOfChunk)
+    /// <summary>Runs on the output thread for every chunk the job writes.</summary>
+    private void OnOutput(ReadOnlySpan<byte> chunk, long readTimestamp)
     {
         lock (_lock)
         {
@@ -109,14 +106,8 @@ internal sealed class Job : IDisposable
                 return; // past the quota: read and dropped so the job's writes never block before it dies
             }
 
-            if (endOfChunk)
-            {
-                CommitEvent();
-                return;
-            }
-
             _lines.ResetWrittenCount();
-            _terminal.Process(part, _lines);
+            _terminal.Process(chunk, _lines);
             if (!_terminal.HasPendingLine)
             {
                 _pendingLineSince = null;
@@ -149,19 +140,17 @@ internal sealed class Job : IDisposable
 
     private void FlushPendingLine()
     {
-        CommitEvent(); // the lines before it, of a chunk still being read
         _pendingLineSince = null;
         _lines.ResetWrittenCount();
         _terminal.Flush(_lines);
         if (_lines.WrittenCount > 0)
         {
             Store(_lines.WrittenSpan, _time.GetTimestamp());
-            CommitEvent();
         }
     }
 
     /// <summary>
-    /// Counts <paramref name="text"/> against the quota and adds what fits to the open log event. On crossing, the
+    /// Counts <paramref name="text"/> against the quota and stores what fits. On crossing, the
     /// kill happens right here, synchronously in the read path: no timer sits between the byte
     /// that crossed and the SIGKILL of the job's whole tree. <paramref name="readTimestamp"/> is
     /// when the text's bytes were read, so the logged kill time covers processing, storing and killing.
@@ -181,7 +170,6 @@ internal sealed class Job : IDisposable
             Append(text[..keep]);
         }
 
-        CommitEvent();
         _outputClosed = true;
         _quotaExceeded = true;
         State = JobState.Failed; // final from this instant for pulls; the event is recorded once the process is reaped
@@ -193,17 +181,8 @@ internal sealed class Job : IDisposable
 
     private void Append(ReadOnlySpan<byte> text)
     {
-        _spool.AppendPart(text);
+        _spool.Append(NextTimestamp(), text);
         _quota.Consume(text);
-    }
-
-    /// <summary>Commits the open log event, if any, with the next timestamp: before any other event takes one.</summary>
-    private void CommitEvent()
-    {
-        if (_spool.HasOpenEvent)
-        {
-            _spool.CommitEvent(NextTimestamp());
-        }
     }
 
     /// <summary>
@@ -226,7 +205,6 @@ internal sealed class Job : IDisposable
                 _outputClosed = true;
             }
 
-            CommitEvent();
             RecordState(FinalState(exitStatus));
         }
 
@@ -271,7 +249,6 @@ internal sealed class Job : IDisposable
             }
 
             _termination = (reason, message);
-            CommitEvent();
             RecordState(new JobStateEvent(JobState.Terminating, NextTimestamp(), reason, message));
             _process.SignalTree(Native.SIGTERM);
             _killTimer = _time.CreateTimer(_ => KillAfterGrace(), null, StopGracePeriod, Timeout.InfiniteTimeSpan);

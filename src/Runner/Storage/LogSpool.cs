@@ -9,9 +9,7 @@ namespace LogQuota.Runner.Storage;
 /// not RAM. Each record is <c>[int64 timestamp][int32 length][bytes]</c>, little-endian. RAM holds
 /// only a sparse index (one entry per <see cref="IndexStride"/> bytes of file) to start reads near
 /// the asked-for timestamp. One writer (the job's output thread, under the job's lock) appends;
-/// any number of readers read what was committed before they looked. An event is written in parts as
-/// its bytes arrive (<see cref="AppendPart"/>) and committed with its timestamp once complete
-/// (<see cref="CommitEvent"/>); readers never see an event before it is committed.
+/// any number of readers read what was committed before they looked.
 /// </summary>
 internal sealed class LogSpool : IDisposable
 {
@@ -23,9 +21,8 @@ internal sealed class LogSpool : IDisposable
     private readonly SafeFileHandle _file;
     private readonly List<(long Timestamp, long Offset)> _index = [];
     private readonly Lock _indexLock = new();
+    private byte[] _writeBuffer = new byte[64 * 1024];
     private long _length;
-    private long _openOffset = -1;
-    private int _openLength;
     private long _lastIndexedOffset = -IndexStride;
 
     public LogSpool(string path)
@@ -36,43 +33,22 @@ internal sealed class LogSpool : IDisposable
     /// <summary>Bytes committed to the file; readers never look past it.</summary>
     public long Length => Volatile.Read(ref _length);
 
-    /// <summary>Whether an event has parts written but is not committed yet.</summary>
-    public bool HasOpenEvent => _openOffset >= 0;
-
-    /// <summary>Writes <paramref name="part"/> as the next bytes of the open event, opening one if none is.</summary>
-    public void AppendPart(ReadOnlySpan<byte> part)
+    /// <summary>Appends one event. Timestamps must be strictly increasing (the caller's job lock guarantees it).</summary>
+    public void Append(long timestamp, ReadOnlySpan<byte> message)
     {
-        if (part.IsEmpty)
+        var offset = _length;
+        var recordSize = HeaderSize + message.Length;
+        if (_writeBuffer.Length < recordSize)
         {
-            return;
+            _writeBuffer = new byte[Math.Max(recordSize, _writeBuffer.Length * 2)];
         }
 
-        if (_openOffset < 0)
-        {
-            _openOffset = _length;
-            _openLength = 0;
-        }
-
-        RandomAccess.Write(_file, part, _openOffset + HeaderSize + _openLength);
-        _openLength += part.Length;
-    }
-
-    /// <summary>
-    /// Writes the open event's header and makes it visible to readers. Timestamps must be strictly
-    /// increasing (the caller's job lock guarantees it). Does nothing when no event is open.
-    /// </summary>
-    public void CommitEvent(long timestamp)
-    {
-        if (_openOffset < 0)
-        {
-            return;
-        }
-
-        var offset = _openOffset;
-        Span<byte> header = stackalloc byte[HeaderSize];
-        BinaryPrimitives.WriteInt64LittleEndian(header, timestamp);
-        BinaryPrimitives.WriteInt32LittleEndian(header[8..], _openLength);
-        RandomAccess.Write(_file, header, offset);
+        // One write(2) per event: header and message go out together.
+        var record = _writeBuffer.AsSpan(0, recordSize);
+        BinaryPrimitives.WriteInt64LittleEndian(record, timestamp);
+        BinaryPrimitives.WriteInt32LittleEndian(record[8..], message.Length);
+        message.CopyTo(record[HeaderSize..]);
+        RandomAccess.Write(_file, record, offset);
         if (offset - _lastIndexedOffset >= IndexStride)
         {
             lock (_indexLock)
@@ -83,8 +59,7 @@ internal sealed class LogSpool : IDisposable
             _lastIndexedOffset = offset;
         }
 
-        _openOffset = -1;
-        Volatile.Write(ref _length, offset + HeaderSize + _openLength);
+        Volatile.Write(ref _length, offset + recordSize);
     }
 
     /// <summary>
