@@ -2,8 +2,9 @@
 """Runner figures of issue #7, measured against a real runner process (the Release build), each next to
 a baseline measured in the same run on the same machine.
 
-Usage: python3 bench/runner.py [--quick] [--json PATH]    (after `dotnet build -c Release src/Runner`;
-`bench/run` does both). Writes {"figures": [...]} to PATH in the shared result format.
+Usage: python3 bench/runner.py [--quick] [--json PATH] [--figures ID,...]    (after `dotnet build -c Release
+src/Runner`; `bench/run` does both). Writes {"figures": [...]} to PATH in the shared result format.
+--figures measures only the named figures (ids below), e.g. `--figures tty_ingest`.
 
 The runner is started on a free loopback port with a token and a temporary DSTACK_RUNNER_DIR, and is
 always stopped and its directory removed, also on Ctrl-C or an error. Every process started by a job
@@ -93,19 +94,26 @@ class Runner:
         leave the runtime re-compiling ASP.NET's hot paths at a higher tier on a background thread for
         seconds (measured: ~0.9 s of CPU, a third of a core, while the bench polls), which would be charged
         to whatever figure runs first. So: one job per mode, ~600 requests, then wait for that thread to
-        go quiet."""
-        for tty in (False, True):
-            job = self.submit(gen(20_000), None, tty)
-            self.pull_all(job)
-            for _ in range(300):
-                self.ended(job)
-            self.delete(job)
-        deadline, quiet, last = time.monotonic() + 15, 0, self.jit_cpu()
-        while quiet < 3 and time.monotonic() < deadline:
-            time.sleep(0.3)
-            now = self.jit_cpu()
-            quiet = quiet + 1 if now == last else 0
-            last = now
+        go quiet; and again, until a round compiles nothing. One round is not enough: the runtime starts
+        counting calls only once tier-0 compiling has paused, so the methods of a round are promoted
+        during the next one (measured: ~1000 methods, among them the job output path and the pull
+        handler, re-compiled during the first timed 200 MB tty job, ~10% of the machine's CPU while it ran)."""
+        for _ in range(4):
+            before = self.jit_cpu()
+            for tty in (False, True):
+                job = self.submit(gen(20_000), None, tty)
+                self.pull_all(job)
+                for _ in range(300):
+                    self.ended(job)
+                self.delete(job)
+            deadline, quiet, last = time.monotonic() + 15, 0, self.jit_cpu()
+            while quiet < 3 and time.monotonic() < deadline:
+                time.sleep(0.3)
+                now = self.jit_cpu()
+                quiet = quiet + 1 if now == last else 0
+                last = now
+            if last == before:
+                return
 
     def jit_cpu(self):
         """CPU ticks used so far by the runtime's tiered-compilation thread(s)."""
@@ -468,11 +476,19 @@ def pty_readers(jobs, trials_alone):
     return one, time.monotonic() - started
 
 
+FIGURE_IDS = ("runner_peak_rss", "tty_ingest", "pipe_ingest", "kill_latency_p99", "overshoot_tty", "overshoot_pipe",
+              "concurrent_jobs")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes, well under 35 s")
     ap.add_argument("--json", metavar="PATH", help="write {\"figures\": [...]} here")
+    ap.add_argument("--figures", metavar="ID,...", help="only these figures: " + ", ".join(FIGURE_IDS))
     args = ap.parse_args()
+    wanted = set(FIGURE_IDS if not args.figures else args.figures.split(","))
+    if wanted - set(FIGURE_IDS):
+        ap.error(f"unknown figure ids: {', '.join(sorted(wanted - set(FIGURE_IDS)))}; known: {', '.join(FIGURE_IDS)}")
     if not os.path.exists(DLL):
         sys.exit(f"{DLL} not found: run `dotnet build -c Release src/Runner` first")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds through the finally below
@@ -489,73 +505,81 @@ def main():
         log(f"runner pid {runner.proc.pid} on port {runner.port}; warm-up")
         runner.warm_up()
 
-        log(f"peak RSS: {rss_mb} MB through a pipe, pulled concurrently")
-        idle, peak, first, last, n, elapsed = peak_rss(runner, rss_mb)
-        flat = last - first <= 16 * MIB
-        figures.append(figure(
-            "runner_peak_rss", f"runner peak RSS while a job writes {rss_mb} MB, quota off", peak / MIB, "MiB",
-            "the runner idle after a warm-up job", idle / MIB, "<= idle + 100 MB, flat",
-            peak <= idle + 100 * MIB and flat,
-            f"tty: false (the fastest writer), pulled concurrently by a python client as the server would; "
-            f"{n} samples every 50 ms over {elapsed:.1f} s; peak first half {first / MIB:.0f} MiB, last half "
-            f"{last / MIB:.0f} MiB ({'flat' if flat else 'growing'}: last - first {(last - first) / MIB:+.0f} MiB, flat means <= 16)"
-            + ("; quick mode writes 300 MB, not 1 GB" if quick else "")))
+        if "runner_peak_rss" in wanted:
+            log(f"peak RSS: {rss_mb} MB through a pipe, pulled concurrently")
+            idle, peak, first, last, n, elapsed = peak_rss(runner, rss_mb)
+            flat = last - first <= 16 * MIB
+            figures.append(figure(
+                "runner_peak_rss", f"runner peak RSS while a job writes {rss_mb} MB, quota off", peak / MIB, "MiB",
+                "the runner idle after a warm-up job", idle / MIB, "<= idle + 100 MB, flat",
+                peak <= idle + 100 * MIB and flat,
+                f"tty: false (the fastest writer), pulled concurrently by a python client as the server would; "
+                f"{n} samples every 50 ms over {elapsed:.1f} s; peak first half {first / MIB:.0f} MiB, last half "
+                f"{last / MIB:.0f} MiB ({'flat' if flat else 'growing'}: last - first {(last - first) / MIB:+.0f} MiB, flat means <= 16)"
+                + ("; quick mode writes 300 MB, not 1 GB" if quick else "")))
 
-        log(f"tty ingest: {tty_mb} MB x{repeats}")
-        tty_rate, pty_rate, tty_client, pty_detail = ingest(runner, tty_mb, True, repeats)
-        log(f"pipe ingest: {pipe_mb} MB x{repeats}")
-        pipe_rate, cat_rate, pipe_client, pipe_detail = ingest(runner, pipe_mb, False, repeats)
         timing = ("timed from submit until the runner has recorded the final state with every byte spooled "
                   "(polled with a cursor past every event, so the timing pays no base64/JSON); ")
-        figures.append(figure(
-            "tty_ingest", f"runner ingest, tty: true, quota off, {tty_mb} MB", tty_rate, "MB/s",
-            "same generator through a pty by a minimal reader", pty_rate, ">= 0.9 x baseline", tty_rate >= 0.9 * pty_rate,
-            timing + f"the python client then pulls+decodes it at {tty_client:.0f} MB/s; baseline = faster of "
-            + ", ".join(f"{k} {v:.0f} MB/s" for k, v in pty_detail.items()) + f"; best of {repeats}"))
-        figures.append(figure(
-            "pipe_ingest", f"runner ingest, tty: false, quota off, {pipe_mb} MB", pipe_rate, "MB/s",
-            "same generator piped to cat > /dev/null", cat_rate, ">= 0.5 x baseline", pipe_rate >= 0.5 * cat_rate,
-            timing + f"the python client then pulls+decodes it at {pipe_client:.0f} MB/s (slower than the runner, "
-            f"hence not in the timing); best of {repeats}; for scale, the runner also writes every byte to its spool "
-            f"file, and the same generator piped to `cat > a file` in the runner's directory ran at "
-            f"{pipe_detail['cat > a file']:.0f} MB/s (runner / that = {pipe_rate / pipe_detail['cat > a file']:.2f})"))
+        tty_rate = pipe_rate = None
+        if "tty_ingest" in wanted:
+            log(f"tty ingest: {tty_mb} MB x{repeats}")
+            tty_rate, pty_rate, tty_client, pty_detail = ingest(runner, tty_mb, True, repeats)
+            figures.append(figure(
+                "tty_ingest", f"runner ingest, tty: true, quota off, {tty_mb} MB", tty_rate, "MB/s",
+                "same generator through a pty by a minimal reader", pty_rate, ">= 0.9 x baseline", tty_rate >= 0.9 * pty_rate,
+                timing + f"the python client then pulls+decodes it at {tty_client:.0f} MB/s; baseline = faster of "
+                + ", ".join(f"{k} {v:.0f} MB/s" for k, v in pty_detail.items()) + f"; best of {repeats}"))
+        if "pipe_ingest" in wanted:
+            log(f"pipe ingest: {pipe_mb} MB x{repeats}")
+            pipe_rate, cat_rate, pipe_client, pipe_detail = ingest(runner, pipe_mb, False, repeats)
+            figures.append(figure(
+                "pipe_ingest", f"runner ingest, tty: false, quota off, {pipe_mb} MB", pipe_rate, "MB/s",
+                "same generator piped to cat > /dev/null", cat_rate, ">= 0.5 x baseline", pipe_rate >= 0.5 * cat_rate,
+                timing + f"the python client then pulls+decodes it at {pipe_client:.0f} MB/s (slower than the runner, "
+                f"hence not in the timing); best of {repeats}; for scale, the runner also writes every byte to its spool "
+                f"file, and the same generator piped to `cat > a file` in the runner's directory ran at "
+                f"{pipe_detail['cat > a file']:.0f} MB/s (runner / that = {pipe_rate / pipe_detail['cat > a file']:.2f})"))
 
-        log(f"kill latency: {kills} quota kills")
-        latencies, rounds, survivors, wrong = kill_latency(runner, kills)
-        ordered = sorted(latencies)
-        p99 = ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
-        figures.append(figure(
-            "kill_latency_p99", f"kill latency p99 over {kills} quota kills: crossing byte read -> every process gone",
-            p99, "ms", None, None, "p99 <= 50 ms over >= 20 kills", p99 <= 50 and kills >= 20 and survivors == 0 and not wrong,
-            f"job: `setsid sleep 300 & yes <100-byte line>`, tty, 1 MiB quota; measured by the runner from the moment the read that "
-            f"carried the crossing byte returned (the first read of the chunk it gathers, so never late) to a /proc scan "
-            f"finding none of the job's processes, parsed from its log; median "
-            f"{statistics.median(latencies):.2f} ms, max {ordered[-1]:.2f} ms, kill rounds {min(rounds)}-{max(rounds)}; "
-            f"survivors found: {survivors}" + (f"; WRONG outcomes: {wrong}" if wrong else "")))
+        if "kill_latency_p99" in wanted:
+            log(f"kill latency: {kills} quota kills")
+            latencies, rounds, survivors, wrong = kill_latency(runner, kills)
+            ordered = sorted(latencies)
+            p99 = ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
+            figures.append(figure(
+                "kill_latency_p99", f"kill latency p99 over {kills} quota kills: crossing byte read -> every process gone",
+                p99, "ms", None, None, "p99 <= 50 ms over >= 20 kills", p99 <= 50 and kills >= 20 and survivors == 0 and not wrong,
+                f"job: `setsid sleep 300 & yes <100-byte line>`, tty, 1 MiB quota; measured by the runner from the moment the read that "
+                f"carried the crossing byte returned (the first read of the chunk it gathers, so never late) to a /proc scan "
+                f"finding none of the job's processes, parsed from its log; median "
+                f"{statistics.median(latencies):.2f} ms, max {ordered[-1]:.2f} ms, kill rounds {min(rounds)}-{max(rounds)}; "
+                f"survivors found: {survivors}" + (f"; WRONG outcomes: {wrong}" if wrong else "")))
 
         for tty, rate in ((True, tty_rate), (False, pipe_rate)):
+            if f"overshoot_{'tty' if tty else 'pipe'}" not in wanted:
+                continue
             log(f"overshoot tty={tty}: {trials} trials")
             worst, all_ = overshoot(runner, tty, trials)
-            bound = 3 * rate * 1e6
+            bound = None if rate is None else 3 * rate * 1e6
             figures.append(figure(
                 f"overshoot_{'tty' if tty else 'pipe'}", f"overshoot at full speed, 5 MiB quota, tty: {str(tty).lower()}",
-                worst / MIB, "MiB", "dstack's design bound: 3 s of output at the measured ingest rate", bound / MIB,
+                worst / MIB, "MiB", "dstack's design bound: 3 s of output at the measured ingest rate", None if bound is None else bound / MIB,
                 "<= 1 MiB", worst <= MIB,
                 f"worst of {trials}: " + ", ".join(f"{x} B" for x in all_) + "; the job (python, 4000-byte writes) "
                 "counts what write(2) accepted into an mmap'd file; overshoot = that count - bytes stored (the count "
                 "lags by one write if the kill lands between a write and its count, hence small negatives)"))
 
-        log("concurrency: 20 jobs")
-        wall, alone, bad, expected, (reader_one, reader_all) = concurrent(runner, 20, 3)
-        figures.append(figure(
-            "concurrent_jobs", "20 concurrent jobs, each 10 MB under a 5 MiB quota: total wall", wall, "s",
-            "one such job alone (median of 3)", alone, "every status right; total <= 3 x one job",
-            not bad and wall <= 3 * alone,
-            f"tty: true; each must end failed/log_quota_exceeded with exactly {expected} B of whole lines stored; "
-            + (f"WRONG: {bad}" if bad else "all 20 right") + f"; the machine's own limit for this load, measured "
-            f"in the same run: 20 minimal pty readers of the same 5 MiB at once take {reader_all:.2f} s vs "
-            f"{reader_one:.3f} s for one ({reader_all / reader_one:.1f} x) on {os.cpu_count()} cores, because the "
-            f"kernel's pty path is CPU-bound; runner / that = {wall / reader_all:.2f}"))
+        if "concurrent_jobs" in wanted:
+            log("concurrency: 20 jobs")
+            wall, alone, bad, expected, (reader_one, reader_all) = concurrent(runner, 20, 3)
+            figures.append(figure(
+                "concurrent_jobs", "20 concurrent jobs, each 10 MB under a 5 MiB quota: total wall", wall, "s",
+                "one such job alone (median of 3)", alone, "every status right; total <= 3 x one job",
+                not bad and wall <= 3 * alone,
+                f"tty: true; each must end failed/log_quota_exceeded with exactly {expected} B of whole lines stored; "
+                + (f"WRONG: {bad}" if bad else "all 20 right") + f"; the machine's own limit for this load, measured "
+                f"in the same run: 20 minimal pty readers of the same 5 MiB at once take {reader_all:.2f} s vs "
+                f"{reader_one:.3f} s for one ({reader_all / reader_one:.1f} x) on {os.cpu_count()} cores, because the "
+                f"kernel's pty path is CPU-bound; runner / that = {wall / reader_all:.2f}"))
     finally:
         runner.close()
 
