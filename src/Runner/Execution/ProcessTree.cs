@@ -69,9 +69,7 @@ internal static unsafe class ProcessTree
             protectedPids.Add(parent);
         }
 
-        // "\0NAME=value\0": environ entries are NUL-separated; encoded once per scan, not per process.
-        var needle = new byte[marker.Length + 2];
-        System.Text.Encoding.ASCII.GetBytes(marker, needle.AsSpan(1));
+        var needle = MarkerNeedle(marker); // once per scan, not per process
         var members = new List<int>();
         var environBuffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
@@ -226,8 +224,7 @@ internal static unsafe class ProcessTree
     public static int KillMarked(string marker)
     {
         var self = Environment.ProcessId;
-        var needle = new byte[marker.Length + 2];
-        System.Text.Encoding.ASCII.GetBytes(marker, needle.AsSpan(1));
+        var needle = MarkerNeedle(marker);
         var deadline = Environment.TickCount64 + (long)KillDeadline.TotalMilliseconds;
         var killed = new HashSet<int>();
         var environBuffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
@@ -245,13 +242,8 @@ internal static unsafe class ProcessTree
                     break;
                 }
 
-                foreach (var pid in members)
-                {
-                    _ = Native.kill(pid, Native.SIGKILL);
-                    killed.Add(pid);
-                }
-
-                Thread.Sleep(1);
+                killed.UnionWith(members);
+                KillAndAwaitExit(members);
             }
         }
         finally
@@ -276,6 +268,14 @@ internal static unsafe class ProcessTree
         }
 
         return false;
+    }
+
+    /// <summary>"\0NAME=value\0": environ entries are NUL-separated, so the marker is searched with a NUL on each side.</summary>
+    private static byte[] MarkerNeedle(string marker)
+    {
+        var needle = new byte[marker.Length + 2];
+        System.Text.Encoding.ASCII.GetBytes(marker, needle.AsSpan(1));
+        return needle;
     }
 
     /// <summary>Whether the process's environment holds the whole entry <c>needle[1..^1]</c>; read in chunks.</summary>
