@@ -284,7 +284,17 @@ public sealed class SystemProcesses : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task WaitHealthyAsync(Uri baseUri, SystemProcesses system, bool allowExited = false)
+    private static Task WaitHealthyAsync(Uri baseUri, SystemProcesses system, bool allowExited = false) =>
+        WaitHealthyAsync(
+            baseUri,
+            gaveUp: () => !allowExited && system._processes.Any(p => p.HasExited),
+            describe: () => $"processes said:\n{system.Output}");
+
+    /// <summary>
+    /// Polls <c>/api/healthcheck</c> until it answers 2xx; throws after 60 s, or as soon as <paramref name="gaveUp"/>
+    /// says a process it depends on has exited, with <paramref name="describe"/>'s text.
+    /// </summary>
+    public static async Task WaitHealthyAsync(Uri baseUri, Func<bool> gaveUp, Func<string> describe)
     {
         using var client = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -305,9 +315,9 @@ public sealed class SystemProcesses : IAsyncDisposable
             {
             }
 
-            if (DateTime.UtcNow > deadline || (!allowExited && system._processes.Any(p => p.HasExited)))
+            if (DateTime.UtcNow > deadline || gaveUp())
             {
-                throw new InvalidOperationException($"{baseUri} did not become healthy; processes said:\n{system.Output}");
+                throw new InvalidOperationException($"{baseUri} did not become healthy; {describe()}");
             }
 
             await Task.Delay(100);

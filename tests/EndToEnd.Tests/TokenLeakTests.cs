@@ -243,35 +243,10 @@ internal sealed class LoggedProcesses : IAsyncDisposable
         return dir;
     }
 
-    public async Task WaitHealthyAsync(Uri baseUri)
-    {
-        using var client = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            try
-            {
-                using var response = await client.GetAsync("/api/healthcheck");
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-
-            if (DateTime.UtcNow > deadline || _processes.Any(p => p.HasExited))
-            {
-                throw new InvalidOperationException($"{baseUri} did not become healthy:\n{string.Join('\n', Lines())}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public Task WaitHealthyAsync(Uri baseUri) => SystemProcesses.WaitHealthyAsync(
+        baseUri,
+        gaveUp: () => _processes.Any(p => p.HasExited),
+        describe: () => $"processes said:\n{string.Join('\n', Lines())}");
 
     /// <summary>SIGTERMs every process, newest first, waits for it to exit and returns every line printed.</summary>
     public async Task<List<string>> StopAllAsync()

@@ -51,6 +51,19 @@ public static class HostileOutputs
     /// on a 32 KiB boundary: an event holds one or more whole pieces (the runner groups what one read produced), never
     /// a piece cut elsewhere, and the line is not held back until its end.
     /// </summary>
+    /// <summary>Every output, under a pseudo-terminal and on a pipe.</summary>
+    public static TheoryData<string, bool> InBothModes()
+    {
+        var cases = new TheoryData<string, bool>();
+        foreach (var name in All.Keys)
+        {
+            cases.Add(name, true);
+            cases.Add(name, false);
+        }
+
+        return cases;
+    }
+
     public static void AssertStoredInWhole32KiBPieces(List<int> eventLengths, int total)
     {
         const int Piece = 32 * 1024;

@@ -12,20 +12,8 @@ public sealed class OutputIsDataTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _runner.DisposeAsync();
 
-    public static TheoryData<string, bool> Cases()
-    {
-        var cases = new TheoryData<string, bool>();
-        foreach (var name in HostileOutputs.All.Keys)
-        {
-            cases.Add(name, true);
-            cases.Add(name, false);
-        }
-
-        return cases;
-    }
-
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(HostileOutputs.InBothModes), MemberType = typeof(HostileOutputs))]
     public async Task Output_IsStoredAndPulledByteForByte(string name, bool tty)
     {
         var (command, stored) = HostileOutputs.All[name];

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LogQuota.Runner.Tests;
 using LogQuota.Server.Tests.Infrastructure;
 using LogQuota.Shared.Contracts;
 
@@ -84,7 +85,7 @@ public sealed class HostileInputTests(HostileInputFixture fixture) : IClassFixtu
         var rowsBefore = await fixture.Server.CountRowsAsync();
         var runsBefore = (await fixture.Client.ListRunsAsync()).Select(r => (r.RunName, r.Status)).ToList();
 
-        using var request = hostile.Build(fixture);
+        using var request = hostile.Build(fixture).WaitForContinueIfOversize();
         using var response = await fixture.Client.SendAsync(request);
 
         var body = await response.Content.ReadAsStringAsync();
@@ -387,29 +388,3 @@ public sealed class HostileInputTests(HostileInputFixture fixture) : IClassFixtu
 
 /// <summary>One generated malformed request: its exact expected status when the table knows it, and how to build it.</summary>
 public sealed record HostileRequest(int? Status, Func<HostileInputFixture, HttpRequestMessage> Build);
-
-/// <summary>A body sent without a Content-Length (chunked), so only a limit enforced while reading can stop it.</summary>
-public sealed class ChunkedContent : HttpContent
-{
-    private readonly byte[] _bytes;
-
-    public ChunkedContent(byte[] bytes, string contentType)
-    {
-        _bytes = bytes;
-        Headers.ContentType = new MediaTypeHeaderValue(contentType);
-    }
-
-    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
-    {
-        for (var offset = 0; offset < _bytes.Length; offset += 64 * 1024)
-        {
-            await stream.WriteAsync(_bytes.AsMemory(offset, Math.Min(64 * 1024, _bytes.Length - offset)));
-        }
-    }
-
-    protected override bool TryComputeLength(out long length)
-    {
-        length = 0;
-        return false;
-    }
-}

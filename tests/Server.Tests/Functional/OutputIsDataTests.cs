@@ -28,20 +28,8 @@ public sealed class OutputIsDataTests : IAsyncLifetime
         await Server.DisposeAsync();
     }
 
-    public static TheoryData<string, bool> Cases()
-    {
-        var cases = new TheoryData<string, bool>();
-        foreach (var name in HostileOutputs.All.Keys)
-        {
-            cases.Add(name, true);
-            cases.Add(name, false);
-        }
-
-        return cases;
-    }
-
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(HostileOutputs.InBothModes), MemberType = typeof(HostileOutputs))]
     public async Task Output_IsServedByteForByte_AsTextAndAsJson(string name, bool tty)
     {
         var (command, stored) = HostileOutputs.All[name];
