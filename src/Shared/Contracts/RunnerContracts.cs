@@ -50,12 +50,17 @@ public sealed record LogEvent(long Timestamp, byte[] Message);
 /// <param name="LastUpdated">The timestamp to pass on the next pull: the newest event in this answer, or the one asked for.</param>
 /// <param name="HasMore">True when more events can be pulled now or the job has not ended yet.</param>
 /// <param name="LogBytesHour">Stored log bytes counted in the current hourly bucket.</param>
+/// <param name="Live">
+/// The live region's current text (base64 on the wire; lines separated by <c>\n</c>): lines still on screen
+/// that the program may redraw, never stored as log events and never counted. Null when empty or ended.
+/// </param>
 public sealed record PullResponse(
     IReadOnlyList<JobStateEvent> JobStates,
     IReadOnlyList<LogEvent> JobLogs,
     long LastUpdated,
     bool HasMore,
-    long LogBytesHour);
+    long LogBytesHour,
+    byte[]? Live = null);
 
 /// <summary>Optional body of <c>POST /api/jobs/{job_id}/stop</c>.</summary>
 /// <param name="TerminationReason">Reason recorded in the final state; <c>terminated_by_server</c> when null.</param>
