@@ -15,26 +15,23 @@ namespace LogQuota.Runner.Jobs;
 /// </summary>
 internal sealed class Job : IDisposable
 {
-    /// <summary>An unfinished line is stored after this long without its '\n' (SPEC §2).</summary>
-    public static readonly TimeSpan UnfinishedLineTimeout = TimeSpan.FromSeconds(3);
-
     /// <summary>SIGTERM → SIGKILL grace period for stop and max duration (SPEC §3).</summary>
     public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(10);
 
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly TerminalProcessor _terminal = new();
+    private readonly TerminalProcessor _terminal;
     private readonly HourlyLogQuota _quota;
     private readonly LogSpool _spool;
     private readonly List<JobStateEvent> _states = [];
     private readonly ArrayBufferWriter<byte> _lines = new(64 * 1024);
+    private readonly ArrayBufferWriter<byte> _live = new(4 * 1024);
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ProcessSupervisor? _process;
     private ITimer? _maxDurationTimer;
     private ITimer? _killTimer;
     private long _lastTimestamp;
-    private long? _pendingLineSince;
     private bool _outputClosed;
     private bool _quotaExceeded;
     private (TerminationReason Reason, string Message)? _termination;
@@ -48,6 +45,7 @@ internal sealed class Job : IDisposable
         System.IO.Directory.CreateDirectory(directory);
         _spool = new LogSpool(Path.Combine(directory, "log.spool"));
         _quota = new HourlyLogQuota(body.JobSpec.LogQuotaHour, time);
+        _terminal = new TerminalProcessor(time);
     }
 
     public SubmitBody Body { get; }
@@ -108,15 +106,6 @@ internal sealed class Job : IDisposable
 
             _lines.ResetWrittenCount();
             _terminal.Process(chunk, _lines);
-            if (!_terminal.HasPendingLine)
-            {
-                _pendingLineSince = null;
-            }
-            else
-            {
-                _pendingLineSince ??= _time.GetTimestamp();
-            }
-
             if (_lines.WrittenCount > 0)
             {
                 Store(_lines.WrittenSpan, readTimestamp);
@@ -124,28 +113,22 @@ internal sealed class Job : IDisposable
         }
     }
 
-    /// <summary>Stores an unfinished line that waited <see cref="UnfinishedLineTimeout"/> for its '\n'. Called by the registry's timer.</summary>
-    public void FlushStaleLine()
+    /// <summary>Stores the held lines that have not changed for 30 s (SPEC §2). Called by the registry's timer.</summary>
+    public void StoreStaleLines()
     {
         lock (_lock)
         {
-            if (_outputClosed || _pendingLineSince is not { } since || _time.GetElapsedTime(since) < UnfinishedLineTimeout)
+            if (_outputClosed)
             {
                 return;
             }
 
-            FlushPendingLine();
-        }
-    }
-
-    private void FlushPendingLine()
-    {
-        _pendingLineSince = null;
-        _lines.ResetWrittenCount();
-        _terminal.Flush(_lines);
-        if (_lines.WrittenCount > 0)
-        {
-            Store(_lines.WrittenSpan, _time.GetTimestamp());
+            _lines.ResetWrittenCount();
+            _terminal.StoreStale(_lines);
+            if (_lines.WrittenCount > 0)
+            {
+                Store(_lines.WrittenSpan, _time.GetTimestamp());
+            }
         }
     }
 
@@ -201,7 +184,14 @@ internal sealed class Job : IDisposable
         {
             if (!_outputClosed)
             {
-                FlushPendingLine();
+                // The job has ended: its live region is final and is stored now, before the final state.
+                _lines.ResetWrittenCount();
+                _terminal.Finish(_lines);
+                if (_lines.WrittenCount > 0)
+                {
+                    Store(_lines.WrittenSpan, _time.GetTimestamp());
+                }
+
                 _outputClosed = true;
             }
 
@@ -272,12 +262,21 @@ internal sealed class Job : IDisposable
         List<JobStateEvent> states;
         bool final;
         long bytesThisHour;
+        byte[]? live = null;
         lock (_lock)
         {
             committed = _spool.Length;
             states = _states.FindAll(s => s.Timestamp > after);
             final = _finished.Task.IsCompleted;
             bytesThisHour = _quota.BytesThisHour;
+            if (!_outputClosed)
+            {
+                _live.ResetWrittenCount();
+                if (_terminal.WriteLive(_live))
+                {
+                    live = _live.WrittenSpan.ToArray();
+                }
+            }
         }
 
         // Read outside the lock: the spool never changes below the committed length.
@@ -302,7 +301,7 @@ internal sealed class Job : IDisposable
             lastUpdated = Math.Max(lastUpdated, states[^1].Timestamp);
         }
 
-        return new PullResponse(states, logs, lastUpdated, truncated || !final, bytesThisHour);
+        return new PullResponse(states, logs, lastUpdated, truncated || !final, bytesThisHour, live);
     }
 
     private void RecordState(JobStateEvent state)

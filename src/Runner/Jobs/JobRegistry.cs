@@ -22,8 +22,8 @@ internal enum SubmitOutcome
 /// </summary>
 internal sealed class JobRegistry : IDisposable
 {
-    /// <summary>How often unfinished lines are checked against their 3 s timeout.</summary>
-    private static readonly TimeSpan FlushTick = TimeSpan.FromMilliseconds(250);
+    /// <summary>How often held lines are checked against their 30 s staleness (SPEC §2); a second is precise enough.</summary>
+    private static readonly TimeSpan FlushTick = TimeSpan.FromSeconds(1);
 
     /// <summary>Variables of the runner's own environment that a job never inherits: LogQuota's settings, tokens among them.</summary>
     private const string ReservedPrefix = "DSTACK_";
@@ -249,7 +249,7 @@ internal sealed class JobRegistry : IDisposable
         {
             if (!job.Finished.IsCompleted)
             {
-                job.FlushStaleLine();
+                job.StoreStaleLines();
             }
         }
     }

@@ -1,0 +1,378 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using LogQuota.Runner.Logs.Screen;
+
+namespace LogQuota.Runner.Logs;
+
+/// <summary>
+/// The storing rule (SPEC §2 "When a line is stored"): which lines of the virtual screen are stored, when, and
+/// which are still the job's live region. The log is written top to bottom, one logical line at a time.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A line is stored when it scrolls off the screen into the scrollback (it can no longer change), when the
+/// job ends, when it has not changed for <see cref="StaleAfter"/>, or when it is out of the program's reach:
+/// more than <c>reach</c> rows above the cursor at the end of a read. A program that never redraws has a
+/// reach of 0, so each line is stored as its <c>\n</c> arrives. A program that has redrawn — moved the cursor
+/// up, or written text after a carriage return, as every progress bar does — has a reach of the furthest it
+/// moved up plus <see cref="ReachMargin"/> (a display grows by a row before it first moves up over it), and a
+/// program that hides the cursor, as live displays do, holds the whole screen. The reach falls back to 0
+/// after a screenful of line feeds without any redraw.
+/// </para>
+/// <para>
+/// A stored line that the program changes later is live again and is stored again when it leaves: that is the
+/// only way a line reaches the log twice, and it happens only to lines changed after the rule let them go.
+/// Empty lines are held back until a line with text follows, so trailing empty lines are never stored.
+/// </para>
+/// </remarks>
+internal sealed class LiveRegion(ScreenBuffer screen)
+{
+    /// <summary>A logical line longer than this is stored in pieces of at most this many bytes (SPEC §2: 32 KiB).</summary>
+    public const int MaxLineBytes = 32 * 1024;
+
+    /// <summary>A held line that has not changed for this long is stored (SPEC §2).</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
+
+    private const int ReachMargin = 2;
+    private const int Rows = ScreenBuffer.Rows;
+
+    private readonly List<byte> _line = new(4096);
+
+    // The start of the logical line that continues on row 0: rows that scrolled off before the line ended.
+    private readonly List<byte> _head = [];
+    private int _heldEmptyLines;
+    private bool _redrawing;
+    private int _furthestUp;
+    private int _lineFeedsSinceRedraw;
+
+    /// <summary>Where stored text goes during a call of the processor.</summary>
+    public IBufferWriter<byte>? Output { get; set; }
+
+    /// <summary>While true, rows scrolling off are not stored: the processor replays lines it already stored.</summary>
+    public bool Replaying { get; set; }
+
+    public bool HasHead => _head.Count > 0;
+
+    /// <summary>True when lines are stored as their <c>\n</c> arrives.</summary>
+    public bool IsLinear(bool cursorHidden) => !_redrawing && !cursorHidden;
+
+    /// <summary>The cursor went up <paramref name="rows"/> rows (or the screen scrolled down): a redraw.</summary>
+    public void MovedUp(int rows)
+    {
+        _redrawing = true;
+        _furthestUp = Math.Max(_furthestUp, rows);
+        _lineFeedsSinceRedraw = 0;
+    }
+
+    /// <summary>Text was written after a carriage return: a line redrawn in place.</summary>
+    public void TextAfterCarriageReturn()
+    {
+        _redrawing = true;
+        _lineFeedsSinceRedraw = 0;
+    }
+
+    /// <summary>A line feed on the normal screen.</summary>
+    public void LineFed()
+    {
+        if (_redrawing && ++_lineFeedsSinceRedraw > Rows)
+        {
+            _redrawing = false;
+            _furthestUp = 0;
+        }
+    }
+
+    /// <summary>Called by the screen with the top row as it scrolls into the scrollback.</summary>
+    public void ScrolledOff(ScreenRow row)
+    {
+        if (Replaying)
+        {
+            return;
+        }
+
+        if (screen[1].Continuation)
+        {
+            // The logical line goes on below: keep its start until it ends, in pieces once it is long.
+            if (!row.Stored)
+            {
+                row.WriteText(_head, trim: false);
+                while (_head.Count > MaxLineBytes)
+                {
+                    int piece = PieceLength(CollectionsMarshal.AsSpan(_head));
+                    WriteLine(CollectionsMarshal.AsSpan(_head)[..piece]);
+                    _head.RemoveRange(0, piece);
+                }
+            }
+
+            return;
+        }
+
+        if (!row.Stored || _head.Count > 0)
+        {
+            _line.Clear();
+            _line.AddRange(_head);
+            _head.Clear();
+            row.WriteText(_line, trim: false);
+            Emit();
+        }
+    }
+
+    /// <summary>At the end of a read: stores the lines out of the program's reach.</summary>
+    public void StoreOutOfReach(bool cursorHidden)
+    {
+        int reach = cursorHidden ? Rows : _redrawing ? _furthestUp + ReachMargin : 0;
+        StoreLines(screen.Y - reach - 1, staleBefore: null);
+    }
+
+    /// <summary>Stores, from the top, the held lines that have not changed since <paramref name="now"/> − <see cref="StaleAfter"/>.</summary>
+    public void StoreStale(long now, TimeProvider time) =>
+        StoreLines(LastRowWithText(), staleBefore: (now, time));
+
+    /// <summary>The job has ended: stores every held line; trailing empty lines are dropped.</summary>
+    public void Finish()
+    {
+        StoreLines(LastRowWithText(), staleBefore: null);
+        if (_head.Count > 0)
+        {
+            _line.Clear();
+            _line.AddRange(_head);
+            _head.Clear();
+            Emit();
+        }
+
+        _heldEmptyLines = 0;
+    }
+
+    /// <summary>Writes the live region's lines, <c>\n</c>-separated; false when it is empty.</summary>
+    public bool WriteLive(ScreenBuffer shown, bool alternate, IBufferWriter<byte> output)
+    {
+        int first = 0;
+        if (!alternate)
+        {
+            first = FirstUnstoredLine();
+            if (first < 0)
+            {
+                return false;
+            }
+        }
+
+        int last = LastRowWithText(shown);
+        if (last < first)
+        {
+            return false;
+        }
+
+        bool any = false;
+        for (int row = first; row <= last; row = LineEnd(shown, row) + 1)
+        {
+            AssembleLine(shown, row, Math.Min(LineEnd(shown, row), last));
+            if (any)
+            {
+                output.Write("\n"u8);
+            }
+
+            output.Write(CollectionsMarshal.AsSpan(_line));
+            any = true;
+        }
+
+        return any;
+    }
+
+    /// <summary>Stores, top to bottom, the lines that end at or above <paramref name="lastRow"/> and are not stored yet.</summary>
+    private void StoreLines(int lastRow, (long Now, TimeProvider Time)? staleBefore)
+    {
+        for (int row = 0; row <= lastRow; )
+        {
+            int end = LineEnd(screen, row);
+            if (end > lastRow)
+            {
+                return; // the line reaches into the rows still held
+            }
+
+            if (!IsStored(row, end))
+            {
+                if (staleBefore is { } stale && !IsStale(row, end, stale.Now, stale.Time))
+                {
+                    return; // a line still changing holds every line below it, so the log keeps the screen's order
+                }
+
+                if (row == 0 && _head.Count > 0)
+                {
+                    _line.Clear();
+                    _line.AddRange(_head);
+                    _head.Clear();
+                    AppendRows(screen, 0, end);
+                }
+                else
+                {
+                    AssembleLine(screen, row, end);
+                }
+
+                Emit();
+                for (int r = row; r <= end; r++)
+                {
+                    screen[r].Stored = true;
+                }
+            }
+
+            row = end + 1;
+        }
+    }
+
+    /// <summary>Marks every row above the cursor stored: the processor copied those lines to the log itself.</summary>
+    public void MarkStoredAboveCursor()
+    {
+        for (int row = 0; row < screen.Y; row++)
+        {
+            screen[row].Stored = true;
+        }
+    }
+
+    private bool IsStored(int first, int last)
+    {
+        for (int r = first; r <= last; r++)
+        {
+            if (!screen[r].Stored)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private bool IsStale(int first, int last, long now, TimeProvider time)
+    {
+        for (int r = first; r <= last; r++)
+        {
+            if (time.GetElapsedTime(screen[r].ChangedAt, now) < StaleAfter)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private int FirstUnstoredLine()
+    {
+        for (int row = 0; row < Rows; row = LineEnd(screen, row) + 1)
+        {
+            if (!IsStored(row, LineEnd(screen, row)))
+            {
+                return row;
+            }
+        }
+
+        return -1;
+    }
+
+    private int LastRowWithText() => LastRowWithText(screen);
+
+    private static int LastRowWithText(ScreenBuffer buffer)
+    {
+        for (int row = Rows - 1; row >= 0; row--)
+        {
+            if (!buffer[row].IsBlank)
+            {
+                return row;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The last row of the logical line that starts at <paramref name="row"/>.</summary>
+    private static int LineEnd(ScreenBuffer buffer, int row)
+    {
+        while (row + 1 < Rows && buffer[row + 1].Continuation)
+        {
+            row++;
+        }
+
+        return row;
+    }
+
+    private void AssembleLine(ScreenBuffer buffer, int first, int last)
+    {
+        _line.Clear();
+        AppendRows(buffer, first, last);
+    }
+
+    /// <summary>
+    /// Appends the rows of a logical line and trims the line's trailing spaces: every row but the last at full
+    /// width, so spaces inside a wrapped line stay, as xterm.js joins wrapped rows.
+    /// </summary>
+    private void AppendRows(ScreenBuffer buffer, int first, int last)
+    {
+        for (int r = first; r <= last; r++)
+        {
+            buffer[r].WriteText(_line, trim: r == last);
+        }
+
+        int length = _line.Count;
+        while (length > 0 && _line[length - 1] == ' ')
+        {
+            length--;
+        }
+
+        _line.RemoveRange(length, _line.Count - length);
+    }
+
+    /// <summary>Writes <see cref="_line"/> as one stored line (or its 32 KiB pieces); an empty one is held back.</summary>
+    private void Emit()
+    {
+        var text = CollectionsMarshal.AsSpan(_line);
+        int length = text.Length;
+        while (length > 0 && text[length - 1] == ' ')
+        {
+            length--;
+        }
+
+        text = text[..length];
+        if (text.IsEmpty)
+        {
+            _heldEmptyLines++;
+            return;
+        }
+
+        while (text.Length > MaxLineBytes)
+        {
+            int piece = PieceLength(text);
+            WriteLine(text[..piece]);
+            text = text[piece..];
+        }
+
+        WriteLine(text);
+    }
+
+    /// <summary>Writes the held empty lines, then <paramref name="text"/> and its <c>\n</c>.</summary>
+    public void WriteLine(ReadOnlySpan<byte> text)
+    {
+        var output = Output ?? throw new InvalidOperationException("No output during this call.");
+        if (text.IsEmpty)
+        {
+            _heldEmptyLines++;
+            return;
+        }
+
+        for (; _heldEmptyLines > 0; _heldEmptyLines--)
+        {
+            output.Write("\n"u8);
+        }
+
+        output.Write(text);
+        output.Write("\n"u8);
+    }
+
+    /// <summary>At most <see cref="MaxLineBytes"/>, ending on a UTF-8 character boundary where one is near.</summary>
+    private static int PieceLength(ReadOnlySpan<byte> text)
+    {
+        int cut = MaxLineBytes;
+        for (int back = 0; back < 3 && (text[cut] & 0xC0) == 0x80; back++)
+        {
+            cut--;
+        }
+
+        return (text[cut] & 0xC0) == 0x80 ? MaxLineBytes : cut;
+    }
+}

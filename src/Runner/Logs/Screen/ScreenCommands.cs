@@ -1,0 +1,300 @@
+namespace LogQuota.Runner.Logs.Screen;
+
+/// <summary>
+/// Maps what <see cref="EscapeParser"/> classified to <see cref="ScreenBuffer"/> operations, with xterm.js's
+/// meaning for each (src/common/InputHandler.ts): UTF-8 decoding and character widths, C0 controls, ESC and
+/// CSI commands, modes, character sets and the alternate screen. It also tells the storing rule when the
+/// program redraws: the cursor moving up, or text written after a carriage return.
+/// </summary>
+internal sealed partial class ScreenCommands
+{
+    /// <summary>REP repeats at most this many characters: a screenful, so a hostile count cannot spin the CPU.</summary>
+    private const int MaxRepeat = ScreenBuffer.Columns * ScreenBuffer.Rows;
+
+    private readonly ScreenBuffer _normal;
+    private readonly ScreenBuffer _alternate = new(hasScrollback: false);
+    private readonly LiveRegion _listener;
+
+    // UTF-8 bytes of a character not complete yet (a read may end inside one).
+    private readonly byte[] _pending = new byte[4];
+    private int _pendingLength;
+    private int _pendingNeeded;
+
+    private bool _origin;
+    private bool _autoWrap = true;
+    private bool _insert;
+    private bool _carriageReturned;
+
+    /// <summary>The width of the character printed last, 0 after anything else: a combining mark joins only a character.</summary>
+    private int _precedingWidth;
+
+    // G0 and G1 are true when designated DEC Special Graphics; _shifted selects G1 (SO) instead of G0 (SI);
+    // _graphics is the set in use, which DECRC may set apart from both (as xterm.js does).
+    private bool _g0Graphics;
+    private bool _g1Graphics;
+    private bool _shifted;
+    private bool _graphics;
+
+    public ScreenCommands(ScreenBuffer normal, LiveRegion listener)
+    {
+        _normal = normal;
+        _listener = listener;
+        Active = normal;
+    }
+
+    /// <summary>The buffer being drawn on: the normal one or the alternate screen.</summary>
+    public ScreenBuffer Active { get; private set; }
+
+    public bool AlternateActive => Active == _alternate;
+
+    public ScreenBuffer Alternate => _alternate;
+
+    /// <summary>True while the program has hidden the cursor (DECTCEM off), as live displays do.</summary>
+    public bool CursorHidden { get; private set; }
+
+    /// <summary>
+    /// True when printable ASCII is written as it is, so a plain line may skip the screen: normal screen, default
+    /// character set, autowrap on, insert mode off, and no UTF-8 character waiting for its remaining bytes.
+    /// </summary>
+    public bool IsPlain => !AlternateActive && _autoWrap && !_insert && !_origin && _pendingLength == 0 && !Graphics;
+
+    private bool Graphics => _graphics;
+
+    /// <summary>Sets the time that marks changed rows.</summary>
+    public long Now
+    {
+        set
+        {
+            _normal.Now = value;
+            _alternate.Now = value;
+        }
+    }
+
+    /// <summary>Writes a run of printable bytes (no C0 control, no DEL) at the cursor.</summary>
+    public void Print(ReadOnlySpan<byte> text)
+    {
+        if (_carriageReturned)
+        {
+            _carriageReturned = false;
+            if (!AlternateActive)
+            {
+                _listener.TextAfterCarriageReturn();
+            }
+        }
+
+        var buffer = Active;
+        int i = 0;
+        while (i < text.Length)
+        {
+            byte b = text[i];
+            if (_pendingLength > 0)
+            {
+                if (ContinuesPending(b))
+                {
+                    _pending[_pendingLength++] = b;
+                    i++;
+                    if (_pendingLength == _pendingNeeded)
+                    {
+                        _pendingLength = 0;
+                        PrintCodePoint(DecodePending());
+                    }
+
+                    continue;
+                }
+
+                EndText();
+            }
+
+            if (b < 0x80)
+            {
+                int run = text[i..].IndexOfAnyInRange((byte)0x80, (byte)0xFF);
+                run = run < 0 ? text.Length - i : run;
+                PrintAsciiRun(buffer, text.Slice(i, run));
+                i += run;
+                continue;
+            }
+
+            int needed = b switch
+            {
+                >= 0xC2 and <= 0xDF => 2,
+                >= 0xE0 and <= 0xEF => 3,
+                >= 0xF0 and <= 0xF4 => 4,
+                _ => 0,
+            };
+            i++;
+            if (needed == 0)
+            {
+                PrintCell((ulong)(ScreenRow.InvalidByteBase + b), 1);
+                continue;
+            }
+
+            _pending[0] = b;
+            _pendingLength = 1;
+            _pendingNeeded = needed;
+        }
+    }
+
+    /// <summary>A control or sequence interrupts text: an unfinished UTF-8 character is written as the bytes it has.</summary>
+    public void EndText()
+    {
+        int length = _pendingLength;
+        _pendingLength = 0;
+        for (int i = 0; i < length; i++)
+        {
+            PrintCell((ulong)(ScreenRow.InvalidByteBase + _pending[i]), 1);
+        }
+    }
+
+    /// <summary>An OSC, DCS, SOS, PM or APC string ended: like any other sequence, it ends what REP repeats.</summary>
+    public void EndString() => _precedingWidth = 0;
+
+    private void PrintAsciiRun(ScreenBuffer buffer, ReadOnlySpan<byte> run)
+    {
+        while (!run.IsEmpty)
+        {
+            int room = ScreenBuffer.Columns - buffer.X;
+            if (room <= 0 || _insert || Graphics || !_autoWrap)
+            {
+                PrintCodePoint(run[0]);
+                run = run[1..];
+                continue;
+            }
+
+            int n = Math.Min(room, run.Length);
+            buffer.PrintAscii(run[..n]);
+            _precedingWidth = 1;
+            run = run[n..];
+        }
+    }
+
+    private void PrintCodePoint(int codePoint)
+    {
+        if (codePoint is 0xAD or (>= 0x80 and < 0xA0))
+        {
+            // xterm.js ignores the soft hyphen; C1 controls are not acted on (bytes are UTF-8 here).
+            return;
+        }
+
+        if (codePoint is >= 0x5F and <= 0x7E && Graphics)
+        {
+            codePoint = DecGraphics.Map(codePoint);
+        }
+
+        int width = UnicodeWidth.Of(codePoint);
+        if (width == 0)
+        {
+            Active.PrintMark(codePoint, _precedingWidth != 0, _autoWrap, _insert);
+            return;
+        }
+
+        PrintCell((ulong)codePoint, width);
+    }
+
+    private void PrintCell(ulong cell, int width)
+    {
+        Active.Print(cell, width, _autoWrap, _insert);
+        _precedingWidth = width;
+    }
+
+    private bool ContinuesPending(byte b)
+    {
+        if ((b & 0xC0) != 0x80)
+        {
+            return false;
+        }
+
+        if (_pendingLength > 1)
+        {
+            return true;
+        }
+
+        // The second byte rules out overlong forms, surrogates and code points past U+10FFFF.
+        return _pending[0] switch
+        {
+            0xE0 => b >= 0xA0,
+            0xED => b <= 0x9F,
+            0xF0 => b >= 0x90,
+            0xF4 => b <= 0x8F,
+            _ => true,
+        };
+    }
+
+    private int DecodePending() => _pendingNeeded switch
+    {
+        2 => ((_pending[0] & 0x1F) << 6) | (_pending[1] & 0x3F),
+        3 => ((_pending[0] & 0x0F) << 12) | ((_pending[1] & 0x3F) << 6) | (_pending[2] & 0x3F),
+        _ => ((_pending[0] & 0x07) << 18) | ((_pending[1] & 0x3F) << 12) | ((_pending[2] & 0x3F) << 6) | (_pending[3] & 0x3F),
+    };
+
+    /// <summary>A C0 control.</summary>
+    public void Execute(byte control)
+    {
+        EndText();
+        _precedingWidth = 0;
+        var buffer = Active;
+        switch (control)
+        {
+            case 0x08:
+                buffer.Backspace(_origin);
+                break;
+            case 0x09:
+                buffer.Tab(1);
+                break;
+            case 0x0A or 0x0B or 0x0C:
+                buffer.LineFeed();
+                _carriageReturned = false;
+                if (!AlternateActive)
+                {
+                    _listener.LineFed();
+                }
+
+                break;
+            case 0x0D:
+                buffer.X = 0;
+                _carriageReturned = true;
+                break;
+            case 0x0E:
+                _shifted = true;
+                _graphics = _g1Graphics;
+                break;
+            case 0x0F:
+                _shifted = false;
+                _graphics = _g0Graphics;
+                break;
+
+            // BEL and the other controls show nothing.
+        }
+    }
+
+    /// <summary>REP: the cell before the cursor (with its combining marks), again, as xterm.js reads it back.</summary>
+    private void Repeat(int count, int width)
+    {
+        var buffer = Active;
+        int x = buffer.X - width;
+        if (width == 0 || x < 0 || x >= ScreenBuffer.Columns)
+        {
+            return;
+        }
+
+        ulong cell = buffer.CursorRow.Cells[x];
+        if (ScreenRow.Base(cell) is 0 or ScreenRow.WideTail)
+        {
+            return;
+        }
+
+        count = Math.Min(count, MaxRepeat);
+        for (int i = 0; i < count; i++)
+        {
+            buffer.Print(cell, width, _autoWrap, _insert);
+        }
+    }
+
+    /// <summary>The cursor went up: the program is redrawing lines it wrote.</summary>
+    private void ReportMove(int rowBefore)
+    {
+        if (!AlternateActive && Active.Y < rowBefore)
+        {
+            _listener.MovedUp(rowBefore - Active.Y);
+        }
+    }
+}

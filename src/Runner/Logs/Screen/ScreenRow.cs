@@ -1,0 +1,157 @@
+using System.Text;
+
+namespace LogQuota.Runner.Logs.Screen;
+
+/// <summary>
+/// One row of the virtual screen: its cells, whether it continues the row above (a soft wrap), and what the
+/// storing rule needs to know about it (stored or not, when it last changed).
+/// </summary>
+/// <remarks>
+/// A cell is a <see cref="ulong"/>: bits 0–21 hold the base (0 = blank, a code point, <see cref="InvalidByteBase"/>
+/// + a byte that is not valid UTF-8, or <see cref="WideTail"/> for the second half of a wide character), and
+/// bits 22–42 and 43–63 hold up to two combining marks joined to it. Two marks cover accents and variation
+/// selectors; a third one is dropped.
+/// </remarks>
+internal sealed class ScreenRow
+{
+    public const ulong WideTail = 0x3FFFFF;
+    public const int InvalidByteBase = 0x110000;
+    private const int MarkShift1 = 22;
+    private const int MarkShift2 = 43;
+    private const ulong BaseMask = 0x3FFFFF;
+    private const ulong MarkMask = 0x1FFFFF;
+
+    public ScreenRow(int columns)
+    {
+        Cells = new ulong[columns];
+    }
+
+    public ulong[] Cells { get; }
+
+    /// <summary>True when this row is the soft-wrapped continuation of the row above (xterm's <c>isWrapped</c>).</summary>
+    public bool Continuation { get; set; }
+
+    /// <summary>True while the row's current text is in the stored log.</summary>
+    public bool Stored { get; set; }
+
+    /// <summary><see cref="TimeProvider.GetTimestamp"/> of the row's last change.</summary>
+    public long ChangedAt { get; set; }
+
+    /// <summary>Blanks every cell and clears the continuation flag; true when anything changed.</summary>
+    public bool Reset()
+    {
+        bool changed = Continuation || Cells.AsSpan().ContainsAnyExcept(0UL);
+        Cells.AsSpan().Clear();
+        Continuation = false;
+        return changed;
+    }
+
+    /// <summary>Copies another row's cells and flags (scrolling moves contents, not identities, where rows are shared).</summary>
+    public void CopyFrom(ScreenRow other)
+    {
+        other.Cells.AsSpan().CopyTo(Cells);
+        Continuation = other.Continuation;
+        Stored = other.Stored;
+        ChangedAt = other.ChangedAt;
+    }
+
+    public static ulong Base(ulong cell) => cell & BaseMask;
+
+    /// <summary>Joins a combining mark to a cell; a cell that already holds two keeps them.</summary>
+    public static ulong Join(ulong cell, int mark)
+    {
+        if (((cell >> MarkShift1) & MarkMask) == 0)
+        {
+            return cell | ((ulong)mark << MarkShift1);
+        }
+
+        return ((cell >> MarkShift2) & MarkMask) == 0 ? cell | ((ulong)mark << MarkShift2) : cell;
+    }
+
+    /// <summary>True when the row shows nothing.</summary>
+    public bool IsBlank => !Cells.AsSpan().ContainsAnyExcept(0UL);
+
+    /// <summary>
+    /// Appends the row's text as UTF-8, as xterm.js's <c>translateToString</c> renders it: a blank cell is a
+    /// space, the tail of a wide character adds nothing, an orphaned tail is a space. With
+    /// <paramref name="trim"/>, trailing blanks and spaces are left out (the caller trims a logical line as a whole).
+    /// </summary>
+    public void WriteText(List<byte> output, bool trim)
+    {
+        ReadOnlySpan<ulong> cells = Cells;
+        int end = trim ? TrimmedLength(cells) : cells.Length;
+        Span<byte> utf8 = stackalloc byte[4];
+        bool afterWide = false;
+        for (int i = 0; i < end; i++)
+        {
+            ulong cell = cells[i];
+            ulong b = cell & BaseMask;
+            if (b == WideTail)
+            {
+                if (!afterWide)
+                {
+                    output.Add((byte)' ');
+                }
+
+                afterWide = false;
+                continue;
+            }
+
+            afterWide = false;
+            if (b == 0)
+            {
+                output.Add((byte)' ');
+                continue;
+            }
+
+            if (b < 0x80)
+            {
+                output.Add((byte)b);
+            }
+            else if (b >= InvalidByteBase)
+            {
+                output.Add((byte)(b - InvalidByteBase));
+            }
+            else
+            {
+                AddRune(output, (int)b, utf8);
+                afterWide = UnicodeWidth.Of((int)b) == 2;
+            }
+
+            ulong mark1 = (cell >> MarkShift1) & MarkMask;
+            if (mark1 != 0)
+            {
+                AddRune(output, (int)mark1, utf8);
+                ulong mark2 = (cell >> MarkShift2) & MarkMask;
+                if (mark2 != 0)
+                {
+                    AddRune(output, (int)mark2, utf8);
+                }
+            }
+        }
+    }
+
+    private static void AddRune(List<byte> output, int codePoint, Span<byte> utf8)
+    {
+        int length = new Rune(codePoint).EncodeToUtf8(utf8);
+        for (int i = 0; i < length; i++)
+        {
+            output.Add(utf8[i]);
+        }
+    }
+
+    private static int TrimmedLength(ReadOnlySpan<ulong> cells)
+    {
+        // A written space is content to xterm.js but not to a reader: SPEC §2 trims trailing blanks, spaces included.
+        for (int i = cells.Length - 1; i >= 0; i--)
+        {
+            ulong b = cells[i] & BaseMask;
+            if (b != 0 && b != ' ' && b != WideTail)
+            {
+                return i + 1;
+            }
+        }
+
+        return 0;
+    }
+}
