@@ -45,7 +45,7 @@ internal sealed class Job : IDisposable
         System.IO.Directory.CreateDirectory(directory);
         _spool = new LogSpool(Path.Combine(directory, "log.spool"));
         _quota = new HourlyLogQuota(body.JobSpec.LogQuotaHour, time);
-        _terminal = new TerminalProcessor(time);
+        _terminal = new TerminalProcessor(time, newLineReturns: !body.JobSpec.Tty);
     }
 
     public SubmitBody Body { get; }

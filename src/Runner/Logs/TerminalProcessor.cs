@@ -33,13 +33,21 @@ public sealed class TerminalProcessor
     private readonly ScreenCommands _commands;
     private readonly EscapeParser _parser;
 
-    /// <summary>A processor whose stale-line rule reads <paramref name="time"/> (the system clock when null).</summary>
-    public TerminalProcessor(TimeProvider? time = null)
+    private readonly bool _newLineReturns;
+
+    /// <summary>
+    /// A processor whose stale-line rule reads <paramref name="time"/> (the system clock when null). With
+    /// <paramref name="newLineReturns"/> (output from a pipe), <c>\n</c> also returns the carriage, as a terminal's
+    /// line discipline makes it (ONLCR); from a pseudo-terminal the kernel has done that already, unless the
+    /// program turned it off, and a bare <c>\n</c> is a line feed as in xterm.
+    /// </summary>
+    public TerminalProcessor(TimeProvider? time = null, bool newLineReturns = false)
     {
         _time = time ?? TimeProvider.System;
+        _newLineReturns = newLineReturns;
         _live = new LiveRegion(_screen);
         _screen.ScrolledOff = _live.ScrolledOff;
-        _commands = new ScreenCommands(_screen, _live);
+        _commands = new ScreenCommands(_screen, _live, newLineReturns);
         _parser = new EscapeParser(_commands);
     }
 
@@ -57,7 +65,7 @@ public sealed class TerminalProcessor
         {
             int lineFeed = input.IndexOf((byte)'\n');
             int take = lineFeed < 0 ? input.Length : lineFeed + 1;
-            if (!mayRedraw && lineFeed >= 0 && IsPlainLine(input[..take]) && TryStartCopy())
+            if (!mayRedraw && lineFeed >= 0 && IsPlainLine(input[..take], _newLineReturns) && TryStartCopy())
             {
                 input = input[CopyPlainLines(input)..];
                 continue;
@@ -101,13 +109,17 @@ public sealed class TerminalProcessor
     private static bool MayRedraw(ReadOnlySpan<byte> input) =>
         input.IndexOfAny((byte)0x1B, (byte)'\b') >= 0 || input.Count((byte)'\r') != input.Count("\r\n"u8);
 
-    /// <summary>Printable ASCII up to its <c>\n</c> (a <c>\r</c> only right before it).</summary>
-    private static bool IsPlainLine(ReadOnlySpan<byte> line)
+    /// <summary>Printable ASCII up to its <c>\r\n</c> (or a bare <c>\n</c> where a new line returns the carriage).</summary>
+    private static bool IsPlainLine(ReadOnlySpan<byte> line, bool newLineReturns)
     {
         var text = line[..^1];
         if (!text.IsEmpty && text[^1] == '\r')
         {
             text = text[..^1];
+        }
+        else if (!newLineReturns)
+        {
+            return false;
         }
 
         return text.Length <= MaxLineBytes && text.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) < 0;
@@ -139,7 +151,7 @@ public sealed class TerminalProcessor
         {
             var rest = input[consumed..];
             int lineFeed = rest.IndexOf((byte)'\n');
-            if (lineFeed < 0 || !IsPlainLine(rest[..(lineFeed + 1)]))
+            if (lineFeed < 0 || !IsPlainLine(rest[..(lineFeed + 1)], _newLineReturns))
             {
                 break;
             }

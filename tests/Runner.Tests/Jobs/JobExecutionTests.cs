@@ -214,19 +214,66 @@ public sealed class JobExecutionTests : IAsyncLifetime
     public async Task UnfinishedLine_IsStoredWhenTheJobEnds()
     {
         var result = await _runner.RunAsync(Spec("printf 'no newline'"));
-        Assert.Equal("no newline", result.Text);
+        Assert.Equal("no newline\n", result.Text);
     }
 
     [Fact]
-    public async Task UnfinishedLine_IsStoredAfterThreeSeconds_WhileTheJobRuns()
+    public async Task UnfinishedLine_IsLiveWhileTheJobRuns_AndStoredOnceWhenItEnds()
     {
         var jobId = Guid.NewGuid();
         await _runner.Api.SubmitAsync(new SubmitBody(jobId, new RunRef(Guid.NewGuid(), "slow"),
-            Spec("printf 'waiting...'; sleep 60")), CancellationToken.None);
+            Spec("printf 'done\\nwaiting...'; sleep 60")), CancellationToken.None);
 
-        await WaitForTextAsync(jobId, "waiting...");
+        var live = await WaitForLiveAsync(jobId, "waiting...");
+        Assert.Equal("waiting...", live.Live);
         await _runner.Api.StopAsync(jobId, new StopBody(), CancellationToken.None);
-        await _runner.PullToEndAsync(jobId);
+        var result = await _runner.PullToEndAsync(jobId);
+
+        Assert.Equal("done\nwaiting...\n", result.Text);
+        Assert.Equal(result.Bytes.Length, result.LogBytesHour);
+    }
+
+    [Fact]
+    public async Task NestedProgressBars_AreLiveWhileRedrawn_AndStoredOnceInTheirFinalState()
+    {
+        // Two bars redrawn 200 times in place, as tqdm draws nested loops, then a plain line.
+        const string bars = "i=0; while [ $i -lt 200 ]; do i=$((i+1)); printf '\\router %3d\\n\\rinner %3d\\033[A' $i $i; done; "
+            + "printf '\\n\\n' ; echo ready; sleep 60";
+        var jobId = Guid.NewGuid();
+        await _runner.Api.SubmitAsync(new SubmitBody(jobId, new RunRef(Guid.NewGuid(), "bars"), Spec(bars)), CancellationToken.None);
+
+        var live = await WaitForLiveAsync(jobId, "ready");
+        Assert.Equal("outer 200\ninner 200\nready", live.Live);
+        await _runner.Api.StopAsync(jobId, new StopBody(), CancellationToken.None);
+        var result = await _runner.PullToEndAsync(jobId);
+
+        Assert.Equal("outer 200\ninner 200\nready\n", result.Text);
+        Assert.Equal(result.Bytes.Length, result.LogBytesHour);
+    }
+
+    /// <summary>Pulls until the live region holds <paramref name="text"/>; returns it decoded.</summary>
+    private async Task<(string Stored, string Live)> WaitForLiveAsync(Guid jobId, string text)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var stored = new StringBuilder();
+        long cursor = 0;
+        while (true)
+        {
+            var pull = await _runner.Api.PullAsync(jobId, cursor, cts.Token);
+            foreach (var log in pull.JobLogs)
+            {
+                stored.Append(Encoding.UTF8.GetString(log.Message));
+            }
+
+            cursor = pull.LastUpdated;
+            var live = pull.Live is null ? "" : Encoding.UTF8.GetString(pull.Live);
+            if (live.Contains(text, StringComparison.Ordinal))
+            {
+                return (stored.ToString(), live);
+            }
+
+            await Task.Delay(50, cts.Token);
+        }
     }
 
     [Fact]
@@ -252,10 +299,11 @@ public sealed class JobExecutionTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task InvalidUtf8_AndControlBytes_AreKeptAsWritten()
+    public async Task InvalidUtf8_IsKeptAsWritten_AndControlBytesActAsOnAScreen()
     {
+        // \001 shows nothing; the tab moves to column 8 over blank cells, which read as spaces.
         var result = await _runner.RunAsync(Spec("printf 'a\\377\\376b\\001\\tc\\n'", tty: false));
-        Assert.Equal(new byte[] { (byte)'a', 0xFF, 0xFE, (byte)'b', 1, (byte)'\t', (byte)'c', (byte)'\n' }, result.Bytes);
+        Assert.Equal(new byte[] { (byte)'a', 0xFF, 0xFE, (byte)'b', 32, 32, 32, 32, (byte)'c', (byte)'\n' }, result.Bytes);
     }
 
     private async Task WaitForTextAsync(Guid jobId, string text)

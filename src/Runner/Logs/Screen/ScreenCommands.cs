@@ -35,8 +35,11 @@ internal sealed partial class ScreenCommands
     private bool _shifted;
     private bool _graphics;
 
-    public ScreenCommands(ScreenBuffer normal, LiveRegion listener)
+    private readonly bool _newLineReturns;
+
+    public ScreenCommands(ScreenBuffer normal, LiveRegion listener, bool newLineReturns)
     {
+        _newLineReturns = newLineReturns;
         _normal = normal;
         _listener = listener;
         Active = normal;
@@ -241,6 +244,11 @@ internal sealed partial class ScreenCommands
                 buffer.Tab(1);
                 break;
             case 0x0A or 0x0B or 0x0C:
+                if (_newLineReturns && control == 0x0A)
+                {
+                    buffer.X = 0; // what ONLCR makes of "\n" on a terminal (VT and FF stay line feeds)
+                }
+
                 buffer.LineFeed();
                 _carriageReturned = false;
                 if (!AlternateActive)
