@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Re-renders every <case>.golden from <case>.raw with xterm.js (tests/oracle/render.mjs).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+oracle="$here/../../../oracle"
+[ -d "$oracle/node_modules" ] || npm ci --prefix "$oracle"
+for raw in "$here"/*.raw; do
+  node "$oracle/render.mjs" "$raw" > "${raw%.raw}.golden"
+done
+"$here/../generate_goldens.sh"
