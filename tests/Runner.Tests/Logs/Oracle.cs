@@ -97,9 +97,10 @@ internal static class Oracle
             line++;
         }
 
+        static int Lines(string text) => text.Count(c => c == '\n') + (text.Length > 0 && text[^1] != '\n' ? 1 : 0);
         static string Show(string[] lines, int i) => i < lines.Length ? $"\"{Visible(lines[i])}\"" : "(no such line)";
         return $"stored log differs from the emulator at line {line + 1} " +
-            $"(expected {Encoding.UTF8.GetByteCount(expected)} bytes in {want.Length - 1} lines, got {Encoding.UTF8.GetByteCount(actual)} bytes in {got.Length - 1} lines)\n" +
+            $"(expected {Encoding.UTF8.GetByteCount(expected)} bytes in {Lines(expected)} lines, got {Encoding.UTF8.GetByteCount(actual)} bytes in {Lines(actual)} lines)\n" +
             $"  emulator: {Show(want, line)}\n" +
             $"  stored:   {Show(got, line)}";
     }
