@@ -1,0 +1,74 @@
+using System.Text;
+using LogQuota.Shared.Contracts;
+
+namespace LogQuota.Runner.Tests.Logs;
+
+/// <summary>
+/// Every capture in <c>Logs/Corpus</c> (real programs recorded under a 200×50 pty by <c>capture.py</c>)
+/// replayed through a real job on a real runner with a real pty, once all at once and once with the recorded
+/// read timing: the job's whole stored log must equal what xterm.js shows for the same bytes (the golden).
+/// </summary>
+/// <remarks>
+/// The job runs <c>stty -opost</c> first: the capture already holds the program's <c>\r\n</c>, and with output
+/// processing on, the job's pty would turn each into <c>\r\r\n</c>. The one runner is shared by the class;
+/// rows run one after another, the whole class in about the sum of the captures' durations.
+/// </remarks>
+public sealed class CorpusReplayTests(CorpusReplayTests.RunnerFixture fixture) : IClassFixture<CorpusReplayTests.RunnerFixture>
+{
+    // /usr/bin/python3 first: a job may run as another uid (SPEC §7), which cannot use a per-user pyenv shim.
+    private static readonly string s_python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+
+    public static TheoryData<string> Cases => [.. CaseNames()];
+
+    private static IEnumerable<string> CaseNames() =>
+        Directory.GetFiles(Oracle.CorpusDir, "*.raw").Select(path => Path.GetFileNameWithoutExtension(path)).Order(StringComparer.Ordinal);
+
+    [Fact]
+    public void Corpus_HasAtLeastTwentyCases_EachWithTimingAndGolden()
+    {
+        var cases = CaseNames().ToList();
+        Assert.True(cases.Count >= 20, $"only {cases.Count} corpus cases");
+        foreach (var name in cases)
+        {
+            Assert.True(File.Exists(CorpusFile(name, ".golden")), $"{name}.golden is missing: run Corpus/regenerate.sh");
+            var timed = File.ReadLines(CorpusFile(name, ".timing")).Sum(line => long.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(new FileInfo(CorpusFile(name, ".raw")).Length, timed);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Capture_WrittenAllAtOnce_IsStoredAsTheEmulatorShowsIt(string name) =>
+        await AssertStoredEqualsGolden(name, $"cat {Quote(CorpusFile(name, ".raw"))}");
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Capture_ReplayedWithItsTiming_IsStoredAsTheEmulatorShowsIt(string name) =>
+        await AssertStoredEqualsGolden(name,
+            $"{s_python} {Quote(Path.Combine(Oracle.CorpusDir, "replay.py"))} {Quote(CorpusFile(name, ".raw"))} {Quote(CorpusFile(name, ".timing"))}");
+
+    private async Task AssertStoredEqualsGolden(string name, string writeCapture)
+    {
+        var result = await fixture.Runner.RunAsync(new JobSpec(["stty -opost", writeCapture], Tty: true), TimeSpan.FromSeconds(60));
+
+        Assert.Equal(JobState.Done, result.Final.State);
+        string golden = await File.ReadAllTextAsync(CorpusFile(name, ".golden"), Encoding.UTF8);
+        string? diff = Oracle.Diff(golden, result.Text);
+        Assert.True(diff is null, $"{name}: {diff}");
+        Assert.Equal(Encoding.UTF8.GetBytes(golden), result.Bytes);
+    }
+
+    private static string CorpusFile(string name, string extension) => Path.Combine(Oracle.CorpusDir, name + extension);
+
+    private static string Quote(string path) => "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    /// <summary>One runner for the class: starting one per row would cost more than most rows.</summary>
+    public sealed class RunnerFixture : IAsyncLifetime
+    {
+        public RunnerHost Runner { get; private set; } = null!;
+
+        public async Task InitializeAsync() => Runner = await RunnerHost.StartAsync();
+
+        public async Task DisposeAsync() => await Runner.DisposeAsync();
+    }
+}

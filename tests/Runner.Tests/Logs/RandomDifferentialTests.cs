@@ -1,0 +1,119 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace LogQuota.Runner.Tests.Logs;
+
+/// <summary>
+/// Random terminal output (<see cref="TerminalInputGenerator"/>) stored by the processor against xterm.js: fixed seeds
+/// whose goldens are committed in <c>random.json</c> (always run), and fresh seeds rendered live by
+/// <c>tests/oracle/render.mjs</c> where node and its package are installed.
+/// </summary>
+/// <remarks>
+/// Whole-input processing is compared as is. The chunked variant prefixes <c>CSI ?25l</c>: with the cursor hidden the
+/// processor holds every on-screen line until it scrolls off or the job ends, so where reads end must not change what
+/// is stored. Regenerate the goldens after changing the generator with
+/// <c>LOGQUOTA_REGENERATE_GOLDENS=1 dotnet test tests/Runner.Tests --filter "FullyQualifiedName~GoldenFile_MatchesTheGenerator"</c>.
+/// </remarks>
+public sealed class RandomDifferentialTests
+{
+    private const int GoldenSeeds = 500;
+    private const int FreshSeeds = 300;
+    private const string HideCursor = "\e[?25l";
+
+    // Readable goldens: non-ASCII text as itself, one case per line group.
+    private static readonly JsonSerializerOptions s_writeOptions = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static readonly string s_goldenPath = Path.Combine(Oracle.LogsDir, "random.json");
+
+    [Fact]
+    public void GoldenFile_MatchesTheGenerator()
+    {
+        if (Environment.GetEnvironmentVariable("LOGQUOTA_REGENERATE_GOLDENS") == "1")
+        {
+            var inputs = Enumerable.Range(1, GoldenSeeds).Select(s => new TerminalInputGenerator(s).Generate()).ToList();
+            var goldens = Oracle.Render(inputs);
+            var entries = inputs.Select((input, i) => new RandomCase(i + 1, Hash(input), Convert.ToBase64String(input), goldens[i]));
+            File.WriteAllText(s_goldenPath, JsonSerializer.Serialize(entries, s_writeOptions) + "\n");
+        }
+
+        var cases = Load();
+        Assert.Equal(Enumerable.Range(1, GoldenSeeds), cases.Select(c => c.Seed));
+        var drifted = cases.Where(c => Hash(new TerminalInputGenerator(c.Seed).Generate()) != c.Sha256).Select(c => c.Seed).ToList();
+        Assert.True(drifted.Count == 0, $"the generator no longer gives the inputs random.json was rendered from (seeds {string.Join(", ", drifted.Take(10))}); regenerate it (see the class remarks)");
+    }
+
+    [Fact]
+    public void FixedSeeds_WholeInput_AreStoredAsTheEmulatorShowsThem() =>
+        AssertAll(Load().Select(c => (c.Seed, new TerminalInputGenerator(c.Seed).Generate(), c.Golden)), hiddenCursorInReads: false);
+
+    [Fact]
+    public void FixedSeeds_HiddenCursor_InRandomReads_AreStoredAsTheEmulatorShowsThem() =>
+        AssertAll(Load().Select(c => (c.Seed, new TerminalInputGenerator(c.Seed).Generate(), c.Golden)), hiddenCursorInReads: true);
+
+    [SkippableFact]
+    public void FreshSeeds_RenderedLiveByXterm_AreStoredAsXtermShowsThem()
+    {
+        string? whyNot = Oracle.WhyNoNode();
+        Skip.If(whyNot is not null, whyNot);
+
+        // Seeds above the committed range, different on every run; a failure names its seed so it can be pinned.
+        int first = GoldenSeeds + 1 + Random.Shared.Next(1_000_000_000);
+        var seeds = Enumerable.Range(first, FreshSeeds).ToList();
+        var inputs = seeds.Select(s => new TerminalInputGenerator(s).Generate()).ToList();
+        var goldens = Oracle.Render(inputs);
+
+        var cases = seeds.Select((seed, i) => (seed, inputs[i], goldens[i])).ToList();
+        AssertAll(cases, hiddenCursorInReads: false);
+        AssertAll(cases, hiddenCursorInReads: true);
+    }
+
+    private static void AssertAll(IEnumerable<(int Seed, byte[] Input, string Golden)> cases, bool hiddenCursorInReads)
+    {
+        var failures = new List<string>();
+        int count = 0;
+        foreach (var (seed, input, golden) in cases)
+        {
+            count++;
+            string stored;
+            if (hiddenCursorInReads)
+            {
+                byte[] hidden = [.. Encoding.ASCII.GetBytes(HideCursor), .. input];
+                stored = Encoding.UTF8.GetString(Oracle.Store(hidden, RandomSplits(seed, hidden.Length)));
+            }
+            else
+            {
+                stored = Encoding.UTF8.GetString(Oracle.Store(input));
+            }
+
+            if (Oracle.Diff(golden, stored) is { } diff)
+            {
+                failures.Add($"seed {seed}{(hiddenCursorInReads ? " (hidden cursor, random reads)" : string.Empty)}, input \"{Oracle.Visible(Encoding.UTF8.GetString(input))}\":\n{diff}");
+            }
+        }
+
+        Assert.True(count > 0, "no cases");
+        Assert.True(failures.Count == 0, $"{failures.Count} of {count} random inputs stored differently from xterm.js; the first:\n\n" + string.Join("\n\n", failures.Take(3)));
+    }
+
+    /// <summary>One to six distinct cut points, the same for a seed on every run.</summary>
+    private static int[] RandomSplits(int seed, int length)
+    {
+        var random = new Random(seed ^ 0x5EED);
+        int count = Math.Min(random.Next(1, 7), length - 1);
+        return [.. Enumerable.Range(0, count).Select(_ => random.Next(1, length)).Distinct().Order()];
+    }
+
+    private static string Hash(byte[] input) => Convert.ToHexStringLower(SHA256.HashData(input));
+
+    private static List<RandomCase> Load() =>
+        File.Exists(s_goldenPath) ? JsonSerializer.Deserialize<List<RandomCase>>(File.ReadAllText(s_goldenPath)) ?? [] : [];
+
+    private sealed record RandomCase(
+        [property: JsonPropertyName("seed")] int Seed,
+        [property: JsonPropertyName("sha256")] string Sha256,
+        [property: JsonPropertyName("input")] string Input,
+        [property: JsonPropertyName("golden")] string Golden);
+}
