@@ -94,7 +94,7 @@ internal sealed class LiveRegion(ScreenBuffer screen)
             // The logical line goes on below: keep its start until it ends, in pieces once it is long.
             if (!row.Stored)
             {
-                row.WriteText(_head, trim: false);
+                row.WriteText(_head, trim: false, row.Cells[^1] == 0 && ScreenRow.IsWide(screen[1].Cells[0]) ? ScreenBuffer.Columns - 1 : ScreenBuffer.Columns);
                 while (_head.Count > MaxLineBytes)
                 {
                     int piece = PieceLength(CollectionsMarshal.AsSpan(_head));
@@ -306,7 +306,11 @@ internal sealed class LiveRegion(ScreenBuffer screen)
     {
         for (int r = first; r <= last; r++)
         {
-            buffer[r].WriteText(_line, trim: r == last);
+            // The empty last cell left where a wide character did not fit and wrapped holds no character.
+            int columns = r < last && buffer[r].Cells[^1] == 0 && ScreenRow.IsWide(buffer[r + 1].Cells[0])
+                ? ScreenBuffer.Columns - 1
+                : ScreenBuffer.Columns;
+            buffer[r].WriteText(_line, trim: r == last, columns);
         }
 
         int length = _line.Count;

@@ -81,17 +81,28 @@ public sealed class ControlSequenceTests
         Assert.True(missing.Count == 0, "no case for: " + string.Join(", ", missing));
     }
 
-    /// <summary>Every byte index strictly inside a sequence under test or inside a multi-byte UTF-8 character.</summary>
+    /// <summary>
+    /// Every byte index strictly inside a sequence under test or inside a multi-byte UTF-8 character; a one-byte
+    /// control has no inside, so the reads are split right before and right after it.
+    /// </summary>
     private static SortedSet<int> SplitPoints(SequenceCase c)
     {
         var points = new SortedSet<int>();
         foreach (var range in c.Focus)
         {
+            if (range[1] - range[0] == 1)
+            {
+                points.Add(range[0]);
+                points.Add(range[1]);
+            }
+
             for (int i = range[0] + 1; i < range[1]; i++)
             {
                 points.Add(i);
             }
         }
+
+        points.Remove(0);
 
         for (int i = 1; i < c.Bytes.Length; i++)
         {

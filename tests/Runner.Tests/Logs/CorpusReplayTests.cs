@@ -45,14 +45,18 @@ public sealed class CorpusReplayTests(CorpusReplayTests.RunnerFixture fixture) :
     [MemberData(nameof(Cases))]
     public async Task Capture_ReplayedWithItsTiming_IsStoredAsTheEmulatorShowsIt(string name) =>
         await AssertStoredEqualsGolden(name,
-            $"{s_python} {Quote(Path.Combine(Oracle.CorpusDir, "replay.py"))} {Quote(CorpusFile(name, ".raw"))} {Quote(CorpusFile(name, ".timing"))}");
+            $"{s_python} {Quote(Path.Combine(Oracle.CorpusDir, "replay.py"))} {Quote(CorpusFile(name, ".raw"))} {Quote(CorpusFile(name, ".timing"))}", timed: true);
 
-    private async Task AssertStoredEqualsGolden(string name, string writeCapture)
+    private async Task AssertStoredEqualsGolden(string name, string writeCapture, bool timed = false)
     {
         var result = await fixture.Runner.RunAsync(new JobSpec(["stty -opost", writeCapture], Tty: true), TimeSpan.FromSeconds(60));
 
         Assert.Equal(JobState.Done, result.Final.State);
-        string golden = await File.ReadAllTextAsync(CorpusFile(name, ".golden"), Encoding.UTF8);
+
+        // The documented exception (README): a first frame of plain lines in a read of its own is stored at its
+        // line feeds, before the program shows it will redraw; the timed golden has that frame before the golden.
+        bool firstFrameStored = timed && File.ReadLines(CorpusFile("first-frame-stored", ".txt")).Contains(name);
+        string golden = await File.ReadAllTextAsync(CorpusFile(name, firstFrameStored ? ".timed.golden" : ".golden"), Encoding.UTF8);
         string? diff = Oracle.Diff(golden, result.Text);
         Assert.True(diff is null, $"{name}: {diff}");
         Assert.Equal(Encoding.UTF8.GetBytes(golden), result.Bytes);

@@ -306,9 +306,5 @@ internal sealed partial class ScreenBuffer
         }
     }
 
-    private static bool IsWide(ulong cell)
-    {
-        ulong b = ScreenRow.Base(cell);
-        return b >= 0x1100 && b < ScreenRow.InvalidByteBase && UnicodeWidth.Of((int)b) == 2;
-    }
+    private static bool IsWide(ulong cell) => ScreenRow.IsWide(cell);
 }

@@ -57,6 +57,13 @@ internal sealed class ScreenRow
 
     public static ulong Base(ulong cell) => cell & BaseMask;
 
+    /// <summary>True when the cell holds the first half of a wide character.</summary>
+    public static bool IsWide(ulong cell)
+    {
+        ulong b = cell & BaseMask;
+        return b >= 0x1100 && b < InvalidByteBase && UnicodeWidth.Of((int)b) == 2;
+    }
+
     /// <summary>Joins a combining mark to a cell; a cell that already holds two keeps them.</summary>
     public static ulong Join(ulong cell, int mark)
     {
@@ -76,9 +83,9 @@ internal sealed class ScreenRow
     /// space, the tail of a wide character adds nothing, an orphaned tail is a space. With
     /// <paramref name="trim"/>, trailing blanks and spaces are left out (the caller trims a logical line as a whole).
     /// </summary>
-    public void WriteText(List<byte> output, bool trim)
+    public void WriteText(List<byte> output, bool trim, int columns = int.MaxValue)
     {
-        ReadOnlySpan<ulong> cells = Cells;
+        ReadOnlySpan<ulong> cells = Cells.AsSpan(0, Math.Min(columns, Cells.Length));
         int end = trim ? TrimmedLength(cells) : cells.Length;
         Span<byte> utf8 = stackalloc byte[4];
         bool afterWide = false;
