@@ -281,15 +281,17 @@ public static class RunsApi
             return BadRequest("format=text streams the whole log in order; limit, next_token and descending apply to JSON pages only.");
         }
 
-        var jobId = await db.Jobs.AsNoTracking()
+        var job = await db.Jobs.AsNoTracking()
             .Where(j => j.Run.RunName == runName)
             .OrderBy(j => j.SubmittedAt)
-            .Select(j => (Guid?)j.Id)
+            .Select(j => new { j.Id, Live = text.Value ? null : j.Live })
             .FirstOrDefaultAsync(cancellationToken);
-        if (jobId is null)
+        if (job is null)
         {
             return NotFound(runName);
         }
+
+        Guid? jobId = job.Id;
 
         LogCursor? cursor = null;
         if (query.NextToken is not null)
@@ -329,7 +331,8 @@ public static class RunsApi
 
         return TypedResults.Ok(new LogsResponse(
             [.. page.Select(e => new RunLogEvent(DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp), e.Message))],
-            nextToken));
+            nextToken,
+            job.Live));
     }
 
     /// <summary>Writes the stored bytes in order, a batch at a time, never holding the whole log. Each batch is
