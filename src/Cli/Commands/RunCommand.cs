@@ -110,7 +110,7 @@ public static class RunCommand
         var run = await api.SubmitRunAsync(request, cancellationToken);
         await console.Error.WriteLineAsync($"run {run.RunName} submitted (log quota {ByteSize.FormatQuota(run.LogQuotaHour)})");
 
-        var follower = new LogFollower(api, run.RunName, console.Output);
+        var follower = new LogFollower(api, run.RunName, console.Output, LiveRegionDrawer.For(console));
         var interrupted = interrupts.NextAsync(cancellationToken);
         var stopRequested = false;
         while (true)
@@ -118,6 +118,8 @@ public static class RunCommand
             var current = await follower.PollAsync(cancellationToken);
             if (current.Status.IsFinished())
             {
+                // The ended run's live region is empty already (its last lines are stored); this is for certainty.
+                await follower.EraseLiveAsync(cancellationToken);
                 if (follower.EndsMidLine && console.OutputIsTerminal)
                 {
                     // The summary goes to stderr; on a shared terminal it would otherwise be glued to the job's last line.
@@ -135,6 +137,8 @@ public static class RunCommand
                 continue;
             }
 
+            // Stderr shares the terminal: a question or a message drawn over the live region would be erased with it.
+            await follower.EraseLiveAsync(cancellationToken);
             var (stop, next) = stopRequested ? (false, interrupted) : await AskAsync(console, interrupts, cancellationToken);
             if (!stop)
             {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using LogQuota.Cli.Formatting;
 using LogQuota.Shared.Api;
 using LogQuota.Shared.Contracts;
@@ -14,7 +15,9 @@ namespace LogQuota.Cli.Logs;
 /// transaction per pull, the final state event after the last log event), so once a finished run has been
 /// seen, the logs read after it are complete.
 /// </remarks>
-public sealed class LogFollower(IServerApi api, string runName, Stream output)
+/// <param name="live">Draws the run's live region below the stored lines; null where output is not a terminal, and
+/// then nothing but the stored bytes is ever written.</param>
+public sealed class LogFollower(IServerApi api, string runName, Stream output, LiveRegionDrawer? live = null)
 {
     /// <summary>How often a follower asks again when nothing new arrived: half the server's default poll interval.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
@@ -50,8 +53,23 @@ public sealed class LogFollower(IServerApi api, string runName, Stream output)
         }
     }
 
+    /// <summary>Erases the live region from the terminal (before a prompt or a summary, or when following ends).</summary>
+    public async Task EraseLiveAsync(CancellationToken cancellationToken)
+    {
+        if (live is null || live.DrawnRows == 0)
+        {
+            return;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>();
+        live.Erase(buffer);
+        await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
+        await output.FlushAsync(cancellationToken);
+    }
+
     private async Task CopyNewEventsAsync(CancellationToken cancellationToken)
     {
+        var buffer = live is null ? null : new ArrayBufferWriter<byte>();
         while (true)
         {
             var page = await api.GetLogsAsync(
@@ -60,7 +78,15 @@ public sealed class LogFollower(IServerApi api, string runName, Stream output)
                 cancellationToken);
             foreach (var e in page.Logs)
             {
-                await output.WriteAsync(e.Message, cancellationToken);
+                if (buffer is null)
+                {
+                    await output.WriteAsync(e.Message, cancellationToken);
+                }
+                else
+                {
+                    live!.WriteStored(buffer, e.Message);
+                }
+
                 _last = e.Timestamp;
                 if (e.Message.Length > 0)
                 {
@@ -68,10 +94,23 @@ public sealed class LogFollower(IServerApi api, string runName, Stream output)
                 }
             }
 
-            await output.FlushAsync(cancellationToken);
-
             // A full page says more is stored already; the next page starts after its last event.
-            if (page.NextToken is null || page.Logs.Count == 0)
+            var more = page.NextToken is not null && page.Logs.Count > 0;
+            if (buffer is not null)
+            {
+                // The live region belongs below the newest stored line: it is drawn once the last page is written.
+                if (!more)
+                {
+                    live!.DrawLive(buffer, page.Live);
+                }
+
+                // One write per page: the erase, the new lines and the redraw reach the terminal together, without flicker.
+                await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
+                buffer.ResetWrittenCount();
+            }
+
+            await output.FlushAsync(cancellationToken);
+            if (!more)
             {
                 return;
             }
