@@ -9,6 +9,8 @@ using LogQuota.Shared.Contracts;
 using LogQuota.Shared.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Microsoft.EntityFrameworkCore;
 
 namespace LogQuota.Server.Apis;
@@ -41,8 +43,21 @@ public static class RunsApi
         api.MapGet("/{runName}", GetRun).WithName("GetRun");
         api.MapPost("/{runName}/stop", StopRun).WithName("StopRun");
         api.MapDelete("/{runName}", DeleteRun).WithName("DeleteRun");
-        api.MapGet("/{runName}/logs", GetLogs).WithName("GetRunLogs").Produces<LogsResponse>().Produces(200, contentType: "text/plain");
+        api.MapGet("/{runName}/logs", GetLogs).WithName("GetRunLogs").Produces<LogsResponse>().AddOpenApiOperationTransformer(AddTextLogs);
         return app;
+    }
+
+    /// <summary>The 200 answer has two shapes, which endpoint metadata cannot say (a second <c>Produces(200)</c>
+    /// replaces the first): the JSON page (<see cref="LogsResponse"/>, <c>live</c> included) and, for
+    /// <c>?format=text</c>, the stored bytes as text.</summary>
+    private static Task AddTextLogs(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (operation.Responses?.TryGetValue("200", out var ok) == true && ok.Content is { } content)
+        {
+            content["text/plain"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+        }
+
+        return Task.CompletedTask;
     }
 
     public static async Task<Results<Created<RunDetails>, ValidationProblem, ProblemHttpResult>> SubmitRun(

@@ -37,6 +37,24 @@ public sealed class LiveRegionFollowTests
             output);
     }
 
+    [Fact]
+    public async Task LogsWithoutFollow_OnATerminal_PrintsTheStoredLinesOnly()
+    {
+        await using var scripted = await ScriptedServer.StartAsync();
+        scripted.Runner.AddState(JobState.Running);
+        scripted.Runner.AddLogs(2, "line");
+        scripted.Runner.Live = Live;
+        await scripted.SubmitAsync("plain-live");
+        await scripted.WaitForLiveAsync("plain-live", Live);
+
+        using var cli = new CliProcess(scripted.Server.CliEnvironment, stdoutIsTerminal: true);
+        cli.Start("logs", "plain-live");
+        var result = await cli.WaitAsync(Timeout);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("line-1\nline-2\n", result.StdoutText);
+    }
+
     /// <summary>Follows a run that shows <see cref="Live"/> while three lines are stored, then stores one more and ends.</summary>
     private static async Task<string> FollowAsync(ScriptedServer scripted, string runName, bool stdoutIsTerminal)
     {

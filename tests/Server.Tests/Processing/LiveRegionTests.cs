@@ -106,6 +106,21 @@ public sealed class LiveRegionTests
             Encoding.UTF8.GetString(await client.GetLogsTextAsync("atomic-live")));
     }
 
+    [Fact]
+    public async Task OpenApi_DescribesTheLogsPage_LiveIncluded_AndItsTextForm()
+    {
+        await using var server = new ServerFactory(new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = "http://127.0.0.1:9/" });
+        using var client = server.CreateAdminClient();
+
+        using var document = JsonDocument.Parse(await client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative)));
+
+        var ok = document.RootElement.GetProperty("paths").GetProperty("/api/runs/{runName}/logs").GetProperty("get").GetProperty("responses").GetProperty("200");
+        Assert.Equal(["application/json", "text/plain"], ok.GetProperty("content").EnumerateObject().Select(c => c.Name));
+        var properties = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("LogsResponse").GetProperty("properties");
+        Assert.Equal(["logs", "next_token", "live"], properties.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("byte", properties.GetProperty("live").GetProperty("format").GetString());
+    }
+
     /// <summary>
     /// A server whose processor runs only when the test says so (time frozen), pulling from <paramref name="runner"/>.
     /// </summary>
