@@ -27,9 +27,17 @@ public static class LogsCommand
                     {
                         // The live region is drawn while following only: a plain read prints what is stored.
                         var follower = new LogFollower(api, runName, host.Console.Output, LiveRegionDrawer.For(host.Console));
-                        await follower.FollowAsync(host.Console.Time, token);
-                        await follower.EraseLiveAsync(token);
-                        return 0;
+                        try
+                        {
+                            await follower.FollowAsync(host.Console.Time, token);
+                            await follower.EraseLiveAsync(token);
+                            return 0;
+                        }
+                        finally
+                        {
+                            // Ctrl-C or a lost server: the last view stays, and what follows starts on a row of its own.
+                            await follower.LeaveLiveAsync(CancellationToken.None);
+                        }
                     }
 
                     // The text endpoint streams the stored bytes in order: a log of any size passes through

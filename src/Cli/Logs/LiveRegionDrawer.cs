@@ -119,6 +119,24 @@ public sealed class LiveRegionDrawer(int width, int height)
         _drawnRows = 0;
     }
 
+    /// <summary>
+    /// Leaves the live region on screen as it is and moves the cursor to the start of the next row: for a follower
+    /// that stops before the run has ended (Ctrl-C, a lost server), so the last view stays readable and what is
+    /// printed next (an error, the shell's prompt) is not glued to its last line. Nothing more may be drawn after it.
+    /// </summary>
+    public void Leave(IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (_drawnRows == 0)
+        {
+            return;
+        }
+
+        output.Write("\n"u8);
+        _drawnRows = 0;
+        _live = null;
+    }
+
     /// <summary>The lines to draw, each fitted to a row: the last ones that fit on the screen.</summary>
     private List<string> Lines(byte[] live)
     {

@@ -54,7 +54,12 @@ public sealed class LogFollower(IServerApi api, string runName, Stream output, L
     }
 
     /// <summary>Erases the live region from the terminal (before a prompt or a summary, or when following ends).</summary>
-    public async Task EraseLiveAsync(CancellationToken cancellationToken)
+    public Task EraseLiveAsync(CancellationToken cancellationToken) => WriteLiveAsync(static (d, b) => d.Erase(b), cancellationToken);
+
+    /// <summary>Leaves the live region drawn and puts the cursor below it: following stopped before the run ended.</summary>
+    public Task LeaveLiveAsync(CancellationToken cancellationToken) => WriteLiveAsync(static (d, b) => d.Leave(b), cancellationToken);
+
+    private async Task WriteLiveAsync(Action<LiveRegionDrawer, ArrayBufferWriter<byte>> step, CancellationToken cancellationToken)
     {
         if (live is null || live.DrawnRows == 0)
         {
@@ -62,7 +67,7 @@ public sealed class LogFollower(IServerApi api, string runName, Stream output, L
         }
 
         var buffer = new ArrayBufferWriter<byte>();
-        live.Erase(buffer);
+        step(live, buffer);
         await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
         await output.FlushAsync(cancellationToken);
     }

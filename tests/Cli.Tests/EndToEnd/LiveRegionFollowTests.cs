@@ -38,6 +38,26 @@ public sealed class LiveRegionFollowTests
     }
 
     [Fact]
+    public async Task FollowInterrupted_OnATerminal_LeavesTheLiveRegionShown_WithTheCursorOnTheNextRow()
+    {
+        await using var scripted = await ScriptedServer.StartAsync();
+        scripted.Runner.AddState(JobState.Running);
+        scripted.Runner.AddLogs(1, "line");
+        scripted.Runner.Live = Live;
+        await scripted.SubmitAsync("left-live");
+        await scripted.WaitForLiveAsync("left-live", Live);
+
+        using var cli = new CliProcess(scripted.Server.CliEnvironment, stdoutIsTerminal: true);
+        cli.Start("logs", "-f", "left-live");
+        await cli.WaitForOutputAsync(Live, Timeout);
+        cli.Interrupt();
+        var result = await cli.WaitAsync(Timeout);
+
+        Assert.True(result.ExitCode == 130, result.ToString());
+        Assert.Equal("line-1\n" + Live + "\n", result.StdoutText);
+    }
+
+    [Fact]
     public async Task LogsWithoutFollow_OnATerminal_PrintsTheStoredLinesOnly()
     {
         await using var scripted = await ScriptedServer.StartAsync();

@@ -107,6 +107,16 @@ public sealed class LiveRegionDrawerTests
     }
 
     [Fact]
+    public void Leave_KeepsTheRegionOnScreen_AndMovesTheCursorToTheNextRow()
+    {
+        _drawer.DrawLive(Buffer, Bytes("bar 1\nbar 2"));
+
+        Assert.Equal("\n", Write(d => d.Leave(Buffer)));
+        Assert.Equal(0, _drawer.DrawnRows);
+        Assert.Equal("", Write(d => d.Leave(Buffer), d => d.Erase(Buffer)));
+    }
+
+    [Fact]
     public void InvalidUtf8_IsDrawnAsReplacementCharacters()
     {
         Assert.Equal("a\uFFFDb", Write(d => d.DrawLive(Buffer, [(byte)'a', 0xFF, (byte)'b'])));
