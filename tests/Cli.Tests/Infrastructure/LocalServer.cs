@@ -25,7 +25,8 @@ public sealed class LocalServer : WebApplicationFactory<ServerSettings>, IAsyncL
     }
 
     /// <param name="settings">Server settings on top of the test defaults, such as <c>DSTACK_SERVER_RUNNERS</c> naming a fake runner.</param>
-    public LocalServer(IReadOnlyDictionary<string, string> settings) => _settings = settings;
+    /// <remarks>Not public: xunit builds a collection fixture through its one public constructor.</remarks>
+    internal LocalServer(IReadOnlyDictionary<string, string> settings) => _settings = settings;
 
     public Uri Url { get; private set; } = null!;
 
