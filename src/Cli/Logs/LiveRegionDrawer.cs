@@ -23,6 +23,9 @@ public sealed class LiveRegionDrawer(int width, int height)
     /// <summary>Columns of a tab stop, as on every terminal by default.</summary>
     private const int TabWidth = 8;
 
+    /// <summary>Terminal height assumed when the terminal does not say: the classic 24 rows.</summary>
+    private const int DefaultHeight = 24;
+
     private static readonly byte[] EraseRow = "\r\e[2K"u8.ToArray();
     private static readonly byte[] EraseRowAbove = "\e[1A\e[2K"u8.ToArray();
 
@@ -36,9 +39,6 @@ public sealed class LiveRegionDrawer(int width, int height)
     private byte[]? _live;
     private int _drawnRows;
     private bool _atLineStart = true;
-
-    /// <summary>Terminal height assumed when the terminal does not say: the classic 24 rows.</summary>
-    private const int DefaultHeight = 24;
 
     /// <summary>A drawer for the console's terminal; null when output is not one that can redraw in place.</summary>
     public static LiveRegionDrawer? For(CliConsole console)

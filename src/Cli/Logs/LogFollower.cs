@@ -22,6 +22,9 @@ public sealed class LogFollower(IServerApi api, string runName, Stream output, L
     /// <summary>How often a follower asks again when nothing new arrived: half the server's default poll interval.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>Bytes gathered before a write while drawing: a page of a thousand long lines is not held whole.</summary>
+    private const int FlushBytes = 64 * 1024;
+
     private DateTimeOffset? _last;
 
     /// <summary>True when something was written and its last byte was not a line end (a prompt-less last line).</summary>
@@ -90,6 +93,11 @@ public sealed class LogFollower(IServerApi api, string runName, Stream output, L
                 else
                 {
                     live!.WriteStored(buffer, e.Message);
+                    if (buffer.WrittenCount >= FlushBytes)
+                    {
+                        await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
+                        buffer.ResetWrittenCount();
+                    }
                 }
 
                 _last = e.Timestamp;
@@ -109,7 +117,7 @@ public sealed class LogFollower(IServerApi api, string runName, Stream output, L
                     live!.DrawLive(buffer, page.Live);
                 }
 
-                // One write per page: the erase, the new lines and the redraw reach the terminal together, without flicker.
+                // The erase, the new lines and the redraw reach the terminal in one write (a long page: in 64 KiB ones).
                 await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
                 buffer.ResetWrittenCount();
             }
