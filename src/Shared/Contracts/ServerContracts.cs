@@ -145,6 +145,6 @@ public sealed record RunLogEvent(DateTimeOffset Timestamp, byte[] Message);
 /// The run's live region as the server last pulled it (base64 on the wire): UTF-8 text of the lines still on the
 /// job's screen that the program may redraw, such as progress bars, <c>\n</c>-separated. Replaced on every pull,
 /// null when there is none or the job has ended. Never stored as log events and never counted against the quota;
-/// a follower draws it below the stored lines and redraws it in place. The same on every page of one read.
+/// a follower draws it below the stored lines and redraws it in place. Every page carries the latest one.
 /// </param>
 public sealed record LogsResponse(IReadOnlyList<RunLogEvent> Logs, string? NextToken, byte[]? Live = null);
