@@ -20,6 +20,7 @@ public static class Program
             OutputIsTerminal = !Console.IsOutputRedirected,
             InputIsTerminal = !Console.IsInputRedirected,
             TerminalWidth = Console.IsOutputRedirected ? null : Console.WindowWidth,
+            TerminalHeight = Console.IsOutputRedirected ? null : Console.WindowHeight,
             ReadKeyAsync = _ => Task.Run(() => (char?)Console.ReadKey(intercept: true).KeyChar),
         };
 

@@ -60,7 +60,7 @@ public sealed class ContractJsonTests
                             {"state": "failed", "timestamp": 1764400000005, "termination_reason": "log_quota_exceeded",
                              "termination_message": "Job log output exceeded the hourly quota of 100 bytes", "exit_status": null}],
              "job_logs": [{"timestamp": 1764400000001, "message": "aGVsbG8K"}],
-             "last_updated": 1764400000005, "has_more": false, "log_bytes_hour": 6}
+             "last_updated": 1764400000005, "has_more": false, "log_bytes_hour": 6, "live": null}
             """;
         var pull = RoundTrip<PullResponse>(json);
         Assert.Equal(JobState.Failed, pull.JobStates[1].State);
@@ -123,9 +123,18 @@ public sealed class ContractJsonTests
              "log_quota_hour": null, "log_bytes_hour": 0}
             """;
         Assert.Equal("exited (0)", RoundTrip<RunRow>(row).StatusMessage);
-        var logs = RoundTrip<LogsResponse>("""{"logs": [{"timestamp": "2026-11-29T06:27:20.001Z", "message": "/w=="}], "next_token": "abc"}""");
+        var logs = RoundTrip<LogsResponse>("""{"logs": [{"timestamp": "2026-11-29T06:27:20.001Z", "message": "/w=="}], "next_token": "abc", "live": null}""");
         Assert.Equal([0xFF], logs.Logs[0].Message);
         Assert.Equal("abc", logs.NextToken);
+        Assert.Null(logs.Live);
+    }
+
+    [Fact]
+    public void LogsLive_IsBase64LikeMessages()
+    {
+        var logs = RoundTrip<LogsResponse>("""{"logs": [], "next_token": null, "live": "NTAlfCMjIyMjfApiYXI="}""");
+
+        Assert.Equal("50%|#####|\nbar", System.Text.Encoding.UTF8.GetString(logs.Live!));
     }
 
     [Theory]

@@ -4,7 +4,8 @@ using LogQuota.Cli.Logs;
 
 namespace LogQuota.Cli.Commands;
 
-/// <summary><c>logs RUN [-f]</c>: the stored log, byte for byte; <c>-f</c> keeps following until the run ends.</summary>
+/// <summary><c>logs RUN [-f]</c>: the stored log, byte for byte; <c>-f</c> keeps following until the run ends, drawing the
+/// live region below the stored lines when standard output is a terminal.</summary>
 public static class LogsCommand
 {
     /// <summary>Creates the command.</summary>
@@ -24,8 +25,19 @@ public static class LogsCommand
                 {
                     if (parse.GetValue(follow))
                     {
-                        await new LogFollower(api, runName, host.Console.Output).FollowAsync(host.Console.Time, token);
-                        return 0;
+                        // The live region is drawn while following only: a plain read prints what is stored.
+                        var follower = new LogFollower(api, runName, host.Console.Output, LiveRegionDrawer.For(host.Console));
+                        try
+                        {
+                            await follower.FollowAsync(host.Console.Time, token);
+                            await follower.EraseLiveAsync(token);
+                            return 0;
+                        }
+                        finally
+                        {
+                            // Ctrl-C or a lost server: the last view stays, and what follows starts on a row of its own.
+                            await follower.LeaveLiveAsync(CancellationToken.None);
+                        }
                     }
 
                     // The text endpoint streams the stored bytes in order: a log of any size passes through

@@ -110,44 +110,56 @@ public static class RunCommand
         var run = await api.SubmitRunAsync(request, cancellationToken);
         await console.Error.WriteLineAsync($"run {run.RunName} submitted (log quota {ByteSize.FormatQuota(run.LogQuotaHour)})");
 
-        var follower = new LogFollower(api, run.RunName, console.Output);
+        var follower = new LogFollower(api, run.RunName, console.Output, LiveRegionDrawer.For(console));
         var interrupted = interrupts.NextAsync(cancellationToken);
         var stopRequested = false;
-        while (true)
+        try
         {
-            var current = await follower.PollAsync(cancellationToken);
-            if (current.Status.IsFinished())
+            while (true)
             {
-                if (follower.EndsMidLine && console.OutputIsTerminal)
+                var current = await follower.PollAsync(cancellationToken);
+                if (current.Status.IsFinished())
                 {
-                    // The summary goes to stderr; on a shared terminal it would otherwise be glued to the job's last line.
-                    await console.Error.WriteLineAsync();
+                    // The ended run's live region is empty already (its last lines are stored); this is for certainty.
+                    await follower.EraseLiveAsync(cancellationToken);
+                    if (follower.EndsMidLine && console.OutputIsTerminal)
+                    {
+                        // The summary goes to stderr; on a shared terminal it would otherwise be glued to the job's last line.
+                        await console.Error.WriteLineAsync();
+                    }
+
+                    await console.Error.WriteLineAsync(RunSummary.Format(current));
+                    return RunSummary.ExitCode(current);
                 }
 
-                await console.Error.WriteLineAsync(RunSummary.Format(current));
-                return RunSummary.ExitCode(current);
-            }
+                var delay = Task.Delay(LogFollower.PollInterval, console.Time, cancellationToken);
+                if (await Task.WhenAny(delay, interrupted) == delay)
+                {
+                    await delay;
+                    continue;
+                }
 
-            var delay = Task.Delay(LogFollower.PollInterval, console.Time, cancellationToken);
-            if (await Task.WhenAny(delay, interrupted) == delay)
-            {
-                await delay;
-                continue;
-            }
+                // Stderr shares the terminal: a question or a message drawn over the live region would be erased with it.
+                await follower.EraseLiveAsync(cancellationToken);
+                var (stop, next) = stopRequested ? (false, interrupted) : await AskAsync(console, interrupts, cancellationToken);
+                if (!stop)
+                {
+                    await console.Error.WriteLineAsync(stopRequested
+                        ? $"detached from run {run.RunName}, which is stopping: 'logquota ps' shows when it has ended"
+                        : $"detached from run {run.RunName}, which goes on: 'logquota logs -f {run.RunName}' follows it, 'logquota stop {run.RunName}' stops it");
+                    return 0;
+                }
 
-            var (stop, next) = stopRequested ? (false, interrupted) : await AskAsync(console, interrupts, cancellationToken);
-            if (!stop)
-            {
-                await console.Error.WriteLineAsync(stopRequested
-                    ? $"detached from run {run.RunName}, which is stopping: 'logquota ps' shows when it has ended"
-                    : $"detached from run {run.RunName}, which goes on: 'logquota logs -f {run.RunName}' follows it, 'logquota stop {run.RunName}' stops it");
-                return 0;
+                await api.StopRunAsync(run.RunName, cancellationToken);
+                await console.Error.WriteLineAsync($"stopping run {run.RunName} (Ctrl-C again to detach)");
+                stopRequested = true;
+                interrupted = next;
             }
-
-            await api.StopRunAsync(run.RunName, cancellationToken);
-            await console.Error.WriteLineAsync($"stopping run {run.RunName} (Ctrl-C again to detach)");
-            stopRequested = true;
-            interrupted = next;
+        }
+        finally
+        {
+            // Left early (an error, the server gone): the last view stays, and what follows starts on a row of its own.
+            await follower.LeaveLiveAsync(CancellationToken.None);
         }
     }
 

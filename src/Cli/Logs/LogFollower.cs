@@ -1,3 +1,4 @@
+using System.Buffers;
 using LogQuota.Cli.Formatting;
 using LogQuota.Shared.Api;
 using LogQuota.Shared.Contracts;
@@ -14,10 +15,15 @@ namespace LogQuota.Cli.Logs;
 /// transaction per pull, the final state event after the last log event), so once a finished run has been
 /// seen, the logs read after it are complete.
 /// </remarks>
-public sealed class LogFollower(IServerApi api, string runName, Stream output)
+/// <param name="live">Draws the run's live region below the stored lines; null where output is not a terminal, and
+/// then nothing but the stored bytes is ever written.</param>
+public sealed class LogFollower(IServerApi api, string runName, Stream output, LiveRegionDrawer? live = null)
 {
     /// <summary>How often a follower asks again when nothing new arrived: half the server's default poll interval.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Bytes gathered before a write while drawing: a page of a thousand long lines is not held whole.</summary>
+    private const int FlushBytes = 64 * 1024;
 
     private DateTimeOffset? _last;
 
@@ -50,8 +56,28 @@ public sealed class LogFollower(IServerApi api, string runName, Stream output)
         }
     }
 
+    /// <summary>Erases the live region from the terminal (before a prompt or a summary, or when following ends).</summary>
+    public Task EraseLiveAsync(CancellationToken cancellationToken) => WriteLiveAsync(static (d, b) => d.Erase(b), cancellationToken);
+
+    /// <summary>Leaves the live region drawn and puts the cursor below it: following stopped before the run ended.</summary>
+    public Task LeaveLiveAsync(CancellationToken cancellationToken) => WriteLiveAsync(static (d, b) => d.Leave(b), cancellationToken);
+
+    private async Task WriteLiveAsync(Action<LiveRegionDrawer, ArrayBufferWriter<byte>> step, CancellationToken cancellationToken)
+    {
+        if (live is null || live.DrawnRows == 0)
+        {
+            return;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>();
+        step(live, buffer);
+        await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
+        await output.FlushAsync(cancellationToken);
+    }
+
     private async Task CopyNewEventsAsync(CancellationToken cancellationToken)
     {
+        var buffer = live is null ? null : new ArrayBufferWriter<byte>();
         while (true)
         {
             var page = await api.GetLogsAsync(
@@ -60,7 +86,20 @@ public sealed class LogFollower(IServerApi api, string runName, Stream output)
                 cancellationToken);
             foreach (var e in page.Logs)
             {
-                await output.WriteAsync(e.Message, cancellationToken);
+                if (buffer is null)
+                {
+                    await output.WriteAsync(e.Message, cancellationToken);
+                }
+                else
+                {
+                    live!.WriteStored(buffer, e.Message);
+                    if (buffer.WrittenCount >= FlushBytes)
+                    {
+                        await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
+                        buffer.ResetWrittenCount();
+                    }
+                }
+
                 _last = e.Timestamp;
                 if (e.Message.Length > 0)
                 {
@@ -68,10 +107,23 @@ public sealed class LogFollower(IServerApi api, string runName, Stream output)
                 }
             }
 
-            await output.FlushAsync(cancellationToken);
-
             // A full page says more is stored already; the next page starts after its last event.
-            if (page.NextToken is null || page.Logs.Count == 0)
+            var more = page.NextToken is not null && page.Logs.Count > 0;
+            if (buffer is not null)
+            {
+                // The live region belongs below the newest stored line: it is drawn once the last page is written.
+                if (!more)
+                {
+                    live!.DrawLive(buffer, page.Live);
+                }
+
+                // The erase, the new lines and the redraw reach the terminal in one write (a long page: in 64 KiB ones).
+                await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
+                buffer.ResetWrittenCount();
+            }
+
+            await output.FlushAsync(cancellationToken);
+            if (!more)
             {
                 return;
             }

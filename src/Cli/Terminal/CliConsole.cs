@@ -44,6 +44,17 @@ public sealed class CliConsole : IDisposable
     /// <summary>Width of the terminal, when <see cref="OutputIsTerminal"/>.</summary>
     public int? TerminalWidth { get; init; }
 
+    /// <summary>Height of the terminal in rows, when <see cref="OutputIsTerminal"/>.</summary>
+    public int? TerminalHeight { get; init; }
+
+    /// <summary>
+    /// True when a live region may be drawn and redrawn in place: standard output is a terminal of known width that
+    /// moves the cursor (<c>TERM</c> is not <c>dumb</c>). Piped or redirected output gets the stored bytes only.
+    /// </summary>
+    public bool DrawsInPlace =>
+        OutputIsTerminal && TerminalWidth is > 0 &&
+        !string.Equals(GetEnvironmentVariable("TERM"), "dumb", StringComparison.Ordinal);
+
     /// <summary>Reads one answer key; null at end of input. Called only when <see cref="InputIsTerminal"/>.</summary>
     public Func<CancellationToken, Task<char?>> ReadKeyAsync { get; init; } = _ => Task.FromResult<char?>(null);
 

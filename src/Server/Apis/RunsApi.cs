@@ -9,6 +9,8 @@ using LogQuota.Shared.Contracts;
 using LogQuota.Shared.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Microsoft.EntityFrameworkCore;
 
 namespace LogQuota.Server.Apis;
@@ -41,8 +43,21 @@ public static class RunsApi
         api.MapGet("/{runName}", GetRun).WithName("GetRun");
         api.MapPost("/{runName}/stop", StopRun).WithName("StopRun");
         api.MapDelete("/{runName}", DeleteRun).WithName("DeleteRun");
-        api.MapGet("/{runName}/logs", GetLogs).WithName("GetRunLogs").Produces<LogsResponse>().Produces(200, contentType: "text/plain");
+        api.MapGet("/{runName}/logs", GetLogs).WithName("GetRunLogs").Produces<LogsResponse>().AddOpenApiOperationTransformer(AddTextLogs);
         return app;
+    }
+
+    /// <summary>The 200 answer has two shapes, which endpoint metadata cannot say (a second <c>Produces(200)</c>
+    /// replaces the first): the JSON page (<see cref="LogsResponse"/>, <c>live</c> included) and, for
+    /// <c>?format=text</c>, the stored bytes as text.</summary>
+    private static Task AddTextLogs(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (operation.Responses?.TryGetValue("200", out var ok) == true && ok.Content is { } content)
+        {
+            content["text/plain"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+        }
+
+        return Task.CompletedTask;
     }
 
     public static async Task<Results<Created<RunDetails>, ValidationProblem, ProblemHttpResult>> SubmitRun(
@@ -281,15 +296,17 @@ public static class RunsApi
             return BadRequest("format=text streams the whole log in order; limit, next_token and descending apply to JSON pages only.");
         }
 
-        var jobId = await db.Jobs.AsNoTracking()
+        var job = await db.Jobs.AsNoTracking()
             .Where(j => j.Run.RunName == runName)
             .OrderBy(j => j.SubmittedAt)
-            .Select(j => (Guid?)j.Id)
+            .Select(j => new { j.Id, Live = text.Value ? null : j.Live })
             .FirstOrDefaultAsync(cancellationToken);
-        if (jobId is null)
+        if (job is null)
         {
             return NotFound(runName);
         }
+
+        Guid? jobId = job.Id;
 
         LogCursor? cursor = null;
         if (query.NextToken is not null)
@@ -329,7 +346,8 @@ public static class RunsApi
 
         return TypedResults.Ok(new LogsResponse(
             [.. page.Select(e => new RunLogEvent(DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp), e.Message))],
-            nextToken));
+            nextToken,
+            job.Live));
     }
 
     /// <summary>Writes the stored bytes in order, a batch at a time, never holding the whole log. Each batch is

@@ -31,6 +31,13 @@ public sealed class JobEntity
     /// <summary>Stored log bytes in the job's current hourly bucket, as the runner last reported.</summary>
     public long LogBytesHour { get; set; }
 
+    /// <summary>
+    /// The job's live region as of the latest stored pull: the lines still on the runner's screen that the program
+    /// may redraw (SPEC §2), UTF-8, <c>\n</c>-separated. Replaced with every stored page, null once the job has
+    /// ended. Shown only: never a log event, never counted in <see cref="LogBytesHour"/>.
+    /// </summary>
+    public byte[]? Live { get; set; }
+
     public DateTimeOffset SubmittedAt { get; set; }
 
     public DateTimeOffset? FinishedAt { get; set; }

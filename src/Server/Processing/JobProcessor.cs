@@ -237,6 +237,7 @@ internal sealed class JobProcessor(
             job.TerminationReason = TerminationReason.TerminatedByUser;
             job.TerminationMessage = "Stopped by the user before it started";
             job.FinishedAt = time.GetUtcNow();
+            job.Live = null;
             job.StopSent = true;
             job.RunnerReleased = true;
         }
@@ -266,7 +267,8 @@ internal sealed class JobProcessor(
 
             try
             {
-                if (!empty || lastUpdated != job.RunnerTimestamp || response.LogBytesHour != job.LogBytesHour)
+                if (!empty || lastUpdated != job.RunnerTimestamp || response.LogBytesHour != job.LogBytesHour ||
+                    !LiveEquals(job, response.Live))
                 {
                     await StorePageAsync(db, job, response, lastUpdated, cancellationToken);
                 }
@@ -304,8 +306,13 @@ internal sealed class JobProcessor(
         job.RunnerTimestamp = lastUpdated;
         job.LogBytesHour = response.LogBytesHour;
 
-        // One transaction: the events, the state and the pull position commit together. Killed before
-        // the commit, the server pulls the same events again; after it, it asks for later ones. Either
+        // The live region is what the runner's screen showed when it answered this page: shown, never stored as
+        // events or counted. It commits with the page, so it never runs ahead of the stored lines it sits below,
+        // and an ended job has none (its last lines arrive as stored events).
+        job.Live = job.Status.IsFinal() || response.Live is not { Length: > 0 } ? null : response.Live;
+
+        // One transaction: the events, the state, the pull position and the live region commit together. Killed
+        // before the commit, the server pulls the same events again; after it, it asks for later ones. Either
         // way no event is lost or stored twice (SPEC §6).
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         LogEventWriter.Append(db, job.Id, response.JobLogs);
@@ -367,6 +374,7 @@ internal sealed class JobProcessor(
                 ? $"Runner {fresh.Runner} no longer knows job {fresh.Id}: it was restarted, and the job ended with its previous process"
                 : $"The runner {fresh.Runner} refused the job with {(int)e.StatusCode}: {Truncate(e.Content)}";
             fresh.FinishedAt = time.GetUtcNow();
+            fresh.Live = null;
             fresh.RunnerReleased = true;
         }
 
@@ -392,6 +400,7 @@ internal sealed class JobProcessor(
             job.TerminationReason = TerminationReason.TerminatedByUser;
             job.TerminationMessage = "Stopped by the user before it started";
             job.FinishedAt = time.GetUtcNow();
+            job.Live = null;
             job.RunnerReleased = true;
         }
         else if (!job.Status.IsFinal())
@@ -400,6 +409,7 @@ internal sealed class JobProcessor(
             job.TerminationReason = TerminationReason.ExecutorError;
             job.TerminationMessage = $"The local runner {job.Runner} ended with an earlier process of the server, and the job with it";
             job.FinishedAt = time.GetUtcNow();
+            job.Live = null;
             job.RunnerReleased = true;
             logger.LogError("Job {JobId} failed: its local runner {Runner} ended with an earlier server process", job.Id, job.Runner);
         }
@@ -427,6 +437,7 @@ internal sealed class JobProcessor(
             fresh.TerminationReason = TerminationReason.InstanceUnreachable;
             fresh.TerminationMessage = $"The runner {fresh.Runner} did not answer for {settings.RunnerUnreachableTimeout.TotalSeconds:0.###} s";
             fresh.FinishedAt = time.GetUtcNow();
+            fresh.Live = null;
             logger.LogError("Job {JobId} failed: runner {Runner} unreachable for {Timeout}", fresh.Id, fresh.Runner, settings.RunnerUnreachableTimeout);
         }
         else
@@ -460,6 +471,10 @@ internal sealed class JobProcessor(
             _lastContact[jobId] = time.GetTimestamp();
         }
     }
+
+    /// <summary>True when the runner's live region is what is stored already: an unchanged screen is no reason to write.</summary>
+    private static bool LiveEquals(JobEntity job, byte[]? live) =>
+        job.Live is null ? live is null : live is not null && job.Live.AsSpan().SequenceEqual(live);
 
     /// <summary>A failure of the runner or the network between us, as opposed to one of ours (a database error).</summary>
     private static bool IsRunnerFailure(Exception e, CancellationToken cancellationToken) => e switch

@@ -141,4 +141,10 @@ public sealed record RunLogEvent(DateTimeOffset Timestamp, byte[] Message);
 /// <summary>Answer of <c>GET /api/runs/{run_name}/logs</c>.</summary>
 /// <param name="Logs">One page of log events.</param>
 /// <param name="NextToken">Pass as <c>next_token</c> for the next page; null on the last page.</param>
-public sealed record LogsResponse(IReadOnlyList<RunLogEvent> Logs, string? NextToken);
+/// <param name="Live">
+/// The run's live region as the server last pulled it (base64 on the wire): UTF-8 text of the lines still on the
+/// job's screen that the program may redraw, such as progress bars, <c>\n</c>-separated. Replaced on every pull,
+/// null when there is none or the job has ended. Never stored as log events and never counted against the quota;
+/// a follower draws it below the stored lines and redraws it in place. Every page carries the latest one.
+/// </param>
+public sealed record LogsResponse(IReadOnlyList<RunLogEvent> Logs, string? NextToken, byte[]? Live = null);

@@ -36,6 +36,7 @@ public sealed class CliProcess : IDisposable
             InputIsTerminal = stdinIsTerminal,
             OutputIsTerminal = stdoutIsTerminal,
             TerminalWidth = stdoutIsTerminal ? 120 : null,
+            TerminalHeight = stdoutIsTerminal ? 30 : null,
             GetEnvironmentVariable = name => env.GetValueOrDefault(name),
             HomeDirectory = Path.Combine(Path.GetTempPath(), "logquota-cli-test-home-that-does-not-exist"),
             ReadKeyAsync = _ => Task.FromResult(answers.TryDequeue(out var key) ? key : (char?)null),

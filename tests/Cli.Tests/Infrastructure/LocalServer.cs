@@ -17,6 +17,16 @@ namespace LogQuota.Cli.Tests.Infrastructure;
 public sealed class LocalServer : WebApplicationFactory<ServerSettings>, IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("logquota-cli-test-").FullName;
+    private readonly IReadOnlyDictionary<string, string> _settings;
+
+    public LocalServer()
+        : this(new Dictionary<string, string>())
+    {
+    }
+
+    /// <param name="settings">Server settings on top of the test defaults, such as <c>DSTACK_SERVER_RUNNERS</c> naming a fake runner.</param>
+    /// <remarks>Not public: xunit builds a collection fixture through its one public constructor.</remarks>
+    internal LocalServer(IReadOnlyDictionary<string, string> settings) => _settings = settings;
 
     public Uri Url { get; private set; } = null!;
 
@@ -56,6 +66,10 @@ public sealed class LocalServer : WebApplicationFactory<ServerSettings>, IAsyncL
 
         // Polls ten times a second so a test waits for its job, not for the server.
         builder.UseSetting("DSTACK_SERVER_POLL_INTERVAL", "0.1");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     async Task IAsyncLifetime.DisposeAsync()

@@ -22,6 +22,7 @@ public sealed class FakeRunner : IAsyncDisposable
     private readonly List<LogEvent> _logs = [];
     private readonly List<JobStateEvent> _states = [];
     private long _clock = 1_700_000_000_000;
+    private string? _live;
 
     private FakeRunner(WebApplication app) => _app = app;
 
@@ -32,6 +33,26 @@ public sealed class FakeRunner : IAsyncDisposable
 
     /// <summary>The job has ended: once everything is pulled, <c>has_more</c> is false.</summary>
     public bool Ended { get; private set; }
+
+    /// <summary>The live region every pull answers with (SPEC §3 <c>live</c>), as a real runner's screen would show it.</summary>
+    public string? Live
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _live;
+            }
+        }
+
+        set
+        {
+            lock (_gate)
+            {
+                _live = value;
+            }
+        }
+    }
 
     public ConcurrentQueue<long> PulledFrom { get; } = new();
 
@@ -91,6 +112,9 @@ public sealed class FakeRunner : IAsyncDisposable
         app.MapGet("/api/jobs/{jobId}/pull", (Guid jobId, long timestamp) => Pull(timestamp));
     }
 
+    /// <summary>Stored bytes as a runner counts them (one bucket): every log event up to and including <paramref name="timestamp"/>.</summary>
+    private long BytesUpTo(long timestamp) => _logs.Where(l => l.Timestamp <= timestamp).Sum(l => (long)l.Message.Length);
+
     private PullResponse Pull(long timestamp)
     {
         PulledFrom.Enqueue(timestamp);
@@ -104,7 +128,8 @@ public sealed class FakeRunner : IAsyncDisposable
             var until = logsLeft ? logs[^1].Timestamp : long.MaxValue;
             var states = _states.Where(s => s.Timestamp > timestamp && s.Timestamp <= until).ToList();
             var last = logs.Select(l => l.Timestamp).Concat(states.Select(s => s.Timestamp)).DefaultIfEmpty(timestamp).Max();
-            return new PullResponse(states, logs, last, logsLeft || !Ended, logs.Sum(l => (long)l.Message.Length));
+            var live = _live is null ? null : System.Text.Encoding.UTF8.GetBytes(_live);
+            return new PullResponse(states, logs, last, logsLeft || !Ended, BytesUpTo(last), live);
         }
     }
 }

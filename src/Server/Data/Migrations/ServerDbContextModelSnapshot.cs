@@ -32,6 +32,10 @@ namespace LogQuota.Server.Data.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("finished_at");
 
+                    b.Property<byte[]>("Live")
+                        .HasColumnType("BLOB")
+                        .HasColumnName("live");
+
                     b.Property<long>("LogBytesHour")
                         .HasColumnType("INTEGER")
                         .HasColumnName("log_bytes_hour");

@@ -1,0 +1,91 @@
+using LogQuota.Cli.Tests.Infrastructure;
+using LogQuota.Shared.Contracts;
+
+namespace LogQuota.Cli.Tests.EndToEnd;
+
+/// <summary>
+/// The real CLI process in a real terminal (a 120×30 tmux pane), following a run through the real server while the
+/// scripted runner's live region changes: what a person sees, row by row.
+/// </summary>
+public sealed class LiveRegionInTmuxTests
+{
+    private const int Width = 120;
+    private const int Height = 30;
+
+    private static readonly string[] Stored = ["stored-1", "stored-2", "stored-3"];
+    private static readonly string[] FirstFrame = ["epoch 1/2  10%|#         |", "batch 1/10  10%|#         |"];
+    private static readonly string[] SecondFrame = ["epoch 1/2  60%|######    |", "batch 6/10  60%|######    |"];
+    private static readonly string[] ThirdFrame = ["epoch 2/2  20%|##        |", "batch 2/10  20%|##        |", new string('x', 300)];
+    private static readonly string[] FourthFrame = ["epoch 2/2  90%|######### |"];
+
+    [SkippableTheory]
+    [InlineData("logs")]
+    [InlineData("run")]
+    public async Task LiveRegion_IsDrawnBelowTheStoredLines_RedrawnInPlace_AndGoneWhenTheRunEnds(string command)
+    {
+        var unavailable = TmuxPane.Unavailable();
+        Skip.If(unavailable is not null, unavailable);
+        await using var scripted = await ScriptedServer.StartAsync();
+        var runName = $"tmux-{command}";
+        scripted.Runner.AddState(JobState.Running);
+        scripted.Runner.AddLogs(3, "stored");
+        scripted.Runner.Live = Text(FirstFrame);
+        string[] header = [];
+        string[] args = ["run", "--name", runName, "--", "the scripted job"];
+        if (command == "logs")
+        {
+            await scripted.SubmitAsync(runName);
+            await scripted.WaitForLiveAsync(runName, Text(FirstFrame));
+            args = ["logs", "-f", runName];
+        }
+        else
+        {
+            header = [$"run {runName} submitted (log quota 50.0MiB/h)"];
+        }
+
+        using var pane = TmuxPane.Start(Script(scripted, args), Width, Height);
+
+        await ShowsAsync(pane, [.. header, .. Stored, .. FirstFrame]);
+
+        // A new frame takes the rows of the old one: no copy of it is left anywhere on screen.
+        scripted.Runner.Live = Text(SecondFrame);
+        await ShowsAsync(pane, [.. header, .. Stored, .. SecondFrame]);
+
+        // A new stored line goes where the live region was, and the region (one row longer now) comes back below it;
+        // a line wider than the pane is cut to one row so the count of rows to erase stays exact.
+        scripted.Runner.AddLogs(1, "more");
+        scripted.Runner.Live = Text(ThirdFrame);
+        await ShowsAsync(pane, [.. header, .. Stored, "more-1", ThirdFrame[0], ThirdFrame[1], new string('x', Width - 1)]);
+
+        // A shorter region erases every row of the longer one.
+        scripted.Runner.Live = Text(FourthFrame);
+        await ShowsAsync(pane, [.. header, .. Stored, "more-1", .. FourthFrame]);
+
+        // The run ends: its last line is stored, and the live region is gone from the screen.
+        scripted.Runner.AddLogs(1, "final");
+        scripted.Runner.AddState(JobState.Done, exitStatus: 0);
+        string[] footer = command == "run" ? [$"run {runName} done: exited (0)", "[exit 0]"] : ["[exit 0]"];
+        await ShowsAsync(pane, [.. header, .. Stored, "more-1", "final-1", .. footer]);
+    }
+
+    /// <summary>Waits until the pane shows exactly <paramref name="rows"/>, top to bottom, and nothing else.</summary>
+    private static async Task ShowsAsync(TmuxPane pane, string[] rows) =>
+        await pane.WaitForAsync(screen => screen.SequenceEqual(rows), $"exactly these rows:\n{string.Join('\n', rows)}\n--- but showed");
+
+    private static string Text(string[] lines) => string.Join('\n', lines);
+
+    /// <summary>The CLI as the built tool runs it, against the scripted server, then its exit code on a row of its own.</summary>
+    private static string Script(ScriptedServer scripted, string[] args)
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var cli = Path.Combine(AppContext.BaseDirectory, "logquota.dll");
+        var exports = scripted.Server.CliEnvironment.Select(v => $"export {v.Key}={Quote(v.Value)}");
+        return string.Join('\n', [
+            .. exports,
+            $"{Quote(dotnet)} exec {Quote(cli)} {string.Join(' ', args.Select(Quote))}",
+            "echo \"[exit $?]\"",
+        ]);
+    }
+
+    private static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}
