@@ -111,7 +111,7 @@ internal sealed class LiveRegion(ScreenBuffer screen)
             _line.Clear();
             _line.AddRange(_head);
             _head.Clear();
-            row.WriteText(_line, trim: false);
+            row.WriteText(_line, trim: true);
             Emit();
         }
     }

@@ -29,6 +29,9 @@ internal sealed class EscapeParser(ScreenCommands commands)
     private static readonly SearchValues<byte> s_runEnds = SearchValues.Create(
         [.. Enumerable.Range(0, 0x20).Select(b => (byte)b), Del]);
 
+    private static readonly SearchValues<byte> s_sgrParameters = SearchValues.Create("0123456789;:"u8);
+    private static readonly int[] s_noParameters = [0];
+
     private static readonly SearchValues<byte> s_oscEnds = SearchValues.Create(Bel, Esc, Can, Sub);
     private static readonly SearchValues<byte> s_stringEnds = SearchValues.Create(Esc, Can, Sub);
 
@@ -75,6 +78,15 @@ internal sealed class EscapeParser(ScreenCommands commands)
                         commands.Print(input[..end]);
                     }
 
+                    int sgr = SgrLength(input[end..]);
+                    if (sgr > 0)
+                    {
+                        // SGR, the commonest sequence, changes nothing stored: skipped whole, without the state machine.
+                        commands.Csi(s_noParameters, 0, 0, (byte)'m');
+                        input = input[(end + sgr)..];
+                        break;
+                    }
+
                     Control(input[end]);
                     input = input[(end + 1)..];
                     break;
@@ -90,6 +102,18 @@ internal sealed class EscapeParser(ScreenCommands commands)
                     break;
             }
         }
+    }
+
+    /// <summary>The length of a complete <c>ESC [ 0-9;: m</c> at the start of <paramref name="input"/>, else 0.</summary>
+    private static int SgrLength(ReadOnlySpan<byte> input)
+    {
+        if (input.Length < 3 || input[0] != Esc || input[1] != '[')
+        {
+            return 0;
+        }
+
+        int end = input[2..].IndexOfAnyExcept(s_sgrParameters);
+        return end >= 0 && input[2 + end] == 'm' ? end + 3 : 0;
     }
 
     private ReadOnlySpan<byte> SkipString(ReadOnlySpan<byte> input, SearchValues<byte> ends)

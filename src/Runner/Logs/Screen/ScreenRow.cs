@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace LogQuota.Runner.Logs.Screen;
@@ -108,6 +109,27 @@ internal sealed class ScreenRow
             if (b == 0)
             {
                 output.Add((byte)' ');
+                continue;
+            }
+
+            if (cell is > 0 and < 0x80)
+            {
+                // A run of ASCII cells without marks, the common case, is copied in one go.
+                int run = 1;
+                while (i + run < end && cells[i + run] is > 0 and < 0x80)
+                {
+                    run++;
+                }
+
+                int at = output.Count;
+                CollectionsMarshal.SetCount(output, at + run);
+                var destination = CollectionsMarshal.AsSpan(output).Slice(at, run);
+                for (int k = 0; k < run; k++)
+                {
+                    destination[k] = (byte)cells[i + k];
+                }
+
+                i += run - 1;
                 continue;
             }
 
