@@ -47,6 +47,12 @@ public sealed class SystemProcesses : IAsyncDisposable
     /// <summary>The runner process that currently listens on runner <paramref name="index"/>'s port.</summary>
     public Process Runner(int index) => _runners[index].Process;
 
+    /// <summary>The server's data directory (<c>DSTACK_SERVER_DIR</c>).</summary>
+    public string ServerDir => _serverEnv["DSTACK_SERVER_DIR"];
+
+    /// <summary>Runner <paramref name="index"/>'s directory (<c>DSTACK_RUNNER_DIR</c>).</summary>
+    public string RunnerDir(int index) => _runners[index].Env["DSTACK_RUNNER_DIR"];
+
     /// <summary>The server process.</summary>
     public Process ServerProcess => _server!;
 
@@ -156,7 +162,8 @@ public sealed class SystemProcesses : IAsyncDisposable
         }
     }
 
-    private static string Dll(string project) =>
+    /// <summary>The built <c>LogQuota.{project}.dll</c> (Debug), as <c>bash .ci/run</c> leaves it.</summary>
+    public static string Dll(string project) =>
         Path.Combine(RepositoryRoot, "src", project, "bin", "Debug", "net10.0", $"LogQuota.{project}.dll");
 
     /// <summary>Starts <paramref name="runners"/> runners and a server pointed at them (none: the server's embedded runner).</summary>
