@@ -148,7 +148,7 @@ internal static class JobsApi
         }
         catch (JsonException e)
         {
-            return (null, BadRequest($"Invalid JSON body: {e.Message}"));
+            return (null, BadRequest($"The body is not valid: {JsonErrors.Describe(e, typeof(T), LogQuotaJson.StrictOptions)}"));
         }
         catch (BadHttpRequestException e)
         {

@@ -81,7 +81,7 @@ public static class RunsApi
         }
         catch (JsonException e)
         {
-            return Problem(StatusCodes.Status400BadRequest, $"The body is not a valid run: {e.Message}");
+            return Problem(StatusCodes.Status400BadRequest, $"The body is not a valid run: {JsonErrors.Describe(e, typeof(SubmitRunRequest), LogQuotaJson.StrictOptions)}");
         }
         catch (BadHttpRequestException e)
         {
