@@ -205,7 +205,7 @@ public sealed class CliAgainstServerTests(LocalServer server)
     {
         var url = $"http://127.0.0.1:{ClosedPort()}";
         var result = await CliProcess.RunAsync(new Dictionary<string, string> { ["DSTACK_SERVER_URL"] = url }, args);
-        AssertOneErrorLine(result, $"error: cannot reach the server at {url} (Connection refused)");
+        AssertOneErrorLine(result, $"error: cannot reach the server at {url}: nothing listens there (connection refused); is the server running?");
     }
 
     private static void AssertOneErrorLine(CliResult result, string expected)
