@@ -168,7 +168,7 @@ public sealed class SystemProcesses : IAsyncDisposable
 
     /// <summary>Starts <paramref name="runners"/> runners and a server pointed at them (none: the server's embedded runner).</summary>
     public static async Task<SystemProcesses> StartAsync(int runners, long quota = 52428800, bool viaDotnetRun = false,
-        Dictionary<string, string>? serverSettings = null)
+        Dictionary<string, string>? serverSettings = null, Dictionary<string, string>? runnerSettings = null)
     {
         var system = new SystemProcesses();
         try
@@ -183,6 +183,11 @@ public sealed class SystemProcesses : IAsyncDisposable
                     ["DSTACK_RUNNER_DIR"] = system.TempDir("runner"),
                     ["DSTACK_RUNNER_TOKEN"] = RunnerToken,
                 };
+                foreach (var (key, value) in runnerSettings ?? [])
+                {
+                    runnerEnv[key] = value;
+                }
+
                 var runner = system.Start(["exec", Dll("Runner")], runnerEnv);
                 urls.Add($"http://127.0.0.1:{port}");
                 system._runners.Add((new Uri(urls[^1]), runnerEnv, runner));
@@ -266,7 +271,10 @@ public sealed class SystemProcesses : IAsyncDisposable
             info.Environment[key] = value;
         }
 
-        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        if (!env.ContainsKey("Logging__LogLevel__Default"))
+        {
+            info.Environment["Logging__LogLevel__Default"] = "Warning";
+        }
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
         process.ErrorDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };

@@ -34,7 +34,9 @@ internal static class ServerServiceExtensions
         // stops start-up with one); EF's own "Failed executing DbCommand" would add the SQL text on more lines.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Critical);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
-        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        // Polly logs every failed attempt with its exception and stack at Warning and Error; the job processor
+        // logs one line per failed runner call instead (type and message; the stack at Debug).
+        builder.Logging.AddFilter("Polly", LogLevel.Critical);
 
         var services = builder.Services;
         services.AddSingleton(settings);
