@@ -35,13 +35,19 @@ public static class RunsApi
 
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
+        // Route values are named as the README and the OpenAPI document name them ({run_name}); every status an
+        // endpoint answers is declared, so /openapi/v1.json lists it with its schema (OpenApiTests checks both).
         var api = app.MapGroup("/api/runs").WithTags("Runs");
-        api.MapPost("/", SubmitRun).Accepts<SubmitRunRequest>("application/json").WithName("SubmitRun");
+        api.MapPost("/", SubmitRun).Accepts<SubmitRunRequest>("application/json").WithName("SubmitRun")
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         api.MapGet("/", ListRuns).WithName("ListRuns");
-        api.MapGet("/{runName}", GetRun).WithName("GetRun");
-        api.MapPost("/{runName}/stop", StopRun).WithName("StopRun");
-        api.MapDelete("/{runName}", DeleteRun).WithName("DeleteRun");
-        api.MapGet("/{runName}/logs", GetLogs).WithName("GetRunLogs").Produces<LogsResponse>().Produces(200, contentType: "text/plain");
+        api.MapGet("/{run_name}", GetRun).WithName("GetRun").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/{run_name}/stop", StopRun).WithName("StopRun").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapDelete("/{run_name}", DeleteRun).WithName("DeleteRun")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/{run_name}/logs", GetLogs).WithName("GetRunLogs").Produces<LogsResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
@@ -163,7 +169,7 @@ public static class RunsApi
         return TypedResults.Ok(runs.Select(RunViews.ToRow).ToList());
     }
 
-    public static async Task<Results<Ok<RunDetails>, ProblemHttpResult>> GetRun(string runName, ServerDbContext db, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<RunDetails>, ProblemHttpResult>> GetRun([FromRoute(Name = "run_name")] string runName, ServerDbContext db, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         var run = await FindAsync(db, runName, cancellationToken);
@@ -171,7 +177,7 @@ public static class RunsApi
     }
 
     public static async Task<Results<Ok<RunDetails>, ProblemHttpResult>> StopRun(
-        string runName, ServerDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        [FromRoute(Name = "run_name")] string runName, ServerDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(time);
@@ -207,7 +213,7 @@ public static class RunsApi
         return TypedResults.Ok(RunViews.ToDetails((await FindAsync(db, runName, cancellationToken))!));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteRun(string runName, ServerDbContext db, CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteRun([FromRoute(Name = "run_name")] string runName, ServerDbContext db, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         var run = await FindAsync(db, runName, cancellationToken);
@@ -231,7 +237,7 @@ public static class RunsApi
     }
 
     public static async Task<Results<Ok<LogsResponse>, PushStreamHttpResult, ProblemHttpResult>> GetLogs(
-        string runName, [AsParameters] LogsParameters query, ServerDbContext db, LogsPageTokens tokens, CancellationToken cancellationToken)
+        [FromRoute(Name = "run_name")] string runName, [AsParameters] LogsParameters query, ServerDbContext db, LogsPageTokens tokens, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(db);
