@@ -130,7 +130,7 @@ public static class ServerSettingsLoader
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         if (text is null)
         {
-            return Path.Combine(home, ".logquota", "server");
+            return Path.GetFullPath(Path.Combine(home, ".logquota", "server"));
         }
 
         if (text.Contains('\0', StringComparison.Ordinal))
