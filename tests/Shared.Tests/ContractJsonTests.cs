@@ -60,7 +60,7 @@ public sealed class ContractJsonTests
                             {"state": "failed", "timestamp": 1764400000005, "termination_reason": "log_quota_exceeded",
                              "termination_message": "Job log output exceeded the hourly quota of 100 bytes", "exit_status": null}],
              "job_logs": [{"timestamp": 1764400000001, "message": "aGVsbG8K"}],
-             "last_updated": 1764400000005, "has_more": false, "log_bytes_hour": 6}
+             "last_updated": 1764400000005, "has_more": false, "log_bytes_hour": 6, "live": null}
             """;
         var pull = RoundTrip<PullResponse>(json);
         Assert.Equal(JobState.Failed, pull.JobStates[1].State);
