@@ -1,6 +1,8 @@
 using LogQuota.Runner;
 using LogQuota.Runner.Configuration;
+using LogQuota.Shared.Hosting;
 
+// Exit codes (README, "Runner"): 0 stopped, 2 a bad setting, 1 any other start-up failure. Each failure is one line.
 try
 {
     var app = RunnerApplication.Build(RunnerSettings.FromEnvironment(Environment.GetEnvironmentVariables()));
@@ -11,4 +13,14 @@ catch (SettingsException e)
 {
     await Console.Error.WriteLineAsync($"logquota-runner: {e.Message}");
     return 2;
+}
+catch (DirectoryInUseException e)
+{
+    await Console.Error.WriteLineAsync($"logquota-runner: DSTACK_RUNNER_DIR {e.Message}");
+    return 1;
+}
+catch (IOException e) when (StartupFailure.IsListenFailure(e))
+{
+    await Console.Error.WriteLineAsync($"logquota-runner: {StartupFailure.DescribeListenFailure(e, "DSTACK_RUNNER_HOST", "DSTACK_RUNNER_PORT")}");
+    return 1;
 }

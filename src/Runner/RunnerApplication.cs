@@ -1,6 +1,7 @@
 using LogQuota.Runner.Api;
 using LogQuota.Runner.Configuration;
 using LogQuota.Runner.Jobs;
+using LogQuota.Shared.Hosting;
 using LogQuota.Shared.Json;
 
 namespace LogQuota.Runner;
@@ -8,23 +9,36 @@ namespace LogQuota.Runner;
 /// <summary>Builds the runner's web application; used by <c>Program</c> and by a server that embeds a local runner.</summary>
 public static class RunnerApplication
 {
-    /// <summary>The version reported by the health check.</summary>
-    public const string Version = "0.1.0";
-
     /// <summary>Builds a runner listening on <see cref="RunnerSettings.Host"/>:<see cref="RunnerSettings.Port"/>.</summary>
     /// <exception cref="SettingsException">A setting is invalid.</exception>
     public static WebApplication Build(RunnerSettings settings, Action<WebApplicationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
-        Directory.CreateDirectory(settings.Dir);
 
+        // Before anything else touches the directory: a second runner on it would sweep this one's jobs as leftovers.
+        var directoryLock = LockDirectory(settings.Dir);
+        try
+        {
+            return Build(settings, directoryLock, configure);
+        }
+        catch
+        {
+            directoryLock.Dispose();
+            throw;
+        }
+    }
+
+    private static WebApplication Build(RunnerSettings settings, DirectoryLock directoryLock, Action<WebApplicationBuilder>? configure)
+    {
         var builder = WebApplication.CreateSlimBuilder();
+        ServiceLogging.Configure(builder.Logging);
         builder.WebHost.UseUrls($"http://{(settings.Host.Contains(':', StringComparison.Ordinal) ? $"[{settings.Host}]" : settings.Host)}:{settings.Port}");
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JobsApi.MaxSubmitBytes);
         builder.Services.ConfigureHttpJsonOptions(o => LogQuotaJson.Configure(o.SerializerOptions, strict: true));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = FillDetail);
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(_ => directoryLock);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<JobRegistry>();
         builder.Services.AddSingleton(sp => new RunnerShutdown(
@@ -47,10 +61,26 @@ public static class RunnerApplication
         app.UseStatusCodePages();
         app.MapJobsApi(settings.Token);
 
-        // Before listening: the jobs of a runner process that died on this directory must not run on unsupervised.
+        // Resolved once so that the container owns the lock and releases it when the runner is disposed.
+        app.Services.GetRequiredService<DirectoryLock>();
+
+        // Before listening, under the lock: the jobs of a runner process that died on this directory must not run on unsupervised.
         // Stopping the runner does not orphan its jobs either: RunnerShutdown ends each, with the reason stated.
         app.Services.GetRequiredService<JobRegistry>().EndLeftoversOfEarlierProcess();
         return app;
+    }
+
+    /// <summary>Takes the lock of <paramref name="dir"/>; a directory that cannot be used is a bad setting.</summary>
+    private static DirectoryLock LockDirectory(string dir)
+    {
+        try
+        {
+            return DirectoryLock.Acquire(dir);
+        }
+        catch (IOException e)
+        {
+            throw new SettingsException($"DSTACK_RUNNER_DIR={dir} is unusable: {e.Message.TrimEnd('.')}");
+        }
     }
 
     /// <summary>Gives the problem details ASP.NET Core writes itself (no route, wrong method, a failure) a clear <c>detail</c>.</summary>

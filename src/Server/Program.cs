@@ -1,34 +1,34 @@
 using LogQuota.Server.Apis;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
+using LogQuota.Shared.Hosting;
 
+// Exit codes (README, "Server"): 0 stopped, 1 any start-up failure, told in one line without a stack trace.
 var builder = WebApplication.CreateBuilder(args);
 try
 {
     builder.AddServer();
+    var app = builder.Build();
+    app.UseExceptionHandler();
+
+    // Answers are data: a log served as text/plain must never be sniffed into HTML by a browser.
+    app.Use((context, next) =>
+    {
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        return next(context);
+    });
+    app.UseStatusCodePages();
+    app.UseMiddleware<AdminTokenMiddleware>();
+    app.MapOpenApi();
+    app.MapHealthApi();
+    app.MapRunsApi();
+
+    await app.MigrateDatabaseAsync();
+    await app.RunAsync();
+    return 0;
 }
-catch (SettingsException e)
+catch (Exception e) when (StartupErrors.Describe(e) is { } line)
 {
-    // One line naming the variable and its value; no host was built, so there is nothing to stop.
-    await Console.Error.WriteLineAsync(e.Message);
+    await Console.Error.WriteLineAsync(line);
     return 1;
 }
-
-var app = builder.Build();
-app.UseExceptionHandler();
-
-// Answers are data: a log served as text/plain must never be sniffed into HTML by a browser.
-app.Use((context, next) =>
-{
-    context.Response.Headers.XContentTypeOptions = "nosniff";
-    return next(context);
-});
-app.UseStatusCodePages();
-app.UseMiddleware<AdminTokenMiddleware>();
-app.MapOpenApi();
-app.MapHealthApi();
-app.MapRunsApi();
-
-await app.MigrateDatabaseAsync();
-await app.RunAsync();
-return 0;

@@ -47,6 +47,12 @@ public sealed class SystemProcesses : IAsyncDisposable
     /// <summary>The runner process that currently listens on runner <paramref name="index"/>'s port.</summary>
     public Process Runner(int index) => _runners[index].Process;
 
+    /// <summary>The server's data directory (<c>DSTACK_SERVER_DIR</c>).</summary>
+    public string ServerDir => _serverEnv["DSTACK_SERVER_DIR"];
+
+    /// <summary>Runner <paramref name="index"/>'s directory (<c>DSTACK_RUNNER_DIR</c>).</summary>
+    public string RunnerDir(int index) => _runners[index].Env["DSTACK_RUNNER_DIR"];
+
     /// <summary>The server process.</summary>
     public Process ServerProcess => _server!;
 
@@ -156,12 +162,13 @@ public sealed class SystemProcesses : IAsyncDisposable
         }
     }
 
-    private static string Dll(string project) =>
+    /// <summary>The built <c>LogQuota.{project}.dll</c> (Debug), as <c>bash .ci/run</c> leaves it.</summary>
+    public static string Dll(string project) =>
         Path.Combine(RepositoryRoot, "src", project, "bin", "Debug", "net10.0", $"LogQuota.{project}.dll");
 
     /// <summary>Starts <paramref name="runners"/> runners and a server pointed at them (none: the server's embedded runner).</summary>
     public static async Task<SystemProcesses> StartAsync(int runners, long quota = 52428800, bool viaDotnetRun = false,
-        Dictionary<string, string>? serverSettings = null)
+        Dictionary<string, string>? serverSettings = null, Dictionary<string, string>? runnerSettings = null)
     {
         var system = new SystemProcesses();
         try
@@ -176,6 +183,11 @@ public sealed class SystemProcesses : IAsyncDisposable
                     ["DSTACK_RUNNER_DIR"] = system.TempDir("runner"),
                     ["DSTACK_RUNNER_TOKEN"] = RunnerToken,
                 };
+                foreach (var (key, value) in runnerSettings ?? [])
+                {
+                    runnerEnv[key] = value;
+                }
+
                 var runner = system.Start(["exec", Dll("Runner")], runnerEnv);
                 urls.Add($"http://127.0.0.1:{port}");
                 system._runners.Add((new Uri(urls[^1]), runnerEnv, runner));
@@ -259,7 +271,10 @@ public sealed class SystemProcesses : IAsyncDisposable
             info.Environment[key] = value;
         }
 
-        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        if (!env.ContainsKey("Logging__LogLevel__Default"))
+        {
+            info.Environment["Logging__LogLevel__Default"] = "Warning";
+        }
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
         process.ErrorDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };

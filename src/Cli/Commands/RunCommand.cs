@@ -21,6 +21,7 @@ public static class RunCommand
     {
         ArgumentNullException.ThrowIfNull(host);
         var name = new Option<string?>("--name", "-n") { Description = "Run name (^[a-z][a-z0-9-]{0,40}$); generated when omitted", HelpName = "NAME" };
+        name.Validators.Add(RunNameArgument.Validate);
         var logQuota = new Option<long?>("--log-quota")
         {
             Description = "Hourly log quota in bytes (1048576, 512KiB, 50MiB); at most the server's",
@@ -72,7 +73,12 @@ public static class RunCommand
                 MaxDuration: parse.GetValue(maxDuration),
                 LogQuotaHour: parse.GetValue(logQuota),
                 Tty: parse.GetValue(noTty) ? false : null);
-            return await host.RunAsync(parse, request.RunName, (api, token) => SubmitAndStreamAsync(api, host, request, token), cancellationToken);
+            var quotaAsTyped = parse.GetResult(logQuota)?.Tokens is [.., var typed] ? typed.Value : null;
+            return await host.RunAsync(
+                parse,
+                request.RunName,
+                (api, token) => QuotaRefusal.InCliTermsAsync(() => SubmitAndStreamAsync(api, host, request, token), quotaAsTyped),
+                cancellationToken);
         });
         return command;
     }

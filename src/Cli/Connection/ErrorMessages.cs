@@ -81,8 +81,31 @@ public static class ErrorMessages
 
     private static string Unreachable(HttpRequestException exception, ServerConnection connection)
     {
-        var reason = exception.InnerException is SocketException socket ? socket.Message : exception.Message;
-        return $"cannot reach the server at {Display(connection.Url)} ({OneLine(reason)})";
+        var url = Display(connection.Url);
+        var socket = exception.InnerException as SocketException;
+        return (exception.HttpRequestError, socket?.SocketErrorCode) switch
+        {
+            (HttpRequestError.SecureConnectionError, _) =>
+                $"cannot make a TLS connection to {url} ({OneLine(Innermost(exception).Message).TrimEnd('.')}); " +
+                "the LogQuota server itself speaks plain HTTP: use http:// unless a TLS proxy is in front, and then check that its certificate is trusted",
+            (_, SocketError.ConnectionRefused) => $"cannot reach the server at {url}: nothing listens there (connection refused); is the server running?",
+            (_, SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData) =>
+                $"cannot reach the server at {url}: the host name {connection.Url.Host} is not known",
+            (HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded, _) when connection.Url.Scheme == Uri.UriSchemeHttp =>
+                $"the server at {url} did not answer in HTTP; if it is behind a TLS proxy, use https://",
+            _ => $"cannot reach the server at {url} ({OneLine(socket?.Message ?? exception.Message)})",
+        };
+    }
+
+    private static Exception Innermost(Exception exception)
+    {
+        var e = exception;
+        while (e.InnerException is not null)
+        {
+            e = e.InnerException;
+        }
+
+        return e;
     }
 
     private static string Display(Uri url) => url.ToString().TrimEnd('/');

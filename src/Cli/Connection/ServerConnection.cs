@@ -61,7 +61,8 @@ public sealed record ServerConnection(Uri Url, string? Token, string? TokenFile)
     {
         if (string.IsNullOrWhiteSpace(configured))
         {
-            return Path.Combine(home, ".logquota", "server");
+            // Absolute even without a home directory (HOME unset or empty), so a message never names a relative path.
+            return Path.GetFullPath(Path.Combine(home, ".logquota", "server"));
         }
 
         return Path.GetFullPath(configured.StartsWith('~') ? home + configured[1..] : configured);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LogQuota.Runner.Jobs;
+using LogQuota.Shared;
 using LogQuota.Shared.Contracts;
 using LogQuota.Shared.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,7 +18,7 @@ internal static class JobsApi
 
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app, string? token)
     {
-        app.MapGet("/api/healthcheck", () => TypedResults.Ok(new HealthcheckResponse("logquota-runner", RunnerApplication.Version)));
+        app.MapGet("/api/healthcheck", () => TypedResults.Ok(new HealthcheckResponse("logquota-runner", ProductVersion.Value)));
 
         var jobs = app.MapGroup("/api/jobs").AddEndpointFilter(new BearerTokenFilter(token));
         jobs.MapPost("/", SubmitAsync);
@@ -147,7 +148,7 @@ internal static class JobsApi
         }
         catch (JsonException e)
         {
-            return (null, BadRequest($"Invalid JSON body: {e.Message}"));
+            return (null, BadRequest($"The body is not valid: {JsonErrors.Describe(e, typeof(T), LogQuotaJson.StrictOptions)}"));
         }
         catch (BadHttpRequestException e)
         {

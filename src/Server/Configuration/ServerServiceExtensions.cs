@@ -2,7 +2,9 @@ using LogQuota.Server.Apis;
 using LogQuota.Server.Data;
 using LogQuota.Server.Processing;
 using LogQuota.Server.Runners;
+using LogQuota.Runner;
 using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Hosting;
 using LogQuota.Shared.Json;
 
 namespace LogQuota.Server.Configuration;
@@ -13,21 +15,34 @@ internal static class ServerServiceExtensions
     /// <exception cref="SettingsException">A setting is invalid; the message is the line to print.</exception>
     public static void AddServer(this WebApplicationBuilder builder)
     {
-        var settings = ServerSettingsLoader.Load(builder.Configuration, Console.Out);
+        var settings = ServerSettingsLoader.Read(builder.Configuration);
+
+        // Before the token file, the database or the local runner's directory is touched: a second server on this
+        // directory would sweep the first one's jobs as leftovers of a dead process.
+        var directoryLock = LockDirectory(settings.Dir);
+        builder.Services.AddSingleton(_ => directoryLock);
+        builder.Services.AddHostedService<DirectoryLockHolder>();
+        settings = ServerSettingsLoader.WithAdminToken(settings, Console.Out);
         builder.WebHost.UseUrls($"http://{(settings.Host.Contains(':', StringComparison.Ordinal) && !settings.Host.StartsWith('[') ? $"[{settings.Host}]" : settings.Host)}:{settings.Port}");
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JobSpecRules.MaxBodyBytes);
 
         // Per-command SQL and per-request HTTP lines drown the job lines; appsettings or Logging__LogLevel__* can lower these again.
+        ServiceLogging.Configure(builder.Logging);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // A failed command reaches the code that ran it, which logs or answers it in one line (a corrupt database
+        // stops start-up with one); EF's own "Failed executing DbCommand" would add the SQL text on more lines.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Critical);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
-        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        // Polly logs every failed attempt with its exception and stack at Warning and Error; the job processor
+        // logs one line per failed runner call instead (type and message; the stack at Debug).
+        builder.Logging.AddFilter("Polly", LogLevel.Critical);
 
         var services = builder.Services;
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
         services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemDetailsDefaults.FillDetail);
-        services.AddOpenApi();
+        services.AddLogQuotaOpenApi();
         services.ConfigureHttpJsonOptions(options => LogQuotaJson.Configure(options.SerializerOptions, strict: true));
         services.AddSingleton<LogsPageTokens>();
         services.AddServerDatabase(settings);
@@ -38,4 +53,31 @@ internal static class ServerServiceExtensions
         services.AddSingleton<JobProcessor>();
         services.AddHostedService<JobProcessingService>();
     }
+
+    /// <summary>Takes the server directory's lock; a directory that cannot be used is a bad setting.</summary>
+    private static DirectoryLock LockDirectory(string dir)
+    {
+        try
+        {
+            return DirectoryLock.Acquire(dir);
+        }
+        catch (IOException e)
+        {
+            throw new SettingsException($"{ServerSettingsLoader.DirVariable}={dir} is unusable: {e.Message.TrimEnd('.')}.", e);
+        }
+    }
+}
+
+/// <summary>
+/// Resolves the server directory's lock when the host starts, which makes the container own it: it is released
+/// when the host is disposed (a test starting a second server on the same directory), else when the process exits.
+/// </summary>
+internal sealed class DirectoryLockHolder(DirectoryLock directoryLock) : IHostedService
+{
+    /// <summary>The lock held.</summary>
+    public DirectoryLock Lock { get; } = directoryLock;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

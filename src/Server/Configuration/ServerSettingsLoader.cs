@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using Microsoft.Data.Sqlite;
 
 namespace LogQuota.Server.Configuration;
@@ -20,10 +21,16 @@ public static class ServerSettingsLoader
     /// <summary>Reads every setting; the first bad one throws <see cref="SettingsException"/> naming the variable and the value.</summary>
     /// <param name="configuration">Where the variables are looked up (the process environment in production).</param>
     /// <param name="output">Where the admin token is printed when it comes from the token file.</param>
-    public static ServerSettings Load(IConfiguration configuration, TextWriter output)
+    public static ServerSettings Load(IConfiguration configuration, TextWriter output) =>
+        WithAdminToken(Read(configuration), output);
+
+    /// <summary>
+    /// Reads and checks every setting without touching the disk; <see cref="ServerSettings.AdminToken"/> is empty
+    /// unless <c>DSTACK_SERVER_ADMIN_TOKEN</c> is set (<see cref="WithAdminToken"/> reads or creates the token file).
+    /// </summary>
+    public static ServerSettings Read(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        ArgumentNullException.ThrowIfNull(output);
 
         var dir = ReadDir(configuration);
         return new ServerSettings
@@ -34,11 +41,19 @@ public static class ServerSettingsLoader
             ConnectionString = ReadConnectionString(configuration, dir),
             LogQuotaPerJobHour = ReadLogQuota(configuration),
             Runners = ReadRunners(configuration),
-            RunnerToken = Value(configuration, RunnerTokenVariable),
+            RunnerToken = ReadToken(configuration, RunnerTokenVariable),
             RunnerUnreachableTimeout = ReadSeconds(configuration, UnreachableTimeoutVariable, TimeSpan.FromSeconds(120)),
             PollInterval = ReadSeconds(configuration, PollIntervalVariable, TimeSpan.FromSeconds(1)),
-            AdminToken = Value(configuration, AdminTokenVariable) ?? AdminTokenFile.ReadOrCreate(dir, output),
+            AdminToken = ReadToken(configuration, AdminTokenVariable) ?? "",
         };
+    }
+
+    /// <summary>Fills in the admin token from the token file in the server directory when no variable set it; prints it.</summary>
+    public static ServerSettings WithAdminToken(ServerSettings settings, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(output);
+        return settings.AdminToken.Length > 0 ? settings : settings with { AdminToken = AdminTokenFile.ReadOrCreate(settings.Dir, output) };
     }
 
     /// <summary>Parses <c>DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR</c>: a whole number of bytes, 0 disables.</summary>
@@ -70,12 +85,27 @@ public static class ServerSettingsLoader
     private static string ReadHost(IConfiguration configuration)
     {
         var host = Value(configuration, HostVariable) ?? "127.0.0.1";
-        if (Uri.CheckHostName(host.Trim('[', ']')) == UriHostNameType.Unknown)
+
+        // Kestrel binds every interface for a name it cannot resolve to an address ("nothost" listened on [::]),
+        // so only addresses and localhost are taken, as by the runner.
+        if (host != "localhost" && !IPAddress.TryParse(host.Trim('[', ']'), out _))
         {
-            throw Bad(HostVariable, host, "must be a host name or an IP address");
+            throw Bad(HostVariable, host, "must be an IP address (such as 127.0.0.1, 0.0.0.0 or ::) or localhost");
         }
 
         return host;
+    }
+
+    private static string? ReadToken(IConfiguration configuration, string name)
+    {
+        var token = Value(configuration, name);
+        if (token is not null && (token.Length < 16 || token.Any(char.IsWhiteSpace)))
+        {
+            // The value is a secret: the line names the variable and the rule, never the token.
+            throw new SettingsException($"{name} is invalid: it must be at least 16 characters without whitespace.");
+        }
+
+        return token;
     }
 
     private static int ReadPort(IConfiguration configuration)
@@ -100,7 +130,7 @@ public static class ServerSettingsLoader
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         if (text is null)
         {
-            return Path.Combine(home, ".logquota", "server");
+            return Path.GetFullPath(Path.Combine(home, ".logquota", "server"));
         }
 
         if (text.Contains('\0', StringComparison.Ordinal))

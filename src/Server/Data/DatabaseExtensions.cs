@@ -1,4 +1,5 @@
 using LogQuota.Server.Configuration;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace LogQuota.Server.Data;
@@ -7,6 +8,10 @@ internal static class DatabaseExtensions
 {
     /// <summary>The page size of a new database, in bytes (SQLite's largest).</summary>
     public const int PageSize = 65536;
+
+    // SQLite's result codes for a damaged file and for one that is not a database (sqlite3.h).
+    private const int SqliteCorrupt = 11;
+    private const int SqliteNotADatabase = 26;
 
     public static void AddServerDatabase(this IServiceCollection services, ServerSettings settings) =>
         services.AddDbContext<ServerDbContext>(options => options
@@ -25,6 +30,25 @@ internal static class DatabaseExtensions
         }
 
         var stopping = app.Lifetime.ApplicationStopping;
+        try
+        {
+            await MigrateAsync(db, stopping);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
+        {
+            throw new SettingsException(
+                $"The database {path} is corrupt or is not a SQLite database ({e.Message.TrimEnd('.')}): " +
+                "restore it from a backup, or move it away to start with an empty one.", e);
+        }
+        catch (SqliteException e)
+        {
+            throw new SettingsException(
+                $"The database {path} cannot be opened ({e.Message.TrimEnd('.')}): check {ServerSettingsLoader.DatabaseUrlVariable} and the directory's permissions.", e);
+        }
+    }
+
+    private static async Task MigrateAsync(ServerDbContext db, CancellationToken stopping)
+    {
         await db.Database.OpenConnectionAsync(stopping);
         try
         {

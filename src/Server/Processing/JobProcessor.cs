@@ -183,7 +183,8 @@ internal sealed class JobProcessor(
             runners.Report(job.Runner, healthy: false);
             if (time.GetElapsedTime(sinceContact) < settings.RunnerUnreachableTimeout)
             {
-                logger.LogWarning("Runner {Runner} did not answer for job {JobId}: {Error}", job.Runner, jobId, e.Message);
+                logger.LogWarning("Runner {Runner} did not answer for job {JobId}: {Error}", job.Runner, jobId, RunnerCallFailure.Describe(e));
+                logger.LogDebug(e, "Runner {Runner} did not answer for job {JobId}", job.Runner, jobId);
                 return;
             }
 
@@ -338,9 +339,7 @@ internal sealed class JobProcessor(
                 job.TerminationMessage = state.TerminationMessage;
                 job.ExitStatus = state.ExitStatus;
                 job.FinishedAt = DateTimeOffset.FromUnixTimeMilliseconds(state.Timestamp);
-                logger.LogInformation(
-                    "Job {JobId} ended {Status} ({TerminationReason}): {TerminationMessage}",
-                    job.Id, status, state.TerminationReason, state.TerminationMessage);
+                logger.LogInformation("Job {JobId} ended {Status}: {Outcome}", job.Id, status, JobStatusMapping.Describe(state));
                 break;
         }
 

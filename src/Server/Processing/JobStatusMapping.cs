@@ -64,4 +64,26 @@ public static class JobStatusMapping
         TerminationReason.InstanceUnreachable => "instance unreachable",
         _ => reason.ToString(),
     };
+
+    /// <summary>
+    /// How a final state reads in a log line, with only what is known: "exit status 0",
+    /// "log quota exceeded: Job log output exceeded the hourly quota of 100 bytes" (never "(null)").
+    /// </summary>
+    public static string Describe(JobStateEvent state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var parts = new List<string>(3);
+        if (state.TerminationReason is { } reason)
+        {
+            parts.Add(InWords(reason));
+        }
+
+        if (state.ExitStatus is { } exitStatus)
+        {
+            parts.Add($"exit status {exitStatus}");
+        }
+
+        var head = parts.Count > 0 ? string.Join(", ", parts) : "no reason given";
+        return string.IsNullOrWhiteSpace(state.TerminationMessage) ? head : $"{head}: {state.TerminationMessage}";
+    }
 }

@@ -39,3 +39,57 @@ public sealed class ErrorMessagesTests
     public void UnknownException_IsLeftToTheCaller() =>
         Assert.Null(ErrorMessages.Describe(new InvalidOperationException("x"), WithToken, null));
 }
+
+/// <summary>Real connections on loopback that fail: each is explained in one line saying what to do.</summary>
+public sealed class ConnectionFailureMessagesTests
+{
+    [Fact]
+    public async Task Https_ToAPlainHttpServer_IsExplainedAsATlsFailure()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var serving = AnswerPlainHttpAsync(listener);
+
+        var line = await DescribeFailureAsync(new Uri($"https://127.0.0.1:{port}"));
+        await serving;
+
+        Assert.StartsWith($"cannot make a TLS connection to https://127.0.0.1:{port} (", line, StringComparison.Ordinal);
+        Assert.EndsWith("use http:// unless a TLS proxy is in front, and then check that its certificate is trusted", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("inner exception", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APortWhereNothingListens_IsConnectionRefused()
+    {
+        int port;
+        using (var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        var line = await DescribeFailureAsync(new Uri($"http://127.0.0.1:{port}"));
+
+        Assert.Equal($"cannot reach the server at http://127.0.0.1:{port}: nothing listens there (connection refused); is the server running?", line);
+    }
+
+    private static async Task<string> DescribeFailureAsync(Uri url)
+    {
+        var connection = new ServerConnection(url, "t", null);
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var e = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(new Uri(url, "/api/healthcheck")));
+        return Assert.IsType<string>(ErrorMessages.Describe(e, connection, null));
+    }
+
+    /// <summary>Accepts one connection and answers its first bytes (a TLS client hello) as a plain HTTP server would.</summary>
+    private static async Task AnswerPlainHttpAsync(System.Net.Sockets.TcpListener listener)
+    {
+        using var socket = await listener.AcceptSocketAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        var buffer = new byte[4096];
+        await socket.ReceiveAsync(buffer);
+        await socket.SendAsync("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
+        socket.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+    }
+}

@@ -20,6 +20,15 @@ public sealed class ServerConnectionTests : IDisposable
     }
 
     [Fact]
+    public void WithoutAHomeDirectory_TheTokenFileNamedInMessages_IsAnAbsolutePath()
+    {
+        var connection = ServerConnection.Resolve(null, null, Env(), home: "");
+
+        Assert.True(Path.IsPathFullyQualified(connection.TokenFile!), connection.TokenFile);
+        Assert.EndsWith("/.logquota/server/admin-token", connection.TokenFile, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ServerDir_FromTheEnvironment_HoldsTheTokenFile()
     {
         var dir = Path.Combine(_home, "elsewhere");

@@ -80,20 +80,20 @@ public sealed class RunnerApiTests : IAsyncLifetime
 
     public static TheoryData<string, string> BadSubmitBodies => new()
     {
-        { "", "Invalid JSON" },
-        { "[]", "Invalid JSON" },
+        { "", "it is not valid JSON" },
+        { "[]", "it must be a JSON object" },
         { "null", "not null" },
         { """{"run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"]}}""", "job_id" },
-        { """{"job_id": "nope", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"]}}""", "Invalid JSON" },
+        { """{"job_id": "nope", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"]}}""", "`job_id` must be a UUID" },
         { """{"job_id": "00000000-0000-0000-0000-000000000000", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"]}}""", "job_id" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": []}}""", "at least one command" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": [" "]}}""", "non-empty" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "log_quota_hour": 0}}""", "log_quota_hour" },
-        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "log_quota_hour": "big"}}""", "Invalid JSON" },
+        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "log_quota_hour": "big"}}""", "`job_spec.log_quota_hour` must be a whole number" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "max_duration": 0}}""", "max_duration" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "working_dir": "relative/dir"}}""", "working_dir" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "env": {"1BAD": "x"}}}""", "env name" },
-        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "tty": "yes"}}""", "Invalid JSON" },
+        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "tty": "yes"}}""", "`job_spec.tty` must be true or false" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "unknown": 1}}""", "unknown" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": ""}, "job_spec": {"commands": ["true"]}}""", "run_name" },
     };

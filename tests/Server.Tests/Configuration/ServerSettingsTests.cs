@@ -49,6 +49,8 @@ public sealed class ServerSettingsTests : IDisposable
     [InlineData("DSTACK_SERVER_PORT", "70000")]
     [InlineData("DSTACK_SERVER_PORT", "-1")]
     [InlineData("DSTACK_SERVER_HOST", "not a host")]
+    [InlineData("DSTACK_SERVER_HOST", "nothost")]
+    [InlineData("DSTACK_SERVER_HOST", "999.1.1.1")]
     [InlineData("DSTACK_SERVER_RUNNERS", "ftp://runner:10999")]
     [InlineData("DSTACK_SERVER_RUNNERS", "http://ok:1,not a url")]
     [InlineData("DSTACK_SERVER_RUNNER_UNREACHABLE_TIMEOUT", "soon")]
@@ -109,10 +111,30 @@ public sealed class ServerSettingsTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("DSTACK_SERVER_ADMIN_TOKEN", "x")]
+    [InlineData("DSTACK_SERVER_ADMIN_TOKEN", "fifteen-chars-x")]
+    [InlineData("DSTACK_SERVER_ADMIN_TOKEN", "sixteen chars with a space")]
+    [InlineData("DSTACK_RUNNER_TOKEN", "short")]
+    public void Tokens_ShorterThan16OrWithWhitespace_FailNamingTheVariable_NotTheValue(string name, string value)
+    {
+        var e = Assert.Throws<SettingsException>(() => Load((name, value)));
+        Assert.StartsWith(name + " is invalid: it must be at least 16 characters without whitespace", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(value, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("0.0.0.0")]
+    [InlineData("::1")]
+    [InlineData("[::]")]
+    public void Host_TakesAddressesAndLocalhost(string host) =>
+        Assert.Equal(host, Load(("DSTACK_SERVER_HOST", host)).Host);
+
     [Fact]
     public void AdminToken_FromTheEnvironment_WritesNoFile()
     {
-        Assert.Equal("s3cret", Load(("DSTACK_SERVER_ADMIN_TOKEN", "s3cret")).AdminToken);
+        Assert.Equal("s3cret-0123456789", Load(("DSTACK_SERVER_ADMIN_TOKEN", "s3cret-0123456789")).AdminToken);
         Assert.False(File.Exists(Path.Combine(_dir.Path, AdminTokenFile.FileName)));
     }
 

@@ -34,7 +34,7 @@ public sealed class AuthFixture : IAsyncLifetime
             .Where(e => e.RoutePattern.RawText!.TrimStart('/').StartsWith("api/", StringComparison.Ordinal))
             .Where(e => e.RoutePattern.RawText != "/api/healthcheck")
             .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m =>
-                (m, "/" + e.RoutePattern.RawText!.TrimStart('/').Replace("{runName}", Run, StringComparison.Ordinal))))];
+                (m, "/" + e.RoutePattern.RawText!.TrimStart('/').Replace("{run_name}", Run, StringComparison.Ordinal))))];
     }
 
     public async Task DisposeAsync()

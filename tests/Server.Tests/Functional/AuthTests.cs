@@ -74,6 +74,6 @@ public sealed class AuthTests : IDisposable
 
         var document = await client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative));
 
-        Assert.Contains("/api/runs/{runName}/logs", document, StringComparison.Ordinal);
+        Assert.Contains("/api/runs/{run_name}/logs", document, StringComparison.Ordinal);
     }
 }

@@ -100,7 +100,14 @@ public sealed class HostileInputTests(HostileInputFixture fixture) : IClassFixtu
         using (var problem = JsonDocument.Parse(body))
         {
             Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
-            Assert.False(string.IsNullOrWhiteSpace(problem.RootElement.GetProperty("detail").GetString()), body);
+            var detail = problem.RootElement.GetProperty("detail").GetString();
+            Assert.False(string.IsNullOrWhiteSpace(detail), body);
+
+            // In the user's words: JSON field names and what they expect, never a .NET type or member.
+            foreach (var internals in (string[])["LogQuota.", "System.", ".NET"])
+            {
+                Assert.False(body.Contains(internals, StringComparison.Ordinal), $"{name}: the answer shows .NET internals: {body}");
+            }
         }
 
         Assert.Equal(rowsBefore, await fixture.Server.CountRowsAsync());

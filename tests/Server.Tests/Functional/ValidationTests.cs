@@ -131,6 +131,19 @@ public sealed class ValidationTests(ValidationFixture fixture) : IClassFixture<V
         Assert.Equal(ValidationFixture.Existing, Assert.Single(await fixture.Client.ListRunsAsync()).RunName);
     }
 
+    [Theory]
+    [InlineData("{\"commands\": \"echo hi\"}", "The body is not a valid run: `commands` must be a list of strings.")]
+    [InlineData("{\"commands\": [\"true\"], \"bogus\": 1}", "The body is not a valid run: unknown field `bogus`; the fields are: commands, run_name,")]
+    [InlineData("not json", "The body is not a valid run: it is not valid JSON (line 1, byte 2).")]
+    [InlineData("{\"commands\": [\"true\"], \"max_duration\": \"10\"}", "The body is not a valid run: `max_duration` must be a whole number from")]
+    public async Task BadBody_IsExplainedByItsJsonNames_NeverByDotNetTypes(string body, string expected)
+    {
+        using var response = await fixture.Client.PostAsync(new Uri("/api/runs", UriKind.Relative), ApiClient.Json(body));
+
+        var detail = await ApiClient.AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.StartsWith(expected, detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ThereAreAtLeastThirtyCases() => Assert.True(Cases().Count >= 30);
 }

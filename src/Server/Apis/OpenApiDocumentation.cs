@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace LogQuota.Server.Apis;
+
+/// <summary>
+/// Completes <c>/openapi/v1.json</c> where the endpoints' metadata cannot say it: the bearer scheme and the 401 of every
+/// endpoint behind it (answered by <see cref="AdminTokenMiddleware"/>, before any endpoint runs), the types of the logs
+/// query (read as strings, so that a bad value gets a clear 400, but typed on the wire), and the <c>text/plain</c> form of
+/// the logs answer.
+/// </summary>
+internal static class OpenApiDocumentation
+{
+    private const string Bearer = "bearer";
+
+    public static void AddLogQuotaOpenApi(this IServiceCollection services) => services.AddOpenApi(options =>
+    {
+        options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes[Bearer] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "The admin token: DSTACK_SERVER_ADMIN_TOKEN, or the one the server generated in <server dir>/admin-token.",
+            };
+            return Task.CompletedTask;
+        });
+        options.AddOperationTransformer((operation, context, _) =>
+        {
+            var path = "/" + context.Description.RelativePath?.TrimStart('/');
+            if (path.StartsWith("/api/", StringComparison.Ordinal) && path != "/api/healthcheck")
+            {
+                operation.Security ??= [];
+                operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Bearer, context.Document)] = [] });
+                operation.Responses ??= [];
+                operation.Responses["401"] = ProblemResponse(operation, context, "The admin token is missing or wrong.");
+            }
+
+            if (operation.OperationId == "GetRunLogs")
+            {
+                DescribeLogsQuery(operation);
+            }
+
+            return Task.CompletedTask;
+        });
+    });
+
+    /// <summary>A problem-details answer, with the schema the document already holds for one.</summary>
+    private static OpenApiResponse ProblemResponse(OpenApiOperation operation, OpenApiOperationTransformerContext context, string description)
+    {
+        var schema = operation.Responses?.Values
+            .SelectMany(r => r.Content?.Values ?? [])
+            .Select(c => c.Schema)
+            .FirstOrDefault(s => s is OpenApiSchemaReference { Reference.Id: "ProblemDetails" })
+            ?? new OpenApiSchemaReference("ProblemDetails", context.Document);
+        return new OpenApiResponse
+        {
+            Description = description,
+            Content = new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() { Schema = schema } },
+        };
+    }
+
+    private static void DescribeLogsQuery(OpenApiOperation operation)
+    {
+        foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
+        {
+            (parameter.Schema, parameter.Description) = parameter.Name switch
+            {
+                "start_time" => (Schema(JsonSchemaType.String, format: "date-time"), "Only events stored after this time (exclusive), ISO 8601."),
+                "end_time" => (Schema(JsonSchemaType.String, format: "date-time"), "Only events stored up to this time (inclusive), ISO 8601."),
+                "limit" => (Schema(JsonSchemaType.Integer, minimum: "1", maximum: "1000", @default: JsonValue.Create(1000)), "Events per page (each event is a chunk of lines)."),
+                "descending" => (Schema(JsonSchemaType.Boolean, @default: JsonValue.Create(false)), "Newest first."),
+                "next_token" => (Schema(JsonSchemaType.String), "The next_token of the previous page."),
+                "format" => (new OpenApiSchema { Type = JsonSchemaType.String, Enum = [JsonValue.Create("json"), JsonValue.Create("text")], Default = JsonValue.Create("json") },
+                    "json: pages of base64 events; text: the stored bytes as text/plain, in order."),
+                _ => (parameter.Schema, parameter.Description),
+            };
+        }
+
+        if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse response)
+        {
+            response.Content ??= new Dictionary<string, OpenApiMediaType>();
+            response.Content["text/plain"] = new OpenApiMediaType { Schema = Schema(JsonSchemaType.String) };
+        }
+    }
+
+    private static OpenApiSchema Schema(JsonSchemaType type, string? format = null, string? minimum = null, string? maximum = null, JsonNode? @default = null) =>
+        new() { Type = type, Format = format, Minimum = minimum, Maximum = maximum, Default = @default };
+}

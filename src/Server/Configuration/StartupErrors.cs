@@ -1,0 +1,18 @@
+using LogQuota.Shared.Hosting;
+
+namespace LogQuota.Server.Configuration;
+
+/// <summary>The failures that stop the server before it serves, each as the one line to print (exit code 1).</summary>
+internal static class StartupErrors
+{
+    /// <summary>The line for <paramref name="exception"/>, or null when it is not a known start-up failure.</summary>
+    public static string? Describe(Exception exception) => exception switch
+    {
+        SettingsException e => e.Message,
+        Runner.Configuration.SettingsException e => $"The local runner cannot start: {e.Message}.",
+        DirectoryInUseException e => $"{ServerSettingsLoader.DirVariable} {e.Message}.",
+        IOException e when StartupFailure.IsListenFailure(e) =>
+            $"{StartupFailure.DescribeListenFailure(e, ServerSettingsLoader.HostVariable, ServerSettingsLoader.PortVariable)}.",
+        _ => null,
+    };
+}

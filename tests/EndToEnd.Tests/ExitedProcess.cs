@@ -1,0 +1,60 @@
+using System.Diagnostics;
+
+namespace LogQuota.EndToEnd.Tests;
+
+/// <summary>A built service started with only the given <c>DSTACK_*</c> settings and run until it exits by itself.</summary>
+public sealed record ExitedProcess(int ExitCode, string Stdout, string Stderr)
+{
+    /// <summary>The non-empty lines of stderr.</summary>
+    public string[] ErrorLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Runs <c>LogQuota.{project}.dll</c>; kills it and fails after <paramref name="timeout"/> (default 60 s).</summary>
+    public static async Task<ExitedProcess> RunAsync(string project, Dictionary<string, string> environment, TimeSpan? timeout = null)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("exec");
+        info.ArgumentList.Add(SystemProcesses.Dll(project));
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("DSTACK_", StringComparison.Ordinal)).ToList())
+        {
+            info.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(1));
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            Assert.Fail($"LogQuota.{project} did not exit: {await stdout}{await stderr}");
+        }
+
+        return new ExitedProcess(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Asserts the documented exit code and one stderr line holding every part, with no stack trace anywhere.</summary>
+    public string AssertOneLine(int exitCode, params string[] parts)
+    {
+        Assert.True(exitCode == ExitCode, $"exit {ExitCode}, expected {exitCode}: {Stdout}{Stderr}");
+        var line = Assert.Single(ErrorLines);
+        foreach (var part in parts)
+        {
+            Assert.Contains(part, line, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("   at ", Stdout + Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", Stdout + Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("fail:", Stdout, StringComparison.Ordinal);
+        return line;
+    }
+}

@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace LogQuota.EndToEnd.Tests;
+
+/// <summary>
+/// Every start-up failure of the real binaries is one line on stderr and a documented exit code (README): the server
+/// exits 1; the runner 2 for a bad setting and 1 for anything else. Nothing is printed before the line.
+/// </summary>
+public sealed class StartupFailureTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("logquota-startup-");
+
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    [Theory]
+    [InlineData("DSTACK_SERVER_HOST", "nothost")]
+    [InlineData("DSTACK_SERVER_HOST", "999.1.1.1")]
+    [InlineData("DSTACK_SERVER_ADMIN_TOKEN", "x")]
+    [InlineData("DSTACK_SERVER_ADMIN_TOKEN", "sixteen chars with spaces")]
+    [InlineData("DSTACK_RUNNER_TOKEN", "short")]
+    [InlineData("DSTACK_SERVER_DIR", "/etc/hostname")]
+    [InlineData("DSTACK_SERVER_DIR", "/proc/logquota")]
+    public async Task Server_WithABadSetting_ExitsOne_WithOneLineNamingIt_BeforePrintingAnything(string name, string value)
+    {
+        var server = await ExitedProcess.RunAsync("Server", new()
+        {
+            ["DSTACK_SERVER_DIR"] = Path.Combine(_dir.FullName, "server"),
+            ["DSTACK_SERVER_PORT"] = $"{SystemProcesses.FreePort()}",
+            [name] = value,
+        });
+
+        var line = server.AssertOneLine(1, name);
+        Assert.Equal("", server.Stdout);
+        if (name.EndsWith("TOKEN", StringComparison.Ordinal))
+        {
+            Assert.DoesNotContain(value, line, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains(value, line, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Server_OnABusyPort_ExitsOne_WithOneLine()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+
+        var server = await ExitedProcess.RunAsync("Server", new()
+        {
+            ["DSTACK_SERVER_DIR"] = Path.Combine(_dir.FullName, "server"),
+            ["DSTACK_SERVER_PORT"] = $"{port}",
+        });
+
+        server.AssertOneLine(1, $"127.0.0.1:{port}", "already in use", "DSTACK_SERVER_PORT");
+    }
+
+    [Fact]
+    public async Task Server_WithACorruptDatabase_ExitsOne_WithOneLineNamingTheFile()
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_dir.FullName, "server")).FullName;
+        var database = Path.Combine(dir, "server.db");
+        await File.WriteAllTextAsync(database, string.Concat(Enumerable.Repeat("not a database at all\n", 500)));
+
+        var server = await ExitedProcess.RunAsync("Server", new()
+        {
+            ["DSTACK_SERVER_DIR"] = dir,
+            ["DSTACK_SERVER_PORT"] = $"{SystemProcesses.FreePort()}",
+            ["DSTACK_SERVER_ADMIN_TOKEN"] = SystemProcesses.AdminToken,
+        });
+
+        server.AssertOneLine(1, database, "corrupt or is not a SQLite database");
+    }
+
+    [Theory]
+    [InlineData("/etc/hostname", "is a file, not a directory")]
+    [InlineData("/proc/logquota", "cannot be created")]
+    public async Task Runner_WithAnUnusableDirectory_ExitsTwo_WithOneLineNamingIt(string dir, string reason)
+    {
+        var runner = await ExitedProcess.RunAsync("Runner", new()
+        {
+            ["DSTACK_RUNNER_DIR"] = dir,
+            ["DSTACK_RUNNER_PORT"] = "0",
+        });
+
+        runner.AssertOneLine(2, $"DSTACK_RUNNER_DIR={dir}", reason);
+    }
+
+    [Fact]
+    public async Task Runner_OnABusyPort_ExitsOne_WithOneLine()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+
+        var runner = await ExitedProcess.RunAsync("Runner", new()
+        {
+            ["DSTACK_RUNNER_DIR"] = Path.Combine(_dir.FullName, "runner"),
+            ["DSTACK_RUNNER_PORT"] = $"{port}",
+        });
+
+        runner.AssertOneLine(1, $"127.0.0.1:{port}", "already in use", "DSTACK_RUNNER_PORT");
+    }
+}

@@ -1,0 +1,126 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using LogQuota.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LogQuota.Server.Tests.Functional;
+
+/// <summary>A server and the OpenAPI document it serves.</summary>
+public sealed class OpenApiFixture : IAsyncLifetime
+{
+    public ServerFactory Server { get; } = new();
+
+    public JsonDocument Document { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        using var client = Server.CreateClient();
+        Document = JsonDocument.Parse(await client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative)));
+    }
+
+    public async Task DisposeAsync()
+    {
+        Document.Dispose();
+        await Server.DisposeAsync();
+    }
+}
+
+/// <summary><c>/openapi/v1.json</c> against the routing table and the status codes the README documents.</summary>
+public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture<OpenApiFixture>
+{
+    /// <summary>Every endpoint and the codes it answers (README, "Server"); 401 comes from the admin token check.</summary>
+    private static readonly Dictionary<string, int[]> Documented = new()
+    {
+        ["GET /api/healthcheck"] = [200],
+        ["POST /api/runs"] = [201, 400, 401, 409, 413, 415],
+        ["GET /api/runs"] = [200, 401],
+        ["GET /api/runs/{run_name}"] = [200, 401, 404],
+        ["POST /api/runs/{run_name}/stop"] = [200, 401, 404],
+        ["DELETE /api/runs/{run_name}"] = [204, 401, 404, 409],
+        ["GET /api/runs/{run_name}/logs"] = [200, 400, 401, 404],
+    };
+
+    private ServerFactory Server => fixture.Server;
+
+    private JsonDocument Document => fixture.Document;
+
+    private IEnumerable<(string Key, JsonElement Operation)> Operations =>
+        Document.RootElement.GetProperty("paths").EnumerateObject().SelectMany(path =>
+            path.Value.EnumerateObject().Select(op => ($"{op.Name.ToUpperInvariant()} {path.Name}", op.Value)));
+
+    [Fact]
+    public void Document_ListsExactlyTheRoutingTable()
+    {
+        var routed = Server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => !e.RoutePattern.RawText!.StartsWith("/openapi", StringComparison.Ordinal))
+            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods
+                .Select(m => $"{m} /{e.RoutePattern.RawText!.Trim('/')}"))
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(routed, Operations.Select(o => o.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(Documented.Keys.Order(StringComparer.Ordinal), routed);
+    }
+
+    [Fact]
+    public void EveryOperation_ListsEveryCodeItAnswers_EachWithASchema_ErrorsAsProblemDetails()
+    {
+        foreach (var (key, operation) in Operations)
+        {
+            var responses = operation.GetProperty("responses").EnumerateObject().ToList();
+            Assert.Equal(Documented[key], responses.Select(r => int.Parse(r.Name, System.Globalization.CultureInfo.InvariantCulture)).Order());
+            foreach (var response in responses.Where(r => r.Name != "204"))
+            {
+                var content = response.Value.GetProperty("content");
+                Assert.True(content.EnumerateObject().All(c => c.Value.TryGetProperty("schema", out _)), $"{key} {response.Name} has no schema");
+                if (response.Name.StartsWith('4'))
+                {
+                    var schema = content.GetProperty("application/problem+json").GetProperty("schema").GetProperty("$ref").GetString();
+                    Assert.Matches("^#/components/schemas/(HttpValidation)?ProblemDetails$", schema);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Names_AreAsOnTheWire_AndTheLogsQueryIsTyped()
+    {
+        foreach (var (key, operation) in Operations)
+        {
+            foreach (var parameter in operation.TryGetProperty("parameters", out var p) ? p.EnumerateArray() : default)
+            {
+                Assert.Matches(SnakeCase(), parameter.GetProperty("name").GetString());
+            }
+        }
+
+        var logs = Operations.Single(o => o.Key == "GET /api/runs/{run_name}/logs").Operation.GetProperty("parameters")
+            .EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("schema"));
+        Assert.Equal("integer", logs["limit"].GetProperty("type").GetString());
+        Assert.Equal(1000, logs["limit"].GetProperty("maximum").GetInt32());
+        Assert.Equal("boolean", logs["descending"].GetProperty("type").GetString());
+        Assert.Equal("date-time", logs["start_time"].GetProperty("format").GetString());
+        Assert.Equal(["json", "text"], logs["format"].GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task EveryEndpointBehindTheToken_DeclaresTheBearerScheme_AndAnswers401WithoutIt()
+    {
+        var scheme = Document.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer");
+        Assert.Equal("http", scheme.GetProperty("type").GetString());
+        Assert.Equal("bearer", scheme.GetProperty("scheme").GetString());
+
+        using var client = Server.CreateClient();
+        foreach (var (key, operation) in Operations)
+        {
+            var secured = operation.TryGetProperty("security", out var security) && security.GetArrayLength() > 0;
+            Assert.Equal(key != "GET /api/healthcheck", secured);
+            var (method, path) = (key.Split(' ')[0], key.Split(' ')[1].Replace("{run_name}", "some-run", StringComparison.Ordinal));
+            using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative)));
+            Assert.Equal(secured ? HttpStatusCode.Unauthorized : HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [GeneratedRegex("^[a-z][a-z0-9_]*$")]
+    private static partial Regex SnakeCase();
+}
