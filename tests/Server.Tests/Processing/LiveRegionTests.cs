@@ -114,7 +114,7 @@ public sealed class LiveRegionTests
 
         using var document = JsonDocument.Parse(await client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative)));
 
-        var ok = document.RootElement.GetProperty("paths").GetProperty("/api/runs/{runName}/logs").GetProperty("get").GetProperty("responses").GetProperty("200");
+        var ok = document.RootElement.GetProperty("paths").GetProperty("/api/runs/{run_name}/logs").GetProperty("get").GetProperty("responses").GetProperty("200");
         Assert.Equal(["application/json", "text/plain"], ok.GetProperty("content").EnumerateObject().Select(c => c.Name));
         var properties = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("LogsResponse").GetProperty("properties");
         Assert.Equal(["logs", "next_token", "live"], properties.EnumerateObject().Select(p => p.Name));

@@ -169,18 +169,7 @@ internal sealed class ScreenRow
         }
     }
 
-    private static int TrimmedLength(ReadOnlySpan<ulong> cells)
-    {
+    private static int TrimmedLength(ReadOnlySpan<ulong> cells) =>
         // A written space is content to xterm.js but not to a reader: SPEC §2 trims trailing blanks, spaces included.
-        for (int i = cells.Length - 1; i >= 0; i--)
-        {
-            ulong b = cells[i] & BaseMask;
-            if (b != 0 && b != ' ' && b != WideTail)
-            {
-                return i + 1;
-            }
-        }
-
-        return 0;
-    }
+        cells.LastIndexOfAnyExcept(0UL, ' ', WideTail) + 1;
 }
