@@ -17,8 +17,8 @@ namespace LogQuota.Runner.Logs;
 /// </para>
 /// <para>
 /// Plain lines take a shortcut. While the program has not redrawn anything, complete lines of printable ASCII
-/// are copied to the log as they are (trailing spaces trimmed, <c>\r\n</c> stored as <c>\n</c>), which is what
-/// the screen would store for them, and only the last screenful of them is drawn on the screen so that a later
+/// and colours are copied to the log as they are (SGR left out, trailing spaces trimmed, <c>\r\n</c> stored as
+/// <c>\n</c>), which is what the screen would store for them, and only the last screenful of them is drawn on the screen so that a later
 /// redraw finds them there. It allocates nothing once warm.
 /// </para>
 /// </remarks>
@@ -34,6 +34,11 @@ public sealed class TerminalProcessor
     private readonly EscapeParser _parser;
 
     private readonly bool _newLineReturns;
+
+    // A plain line's text without its SGR sequences.
+    private readonly byte[] _visible = new byte[MaxLineBytes];
+
+    private static readonly SearchValues<byte> s_redrawStarts = SearchValues.Create(0x1B, (byte)'\b', (byte)'\r');
 
     /// <summary>
     /// A processor whose stale-line rule reads <paramref name="time"/> (the system clock when null). With
@@ -65,7 +70,7 @@ public sealed class TerminalProcessor
         {
             int lineFeed = input.IndexOf((byte)'\n');
             int take = lineFeed < 0 ? input.Length : lineFeed + 1;
-            if (!mayRedraw && lineFeed >= 0 && IsPlainLine(input[..take], _newLineReturns) && TryStartCopy())
+            if (!mayRedraw && lineFeed >= 0 && TryVisibleText(input[..take], out _) && TryStartCopy())
             {
                 input = input[CopyPlainLines(input)..];
                 continue;
@@ -105,24 +110,108 @@ public sealed class TerminalProcessor
         return _live.WriteLive(_commands.Active, _commands.AlternateActive, output);
     }
 
-    /// <summary>True when <paramref name="input"/> holds an escape, a backspace or a carriage return not followed by <c>\n</c>.</summary>
-    private static bool MayRedraw(ReadOnlySpan<byte> input) =>
-        input.IndexOfAny((byte)0x1B, (byte)'\b') >= 0 || input.Count((byte)'\r') != input.Count("\r\n"u8);
-
-    /// <summary>Printable ASCII up to its <c>\r\n</c> (or a bare <c>\n</c> where a new line returns the carriage).</summary>
-    private static bool IsPlainLine(ReadOnlySpan<byte> line, bool newLineReturns)
+    /// <summary>
+    /// True when <paramref name="input"/> holds an escape other than SGR (colours change nothing stored), a
+    /// backspace, or a carriage return not followed by <c>\n</c>.
+    /// </summary>
+    private static bool MayRedraw(ReadOnlySpan<byte> input)
     {
+        for (int at = input.IndexOfAny(s_redrawStarts); at >= 0; at = input.IndexOfAny(s_redrawStarts))
+        {
+            int skip = input[at] switch
+            {
+                (byte)'\r' => at + 1 < input.Length && input[at + 1] == '\n' ? 2 : 0,
+                0x1B => SgrLength(input[at..]),
+                _ => 0,
+            };
+            if (skip == 0)
+            {
+                return true;
+            }
+
+            input = input[(at + skip)..];
+        }
+
+        return false;
+    }
+
+    /// <summary>The length of a complete <c>ESC [ 0-9; m</c> at the start of <paramref name="input"/>, else 0 (a short scalar scan).</summary>
+    private static int SgrLength(ReadOnlySpan<byte> input)
+    {
+        if (input.Length < 3 || input[0] != 0x1B || input[1] != '[')
+        {
+            return 0;
+        }
+
+        for (int i = 2; i < input.Length && i < 34; i++)
+        {
+            byte b = input[i];
+            if (b == 'm')
+            {
+                return i + 1;
+            }
+
+            if (b is not ((>= (byte)'0' and <= (byte)'9') or (byte)';' or (byte)':'))
+            {
+                return 0;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// Copies a plain line's visible text to <see cref="_visible"/> — printable ASCII, SGR sequences left out,
+    /// trailing spaces trimmed — in one pass; false when the line holds anything else or its
+    /// <c>\r\n</c> (or, where a new line returns the carriage, its <c>\n</c>) is missing.
+    /// </summary>
+    private bool TryVisibleText(ReadOnlySpan<byte> line, out int length)
+    {
+        length = 0;
         var text = line[..^1];
         if (!text.IsEmpty && text[^1] == '\r')
         {
             text = text[..^1];
         }
-        else if (!newLineReturns)
+        else if (!_newLineReturns)
         {
             return false;
         }
 
-        return text.Length <= MaxLineBytes && text.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) < 0;
+        if (text.Length > MaxLineBytes)
+        {
+            return false;
+        }
+
+        var visible = _visible.AsSpan();
+        int written = 0;
+        while (!text.IsEmpty)
+        {
+            int other = text.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E);
+            int run = other < 0 ? text.Length : other;
+            text[..run].CopyTo(visible[written..]);
+            written += run;
+            if (other < 0)
+            {
+                break;
+            }
+
+            int sgr = SgrLength(text[other..]);
+            if (sgr == 0)
+            {
+                return false;
+            }
+
+            text = text[(other + sgr)..];
+        }
+
+        while (written > 0 && visible[written - 1] == ' ')
+        {
+            written--;
+        }
+
+        length = written;
+        return true;
     }
 
     /// <summary>True when the screen is in the state the shortcut needs, after storing every line above the cursor.</summary>
@@ -151,18 +240,12 @@ public sealed class TerminalProcessor
         {
             var rest = input[consumed..];
             int lineFeed = rest.IndexOf((byte)'\n');
-            if (lineFeed < 0 || !IsPlainLine(rest[..(lineFeed + 1)], _newLineReturns))
+            if (lineFeed < 0 || !TryVisibleText(rest[..(lineFeed + 1)], out int length))
             {
                 break;
             }
 
-            var text = rest[..lineFeed];
-            if (!text.IsEmpty && text[^1] == '\r')
-            {
-                text = text[..^1];
-            }
-
-            _live.WriteLine(text.TrimEnd((byte)' '));
+            _live.WriteLine(_visible.AsSpan(0, length));
             starts[lines % ScreenBuffer.Rows] = consumed;
             lines++;
             consumed += lineFeed + 1;

@@ -93,6 +93,7 @@ internal sealed partial class ScreenBuffer
         }
 
         X += text.Length;
+        row.Extend(X);
         if (changed)
         {
             Changed(row);
@@ -251,6 +252,7 @@ internal sealed partial class ScreenBuffer
         }
 
         count = Math.Min(count, Columns - x);
+        row.Extend(row.Extent + count);
         cells[x..(Columns - count)].CopyTo(cells[(x + count)..]);
         cells.Slice(x, count).Clear();
         if (IsWide(cells[Columns - 1]))
@@ -302,6 +304,7 @@ internal sealed partial class ScreenBuffer
         if (row.Cells[x] != value)
         {
             row.Cells[x] = value;
+            row.Extend(x + 1);
             Changed(row);
         }
     }

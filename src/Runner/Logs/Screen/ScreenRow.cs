@@ -29,6 +29,21 @@ internal sealed class ScreenRow
 
     public ulong[] Cells { get; }
 
+    /// <summary>
+    /// Every cell from here on is blank: an upper bound kept by every write, so that trimming, blanking and
+    /// reading a row touch only the cells a program wrote, not all 200.
+    /// </summary>
+    public int Extent { get; private set; }
+
+    /// <summary>Records that cells up to <paramref name="end"/> (exclusive) may hold something.</summary>
+    public void Extend(int end)
+    {
+        if (end > Extent)
+        {
+            Extent = Math.Min(end, Cells.Length);
+        }
+    }
+
     /// <summary>True when this row is the soft-wrapped continuation of the row above (xterm's <c>isWrapped</c>).</summary>
     public bool Continuation { get; set; }
 
@@ -41,8 +56,10 @@ internal sealed class ScreenRow
     /// <summary>Blanks every cell and clears the continuation flag; true when anything changed.</summary>
     public bool Reset()
     {
-        bool changed = Continuation || Cells.AsSpan().ContainsAnyExcept(0UL);
-        Cells.AsSpan().Clear();
+        var written = Cells.AsSpan(0, Extent);
+        bool changed = Continuation || written.ContainsAnyExcept(0UL);
+        written.Clear();
+        Extent = 0;
         Continuation = false;
         return changed;
     }
@@ -51,6 +68,7 @@ internal sealed class ScreenRow
     public void CopyFrom(ScreenRow other)
     {
         other.Cells.AsSpan().CopyTo(Cells);
+        Extent = other.Extent;
         Continuation = other.Continuation;
         Stored = other.Stored;
         ChangedAt = other.ChangedAt;
@@ -77,7 +95,7 @@ internal sealed class ScreenRow
     }
 
     /// <summary>True when the row shows nothing.</summary>
-    public bool IsBlank => !Cells.AsSpan().ContainsAnyExcept(0UL);
+    public bool IsBlank => !Cells.AsSpan(0, Extent).ContainsAnyExcept(0UL);
 
     /// <summary>
     /// Appends the row's text as UTF-8, as xterm.js's <c>translateToString</c> renders it: a blank cell is a
@@ -87,7 +105,7 @@ internal sealed class ScreenRow
     public void WriteText(List<byte> output, bool trim, int columns = int.MaxValue)
     {
         ReadOnlySpan<ulong> cells = Cells.AsSpan(0, Math.Min(columns, Cells.Length));
-        int end = trim ? TrimmedLength(cells) : cells.Length;
+        int end = trim ? TrimmedLength(cells[..Math.Min(Extent, cells.Length)]) : cells.Length;
         Span<byte> utf8 = stackalloc byte[4];
         bool afterWide = false;
         for (int i = 0; i < end; i++)
@@ -124,9 +142,10 @@ internal sealed class ScreenRow
                 int at = output.Count;
                 CollectionsMarshal.SetCount(output, at + run);
                 var destination = CollectionsMarshal.AsSpan(output).Slice(at, run);
-                for (int k = 0; k < run; k++)
+                var source = cells.Slice(i, run);
+                for (int k = 0; k < destination.Length; k++)
                 {
-                    destination[k] = (byte)cells[i + k];
+                    destination[k] = (byte)source[k];
                 }
 
                 i += run - 1;
