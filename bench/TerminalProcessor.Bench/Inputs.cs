@@ -16,6 +16,13 @@ public enum InputKind
 
     /// <summary>Progress bars redrawn with "\r" 50–200 times, then ended with "\r\n": tqdm (Unicode blocks), pip-style ASCII, and "\e[2K" redraws.</summary>
     Progress,
+
+    /// <summary>
+    /// Multi-line displays redrawn in place: nested tqdm bars (an epoch bar over a batch bar, the cursor moved up with
+    /// "\e[A" after every frame) and a rich-style block of four task rows erased and redrawn from its top
+    /// ("\e[4A\r\e[J"), with a log line printed above the display between displays.
+    /// </summary>
+    Redraw,
 }
 
 /// <summary>
@@ -50,6 +57,7 @@ public static class Inputs
         InputKind.PlainTty => Encoding.UTF8.GetBytes(Build(PlainLines("\r\n"))),
         InputKind.Ansi => Encoding.UTF8.GetBytes(Build(AnsiLines())),
         InputKind.Progress => Encoding.UTF8.GetBytes(Build(ProgressLines())),
+        InputKind.Redraw => Encoding.UTF8.GetBytes(Build(RedrawFrames())),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -176,6 +184,45 @@ public static class Inputs
             }
 
             yield return redraws.Append("\r\n").ToString();
+        }
+    }
+
+    private static IEnumerable<string> RedrawFrames()
+    {
+        var random = new Random(17);
+        for (int display = 0; ; display++)
+        {
+            int steps = random.Next(50, 201);
+            var frames = new StringBuilder();
+            frames.Append(Timestamp(display)).Append(" INFO [train.loop] ").Append(Message(random)).Append("\r\n");
+            if (display % 2 == 0)
+            {
+                // tqdm's nested bars: the outer bar on this row, the inner one below, the cursor back up after each frame.
+                for (int step = 0; step <= steps; step++)
+                {
+                    frames.Append('\r').Append(TqdmBar(display % 10, 10)).Append("\n\r").Append(TqdmBar(step, steps)).Append("\e[A");
+                }
+
+                frames.Append("\n\n");
+            }
+            else
+            {
+                // rich's Progress: four task rows, erased from the top of the block and drawn again each refresh.
+                for (int step = 0; step <= steps; step++)
+                {
+                    if (step > 0)
+                    {
+                        frames.Append("\e[4A\r\e[J");
+                    }
+
+                    for (int task = 0; task < 4; task++)
+                    {
+                        frames.Append("\e[1mtask ").Append(task).Append("\e[0m \e[35m").Append(TqdmBar(Math.Min(steps, step * (task + 1)), steps)).Append("\e[0m\r\n");
+                    }
+                }
+            }
+
+            yield return frames.Append("\r\n").ToString();
         }
     }
 

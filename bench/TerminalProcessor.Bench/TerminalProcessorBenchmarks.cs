@@ -36,7 +36,8 @@ public class TerminalProcessorBenchmarks
     {
         _input = Inputs.Create(Input);
         _copy = new byte[ReadBytes];
-        _processor = new TerminalProcessor();
+        // Plain input ends its lines in a bare "\n", as a pipe delivers them: the runner reads a pipe that way.
+        _processor = new TerminalProcessor(newLineReturns: Input == InputKind.Plain);
         _output = new ArrayBufferWriter<byte>(64 * 1024);
     }
 

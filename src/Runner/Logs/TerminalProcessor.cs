@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using LogQuota.Runner.Logs.Screen;
 
 namespace LogQuota.Runner.Logs;
@@ -161,8 +162,48 @@ public sealed class TerminalProcessor
     }
 
     /// <summary>
-    /// Copies a plain line's visible text to <see cref="_visible"/> — printable ASCII, SGR sequences left out,
-    /// trailing spaces trimmed — in one pass; false when the line holds anything else or its
+    /// The length of the run of non-ASCII bytes at the start of <paramref name="text"/> when the screen stores them as
+    /// they are, else 0: UTF-8 characters (and bytes that are not UTF-8, kept as written) other than the byte order
+    /// mark and C1 controls, which the screen does not show, with at most two combining marks in a row (a cell keeps two).
+    /// </summary>
+    private static int Utf8Length(ReadOnlySpan<byte> text, ref int marks)
+    {
+        int length = 0;
+        while (length < text.Length && text[length] >= 0x80)
+        {
+            var status = Rune.DecodeFromUtf8(text[length..], out var rune, out int consumed);
+            if (status == OperationStatus.Done)
+            {
+                int codePoint = rune.Value;
+                if (codePoint is 0xFEFF or (>= 0x80 and < 0xA0))
+                {
+                    return 0;
+                }
+
+                marks = UnicodeWidth.Of(codePoint) == 0 ? marks + 1 : 0;
+                if (marks > 2)
+                {
+                    return 0;
+                }
+            }
+            else
+            {
+                consumed = 1; // a byte that is not UTF-8: one cell of its own, stored as written
+                marks = 0;
+            }
+
+            length += consumed;
+        }
+
+        return length;
+    }
+
+    private static bool StartsWithMark(ReadOnlySpan<byte> text) =>
+        Rune.DecodeFromUtf8(text, out var rune, out _) == OperationStatus.Done && UnicodeWidth.Of(rune.Value) == 0;
+
+    /// <summary>
+    /// Copies a plain line's visible text to <see cref="_visible"/> — printable ASCII and UTF-8 (see
+    /// <see cref="Utf8Length"/>), SGR sequences left out, trailing spaces trimmed — in one pass; false when the line holds anything else or its
     /// <c>\r\n</c> (or, where a new line returns the carriage, its <c>\n</c>) is missing.
     /// </summary>
     private bool TryVisibleText(ReadOnlySpan<byte> line, out int length)
@@ -185,6 +226,8 @@ public sealed class TerminalProcessor
 
         var visible = _visible.AsSpan();
         int written = 0;
+        int marks = 0;
+        bool afterSequence = false;
         while (!text.IsEmpty)
         {
             int other = text.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E);
@@ -196,13 +239,26 @@ public sealed class TerminalProcessor
                 break;
             }
 
-            int sgr = SgrLength(text[other..]);
-            if (sgr == 0)
+            marks = run > 0 ? 0 : marks;
+            // A combining mark first on the line or right after a sequence has nothing to join (xterm.js forgets the
+            // preceding character at every sequence): the screen's rules for it are left to the screen.
+            bool standalone = run == 0 && (written == 0 || afterSequence);
+            int skip = text[other] == 0x1B ? SgrLength(text[other..])
+                : standalone && StartsWithMark(text[other..]) ? 0
+                : Utf8Length(text[other..], ref marks);
+            afterSequence = text[other] == 0x1B;
+            if (skip == 0)
             {
                 return false;
             }
 
-            text = text[(other + sgr)..];
+            if (text[other] != 0x1B)
+            {
+                text.Slice(other, skip).CopyTo(visible[written..]);
+                written += skip;
+            }
+
+            text = text[(other + skip)..];
         }
 
         while (written > 0 && visible[written - 1] == ' ')

@@ -169,6 +169,44 @@ public sealed class StoringRuleTests
         Assert.Equal(Stored, Encoding.UTF8.GetString(stored.WrittenSpan));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void PlainLinesOfUtf8AndColours_TakeTheShortcut_AndAreStoredAsTheScreenStoresThem(int seed)
+    {
+        // The shortcut copies plain lines without the screen; byte by byte, every line goes through the screen.
+        // Tokens near its edges: combining marks (joined, standalone after a colour, at a line start), the byte order
+        // mark, the soft hyphen, NEL as UTF-8, wide characters, invalid bytes and lines that wrap.
+        string[] tokens = ["log", " ", "é", "e\u0301", "e\u0301\u0302", "世界", "\u00ad", "\u0085", "█", new string('x', 150),
+            "\u001b[32m", "\u001b[0m", "\u001b[1;38;5;200m", "  ", "\ufeff", "\u200b"];
+        var random = new Random(seed);
+        var text = new StringBuilder();
+        for (int line = 0; line < 300; line++)
+        {
+            for (int i = random.Next(0, 30); i > 0; i--)
+            {
+                text.Append(tokens[random.Next(tokens.Length)]);
+            }
+
+            text.Append("\r\n");
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(text.ToString()).Concat(new byte[] { 0xFF, 0xC3, (byte)'\r', (byte)'\n' }).ToArray();
+        _processor.Process(bytes, _stored);
+        Finish();
+
+        var byteByByte = new TerminalProcessor(_time);
+        var stored = new ArrayBufferWriter<byte>();
+        foreach (byte b in bytes)
+        {
+            byteByByte.Process([b], stored);
+        }
+
+        byteByByte.Finish(stored);
+        Assert.Equal(Stored, Encoding.UTF8.GetString(stored.WrittenSpan));
+    }
+
     [Fact]
     public void PlainLines_AfterAScreenfulWithoutRedraws_AreStoredAtTheirLineFeedAgain()
     {

@@ -105,8 +105,13 @@ internal sealed partial class ScreenBuffer
     {
         if (!joinsPreceding || X == 0)
         {
-            // xterm.js writes a mark with nothing to join as a cell of its own.
-            Print((ulong)mark, 1, autoWrap, insert);
+            // xterm.js writes a mark with nothing to join as a cell of its own, without wrapping first (its width is
+            // 0), so in the pending-wrap column there is no cell for it and it is lost.
+            if (X < Columns)
+            {
+                Print((ulong)mark, 1, autoWrap, insert);
+            }
+
             return;
         }
 

@@ -172,9 +172,24 @@ internal sealed partial class ScreenCommands
 
     private void PrintCodePoint(int codePoint)
     {
-        if (codePoint is 0xAD or (>= 0x80 and < 0xA0))
+        if (codePoint is 0xFEFF or (>= 0x80 and < 0xA0))
         {
-            // xterm.js ignores the soft hyphen; C1 controls are not acted on (bytes are UTF-8 here).
+            // @xterm/headless 6.0 (the oracle) drops the byte order mark while decoding, and acts on the C1 controls
+            // IND, NEL and HTS written as UTF-8; the 8-bit introducers of CSI, OSC and DCS are not acted on here
+            // (README: exceptions). The soft hyphen is a character of its own there, as it is here.
+            switch (codePoint)
+            {
+                case 0x84:
+                    Escape(0, (byte)'D');
+                    break;
+                case 0x85:
+                    Escape(0, (byte)'E');
+                    break;
+                case 0x88:
+                    Escape(0, (byte)'H');
+                    break;
+            }
+
             return;
         }
 

@@ -100,7 +100,8 @@ internal sealed class ScreenRow
     /// <summary>
     /// Appends the row's text as UTF-8, as xterm.js's <c>translateToString</c> renders it: a blank cell is a
     /// space, the tail of a wide character adds nothing, an orphaned tail is a space. With
-    /// <paramref name="trim"/>, trailing blanks and spaces are left out (the caller trims a logical line as a whole).
+    /// <paramref name="trim"/>, the blank cells after the last written one are left out (the caller trims the
+    /// trailing spaces of a logical line as a whole).
     /// </summary>
     public void WriteText(List<byte> output, bool trim, int columns = int.MaxValue)
     {
@@ -188,7 +189,15 @@ internal sealed class ScreenRow
         }
     }
 
-    private static int TrimmedLength(ReadOnlySpan<ulong> cells) =>
-        // A written space is content to xterm.js but not to a reader: SPEC §2 trims trailing blanks, spaces included.
-        cells.LastIndexOfAnyExcept(0UL, ' ', WideTail) + 1;
+    /// <summary>
+    /// xterm.js's trimmed length: up to the last cell with content, a written space included (callers trim the spaces
+    /// of the whole logical line), except that a combining mark with nothing to join sits in a cell of width 0,
+    /// which that length leaves out when it is last.
+    /// </summary>
+    private static int TrimmedLength(ReadOnlySpan<ulong> cells)
+    {
+        int last = cells.LastIndexOfAnyExcept(0UL, WideTail);
+        ulong b = last < 0 ? 0 : cells[last] & BaseMask;
+        return b is >= 0x300 and < InvalidByteBase && UnicodeWidth.Of((int)b) == 0 ? last : last + 1;
+    }
 }
