@@ -104,6 +104,17 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public void Descriptions_AreTextOnce_NotEscapedTwice()
+    {
+        var commands = Document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("SubmitRunRequest")
+            .GetProperty("properties").GetProperty("commands").GetProperty("description").GetString();
+
+        Assert.Contains("cmd1 && cmd2", commands, StringComparison.Ordinal);
+        Assert.DoesNotContain("&amp;", Document.RootElement.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u0026amp;", Document.RootElement.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EveryEndpointBehindTheToken_DeclaresTheBearerScheme_AndAnswers401WithoutIt()
     {
         var scheme = Document.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer");
