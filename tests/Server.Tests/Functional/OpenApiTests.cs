@@ -104,6 +104,17 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public void EveryDocumentedEndpoint_HasACallInTheClientsRefitInterface()
+    {
+        var calls = typeof(LogQuota.Shared.Api.IServerApi).GetMethods()
+            .Select(m => m.GetCustomAttributes(typeof(Refit.HttpMethodAttribute), inherit: false).Cast<Refit.HttpMethodAttribute>().Single())
+            .Select(a => $"{a.Method.Method} {a.Path.Split('?')[0].Replace("{runName}", "{run_name}", StringComparison.Ordinal)}")
+            .ToHashSet(StringComparer.Ordinal);
+
+        Assert.Equal(Operations.Select(o => o.Key).Order(StringComparer.Ordinal), calls.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Descriptions_AreTextOnce_NotEscapedTwice()
     {
         var commands = Document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("SubmitRunRequest")
