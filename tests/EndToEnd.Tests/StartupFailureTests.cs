@@ -75,6 +75,39 @@ public sealed class StartupFailureTests : IDisposable
         server.AssertOneLine(1, database, "corrupt or is not a SQLite database");
     }
 
+    [Fact]
+    public async Task Server_WhoseLocalRunnerDirectoryIsAFile_ExitsOne_WithOneLine()
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_dir.FullName, "server")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(dir, "runner"), "");
+
+        var server = await ExitedProcess.RunAsync("Server", new()
+        {
+            ["DSTACK_SERVER_DIR"] = dir,
+            ["DSTACK_SERVER_PORT"] = $"{SystemProcesses.FreePort()}",
+            ["DSTACK_SERVER_ADMIN_TOKEN"] = SystemProcesses.AdminToken,
+        });
+
+        server.AssertOneLine(1, "The local runner", Path.Combine(dir, "runner"), "is a file, not a directory");
+    }
+
+    [Theory]
+    [InlineData("sqlite:////proc/logquota/server.db", "cannot be created")]
+    [InlineData("sqlite:////etc/hostname/server.db", "cannot be created")]
+    [InlineData("sqlite:////etc", "cannot be opened")]
+    public async Task Server_WithAnUnusableDatabasePath_ExitsOne_WithOneLineNamingIt(string url, string reason)
+    {
+        var server = await ExitedProcess.RunAsync("Server", new()
+        {
+            ["DSTACK_SERVER_DIR"] = Path.Combine(_dir.FullName, "server"),
+            ["DSTACK_SERVER_PORT"] = $"{SystemProcesses.FreePort()}",
+            ["DSTACK_SERVER_ADMIN_TOKEN"] = SystemProcesses.AdminToken,
+            ["DSTACK_DATABASE_URL"] = url,
+        });
+
+        server.AssertOneLine(1, "The database /", reason, "DSTACK_DATABASE_URL");
+    }
+
     [Theory]
     [InlineData("/etc/hostname", "is a file, not a directory")]
     [InlineData("/proc/logquota", "cannot be created")]

@@ -9,7 +9,7 @@ internal static class StartupErrors
     public static string? Describe(Exception exception) => exception switch
     {
         SettingsException e => e.Message,
-        Runner.Configuration.SettingsException e => $"The local runner cannot start: {e.Message}.",
+        Runner.Configuration.SettingsException e => $"The local runner (in {ServerSettingsLoader.DirVariable}/runner) cannot start: {e.Message}.",
         DirectoryInUseException e => $"{ServerSettingsLoader.DirVariable} {e.Message}.",
         IOException e when StartupFailure.IsListenFailure(e) =>
             $"{StartupFailure.DescribeListenFailure(e, ServerSettingsLoader.HostVariable, ServerSettingsLoader.PortVariable)}.",
