@@ -59,6 +59,29 @@ public sealed class StartupFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task BothServices_OnAnAddressOfNoInterface_ExitOne_WithOneLine()
+    {
+        // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): no machine has it. Kestrel throws the bare SocketException here.
+        var server = await ExitedProcess.RunAsync("Server", new()
+        {
+            ["DSTACK_SERVER_DIR"] = Path.Combine(_dir.FullName, "server"),
+            ["DSTACK_SERVER_HOST"] = "192.0.2.1",
+            ["DSTACK_SERVER_PORT"] = $"{SystemProcesses.FreePort()}",
+            ["DSTACK_SERVER_ADMIN_TOKEN"] = SystemProcesses.AdminToken,
+        });
+        var runner = await ExitedProcess.RunAsync("Runner", new()
+        {
+            ["DSTACK_RUNNER_DIR"] = Path.Combine(_dir.FullName, "runner"),
+            ["DSTACK_RUNNER_HOST"] = "192.0.2.1",
+            ["DSTACK_RUNNER_PORT"] = $"{SystemProcesses.FreePort()}",
+            ["DSTACK_RUNNER_TOKEN"] = SystemProcesses.RunnerToken,
+        });
+
+        server.AssertOneLine(1, "cannot listen on http://192.0.2.1:", "DSTACK_SERVER_HOST");
+        runner.AssertOneLine(1, "cannot listen on http://192.0.2.1:", "DSTACK_RUNNER_HOST");
+    }
+
+    [Fact]
     public async Task Server_WithACorruptDatabase_ExitsOne_WithOneLineNamingTheFile()
     {
         var dir = Directory.CreateDirectory(Path.Combine(_dir.FullName, "server")).FullName;
