@@ -1,8 +1,8 @@
+using LogQuota.Runner;
 using LogQuota.Server.Apis;
 using LogQuota.Server.Data;
 using LogQuota.Server.Processing;
 using LogQuota.Server.Runners;
-using LogQuota.Runner;
 using LogQuota.Shared.Contracts;
 using LogQuota.Shared.Hosting;
 using LogQuota.Shared.Json;
@@ -35,6 +35,7 @@ internal static class ServerServiceExtensions
         // using the connection" would add the SQL text and the exception on more lines.
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database", LogLevel.Critical);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+
         // Polly logs every failed attempt with its exception and stack at Warning and Error; the job processor
         // logs one line per failed runner call instead (type and message; the stack at Debug).
         builder.Logging.AddFilter("Polly", LogLevel.Critical);
