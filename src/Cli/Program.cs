@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using LogQuota.Cli.Commands;
 using LogQuota.Cli.Connection;
 using LogQuota.Cli.Terminal;
+using LogQuota.Shared;
 
 namespace LogQuota.Cli;
 
@@ -75,7 +77,7 @@ public static class Program
         return new Command(Name, "LogQuota: run shell jobs whose log output is capped per hour")
         {
             new HelpOption(),
-            new VersionOption(),
+            new VersionOption { Action = new PrintVersion(console) },
             options.Url,
             options.Token,
             PsCommand.Create(host),
@@ -84,5 +86,18 @@ public static class Program
             StopCommand.Create(host),
             DeleteCommand.Create(host),
         };
+    }
+
+    /// <summary>
+    /// <c>--version</c> prints <see cref="ProductVersion.Value"/>, the version both services report, rather than the
+    /// entry assembly's (which is the test host's when the CLI runs in process).
+    /// </summary>
+    private sealed class PrintVersion(CliConsole console) : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            console.OutputText.WriteLine(ProductVersion.Value);
+            return 0;
+        }
     }
 }

@@ -3,9 +3,11 @@ using LogQuota.Runner.Configuration;
 using LogQuota.Shared.Hosting;
 
 // Exit codes (README, "Runner"): 0 stopped, 2 a bad setting, 1 any other start-up failure. Each failure is one line.
+RunnerSettings? settings = null;
 try
 {
-    var app = RunnerApplication.Build(RunnerSettings.FromEnvironment(Environment.GetEnvironmentVariables()));
+    settings = RunnerSettings.FromEnvironment(Environment.GetEnvironmentVariables());
+    var app = RunnerApplication.Build(settings);
     await app.RunAsync();
     return 0;
 }
@@ -19,8 +21,9 @@ catch (DirectoryInUseException e)
     await Console.Error.WriteLineAsync($"logquota-runner: DSTACK_RUNNER_DIR {e.Message}");
     return 1;
 }
-catch (IOException e) when (StartupFailure.IsListenFailure(e))
+catch (Exception e) when (StartupFailure.IsListenFailure(e))
 {
-    await Console.Error.WriteLineAsync($"logquota-runner: {StartupFailure.DescribeListenFailure(e, "DSTACK_RUNNER_HOST", "DSTACK_RUNNER_PORT")}");
+    var address = settings is null ? null : $"http://{settings.Host}:{settings.Port}";
+    await Console.Error.WriteLineAsync($"logquota-runner: {StartupFailure.DescribeListenFailure(e, address, "DSTACK_RUNNER_HOST", "DSTACK_RUNNER_PORT")}");
     return 1;
 }

@@ -27,7 +27,7 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (StartupErrors.Describe(e) is { } line)
+catch (Exception e) when (StartupErrors.Describe(e, builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey)) is { } line)
 {
     await Console.Error.WriteLineAsync(line);
     return 1;

@@ -59,6 +59,29 @@ public sealed class StartupFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task BothServices_OnAnAddressOfNoInterface_ExitOne_WithOneLine()
+    {
+        // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): no machine has it. Kestrel throws the bare SocketException here.
+        var server = await ExitedProcess.RunAsync("Server", new()
+        {
+            ["DSTACK_SERVER_DIR"] = Path.Combine(_dir.FullName, "server"),
+            ["DSTACK_SERVER_HOST"] = "192.0.2.1",
+            ["DSTACK_SERVER_PORT"] = $"{SystemProcesses.FreePort()}",
+            ["DSTACK_SERVER_ADMIN_TOKEN"] = SystemProcesses.AdminToken,
+        });
+        var runner = await ExitedProcess.RunAsync("Runner", new()
+        {
+            ["DSTACK_RUNNER_DIR"] = Path.Combine(_dir.FullName, "runner"),
+            ["DSTACK_RUNNER_HOST"] = "192.0.2.1",
+            ["DSTACK_RUNNER_PORT"] = $"{SystemProcesses.FreePort()}",
+            ["DSTACK_RUNNER_TOKEN"] = SystemProcesses.RunnerToken,
+        });
+
+        server.AssertOneLine(1, "cannot listen on http://192.0.2.1:", "DSTACK_SERVER_HOST");
+        runner.AssertOneLine(1, "cannot listen on http://192.0.2.1:", "DSTACK_RUNNER_HOST");
+    }
+
+    [Fact]
     public async Task Server_WithACorruptDatabase_ExitsOne_WithOneLineNamingTheFile()
     {
         var dir = Directory.CreateDirectory(Path.Combine(_dir.FullName, "server")).FullName;
@@ -73,6 +96,39 @@ public sealed class StartupFailureTests : IDisposable
         });
 
         server.AssertOneLine(1, database, "corrupt or is not a SQLite database");
+    }
+
+    [Fact]
+    public async Task Server_WhoseLocalRunnerDirectoryIsAFile_ExitsOne_WithOneLine()
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_dir.FullName, "server")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(dir, "runner"), "");
+
+        var server = await ExitedProcess.RunAsync("Server", new()
+        {
+            ["DSTACK_SERVER_DIR"] = dir,
+            ["DSTACK_SERVER_PORT"] = $"{SystemProcesses.FreePort()}",
+            ["DSTACK_SERVER_ADMIN_TOKEN"] = SystemProcesses.AdminToken,
+        });
+
+        server.AssertOneLine(1, "The local runner", Path.Combine(dir, "runner"), "is a file, not a directory");
+    }
+
+    [Theory]
+    [InlineData("sqlite:////proc/logquota/server.db", "cannot be created")]
+    [InlineData("sqlite:////etc/hostname/server.db", "cannot be created")]
+    [InlineData("sqlite:////etc", "cannot be opened")]
+    public async Task Server_WithAnUnusableDatabasePath_ExitsOne_WithOneLineNamingIt(string url, string reason)
+    {
+        var server = await ExitedProcess.RunAsync("Server", new()
+        {
+            ["DSTACK_SERVER_DIR"] = Path.Combine(_dir.FullName, "server"),
+            ["DSTACK_SERVER_PORT"] = $"{SystemProcesses.FreePort()}",
+            ["DSTACK_SERVER_ADMIN_TOKEN"] = SystemProcesses.AdminToken,
+            ["DSTACK_DATABASE_URL"] = url,
+        });
+
+        server.AssertOneLine(1, "The database /", reason, "DSTACK_DATABASE_URL");
     }
 
     [Theory]

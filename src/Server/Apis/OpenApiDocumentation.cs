@@ -26,6 +26,14 @@ internal static class OpenApiDocumentation
                 Scheme = "bearer",
                 Description = "The admin token: DSTACK_SERVER_ADMIN_TOKEN, or the one the server generated in <server dir>/admin-token.",
             };
+
+            // Descriptions come from XML doc comments, where "&&" must be written "&amp;&amp;"; the generator keeps the
+            // entity, so the document showed `cmd1 &amp;&amp; cmd2`. Document transformers run last, after it.
+            foreach (var schema in document.Components.Schemas?.Values ?? [])
+            {
+                DecodeDescriptions(schema, depth: 0);
+            }
+
             return Task.CompletedTask;
         });
         options.AddOperationTransformer((operation, context, _) =>
@@ -84,6 +92,30 @@ internal static class OpenApiDocumentation
         {
             response.Content ??= new Dictionary<string, OpenApiMediaType>();
             response.Content["text/plain"] = new OpenApiMediaType { Schema = Schema(JsonSchemaType.String) };
+        }
+    }
+
+    private static void DecodeDescriptions(IOpenApiSchema schema, int depth)
+    {
+        // Component schemas refer to each other by reference; the depth bound only guards against a cycle of inline schemas.
+        if (schema is not OpenApiSchema concrete || depth > 8)
+        {
+            return;
+        }
+
+        if (concrete.Description?.Contains('&', StringComparison.Ordinal) == true)
+        {
+            concrete.Description = System.Net.WebUtility.HtmlDecode(concrete.Description);
+        }
+
+        foreach (var property in concrete.Properties?.Values ?? [])
+        {
+            DecodeDescriptions(property, depth + 1);
+        }
+
+        if (concrete.Items is { } items)
+        {
+            DecodeDescriptions(items, depth + 1);
         }
     }
 

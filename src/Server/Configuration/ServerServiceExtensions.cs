@@ -1,8 +1,8 @@
+using LogQuota.Runner;
 using LogQuota.Server.Apis;
 using LogQuota.Server.Data;
 using LogQuota.Server.Processing;
 using LogQuota.Server.Runners;
-using LogQuota.Runner;
 using LogQuota.Shared.Contracts;
 using LogQuota.Shared.Hosting;
 using LogQuota.Shared.Json;
@@ -30,10 +30,12 @@ internal static class ServerServiceExtensions
         ServiceLogging.Configure(builder.Logging);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
 
-        // A failed command reaches the code that ran it, which logs or answers it in one line (a corrupt database
-        // stops start-up with one); EF's own "Failed executing DbCommand" would add the SQL text on more lines.
-        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Critical);
+        // A failed command or connection reaches the code that used it, which logs or answers it in one line (a corrupt
+        // or unopenable database stops start-up with one); EF's own "Failed executing DbCommand" and "An error occurred
+        // using the connection" would add the SQL text and the exception on more lines.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database", LogLevel.Critical);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+
         // Polly logs every failed attempt with its exception and stack at Warning and Error; the job processor
         // logs one line per failed runner call instead (type and message; the stack at Debug).
         builder.Logging.AddFilter("Polly", LogLevel.Critical);

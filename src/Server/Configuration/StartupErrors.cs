@@ -6,13 +6,15 @@ namespace LogQuota.Server.Configuration;
 internal static class StartupErrors
 {
     /// <summary>The line for <paramref name="exception"/>, or null when it is not a known start-up failure.</summary>
-    public static string? Describe(Exception exception) => exception switch
+    /// <param name="exception">What stopped start-up.</param>
+    /// <param name="address">The address the server was to listen on, for a failure to listen that does not say it.</param>
+    public static string? Describe(Exception exception, string? address) => exception switch
     {
         SettingsException e => e.Message,
-        Runner.Configuration.SettingsException e => $"The local runner cannot start: {e.Message}.",
+        Runner.Configuration.SettingsException e => $"The local runner (in {ServerSettingsLoader.DirVariable}/runner) cannot start: {e.Message}.",
         DirectoryInUseException e => $"{ServerSettingsLoader.DirVariable} {e.Message}.",
-        IOException e when StartupFailure.IsListenFailure(e) =>
-            $"{StartupFailure.DescribeListenFailure(e, ServerSettingsLoader.HostVariable, ServerSettingsLoader.PortVariable)}.",
+        _ when StartupFailure.IsListenFailure(exception) =>
+            $"{StartupFailure.DescribeListenFailure(exception, address, ServerSettingsLoader.HostVariable, ServerSettingsLoader.PortVariable)}.",
         _ => null,
     };
 }

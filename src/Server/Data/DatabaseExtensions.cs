@@ -26,7 +26,15 @@ internal static class DatabaseExtensions
         var path = db.Database.GetDbConnection().DataSource;
         if (Path.GetDirectoryName(path) is { Length: > 0 } dir)
         {
-            AdminTokenFile.CreateDirectory(dir);
+            try
+            {
+                AdminTokenFile.CreateDirectory(dir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new SettingsException(
+                    $"The database {path} cannot be created: its directory {dir} is unusable ({e.Message.TrimEnd('.')}); check {ServerSettingsLoader.DatabaseUrlVariable}.", e);
+            }
         }
 
         var stopping = app.Lifetime.ApplicationStopping;

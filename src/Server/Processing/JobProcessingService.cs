@@ -50,6 +50,7 @@ internal sealed class JobProcessingService(
         using var timer = new PeriodicTimer(settings.PollInterval, time);
         try
         {
+            await WhenStartedAsync(stoppingToken);
             do
             {
                 try
@@ -67,6 +68,22 @@ internal sealed class JobProcessingService(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutdown: the pass in flight was cancelled between transactions; nothing is left half-written.
+        }
+    }
+
+    /// <summary>
+    /// Waits until the server listens. A start-up that fails after the hosted services started (a busy port) disposes
+    /// the services without stopping them; a pass running then would log an ObjectDisposedException with its stack
+    /// under the one line that says what went wrong.
+    /// </summary>
+    private async Task WhenStartedAsync(CancellationToken stoppingToken)
+    {
+        var started = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted;
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (started.Register(() => signal.TrySetResult()))
+        using (stoppingToken.Register(() => signal.TrySetCanceled(stoppingToken)))
+        {
+            await signal.Task;
         }
     }
 }

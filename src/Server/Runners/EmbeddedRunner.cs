@@ -19,7 +19,7 @@ internal sealed class EmbeddedRunner(RunnerSettings settings, ILogger<EmbeddedRu
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(settings.Dir);
+        // Build creates the directory under its lock, and names it in one line when it cannot be used.
         _app = RunnerApplication.Build(settings, builder =>
         {
             // The server polls every second; the runner's per-request lines would bury everything else.

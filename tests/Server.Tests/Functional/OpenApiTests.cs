@@ -104,6 +104,28 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public void EveryDocumentedEndpoint_HasACallInTheClientsRefitInterface()
+    {
+        var calls = typeof(LogQuota.Shared.Api.IServerApi).GetMethods()
+            .Select(m => m.GetCustomAttributes(typeof(Refit.HttpMethodAttribute), inherit: false).Cast<Refit.HttpMethodAttribute>().Single())
+            .Select(a => $"{a.Method.Method} {a.Path.Split('?')[0].Replace("{runName}", "{run_name}", StringComparison.Ordinal)}")
+            .ToHashSet(StringComparer.Ordinal);
+
+        Assert.Equal(Operations.Select(o => o.Key).Order(StringComparer.Ordinal), calls.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Descriptions_AreTextOnce_NotEscapedTwice()
+    {
+        var commands = Document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("SubmitRunRequest")
+            .GetProperty("properties").GetProperty("commands").GetProperty("description").GetString();
+
+        Assert.Contains("cmd1 && cmd2", commands, StringComparison.Ordinal);
+        Assert.DoesNotContain("&amp;", Document.RootElement.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u0026amp;", Document.RootElement.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EveryEndpointBehindTheToken_DeclaresTheBearerScheme_AndAnswers401WithoutIt()
     {
         var scheme = Document.RootElement.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer");
