@@ -43,7 +43,7 @@ public sealed class LiveRegionInTmuxTests
             header = [$"run {runName} submitted (log quota 50.0MiB/h)"];
         }
 
-        using var pane = TmuxPane.Start(Script(scripted, args), Width, Height);
+        using var pane = TmuxPane.Start(TmuxPane.CliScript(scripted.Server.CliEnvironment, args), Width, Height);
 
         await ShowsAsync(pane, [.. header, .. Stored, .. FirstFrame]);
 
@@ -73,19 +73,4 @@ public sealed class LiveRegionInTmuxTests
         await pane.WaitForAsync(screen => screen.SequenceEqual(rows), $"exactly these rows:\n{string.Join('\n', rows)}\n--- but showed");
 
     private static string Text(string[] lines) => string.Join('\n', lines);
-
-    /// <summary>The CLI as the built tool runs it, against the scripted server, then its exit code on a row of its own.</summary>
-    private static string Script(ScriptedServer scripted, string[] args)
-    {
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-        var cli = Path.Combine(AppContext.BaseDirectory, "logquota.dll");
-        var exports = scripted.Server.CliEnvironment.Select(v => $"export {v.Key}={Quote(v.Value)}");
-        return string.Join('\n', [
-            .. exports,
-            $"{Quote(dotnet)} exec {Quote(cli)} {string.Join(' ', args.Select(Quote))}",
-            "echo \"[exit $?]\"",
-        ]);
-    }
-
-    private static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

@@ -42,6 +42,24 @@ public sealed class TmuxPane : IDisposable
         return pane;
     }
 
+    /// <summary>
+    /// A pane script that runs the CLI as the built tool runs it, in <paramref name="environment"/>, then prints its exit
+    /// code on a row of its own.
+    /// </summary>
+    public static string CliScript(IReadOnlyDictionary<string, string> environment, string[] args)
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var cli = Path.Combine(AppContext.BaseDirectory, "logquota.dll");
+        var exports = environment.Select(v => $"export {v.Key}={Quote(v.Value)}");
+        return string.Join('\n', [
+            .. exports,
+            $"{Quote(dotnet)} exec {Quote(cli)} {string.Join(' ', args.Select(Quote))}",
+            "echo \"[exit $?]\"",
+        ]);
+    }
+
+    private static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
     /// <summary>The pane's rows as shown now, trailing blank rows left out.</summary>
     public IReadOnlyList<string> Screen()
     {
