@@ -36,6 +36,8 @@ public sealed class TerminalProcessor
 
     private readonly bool _newLineReturns;
 
+    private readonly DeferredLines _deferred = new();
+
     // A plain line's text without its SGR sequences.
     private readonly byte[] _visible = new byte[MaxLineBytes];
 
@@ -77,6 +79,7 @@ public sealed class TerminalProcessor
                 continue;
             }
 
+            DrawDeferredLines();
             _parser.Parse(input[..take]);
             input = input[take..];
         }
@@ -273,6 +276,11 @@ public sealed class TerminalProcessor
     /// <summary>True when the screen is in the state the shortcut needs, after storing every line above the cursor.</summary>
     private bool TryStartCopy()
     {
+        if (!_deferred.IsEmpty)
+        {
+            return true; // the shortcut ran last and left the screen in its state (DeferredLines)
+        }
+
         if (!_parser.InGround || !_commands.IsPlain || !_live.IsLinear(_commands.CursorHidden) || _live.HasHead
             || _screen.X != 0 || !_screen.CursorRow.IsBlank)
         {
@@ -283,15 +291,24 @@ public sealed class TerminalProcessor
         return true;
     }
 
-    /// <summary>Copies complete plain lines to the log and draws the last screenful of them; returns the bytes consumed.</summary>
+    /// <summary>Draws the lines the shortcut stored on the screen, marked stored, before anything else uses the screen.</summary>
+    private void DrawDeferredLines()
+    {
+        if (_deferred.IsEmpty)
+        {
+            return;
+        }
+
+        _live.Replaying = true;
+        _parser.Parse(_deferred.Take());
+        _live.Replaying = false;
+        _live.MarkStoredAboveCursor();
+    }
+
+    /// <summary>Copies complete plain lines to the log and defers drawing them on the screen; returns the bytes consumed.</summary>
     private int CopyPlainLines(ReadOnlySpan<byte> input)
     {
         int consumed = 0;
-        int lines = 0;
-        int tailStart = 0;
-
-        // Where each of the last Rows lines starts, in a ring, to replay only those onto the screen.
-        Span<int> starts = stackalloc int[ScreenBuffer.Rows];
         while (true)
         {
             var rest = input[consumed..];
@@ -302,20 +319,10 @@ public sealed class TerminalProcessor
             }
 
             _live.WriteLine(_visible.AsSpan(0, length));
-            starts[lines % ScreenBuffer.Rows] = consumed;
-            lines++;
+            _deferred.Add(rest[..(lineFeed + 1)]);
             consumed += lineFeed + 1;
         }
 
-        if (lines > ScreenBuffer.Rows)
-        {
-            tailStart = starts[lines % ScreenBuffer.Rows];
-        }
-
-        _live.Replaying = true;
-        _parser.Parse(input[tailStart..consumed]);
-        _live.Replaying = false;
-        _live.MarkStoredAboveCursor();
         return consumed;
     }
 }

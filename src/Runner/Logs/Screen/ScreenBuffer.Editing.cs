@@ -206,7 +206,8 @@ internal sealed partial class ScreenBuffer
         count = Math.Min(count, Columns - X);
         cells[(X + count)..].CopyTo(cells[X..]);
         cells[(Columns - count)..].Clear();
-        if (X > 0 && IsWide(cells[X - 1]) && cells[X] != ScreenRow.WideTail)
+        // As xterm.js: the wide character left of the cursor lost its tail, and a tail shifted under the cursor lost its head.
+        if (X > 0 && IsWide(cells[X - 1]))
         {
             cells[X - 1] = 0;
         }
