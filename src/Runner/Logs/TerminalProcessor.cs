@@ -41,7 +41,6 @@ public sealed class TerminalProcessor
     // A plain line's text without its SGR sequences.
     private readonly byte[] _visible = new byte[MaxLineBytes];
 
-    private static readonly SearchValues<byte> s_redrawStarts = SearchValues.Create(0x1B, (byte)'\b', (byte)'\r');
 
     /// <summary>
     /// A processor whose stale-line rule reads <paramref name="time"/> (the system clock when null). With
@@ -68,12 +67,12 @@ public sealed class TerminalProcessor
 
         // Lines are stored at the end of the call, so a redraw later in the same read still finds them held;
         // the shortcut stores at once, so it is taken only for reads that cannot redraw.
-        bool mayRedraw = MayRedraw(input);
+        bool mayRedraw = PlainLines.MayRedraw(input);
         while (!input.IsEmpty)
         {
             int lineFeed = input.IndexOf((byte)'\n');
             int take = lineFeed < 0 ? input.Length : lineFeed + 1;
-            if (!mayRedraw && lineFeed >= 0 && TryVisibleText(input[..take], out _) && TryStartCopy())
+            if (!mayRedraw && lineFeed >= 0 && PlainLines.TryVisibleText(input[..take], _newLineReturns, _visible, out _) && TryStartCopy())
             {
                 input = input[CopyPlainLines(input)..];
                 continue;
@@ -112,165 +111,6 @@ public sealed class TerminalProcessor
     {
         ArgumentNullException.ThrowIfNull(output);
         return _live.WriteLive(_commands.Active, _commands.AlternateActive, output);
-    }
-
-    /// <summary>
-    /// True when <paramref name="input"/> holds an escape other than SGR (colours change nothing stored), a
-    /// backspace, or a carriage return not followed by <c>\n</c>.
-    /// </summary>
-    private static bool MayRedraw(ReadOnlySpan<byte> input)
-    {
-        for (int at = input.IndexOfAny(s_redrawStarts); at >= 0; at = input.IndexOfAny(s_redrawStarts))
-        {
-            int skip = input[at] switch
-            {
-                (byte)'\r' => at + 1 < input.Length && input[at + 1] == '\n' ? 2 : 0,
-                0x1B => SgrLength(input[at..]),
-                _ => 0,
-            };
-            if (skip == 0)
-            {
-                return true;
-            }
-
-            input = input[(at + skip)..];
-        }
-
-        return false;
-    }
-
-    /// <summary>The length of a complete <c>ESC [ 0-9; m</c> at the start of <paramref name="input"/>, else 0 (a short scalar scan).</summary>
-    private static int SgrLength(ReadOnlySpan<byte> input)
-    {
-        if (input.Length < 3 || input[0] != 0x1B || input[1] != '[')
-        {
-            return 0;
-        }
-
-        for (int i = 2; i < input.Length && i < 34; i++)
-        {
-            byte b = input[i];
-            if (b == 'm')
-            {
-                return i + 1;
-            }
-
-            if (b is not ((>= (byte)'0' and <= (byte)'9') or (byte)';' or (byte)':'))
-            {
-                return 0;
-            }
-        }
-
-        return 0;
-    }
-
-    /// <summary>
-    /// The length of the run of non-ASCII bytes at the start of <paramref name="text"/> when the screen stores them as
-    /// they are, else 0: UTF-8 characters (and bytes that are not UTF-8, kept as written) other than the byte order
-    /// mark and C1 controls, which the screen does not show, with at most two combining marks in a row (a cell keeps two).
-    /// </summary>
-    private static int Utf8Length(ReadOnlySpan<byte> text, ref int marks)
-    {
-        int length = 0;
-        while (length < text.Length && text[length] >= 0x80)
-        {
-            var status = Rune.DecodeFromUtf8(text[length..], out var rune, out int consumed);
-            if (status == OperationStatus.Done)
-            {
-                int codePoint = rune.Value;
-                if (codePoint is 0xFEFF or (>= 0x80 and < 0xA0))
-                {
-                    return 0;
-                }
-
-                marks = UnicodeWidth.Of(codePoint) == 0 ? marks + 1 : 0;
-                if (marks > 2)
-                {
-                    return 0;
-                }
-            }
-            else
-            {
-                consumed = 1; // a byte that is not UTF-8: one cell of its own, stored as written
-                marks = 0;
-            }
-
-            length += consumed;
-        }
-
-        return length;
-    }
-
-    private static bool StartsWithMark(ReadOnlySpan<byte> text) =>
-        Rune.DecodeFromUtf8(text, out var rune, out _) == OperationStatus.Done && UnicodeWidth.Of(rune.Value) == 0;
-
-    /// <summary>
-    /// Copies a plain line's visible text to <see cref="_visible"/> — printable ASCII and UTF-8 (see
-    /// <see cref="Utf8Length"/>), SGR sequences left out, trailing spaces trimmed — in one pass; false when the line holds anything else or its
-    /// <c>\r\n</c> (or, where a new line returns the carriage, its <c>\n</c>) is missing.
-    /// </summary>
-    private bool TryVisibleText(ReadOnlySpan<byte> line, out int length)
-    {
-        length = 0;
-        var text = line[..^1];
-        if (!text.IsEmpty && text[^1] == '\r')
-        {
-            text = text[..^1];
-        }
-        else if (!_newLineReturns)
-        {
-            return false;
-        }
-
-        if (text.Length > MaxLineBytes)
-        {
-            return false;
-        }
-
-        var visible = _visible.AsSpan();
-        int written = 0;
-        int marks = 0;
-        bool afterSequence = false;
-        while (!text.IsEmpty)
-        {
-            int other = text.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E);
-            int run = other < 0 ? text.Length : other;
-            text[..run].CopyTo(visible[written..]);
-            written += run;
-            if (other < 0)
-            {
-                break;
-            }
-
-            marks = run > 0 ? 0 : marks;
-            // A combining mark first on the line or right after a sequence has nothing to join (xterm.js forgets the
-            // preceding character at every sequence): the screen's rules for it are left to the screen.
-            bool standalone = run == 0 && (written == 0 || afterSequence);
-            int skip = text[other] == 0x1B ? SgrLength(text[other..])
-                : standalone && StartsWithMark(text[other..]) ? 0
-                : Utf8Length(text[other..], ref marks);
-            afterSequence = text[other] == 0x1B;
-            if (skip == 0)
-            {
-                return false;
-            }
-
-            if (text[other] != 0x1B)
-            {
-                text.Slice(other, skip).CopyTo(visible[written..]);
-                written += skip;
-            }
-
-            text = text[(other + skip)..];
-        }
-
-        while (written > 0 && visible[written - 1] == ' ')
-        {
-            written--;
-        }
-
-        length = written;
-        return true;
     }
 
     /// <summary>True when the screen is in the state the shortcut needs, after storing every line above the cursor.</summary>
@@ -313,7 +153,7 @@ public sealed class TerminalProcessor
         {
             var rest = input[consumed..];
             int lineFeed = rest.IndexOf((byte)'\n');
-            if (lineFeed < 0 || !TryVisibleText(rest[..(lineFeed + 1)], out int length))
+            if (lineFeed < 0 || !PlainLines.TryVisibleText(rest[..(lineFeed + 1)], _newLineReturns, _visible, out int length))
             {
                 break;
             }

@@ -177,9 +177,11 @@ public sealed class StoringRuleTests
     {
         // The shortcut copies plain lines without the screen; byte by byte, every line goes through the screen.
         // Tokens near its edges: combining marks (joined, standalone after a colour, at a line start), the byte order
-        // mark, the soft hyphen, NEL as UTF-8, wide characters, invalid bytes and lines that wrap.
+        // mark, the soft hyphen, NEL as UTF-8, wide characters, invalid bytes, lines that wrap, EL 0, OSC strings and
+        // the cursor hidden (shown again on the line, or not).
         string[] tokens = ["log", " ", "é", "e\u0301", "e\u0301\u0302", "世界", "\u00ad", "\u0085", "█", new string('x', 150),
-            "\u001b[32m", "\u001b[0m", "\u001b[1;38;5;200m", "  ", "\ufeff", "\u200b"];
+            "\u001b[32m", "\u001b[0m", "\u001b[1;38;5;200m", "  ", "\ufeff", "\u200b", "\u001b[K", "\u001b[0K", "\u001b]0;title\u0007",
+            "\u001b]8;;http://x\u001b\\", "\u001b[?25l", "\u001b[?25h"];
         var random = new Random(seed);
         var text = new StringBuilder();
         for (int line = 0; line < 300; line++)
