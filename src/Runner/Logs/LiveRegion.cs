@@ -15,7 +15,7 @@ namespace LogQuota.Runner.Logs;
 /// more than <c>reach</c> rows above the cursor at the end of a read. A program that never redraws has a
 /// reach of 0, so each line is stored as its <c>\n</c> arrives. A program that has redrawn — moved the cursor
 /// up, or written text after a carriage return, as every progress bar does — has a reach of the furthest it
-/// moved up plus <see cref="ReachMargin"/> (a display grows by a row before it first moves up over it), and a
+/// moved the cursor by other means than a line feed plus <see cref="ReachMargin"/> (a display grows by a row before it first moves up over it), and a
 /// program that hides the cursor, as live displays do, holds the whole screen. The reach falls back to 0
 /// after a screenful of line feeds without any redraw.
 /// </para>
@@ -56,8 +56,11 @@ internal sealed class LiveRegion(ScreenBuffer screen)
     /// <summary>True when lines are stored as their <c>\n</c> arrives.</summary>
     public bool IsLinear(bool cursorHidden) => !_redrawing && !cursorHidden;
 
-    /// <summary>The cursor went up <paramref name="rows"/> rows (or the screen scrolled down): a redraw.</summary>
-    public void MovedUp(int rows)
+    /// <summary>
+    /// The program put the cursor <paramref name="rows"/> rows away by other means than a line feed — up to redraw, or
+    /// down to draw at a fixed row (apt's bottom bar) — or scrolled the screen down: it draws at places, and may come back.
+    /// </summary>
+    public void Repositioned(int rows)
     {
         _redrawing = true;
         _furthestUp = Math.Max(_furthestUp, rows);

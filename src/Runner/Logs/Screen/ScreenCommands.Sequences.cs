@@ -27,7 +27,7 @@ internal sealed partial class ScreenCommands
             case (0, (byte)'M'):
                 if (buffer.Y == buffer.Top && !AlternateActive)
                 {
-                    _listener.MovedUp(1); // scrolled down to draw above: a redraw
+                    _listener.Repositioned(1); // scrolled down to draw above: a redraw
                 }
 
                 buffer.ReverseIndex(_origin);
@@ -48,7 +48,14 @@ internal sealed partial class ScreenCommands
                 break;
         }
 
-        ReportMove(rowBefore);
+        if (intermediate != 0 || final is not ((byte)'D' or (byte)'E'))
+        {
+            ReportMove(rowBefore); // IND and NEL are line feeds
+        }
+        else if (!AlternateActive)
+        {
+            _listener.LineFed();
+        }
     }
 
     public void Csi(ReadOnlySpan<int> parameters, byte prefix, byte intermediate, byte final)
@@ -187,7 +194,7 @@ internal sealed partial class ScreenCommands
     {
         if (!AlternateActive)
         {
-            _listener.MovedUp(1);
+            _listener.Repositioned(1);
         }
     }
 

@@ -312,12 +312,15 @@ internal sealed partial class ScreenCommands
         }
     }
 
-    /// <summary>The cursor went up: the program is redrawing lines it wrote.</summary>
+    /// <summary>
+    /// A sequence moved the cursor to another row: the program is redrawing lines it wrote (up), or drawing at a fixed
+    /// row it will come back from (down, as apt's bottom bar): rows it jumped over were not passed by a line feed.
+    /// </summary>
     private void ReportMove(int rowBefore)
     {
-        if (!AlternateActive && Active.Y < rowBefore)
+        if (!AlternateActive && Active.Y != rowBefore)
         {
-            _listener.MovedUp(rowBefore - Active.Y);
+            _listener.Repositioned(Math.Abs(rowBefore - Active.Y));
         }
     }
 }
