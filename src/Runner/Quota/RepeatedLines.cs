@@ -94,12 +94,17 @@ internal sealed class RepeatedLines
         _sampleLengths[slot] = sample.Length;
     }
 
-    /// <summary>The <paramref name="count"/> lines with the highest counts, highest first (ties: the lower bound first).</summary>
+    /// <summary>
+    /// The <paramref name="count"/> lines surely written at least twice, by their guaranteed count (count − error),
+    /// highest first. A line seen once and counted high only because it took over a counter is not "repeated": after a
+    /// run of distinct lines every counter carries such an error, and showing those would bury the real repeats.
+    /// </summary>
     public List<RepeatedLine> Top(int count)
     {
         var order = Enumerable.Range(0, _used)
-            .OrderByDescending(i => _counts[i])
-            .ThenByDescending(i => _counts[i] - _errors[i])
+            .Where(i => _counts[i] - _errors[i] >= 2)
+            .OrderByDescending(i => _counts[i] - _errors[i])
+            .ThenByDescending(i => _counts[i])
             .Take(count);
         return [.. order.Select(i => new RepeatedLine(Sample(i), _counts[i], _errors[i]))];
     }

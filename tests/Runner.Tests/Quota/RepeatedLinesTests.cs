@@ -60,6 +60,26 @@ public sealed class RepeatedLinesTests
     }
 
     [Fact]
+    public void DistinctLinesThenARepeat_ReportsOnlyTheRepeat_WithItsGuaranteedCount()
+    {
+        var sketch = new RepeatedLines();
+        for (var i = 0; i < 3000; i++)
+        {
+            sketch.Add(Encoding.UTF8.GetBytes($"{i}"));
+        }
+
+        for (var i = 0; i < 50; i++)
+        {
+            sketch.Add("CUDA warning: retrying"u8);
+        }
+
+        // Every counter now carries an error from the distinct lines; only a line surely seen twice is "repeated".
+        var top = Assert.Single(sketch.Top(5));
+        Assert.Equal("CUDA warning: retrying", top.Line);
+        Assert.InRange(50, top.Count - top.Error, top.Count);
+    }
+
+    [Fact]
     public void AddLines_SplitsOnNewlines_AndKeepsAShortSample()
     {
         var sketch = new RepeatedLines();
