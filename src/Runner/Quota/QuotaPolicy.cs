@@ -185,8 +185,10 @@ internal sealed class QuotaPolicy
     /// When <paramref name="remaining"/> bytes run out at <paramref name="bytesPerSecond"/>; null when nothing is
     /// being written (no rate, no exhaustion).
     /// </summary>
+    /// <remarks>Capped at a day: past the hour's reset the exact figure means nothing, and a quota near
+    /// <see cref="long.MaxValue"/> bytes would overflow a <see cref="TimeSpan"/>.</remarks>
     public static TimeSpan? TimeToExhaustion(long remaining, double bytesPerSecond) =>
-        bytesPerSecond <= 0 ? null : TimeSpan.FromSeconds(Math.Max(0, remaining) / bytesPerSecond);
+        bytesPerSecond <= 0 ? null : TimeSpan.FromSeconds(Math.Min(Math.Max(0, remaining) / bytesPerSecond, 86_400));
 
     /// <summary>The current bucket's start on the wall clock: the job's start plus whole hours (buckets themselves
     /// are measured on the monotonic clock, so a wall-clock step moves these times, never a boundary).</summary>
@@ -219,8 +221,9 @@ internal sealed class QuotaPolicy
         var used = _window.BytesThisHour;
         for (var i = 0; i < _warnAt.Length; i++)
         {
-            // Integer arithmetic: 80 % of 52428800 is reached at exactly 41943040 bytes.
-            if (_warned[i] || used * 100 < (long)_warnAt[i] * limit)
+            // Exact integer arithmetic (80 % of 52428800 is reached at exactly 41943040 bytes), in 128 bits so a quota
+            // near long.MaxValue cannot overflow into a warning.
+            if (_warned[i] || (Int128)used * 100 < (Int128)_warnAt[i] * limit)
             {
                 continue;
             }

@@ -81,6 +81,18 @@ public sealed class QuotaPolicyTests
         Assert.Equal(TimeSpan.FromSeconds(24), QuotaPolicy.TimeToExhaustion(2400, 100));
         Assert.Equal(TimeSpan.Zero, QuotaPolicy.TimeToExhaustion(-5, 100));
         Assert.Null(QuotaPolicy.TimeToExhaustion(2400, 0));
+        Assert.Equal(TimeSpan.FromDays(1), QuotaPolicy.TimeToExhaustion(long.MaxValue, 1e-9));
+    }
+
+    [Fact]
+    public void HugeQuota_NeverOverflowsIntoAWarning()
+    {
+        var policy = Policy(long.MaxValue, LogQuotaAction.Kill, [80]);
+
+        OfferLines(policy, 1000);
+
+        Assert.Empty(_output.Events);
+        Assert.Equal(20_000, policy.BytesThisHour);
     }
 
     [Fact]

@@ -85,12 +85,13 @@ public sealed class RepeatedLinesTests
         var sketch = new RepeatedLines();
         var longLine = new string('y', 5000);
 
-        sketch.AddLines(Encoding.UTF8.GetBytes($"a\nb\na\n{longLine}\n{longLine}\n{longLine}"));
+        sketch.AddLines(Encoding.UTF8.GetBytes($"a\nb\na\n{longLine}\n{longLine}\n{longLine}\n{longLine}\na\nb\nlast"));
 
         var top = sketch.Top(5);
-        Assert.Equal(6, sketch.Total);
+        Assert.Equal(10, sketch.Total);
         Assert.Equal(new string('y', RepeatedLines.SampleBytes), top[0].Line);
-        Assert.Equal(3, top[0].Count);
-        Assert.Equal(("a", 2L), (top[1].Line, top[1].Count));
+        Assert.Equal((4L, 1L), (top[0].Count, top[0].Error)); // the doorkeeper's first sighting may be another line's
+        Assert.Equal(("a", 3L), (top[1].Line, top[1].Count));
+        Assert.Equal(2, top.Count); // "b" twice is only surely once: the doorkeeper's first sighting may be another line's
     }
 }
