@@ -74,7 +74,7 @@ public sealed class DockerComposeStackTests
 
         Assert.Equal("error", row.StatusMessage);
         Assert.Equal("log quota exceeded", row.Error);
-        var text = Encoding.UTF8.GetString(await http.GetByteArrayAsync("/api/runs/chatty/logs?format=text"));
+        var text = Encoding.UTF8.GetString(await http.GetByteArrayAsync("/api/runs/chatty/logs?format=text&source=job"));
         var all = string.Concat(Enumerable.Range(1, 1000).Select(i => $"{i}\n"));
         Assert.Equal(all[..(all[..1000].LastIndexOf('\n') + 1)], text);
     }

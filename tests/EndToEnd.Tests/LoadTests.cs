@@ -70,6 +70,11 @@ public sealed class LoadTests(ITestOutputHelper output)
                     // What was stored is the start of what it wrote, cut at a line end.
                     Assert.StartsWith(text, m.Expected, StringComparison.Ordinal);
                     Assert.EndsWith("\n", text, StringComparison.Ordinal);
+
+                    // The whole log has the runner's marker after the job's last line; it is never counted.
+                    var whole = Encoding.UTF8.GetString(await system.LogTextAsync(m.Name, "all"));
+                    Assert.EndsWith("for this hour reached; the job is being killed\n", whole, StringComparison.Ordinal);
+                    Assert.Equal(Encoding.UTF8.GetByteCount(text), run.LogBytesHour);
                     break;
                 case { } code:
                     Assert.True(run.Status == RunStatus.Failed, context);

@@ -255,8 +255,9 @@ public sealed class SystemProcesses : IAsyncDisposable
         }
     }
 
-    public async Task<byte[]> LogTextAsync(string runName) =>
-        await Server.GetByteArrayAsync($"/api/runs/{runName}/logs?format=text");
+    /// <summary>The stored log as text: by default the job's own output (<c>source=job</c>), without the runner's markers.</summary>
+    public async Task<byte[]> LogTextAsync(string runName, string source = "job") =>
+        await Server.GetByteArrayAsync($"/api/runs/{runName}/logs?format=text&source={source}");
 
     private Process Start(string[] args, Dictionary<string, string> env)
     {

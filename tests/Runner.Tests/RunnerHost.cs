@@ -62,6 +62,7 @@ public sealed class RunnerHost : IAsyncDisposable
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
         var states = new List<JobStateEvent>();
         var logs = new List<LogEvent>();
+        var events = new List<JobEvent>();
         long cursor = 0;
         var pages = 0;
         while (true)
@@ -70,10 +71,11 @@ public sealed class RunnerHost : IAsyncDisposable
             pages++;
             states.AddRange(pull.JobStates);
             logs.AddRange(pull.JobLogs);
+            events.AddRange(pull.JobEvents ?? []);
             cursor = pull.LastUpdated;
             if (!pull.HasMore)
             {
-                return new JobResult(jobId, states, logs, pages, pull.LogBytesHour);
+                return new JobResult(jobId, states, logs, pages, pull.LogBytesHour) { Events = events, Quota = pull.LogQuota };
             }
 
             if (pull.JobLogs.Count == 0 && pull.JobStates.Count == 0)
@@ -102,7 +104,20 @@ public sealed record JobResult(Guid JobId, List<JobStateEvent> States, List<LogE
 {
     public JobStateEvent Final => States[^1];
 
-    public byte[] Bytes => Logs.SelectMany(l => l.Message).ToArray();
+    /// <summary>The quota events pulled (warnings, crossings, drop reports).</summary>
+    public List<JobEvent> Events { get; init; } = [];
+
+    /// <summary>The quota block of the last pull.</summary>
+    public LogQuotaStatus? Quota { get; init; }
+
+    /// <summary>The job's own output: the <c>stdout</c> events.</summary>
+    public byte[] Bytes => Logs.Where(l => l.LogSource == LogSource.Stdout).SelectMany(l => l.Message).ToArray();
 
     public string Text => Encoding.UTF8.GetString(Bytes);
+
+    /// <summary>What the runner wrote itself: the <c>runner</c> events (markers, a dropped tail).</summary>
+    public string RunnerText => Encoding.UTF8.GetString(Logs.Where(l => l.LogSource == LogSource.Runner).SelectMany(l => l.Message).ToArray());
+
+    /// <summary>Every stored byte in order, as the log reads.</summary>
+    public string AllText => Encoding.UTF8.GetString(Logs.SelectMany(l => l.Message).ToArray());
 }

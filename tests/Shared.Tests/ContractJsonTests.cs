@@ -29,7 +29,8 @@ public sealed class ContractJsonTests
             {"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80",
              "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "train-1"},
              "job_spec": {"commands": ["echo hi", "python train.py"], "env": {"A": "1"},
-                          "working_dir": "/tmp/w", "max_duration": 60, "log_quota_hour": 1000, "tty": false}}
+                          "working_dir": "/tmp/w", "max_duration": 60, "log_quota_hour": 1000, "tty": false,
+                          "log_quota_action": "truncate", "log_quota_warn_at": [75, 90], "log_quota_kill_grace": 30}}
             """;
         var body = RoundTrip<SubmitBody>(json);
         Assert.Equal(Guid.Parse("0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80"), body.JobId);
@@ -40,6 +41,9 @@ public sealed class ContractJsonTests
         Assert.Equal(60, body.JobSpec.MaxDuration);
         Assert.Equal(1000, body.JobSpec.LogQuotaHour);
         Assert.False(body.JobSpec.Tty);
+        Assert.Equal(LogQuotaAction.Truncate, body.JobSpec.LogQuotaAction);
+        Assert.Equal([75, 90], body.JobSpec.LogQuotaWarnAt!);
+        Assert.Equal(30, body.JobSpec.LogQuotaKillGrace);
     }
 
     [Fact]
@@ -50,6 +54,9 @@ public sealed class ContractJsonTests
         Assert.Null(spec.LogQuotaHour);
         Assert.Null(spec.Env);
         Assert.Null(spec.MaxDuration);
+        Assert.Equal(LogQuotaAction.Kill, spec.LogQuotaAction);
+        Assert.Null(spec.LogQuotaWarnAt);
+        Assert.Equal(0, spec.LogQuotaKillGrace);
     }
 
     [Fact]
@@ -59,8 +66,14 @@ public sealed class ContractJsonTests
             {"job_states": [{"state": "running", "timestamp": 1764400000000, "termination_reason": null, "termination_message": null, "exit_status": null},
                             {"state": "failed", "timestamp": 1764400000005, "termination_reason": "log_quota_exceeded",
                              "termination_message": "Job log output exceeded the hourly quota of 100 bytes", "exit_status": null}],
-             "job_logs": [{"timestamp": 1764400000001, "message": "aGVsbG8K"}],
-             "last_updated": 1764400000005, "has_more": false, "log_bytes_hour": 6, "live": null}
+             "job_logs": [{"timestamp": 1764400000001, "log_source": "stdout", "message": "aGVsbG8K"},
+                          {"timestamp": 1764400000003, "log_source": "runner", "message": "W2xvZ3F1b3RhXSBoaQo="}],
+             "last_updated": 1764400000005, "has_more": false, "log_bytes_hour": 6, "live": null,
+             "log_quota": {"limit": 100, "action": "kill", "used_bytes_hour": 6, "bucket_started_at": "2026-11-29T06:00:00.000Z",
+                           "bucket_resets_at": "2026-11-29T07:00:00.000Z", "dropped_bytes": 94, "exceeded_at": "2026-11-29T06:27:20.123Z",
+                           "report": {"bucket_started_at": "2026-11-29T06:00:00.000Z", "top_lines": [{"line": "hello", "count": 17, "error": 0}],
+                                      "bytes_per_minute": [100], "dropped_bytes": 0, "dropped_lines": 0}},
+             "job_events": [{"timestamp": 1764400000002, "type": "log_quota_exceeded", "message": "log quota of 100 B for this hour reached"}]}
             """;
         var pull = RoundTrip<PullResponse>(json);
         Assert.Equal(JobState.Failed, pull.JobStates[1].State);
@@ -69,6 +82,11 @@ public sealed class ContractJsonTests
         Assert.Equal(1764400000005, pull.LastUpdated);
         Assert.False(pull.HasMore);
         Assert.Equal(6, pull.LogBytesHour);
+        Assert.Equal(LogSource.Runner, pull.JobLogs[1].LogSource);
+        Assert.Equal("[logquota] hi\n", Encoding.UTF8.GetString(pull.JobLogs[1].Message));
+        Assert.Equal(LogQuotaAction.Kill, pull.LogQuota!.Action);
+        Assert.Equal(("hello", 17L), (pull.LogQuota.Report!.TopLines[0].Line, pull.LogQuota.Report.TopLines[0].Count));
+        Assert.Equal(JobEventTypes.LogQuotaExceeded, pull.JobEvents![0].Type);
     }
 
     [Fact]
@@ -85,12 +103,13 @@ public sealed class ContractJsonTests
     {
         const string json = """
             {"run_name": "chatty", "commands": ["yes"], "env": {"K": "V"}, "working_dir": null,
-             "max_duration": 30, "log_quota_hour": 1000, "tty": true}
+             "max_duration": 30, "log_quota_hour": 1000, "tty": true, "log_quota_action": "observe", "log_quota_kill_grace": 0}
             """;
         var request = RoundTrip<SubmitRunRequest>(json);
         Assert.Equal("chatty", request.RunName);
         Assert.Equal(1000, request.LogQuotaHour);
         Assert.True(request.Tty);
+        Assert.Equal(LogQuotaAction.Observe, request.LogQuotaAction);
     }
 
     [Fact]
@@ -100,18 +119,24 @@ public sealed class ContractJsonTests
             {"run_name": "chatty", "status": "failed", "status_message": "error", "error": "log quota exceeded",
              "termination_reason": "log_quota_exceeded", "termination_message": "Job log output exceeded the hourly quota of 1000 bytes",
              "exit_status": null, "submitted_at": "2026-11-29T06:27:20.123Z", "finished_at": "2026-11-29T06:27:21.000Z",
-             "log_quota_hour": 1000, "log_bytes_hour": 990,
+             "log_quota_hour": 1000, "log_bytes_hour": 990, "log_truncated": false,
+             "log_quota": {"limit": 1000, "action": "kill", "used_bytes_hour": 990, "bucket_started_at": "2026-11-29T06:27:20.000Z",
+                           "bucket_resets_at": "2026-11-29T07:27:20.000Z", "dropped_bytes": 52, "exceeded_at": "2026-11-29T06:27:21.000Z", "report": null},
              "jobs": [{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "status": "failed", "status_message": "error",
                        "error": "log quota exceeded", "termination_reason": "log_quota_exceeded",
                        "termination_message": "Job log output exceeded the hourly quota of 1000 bytes", "exit_status": null,
                        "runner": "http://127.0.0.1:10999",
-                       "job_spec": {"commands": ["yes"], "env": null, "working_dir": null, "max_duration": null, "log_quota_hour": 1000, "tty": true}}]}
+                       "job_spec": {"commands": ["yes"], "env": null, "working_dir": null, "max_duration": null, "log_quota_hour": 1000, "tty": true,
+                                    "log_quota_action": "kill", "log_quota_warn_at": [80], "log_quota_kill_grace": 0}}],
+             "events": [{"timestamp": "2026-11-29T06:27:21.000Z", "type": "log_quota_exceeded", "message": "log quota of 1000 B for this hour reached; the job is being killed"}]}
             """;
         var run = RoundTrip<RunDetails>(json);
         Assert.Equal(RunStatus.Failed, run.Status);
         Assert.Equal(new DateTimeOffset(2026, 11, 29, 6, 27, 20, 123, TimeSpan.Zero), run.SubmittedAt);
         Assert.Equal(JobStatus.Failed, run.Jobs[0].Status);
         Assert.Equal(1000, run.Jobs[0].JobSpec.LogQuotaHour);
+        Assert.Equal(52, run.LogQuota!.DroppedBytes);
+        Assert.Equal(JobEventTypes.LogQuotaExceeded, run.Events[0].Type);
     }
 
     [Fact]
@@ -120,10 +145,10 @@ public sealed class ContractJsonTests
         const string row = """
             {"run_name": "ok", "status": "done", "status_message": "exited (0)", "error": null, "termination_reason": null,
              "termination_message": null, "exit_status": 0, "submitted_at": "2026-11-29T06:27:20.123Z", "finished_at": null,
-             "log_quota_hour": null, "log_bytes_hour": 0}
+             "log_quota_hour": null, "log_bytes_hour": 0, "log_truncated": false, "log_quota": null}
             """;
         Assert.Equal("exited (0)", RoundTrip<RunRow>(row).StatusMessage);
-        var logs = RoundTrip<LogsResponse>("""{"logs": [{"timestamp": "2026-11-29T06:27:20.001Z", "message": "/w=="}], "next_token": "abc", "live": null}""");
+        var logs = RoundTrip<LogsResponse>("""{"logs": [{"timestamp": "2026-11-29T06:27:20.001Z", "log_source": "stdout", "message": "/w=="}], "next_token": "abc", "live": null}""");
         Assert.Equal([0xFF], logs.Logs[0].Message);
         Assert.Equal("abc", logs.NextToken);
         Assert.Null(logs.Live);

@@ -4,8 +4,8 @@ using LogQuota.Cli.Logs;
 
 namespace LogQuota.Cli.Commands;
 
-/// <summary><c>logs RUN [-f]</c>: the stored log, byte for byte; <c>-f</c> keeps following until the run ends, drawing the
-/// live region below the stored lines when standard output is a terminal.</summary>
+/// <summary><c>logs RUN [-f] [--source job|runner|all]</c>: the stored log, byte for byte; <c>-f</c> keeps following until
+/// the run ends, drawing the live region below the stored lines when standard output is a terminal.</summary>
 public static class LogsCommand
 {
     /// <summary>Creates the command.</summary>
@@ -14,10 +14,23 @@ public static class LogsCommand
         ArgumentNullException.ThrowIfNull(host);
         var run = new Argument<string>("RUN") { Description = "The run's name" };
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new output until the run ends" };
-        var command = new Command("logs", "Print a run's log") { run, follow };
+        var source = new Option<string>("--source")
+        {
+            Description = "job: the job's output only; runner: only the [logquota] lines the runner wrote; all (the default): both, in order",
+            DefaultValueFactory = _ => "all",
+        };
+        source.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is var value && value is not ("job" or "runner" or "all"))
+            {
+                result.AddError($"--source must be job, runner or all; got '{value}'");
+            }
+        });
+        var command = new Command("logs", "Print a run's log") { run, follow, source };
         command.SetAction((parse, cancellationToken) =>
         {
             var runName = parse.GetRequiredValue(run);
+            var only = parse.GetValue(source) is "job" or "runner" ? parse.GetValue(source) : null;
             return host.RunAsync(
                 parse,
                 runName,
@@ -26,7 +39,7 @@ public static class LogsCommand
                     if (parse.GetValue(follow))
                     {
                         // The live region is drawn while following only: a plain read prints what is stored.
-                        var follower = new LogFollower(api, runName, host.Console.Output, LiveRegionDrawer.For(host.Console));
+                        var follower = new LogFollower(api, runName, host.Console.Output, LiveRegionDrawer.For(host.Console), source: only);
                         try
                         {
                             await follower.FollowAsync(host.Console.Time, token);
@@ -42,7 +55,7 @@ public static class LogsCommand
 
                     // The text endpoint streams the stored bytes in order: a log of any size passes through
                     // without being held in memory, decoded or re-encoded.
-                    using var response = await api.GetLogsTextAsync(runName, token);
+                    using var response = await api.GetLogsTextAsync(runName, only, token);
                     if (!response.IsSuccessStatusCode)
                     {
                         var body = await response.Content.ReadAsStringAsync(token);

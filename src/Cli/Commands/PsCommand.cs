@@ -17,7 +17,7 @@ public static class PsCommand
     {
         ArgumentNullException.ThrowIfNull(host);
         var all = new Option<bool>("--all", "-a") { Description = "Show all runs, not only active ones and those finished in the last hour" };
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also show ERROR, QUOTA and LOGS/HOUR" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also show ERROR, QUOTA, LOGS/HOUR and USED (%)" };
         var command = new Command("ps", "List runs") { all, verbose };
         command.SetAction((parse, cancellationToken) => host.RunAsync(
             parse,
@@ -41,13 +41,13 @@ public static class PsCommand
         return !run.Status.IsFinished() || now - (run.FinishedAt ?? run.SubmittedAt) <= RecentlyFinished;
     }
 
-    /// <summary>The table: NAME, STATUS, SUBMITTED, and with <paramref name="verbose"/> ERROR, QUOTA, LOGS/HOUR.</summary>
+    /// <summary>The table: NAME, STATUS, SUBMITTED, and with <paramref name="verbose"/> ERROR, QUOTA, LOGS/HOUR, USED.</summary>
     public static Table BuildTable(IEnumerable<RunRow> runs, DateTimeOffset now, bool verbose)
     {
         ArgumentNullException.ThrowIfNull(runs);
         var table = new Table { Border = TableBorder.None, ShowHeaders = true };
         string[] headers = verbose
-            ? ["NAME", "STATUS", "SUBMITTED", "ERROR", "QUOTA", "LOGS/HOUR"]
+            ? ["NAME", "STATUS", "SUBMITTED", "ERROR", "QUOTA", "LOGS/HOUR", "USED"]
             : ["NAME", "STATUS", "SUBMITTED"];
         foreach (var header in headers)
         {
@@ -67,9 +67,10 @@ public static class PsCommand
             ];
             if (verbose)
             {
-                cells.Add(new Text(run.Error ?? "", rowStyle));
+                cells.Add(new Text(run.Error ?? (run.LogTruncated ? "log truncated" : ""), rowStyle));
                 cells.Add(new Text(ByteSize.FormatQuota(run.LogQuotaHour), rowStyle));
-                cells.Add(new Text(ByteSize.FormatUsage(run.LogBytesHour, run.LogQuotaHour), rowStyle));
+                cells.Add(new Text(ByteSize.Format(run.LogBytesHour), rowStyle));
+                cells.Add(new Text(QuotaView.Share(run.LogBytesHour, run.LogQuotaHour), rowStyle));
             }
 
             table.AddRow(cells);

@@ -11,8 +11,9 @@ using LogQuota.Shared.Contracts;
 namespace LogQuota.Cli.Commands;
 
 /// <summary>
-/// <c>run [--name N] [--log-quota BYTES] [--max-duration S] [-e K=V]... [--no-tty] -- CMD...</c>: submits a run and
-/// streams its log until it ends; exits 0 only when it ended <c>done</c>.
+/// <c>run [--name N] [--log-quota BYTES] [--log-quota-action A] [--log-quota-kill-grace S] [--max-duration S] [-e K=V]...
+/// [--no-tty] -- CMD...</c>: submits a run and streams its log until it ends (the runner's quota lines on stderr);
+/// exits 0 only when it ended <c>done</c>.
 /// </summary>
 public static class RunCommand
 {
@@ -28,6 +29,30 @@ public static class RunCommand
             HelpName = "BYTES",
             CustomParser = ParseLogQuota,
         };
+        var action = new Option<string?>("--log-quota-action")
+        {
+            Description = "At the quota: kill (the server's default unless set otherwise), truncate (drop output until the hour ends) or observe (only record it)",
+            HelpName = "ACTION",
+        };
+        action.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } value && value is not ("kill" or "truncate" or "observe"))
+            {
+                result.AddError($"--log-quota-action must be kill, truncate or observe; got '{value}'");
+            }
+        });
+        var killGrace = new Option<int?>("--log-quota-kill-grace")
+        {
+            Description = "Seconds between SIGTERM and SIGKILL at a quota kill, so the job can save a checkpoint (0-3600; default 0)",
+            HelpName = "S",
+        };
+        killGrace.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 0 or > JobSpecRules.MaxKillGraceSeconds)
+            {
+                result.AddError($"--log-quota-kill-grace must be a whole number of seconds from 0 to {JobSpecRules.MaxKillGraceSeconds}");
+            }
+        });
         var maxDuration = new Option<int?>("--max-duration")
         {
             Description = "Stop the run after this long: seconds, or 90m, 2h, 1d",
@@ -55,7 +80,7 @@ public static class RunCommand
             Arity = ArgumentArity.OneOrMore,
         };
 
-        var command = new Command("run", "Submit a run and stream its log until it ends") { name, logQuota, maxDuration, env, noTty, commandWords };
+        var command = new Command("run", "Submit a run and stream its log until it ends") { name, logQuota, action, killGrace, maxDuration, env, noTty, commandWords };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (FindStrayOption(parse) is { } stray)
@@ -72,7 +97,15 @@ public static class RunCommand
                 Env: variables.Count > 0 ? variables : null,
                 MaxDuration: parse.GetValue(maxDuration),
                 LogQuotaHour: parse.GetValue(logQuota),
-                Tty: parse.GetValue(noTty) ? false : null);
+                Tty: parse.GetValue(noTty) ? false : null,
+                LogQuotaAction: parse.GetValue(action) switch
+                {
+                    "kill" => LogQuotaAction.Kill,
+                    "truncate" => LogQuotaAction.Truncate,
+                    "observe" => LogQuotaAction.Observe,
+                    _ => null,
+                },
+                LogQuotaKillGrace: parse.GetValue(killGrace));
             var quotaAsTyped = parse.GetResult(logQuota)?.Tokens is [.., var typed] ? typed.Value : null;
             return await host.RunAsync(
                 parse,
@@ -116,7 +149,9 @@ public static class RunCommand
         var run = await api.SubmitRunAsync(request, cancellationToken);
         await console.Error.WriteLineAsync($"run {run.RunName} submitted (log quota {ByteSize.FormatQuota(run.LogQuotaHour)})");
 
-        var follower = new LogFollower(api, run.RunName, console.Output, LiveRegionDrawer.For(console));
+        // The runner's [logquota] lines (warnings, the crossing, a drop report) go to stderr as they arrive: stdout
+        // stays the job's own output, and a warning is seen even when stdout is piped away.
+        var follower = new LogFollower(api, run.RunName, console.Output, LiveRegionDrawer.For(console), markers: console.Error);
         var interrupted = interrupts.NextAsync(cancellationToken);
         var stopRequested = false;
         try
@@ -132,6 +167,11 @@ public static class RunCommand
                     {
                         // The summary goes to stderr; on a shared terminal it would otherwise be glued to the job's last line.
                         await console.Error.WriteLineAsync();
+                    }
+
+                    if (QuotaView.FinalLine(current.LogQuota) is { } quotaLine)
+                    {
+                        await console.Error.WriteLineAsync(quotaLine);
                     }
 
                     await console.Error.WriteLineAsync(RunSummary.Format(current));

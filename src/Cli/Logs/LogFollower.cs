@@ -17,7 +17,12 @@ namespace LogQuota.Cli.Logs;
 /// </remarks>
 /// <param name="live">Draws the run's live region below the stored lines; null where output is not a terminal, and
 /// then nothing but the stored bytes is ever written.</param>
-public sealed class LogFollower(IServerApi api, string runName, Stream output, LiveRegionDrawer? live = null)
+/// <param name="markers">Where the runner's own lines (<c>log_source: runner</c>: quota warnings, "quota reached", a
+/// drop report and its tail) go instead of <paramref name="output"/>: <c>run</c> puts them on stderr, so the job's
+/// output stays the job's. Null: they are written in place, as the log reads.</param>
+/// <param name="source">Which events to read: <c>job</c>, <c>runner</c>, or null for all.</param>
+public sealed class LogFollower(
+    IServerApi api, string runName, Stream output, LiveRegionDrawer? live = null, TextWriter? markers = null, string? source = null)
 {
     /// <summary>How often a follower asks again when nothing new arrived: half the server's default poll interval.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
@@ -75,6 +80,29 @@ public sealed class LogFollower(IServerApi api, string runName, Stream output, L
         await output.FlushAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Writes a runner line to <c>markers</c>. Where a live region is drawn on the same terminal, it is erased first
+    /// (and redrawn below after the page), so the marker is not drawn over it.
+    /// </summary>
+    private async Task WriteMarkerAsync(ArrayBufferWriter<byte>? buffer, byte[] message, CancellationToken cancellationToken)
+    {
+        if (buffer is not null)
+        {
+            if (live!.DrawnRows > 0)
+            {
+                live.Erase(buffer);
+            }
+
+            await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
+            await output.FlushAsync(cancellationToken);
+            buffer.ResetWrittenCount();
+        }
+
+        // Decoded for a text stream: markers are the runner's UTF-8; a dropped tail's invalid bytes show as U+FFFD.
+        await markers!.WriteAsync(System.Text.Encoding.UTF8.GetString(message).AsMemory(), cancellationToken);
+        await markers.FlushAsync(cancellationToken);
+    }
+
     private async Task CopyNewEventsAsync(CancellationToken cancellationToken)
     {
         var buffer = live is null ? null : new ArrayBufferWriter<byte>();
@@ -82,10 +110,17 @@ public sealed class LogFollower(IServerApi api, string runName, Stream output, L
         {
             var page = await api.GetLogsAsync(
                 runName,
-                new LogsQuery { StartTime = _last is { } last ? UtcMillisecondsDateTimeOffsetConverter.ToWire(last) : null },
+                new LogsQuery { StartTime = _last is { } last ? UtcMillisecondsDateTimeOffsetConverter.ToWire(last) : null, Source = source },
                 cancellationToken);
             foreach (var e in page.Logs)
             {
+                _last = e.Timestamp;
+                if (markers is not null && e.LogSource == LogSource.Runner)
+                {
+                    await WriteMarkerAsync(buffer, e.Message, cancellationToken);
+                    continue;
+                }
+
                 if (buffer is null)
                 {
                     await output.WriteAsync(e.Message, cancellationToken);
@@ -100,7 +135,6 @@ public sealed class LogFollower(IServerApi api, string runName, Stream output, L
                     }
                 }
 
-                _last = e.Timestamp;
                 if (e.Message.Length > 0)
                 {
                     EndsMidLine = e.Message[^1] != (byte)'\n';

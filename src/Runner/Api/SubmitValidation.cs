@@ -19,7 +19,8 @@ internal static class SubmitValidation
         }
 
         var spec = body.JobSpec;
-        return JobSpecRules.Check(spec.Commands, spec.Env, spec.WorkingDir, spec.MaxDuration, spec.LogQuotaHour).FirstOrDefault() is
+        return JobSpecRules.Check(spec.Commands, spec.Env, spec.WorkingDir, spec.MaxDuration, spec.LogQuotaHour)
+            .Concat(JobSpecRules.CheckQuotaPolicy(spec.LogQuotaWarnAt, spec.LogQuotaKillGrace)).FirstOrDefault() is
             { Field: not null } problem
             ? $"job_spec.{problem.Field}: {problem.Message}"
             : null;

@@ -13,7 +13,7 @@ namespace LogQuota.Runner.Jobs;
 /// and every stored event happen under <see cref="_lock"/>, so timestamps are strictly increasing
 /// across logs and states and a pull sees a consistent snapshot.
 /// </summary>
-internal sealed class Job : IDisposable
+internal sealed class Job : IQuotaOutput, IDisposable
 {
     /// <summary>SIGTERM → SIGKILL grace period for stop and max duration (SPEC §3).</summary>
     public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(10);
@@ -22,9 +22,10 @@ internal sealed class Job : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly TerminalProcessor _terminal;
-    private readonly HourlyLogQuota _quota;
+    private readonly QuotaPolicy _quota;
     private readonly LogSpool _spool;
     private readonly List<JobStateEvent> _states = [];
+    private readonly List<JobEvent> _events = [];
     private readonly ArrayBufferWriter<byte> _lines = new(64 * 1024);
     private readonly ArrayBufferWriter<byte> _live = new(4 * 1024);
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -44,7 +45,8 @@ internal sealed class Job : IDisposable
         _logger = logger;
         System.IO.Directory.CreateDirectory(directory);
         _spool = new LogSpool(Path.Combine(directory, "log.spool"));
-        _quota = new HourlyLogQuota(body.JobSpec.LogQuotaHour, time);
+        var spec = body.JobSpec;
+        _quota = new QuotaPolicy(spec.LogQuotaHour, spec.LogQuotaAction, spec.LogQuotaWarnAt, TimeSpan.FromSeconds(spec.LogQuotaKillGrace), time);
         _terminal = new TerminalProcessor(time, newLineReturns: !body.JobSpec.Tty);
     }
 
@@ -101,7 +103,14 @@ internal sealed class Job : IDisposable
         {
             if (_outputClosed)
             {
-                return; // past the quota: read and dropped so the job's writes never block before it dies
+                // Past a quota kill (in its grace, or in the instant before SIGKILL lands): read and dropped so the
+                // job's writes never block before it dies.
+                if (_quotaExceeded)
+                {
+                    _quota.DroppedAfterKill(chunk.Length);
+                }
+
+                return;
             }
 
             _lines.ResetWrittenCount();
@@ -129,43 +138,61 @@ internal sealed class Job : IDisposable
             {
                 Store(_lines.WrittenSpan, _time.GetTimestamp());
             }
+
+            // A silent job's bucket still ends on time: a truncate's drop report is stored within a tick of it.
+            _quota.Tick(this);
         }
     }
 
     /// <summary>
-    /// Counts <paramref name="text"/> against the quota and stores what fits. On crossing, the
-    /// kill happens right here, synchronously in the read path: no timer sits between the byte
-    /// that crossed and the SIGKILL of the job's whole tree. <paramref name="readTimestamp"/> is
-    /// when the text's bytes were read, so the logged kill time covers processing, storing and killing.
+    /// Offers <paramref name="text"/> to the quota policy, which stores what its action lets through, with its
+    /// warnings and markers (through <see cref="IQuotaOutput"/>). On a crossing under <c>kill</c>, the kill happens
+    /// right here, synchronously in the read path: no timer sits between the byte that crossed and the signal to the
+    /// job's whole tree. <paramref name="readTimestamp"/> is when the text's bytes were read, so the logged kill time
+    /// covers processing, storing and killing.
     /// </summary>
     private void Store(ReadOnlySpan<byte> text, long readTimestamp)
     {
-        var fit = _quota.Fit(text.Length);
-        if (fit >= text.Length)
+        if (_quota.Offer(text, this) == QuotaVerdict.Kill)
         {
-            Append(text);
-            return;
+            QuotaKill(readTimestamp);
         }
+    }
 
-        var keep = QuotaCut.Cut(text, fit, _quota.MayCutMidLine);
-        if (keep > 0)
-        {
-            Append(text[..keep]);
-        }
-
+    /// <summary>
+    /// The quota was crossed under <c>kill</c>. Without a grace the whole tree gets SIGKILL now; with one it gets
+    /// SIGTERM now (a training job may save a checkpoint) and SIGKILL when the grace ends, its output read and
+    /// dropped meanwhile. Either way the job ends <c>failed</c> / <c>log_quota_exceeded</c>.
+    /// </summary>
+    private void QuotaKill(long readTimestamp)
+    {
         _outputClosed = true;
         _quotaExceeded = true;
         State = JobState.Failed; // final from this instant for pulls; the event is recorded once the process is reaped
+        if (_quota.KillGrace > TimeSpan.Zero)
+        {
+            _process!.SignalTree(Native.SIGTERM);
+            _killTimer = _time.CreateTimer(_ => KillAfterGrace(), null, _quota.KillGrace, Timeout.InfiniteTimeSpan);
+            _logger.LogWarning(
+                "Job {JobId} exceeded its log quota of {Quota} bytes; its process tree got SIGTERM, SIGKILL follows in {Grace}",
+                Id, _quota.Limit, _quota.KillGrace);
+            return;
+        }
+
         var rounds = _process!.KillTree();
         _logger.LogWarning(
             "Job {JobId} exceeded its log quota of {Quota} bytes; its whole process tree was gone {KillMilliseconds:F3} ms after the read that crossed it ({Rounds} kill rounds)",
             Id, _quota.Limit, _time.GetElapsedTime(readTimestamp).TotalMilliseconds, rounds);
     }
 
-    private void Append(ReadOnlySpan<byte> text)
+    void IQuotaOutput.Store(ReadOnlySpan<byte> text) => _spool.Append(NextTimestamp(), text, LogSource.Stdout);
+
+    void IQuotaOutput.StoreRunner(ReadOnlySpan<byte> text) => _spool.Append(NextTimestamp(), text, LogSource.Runner);
+
+    void IQuotaOutput.Event(string type, string message)
     {
-        _spool.Append(NextTimestamp(), text);
-        _quota.Consume(text);
+        _events.Add(new JobEvent(NextTimestamp(), type, message));
+        _logger.LogInformation("Job {JobId}: {EventType}: {EventMessage}", Id, type, message);
     }
 
     /// <summary>
@@ -195,6 +222,8 @@ internal sealed class Job : IDisposable
                 _outputClosed = true;
             }
 
+            // What truncate dropped in the last bucket is reported now: the job's end is that bucket's end.
+            _quota.Finish(this);
             RecordState(FinalState(exitStatus));
         }
 
@@ -260,6 +289,8 @@ internal sealed class Job : IDisposable
     {
         long committed;
         List<JobStateEvent> states;
+        List<JobEvent> events;
+        LogQuotaStatus quota;
         bool final;
         long bytesThisHour;
         byte[]? live = null;
@@ -267,6 +298,8 @@ internal sealed class Job : IDisposable
         {
             committed = _spool.Length;
             states = _states.FindAll(s => s.Timestamp > after);
+            events = _events.FindAll(e => e.Timestamp > after);
+            quota = _quota.Status();
             final = _finished.Task.IsCompleted;
             bytesThisHour = _quota.BytesThisHour;
             if (!_outputClosed)
@@ -288,6 +321,7 @@ internal sealed class Job : IDisposable
             // between them; it comes with a later page.
             var lastLog = logs[^1].Timestamp;
             states.RemoveAll(s => s.Timestamp > lastLog);
+            events.RemoveAll(e => e.Timestamp > lastLog);
         }
 
         var lastUpdated = after;
@@ -301,7 +335,12 @@ internal sealed class Job : IDisposable
             lastUpdated = Math.Max(lastUpdated, states[^1].Timestamp);
         }
 
-        return new PullResponse(states, logs, lastUpdated, truncated || !final, bytesThisHour, live);
+        if (events.Count > 0)
+        {
+            lastUpdated = Math.Max(lastUpdated, events[^1].Timestamp);
+        }
+
+        return new PullResponse(states, logs, lastUpdated, truncated || !final, bytesThisHour, live, quota, events);
     }
 
     private void RecordState(JobStateEvent state)

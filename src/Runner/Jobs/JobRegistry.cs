@@ -274,7 +274,9 @@ internal static class SubmitBodies
             && x.Commands.SequenceEqual(y.Commands)
             && EnvEqual(x.Env, y.Env)
             && x.WorkingDir == y.WorkingDir && x.MaxDuration == y.MaxDuration
-            && x.LogQuotaHour == y.LogQuotaHour && x.Tty == y.Tty;
+            && x.LogQuotaHour == y.LogQuotaHour && x.Tty == y.Tty
+            && x.LogQuotaAction == y.LogQuotaAction && x.LogQuotaKillGrace == y.LogQuotaKillGrace
+            && (x.LogQuotaWarnAt ?? [-1]).SequenceEqual(y.LogQuotaWarnAt ?? [-1]);
     }
 
     private static bool EnvEqual(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b)

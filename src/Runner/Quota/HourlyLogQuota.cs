@@ -41,6 +41,16 @@ public sealed class HourlyLogQuota
         }
     }
 
+    /// <summary>How far into the current bucket the clock is (from 0 to just under an hour).</summary>
+    public TimeSpan ElapsedInBucket
+    {
+        get
+        {
+            Roll();
+            return TimeSpan.FromTicks(_timeProvider.GetElapsedTime(_start).Ticks % TimeSpan.TicksPerHour);
+        }
+    }
+
     /// <summary>Bytes consumed in the current bucket.</summary>
     public long BytesThisHour
     {

@@ -6,14 +6,14 @@ namespace LogQuota.Runner.Storage;
 
 /// <summary>
 /// A job's stored log events in an append-only file, so a job that writes gigabytes costs disk,
-/// not RAM. Each record is <c>[int64 timestamp][int32 length][bytes]</c>, little-endian. RAM holds
+/// not RAM. Each record is <c>[int64 timestamp][int32 length][uint8 log_source][bytes]</c>, little-endian. RAM holds
 /// only a sparse index (one entry per <see cref="IndexStride"/> bytes of file) to start reads near
 /// the asked-for timestamp. One writer (the job's output thread, under the job's lock) appends;
 /// any number of readers read what was committed before they looked.
 /// </summary>
 internal sealed class LogSpool : IDisposable
 {
-    private const int HeaderSize = 12;
+    private const int HeaderSize = 13;
 
     /// <summary>64 KiB between index entries: 1 GB of log costs 16 k entries (256 KiB) of RAM.</summary>
     private const long IndexStride = 64 * 1024;
@@ -34,7 +34,7 @@ internal sealed class LogSpool : IDisposable
     public long Length => Volatile.Read(ref _length);
 
     /// <summary>Appends one event. Timestamps must be strictly increasing (the caller's job lock guarantees it).</summary>
-    public void Append(long timestamp, ReadOnlySpan<byte> message)
+    public void Append(long timestamp, ReadOnlySpan<byte> message, LogSource source = LogSource.Stdout)
     {
         var offset = _length;
         var recordSize = HeaderSize + message.Length;
@@ -47,6 +47,7 @@ internal sealed class LogSpool : IDisposable
         var record = _writeBuffer.AsSpan(0, recordSize);
         BinaryPrimitives.WriteInt64LittleEndian(record, timestamp);
         BinaryPrimitives.WriteInt32LittleEndian(record[8..], message.Length);
+        record[12] = (byte)source;
         message.CopyTo(record[HeaderSize..]);
         RandomAccess.Write(_file, record, offset);
         if (offset - _lastIndexedOffset >= IndexStride)
@@ -87,7 +88,7 @@ internal sealed class LogSpool : IDisposable
 
                 var message = new byte[length];
                 RandomAccess.Read(_file, message, offset + HeaderSize);
-                into.Add(new LogEvent(timestamp, message));
+                into.Add(new LogEvent(timestamp, message, (LogSource)header[12]));
                 collected += length;
             }
 

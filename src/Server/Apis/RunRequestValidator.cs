@@ -8,7 +8,8 @@ internal static class RunRequestValidator
     /// <summary>Every problem with <paramref name="request"/>, keyed by JSON field; empty when it is acceptable.</summary>
     /// <param name="request">The parsed body.</param>
     /// <param name="serverQuota">DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR; 0 when disabled.</param>
-    public static Dictionary<string, string[]> Validate(SubmitRunRequest request, long serverQuota)
+    /// <param name="serverAction">DSTACK_SERVER_LOG_QUOTA_ACTION.</param>
+    public static Dictionary<string, string[]> Validate(SubmitRunRequest request, long serverQuota, LogQuotaAction serverAction)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
 
@@ -26,6 +27,18 @@ internal static class RunRequestValidator
         if (!errors.ContainsKey("log_quota_hour") && request.LogQuotaHour is { } asked && serverQuota > 0 && asked > serverQuota)
         {
             errors["log_quota_hour"] = [$"log_quota_hour {asked} is above the server's quota of {serverQuota} bytes per hour; ask for {serverQuota} or less."];
+        }
+
+        foreach (var (field, message) in JobSpecRules.CheckQuotaPolicy(null, request.LogQuotaKillGrace))
+        {
+            errors[field] = [message];
+        }
+
+        // A server that kills at the quota protects a bill; letting one run merely observe would undo that. The
+        // reverse (a run asking kill or truncate of an observing server) only makes the run stricter.
+        if (request.LogQuotaAction == LogQuotaAction.Observe && serverAction == LogQuotaAction.Kill)
+        {
+            errors["log_quota_action"] = ["log_quota_action observe is refused: the server's DSTACK_SERVER_LOG_QUOTA_ACTION is kill; ask for kill or truncate."];
         }
 
         return errors;

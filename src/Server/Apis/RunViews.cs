@@ -14,17 +14,24 @@ internal static class RunViews
         var view = JobStatusMapping.Describe(status, job.TerminationReason, job.ExitStatus);
         return new RunRow(
             run.RunName, JobStatusMapping.ToRunStatus(status), view.StatusMessage, view.Error, job.TerminationReason,
-            job.TerminationMessage, job.ExitStatus, run.SubmittedAt, job.FinishedAt, job.Spec.LogQuotaHour, job.LogBytesHour);
+            job.TerminationMessage, job.ExitStatus, run.SubmittedAt, job.FinishedAt, job.Spec.LogQuotaHour, job.LogBytesHour,
+            LogTruncated(job), job.LogQuota);
     }
 
-    public static RunDetails ToDetails(RunEntity run)
+    /// <summary>The run with its jobs and <paramref name="events"/> (loaded by the caller: a list of runs never needs them).</summary>
+    public static RunDetails ToDetails(RunEntity run, IEnumerable<RunEventEntity> events)
     {
         var row = ToRow(run);
         return new RunDetails(
             row.RunName, row.Status, row.StatusMessage, row.Error, row.TerminationReason, row.TerminationMessage,
-            row.ExitStatus, row.SubmittedAt, row.FinishedAt, row.LogQuotaHour, row.LogBytesHour,
-            [.. run.Jobs.OrderBy(j => j.SubmittedAt).Select(ToDetails)]);
+            row.ExitStatus, row.SubmittedAt, row.FinishedAt, row.LogQuotaHour, row.LogBytesHour, row.LogTruncated, row.LogQuota,
+            [.. run.Jobs.OrderBy(j => j.SubmittedAt).Select(ToDetails)],
+            [.. events.OrderBy(e => e.Timestamp).ThenBy(e => e.Id).Select(e => new RunEvent(e.Timestamp, e.Type, e.Message))]);
     }
+
+    /// <summary>SPEC §2 "statuses": a truncate that dropped output marks the row; its error stays what the ending says.</summary>
+    private static bool LogTruncated(JobEntity job) =>
+        job.LogQuota is { Action: LogQuotaAction.Truncate, DroppedBytes: > 0 };
 
     private static JobDetails ToDetails(JobEntity job)
     {

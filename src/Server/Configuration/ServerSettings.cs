@@ -1,3 +1,5 @@
+using LogQuota.Shared.Contracts;
+
 namespace LogQuota.Server.Configuration;
 
 /// <summary>
@@ -26,6 +28,12 @@ public sealed record ServerSettings
 
     /// <summary>Hourly log quota per job in bytes (<c>DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR</c>); 0 disables it.</summary>
     public long LogQuotaPerJobHour { get; init; } = DefaultLogQuotaPerJobHour;
+
+    /// <summary>What happens at the quota's crossing unless a run asks otherwise (<c>DSTACK_SERVER_LOG_QUOTA_ACTION</c>, default <c>kill</c>).</summary>
+    public LogQuotaAction LogQuotaAction { get; init; } = LogQuotaAction.Kill;
+
+    /// <summary>Percentages of the quota at which a run is warned, once per bucket each (<c>DSTACK_SERVER_LOG_QUOTA_WARN_AT</c>, default 80; empty: none).</summary>
+    public IReadOnlyList<int> LogQuotaWarnAt { get; init; } = [80];
 
     /// <summary>Base URLs of the runners (<c>DSTACK_SERVER_RUNNERS</c>); empty: the server hosts one local runner.</summary>
     public IReadOnlyList<Uri> Runners { get; init; } = [];

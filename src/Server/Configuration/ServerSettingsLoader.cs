@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using LogQuota.Shared.Contracts;
 using Microsoft.Data.Sqlite;
 
 namespace LogQuota.Server.Configuration;
@@ -13,6 +14,8 @@ public static class ServerSettingsLoader
     public const string DatabaseUrlVariable = "DSTACK_DATABASE_URL";
     public const string AdminTokenVariable = "DSTACK_SERVER_ADMIN_TOKEN";
     public const string LogQuotaVariable = "DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR";
+    public const string LogQuotaActionVariable = "DSTACK_SERVER_LOG_QUOTA_ACTION";
+    public const string LogQuotaWarnAtVariable = "DSTACK_SERVER_LOG_QUOTA_WARN_AT";
     public const string RunnersVariable = "DSTACK_SERVER_RUNNERS";
     public const string RunnerTokenVariable = "DSTACK_RUNNER_TOKEN";
     public const string UnreachableTimeoutVariable = "DSTACK_SERVER_RUNNER_UNREACHABLE_TIMEOUT";
@@ -40,6 +43,8 @@ public static class ServerSettingsLoader
             Dir = dir,
             ConnectionString = ReadConnectionString(configuration, dir),
             LogQuotaPerJobHour = ReadLogQuota(configuration),
+            LogQuotaAction = ParseLogQuotaAction(configuration[LogQuotaActionVariable]),
+            LogQuotaWarnAt = ParseWarnAt(configuration[LogQuotaWarnAtVariable]),
             Runners = ReadRunners(configuration),
             RunnerToken = ReadToken(configuration, RunnerTokenVariable),
             RunnerUnreachableTimeout = ReadSeconds(configuration, UnreachableTimeoutVariable, TimeSpan.FromSeconds(120)),
@@ -71,6 +76,45 @@ public static class ServerSettingsLoader
         }
 
         throw Bad(LogQuotaVariable, text, "must be a whole number of bytes from 0 (disabled) to 9223372036854775807");
+    }
+
+    /// <summary>Parses <c>DSTACK_SERVER_LOG_QUOTA_ACTION</c>: <c>kill</c> (the default), <c>truncate</c> or <c>observe</c>.</summary>
+    public static LogQuotaAction ParseLogQuotaAction(string? text) => text?.Trim() switch
+    {
+        null or "" or "kill" => LogQuotaAction.Kill,
+        "truncate" => LogQuotaAction.Truncate,
+        "observe" => LogQuotaAction.Observe,
+        _ => throw Bad(LogQuotaActionVariable, text, "must be kill, truncate or observe"),
+    };
+
+    /// <summary>
+    /// Parses <c>DSTACK_SERVER_LOG_QUOTA_WARN_AT</c>: comma-separated whole percentages from 1 to 99 (<c>75,90</c>);
+    /// unset is the default, 80; set but empty disables warnings.
+    /// </summary>
+    public static IReadOnlyList<int> ParseWarnAt(string? text)
+    {
+        if (text is null)
+        {
+            return [80];
+        }
+
+        var percentages = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!int.TryParse(part.TrimEnd('%'), NumberStyles.None, CultureInfo.InvariantCulture, out var percent) || percent is < 1 or > 99)
+            {
+                throw Bad(LogQuotaWarnAtVariable, text, "must be a comma-separated list of whole percentages from 1 to 99, such as 80 or 75,90");
+            }
+
+            percentages.Add(percent);
+        }
+
+        if (JobSpecRules.CheckWarnAt(percentages) is { } problem)
+        {
+            throw Bad(LogQuotaWarnAtVariable, text, $"is refused ({problem.TrimEnd('.')})");
+        }
+
+        return [.. percentages.Distinct().Order()];
     }
 
     private static string? Value(IConfiguration configuration, string name)

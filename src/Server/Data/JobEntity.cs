@@ -38,6 +38,9 @@ public sealed class JobEntity
     /// </summary>
     public byte[]? Live { get; set; }
 
+    /// <summary>The runner's <c>log_quota</c> block as of the latest stored pull (stored as JSON); null before the first.</summary>
+    public LogQuotaStatus? LogQuota { get; set; }
+
     public DateTimeOffset SubmittedAt { get; set; }
 
     public DateTimeOffset? FinishedAt { get; set; }

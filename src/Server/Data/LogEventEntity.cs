@@ -1,3 +1,5 @@
+using LogQuota.Shared.Contracts;
+
 namespace LogQuota.Server.Data;
 
 /// <summary>One stored piece of a job's log, exactly the bytes the runner stored.</summary>
@@ -11,4 +13,7 @@ public sealed class LogEventEntity
     public long Timestamp { get; set; }
 
     public required byte[] Message { get; set; }
+
+    /// <summary><c>stdout</c> (the job's output) or <c>runner</c> (a <c>[logquota] </c> marker or a dropped tail).</summary>
+    public LogSource LogSource { get; set; }
 }

@@ -33,13 +33,14 @@ internal static class LogEventWriter
         var index = 0;
         if (logs.Count >= RowsPerStatement)
         {
-            using var many = Prepare(transaction, jobId, RowsPerStatement, out var timestamps, out var messages);
+            using var many = Prepare(transaction, jobId, RowsPerStatement, out var timestamps, out var messages, out var sources);
             for (; index + RowsPerStatement <= logs.Count; index += RowsPerStatement)
             {
                 for (var row = 0; row < RowsPerStatement; row++)
                 {
                     timestamps[row].Value = logs[index + row].Timestamp;
                     messages[row].Value = logs[index + row].Message;
+                    sources[row].Value = SourceName(logs[index + row].LogSource);
                 }
 
                 // Synchronous on purpose: Microsoft.Data.Sqlite has no asynchronous I/O, its async calls run the
@@ -50,18 +51,23 @@ internal static class LogEventWriter
 
         if (index < logs.Count)
         {
-            using var one = Prepare(transaction, jobId, 1, out var timestamp, out var message);
+            using var one = Prepare(transaction, jobId, 1, out var timestamp, out var message, out var source);
             for (; index < logs.Count; index++)
             {
                 timestamp[0].Value = logs[index].Timestamp;
                 message[0].Value = logs[index].Message;
+                source[0].Value = SourceName(logs[index].LogSource);
                 one.ExecuteNonQuery();
             }
         }
     }
 
+    /// <summary>The column's text, as EF's string conversion of the enum writes it (<c>Stdout</c>, <c>Runner</c>).</summary>
+    private static string SourceName(LogSource source) => source == LogSource.Runner ? nameof(LogSource.Runner) : nameof(LogSource.Stdout);
+
     private static SqliteCommand Prepare(
-        SqliteTransaction transaction, Guid jobId, int rows, out SqliteParameter[] timestamps, out SqliteParameter[] messages)
+        SqliteTransaction transaction, Guid jobId, int rows, out SqliteParameter[] timestamps, out SqliteParameter[] messages,
+        out SqliteParameter[] sources)
     {
         var command = transaction.Connection!.CreateCommand();
         command.Transaction = transaction;
@@ -71,12 +77,14 @@ internal static class LogEventWriter
         command.Parameters.Add("$job_id", SqliteType.Text).Value = jobId;
         timestamps = new SqliteParameter[rows];
         messages = new SqliteParameter[rows];
-        var sql = new StringBuilder("INSERT INTO log_events (job_id, timestamp, message) VALUES ");
+        sources = new SqliteParameter[rows];
+        var sql = new StringBuilder("INSERT INTO log_events (job_id, timestamp, message, log_source) VALUES ");
         for (var row = 0; row < rows; row++)
         {
-            sql.Append(row == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"($job_id, $t{row}, $m{row})");
+            sql.Append(row == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"($job_id, $t{row}, $m{row}, $s{row})");
             timestamps[row] = command.Parameters.Add($"$t{row}", SqliteType.Integer);
             messages[row] = command.Parameters.Add($"$m{row}", SqliteType.Blob);
+            sources[row] = command.Parameters.Add($"$s{row}", SqliteType.Text);
         }
 
         command.CommandText = sql.Append(';').ToString();

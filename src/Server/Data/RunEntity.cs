@@ -10,4 +10,7 @@ public sealed class RunEntity
     public DateTimeOffset SubmittedAt { get; set; }
 
     public List<JobEntity> Jobs { get; set; } = [];
+
+    /// <summary>The run's events, oldest first by timestamp.</summary>
+    public List<RunEventEntity> Events { get; set; } = [];
 }

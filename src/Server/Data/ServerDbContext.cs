@@ -14,6 +14,8 @@ public sealed class ServerDbContext(DbContextOptions<ServerDbContext> options) :
 
     public DbSet<LogEventEntity> LogEvents => Set<LogEventEntity>();
 
+    public DbSet<RunEventEntity> RunEvents => Set<RunEventEntity>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -28,6 +30,7 @@ public sealed class ServerDbContext(DbContextOptions<ServerDbContext> options) :
         modelBuilder.ApplyConfiguration(new RunEntityConfiguration());
         modelBuilder.ApplyConfiguration(new JobEntityConfiguration());
         modelBuilder.ApplyConfiguration(new LogEventEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new RunEventEntityConfiguration());
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {

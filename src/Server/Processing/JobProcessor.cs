@@ -22,15 +22,13 @@ internal sealed class JobProcessor(
     TimeProvider time,
     ILogger<JobProcessor> logger) : IDisposable
 {
-    /// <summary>Pages pulled per job per pass: a job that logs faster than we store cannot starve the others.</summary>
-    private const int MaxPagesPerPass = 50;
-
     /// <summary>Jobs processed side by side; a runner that hangs holds up only its own jobs.</summary>
     private const int MaxParallelJobs = 8;
 
     private static readonly JobStatus[] OnRunner = [JobStatus.Provisioning, JobStatus.Running, JobStatus.Terminating];
 
     private readonly SemaphoreSlim _pass = new(1, 1);
+    private readonly JobPull _pull = new(logger);
 
     /// <summary>Monotonic timestamp of each job's last successful runner call (or of when this process first
     /// saw the job). Kept in memory on purpose: after a server restart every runner gets a full timeout again,
@@ -209,7 +207,7 @@ internal sealed class JobProcessor(
             await client.SubmitAsync(new SubmitBody(job.Id, new RunRef(job.RunId, job.Run.RunName), job.Spec), cancellationToken);
         }
 
-        var drained = await PullAsync(db, job, client, cancellationToken);
+        var drained = await _pull.PullAsync(db, job, client, cancellationToken);
         if (drained && job.Status.IsFinal())
         {
             // Everything the runner had is stored: only now may it forget the job and its spool.
@@ -244,106 +242,6 @@ internal sealed class JobProcessor(
         }
 
         await db.SaveChangesAsync(cancellationToken);
-    }
-
-    /// <summary>Pulls until the runner has nothing more right now; true when it has nothing more at all.</summary>
-    private async Task<bool> PullAsync(ServerDbContext db, JobEntity job, IRunnerApi client, CancellationToken cancellationToken)
-    {
-        using var ahead = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var next = client.PullAsync(job.Id, job.RunnerTimestamp, ahead.Token);
-        for (var page = 0; page < MaxPagesPerPass; page++)
-        {
-            var response = await next;
-            var lastUpdated = Math.Max(job.RunnerTimestamp, response.LastUpdated);
-            var empty = response.JobLogs.Count == 0 && response.JobStates.Count == 0;
-
-            // The next page is fetched (and its JSON decoded) while this one is stored: the two take about the same
-            // time on different cores, so a job logging at full speed is stored up to twice as fast. A pull is
-            // read-only on the runner, so a page fetched ahead and then dropped (this commit failed) costs nothing.
-            var fetchingAhead = response.HasMore && !empty && page + 1 < MaxPagesPerPass;
-            if (fetchingAhead)
-            {
-                next = client.PullAsync(job.Id, lastUpdated, ahead.Token);
-            }
-
-            try
-            {
-                if (!empty || lastUpdated != job.RunnerTimestamp || response.LogBytesHour != job.LogBytesHour ||
-                    !LiveEquals(job, response.Live))
-                {
-                    await StorePageAsync(db, job, response, lastUpdated, cancellationToken);
-                }
-            }
-            catch when (fetchingAhead)
-            {
-                // The page fetched ahead is not wanted any more: stop it, and wait for it so no request of this
-                // pass outlives it (its own failure, if any, is observed here and dropped).
-                await ahead.CancelAsync();
-                await next.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                throw;
-            }
-
-            if (!response.HasMore)
-            {
-                return true;
-            }
-
-            if (empty)
-            {
-                return false;
-            }
-        }
-
-        return false;
-    }
-
-    private async Task StorePageAsync(ServerDbContext db, JobEntity job, PullResponse response, long lastUpdated, CancellationToken cancellationToken)
-    {
-        foreach (var state in response.JobStates.OrderBy(s => s.Timestamp))
-        {
-            Apply(job, state);
-        }
-
-        job.RunnerTimestamp = lastUpdated;
-        job.LogBytesHour = response.LogBytesHour;
-
-        // The live region is what the runner's screen showed when it answered this page: shown, never stored as
-        // events or counted. It commits with the page, so it never runs ahead of the stored lines it sits below,
-        // and an ended job has none (its last lines arrive as stored events).
-        job.Live = job.Status.IsFinal() || response.Live is not { Length: > 0 } ? null : response.Live;
-
-        // One transaction: the events, the state, the pull position and the live region commit together. Killed
-        // before the commit, the server pulls the same events again; after it, it asks for later ones. Either
-        // way no event is lost or stored twice (SPEC §6).
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        LogEventWriter.Append(db, job.Id, response.JobLogs);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
-
-    private void Apply(JobEntity job, JobStateEvent state)
-    {
-        if (job.Status.IsFinal())
-        {
-            return;
-        }
-
-        var status = JobStatusMapping.FromRunnerState(state.State);
-        switch (status)
-        {
-            case JobStatus.Running when job.Status is JobStatus.Terminating:
-                // A stop is on its way; the runner's earlier "running" does not undo it.
-                return;
-            case JobStatus.Done or JobStatus.Failed or JobStatus.Terminated:
-                job.TerminationReason = state.TerminationReason;
-                job.TerminationMessage = state.TerminationMessage;
-                job.ExitStatus = state.ExitStatus;
-                job.FinishedAt = DateTimeOffset.FromUnixTimeMilliseconds(state.Timestamp);
-                logger.LogInformation("Job {JobId} ended {Status}: {Outcome}", job.Id, status, JobStatusMapping.Describe(state));
-                break;
-        }
-
-        job.Status = status;
     }
 
     /// <summary>The runner answered but refused (400, 404, 409): the job cannot go on there.</summary>
@@ -437,6 +335,10 @@ internal sealed class JobProcessor(
             fresh.TerminationMessage = $"The runner {fresh.Runner} did not answer for {settings.RunnerUnreachableTimeout.TotalSeconds:0.###} s";
             fresh.FinishedAt = time.GetUtcNow();
             fresh.Live = null;
+            db.RunEvents.Add(new RunEventEntity
+            {
+                RunId = fresh.RunId, Timestamp = time.GetUtcNow(), Type = JobEventTypes.RunnerUnreachable, Message = fresh.TerminationMessage,
+            });
             logger.LogError("Job {JobId} failed: runner {Runner} unreachable for {Timeout}", fresh.Id, fresh.Runner, settings.RunnerUnreachableTimeout);
         }
         else
@@ -470,10 +372,6 @@ internal sealed class JobProcessor(
             _lastContact[jobId] = time.GetTimestamp();
         }
     }
-
-    /// <summary>True when the runner's live region is what is stored already: an unchanged screen is no reason to write.</summary>
-    private static bool LiveEquals(JobEntity job, byte[]? live) =>
-        job.Live is null ? live is null : live is not null && job.Live.AsSpan().SequenceEqual(live);
 
     /// <summary>A failure of the runner or the network between us, as opposed to one of ours (a database error).</summary>
     private static bool IsRunnerFailure(Exception e, CancellationToken cancellationToken) => e switch

@@ -25,6 +25,10 @@ public sealed class LogsQuery
     /// <summary>The <c>next_token</c> of the previous page.</summary>
     [AliasAs("next_token")]
     public string? NextToken { get; init; }
+
+    /// <summary><c>job</c> (the job's output), <c>runner</c> (the <c>[logquota] </c> markers) or <c>all</c> (the default, null).</summary>
+    [AliasAs("source")]
+    public string? Source { get; init; }
 }
 
 /// <summary>The server's REST API (SPEC §4), as the CLI calls it. Every call but the health check needs the admin token.</summary>
@@ -56,7 +60,7 @@ public interface IServerApi
 
     /// <summary><c>GET /api/runs/{run_name}/logs?format=text</c>: the stored bytes in order, streamed.</summary>
     [Get("/api/runs/{runName}/logs?format=text")]
-    Task<HttpResponseMessage> GetLogsTextAsync(string runName, CancellationToken cancellationToken);
+    Task<HttpResponseMessage> GetLogsTextAsync(string runName, [AliasAs("source")] string? source, CancellationToken cancellationToken);
 
     /// <summary><c>DELETE /api/runs/{run_name}</c>: delete a finished run and its logs.</summary>
     [Delete("/api/runs/{runName}")]

@@ -35,6 +35,12 @@ public static partial class JobSpecRules
     /// <summary>Most characters of a stop's <c>termination_message</c>.</summary>
     public const int MaxTerminationMessageLength = 1024;
 
+    /// <summary>Most seconds of <c>log_quota_kill_grace</c>: an hour, so a kill always ends within the bucket's next one.</summary>
+    public const int MaxKillGraceSeconds = 3600;
+
+    /// <summary>Most entries of <c>log_quota_warn_at</c>.</summary>
+    public const int MaxWarnThresholds = 10;
+
     /// <summary>The run name rule of SPEC §4.</summary>
     public const string RunNamePattern = "^[a-z][a-z0-9-]{0,40}$";
 
@@ -74,6 +80,40 @@ public static partial class JobSpecRules
         {
             yield return ("log_quota_hour", $"log_quota_hour must be a whole number of bytes of at least 1 (or null for unlimited), got {logQuotaHour}.");
         }
+    }
+
+    /// <summary>Every problem with a job's quota policy, as (JSON field, message); none when it is acceptable.</summary>
+    public static IEnumerable<(string Field, string Message)> CheckQuotaPolicy(IReadOnlyList<int>? warnAt, int? killGrace)
+    {
+        if (killGrace is < 0 or > MaxKillGraceSeconds)
+        {
+            yield return ("log_quota_kill_grace", $"log_quota_kill_grace must be a whole number of seconds from 0 to {MaxKillGraceSeconds}, got {killGrace}.");
+        }
+
+        if (warnAt is not null && CheckWarnAt(warnAt) is { } problem)
+        {
+            yield return ("log_quota_warn_at", problem);
+        }
+    }
+
+    /// <summary>The problem with a list of warning percentages, or null: 1 to 99 each, at most <see cref="MaxWarnThresholds"/>.</summary>
+    public static string? CheckWarnAt(IReadOnlyList<int> warnAt)
+    {
+        ArgumentNullException.ThrowIfNull(warnAt);
+        if (warnAt.Count > MaxWarnThresholds)
+        {
+            return $"log_quota_warn_at may hold at most {MaxWarnThresholds} percentages, got {warnAt.Count}.";
+        }
+
+        foreach (var percent in warnAt)
+        {
+            if (percent is < 1 or > 99)
+            {
+                return $"log_quota_warn_at percentages must be whole numbers from 1 to 99, got {percent}.";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Text quoted in a message, cut to 60 characters and with control characters escaped.</summary>

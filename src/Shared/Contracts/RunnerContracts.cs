@@ -7,13 +7,19 @@ namespace LogQuota.Shared.Contracts;
 /// <param name="MaxDuration">Seconds after which the job is terminated; unlimited when null.</param>
 /// <param name="LogQuotaHour">Stored log bytes allowed per one-hour bucket; unlimited when null.</param>
 /// <param name="Tty">Run under a pseudo-terminal (default) or on a pipe.</param>
+/// <param name="LogQuotaAction">What happens when a bucket crosses <paramref name="LogQuotaHour"/> (default <c>kill</c>).</param>
+/// <param name="LogQuotaWarnAt">Percentages of the quota (1–99) at which a warning is written, once per bucket each; null means the default, 80; empty disables warnings.</param>
+/// <param name="LogQuotaKillGrace">Seconds between SIGTERM and SIGKILL at a quota kill (0–3600, default 0: SIGKILL at once).</param>
 public sealed record JobSpec(
     IReadOnlyList<string> Commands,
     IReadOnlyDictionary<string, string>? Env = null,
     string? WorkingDir = null,
     int? MaxDuration = null,
     long? LogQuotaHour = null,
-    bool Tty = true);
+    bool Tty = true,
+    LogQuotaAction LogQuotaAction = LogQuotaAction.Kill,
+    IReadOnlyList<int>? LogQuotaWarnAt = null,
+    int LogQuotaKillGrace = 0);
 
 /// <summary>The run a job belongs to, as the runner sees it.</summary>
 /// <param name="Id">The run's id.</param>
@@ -42,7 +48,8 @@ public sealed record JobStateEvent(
 /// <summary>A piece of stored log text.</summary>
 /// <param name="Timestamp">Milliseconds since the Unix epoch; strictly increasing per job.</param>
 /// <param name="Message">The stored bytes (base64 on the wire); not necessarily valid UTF-8.</param>
-public sealed record LogEvent(long Timestamp, byte[] Message);
+/// <param name="LogSource"><c>stdout</c> for the job's output, <c>runner</c> for the runner's own <c>[logquota] </c> marker lines.</param>
+public sealed record LogEvent(long Timestamp, byte[] Message, LogSource LogSource = LogSource.Stdout);
 
 /// <summary>Answer of <c>GET /api/jobs/{job_id}/pull</c>.</summary>
 /// <param name="JobStates">State events with a timestamp after the one asked for.</param>
@@ -54,13 +61,17 @@ public sealed record LogEvent(long Timestamp, byte[] Message);
 /// The live region's current text (base64 on the wire; lines separated by <c>\n</c>): lines still on screen
 /// that the program may redraw, never stored as log events and never counted. Null when empty or ended.
 /// </param>
+/// <param name="LogQuota">The quota block (limit, action, usage, bucket, drops, evidence) as of this answer.</param>
+/// <param name="JobEvents">Quota events (warnings, crossings, drop reports) with a timestamp after the one asked for.</param>
 public sealed record PullResponse(
     IReadOnlyList<JobStateEvent> JobStates,
     IReadOnlyList<LogEvent> JobLogs,
     long LastUpdated,
     bool HasMore,
     long LogBytesHour,
-    byte[]? Live = null);
+    byte[]? Live = null,
+    LogQuotaStatus? LogQuota = null,
+    IReadOnlyList<JobEvent>? JobEvents = null);
 
 /// <summary>Optional body of <c>POST /api/jobs/{job_id}/stop</c>.</summary>
 /// <param name="TerminationReason">Reason recorded in the final state; <c>terminated_by_server</c> when null.</param>

@@ -61,6 +61,8 @@ public enum JobStatus
 /// <param name="MaxDuration">Seconds before the job is terminated.</param>
 /// <param name="LogQuotaHour">Requested hourly log quota in bytes (at most the server's).</param>
 /// <param name="Tty">Run under a pseudo-terminal (default true).</param>
+/// <param name="LogQuotaAction">What happens at the quota's crossing; the server's default when null. <c>observe</c> is refused when the server's action is <c>kill</c>.</param>
+/// <param name="LogQuotaKillGrace">Seconds from SIGTERM to SIGKILL at a quota kill (0–3600; default 0).</param>
 public sealed record SubmitRunRequest(
     IReadOnlyList<string> Commands,
     string? RunName = null,
@@ -68,7 +70,9 @@ public sealed record SubmitRunRequest(
     string? WorkingDir = null,
     int? MaxDuration = null,
     long? LogQuotaHour = null,
-    bool? Tty = null);
+    bool? Tty = null,
+    LogQuotaAction? LogQuotaAction = null,
+    int? LogQuotaKillGrace = null);
 
 /// <summary>One row of <c>GET /api/runs</c>, the <c>ps</c> view of a run.</summary>
 /// <param name="RunName">The run's name.</param>
@@ -82,6 +86,8 @@ public sealed record SubmitRunRequest(
 /// <param name="FinishedAt">When it ended (UTC), or null.</param>
 /// <param name="LogQuotaHour">The effective hourly log quota in bytes; null is unlimited.</param>
 /// <param name="LogBytesHour">Stored log bytes in the job's current hourly bucket.</param>
+/// <param name="LogTruncated">True when the quota's <c>truncate</c> action dropped output of the run.</param>
+/// <param name="LogQuota">The quota block (limit, action, usage, bucket, drops, evidence); null until the job has started on a runner.</param>
 public record RunRow(
     string RunName,
     RunStatus Status,
@@ -93,7 +99,15 @@ public record RunRow(
     DateTimeOffset SubmittedAt,
     DateTimeOffset? FinishedAt,
     long? LogQuotaHour,
-    long LogBytesHour);
+    long LogBytesHour,
+    bool LogTruncated = false,
+    LogQuotaStatus? LogQuota = null);
+
+/// <summary>Something that happened to a run: a quota warning or crossing, a drop report, a stop asked, a runner lost.</summary>
+/// <param name="Timestamp">When it happened (UTC, milliseconds).</param>
+/// <param name="Type"><c>log_quota_warning</c>, <c>log_quota_exceeded</c>, <c>log_truncated</c>, <c>stop_requested</c>, <c>runner_unreachable</c>.</param>
+/// <param name="Message">What happened, in words.</param>
+public sealed record RunEvent(DateTimeOffset Timestamp, string Type, string Message);
 
 /// <summary>A job as shown in <c>GET /api/runs/{run_name}</c>.</summary>
 /// <param name="JobId">The job's id.</param>
@@ -129,14 +143,18 @@ public sealed record RunDetails(
     DateTimeOffset? FinishedAt,
     long? LogQuotaHour,
     long LogBytesHour,
-    IReadOnlyList<JobDetails> Jobs)
+    bool LogTruncated,
+    LogQuotaStatus? LogQuota,
+    IReadOnlyList<JobDetails> Jobs,
+    IReadOnlyList<RunEvent> Events)
     : RunRow(RunName, Status, StatusMessage, Error, TerminationReason, TerminationMessage, ExitStatus,
-        SubmittedAt, FinishedAt, LogQuotaHour, LogBytesHour);
+        SubmittedAt, FinishedAt, LogQuotaHour, LogBytesHour, LogTruncated, LogQuota);
 
 /// <summary>A stored log event as the server returns it.</summary>
 /// <param name="Timestamp">When the runner stored it (UTC, milliseconds).</param>
 /// <param name="Message">The stored bytes (base64 on the wire).</param>
-public sealed record RunLogEvent(DateTimeOffset Timestamp, byte[] Message);
+/// <param name="LogSource"><c>stdout</c> for the job's output, <c>runner</c> for the runner's <c>[logquota] </c> markers and a dropped tail.</param>
+public sealed record RunLogEvent(DateTimeOffset Timestamp, byte[] Message, LogSource LogSource = LogSource.Stdout);
 
 /// <summary>Answer of <c>GET /api/runs/{run_name}/logs</c>.</summary>
 /// <param name="Logs">One page of log events.</param>

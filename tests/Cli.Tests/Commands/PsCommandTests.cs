@@ -28,13 +28,13 @@ public sealed class PsCommandTests
     }
 
     [Fact]
-    public void VerboseTable_AddsErrorQuotaAndLogsPerHour()
+    public void VerboseTable_AddsErrorQuotaLogsPerHourAndUsed()
     {
         var lines = Render(Runs, verbose: true);
-        Assert.Equal(["NAME", "STATUS", "SUBMITTED", "ERROR", "QUOTA", "LOGS/HOUR"], Words(lines[0]));
-        Assert.Equal(["busy-run", "running", "2", "mins", "ago", "50.0MiB/h", "1.0MiB", "(2%)"], Words(lines[1]));
-        Assert.Equal(["chatty-run", "error", "30", "mins", "ago", "log", "quota", "exceeded", "1.0KiB/h", "1.0KiB", "(100%)"], Words(lines[2]));
-        Assert.Equal(["old-run", "exited", "(0)", "yesterday", "unlimited", "10B"], Words(lines[3]));
+        Assert.Equal(["NAME", "STATUS", "SUBMITTED", "ERROR", "QUOTA", "LOGS/HOUR", "USED"], Words(lines[0]));
+        Assert.Equal(["busy-run", "running", "2", "mins", "ago", "50.0MiB/h", "1.0MiB", "2%"], Words(lines[1]));
+        Assert.Equal(["chatty-run", "error", "30", "mins", "ago", "log", "quota", "exceeded", "1.0KiB/h", "1.0KiB", "100%"], Words(lines[2]));
+        Assert.Equal(["old-run", "exited", "(0)", "yesterday", "unlimited", "10B", "-"], Words(lines[3]));
 
         // Columns line up: every value starts where its header does.
         Assert.Equal(lines[0].IndexOf("ERROR", StringComparison.Ordinal), lines[2].IndexOf("log quota", StringComparison.Ordinal));

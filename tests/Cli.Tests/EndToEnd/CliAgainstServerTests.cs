@@ -49,18 +49,73 @@ public sealed class CliAgainstServerTests(LocalServer server)
         var ps = await Cli("ps", "-v");
         Assert.Equal(0, ps.ExitCode);
         var header = ps.StdoutText.Split('\n')[0];
-        Assert.Equal(["NAME", "STATUS", "SUBMITTED", "ERROR", "QUOTA", "LOGS/HOUR"], header.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["NAME", "STATUS", "SUBMITTED", "ERROR", "QUOTA", "LOGS/HOUR", "USED"], header.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         var row = ps.StdoutText.Split('\n').Single(l => l.StartsWith("e2e-quota ", StringComparison.Ordinal));
         Assert.Contains(" error ", row, StringComparison.Ordinal);
         Assert.Contains(" log quota exceeded ", row, StringComparison.Ordinal);
         Assert.Contains(" 1.0KiB/h ", row, StringComparison.Ordinal);
         Assert.Equal("log quota exceeded", row[header.IndexOf("ERROR", StringComparison.Ordinal)..].Split("   ")[0]);
 
-        // logs prints exactly the bytes the run streamed: everything stored before the kill.
-        var logs = await Cli("logs", "e2e-quota");
+        // The runner's markers went to stderr as they came; stdout held the job's output alone.
+        Assert.Contains("[logquota] warning: 80% of the log quota used", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("[logquota] log quota of 1.0 KiB for this hour reached; the job is being killed", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("[logquota]", run.StdoutText, StringComparison.Ordinal);
+
+        // logs --source job prints exactly the bytes the run streamed: everything stored before the kill; the whole
+        // log has the markers in their place.
+        var logs = await Cli("logs", "e2e-quota", "--source", "job");
         Assert.Equal(0, logs.ExitCode);
         Assert.Equal(run.Stdout, logs.Stdout);
         Assert.Empty(logs.Stderr);
+        var all = await Cli("logs", "e2e-quota");
+        Assert.StartsWith(run.StdoutText[..20], all.StdoutText, StringComparison.Ordinal);
+        Assert.EndsWith("[logquota] log quota of 1.0 KiB for this hour reached; the job is being killed\n", all.StdoutText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Truncate_RunEndsDone_WarningsOnStderr_ThenShowAndPsTellWhatWasDropped()
+    {
+        var run = await Cli("run", "--name", "e2e-truncate", "--log-quota", "1KiB", "--log-quota-action", "truncate", "--",
+            "seq 1 3000; for i in $(seq 1 50); do echo 'CUDA warning: retrying'; done; echo last words");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var all = string.Concat(Enumerable.Range(1, 3000).Select(i => $"{i}\n"));
+        Assert.Equal(all[..(all[..1024].LastIndexOf('\n') + 1)], run.StdoutText);
+        Assert.Contains("[logquota] warning: 80% of the log quota used", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("[logquota] log quota of 1.0 KiB for this hour reached; output is dropped until ", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains(" were dropped; the last 64 KiB follow\n", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("CUDA warning: retrying\nlast words\n", run.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("log quota: 1.0KiB/h (truncate), exceeded at ", run.StderrLines[^2], StringComparison.Ordinal);
+        Assert.Equal("run e2e-truncate done: exited (0)", run.StderrLines[^1]);
+
+        var show = await Cli("show", "e2e-truncate");
+        Assert.True(show.ExitCode == 0, show.ToString());
+        var text = show.StdoutText;
+        Assert.Contains("status:     done (exited (0)), log truncated", text, StringComparison.Ordinal);
+        Assert.Contains("log quota:  1.0KiB/h, action truncate", text, StringComparison.Ordinal);
+        Assert.Contains("[##############################] ", text, StringComparison.Ordinal);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(text, @"\n    \s*(49–)?50(–\d+)?×  CUDA warning: retrying\n"), text);
+        Assert.Contains("log_quota_warning", text, StringComparison.Ordinal);
+        Assert.Contains("log_quota_exceeded", text, StringComparison.Ordinal);
+        Assert.Contains("log_truncated", text, StringComparison.Ordinal);
+
+        var ps = await Cli("ps", "-v");
+        var row = ps.StdoutText.Split('\n').Single(l => l.StartsWith("e2e-truncate ", StringComparison.Ordinal));
+        Assert.Contains(" log truncated ", row, StringComparison.Ordinal);
+        Assert.EndsWith(" 100%", row.TrimEnd(), StringComparison.Ordinal); // 1024 bytes of whole lines fit exactly
+
+        var runnerOnly = await Cli("logs", "e2e-truncate", "--source", "runner");
+        Assert.All(runnerOnly.StdoutText.Split('\n').Where(l => l.StartsWith('[')), l => Assert.StartsWith("[logquota] ", l, StringComparison.Ordinal));
+        Assert.DoesNotContain("\n1\n2\n", runnerOnly.StdoutText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_RefusesAnUnknownQuotaAction_AsAUsageError()
+    {
+        var result = await Cli("run", "--log-quota-action", "delete", "--", "true");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--log-quota-action", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -37,6 +37,7 @@ public sealed class JobExecutionTests : IAsyncLifetime
         Assert.Equal("Job log output exceeded the hourly quota of 100 bytes", result.Final.TerminationMessage);
         Assert.Null(result.Final.ExitStatus);
         Assert.Equal($"{1.ToString("D51", CultureInfo.InvariantCulture)}\n", result.Text);
+        Assert.Equal("[logquota] log quota of 100 B for this hour reached; the job is being killed\n", result.RunnerText);
         Assert.True(result.Final.Timestamp > result.Logs[^1].Timestamp, "the final state must come after the last stored log event");
     }
 

@@ -67,6 +67,62 @@ public sealed class StopEscalationTests : IDisposable
             Encoding.UTF8.GetString(pull.JobLogs.SelectMany(l => l.Message).ToArray()));
     }
 
+    [Fact]
+    public async Task Truncate_DropsForTheRestOfTheHour_ThenStoresAgainInTheNext()
+    {
+        // 25-byte quota, three 9-byte lines an hour: the third is dropped, and reported when the hour ends.
+        var body = new SubmitBody(Guid.NewGuid(), new RunRef(Guid.NewGuid(), "truncating"),
+            new JobSpec(["for h in 1 2; do echo \"hour-$h-a\"; echo \"hour-$h-b\"; echo \"hour-$h-c\"; while [ ! -e go.$h ]; do sleep 0.02; done; done"],
+                WorkingDir: _dir, LogQuotaHour: 25, Tty: false, LogQuotaAction: LogQuotaAction.Truncate, LogQuotaWarnAt: []));
+        var job = _registry.Submit(body).Job!;
+        await WaitForAsync(job, "output is dropped until");
+        await Task.Delay(200); // the third line is read and dropped
+        Assert.Equal(18, job.Pull(0, int.MaxValue).LogBytesHour);
+
+        _time.Advance(TimeSpan.FromHours(1)); // the registry's tick ends the bucket although the job is silent
+        await WaitForAsync(job, "output is stored again");
+        await File.WriteAllTextAsync(Path.Combine(_dir, "go.1"), string.Empty);
+        await WaitForAsync(job, "hour-2-b\n");
+        await File.WriteAllTextAsync(Path.Combine(_dir, "go.2"), string.Empty);
+        await job.Finished.WaitAsync(TimeSpan.FromSeconds(20));
+
+        var pull = job.Pull(0, int.MaxValue);
+        Assert.Equal(JobState.Done, pull.JobStates[^1].State);
+        Assert.Equal("hour-1-a\nhour-1-b\nhour-2-a\nhour-2-b\n",
+            Encoding.UTF8.GetString(pull.JobLogs.Where(l => l.LogSource == LogSource.Stdout).SelectMany(l => l.Message).ToArray()));
+        var runner = Encoding.UTF8.GetString(pull.JobLogs.Where(l => l.LogSource == LogSource.Runner).SelectMany(l => l.Message).ToArray());
+        var reports = runner.Split('\n').Where(l => l.Contains("were dropped", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["[logquota] 9 bytes (1 lines) were dropped; the last 64 KiB follow", "[logquota] 9 bytes (1 lines) were dropped; the last 64 KiB follow"], reports);
+        Assert.Contains("the last 64 KiB follow\nhour-1-c\n", runner, StringComparison.Ordinal);
+        Assert.Contains("the last 64 KiB follow\nhour-2-c\n", runner, StringComparison.Ordinal);
+        Assert.Equal(18, pull.LogQuota!.DroppedBytes);
+    }
+
+    [Fact]
+    public async Task KillGrace_SigtermFirst_SigkillWhenTheGraceEnds_OnTheFakeClock()
+    {
+        var body = new SubmitBody(Guid.NewGuid(), new RunRef(Guid.NewGuid(), "graceful"),
+            new JobSpec(["trap 'echo got-term > term.txt' TERM; while true; do echo spam; sleep 0.01; done"],
+                WorkingDir: _dir, LogQuotaHour: 100, Tty: false, LogQuotaKillGrace: 120, LogQuotaWarnAt: []));
+        var job = _registry.Submit(body).Job!;
+        var termFile = Path.Combine(_dir, "term.txt");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!File.Exists(termFile))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the job never got SIGTERM at the crossing");
+            await Task.Delay(20);
+        }
+
+        await Task.Delay(300);
+        Assert.False(job.Finished.IsCompleted, "a job that traps SIGTERM lives on until its grace ends");
+
+        _time.Advance(TimeSpan.FromSeconds(120));
+        await job.Finished.WaitAsync(TimeSpan.FromSeconds(20));
+        var final = job.Pull(0, int.MaxValue).JobStates[^1];
+        Assert.Equal(TerminationReason.LogQuotaExceeded, final.TerminationReason);
+        Assert.Equal("Job log output exceeded the hourly quota of 100 bytes", final.TerminationMessage);
+    }
+
     private static async Task WaitForAsync(Job job, string text)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);

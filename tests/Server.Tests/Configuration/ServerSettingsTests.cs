@@ -59,6 +59,13 @@ public sealed class ServerSettingsTests : IDisposable
     [InlineData("DSTACK_SERVER_POLL_INTERVAL", "1s")]
     [InlineData("DSTACK_SERVER_POLL_INTERVAL", "1e9")]
     [InlineData("DSTACK_DATABASE_URL", "postgresql://db/logquota")]
+    [InlineData("DSTACK_SERVER_LOG_QUOTA_ACTION", "delete")]
+    [InlineData("DSTACK_SERVER_LOG_QUOTA_ACTION", "Kill")]
+    [InlineData("DSTACK_SERVER_LOG_QUOTA_WARN_AT", "eighty")]
+    [InlineData("DSTACK_SERVER_LOG_QUOTA_WARN_AT", "0")]
+    [InlineData("DSTACK_SERVER_LOG_QUOTA_WARN_AT", "100")]
+    [InlineData("DSTACK_SERVER_LOG_QUOTA_WARN_AT", "50,-5")]
+    [InlineData("DSTACK_SERVER_LOG_QUOTA_WARN_AT", "1,2,3,4,5,6,7,8,9,10,11")]
     public void OtherBadSettings_FailNamingTheVariable(string name, string value)
     {
         var e = Assert.Throws<SettingsException>(() => Load((name, value)));
@@ -75,6 +82,25 @@ public sealed class ServerSettingsTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(1), settings.PollInterval);
         Assert.True(settings.UsesEmbeddedRunner);
         Assert.Contains(Path.Combine(_dir.Path, "server.db"), settings.ConnectionString, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void QuotaPolicy_DefaultsToKill_WarningAt80()
+    {
+        var settings = Load();
+        Assert.Equal(LogQuota.Shared.Contracts.LogQuotaAction.Kill, settings.LogQuotaAction);
+        Assert.Equal([80], settings.LogQuotaWarnAt);
+    }
+
+    [Theory]
+    [InlineData("truncate", "90, 75,90", new[] { 75, 90 })]
+    [InlineData("observe", "", new int[0])]
+    [InlineData("kill", "95%", new[] { 95 })]
+    public void QuotaPolicy_IsRead(string action, string warnAt, int[] expected)
+    {
+        var settings = Load(("DSTACK_SERVER_LOG_QUOTA_ACTION", action), ("DSTACK_SERVER_LOG_QUOTA_WARN_AT", warnAt));
+        Assert.Equal(action, settings.LogQuotaAction.ToString().ToLowerInvariant());
+        Assert.Equal(expected, settings.LogQuotaWarnAt);
     }
 
     [Fact]

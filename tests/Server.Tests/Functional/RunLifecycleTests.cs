@@ -77,9 +77,12 @@ public sealed class RunLifecycleTests
         Assert.Equal(1000, run.LogQuotaHour);
         Assert.Equal(1000, run.Jobs[0].JobSpec.LogQuotaHour);
 
-        var stored = await client.GetLogsTextAsync("chatty");
-        Assert.InRange(stored.Length, 1, 1000);
-        Assert.StartsWith("line 1 of a job", Encoding.UTF8.GetString(stored), StringComparison.Ordinal);
+        var stored = Encoding.UTF8.GetString(await client.GetLogsTextAsync("chatty"));
+        Assert.StartsWith("line 1 of a job", stored, StringComparison.Ordinal);
+        Assert.EndsWith("\n[logquota] log quota of 1000 B for this hour reached; the job is being killed\n", stored, StringComparison.Ordinal);
+        var jobOutput = (await client.GetLogsAsync("chatty", "?source=job")).Logs.Sum(l => l.Message.Length);
+        Assert.InRange(jobOutput, 1, 1000);
+        Assert.Equal(jobOutput, run.LogBytesHour);
     }
 
     [Fact]

@@ -41,6 +41,7 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
             ["DSTACK_SERVER_PORT"] = "",
             ["DSTACK_DATABASE_URL"] = "",
             ["DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR"] = "",
+            ["DSTACK_SERVER_LOG_QUOTA_ACTION"] = "",
             ["DSTACK_SERVER_RUNNERS"] = "",
             ["DSTACK_RUNNER_TOKEN"] = "",
             ["DSTACK_SERVER_RUNNER_UNREACHABLE_TIMEOUT"] = "",

@@ -19,6 +19,13 @@ internal sealed class JobEntityConfiguration : IEntityTypeConfiguration<JobEntit
                 spec => ToJson(spec),
                 json => FromJson(json),
                 new ValueComparer<JobSpec>((a, b) => ToJson(a!) == ToJson(b!), spec => ToJson(spec).GetHashCode(StringComparison.Ordinal)));
+        builder.Property(j => j.LogQuota)
+            .HasConversion(
+                quota => quota == null ? null : JsonSerializer.Serialize(quota, LogQuotaJson.Options),
+                json => json == null ? null : JsonSerializer.Deserialize<LogQuotaStatus>(json, LogQuotaJson.Options),
+                new ValueComparer<LogQuotaStatus?>(
+                    (a, b) => JsonSerializer.Serialize(a, LogQuotaJson.Options) == JsonSerializer.Serialize(b, LogQuotaJson.Options),
+                    quota => JsonSerializer.Serialize(quota, LogQuotaJson.Options).GetHashCode(StringComparison.Ordinal)));
         builder.Property(j => j.Status).HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.TerminationReason).HasConversion<string>().HasMaxLength(32);
         builder.Property(j => j.Runner).HasMaxLength(2048);

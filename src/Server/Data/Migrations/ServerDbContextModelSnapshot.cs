@@ -40,6 +40,10 @@ namespace LogQuota.Server.Data.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("log_bytes_hour");
 
+                    b.Property<string>("LogQuota")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("log_quota");
+
                     b.Property<Guid>("RunId")
                         .HasColumnType("TEXT")
                         .HasColumnName("run_id");
@@ -109,6 +113,12 @@ namespace LogQuota.Server.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("job_id");
 
+                    b.Property<string>("LogSource")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("log_source");
+
                     b.Property<byte[]>("Message")
                         .IsRequired()
                         .HasColumnType("BLOB")
@@ -152,6 +162,40 @@ namespace LogQuota.Server.Data.Migrations
                     b.ToTable("runs", (string)null);
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.RunEventEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("message");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("run_id");
+
+                    b.Property<long>("Timestamp")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("timestamp");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RunId", "Timestamp");
+
+                    b.ToTable("run_events", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.JobEntity", b =>
                 {
                     b.HasOne("LogQuota.Server.Data.RunEntity", "Run")
@@ -172,8 +216,19 @@ namespace LogQuota.Server.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.RunEventEntity", b =>
+                {
+                    b.HasOne("LogQuota.Server.Data.RunEntity", null)
+                        .WithMany("Events")
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.RunEntity", b =>
                 {
+                    b.Navigation("Events");
+
                     b.Navigation("Jobs");
                 });
 #pragma warning restore 612, 618

@@ -1,0 +1,68 @@
+namespace LogQuota.Runner.Quota;
+
+/// <summary>
+/// What a <c>truncate</c> bucket dropped: how many bytes and lines, and the last <see cref="Capacity"/> bytes of
+/// it in a ring, so the end of a runaway (often the error that stopped it) is kept whatever it wrote before.
+/// </summary>
+internal sealed class DroppedTail
+{
+    /// <summary>64 KiB (SPEC §2 "evidence"): enough for the traceback a runaway ends with, bounded per bucket.</summary>
+    public const int Capacity = 64 * 1024;
+
+    private readonly byte[] _ring = new byte[Capacity];
+    private long _written;
+    private bool _endsWithNewline = true;
+
+    /// <summary>Bytes dropped since the last <see cref="Clear"/>.</summary>
+    public long Bytes => _written;
+
+    /// <summary>Lines dropped: <c>\n</c>-terminated ones, and a last one without its <c>\n</c> yet.</summary>
+    public long Lines { get; private set; }
+
+    /// <summary>Records dropped text.</summary>
+    public void Add(ReadOnlySpan<byte> text)
+    {
+        if (text.IsEmpty)
+        {
+            return;
+        }
+
+        var newlines = text.Count((byte)'\n');
+        Lines += newlines + (_endsWithNewline ? 1 : 0) - (text[^1] == '\n' ? 1 : 0);
+        _endsWithNewline = text[^1] == '\n';
+
+        var keep = text.Length > Capacity ? text[^Capacity..] : text;
+        var start = (int)((_written + (text.Length - keep.Length)) % Capacity);
+        var first = Math.Min(keep.Length, Capacity - start);
+        keep[..first].CopyTo(_ring.AsSpan(start));
+        keep[first..].CopyTo(_ring);
+        _written += text.Length;
+    }
+
+    /// <summary>
+    /// The last at most <see cref="Capacity"/> bytes dropped, in order. When more was dropped, the tail starts after
+    /// the first <c>\n</c> in it, so it begins with a whole line (unless it holds no <c>\n</c> at all).
+    /// </summary>
+    public byte[] Tail()
+    {
+        if (_written <= Capacity)
+        {
+            return _ring[..(int)_written];
+        }
+
+        var start = (int)(_written % Capacity);
+        var tail = new byte[Capacity];
+        _ring.AsSpan(start).CopyTo(tail);
+        _ring.AsSpan(0, start).CopyTo(tail.AsSpan(Capacity - start));
+        var newline = Array.IndexOf(tail, (byte)'\n');
+        return newline >= 0 && newline < Capacity - 1 ? tail[(newline + 1)..] : tail;
+    }
+
+    /// <summary>Forgets everything (a new bucket).</summary>
+    public void Clear()
+    {
+        _written = 0;
+        Lines = 0;
+        _endsWithNewline = true;
+    }
+}

@@ -1,0 +1,143 @@
+using System.Text.Json;
+using LogQuota.Server.Data;
+using LogQuota.Shared.Api;
+using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
+
+namespace LogQuota.Server.Processing;
+
+/// <summary>
+/// Pulls a job's states, logs, quota block and events from its runner, page by page, and stores each page in one
+/// transaction with the pull position (SPEC §6). The other half of <see cref="JobProcessor"/>: that one decides what
+/// to do with a job, this one moves its data.
+/// </summary>
+internal sealed class JobPull(ILogger logger)
+{
+    /// <summary>Pages pulled per job per pass: a job that logs faster than we store cannot starve the others.</summary>
+    private const int MaxPagesPerPass = 50;
+
+    /// <summary>Characters of an event message kept (the column's limit); the runner's are far shorter.</summary>
+    private const int MaxEventMessage = 2048;
+
+    /// <summary>Pulls until the runner has nothing more right now; true when it has nothing more at all.</summary>
+    public async Task<bool> PullAsync(ServerDbContext db, JobEntity job, IRunnerApi client, CancellationToken cancellationToken)
+    {
+        using var ahead = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var next = client.PullAsync(job.Id, job.RunnerTimestamp, ahead.Token);
+        for (var page = 0; page < MaxPagesPerPass; page++)
+        {
+            var response = await next;
+            var lastUpdated = Math.Max(job.RunnerTimestamp, response.LastUpdated);
+            var empty = response.JobLogs.Count == 0 && response.JobStates.Count == 0;
+
+            // The next page is fetched (and its JSON decoded) while this one is stored: the two take about the same
+            // time on different cores, so a job logging at full speed is stored up to twice as fast. A pull is
+            // read-only on the runner, so a page fetched ahead and then dropped (this commit failed) costs nothing.
+            var fetchingAhead = response.HasMore && !empty && page + 1 < MaxPagesPerPass;
+            if (fetchingAhead)
+            {
+                next = client.PullAsync(job.Id, lastUpdated, ahead.Token);
+            }
+
+            try
+            {
+                if (!empty || lastUpdated != job.RunnerTimestamp || response.LogBytesHour != job.LogBytesHour ||
+                    !LiveEquals(job, response.Live) || !QuotaEquals(job.LogQuota, response.LogQuota))
+                {
+                    await StorePageAsync(db, job, response, lastUpdated, cancellationToken);
+                }
+            }
+            catch when (fetchingAhead)
+            {
+                // The page fetched ahead is not wanted any more: stop it, and wait for it so no request of this
+                // pass outlives it (its own failure, if any, is observed here and dropped).
+                await ahead.CancelAsync();
+                await next.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                throw;
+            }
+
+            if (!response.HasMore)
+            {
+                return true;
+            }
+
+            if (empty)
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task StorePageAsync(ServerDbContext db, JobEntity job, PullResponse response, long lastUpdated, CancellationToken cancellationToken)
+    {
+        foreach (var state in response.JobStates.OrderBy(s => s.Timestamp))
+        {
+            Apply(job, state);
+        }
+
+        job.RunnerTimestamp = lastUpdated;
+        job.LogBytesHour = response.LogBytesHour;
+        job.LogQuota = response.LogQuota ?? job.LogQuota;
+
+        // The runner's quota events (warnings, crossings, drop reports) are the run's events; they commit with the
+        // page that carried them, so a restarted server neither loses nor repeats one.
+        foreach (var e in response.JobEvents ?? [])
+        {
+            db.RunEvents.Add(new RunEventEntity
+            {
+                RunId = job.RunId, Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp), Type = e.Type, Message = Bounded(e.Message),
+            });
+        }
+
+        // The live region is what the runner's screen showed when it answered this page: shown, never stored as
+        // events or counted. It commits with the page, so it never runs ahead of the stored lines it sits below,
+        // and an ended job has none (its last lines arrive as stored events).
+        job.Live = job.Status.IsFinal() || response.Live is not { Length: > 0 } ? null : response.Live;
+
+        // One transaction: the events, the state, the pull position, the quota and the live region commit together. Killed
+        // before the commit, the server pulls the same events again; after it, it asks for later ones. Either
+        // way no event is lost or stored twice (SPEC §6).
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        LogEventWriter.Append(db, job.Id, response.JobLogs);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private void Apply(JobEntity job, JobStateEvent state)
+    {
+        if (job.Status.IsFinal())
+        {
+            return;
+        }
+
+        var status = JobStatusMapping.FromRunnerState(state.State);
+        switch (status)
+        {
+            case JobStatus.Running when job.Status is JobStatus.Terminating:
+                // A stop is on its way; the runner's earlier "running" does not undo it.
+                return;
+            case JobStatus.Done or JobStatus.Failed or JobStatus.Terminated:
+                job.TerminationReason = state.TerminationReason;
+                job.TerminationMessage = state.TerminationMessage;
+                job.ExitStatus = state.ExitStatus;
+                job.FinishedAt = DateTimeOffset.FromUnixTimeMilliseconds(state.Timestamp);
+                logger.LogInformation("Job {JobId} ended {Status}: {Outcome}", job.Id, status, JobStatusMapping.Describe(state));
+                break;
+        }
+
+        job.Status = status;
+    }
+
+    /// <summary>True when the runner's live region is what is stored already: an unchanged screen is no reason to write.</summary>
+    private static bool LiveEquals(JobEntity job, byte[]? live) =>
+        job.Live is null ? live is null : live is not null && job.Live.AsSpan().SequenceEqual(live);
+
+    /// <summary>True when the quota block is what is stored already (the records hold lists, so they are compared as JSON).</summary>
+    private static bool QuotaEquals(LogQuotaStatus? stored, LogQuotaStatus? pulled) =>
+        pulled is null || (stored is not null &&
+            JsonSerializer.Serialize(stored, LogQuotaJson.Options) == JsonSerializer.Serialize(pulled, LogQuotaJson.Options));
+
+    private static string Bounded(string message) => message.Length <= MaxEventMessage ? message : message[..(MaxEventMessage - 1)] + "…";
+}

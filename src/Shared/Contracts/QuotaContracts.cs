@@ -1,0 +1,92 @@
+namespace LogQuota.Shared.Contracts;
+
+/// <summary>What the runner does when a job's stored log crosses its hourly quota (SPEC §2 "Quota policy").</summary>
+public enum LogQuotaAction
+{
+    /// <summary>The job's whole process tree is killed at once (after <c>log_quota_kill_grace</c>, if any); it ends <c>failed</c> / <c>log_quota_exceeded</c>.</summary>
+    Kill,
+
+    /// <summary>Storing stops until the bucket ends; the job keeps running; at the next bucket storing resumes.</summary>
+    Truncate,
+
+    /// <summary>Nothing is dropped or killed: the crossing is only recorded, warned and counted (for rolling a quota out).</summary>
+    Observe,
+}
+
+/// <summary>Who wrote a log event.</summary>
+public enum LogSource
+{
+    /// <summary>The job's own output (stdout, stderr and every child process's, merged as a terminal shows them).</summary>
+    Stdout,
+
+    /// <summary>A marker line the runner wrote itself (a quota warning, "quota reached", a drop report); never counted.</summary>
+    Runner,
+}
+
+/// <summary>
+/// A job's quota at a glance (SPEC §2 "visibility"): the <c>log_quota</c> block of the runner's pull and of the
+/// server's run rows and details.
+/// </summary>
+/// <param name="Limit">Stored log bytes allowed per one-hour bucket; null when unlimited.</param>
+/// <param name="Action">What happens at the crossing.</param>
+/// <param name="UsedBytesHour">Stored (counted) bytes in the current bucket; markers are never counted.</param>
+/// <param name="BucketStartedAt">When the current bucket began (wall clock; buckets are measured on a monotonic clock from the job's start).</param>
+/// <param name="BucketResetsAt">When the current bucket ends and the count resets.</param>
+/// <param name="DroppedBytes">Bytes of job output not stored because of the quota, over the job's whole life (<c>truncate</c>; for <c>kill</c>, what was cut at the crossing and read during the grace).</param>
+/// <param name="ExceededAt">When the quota was last crossed; null if it never was.</param>
+/// <param name="Report">The evidence of the last bucket that crossed; null if none did.</param>
+public sealed record LogQuotaStatus(
+    long? Limit,
+    LogQuotaAction Action,
+    long UsedBytesHour,
+    DateTimeOffset BucketStartedAt,
+    DateTimeOffset BucketResetsAt,
+    long DroppedBytes,
+    DateTimeOffset? ExceededAt,
+    LogQuotaReport? Report);
+
+/// <summary>
+/// What filled a bucket that crossed its quota, kept in bounded memory whatever the job writes (SPEC §2 "evidence").
+/// </summary>
+/// <param name="BucketStartedAt">When the bucket began.</param>
+/// <param name="TopLines">The most repeated lines of the bucket (at most 5), most frequent first; counts are estimates that never undercount by more than <c>error</c>.</param>
+/// <param name="BytesPerMinute">Bytes of job output per minute of the bucket, minute 0 first, up to the last minute with output (at most 60 entries).</param>
+/// <param name="DroppedBytes">Bytes of this bucket not stored.</param>
+/// <param name="DroppedLines">Lines of this bucket not stored.</param>
+public sealed record LogQuotaReport(
+    DateTimeOffset BucketStartedAt,
+    IReadOnlyList<RepeatedLine> TopLines,
+    IReadOnlyList<long> BytesPerMinute,
+    long DroppedBytes,
+    long DroppedLines);
+
+/// <summary>One of a bucket's most repeated lines.</summary>
+/// <param name="Line">The line's text (its first 200 bytes, as UTF-8 with invalid bytes replaced).</param>
+/// <param name="Count">How many times it was written in the bucket (an estimate; see <paramref name="Error"/>).</param>
+/// <param name="Error">The most <paramref name="Count"/> may overcount by (0 when exact).</param>
+public sealed record RepeatedLine(string Line, long Count, long Error);
+
+/// <summary>Something that happened to a job that is neither a state nor a log line (SPEC §4 <c>events</c>).</summary>
+/// <param name="Timestamp">Milliseconds since the Unix epoch, in the job's one strictly increasing sequence with states and logs.</param>
+/// <param name="Type"><c>log_quota_warning</c>, <c>log_quota_exceeded</c> or <c>log_truncated</c>.</param>
+/// <param name="Message">What happened, in words, with the numbers.</param>
+public sealed record JobEvent(long Timestamp, string Type, string Message);
+
+/// <summary>The event types of SPEC §4 <c>events</c>.</summary>
+public static class JobEventTypes
+{
+    /// <summary>A warning threshold of the quota was reached in a bucket.</summary>
+    public const string LogQuotaWarning = "log_quota_warning";
+
+    /// <summary>A bucket crossed the quota (any action).</summary>
+    public const string LogQuotaExceeded = "log_quota_exceeded";
+
+    /// <summary>A bucket's dropped output was reported (<c>truncate</c>): how much, and its tail stored.</summary>
+    public const string LogTruncated = "log_truncated";
+
+    /// <summary>A user asked to stop the run.</summary>
+    public const string StopRequested = "stop_requested";
+
+    /// <summary>The server gave up on the job's runner.</summary>
+    public const string RunnerUnreachable = "runner_unreachable";
+}
