@@ -39,9 +39,10 @@ public sealed class RunnerHost : IAsyncDisposable
     /// <summary>The runner's services (its routing table, for tests that enumerate every endpoint).</summary>
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<RunnerHost> StartAsync()
+    /// <summary>Starts a runner on <paramref name="dir"/> (removed on dispose), or on a new temp directory.</summary>
+    public static async Task<RunnerHost> StartAsync(string? dir = null)
     {
-        var dir = Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;
+        dir ??= Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;
 // No drain: nothing pulls a test runner's jobs after the test, so a drain would only hold up disposal.
         var app = RunnerApplication.Build(new RunnerSettings { Host = "127.0.0.1", Port = 0, Dir = dir, Token = Token, DrainPeriod = TimeSpan.Zero },
             b => b.Logging.ClearProviders());

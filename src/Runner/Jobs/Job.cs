@@ -34,6 +34,9 @@ internal sealed class Job : IDisposable
     private long _lastTimestamp;
     private bool _outputClosed;
     private bool _quotaExceeded;
+
+    /// <summary>Why the runner itself had to end the job (a spool write failed, a job thread threw); final.</summary>
+    private string? _fault;
     private (TerminationReason Reason, string Message)? _termination;
 
     public Job(SubmitBody body, string directory, TimeProvider time, ILogger logger)
@@ -82,14 +85,14 @@ internal sealed class Job : IDisposable
         }
 
         _logger.LogInformation("Job {JobId} started as pid {Pid} ({Mode})", Id, _process.Pid, launch.Tty ? "tty" : "pipe");
-        var reader = new Thread(() => _process.PumpOutput(OnOutput, _time)) { IsBackground = true, Name = $"job-output-{Id:N}" };
+        var reader = new Thread(() => Guarded("output", () => _process.PumpOutput(OnOutput, _time))) { IsBackground = true, Name = $"job-output-{Id:N}" };
         reader.Start();
         new Thread(() => Supervise(reader)) { IsBackground = true, Name = $"job-wait-{Id:N}" }.Start();
 
         if (Body.JobSpec.MaxDuration is { } seconds)
         {
             _maxDurationTimer = _time.CreateTimer(
-                _ => Stop(TerminationReason.MaxDurationExceeded, "Max duration exceeded"),
+                _ => Guarded("max-duration", () => Stop(TerminationReason.MaxDurationExceeded, "Max duration exceeded")),
                 null, TimeSpan.FromSeconds(seconds), Timeout.InfiniteTimeSpan);
         }
     }
@@ -164,8 +167,73 @@ internal sealed class Job : IDisposable
 
     private void Append(ReadOnlySpan<byte> text)
     {
-        _spool.Append(NextTimestamp(), text);
+        if (_fault is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            _spool.Append(NextTimestamp(), text);
+        }
+        catch (IOException e)
+        {
+            // ENOSPC, EIO, EFBIG: the spool keeps every record committed before (a torn record is
+            // past the committed length, so no reader ever sees it); the job cannot go on unrecorded.
+            EndByFault($"log spool write failed: {Describe(e)}");
+            return;
+        }
+
         _quota.Consume(text);
+    }
+
+    /// <summary>"No space left on device": the errno text; .NET puts the raw errno in an IOException's HResult on Unix.</summary>
+    private static string Describe(IOException e) =>
+        e.HResult is > 0 and < 4096 ? Native.Describe(e.HResult) : e.Message;
+
+    /// <summary>
+    /// Ends the job because the runner cannot carry it on (caller holds <see cref="_lock"/>): output is
+    /// dropped from here, the whole tree is killed, and the final state says why. Other jobs are untouched.
+    /// </summary>
+    private void EndByFault(string message)
+    {
+        if (_fault is not null || _quotaExceeded)
+        {
+            return;
+        }
+
+        _fault = message;
+        _outputClosed = true;
+        State = JobState.Failed;
+        _logger.LogError("Job {JobId} is ended by the runner: {Fault}", Id, message);
+        _process?.KillTree();
+    }
+
+    /// <summary>
+    /// Runs a job thread's or timer's body so that no exception escapes it: an unhandled exception on
+    /// any thread ends the whole process, and one job must never end the runner and its other jobs.
+    /// </summary>
+    private void Guarded(string what, Action body)
+    {
+        try
+        {
+            body();
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Job {JobId}: its {Thread} work failed", Id, what);
+            try
+            {
+                lock (_lock)
+                {
+                    EndByFault($"runner fault in the job's {what} work: {e.Message}");
+                }
+            }
+            catch (Exception inner)
+            {
+                _logger.LogError(inner, "Job {JobId}: ending it after a fault failed too", Id);
+            }
+        }
     }
 
     /// <summary>
@@ -174,6 +242,29 @@ internal sealed class Job : IDisposable
     /// state — after the last stored log event.
     /// </summary>
     private void Supervise(Thread reader)
+    {
+        try
+        {
+            SuperviseToEnd(reader);
+        }
+        catch (Exception e)
+        {
+            // Never expected; the job still gets a final state so that its server does not wait forever.
+            _logger.LogError(e, "Job {JobId}: supervising it failed", Id);
+            lock (_lock)
+            {
+                _fault ??= $"runner fault while supervising the job: {e.Message}";
+                if (!_states.Exists(s => s.State.IsFinal()))
+                {
+                    RecordState(new JobStateEvent(JobState.Failed, NextTimestamp(), TerminationReason.ExecutorError, _fault));
+                }
+            }
+
+            _finished.TrySetResult();
+        }
+    }
+
+    private void SuperviseToEnd(Thread reader)
     {
         var exitStatus = _process!.WaitForExit();
         _process.OnMainExited();
@@ -208,6 +299,11 @@ internal sealed class Job : IDisposable
     private JobStateEvent FinalState(int exitStatus)
     {
         var timestamp = NextTimestamp();
+        if (_fault is not null)
+        {
+            return new JobStateEvent(JobState.Failed, timestamp, TerminationReason.ExecutorError, _fault);
+        }
+
         if (_quotaExceeded)
         {
             return new JobStateEvent(JobState.Failed, timestamp, TerminationReason.LogQuotaExceeded,
@@ -241,7 +337,7 @@ internal sealed class Job : IDisposable
             _termination = (reason, message);
             RecordState(new JobStateEvent(JobState.Terminating, NextTimestamp(), reason, message));
             _process.SignalTree(Native.SIGTERM);
-            _killTimer = _time.CreateTimer(_ => KillAfterGrace(), null, StopGracePeriod, Timeout.InfiniteTimeSpan);
+            _killTimer = _time.CreateTimer(_ => Guarded("stop", KillAfterGrace), null, StopGracePeriod, Timeout.InfiniteTimeSpan);
         }
 
         _logger.LogInformation("Job {JobId} is stopping: {Reason}", Id, reason);

@@ -249,7 +249,15 @@ internal sealed class JobRegistry : IDisposable
         {
             if (!job.Finished.IsCompleted)
             {
-                job.StoreStaleLines();
+                try
+                {
+                    job.StoreStaleLines();
+                }
+                catch (Exception e)
+                {
+                    // A timer callback that throws ends the process; one job's failure must not end the others.
+                    _loggers.CreateLogger<JobRegistry>().LogError(e, "Job {JobId}: storing its stale lines failed", job.Id);
+                }
             }
         }
     }

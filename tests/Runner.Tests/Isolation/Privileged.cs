@@ -1,0 +1,38 @@
+using System.Diagnostics;
+
+namespace LogQuota.Runner.Tests.Isolation;
+
+/// <summary>What the isolation tests need from the machine: root, and commands run to completion.</summary>
+internal static class Privileged
+{
+    public static bool IsRoot => Environment.UserName == "root" || GetEuid() == 0;
+
+    /// <summary>The reason a root-only test cannot run here, or null.</summary>
+    public static string? WhyNotRoot() => IsRoot ? null : "needs root (CI runs as root): mounts, cgroups and per-job uids";
+
+    /// <summary>Runs a command; throws with its stderr when it fails.</summary>
+    public static string Run(string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({process.ExitCode}): {error.Trim()}");
+        }
+
+        return output;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "geteuid")]
+    private static extern uint GetEuidNative();
+
+    private static uint GetEuid() => GetEuidNative();
+}
