@@ -45,7 +45,8 @@ internal sealed class Job : IDisposable
         Directory = directory;
         _time = time;
         _logger = logger;
-        System.IO.Directory.CreateDirectory(directory);
+        // 0700, spool 0600 (SPEC §7): the runner's alone, whatever the umask; jobs under other uids cannot even list it.
+        Isolation.FileModes.CreateDirectory(directory, Isolation.FileModes.Private);
         _spool = new LogSpool(Path.Combine(directory, "log.spool"));
         _quota = new HourlyLogQuota(body.JobSpec.LogQuotaHour, time);
         _terminal = new TerminalProcessor(time, newLineReturns: !body.JobSpec.Tty);
@@ -65,13 +66,13 @@ internal sealed class Job : IDisposable
     public Task Finished => _finished.Task;
 
     /// <summary>Starts the process and its output and exit threads; a failure to start ends the job <c>failed</c> / <c>executor_error</c>.</summary>
-    public void Start(JobLaunch launch)
+    public void Start(Func<JobLaunch> prepare)
     {
         lock (_lock)
         {
             try
             {
-                _process = ProcessSupervisor.Start(launch);
+                _process = ProcessSupervisor.Start(prepare());
             }
             catch (JobStartException e)
             {
@@ -84,7 +85,7 @@ internal sealed class Job : IDisposable
             RecordState(new JobStateEvent(JobState.Running, NextTimestamp()));
         }
 
-        _logger.LogInformation("Job {JobId} started as pid {Pid} ({Mode})", Id, _process.Pid, launch.Tty ? "tty" : "pipe");
+        _logger.LogInformation("Job {JobId} started as pid {Pid} ({Mode})", Id, _process.Pid, Body.JobSpec.Tty ? "tty" : "pipe");
         var reader = new Thread(() => Guarded("output", () => _process.PumpOutput(OnOutput, _time))) { IsBackground = true, Name = $"job-output-{Id:N}" };
         reader.Start();
         new Thread(() => Supervise(reader)) { IsBackground = true, Name = $"job-wait-{Id:N}" }.Start();

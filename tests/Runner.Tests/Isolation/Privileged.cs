@@ -10,6 +10,15 @@ internal static class Privileged
     /// <summary>The reason a root-only test cannot run here, or null.</summary>
     public static string? WhyNotRoot() => IsRoot ? null : "needs root (CI runs as root): mounts, cgroups and per-job uids";
 
+    /// <summary>Makes a test's directory writable by every uid (0777): a root runner runs each job under a uid of its own.</summary>
+    public static void OpenToJobs(string path)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, (UnixFileMode)0b111_111_111);
+        }
+    }
+
     /// <summary>Runs a command; throws with its stderr when it fails.</summary>
     public static string Run(string file, params string[] args)
     {
