@@ -88,7 +88,7 @@ internal sealed class JobSandbox
                 return 1;
             default:
                 // The scan mode, or the rare case above that did not finish: the scan is still sound.
-                return ProcessTree.KillAll(pid, marker, startTime);
+                return ProcessTree.KillAll(pid, marker, startTime, Uid);
         }
     }
 
@@ -103,7 +103,7 @@ internal sealed class JobSandbox
         }
 
         // In a PID namespace every process descends from its PID 1, so the scan's descent test finds them all.
-        foreach (var member in ProcessTree.FindMembers(pid, marker, startTime))
+        foreach (var member in ProcessTree.FindMembers(pid, marker, startTime, Uid))
         {
             _ = Native.kill(member, signal);
         }
