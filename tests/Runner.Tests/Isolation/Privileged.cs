@@ -19,6 +19,10 @@ internal static class Privileged
         }
     }
 
+    /// <summary>The permission bits of <paramref name="path"/> in octal, e.g. "600".</summary>
+    public static string ModeOf(string path) =>
+        OperatingSystem.IsWindows() ? string.Empty : Convert.ToString((int)File.GetUnixFileMode(path), 8);
+
     /// <summary>Runs a command; throws with its stderr when it fails.</summary>
     public static string Run(string file, params string[] args)
     {
