@@ -5,7 +5,11 @@ using LogQuota.Shared.Hosting;
 // Exit codes (README, "Runner"): 0 stopped, 2 a bad setting, 1 any other start-up failure. Each failure is one line.
 try
 {
-    var app = RunnerApplication.Build(RunnerSettings.FromEnvironment(Environment.GetEnvironmentVariables()));
+    var settings = RunnerSettings.FromEnvironment(Environment.GetEnvironmentVariables());
+
+    // Read: the token leaves the environment, and a runner that is not root becomes non-dumpable (SPEC §7).
+    ProcessHardening.Apply();
+    var app = RunnerApplication.Build(settings);
     await app.RunAsync();
     return 0;
 }
