@@ -46,11 +46,16 @@ public abstract class EscapeTests(IsolationKill mode, bool perJobUids) : IAsyncL
     }
 
     [SkippableFact]
-    public async Task HealthCheck_NamesTheModeInForce()
+    public async Task HealthCheckAndStartUpLine_NameTheModeInForce()
     {
         Skip.If(_whyNot is not null, _whyNot);
         var health = await _runner!.Http.GetFromJsonAsync<HealthcheckResponse>("/api/healthcheck", LogQuotaJson.Options);
         Assert.Equal(new IsolationInfo(mode, perJobUids ? IsolationUsers.PerJob : IsolationUsers.Shared), health!.Isolation);
+
+        // The start-up log line's text: the mode, why, and the users.
+        var description = _runner.Services.GetRequiredService<RunnerIsolation>().Description;
+        Assert.StartsWith($"kill: {System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(mode.ToString())} (", description, StringComparison.Ordinal);
+        Assert.Contains(perJobUids ? "users: per_job (uids 200000-299999)" : "users: shared", description, StringComparison.Ordinal);
     }
 
     [SkippableFact]
@@ -134,12 +139,17 @@ public abstract class EscapeTests(IsolationKill mode, bool perJobUids) : IAsyncL
     }
 }
 
+[Collection(IsolationTestsRunAlone.Name)]
 public sealed class CgroupEscapeTests() : EscapeTests(IsolationKill.Cgroup, perJobUids: true);
 
+[Collection(IsolationTestsRunAlone.Name)]
 public sealed class CgroupSharedUidEscapeTests() : EscapeTests(IsolationKill.Cgroup, perJobUids: false);
 
+[Collection(IsolationTestsRunAlone.Name)]
 public sealed class PidNamespaceEscapeTests() : EscapeTests(IsolationKill.PidNamespace, perJobUids: true);
 
+[Collection(IsolationTestsRunAlone.Name)]
 public sealed class PidNamespaceSharedUidEscapeTests() : EscapeTests(IsolationKill.PidNamespace, perJobUids: false);
 
+[Collection(IsolationTestsRunAlone.Name)]
 public sealed class ProcessScanEscapeTests() : EscapeTests(IsolationKill.ProcessScan, perJobUids: true);

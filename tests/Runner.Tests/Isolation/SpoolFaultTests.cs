@@ -4,6 +4,7 @@ using LogQuota.Shared.Contracts;
 namespace LogQuota.Runner.Tests.Isolation;
 
 /// <summary>SPEC §7, "faults of one job stay in that job": a full disk under a real runner, on a real tmpfs.</summary>
+[Collection(IsolationTestsRunAlone.Name)]
 public sealed class SpoolFaultTests
 {
     [SkippableFact]
