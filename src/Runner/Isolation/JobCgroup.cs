@@ -21,7 +21,13 @@ internal sealed unsafe class JobCgroup
     /// <summary>How long a kill waits for the group to empty: the exit of a SIGKILLed process takes microseconds.</summary>
     public static readonly TimeSpan EmptyDeadline = TimeSpan.FromSeconds(5);
 
-    private JobCgroup(string path) => Path = path;
+    private readonly Action? _onRemoved;
+
+    private JobCgroup(string path, Action? onRemoved = null)
+    {
+        Path = path;
+        _onRemoved = onRemoved;
+    }
 
     /// <summary>The group's directory in the cgroup2 file system.</summary>
     public string Path { get; }
@@ -30,10 +36,18 @@ internal sealed unsafe class JobCgroup
     public string ProcsPath => Path + "/cgroup.procs";
 
     /// <summary>Creates the group (empty) with <paramref name="pidsMax"/> when the pids controller is enabled for it.</summary>
-    public static JobCgroup Create(string path, int? pidsMax)
+    /// <param name="onRemoved">Called once the group is removed (the runner's group then removes itself if empty).</param>
+    public static JobCgroup Create(string path, int? pidsMax, Action? onRemoved = null)
     {
+        // mkdir(2) alone: Directory.CreateDirectory would also make a missing parent, the runner's group, without its controllers.
+        var parent = System.IO.Path.GetDirectoryName(path)!;
+        if (!Directory.Exists(parent))
+        {
+            throw new DirectoryNotFoundException($"{parent} is gone");
+        }
+
         Directory.CreateDirectory(path);
-        var group = new JobCgroup(path);
+        var group = new JobCgroup(path, onRemoved);
         if (pidsMax is { } max)
         {
             try
@@ -139,6 +153,7 @@ internal sealed unsafe class JobCgroup
             try
             {
                 Directory.Delete(Path);
+                _onRemoved?.Invoke();
                 return true;
             }
             catch (DirectoryNotFoundException)

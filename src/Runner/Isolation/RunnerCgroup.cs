@@ -20,8 +20,19 @@ internal sealed class RunnerCgroup : IDisposable
 {
     private const string JobPrefix = "job-";
 
-    private RunnerCgroup(string path, bool pidsEnabled, string pidsNote)
+    /// <summary>
+    /// How old an empty job group of another runner must be before a starting runner removes it: far longer than
+    /// the milliseconds between a live runner creating a group and its shim entering it.
+    /// </summary>
+    private static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(1);
+
+    /// <summary>Creating a job group and removing the (then empty) runner's group exclude each other.</summary>
+    private readonly Lock _lock = new();
+    private readonly string _own;
+
+    private RunnerCgroup(string own, string path, bool pidsEnabled, string pidsNote)
     {
+        _own = own;
         Path = path;
         PidsEnabled = pidsEnabled;
         PidsNote = pidsNote;
@@ -70,17 +81,56 @@ internal sealed class RunnerCgroup : IDisposable
 
         var pidsEnabled = EnablePids(own, path, out var pidsNote);
         whyNot = string.Empty;
-        return new RunnerCgroup(path, pidsEnabled, pidsNote);
+        var cgroup = new RunnerCgroup(own, path, pidsEnabled, pidsNote);
+        cgroup.SweepStaleGroupsOfOtherRunners();
+        return cgroup;
     }
 
-    public JobCgroup CreateJob(Guid jobId, int pidsMax) =>
-        JobCgroup.Create($"{Path}/{JobPrefix}{jobId:N}", PidsEnabled ? pidsMax : null);
+    /// <summary>
+    /// Creates the job's group, and the runner's group first when an idle moment removed it (see <see cref="RemoveIfEmpty"/>).
+    /// The removal is what keeps a runner that dies while idle (SIGKILL) from leaving any group behind.
+    /// </summary>
+    public JobCgroup CreateJob(Guid jobId, int pidsMax)
+    {
+        lock (_lock)
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    if (!Directory.Exists(Path))
+                    {
+                        Directory.CreateDirectory(Path);
+                        if (PidsEnabled)
+                        {
+                            CgroupFiles.Write(Path + "/cgroup.subtree_control", "+pids");
+                        }
+                    }
+
+                    return JobCgroup.Create($"{Path}/{JobPrefix}{jobId:N}", PidsEnabled ? pidsMax : null, RemoveIfEmpty);
+                }
+                catch (DirectoryNotFoundException) when (attempt < 2)
+                {
+                    // Another runner's start-up removed this group as stale between the two mkdirs: make it again.
+                }
+            }
+        }
+    }
+
+    /// <summary>Removes the runner's group once its last job group is gone; the next job makes it again.</summary>
+    public void RemoveIfEmpty()
+    {
+        lock (_lock)
+        {
+            TryDelete(Path); // EBUSY while another job's group is in it
+        }
+    }
 
     /// <summary>Kills and removes every job group not in <paramref name="keep"/>: what an earlier runner process left. Returns their job ids.</summary>
     public List<Guid> SweepLeftovers(Func<Guid, bool> keep)
     {
         var swept = new List<Guid>();
-        foreach (var dir in Directory.EnumerateDirectories(Path, JobPrefix + "*"))
+        foreach (var dir in Subgroups(Path, JobPrefix + "*"))
         {
             var name = System.IO.Path.GetFileName(dir);
             if (Guid.TryParseExact(name[JobPrefix.Length..], "N", out var jobId) && !keep(jobId))
@@ -90,7 +140,38 @@ internal sealed class RunnerCgroup : IDisposable
             }
         }
 
+        RemoveIfEmpty();
         return swept;
+    }
+
+    /// <summary>
+    /// Removes what runners killed on other directories left in the same parent group: job groups that have been
+    /// empty for <see cref="StaleAfter"/>, then runners' groups left empty. A populated group is never touched: it
+    /// may be a live runner's running job (an orphaned one is swept by the next runner on its directory).
+    /// </summary>
+    private void SweepStaleGroupsOfOtherRunners()
+    {
+        foreach (var other in Subgroups(_own, "logquota-*"))
+        {
+            if (other == Path)
+            {
+                continue;
+            }
+
+            foreach (var job in Subgroups(other, JobPrefix + "*"))
+            {
+                var group = JobCgroup.Open(job);
+                if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(job) > StaleAfter && !group.IsPopulated())
+                {
+                    TryDelete(job);
+                }
+            }
+
+            if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(other) > StaleAfter)
+            {
+                TryDelete(other);
+            }
+        }
     }
 
     /// <summary>Empties and removes every job group and the runner's group: a stopped runner leaves no group behind.</summary>
@@ -98,6 +179,19 @@ internal sealed class RunnerCgroup : IDisposable
     {
         SweepLeftovers(_ => false);
         TryDelete(Path);
+    }
+
+    /// <summary>The child groups of <paramref name="path"/> matching <paramref name="pattern"/>; none when the group is gone (removed by its runner meanwhile).</summary>
+    private static List<string> Subgroups(string path, string pattern)
+    {
+        try
+        {
+            return Directory.EnumerateDirectories(path, pattern).ToList();
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return [];
+        }
     }
 
     private static bool EnablePids(string own, string path, out string note)
