@@ -181,16 +181,12 @@ internal sealed class Job : IDisposable
         {
             // ENOSPC, EIO, EFBIG: the spool keeps every record committed before (a torn record is
             // past the committed length, so no reader ever sees it); the job cannot go on unrecorded.
-            EndByFault($"log spool write failed: {Describe(e)}");
+            EndByFault($"log spool write failed: {JobFaults.Describe(e)}");
             return;
         }
 
         _quota.Consume(text);
     }
-
-    /// <summary>"No space left on device": the errno text; .NET puts the raw errno in an IOException's HResult on Unix.</summary>
-    private static string Describe(IOException e) =>
-        e.HResult is > 0 and < 4096 ? Native.Describe(e.HResult) : e.Message;
 
     /// <summary>
     /// Ends the job because the runner cannot carry it on (caller holds <see cref="_lock"/>): output is
@@ -210,32 +206,14 @@ internal sealed class Job : IDisposable
         _process?.KillTree();
     }
 
-    /// <summary>
-    /// Runs a job thread's or timer's body so that no exception escapes it: an unhandled exception on
-    /// any thread ends the whole process, and one job must never end the runner and its other jobs.
-    /// </summary>
-    private void Guarded(string what, Action body)
+    /// <summary>Runs a job thread's or timer's body so that no exception escapes it (<see cref="JobFaults"/>).</summary>
+    private void Guarded(string what, Action body) => JobFaults.Guarded(_logger, Id, what, body, message =>
     {
-        try
+        lock (_lock)
         {
-            body();
+            EndByFault(message);
         }
-        catch (Exception e)
-        {
-            _logger.LogError(e, "Job {JobId}: its {Thread} work failed", Id, what);
-            try
-            {
-                lock (_lock)
-                {
-                    EndByFault($"runner fault in the job's {what} work: {e.Message}");
-                }
-            }
-            catch (Exception inner)
-            {
-                _logger.LogError(inner, "Job {JobId}: ending it after a fault failed too", Id);
-            }
-        }
-    }
+    });
 
     /// <summary>
     /// Runs on the exit thread: reaps the main process, kills whatever it left behind (a job ends
