@@ -7,6 +7,9 @@ RunnerSettings? settings = null;
 try
 {
     settings = RunnerSettings.FromEnvironment(Environment.GetEnvironmentVariables());
+
+    // Read: the token leaves the environment, and a runner that is not root becomes non-dumpable (SPEC §7).
+    ProcessHardening.Apply();
     var app = RunnerApplication.Build(settings);
     await app.RunAsync();
     return 0;

@@ -1,5 +1,6 @@
 using LogQuota.Runner.Api;
 using LogQuota.Runner.Configuration;
+using LogQuota.Runner.Isolation;
 using LogQuota.Runner.Jobs;
 using LogQuota.Shared.Hosting;
 using LogQuota.Shared.Json;
@@ -40,6 +41,8 @@ public static class RunnerApplication
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(_ => directoryLock);
         builder.Services.AddSingleton(TimeProvider.System);
+        // Probed once, before the first job: what every job runs in, and what the health check reports.
+        builder.Services.AddSingleton(_ => RunnerIsolation.Probe(settings));
         builder.Services.AddSingleton<JobRegistry>();
         builder.Services.AddSingleton(sp => new RunnerShutdown(
             sp.GetRequiredService<JobRegistry>(), settings, sp.GetRequiredService<ILogger<RunnerShutdown>>()));
@@ -66,6 +69,9 @@ public static class RunnerApplication
 
         // Before listening, under the lock: the jobs of a runner process that died on this directory must not run on unsupervised.
         // Stopping the runner does not orphan its jobs either: RunnerShutdown ends each, with the reason stated.
+        var isolation = app.Services.GetRequiredService<RunnerIsolation>();
+        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LogQuota.Runner.Isolation")
+            .LogInformation("Job isolation: {Isolation}", isolation.Description);
         app.Services.GetRequiredService<JobRegistry>().EndLeftoversOfEarlierProcess();
         return app;
     }

@@ -145,6 +145,23 @@ public sealed class StartupFailureTests : IDisposable
         runner.AssertOneLine(2, $"DSTACK_RUNNER_DIR={dir}", reason);
     }
 
+    [Theory]
+    [InlineData("DSTACK_RUNNER_JOB_UIDS", "200000")]
+    [InlineData("DSTACK_RUNNER_JOB_UIDS", "0-99")]
+    [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "0")]
+    [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "lots")]
+    public async Task Runner_WithABadIsolationSetting_ExitsTwo_WithOneLineNamingIt(string name, string value)
+    {
+        var runner = await ExitedProcess.RunAsync("Runner", new()
+        {
+            ["DSTACK_RUNNER_DIR"] = Path.Combine(_dir.FullName, "runner"),
+            ["DSTACK_RUNNER_PORT"] = "0",
+            [name] = value,
+        });
+
+        runner.AssertOneLine(2, name, $"'{value}'");
+    }
+
     [Fact]
     public async Task Runner_OnABusyPort_ExitsOne_WithOneLine()
     {

@@ -39,12 +39,19 @@ public sealed class RunnerHost : IAsyncDisposable
     /// <summary>The runner's services (its routing table, for tests that enumerate every endpoint).</summary>
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<RunnerHost> StartAsync()
+    /// <summary>Starts a runner on <paramref name="dir"/> (removed on dispose), or on a new temp directory.</summary>
+    /// <param name="killModeLimit">The strongest isolation the runner may choose (to test each mode on one machine).</param>
+    /// <param name="perJobUids">False keeps a root runner's jobs under its own uid.</param>
+    public static async Task<RunnerHost> StartAsync(string? dir = null, IsolationKill? killModeLimit = null, bool perJobUids = true)
     {
-        var dir = Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;
-// No drain: nothing pulls a test runner's jobs after the test, so a drain would only hold up disposal.
-        var app = RunnerApplication.Build(new RunnerSettings { Host = "127.0.0.1", Port = 0, Dir = dir, Token = Token, DrainPeriod = TimeSpan.Zero },
-            b => b.Logging.ClearProviders());
+        dir ??= Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;
+        // No drain: nothing pulls a test runner's jobs after the test, so a drain would only hold up disposal.
+        var settings = new RunnerSettings
+        {
+            Host = "127.0.0.1", Port = 0, Dir = dir, Token = Token, DrainPeriod = TimeSpan.Zero,
+            KillModeLimit = killModeLimit, PerJobUidsAllowed = perJobUids,
+        };
+        var app = RunnerApplication.Build(settings, b => b.Logging.ClearProviders());
         await app.StartAsync();
         return new RunnerHost(app, dir, new Uri(app.Urls.First()));
     }

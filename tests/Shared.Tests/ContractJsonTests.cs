@@ -94,8 +94,11 @@ public sealed class ContractJsonTests
     {
         var stop = RoundTrip<StopBody>("""{"termination_reason": "terminated_by_user", "termination_message": "stopped by alice"}""");
         Assert.Equal(TerminationReason.TerminatedByUser, stop.TerminationReason);
-        var health = RoundTrip<HealthcheckResponse>("""{"service": "logquota-runner", "version": "0.1.0"}""");
+        var health = RoundTrip<HealthcheckResponse>(
+            """{"service": "logquota-runner", "version": "0.1.0", "isolation": {"kill": "pid_namespace", "users": "per_job"}}""");
         Assert.Equal("logquota-runner", health.Service);
+        Assert.Equal(new IsolationInfo(IsolationKill.PidNamespace, IsolationUsers.PerJob), health.Isolation);
+        Assert.Equal(IsolationKill.ProcessScan, RoundTrip<IsolationInfo>("""{"kill": "process_scan", "users": "shared"}""").Kill);
     }
 
     [Fact]

@@ -18,7 +18,8 @@ internal static class JobsApi
 
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app, string? token)
     {
-        app.MapGet("/api/healthcheck", () => TypedResults.Ok(new HealthcheckResponse("logquota-runner", ProductVersion.Value)));
+        app.MapGet("/api/healthcheck", (Isolation.RunnerIsolation isolation) =>
+            TypedResults.Ok(new HealthcheckResponse("logquota-runner", ProductVersion.Value, isolation.Info)));
 
         var jobs = app.MapGroup("/api/jobs").AddEndpointFilter(new BearerTokenFilter(token));
         jobs.MapPost("/", SubmitAsync);

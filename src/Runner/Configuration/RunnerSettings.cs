@@ -20,6 +20,24 @@ public sealed class RunnerSettings
     public string? Token { get; init; }
 
     /// <summary>
+    /// The uids a root runner runs jobs under, one per job (<c>DSTACK_RUNNER_JOB_UIDS</c>, <c>FIRST-LAST</c>). Runners
+    /// that share a host need disjoint ranges: a uid is unique among one runner's jobs only.
+    /// </summary>
+    public UidRange JobUids { get; init; } = UidRange.Default;
+
+    /// <summary>Most processes one job may have at once under cgroups (<c>DSTACK_RUNNER_JOB_PIDS_MAX</c>): bounds a fork bomb.</summary>
+    public int JobPidsMax { get; init; } = 4096;
+
+    /// <summary>
+    /// The strongest kill mechanism the start-up probe may choose; null lets it choose the strongest that works. Not an
+    /// environment setting: for tests and benchmarks that compare the modes on one machine.
+    /// </summary>
+    public LogQuota.Shared.Contracts.IsolationKill? KillModeLimit { get; init; }
+
+    /// <summary>False keeps a root runner's jobs under its own uid. Not an environment setting: for tests and benchmarks.</summary>
+    public bool PerJobUidsAllowed { get; init; } = true;
+
+    /// <summary>
     /// How long a stopping runner, once its jobs have ended, keeps answering pulls so the server can store every
     /// job's final state and release it; it exits as soon as no job is left, at the latest after this period.
     /// Ten server polls at the default 1 s interval, each retried by the server's resilience pipeline. Not an
@@ -43,6 +61,8 @@ public sealed class RunnerSettings
             Port = Get("DSTACK_RUNNER_PORT") is { } port ? ParsePort(port) : 10999,
             Dir = Get("DSTACK_RUNNER_DIR") ?? DefaultDir,
             Token = Get("DSTACK_RUNNER_TOKEN"),
+            JobUids = Get("DSTACK_RUNNER_JOB_UIDS") is { } uids ? UidRange.Parse(uids) : UidRange.Default,
+            JobPidsMax = Get("DSTACK_RUNNER_JOB_PIDS_MAX") is { } pids ? ParsePidsMax(pids) : 4096,
         };
         settings.Validate();
         return settings;
@@ -78,6 +98,14 @@ public sealed class RunnerSettings
         }
     }
 
+    /// <summary>The kernel's own ceiling for pid_max (2^22): more processes than that cannot exist at all.</summary>
+    private const int PidsMaxCeiling = 4_194_304;
+
+    private static int ParsePidsMax(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var max) && max is >= 1 and <= PidsMaxCeiling
+            ? max
+            : throw new SettingsException($"DSTACK_RUNNER_JOB_PIDS_MAX must be a whole number of processes from 1 to {PidsMaxCeiling}, got '{text}'");
+
     private static bool IsLoopback(string host) =>
         host == "localhost" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
 
@@ -85,6 +113,33 @@ public sealed class RunnerSettings
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535
             ? port
             : throw new SettingsException($"DSTACK_RUNNER_PORT must be a port number from 0 to 65535, got '{text}'");
+}
+
+/// <summary>An inclusive range of uids (<c>DSTACK_RUNNER_JOB_UIDS</c>).</summary>
+public sealed record UidRange(uint First, uint Last)
+{
+    /// <summary><c>200000-299999</c>: above every distribution's system and login uids and below 2^31.</summary>
+    public static UidRange Default { get; } = new(200000, 299999);
+
+    public uint Count => Last - First + 1;
+
+    /// <summary>Parses <c>FIRST-LAST</c>; uid 0 (root) and 2^32-1 (the kernel's "no uid") are refused.</summary>
+    public static UidRange Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var parts = text.Split('-');
+        if (parts.Length == 2
+            && uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var first)
+            && uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var last)
+            && first >= 1 && first <= last && last < uint.MaxValue)
+        {
+            return new UidRange(first, last);
+        }
+
+        throw new SettingsException($"DSTACK_RUNNER_JOB_UIDS must be a range of uids FIRST-LAST above 0 (e.g. 200000-299999), got '{text}'");
+    }
+
+    public override string ToString() => $"{First}-{Last}";
 }
 
 /// <summary>A setting is invalid; the message names it and its value.</summary>

@@ -6,12 +6,14 @@ namespace LogQuota.Runner.Execution;
 /// <param name="WorkingDirectory">An existing directory.</param>
 /// <param name="Tty">Run under a new pseudo-terminal (true) or with stdout and stderr on one pipe.</param>
 /// <param name="Marker">A <c>NAME=value</c> entry of <paramref name="Environment"/> that every process of the job inherits; used to find descendants that left the job's session.</param>
+/// <param name="Sandbox">Where the job runs (cgroup, PID namespace, uid) and how its processes are killed.</param>
 internal sealed record JobLaunch(
     string ShellCommand,
     IReadOnlyDictionary<string, string> Environment,
     string WorkingDirectory,
     bool Tty,
-    string Marker);
+    string Marker,
+    LogQuota.Runner.Isolation.JobSandbox Sandbox);
 
 /// <summary>The job could not be started; the message says why.</summary>
 internal sealed class JobStartException(string message) : Exception(message);

@@ -149,6 +149,32 @@ internal static unsafe partial class Native
     [LibraryImport(Libc)]
     public static partial int posix_spawn(int* pid, byte* path, void* fileActions, void* attr, byte** argv, byte** envp);
 
+    [LibraryImport(Libc)]
+    public static partial uint geteuid();
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial nint write(int fd, byte* buf, nint count);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial nint pread(int fd, byte* buf, nint count, long offset);
+
+    public const int O_WRONLY = 1;
+    public const short POLLPRI = 0x002;
+    public const int ESRCH = 3;
+    public const int EBUSY = 16;
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int chown(byte* path, uint owner, uint group);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    public const int PR_SET_DUMPABLE = 4;
+
+    /// <summary>Closes every descriptor from <paramref name="lowFd"/> up in the child (glibc 2.34+).</summary>
+    [LibraryImport(Libc)]
+    public static partial int posix_spawn_file_actions_addclosefrom_np(void* actions, int lowFd);
+
     /// <summary>The text of an errno value, e.g. "No such file or directory".</summary>
     public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 }

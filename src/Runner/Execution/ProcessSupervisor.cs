@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using LogQuota.Runner.Isolation;
 
 namespace LogQuota.Runner.Execution;
 
@@ -16,7 +17,7 @@ internal delegate void OutputHandler(ReadOnlySpan<byte> chunk, long readTimestam
 /// .NET's async I/O can poll, and a blocking reader costs one thread per job, which is cheap next
 /// to the job itself.
 /// </summary>
-internal sealed unsafe class ProcessSupervisor : IDisposable
+internal sealed unsafe partial class ProcessSupervisor : IDisposable
 {
     /// <summary>
     /// How long output is still drained after the main process exited and its tree was killed.
@@ -33,15 +34,17 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
 
     private readonly int _outputFd;
     private readonly string _marker;
+    private readonly JobSandbox _sandbox;
     private readonly ulong _startTime;
     private long _drainDeadlineTicks = long.MaxValue;
     private int _closed;
 
-    private ProcessSupervisor(int pid, int outputFd, string marker)
+    private ProcessSupervisor(int pid, int outputFd, JobLaunch launch)
     {
         Pid = pid;
         _outputFd = outputFd;
-        _marker = marker;
+        _marker = launch.Marker;
+        _sandbox = launch.Sandbox;
         // Read while the main process cannot have been reaped yet: only this supervisor reaps it.
         _startTime = ProcessTree.StartTimeOf(pid);
     }
@@ -58,7 +61,15 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
             throw new JobStartException($"Working directory {launch.WorkingDirectory} does not exist");
         }
 
-        return launch.Tty ? StartOnTerminal(launch) : StartOnPipe(launch);
+        try
+        {
+            return launch.Tty ? StartOnTerminal(launch) : StartOnPipe(launch);
+        }
+        catch
+        {
+            launch.Sandbox.Release();
+            throw;
+        }
     }
 
     private static ProcessSupervisor StartOnTerminal(JobLaunch launch)
@@ -83,6 +94,11 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
             var size = new Native.WinSize { Rows = 50, Cols = 200 };
             _ = Native.ioctl(master, Native.TIOCSWINSZ, &size);
 
+            // The terminal belongs to the job's uid, mode 0600: no other job may open it (grantpt left it 0620, group tty).
+            var slave = Marshal.PtrToStringUTF8((nint)name)!;
+            launch.Sandbox.Own(slave);
+            FileModes.Set(slave, FileModes.PrivateFile);
+
             // The child opens the terminal by name after setsid(): a session leader without a
             // controlling terminal that opens one without O_NOCTTY acquires it, so the job gets a
             // real controlling terminal. glibc applies POSIX_SPAWN_SETSID before the file actions.
@@ -93,7 +109,7 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
                 Check(Native.posix_spawn_file_actions_adddup2(actions, 0, 2));
             });
             SetNonBlocking(master);
-            return new ProcessSupervisor(pid, master, launch.Marker);
+            return new ProcessSupervisor(pid, master, launch);
         }
         catch
         {
@@ -129,99 +145,13 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
 
             _ = Native.close(writeEnd);
             SetNonBlocking(readEnd);
-            return new ProcessSupervisor(pid, readEnd, launch.Marker);
+            return new ProcessSupervisor(pid, readEnd, launch);
         }
         catch
         {
             _ = Native.close(readEnd);
             _ = Native.close(writeEnd);
             throw;
-        }
-    }
-
-    private delegate void FileActionsSetup(void* actions);
-
-    private static int Spawn(JobLaunch launch, FileActionsSetup setupActions)
-    {
-        var actions = NativeMemory.AllocZeroed(Native.OpaqueSize);
-        var attr = NativeMemory.AllocZeroed(Native.OpaqueSize);
-        var signals = NativeMemory.AllocZeroed(Native.OpaqueSize);
-        var strings = new List<nint>();
-        try
-        {
-            Check(Native.posix_spawn_file_actions_init(actions));
-            Check(Native.posix_spawnattr_init(attr));
-            setupActions(actions);
-            var workingDir = Utf8(launch.WorkingDirectory, strings);
-            Check(Native.posix_spawn_file_actions_addchdir_np(actions, workingDir));
-
-            // The runtime ignores SIGPIPE and may block signals on the calling thread; a job must
-            // start with default dispositions and an empty mask, as it would from a shell.
-            _ = Native.sigfillset(signals);
-            Check(Native.posix_spawnattr_setsigdefault(attr, signals));
-            _ = Native.sigemptyset(signals);
-            Check(Native.posix_spawnattr_setsigmask(attr, signals));
-            Check(Native.posix_spawnattr_setflags(attr,
-                Native.POSIX_SPAWN_SETSID | Native.POSIX_SPAWN_SETSIGDEF | Native.POSIX_SPAWN_SETSIGMASK));
-
-            var shell = Utf8("/bin/sh", strings);
-            var argv = stackalloc byte*[4];
-            argv[0] = Utf8("sh", strings);
-            argv[1] = Utf8("-c", strings);
-            argv[2] = Utf8(launch.ShellCommand, strings);
-            argv[3] = null;
-
-            var envp = (byte**)NativeMemory.AllocZeroed((nuint)(launch.Environment.Count + 1), (nuint)sizeof(byte*));
-            strings.Add((nint)envp);
-            var i = 0;
-            foreach (var (key, value) in launch.Environment)
-            {
-                envp[i++] = Utf8($"{key}={value}", strings);
-            }
-
-            int pid;
-            var error = Native.posix_spawn(&pid, shell, actions, attr, argv, envp);
-            if (error != 0)
-            {
-                throw new JobStartException($"Cannot start /bin/sh: {Native.Describe(error)}");
-            }
-
-            return pid;
-        }
-        finally
-        {
-            _ = Native.posix_spawn_file_actions_destroy(actions);
-            _ = Native.posix_spawnattr_destroy(attr);
-            NativeMemory.Free(actions);
-            NativeMemory.Free(attr);
-            NativeMemory.Free(signals);
-            foreach (var p in strings)
-            {
-                NativeMemory.Free((void*)p);
-            }
-        }
-    }
-
-    private static byte* Utf8(string text, List<nint> owned)
-    {
-        if (text.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new JobStartException("Commands, environment and working directory must not contain NUL characters");
-        }
-
-        var length = Encoding.UTF8.GetByteCount(text);
-        var buffer = (byte*)NativeMemory.Alloc((nuint)length + 1);
-        owned.Add((nint)buffer);
-        Encoding.UTF8.GetBytes(text, new Span<byte>(buffer, length));
-        buffer[length] = 0;
-        return buffer;
-    }
-
-    private static void Check(int error)
-    {
-        if (error != 0)
-        {
-            throw new JobStartException($"Cannot prepare the job's process: {Native.Describe(error)}");
         }
     }
 
@@ -325,24 +255,18 @@ internal sealed unsafe class ProcessSupervisor : IDisposable
         Interlocked.Exchange(ref _drainDeadlineTicks, Environment.TickCount64 + (long)DrainAfterExit.TotalMilliseconds);
 
     /// <summary>Sends <paramref name="signal"/> once to every live process of the job.</summary>
-    public void SignalTree(int signal)
-    {
-        _ = Native.kill(-Pid, signal);
-        foreach (var pid in ProcessTree.FindMembers(Pid, _marker, _startTime))
-        {
-            _ = Native.kill(pid, signal);
-        }
-    }
+    public void SignalTree(int signal) => _sandbox.SignalAll(Pid, signal, _marker, _startTime);
 
-    /// <summary>SIGKILLs every process of the job, again and again, until none is left alive. Blocks until then.</summary>
-    public int KillTree() => ProcessTree.KillAll(Pid, _marker, _startTime);
+    /// <summary>SIGKILLs every process of the job (its cgroup, its PID namespace, or each one the scan finds) until none is left alive. Blocks until then.</summary>
+    public int KillTree() => _sandbox.KillAll(Pid, _marker, _startTime);
 
-    /// <summary>Closes the output descriptor.</summary>
+    /// <summary>Closes the output descriptor and releases the job's sandbox (its cgroup, its uid). After the job's processes are gone.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _closed, 1) == 0)
         {
             _ = Native.close(_outputFd);
+            _sandbox.Release();
         }
     }
 }

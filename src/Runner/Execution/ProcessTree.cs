@@ -53,7 +53,8 @@ internal static unsafe class ProcessTree
     /// <param name="jobPid">The job's main process: its session id and the root of its tree.</param>
     /// <param name="marker">The job's <c>NAME=value</c> environment entry.</param>
     /// <param name="jobStartTime">The main process's <see cref="StartTimeOf"/>; older processes are not searched for the marker.</param>
-    public static List<int> FindMembers(int jobPid, string marker, ulong jobStartTime)
+    /// <param name="jobUid">The job's own uid, when it has one: every process under it is the job's, wherever it went.</param>
+    public static List<int> FindMembers(int jobPid, string marker, ulong jobStartTime, uint? jobUid = null)
     {
         var self = Environment.ProcessId;
         var stats = ReadAll();
@@ -82,7 +83,7 @@ internal static unsafe class ProcessTree
                 }
 
                 if (s.SessionId == jobPid || s.Pid == jobPid || DescendsFrom(s.Pid, jobPid, parents)
-                    || (s.StartTime >= jobStartTime && HasMarker(s.Pid, needle, environBuffer)))
+                    || (s.StartTime >= jobStartTime && (HasMarker(s.Pid, needle, environBuffer) || (jobUid is { } uid && HasUid(s.Pid, uid, environBuffer)))))
                 {
                     members.Add(s.Pid);
                 }
@@ -101,13 +102,13 @@ internal static unsafe class ProcessTree
     /// none: a process forked between a scan and its kill is caught by the next round.
     /// Returns how many kill rounds it took.
     /// </summary>
-    public static int KillAll(int jobPid, string marker, ulong jobStartTime)
+    public static int KillAll(int jobPid, string marker, ulong jobStartTime, uint? jobUid = null)
     {
         _ = Native.kill(-jobPid, Native.SIGKILL);
         var deadline = Environment.TickCount64 + (long)KillDeadline.TotalMilliseconds;
         for (var round = 1; ; round++)
         {
-            var members = FindMembers(jobPid, marker, jobStartTime);
+            var members = FindMembers(jobPid, marker, jobStartTime, jobUid);
             if (members.Count == 0 || Environment.TickCount64 > deadline)
             {
                 return round;
@@ -318,6 +319,27 @@ internal static unsafe class ProcessTree
         {
             _ = Native.close(fd);
         }
+    }
+
+    /// <summary>Whether the process's real uid is <paramref name="uid"/> ("Uid:\treal\teffective\tsaved\tfs" in /proc/PID/status).</summary>
+    private static bool HasUid(int pid, uint uid, byte[] buffer)
+    {
+        var fd = OpenProcFile(pid, "/status\0"u8);
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        nint n;
+        fixed (byte* p = buffer)
+        {
+            n = Native.read(fd, p, buffer.Length);
+        }
+
+        _ = Native.close(fd);
+        var text = buffer.AsSpan(0, (int)Math.Max(n, 0));
+        var at = text.IndexOf("\nUid:\t"u8);
+        return at >= 0 && Utf8Parser.TryParse(text[(at + 6)..], out uint real, out _) && real == uid;
     }
 
     private static List<ProcStat> ReadAll()

@@ -35,6 +35,9 @@ internal sealed class Job : IQuotaOutput, IDisposable
     private long _lastTimestamp;
     private bool _outputClosed;
     private bool _quotaExceeded;
+
+    /// <summary>Why the runner itself had to end the job (a spool write failed, a job thread threw); final.</summary>
+    private string? _fault;
     private (TerminationReason Reason, string Message)? _termination;
 
     public Job(SubmitBody body, string directory, TimeProvider time, ILogger logger)
@@ -43,7 +46,8 @@ internal sealed class Job : IQuotaOutput, IDisposable
         Directory = directory;
         _time = time;
         _logger = logger;
-        System.IO.Directory.CreateDirectory(directory);
+        // 0700, spool 0600 (SPEC §7): the runner's alone, whatever the umask; jobs under other uids cannot even list it.
+        Isolation.FileModes.CreateDirectory(directory, Isolation.FileModes.Private);
         _spool = new LogSpool(Path.Combine(directory, "log.spool"));
         var spec = body.JobSpec;
         _quota = new QuotaPolicy(spec.LogQuotaHour, spec.LogQuotaAction, spec.LogQuotaWarnAt, TimeSpan.FromSeconds(spec.LogQuotaKillGrace), time);
@@ -64,13 +68,13 @@ internal sealed class Job : IQuotaOutput, IDisposable
     public Task Finished => _finished.Task;
 
     /// <summary>Starts the process and its output and exit threads; a failure to start ends the job <c>failed</c> / <c>executor_error</c>.</summary>
-    public void Start(JobLaunch launch)
+    public void Start(Func<JobLaunch> prepare)
     {
         lock (_lock)
         {
             try
             {
-                _process = ProcessSupervisor.Start(launch);
+                _process = ProcessSupervisor.Start(prepare());
             }
             catch (JobStartException e)
             {
@@ -83,15 +87,15 @@ internal sealed class Job : IQuotaOutput, IDisposable
             RecordState(new JobStateEvent(JobState.Running, NextTimestamp()));
         }
 
-        _logger.LogInformation("Job {JobId} started as pid {Pid} ({Mode})", Id, _process.Pid, launch.Tty ? "tty" : "pipe");
-        var reader = new Thread(() => _process.PumpOutput(OnOutput, _time)) { IsBackground = true, Name = $"job-output-{Id:N}" };
+        _logger.LogInformation("Job {JobId} started as pid {Pid} ({Mode})", Id, _process.Pid, Body.JobSpec.Tty ? "tty" : "pipe");
+        var reader = new Thread(() => Guarded("output", () => _process.PumpOutput(OnOutput, _time))) { IsBackground = true, Name = $"job-output-{Id:N}" };
         reader.Start();
         new Thread(() => Supervise(reader)) { IsBackground = true, Name = $"job-wait-{Id:N}" }.Start();
 
         if (Body.JobSpec.MaxDuration is { } seconds)
         {
             _maxDurationTimer = _time.CreateTimer(
-                _ => Stop(TerminationReason.MaxDurationExceeded, "Max duration exceeded"),
+                _ => Guarded("max-duration", () => Stop(TerminationReason.MaxDurationExceeded, "Max duration exceeded")),
                 null, TimeSpan.FromSeconds(seconds), Timeout.InfiniteTimeSpan);
         }
     }
@@ -185,9 +189,28 @@ internal sealed class Job : IQuotaOutput, IDisposable
             Id, _quota.Limit, _time.GetElapsedTime(readTimestamp).TotalMilliseconds, rounds);
     }
 
-    void IQuotaOutput.Store(ReadOnlySpan<byte> text) => _spool.Append(NextTimestamp(), text, LogSource.Stdout);
+    void IQuotaOutput.Store(ReadOnlySpan<byte> text) => Append(text, LogSource.Stdout);
 
-    void IQuotaOutput.StoreRunner(ReadOnlySpan<byte> text) => _spool.Append(NextTimestamp(), text, LogSource.Runner);
+    void IQuotaOutput.StoreRunner(ReadOnlySpan<byte> text) => Append(text, LogSource.Runner);
+
+    private void Append(ReadOnlySpan<byte> text, LogSource source)
+    {
+        if (_fault is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            _spool.Append(NextTimestamp(), text, source);
+        }
+        catch (IOException e)
+        {
+            // ENOSPC, EIO, EFBIG: the spool keeps every record committed before (a torn record is
+            // past the committed length, so no reader ever sees it); the job cannot go on unrecorded.
+            EndByFault($"log spool write failed: {JobFaults.Describe(e)}");
+        }
+    }
 
     void IQuotaOutput.Event(string type, string message)
     {
@@ -196,11 +219,61 @@ internal sealed class Job : IQuotaOutput, IDisposable
     }
 
     /// <summary>
+    /// Ends the job because the runner cannot carry it on (caller holds <see cref="_lock"/>): output is
+    /// dropped from here, the whole tree is killed, and the final state says why. Other jobs are untouched.
+    /// </summary>
+    private void EndByFault(string message)
+    {
+        if (_fault is not null || _quotaExceeded)
+        {
+            return;
+        }
+
+        _fault = message;
+        _outputClosed = true;
+        State = JobState.Failed;
+        _logger.LogError("Job {JobId} is ended by the runner: {Fault}", Id, message);
+        _process?.KillTree();
+    }
+
+    /// <summary>Runs a job thread's or timer's body so that no exception escapes it (<see cref="JobFaults"/>).</summary>
+    private void Guarded(string what, Action body) => JobFaults.Guarded(_logger, Id, what, body, message =>
+    {
+        lock (_lock)
+        {
+            EndByFault(message);
+        }
+    });
+
+    /// <summary>
     /// Runs on the exit thread: reaps the main process, kills whatever it left behind (a job ends
     /// with its main process, as a container does), drains the output, then records the final
     /// state — after the last stored log event.
     /// </summary>
     private void Supervise(Thread reader)
+    {
+        try
+        {
+            SuperviseToEnd(reader);
+        }
+        catch (Exception e)
+        {
+            // Never expected; the job still gets a final state so that its server does not wait forever.
+            _logger.LogError(e, "Job {JobId}: supervising it failed", Id);
+            lock (_lock)
+            {
+                _fault ??= $"runner fault while supervising the job: {e.Message}";
+                if (!_states.Exists(s => s.State.IsFinal()))
+                {
+                    RecordState(new JobStateEvent(JobState.Failed, NextTimestamp(), TerminationReason.ExecutorError, _fault));
+                }
+            }
+
+            _finished.TrySetResult();
+        }
+    }
+
+    private void SuperviseToEnd(Thread reader)
     {
         var exitStatus = _process!.WaitForExit();
         _process.OnMainExited();
@@ -237,6 +310,11 @@ internal sealed class Job : IQuotaOutput, IDisposable
     private JobStateEvent FinalState(int exitStatus)
     {
         var timestamp = NextTimestamp();
+        if (_fault is not null)
+        {
+            return new JobStateEvent(JobState.Failed, timestamp, TerminationReason.ExecutorError, _fault);
+        }
+
         if (_quotaExceeded)
         {
             return new JobStateEvent(JobState.Failed, timestamp, TerminationReason.LogQuotaExceeded,
@@ -270,7 +348,7 @@ internal sealed class Job : IQuotaOutput, IDisposable
             _termination = (reason, message);
             RecordState(new JobStateEvent(JobState.Terminating, NextTimestamp(), reason, message));
             _process.SignalTree(Native.SIGTERM);
-            _killTimer = _time.CreateTimer(_ => KillAfterGrace(), null, StopGracePeriod, Timeout.InfiniteTimeSpan);
+            _killTimer = _time.CreateTimer(_ => Guarded("stop", KillAfterGrace), null, StopGracePeriod, Timeout.InfiniteTimeSpan);
         }
 
         _logger.LogInformation("Job {JobId} is stopping: {Reason}", Id, reason);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using LogQuota.Runner.Configuration;
 using LogQuota.Runner.Execution;
+using LogQuota.Runner.Isolation;
 using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Runner.Jobs;
@@ -34,21 +35,43 @@ internal sealed class JobRegistry : IDisposable
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
     private readonly ITimer _flushTimer;
+    private readonly RunnerIsolation _isolation;
+    private readonly bool _ownsIsolation;
     private bool _takingWork = true;
 
     /// <summary>Submits between their registration and the end of their process start; a shutdown waits for them.</summary>
     private int _starting;
 
-    public JobRegistry(RunnerSettings settings, TimeProvider time, ILoggerFactory loggers)
+    /// <param name="isolation">The runner's probed isolation; null probes it here and owns it.</param>
+    public JobRegistry(RunnerSettings settings, TimeProvider time, ILoggerFactory loggers, RunnerIsolation? isolation = null)
     {
         _settings = settings;
         _time = time;
         _loggers = loggers;
-        Directory.CreateDirectory(JobsDirectory);
+        _ownsIsolation = isolation is null;
+        _isolation = isolation ?? RunnerIsolation.Probe(settings);
+
+        // Spools: the runner's alone (0700). Homes: each job's own (0700, its uid); their parent lets a job's uid
+        // reach its home by path (0711: through, not list), and so must the runner's directory under per-job uids.
+        FileModes.CreateDirectory(JobsDirectory, FileModes.Private);
+        FileModes.CreateDirectory(HomesDirectory, FileModes.Traversable);
+        if (_isolation.Info.Users == LogQuota.Shared.Contracts.IsolationUsers.PerJob)
+        {
+            FileModes.AddTraverse(settings.Dir);
+        }
+
         _flushTimer = time.CreateTimer(_ => FlushStaleLines(), null, FlushTick, FlushTick);
     }
 
     private string JobsDirectory => Path.Combine(_settings.Dir, "jobs");
+
+    /// <summary>Each job's HOME and default working directory, owned by the job's uid.</summary>
+    private string HomesDirectory => Path.Combine(_settings.Dir, "homes");
+
+    private string HomeOf(Guid jobId) => Path.Combine(HomesDirectory, jobId.ToString("N"));
+
+    /// <summary>What the health check and the start-up log report.</summary>
+    public RunnerIsolation Isolation => _isolation;
 
     public Job? Find(Guid jobId) => _jobs.GetValueOrDefault(jobId);
 
@@ -70,10 +93,10 @@ internal sealed class JobRegistry : IDisposable
             }
 
             var directory = Path.Combine(JobsDirectory, body.JobId.ToString("N"));
-            if (Directory.Exists(directory))
+            foreach (var leftover in new[] { directory, HomeOf(body.JobId) }.Where(Directory.Exists))
             {
                 // Left by an earlier runner process on the same directory: that job is gone.
-                Directory.Delete(directory, recursive: true);
+                Directory.Delete(leftover, recursive: true);
             }
 
             job = new Job(body, directory, _time, _loggers.CreateLogger<Job>());
@@ -83,7 +106,7 @@ internal sealed class JobRegistry : IDisposable
 
         try
         {
-            job.Start(BuildLaunch(job));
+            job.Start(() => BuildLaunch(job));
         }
         finally
         {
@@ -93,14 +116,26 @@ internal sealed class JobRegistry : IDisposable
         return (SubmitOutcome.Started, job);
     }
 
-    private static JobLaunch BuildLaunch(Job job)
+    /// <summary>The job's sandbox, home and environment. Throws <see cref="JobStartException"/>, which ends the job executor_error.</summary>
+    private JobLaunch BuildLaunch(Job job)
     {
         var spec = job.Body.JobSpec;
-        var workingDir = spec.WorkingDir ?? Path.Combine(job.Directory, "work");
-        if (spec.WorkingDir is null)
+        var sandbox = _isolation.CreateSandbox(job.Id);
+        var home = HomeOf(job.Id);
+        try
         {
-            Directory.CreateDirectory(workingDir);
+            FileModes.CreateDirectory(home, FileModes.Private);
+            sandbox.Own(home);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JobStartException)
+        {
+            sandbox.Release();
+            throw e as JobStartException ?? new JobStartException($"Cannot create the job's home {home}: {e.Message}");
+        }
+
+        // A given working_dir is entered before the uid changes, so it needs no search permission on its parents for
+        // the job's uid, but what the job may read or write in it is the uid's own business (see the README).
+        var workingDir = spec.WorkingDir ?? home;
 
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
@@ -123,9 +158,10 @@ internal sealed class JobRegistry : IDisposable
         }
 
         var marker = Marker(job.Id);
+        env["HOME"] = home;
         env["DSTACK_RUN_NAME"] = job.Body.Run.RunName;
         env["DSTACK_JOB_ID"] = job.Id.ToString();
-        return new JobLaunch(string.Join(" && ", spec.Commands), env, workingDir, spec.Tty, marker);
+        return new JobLaunch(string.Join(" && ", spec.Commands), env, workingDir, spec.Tty, marker, sandbox);
     }
 
     /// <summary>Forgets a finished job and removes its directory. False when the job is still running.</summary>
@@ -139,13 +175,19 @@ internal sealed class JobRegistry : IDisposable
         if (_jobs.TryRemove(job.Id, out _))
         {
             job.Dispose();
-            try
+            foreach (var directory in new[] { job.Directory, HomeOf(job.Id) })
             {
-                Directory.Delete(job.Directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A file the job left open by a process that escaped; the next start on this directory cleans it.
+                try
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+                catch (DirectoryNotFoundException)
+                {
+                }
+                catch (IOException)
+                {
+                    // A file the job left open by a process that escaped; the next start on this directory cleans it.
+                }
             }
         }
 
@@ -177,26 +219,38 @@ internal sealed class JobRegistry : IDisposable
     /// <returns>The ids of the jobs that were left behind.</returns>
     public List<Guid> EndLeftoversOfEarlierProcess()
     {
+        var logger = _loggers.CreateLogger<JobRegistry>();
+
+        // First the groups: a cgroup's kill reaches every process of the job, also one that escaped the scan below.
         var leftovers = new List<Guid>();
-        foreach (var directory in System.IO.Directory.EnumerateDirectories(JobsDirectory))
+        foreach (var jobId in _isolation.SweepLeftovers(_jobs.ContainsKey))
         {
-            if (!Guid.TryParseExact(Path.GetFileName(directory), "N", out var jobId) || _jobs.ContainsKey(jobId))
+            logger.LogWarning("Job {JobId} was left by an earlier runner process; its cgroup was emptied and removed", jobId);
+        }
+
+        var directories = System.IO.Directory.EnumerateDirectories(JobsDirectory).Concat(System.IO.Directory.EnumerateDirectories(HomesDirectory));
+        foreach (var jobId in directories.Select(d => Guid.TryParseExact(Path.GetFileName(d), "N", out var id) ? id : Guid.Empty).Distinct().ToList())
+        {
+            if (jobId == Guid.Empty || _jobs.ContainsKey(jobId))
             {
                 continue;
             }
 
             var killed = ProcessTree.KillMarked(Marker(jobId));
-            try
+            foreach (var directory in new[] { Path.Combine(JobsDirectory, jobId.ToString("N")), HomeOf(jobId) }.Where(System.IO.Directory.Exists))
             {
-                System.IO.Directory.Delete(directory, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Retried by the next start, or by a submit of the same job id.
+                try
+                {
+                    System.IO.Directory.Delete(directory, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Retried by the next start, or by a submit of the same job id.
+                }
             }
 
             leftovers.Add(jobId);
-            _loggers.CreateLogger<JobRegistry>().LogWarning(
+            logger.LogWarning(
                 "Job {JobId} was left by an earlier runner process; {Killed} of its processes were still alive and were killed",
                 jobId, killed);
         }
@@ -249,7 +303,15 @@ internal sealed class JobRegistry : IDisposable
         {
             if (!job.Finished.IsCompleted)
             {
-                job.StoreStaleLines();
+                try
+                {
+                    job.StoreStaleLines();
+                }
+                catch (Exception e)
+                {
+                    // A timer callback that throws ends the process; one job's failure must not end the others.
+                    _loggers.CreateLogger<JobRegistry>().LogError(e, "Job {JobId}: storing its stale lines failed", job.Id);
+                }
             }
         }
     }
@@ -260,6 +322,11 @@ internal sealed class JobRegistry : IDisposable
         foreach (var job in _jobs.Values)
         {
             job.Dispose();
+        }
+
+        if (_ownsIsolation)
+        {
+            _isolation.Dispose();
         }
     }
 }

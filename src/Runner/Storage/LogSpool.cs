@@ -28,6 +28,7 @@ internal sealed class LogSpool : IDisposable
     public LogSpool(string path)
     {
         _file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
+        Isolation.FileModes.Set(_file, Isolation.FileModes.PrivateFile); // 0600 whatever the umask (SPEC §7)
     }
 
     /// <summary>Bytes committed to the file; readers never look past it.</summary>

@@ -81,4 +81,33 @@ public sealed record StopBody(TerminationReason? TerminationReason = null, strin
 /// <summary>Answer of <c>GET /api/healthcheck</c> on both services.</summary>
 /// <param name="Service"><c>logquota-runner</c> or <c>logquota-server</c>.</param>
 /// <param name="Version">The service's version.</param>
-public sealed record HealthcheckResponse(string Service, string Version);
+/// <param name="Isolation">The runner's isolation of jobs, probed at its start (SPEC §7); null on the server.</param>
+public sealed record HealthcheckResponse(string Service, string Version, IsolationInfo? Isolation = null);
+
+/// <summary>How a runner keeps each job's processes together (for the kill) and apart (from each other and from itself).</summary>
+/// <param name="Kill">What a quota kill, stop or max-duration kill goes through.</param>
+/// <param name="Users">Whether each job runs under a uid of its own.</param>
+public sealed record IsolationInfo(IsolationKill Kill, IsolationUsers Users);
+
+/// <summary>The kill mechanism in force, strongest first.</summary>
+public enum IsolationKill
+{
+    /// <summary>Each job in its own cgroup v2 group from its first instruction; killed through <c>cgroup.kill</c>.</summary>
+    Cgroup,
+
+    /// <summary>Each job's shell is PID 1 of its own PID namespace; its death kills every process in it.</summary>
+    PidNamespace,
+
+    /// <summary>A scan of <c>/proc</c> by session, descent and the <c>DSTACK_JOB_ID</c> marker.</summary>
+    ProcessScan,
+}
+
+/// <summary>Whose uid a job runs under.</summary>
+public enum IsolationUsers
+{
+    /// <summary>A uid of its own from <c>DSTACK_RUNNER_JOB_UIDS</c> (a root runner).</summary>
+    PerJob,
+
+    /// <summary>The runner's own uid (a non-root runner).</summary>
+    Shared,
+}

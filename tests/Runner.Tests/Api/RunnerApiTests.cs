@@ -195,10 +195,31 @@ public sealed class RunnerSettingsTests
     [InlineData("DSTACK_RUNNER_HOST", "not a host", "DSTACK_RUNNER_HOST")]
     [InlineData("DSTACK_RUNNER_DIR", "relative/dir", "DSTACK_RUNNER_DIR")]
     [InlineData("DSTACK_RUNNER_TOKEN", "short", "DSTACK_RUNNER_TOKEN")]
+    [InlineData("DSTACK_RUNNER_JOB_UIDS", "200000", "DSTACK_RUNNER_JOB_UIDS")]
+    [InlineData("DSTACK_RUNNER_JOB_UIDS", "0-100", "DSTACK_RUNNER_JOB_UIDS")]
+    [InlineData("DSTACK_RUNNER_JOB_UIDS", "300000-200000", "DSTACK_RUNNER_JOB_UIDS")]
+    [InlineData("DSTACK_RUNNER_JOB_UIDS", "a-b", "DSTACK_RUNNER_JOB_UIDS")]
+    [InlineData("DSTACK_RUNNER_JOB_UIDS", "1-4294967295", "DSTACK_RUNNER_JOB_UIDS")]
+    [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "0", "DSTACK_RUNNER_JOB_PIDS_MAX")]
+    [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "-5", "DSTACK_RUNNER_JOB_PIDS_MAX")]
+    [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "max", "DSTACK_RUNNER_JOB_PIDS_MAX")]
+    [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "99999999999", "DSTACK_RUNNER_JOB_PIDS_MAX")]
     public void BadValue_IsRejected_NamingTheVariable(string name, string value, string named)
     {
         var error = Assert.Throws<SettingsException>(() => Read((name, value)));
         Assert.StartsWith(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void JobUidsAndPidsMax_HaveTheSpecDefaults_AndTakeGoodValues()
+    {
+        var defaults = Read();
+        Assert.Equal(new UidRange(200000, 299999), defaults.JobUids);
+        Assert.Equal(4096, defaults.JobPidsMax);
+        var set = Read(("DSTACK_RUNNER_JOB_UIDS", "70000-70009"), ("DSTACK_RUNNER_JOB_PIDS_MAX", "64"));
+        Assert.Equal(new UidRange(70000, 70009), set.JobUids);
+        Assert.Equal(10u, set.JobUids.Count);
+        Assert.Equal(64, set.JobPidsMax);
     }
 
     [Fact]

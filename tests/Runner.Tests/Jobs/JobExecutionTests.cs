@@ -14,6 +14,8 @@ public sealed class JobExecutionTests : IAsyncLifetime
     {
         _runner = await RunnerHost.StartAsync();
         _work = Directory.CreateTempSubdirectory("logquota-job-test-").FullName;
+        // A root runner runs each job under a uid of its own (SPEC §7): the job writes its pid files here as that uid.
+        Isolation.Privileged.OpenToJobs(_work);
     }
 
     public async Task DisposeAsync()

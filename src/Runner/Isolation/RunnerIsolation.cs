@@ -1,0 +1,156 @@
+using LogQuota.Runner.Configuration;
+using LogQuota.Runner.Execution;
+using LogQuota.Shared.Contracts;
+
+namespace LogQuota.Runner.Isolation;
+
+/// <summary>
+/// The isolation this runner can give its jobs, probed once at start-up by really starting a job of each kind (never
+/// assumed from the uid or the kernel version), then used for every job and reported by the health check and the
+/// start-up log. Strongest first: a cgroup per job, else a PID namespace per job, else the /proc scan; and a uid per
+/// job when the runner is root.
+/// </summary>
+internal sealed class RunnerIsolation : IDisposable
+{
+    /// <summary>The shim's file name beside the runner's assembly (built from jobexec.c).</summary>
+    public const string ShimName = "logquota-jobexec";
+
+    private readonly string? _shim;
+    private readonly RunnerCgroup? _cgroup;
+    private readonly JobUids? _uids;
+    private readonly int _pidsMax;
+
+    private RunnerIsolation(IsolationInfo info, string description, string? shim, RunnerCgroup? cgroup, JobUids? uids, int pidsMax)
+    {
+        Info = info;
+        Description = description;
+        _shim = shim;
+        _cgroup = cgroup;
+        _uids = uids;
+        _pidsMax = pidsMax;
+    }
+
+    public IsolationInfo Info { get; }
+
+    /// <summary>The modes and why, in one line for the start-up log.</summary>
+    public string Description { get; }
+
+    /// <summary>The runner's cgroup, in cgroup mode.</summary>
+    public RunnerCgroup? Cgroup => _cgroup;
+
+    public static RunnerIsolation Probe(RunnerSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var shim = Path.Combine(AppContext.BaseDirectory, ShimName);
+        if (!File.Exists(shim))
+        {
+            return new RunnerIsolation(new IsolationInfo(IsolationKill.ProcessScan, IsolationUsers.Shared),
+                $"kill: process_scan, users: shared ({shim} is missing: the build found no C compiler)", null, null, null, 0);
+        }
+
+        var limit = settings.KillModeLimit ?? IsolationKill.Cgroup;
+        var why = new List<string>();
+
+        JobUids? uids = null;
+        string users;
+        if (Native.geteuid() != 0)
+        {
+            users = "users: shared (the runner is not root)";
+        }
+        else if (!settings.PerJobUidsAllowed)
+        {
+            users = "users: shared (per-job uids turned off)";
+        }
+        else
+        {
+            var candidate = new JobUids(settings.JobUids, settings.Dir);
+            var failure = TryJob(new JobSandbox(IsolationKill.ProcessScan, shim, null, settings.JobUids.First, null));
+            uids = failure is null ? candidate : null;
+            users = failure is null ? $"users: per_job (uids {settings.JobUids})" : $"users: shared (a job cannot change uid: {failure})";
+        }
+
+        var probeUid = uids is null ? (uint?)null : settings.JobUids.First;
+        if (limit == IsolationKill.Cgroup)
+        {
+            if (RunnerCgroup.TryCreate(settings.Dir, out var whyNot) is { } cgroup)
+            {
+                var probe = cgroup.CreateJob(Guid.Empty, settings.JobPidsMax);
+                var failure = TryJob(new JobSandbox(IsolationKill.Cgroup, shim, probe, probeUid, null));
+                probe.TryRemove();
+                if (failure is null)
+                {
+                    return new RunnerIsolation(new IsolationInfo(IsolationKill.Cgroup, uids is null ? IsolationUsers.Shared : IsolationUsers.PerJob),
+                        $"kill: cgroup ({cgroup.Path}, {cgroup.PidsNote}), {users}", shim, cgroup, uids, settings.JobPidsMax);
+                }
+
+                cgroup.Dispose();
+                whyNot = $"a job cannot enter its cgroup: {failure}";
+            }
+
+            why.Add($"no cgroup: {whyNot}");
+        }
+
+        if (limit <= IsolationKill.PidNamespace)
+        {
+            var failure = TryJob(new JobSandbox(IsolationKill.PidNamespace, shim, null, probeUid, null));
+            if (failure is null)
+            {
+                return new RunnerIsolation(new IsolationInfo(IsolationKill.PidNamespace, uids is null ? IsolationUsers.Shared : IsolationUsers.PerJob),
+                    $"kill: pid_namespace ({string.Join("; ", why.Append("the job's shell is PID 1 of its own namespace"))}), {users}", shim, null, uids, 0);
+            }
+
+            why.Add($"no PID namespace: {failure}");
+        }
+
+        why.Add("processes are found by session, descent and the DSTACK_JOB_ID marker");
+        return new RunnerIsolation(new IsolationInfo(IsolationKill.ProcessScan, uids is null ? IsolationUsers.Shared : IsolationUsers.PerJob),
+            $"kill: process_scan ({string.Join("; ", why)}), {users}", shim, null, uids, 0);
+    }
+
+    /// <summary>The sandbox of a new job: its cgroup created (with pids.max), a uid taken. Throws <see cref="JobStartException"/>.</summary>
+    public JobSandbox CreateSandbox(Guid jobId)
+    {
+        if (_shim is null)
+        {
+            return JobSandbox.Unconfined;
+        }
+
+        var uid = _uids?.Take();
+        try
+        {
+            var cgroup = _cgroup?.CreateJob(jobId, _pidsMax);
+            return new JobSandbox(Info.Kill, _shim, cgroup, uid, _uids is null ? null : _uids.Release);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (uid is { } taken)
+            {
+                _uids!.Release(taken);
+            }
+
+            throw new JobStartException($"Cannot create the job's cgroup: {e.Message}");
+        }
+    }
+
+    /// <summary>Empties and removes the cgroups an earlier runner process left for jobs not in <paramref name="keep"/>.</summary>
+    public List<Guid> SweepLeftovers(Func<Guid, bool> keep) => _cgroup?.SweepLeftovers(keep) ?? [];
+
+    public void Dispose() => _cgroup?.Dispose();
+
+    /// <summary>Starts <c>exit 0</c> in <paramref name="sandbox"/> as a job would start; null when it ran and exited 0, else why not.</summary>
+    private static string? TryJob(JobSandbox sandbox)
+    {
+        try
+        {
+            var env = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" };
+            using var process = ProcessSupervisor.Start(new JobLaunch("exit 0", env, "/", Tty: false, "DSTACK_JOB_ID=probe", sandbox));
+            process.PumpOutput((_, _) => { }, TimeProvider.System);
+            var status = process.WaitForExit();
+            return status == 0 ? null : $"the probe job exited {status}";
+        }
+        catch (JobStartException e)
+        {
+            return e.Message;
+        }
+    }
+}

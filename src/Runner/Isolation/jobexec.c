@@ -1,0 +1,158 @@
+/*
+ * logquota-jobexec: the first program of every job, between posix_spawn and the job's shell.
+ *
+ * Why a shim: posix_spawn (glibc 2.36, the runner's vfork+exec) can neither enter a cgroup, nor create
+ * a PID namespace, nor change uid, and no managed code may run in a forked child of the .NET runtime
+ * (another thread may hold a runtime or allocator lock at the fork). clone3(CLONE_INTO_CGROUP) from C#
+ * would be such a fork. So the runner spawns this program, which does the few privileged steps with
+ * plain system calls and then execs the job, in this order:
+ *
+ *   -g PATH  write "0" to PATH (the job's cgroup.procs): from here every process of the job, this one
+ *            first, is in the job's cgroup. Nothing of the job has run yet: no window outside it.
+ *   -p       new PID namespace (with a user namespace when not root); fork; the child is PID 1 of the
+ *            namespace and becomes the job's shell, so its death kills every process of the job. The
+ *            parent stays outside, ignores job-control signals and exits with the child's status.
+ *   -u UID   drop every group, then gid = uid = UID (root runner, per-job uids).
+ *            then: close every descriptor but 0-2 (and the status descriptor, close-on-exec), exec.
+ *   -s       descriptor 3 is the status pipe: on failure the step and errno text are written to it and
+ *            the shim exits 127; on success exec closes it, so the runner reads end-of-file.
+ *
+ * Failure modes: every step that fails stops the job before it runs (the runner reports the message
+ * as executor_error); none is skipped silently.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int status_fd = -1;
+
+static void fail(const char *step)
+{
+    char message[512];
+    int len = snprintf(message, sizeof message, "%s: %s", step, strerror(errno));
+    if (status_fd >= 0 && len > 0) {
+        ssize_t ignored = write(status_fd, message, (size_t)len);
+        (void)ignored;
+    } else if (len > 0) {
+        ssize_t ignored = write(2, message, (size_t)len);
+        (void)ignored;
+    }
+    _exit(127);
+}
+
+static void write_file(const char *path, const char *text, const char *step)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        fail(step);
+    size_t len = strlen(text);
+    if (write(fd, text, len) != (ssize_t)len)
+        fail(step);
+    close(fd);
+}
+
+/* Maps the runner's own uid and gid to themselves, the only mapping an unprivileged process may write. */
+static void map_self(uid_t uid, gid_t gid)
+{
+    char line[64];
+    write_file("/proc/self/setgroups", "deny", "cannot deny setgroups in the user namespace");
+    snprintf(line, sizeof line, "%u %u 1", (unsigned)gid, (unsigned)gid);
+    write_file("/proc/self/gid_map", line, "cannot map the gid in the user namespace");
+    snprintf(line, sizeof line, "%u %u 1", (unsigned)uid, (unsigned)uid);
+    write_file("/proc/self/uid_map", line, "cannot map the uid in the user namespace");
+}
+
+/* The namespace's outside parent: waits for PID 1 and ends as it ended. */
+static void wait_and_mirror(pid_t child)
+{
+    static const int ignored[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2, SIGPIPE };
+    for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
+        signal(ignored[i], SIG_IGN);
+    /* Hold no descriptor of the job's: the runner's end of the terminal or pipe must see the job's end. */
+    syscall(SYS_close_range, 0U, ~0U, 0U);
+    int status;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR)
+            _exit(127);
+    }
+    if (WIFSIGNALED(status)) {
+        signal(WTERMSIG(status), SIG_DFL);
+        kill(getpid(), WTERMSIG(status));
+    }
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+}
+
+int main(int argc, char **argv)
+{
+    const char *cgroup_procs = NULL;
+    long uid = -1;
+    int pid_namespace = 0;
+    int opt;
+    while ((opt = getopt(argc, argv, "+g:u:ps")) != -1) {
+        switch (opt) {
+        case 'g': cgroup_procs = optarg; break;
+        case 'u': uid = strtol(optarg, NULL, 10); break;
+        case 'p': pid_namespace = 1; break;
+        case 's':
+            status_fd = 3;
+            if (fcntl(status_fd, F_SETFD, FD_CLOEXEC) != 0)
+                fail("bad status descriptor");
+            break;
+        default: errno = EINVAL; fail("usage: logquota-jobexec [-s] [-g CGROUP_PROCS] [-p] [-u UID] PROGRAM ARGS...");
+        }
+    }
+    if (optind >= argc) {
+        errno = EINVAL;
+        fail("no program to run");
+    }
+
+    if (cgroup_procs != NULL)
+        write_file(cgroup_procs, "0", "cannot enter the job's cgroup");
+
+    if (pid_namespace) {
+        uid_t outer_uid = geteuid();
+        gid_t outer_gid = getegid();
+        int flags = CLONE_NEWPID | (outer_uid == 0 ? 0 : CLONE_NEWUSER);
+        if (unshare(flags) != 0)
+            fail("cannot create a PID namespace");
+        if (outer_uid != 0)
+            map_self(outer_uid, outer_gid);
+        pid_t child = fork();
+        if (child < 0)
+            fail("cannot fork the namespace's first process");
+        if (child > 0)
+            wait_and_mirror(child);
+        /* Should the outside parent die first (the runner killed it), so does the namespace. getppid() is 0
+         * here (the parent is outside the namespace), so a parent that died before this line is not seen;
+         * the runner's kill then falls back to the process scan, which finds the job by session and marker. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+            fail("cannot tie the namespace to its parent");
+    }
+
+    if (uid >= 0) {
+        if (setgroups(0, NULL) != 0)
+            fail("cannot drop supplementary groups");
+        if (setresgid((gid_t)uid, (gid_t)uid, (gid_t)uid) != 0)
+            fail("cannot change to the job's gid");
+        if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) != 0)
+            fail("cannot change to the job's uid");
+    }
+
+    /* A job inherits its terminal or pipe and nothing else of the runner's. */
+    syscall(SYS_close_range, status_fd >= 0 ? 4U : 3U, ~0U, 0U);
+    execve(argv[optind], &argv[optind], environ);
+    fail("cannot start the job's shell");
+    return 127;
+}
