@@ -20,6 +20,9 @@ public sealed class QuotaActionTests : IAsyncLifetime
     {
         _runner = await RunnerHost.StartAsync();
         _work = Directory.CreateTempSubdirectory("logquota-action-test-").FullName;
+
+        // A root runner runs each job under a uid of its own (SPEC §7): the jobs write their checkpoints here as that uid.
+        Isolation.Privileged.OpenToJobs(_work);
     }
 
     public async Task DisposeAsync()

@@ -14,8 +14,12 @@ public sealed class StopEscalationTests : IDisposable
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly JobRegistry _registry;
 
-    public StopEscalationTests() =>
+    public StopEscalationTests()
+    {
+        // A root runner runs each job under a uid of its own (SPEC §7): the jobs write their files here as that uid.
+        Isolation.Privileged.OpenToJobs(_dir);
         _registry = new JobRegistry(new RunnerSettings { Dir = _dir }, _time, NullLoggerFactory.Instance);
+    }
 
     public void Dispose()
     {
