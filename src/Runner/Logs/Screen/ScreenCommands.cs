@@ -50,8 +50,6 @@ internal sealed partial class ScreenCommands
 
     public bool AlternateActive => Active == _alternate;
 
-    public ScreenBuffer Alternate => _alternate;
-
     /// <summary>True while the program has hidden the cursor (DECTCEM off), as live displays do.</summary>
     public bool CursorHidden { get; private set; }
 

@@ -64,16 +64,6 @@ internal sealed class ScreenRow
         return changed;
     }
 
-    /// <summary>Copies another row's cells and flags (scrolling moves contents, not identities, where rows are shared).</summary>
-    public void CopyFrom(ScreenRow other)
-    {
-        other.Cells.AsSpan().CopyTo(Cells);
-        Extent = other.Extent;
-        Continuation = other.Continuation;
-        Stored = other.Stored;
-        ChangedAt = other.ChangedAt;
-    }
-
     public static ulong Base(ulong cell) => cell & BaseMask;
 
     /// <summary>True when the cell holds the first half of a wide character.</summary>
