@@ -39,7 +39,7 @@ public sealed class DockerComposeStackTests(ITestOutputHelper log)
         try
         {
             await stack.UpAsync([], [], ct);
-            await Step("health checks log nothing", () => HealthChecksLogNothing(stack, ct));
+            await Step("loopback only; health checks log nothing", () => HealthChecksLogNothing(stack, ct));
             await Step("isolation in the runner containers", () => RunnersAreRootWithAUidPerJob(stack, ct));
             await Step("cgroup profile", () => CgroupProfile(stack, ct));
             await Step("1000-byte quota", () => Quota1000(stack, ct));
@@ -99,11 +99,16 @@ public sealed class DockerComposeStackTests(ITestOutputHelper log)
     }
 
     /// <summary>
-    /// An idle stack for longer than one health-check interval: every container's health check ran (Docker's record
+    /// The shipped file publishes the server on 127.0.0.1:3000 only. An idle stack for longer than one health-check interval: every container's health check ran (Docker's record
     /// of it), and none of the three services printed a line meanwhile.
     /// </summary>
     private static async Task HealthChecksLogNothing(ComposeProject stack, CancellationToken ct)
     {
+        // The plain-HTTP admin API never leaves loopback as shipped (README, threat model).
+        var port = Assert.Single((await stack.ShippedServerPortsAsync(ct)).EnumerateArray());
+        Assert.Equal("127.0.0.1", port.GetProperty("host_ip").GetString());
+        Assert.Equal("3000", port.GetProperty("published").GetString());
+
         var since = DateTimeOffset.UtcNow;
         await Task.Delay(TimeSpan.FromSeconds(12), ct);
         var logs = await stack.ComposeAsync(TimeSpan.FromSeconds(60), ct, "logs", "--no-color", "--since", since.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture), "server", "runner-1", "runner-2");

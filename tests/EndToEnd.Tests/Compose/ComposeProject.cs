@@ -121,6 +121,14 @@ public sealed class ComposeProject
         await SystemProcesses.WaitHealthyAsync(ServerUrl, () => false, () => "the server container did not answer after docker compose start");
     }
 
+    /// <summary>The server's <c>ports</c> in docker-compose.yml alone (without the test's override), as docker compose reads them.</summary>
+    public async Task<JsonElement> ShippedServerPortsAsync(CancellationToken ct)
+    {
+        var config = await Command.RunAsync("docker", ["compose", "-p", Project, "-f", _files[1], "config", "--format", "json"], Short, _env, ct).ConfigureAwait(false);
+        using var json = JsonDocument.Parse(config.EnsureSuccess().Stdout);
+        return json.RootElement.GetProperty("services").GetProperty("server").GetProperty("ports").Clone();
+    }
+
     /// <summary>A client of the server's API with the admin token.</summary>
     public HttpClient ServerClient()
     {
