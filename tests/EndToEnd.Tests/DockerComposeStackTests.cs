@@ -31,14 +31,8 @@ public sealed class DockerComposeStackTests(ITestOutputHelper log)
         var whyNot = await ComposeProject.WhyUnavailableAsync();
         Skip.If(whyNot is not null, whyNot);
 
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(25));
-        var ct = limit.Token;
-        var total = Stopwatch.StartNew();
-        var stack = await ComposeProject.BuildAsync(log, ct);
-        Exception? failure = null;
-        try
+        await ComposeProject.RunAsync(log, [], TimeSpan.FromMinutes(25), async (stack, ct) =>
         {
-            await stack.UpAsync([], [], ct);
             await Step("loopback only; health checks log nothing", () => HealthChecksLogNothing(stack, ct));
             await Step("isolation in the runner containers", () => RunnersAreRootWithAUidPerJob(stack, ct));
             await Step("cgroup profile", () => CgroupProfile(stack, ct));
@@ -51,32 +45,7 @@ public sealed class DockerComposeStackTests(ITestOutputHelper log)
             await Step("server container killed and started", () => ServerKilledAndStarted(stack, ct));
             await Step("runner container killed", () => RunnerKilled(stack, ct));
             await Step("quota 0", () => QuotaZero(stack, ct));
-        }
-        catch (Exception e)
-        {
-            failure = e;
-            log.WriteLine($"FAILED: {e}");
-            var logs = await Command.RunAsync("docker", ["compose", "-p", stack.Project, "logs", "--no-color", "--tail", "40"], TimeSpan.FromSeconds(30));
-            log.WriteLine($"docker compose logs --tail 40:\n{logs.Stdout}{logs.Stderr}");
-        }
-        finally
-        {
-            var left = await stack.RemoveAsync();
-            log.WriteLine($"whole test: {total.Elapsed.TotalSeconds:0.0} s");
-            if (failure is null)
-            {
-                Assert.True(left.Count == 0, string.Join('\n', left));
-            }
-            else
-            {
-                log.WriteLine(string.Join('\n', left));
-            }
-        }
-
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
+        });
     }
 
     private async Task Step(string name, Func<Task> body)

@@ -58,8 +58,11 @@ public sealed class ComposeProject
     /// <summary>The server's published address on loopback (it changes when the server container starts again).</summary>
     public Uri ServerUrl { get; private set; } = null!;
 
-    /// <summary>Why this machine cannot run the stack (no usable engine, no Compose v2 plugin), or null.</summary>
-    public static async Task<string?> WhyUnavailableAsync()
+    /// <summary>
+    /// Why this machine cannot run the stack (no usable engine, no Compose v2.24+ plugin, one of
+    /// <paramref name="images"/> — a profile's third-party images — not on the engine), or null.
+    /// </summary>
+    public static async Task<string?> WhyUnavailableAsync(params string[] images)
     {
         if (await DockerEngine.WhyUnavailableAsync(Environment.GetEnvironmentVariable("DOCKER_HOST")) is { } why)
         {
@@ -69,9 +72,21 @@ public sealed class ComposeProject
         try
         {
             var version = await Command.RunAsync("docker", ["compose", "version", "--short"], TimeSpan.FromSeconds(20));
-            return version.ExitCode == 0 && Version.TryParse(version.Stdout.Trim().Split('-', '+')[0], out var v) && v >= new Version(2, 24)
-                ? null
-                : $"The docker CLI has no Compose v2 plugin 2.24+ (needed for the test's `!override`): `docker compose version` said {version.Stdout.Trim()}{version.Stderr.Trim()}.";
+            if (!(version.ExitCode == 0 && Version.TryParse(version.Stdout.Trim().Split('-', '+')[0], out var v) && v >= new Version(2, 24)))
+            {
+                return $"The docker CLI has no Compose v2 plugin 2.24+ (needed for the test's `!override`): `docker compose version` said {version.Stdout.Trim()}{version.Stderr.Trim()}.";
+            }
+
+            foreach (var image in images)
+            {
+                // The test pulls nothing (the engine here reaches no registry, and a pulled image would be left behind).
+                if ((await Command.RunAsync("docker", ["image", "inspect", "--format", "{{.Id}}", image], TimeSpan.FromSeconds(20))).ExitCode != 0)
+                {
+                    return $"The image {image} is not on the Docker engine; `docker pull {image}` (or build a stand-in) first.";
+                }
+            }
+
+            return null;
         }
         catch (System.ComponentModel.Win32Exception e)
         {
@@ -79,14 +94,54 @@ public sealed class ComposeProject
         }
     }
 
-    /// <summary>Builds both images with <c>docker compose build</c> (timed in the test's output).</summary>
-    public static async Task<ComposeProject> BuildAsync(ITestOutputHelper log, CancellationToken ct)
+    /// <summary>
+    /// Builds both images, brings up the default services and those of <paramref name="profiles"/>, runs
+    /// <paramref name="body"/>, then removes every container, network, volume and image of the project and asserts that
+    /// none is left. A failure of the body is what is thrown, after the services' last log lines went to the test's
+    /// output. Everything, the removal excepted, runs within <paramref name="limit"/>. A profile's test is this call with
+    /// its profile and its assertions: <c>await ComposeProject.RunAsync(log, ["monitoring"], TimeSpan.FromMinutes(10),
+    /// async (stack, ct) =&gt; { var prometheus = await stack.PublishedAsync("prometheus", 9090, ct); ... })</c>.
+    /// </summary>
+    public static async Task RunAsync(ITestOutputHelper log, IReadOnlyList<string> profiles, TimeSpan limit,
+        Func<ComposeProject, CancellationToken, Task> body)
     {
+        using var deadline = new CancellationTokenSource(limit);
+        var ct = deadline.Token;
+        var total = Stopwatch.StartNew();
         var stack = new ComposeProject(log);
-        var watch = Stopwatch.StartNew();
-        await stack.ComposeAsync(TimeSpan.FromMinutes(15), ct, "build").ConfigureAwait(false);
-        log.WriteLine($"docker compose build: {watch.Elapsed.TotalSeconds:0.0} s");
-        return stack;
+        Exception? failure = null;
+        try
+        {
+            var build = Stopwatch.StartNew();
+            await stack.ComposeAsync(TimeSpan.FromMinutes(15), ct, [.. ProfileArgs(profiles), "build"]);
+            log.WriteLine($"docker compose build: {build.Elapsed.TotalSeconds:0.0} s");
+            await stack.UpAsync(profiles, [], ct);
+            await body(stack, ct);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+            log.WriteLine($"FAILED: {e}");
+            try
+            {
+                var logs = await Command.RunAsync("docker", ["compose", "-p", stack.Project, "logs", "--no-color", "--tail", "40"], Short);
+                log.WriteLine($"docker compose logs --tail 40:\n{logs.Stdout}{logs.Stderr}");
+            }
+            catch (Exception logsFailed) when (logsFailed is TimeoutException or System.ComponentModel.Win32Exception)
+            {
+                log.WriteLine($"docker compose logs failed: {logsFailed.Message}");
+            }
+        }
+
+        var left = await stack.RemoveAsync();
+        log.WriteLine($"whole test: {total.Elapsed.TotalSeconds:0.0} s");
+        if (failure is not null)
+        {
+            log.WriteLine(string.Join('\n', left));
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+
+        Assert.True(left.Count == 0, string.Join('\n', left));
     }
 
     /// <summary>
@@ -97,9 +152,9 @@ public sealed class ComposeProject
     public async Task UpAsync(IReadOnlyList<string> profiles, IReadOnlyList<string> services, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
-        string[] args = [.. profiles.SelectMany(p => new[] { "--profile", p }), "up", "-d", "--no-build", "--wait", "--wait-timeout", "180", .. services];
-        await ComposeAsync(TimeSpan.FromMinutes(4), ct, args).ConfigureAwait(false);
-        ServerUrl = await PublishedAsync("server", 3000, ct).ConfigureAwait(false);
+        string[] args = [.. ProfileArgs(profiles), "up", "-d", "--no-build", "--wait", "--wait-timeout", "180", .. services];
+        await ComposeAsync(TimeSpan.FromMinutes(4), ct, args);
+        ServerUrl = await PublishedAsync("server", 3000, ct);
         _log.WriteLine($"docker compose {string.Join(' ', args)}: {watch.Elapsed.TotalSeconds:0.0} s; server at {ServerUrl}");
     }
 
@@ -107,7 +162,7 @@ public sealed class ComposeProject
     public async Task RecreateServerAsync(long quota, CancellationToken ct)
     {
         _env["LOGQUOTA_TEST_SERVER_QUOTA"] = $"{quota}";
-        await UpAsync([], ["--no-deps", "server"], ct).ConfigureAwait(false);
+        await UpAsync([], ["--no-deps", "server"], ct);
     }
 
     /// <summary>SIGKILLs <paramref name="service"/>'s container (no shutdown of any kind).</summary>
@@ -116,15 +171,15 @@ public sealed class ComposeProject
     /// <summary>Starts <paramref name="service"/>'s container again and waits until the server answers on its (new) port.</summary>
     public async Task StartServerAgainAsync(CancellationToken ct)
     {
-        await ComposeAsync(Short, ct, "start", "server").ConfigureAwait(false);
-        ServerUrl = await PublishedAsync("server", 3000, ct).ConfigureAwait(false);
+        await ComposeAsync(Short, ct, "start", "server");
+        ServerUrl = await PublishedAsync("server", 3000, ct);
         await SystemProcesses.WaitHealthyAsync(ServerUrl, () => false, () => "the server container did not answer after docker compose start");
     }
 
     /// <summary>The server's <c>ports</c> in docker-compose.yml alone (without the test's override), as docker compose reads them.</summary>
     public async Task<JsonElement> ShippedServerPortsAsync(CancellationToken ct)
     {
-        var config = await Command.RunAsync("docker", ["compose", "-p", Project, "-f", _files[1], "config", "--format", "json"], Short, _env, ct).ConfigureAwait(false);
+        var config = await Command.RunAsync("docker", ["compose", "-p", Project, "-f", _files[1], "config", "--format", "json"], Short, _env, ct);
         using var json = JsonDocument.Parse(config.EnsureSuccess().Stdout);
         return json.RootElement.GetProperty("services").GetProperty("server").GetProperty("ports").Clone();
     }
@@ -144,7 +199,7 @@ public sealed class ComposeProject
     public async Task<JsonElement> RunnerHealthAsync(string service, CancellationToken ct)
     {
         var result = await ComposeAsync(Short, ct, "exec", "-T", service, "bash", "-c",
-            """exec 3<>/dev/tcp/127.0.0.1/10999 && printf 'GET /api/healthcheck HTTP/1.0\r\n\r\n' >&3 && cat <&3""").ConfigureAwait(false);
+            """exec 3<>/dev/tcp/127.0.0.1/10999 && printf 'GET /api/healthcheck HTTP/1.0\r\n\r\n' >&3 && cat <&3""");
         var body = result.Stdout[(result.Stdout.IndexOf("\n{", StringComparison.Ordinal) + 1)..];
         using var json = JsonDocument.Parse(body);
         return json.RootElement.Clone();
@@ -153,7 +208,7 @@ public sealed class ComposeProject
     /// <summary>Runs <c>docker compose -p PROJECT -f docker-compose.yml -f compose.test.yml ARGS</c>; throws unless it exits 0.</summary>
     public async Task<CommandResult> ComposeAsync(TimeSpan timeout, CancellationToken ct, params string[] args)
     {
-        var result = await Command.RunAsync("docker", ["compose", "-p", Project, .. _files, .. args], timeout, _env, ct).ConfigureAwait(false);
+        var result = await Command.RunAsync("docker", ["compose", "-p", Project, .. _files, .. args], timeout, _env, ct);
         return result.EnsureSuccess();
     }
 
@@ -166,19 +221,19 @@ public sealed class ComposeProject
         var problems = new List<string>();
         try
         {
-            await ComposeAsync(TimeSpan.FromMinutes(2), CancellationToken.None, "--profile", "*", "down", "-v", "--remove-orphans", "--timeout", "5").ConfigureAwait(false);
+            await ComposeAsync(TimeSpan.FromMinutes(2), CancellationToken.None, "--profile", "*", "down", "-v", "--remove-orphans", "--timeout", "5");
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException)
         {
             problems.Add(e.Message);
         }
 
-        var images = await Docker(["image", "ls", "-q", "--filter", $"label={ProjectLabel}={Project}"]).ConfigureAwait(false);
-        var byTag = (await Docker(["image", "ls", "-q", ServerImage]).ConfigureAwait(false)).Concat(await Docker(["image", "ls", "-q", RunnerImage]).ConfigureAwait(false));
+        var images = await Docker(["image", "ls", "-q", "--filter", $"label={ProjectLabel}={Project}"]);
+        var byTag = (await Docker(["image", "ls", "-q", ServerImage])).Concat(await Docker(["image", "ls", "-q", RunnerImage]));
         var ids = images.Concat(byTag).Where(id => !id.StartsWith('(')).Distinct().ToArray();
         if (ids.Length > 0)
         {
-            var removed = await Command.RunAsync("docker", ["image", "rm", "-f", .. ids], Short, _env).ConfigureAwait(false);
+            var removed = await Command.RunAsync("docker", ["image", "rm", "-f", .. ids], Short, _env);
             if (removed.ExitCode != 0)
             {
                 problems.Add(removed.Stderr);
@@ -195,7 +250,7 @@ public sealed class ComposeProject
                      ("image", ["image", "ls", "-q", RunnerImage]),
                  })
         {
-            problems.AddRange((await Docker(args).ConfigureAwait(false)).Select(id => $"{kind} {id} of project {Project} is still there"));
+            problems.AddRange((await Docker(args)).Select(id => $"{kind} {id} of project {Project} is still there"));
         }
 
         return problems;
@@ -204,15 +259,18 @@ public sealed class ComposeProject
     /// <summary>The ids a listing printed; a listing that fails is itself something left to look at, never an exception here.</summary>
     private async Task<string[]> Docker(string[] args)
     {
-        var result = await Command.RunAsync("docker", args, Short, _env).ConfigureAwait(false);
+        var result = await Command.RunAsync("docker", args, Short, _env);
         return result.ExitCode == 0
             ? result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             : [$"(`{result.Command}` failed: {result.Stderr.Trim()})"];
     }
 
-    private async Task<Uri> PublishedAsync(string service, int port, CancellationToken ct)
+    private static IEnumerable<string> ProfileArgs(IReadOnlyList<string> profiles) => profiles.SelectMany(p => new[] { "--profile", p });
+
+    /// <summary>The loopback address at which <paramref name="service"/>'s container <paramref name="port"/> is published.</summary>
+    public async Task<Uri> PublishedAsync(string service, int port, CancellationToken ct)
     {
-        var result = await ComposeAsync(Short, ct, "port", service, $"{port}").ConfigureAwait(false);
+        var result = await ComposeAsync(Short, ct, "port", service, $"{port}");
         var address = result.Stdout.Trim();
         // The shipped file publishes on loopback only, and so does the test's override: never 0.0.0.0.
         Assert.StartsWith("127.0.0.1:", address, StringComparison.Ordinal);
