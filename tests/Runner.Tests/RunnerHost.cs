@@ -42,14 +42,15 @@ public sealed class RunnerHost : IAsyncDisposable
     /// <summary>Starts a runner on <paramref name="dir"/> (removed on dispose), or on a new temp directory.</summary>
     /// <param name="killModeLimit">The strongest isolation the runner may choose (to test each mode on one machine).</param>
     /// <param name="perJobUids">False keeps a root runner's jobs under its own uid.</param>
-    public static async Task<RunnerHost> StartAsync(string? dir = null, IsolationKill? killModeLimit = null, bool perJobUids = true)
+    /// <param name="jobPidsMax">DSTACK_RUNNER_JOB_PIDS_MAX.</param>
+    public static async Task<RunnerHost> StartAsync(string? dir = null, IsolationKill? killModeLimit = null, bool perJobUids = true, int jobPidsMax = 4096)
     {
         dir ??= Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;
         // No drain: nothing pulls a test runner's jobs after the test, so a drain would only hold up disposal.
         var settings = new RunnerSettings
         {
             Host = "127.0.0.1", Port = 0, Dir = dir, Token = Token, DrainPeriod = TimeSpan.Zero,
-            KillModeLimit = killModeLimit, PerJobUidsAllowed = perJobUids,
+            KillModeLimit = killModeLimit, PerJobUidsAllowed = perJobUids, JobPidsMax = jobPidsMax,
         };
         var app = RunnerApplication.Build(settings, b => b.Logging.ClearProviders());
         await app.StartAsync();

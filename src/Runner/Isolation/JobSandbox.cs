@@ -15,9 +15,10 @@ internal sealed class JobSandbox
     private readonly Action<uint>? _releaseUid;
     private int _released;
 
-    public JobSandbox(IsolationKill kill, string? shimPath, JobCgroup? cgroup, uint? uid, Action<uint>? releaseUid)
+    public JobSandbox(IsolationKill kill, string? shimPath, JobCgroup? cgroup, uint? uid, Action<uint>? releaseUid, int processLimit = 0)
     {
         Kill = kill;
+        ProcessLimit = processLimit;
         ShimPath = shimPath;
         Cgroup = cgroup;
         Uid = uid;
@@ -37,6 +38,9 @@ internal sealed class JobSandbox
     /// <summary>The job's own uid (and gid); null runs it under the runner's.</summary>
     public uint? Uid { get; }
 
+    /// <summary>RLIMIT_NPROC of the job's own uid (0: none); ignored without <see cref="Uid"/> (see jobexec.c).</summary>
+    public int ProcessLimit { get; }
+
     /// <summary>The shim's options, before the shell's path and arguments (see jobexec.c).</summary>
     public List<string> ShimArguments()
     {
@@ -53,6 +57,11 @@ internal sealed class JobSandbox
 
         if (Uid is { } uid)
         {
+            if (ProcessLimit > 0)
+            {
+                args.AddRange(["-n", ProcessLimit.ToString(CultureInfo.InvariantCulture)]);
+            }
+
             args.AddRange(["-u", uid.ToString(CultureInfo.InvariantCulture)]);
         }
 

@@ -64,9 +64,9 @@ internal sealed class RunnerIsolation : IDisposable
         else
         {
             var candidate = new JobUids(settings.JobUids, settings.Dir);
-            var failure = TryJob(new JobSandbox(IsolationKill.ProcessScan, shim, null, settings.JobUids.First, null));
+            var failure = TryJob(new JobSandbox(IsolationKill.ProcessScan, shim, null, settings.JobUids.First, null, settings.JobPidsMax));
             uids = failure is null ? candidate : null;
-            users = failure is null ? $"users: per_job (uids {settings.JobUids})" : $"users: shared (a job cannot change uid: {failure})";
+            users = failure is null ? $"users: per_job (uids {settings.JobUids}), at most {settings.JobPidsMax} processes each (RLIMIT_NPROC)" : $"users: shared (a job cannot change uid: {failure})";
         }
 
         var probeUid = uids is null ? (uint?)null : settings.JobUids.First;
@@ -75,7 +75,7 @@ internal sealed class RunnerIsolation : IDisposable
             if (RunnerCgroup.TryCreate(settings.Dir, out var whyNot) is { } cgroup)
             {
                 var probe = cgroup.CreateJob(Guid.Empty, settings.JobPidsMax);
-                var failure = TryJob(new JobSandbox(IsolationKill.Cgroup, shim, probe, probeUid, null));
+                var failure = TryJob(new JobSandbox(IsolationKill.Cgroup, shim, probe, probeUid, null, settings.JobPidsMax));
                 probe.TryRemove();
                 if (failure is null)
                 {
@@ -92,11 +92,11 @@ internal sealed class RunnerIsolation : IDisposable
 
         if (limit <= IsolationKill.PidNamespace)
         {
-            var failure = TryJob(new JobSandbox(IsolationKill.PidNamespace, shim, null, probeUid, null));
+            var failure = TryJob(new JobSandbox(IsolationKill.PidNamespace, shim, null, probeUid, null, settings.JobPidsMax));
             if (failure is null)
             {
                 return new RunnerIsolation(new IsolationInfo(IsolationKill.PidNamespace, uids is null ? IsolationUsers.Shared : IsolationUsers.PerJob),
-                    $"kill: pid_namespace ({string.Join("; ", why.Append("the job's shell is PID 1 of its own namespace"))}), {users}", shim, null, uids, 0);
+                    $"kill: pid_namespace ({string.Join("; ", why.Append("the job's shell is PID 1 of its own namespace"))}), {users}", shim, null, uids, settings.JobPidsMax);
             }
 
             why.Add($"no PID namespace: {failure}");
@@ -104,7 +104,7 @@ internal sealed class RunnerIsolation : IDisposable
 
         why.Add("processes are found by session, descent and the DSTACK_JOB_ID marker");
         return new RunnerIsolation(new IsolationInfo(IsolationKill.ProcessScan, uids is null ? IsolationUsers.Shared : IsolationUsers.PerJob),
-            $"kill: process_scan ({string.Join("; ", why)}), {users}", shim, null, uids, 0);
+            $"kill: process_scan ({string.Join("; ", why)}), {users}", shim, null, uids, settings.JobPidsMax);
     }
 
     /// <summary>The sandbox of a new job: its cgroup created (with pids.max), a uid taken. Throws <see cref="JobStartException"/>.</summary>
@@ -119,7 +119,7 @@ internal sealed class RunnerIsolation : IDisposable
         try
         {
             var cgroup = _cgroup?.CreateJob(jobId, _pidsMax);
-            return new JobSandbox(Info.Kill, _shim, cgroup, uid, _uids is null ? null : _uids.Release);
+            return new JobSandbox(Info.Kill, _shim, cgroup, uid, _uids is null ? null : _uids.Release, _pidsMax);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

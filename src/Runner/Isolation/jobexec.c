@@ -12,6 +12,11 @@
  *   -p       new PID namespace (with a user namespace when not root); fork; the child is PID 1 of the
  *            namespace and becomes the job's shell, so its death kills every process of the job. The
  *            parent stays outside, ignores job-control signals and exits with the child's status.
+ *   -n MAX   RLIMIT_NPROC = MAX, soft and hard, set before -u: the kernel counts it per real uid, and the uid
+ *            is the job's alone, so it bounds the job's processes and threads like pids.max, where the
+ *            pids controller is not offered (hybrid cgroup v1 hosts, PID namespace and process-scan modes).
+ *            The job may lower it, never raise it. Only with -u: under a shared uid it would count the
+ *            runner's own processes, and root ignores it.
  *   -u UID   drop every group, then gid = uid = UID (root runner, per-job uids).
  *            then: close every descriptor but 0-2 (and the status descriptor, close-on-exec), exec.
  *   -s       descriptor 3 is the status pipe: on failure the step and errno text are written to it and
@@ -30,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,11 +104,13 @@ int main(int argc, char **argv)
 {
     const char *cgroup_procs = NULL;
     long uid = -1;
+    long process_limit = -1;
     int pid_namespace = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "+g:u:ps")) != -1) {
+    while ((opt = getopt(argc, argv, "+g:n:u:ps")) != -1) {
         switch (opt) {
         case 'g': cgroup_procs = optarg; break;
+        case 'n': process_limit = strtol(optarg, NULL, 10); break;
         case 'u': uid = strtol(optarg, NULL, 10); break;
         case 'p': pid_namespace = 1; break;
         case 's':
@@ -110,7 +118,7 @@ int main(int argc, char **argv)
             if (fcntl(status_fd, F_SETFD, FD_CLOEXEC) != 0)
                 fail("bad status descriptor");
             break;
-        default: errno = EINVAL; fail("usage: logquota-jobexec [-s] [-g CGROUP_PROCS] [-p] [-u UID] PROGRAM ARGS...");
+        default: errno = EINVAL; fail("usage: logquota-jobexec [-s] [-g CGROUP_PROCS] [-p] [-n MAX] [-u UID] PROGRAM ARGS...");
         }
     }
     if (optind >= argc) {
@@ -139,6 +147,12 @@ int main(int argc, char **argv)
          * the runner's kill then falls back to the process scan, which finds the job by session and marker. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
             fail("cannot tie the namespace to its parent");
+    }
+
+    if (process_limit > 0) {
+        struct rlimit limit = { (rlim_t)process_limit, (rlim_t)process_limit };
+        if (setrlimit(RLIMIT_NPROC, &limit) != 0)
+            fail("cannot set the job's process limit");
     }
 
     if (uid >= 0) {
