@@ -67,7 +67,7 @@ public sealed class DockerComposeStackTests
         do
         {
             await Task.Delay(200);
-            row = (await http.GetFromJsonAsync<List<RunRow>>("/api/runs", LogQuotaJson.Options))!.Single();
+            row = (await http.GetFromJsonAsync<RunsPage>("/api/runs", LogQuotaJson.Options))!.Runs.Single();
             Assert.True(DateTime.UtcNow < deadline, $"run still {row.Status}");
         }
         while (row.Status is not (RunStatus.Done or RunStatus.Failed or RunStatus.Terminated));

@@ -48,6 +48,7 @@ internal static class ServerServiceExtensions
         services.AddLogQuotaOpenApi();
         services.ConfigureHttpJsonOptions(options => LogQuotaJson.Configure(options.SerializerOptions, strict: true));
         services.AddSingleton<LogsPageTokens>();
+        services.AddSingleton<Apis.Lists.RunsPageTokens>();
         services.AddServerDatabase(settings);
 
         // Hosted services start in this order and stop in reverse: the local runner is up before the
