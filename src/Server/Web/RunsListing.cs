@@ -1,6 +1,8 @@
-using LogQuota.Server.Apis;
+using System.Globalization;
+using LogQuota.Server.Apis.Lists;
 using LogQuota.Server.Data;
 using LogQuota.Shared.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace LogQuota.Server.Web;
 
@@ -19,14 +21,15 @@ internal static class RunsListing
     /// <summary>API pages read for one page of a status filter: bounds the work of a filter that matches little.</summary>
     private const int MaxReads = 20;
 
+    /// <exception cref="RunsListRefusedException">The API refused the query; the message says why.</exception>
     public static async Task<RunsListPage> ReadAsync(
-        ServerDbContext db, int limit, string? nextToken, bool onlyActive, RunStatus? status, CancellationToken cancellationToken)
+        ServerDbContext db, RunsPageTokens tokens, int limit, string? nextToken, bool onlyActive, RunStatus? status, CancellationToken cancellationToken)
     {
         var shown = new List<RunRow>();
         var token = nextToken;
         for (var read = 0; read < MaxReads && shown.Count < limit; read++)
         {
-            var page = await ReadApiPageAsync(db, limit - shown.Count, token, onlyActive, cancellationToken);
+            var page = await ReadApiPageAsync(db, tokens, limit - shown.Count, token, onlyActive, cancellationToken);
             shown.AddRange(status is { } only ? page.Runs.Where(r => r.Status == only) : page.Runs);
             token = page.NextToken;
             if (token is null)
@@ -38,17 +41,20 @@ internal static class RunsListing
         return new RunsListPage(shown, token);
     }
 
-    /// <summary>
-    /// Until the paginated <c>GET /api/runs</c> lands: the whole list from the current handler, cut here by a
-    /// position token. Only this method changes when it lands.
-    /// </summary>
     private static async Task<RunsListPage> ReadApiPageAsync(
-        ServerDbContext db, int limit, string? nextToken, bool onlyActive, CancellationToken cancellationToken)
+        ServerDbContext db, RunsPageTokens tokens, int limit, string? nextToken, bool onlyActive, CancellationToken cancellationToken)
     {
-        var all = (await RunsApi.ListRuns(db, cancellationToken)).Value!;
-        var rows = onlyActive ? all.Where(r => WebFormat.IsActive(r.Status)).ToList() : all;
-        var skip = int.TryParse(nextToken, out var at) && at > 0 ? at : 0;
-        var page = rows.Skip(skip).Take(limit).ToList();
-        return new RunsListPage(page, skip + limit < rows.Count ? (skip + limit).ToString(System.Globalization.CultureInfo.InvariantCulture) : null);
+        var query = new RunsListParameters(
+            limit.ToString(CultureInfo.InvariantCulture), nextToken, onlyActive ? "true" : "false");
+        var answer = await RunsListApi.ListRuns(query, db, tokens, cancellationToken);
+        return answer.Result switch
+        {
+            Ok<RunsPage> page => new RunsListPage(page.Value!.Runs, page.Value.NextToken),
+            ProblemHttpResult problem => throw new RunsListRefusedException(problem.ProblemDetails.Detail ?? "The runs list refused the query."),
+            _ => throw new InvalidOperationException($"The runs list answered {answer.Result.GetType().Name}."),
+        };
     }
 }
+
+/// <summary>The API refused the list's query (a next_token edited by hand, or one from before a change of filter); the message is its detail.</summary>
+internal sealed class RunsListRefusedException(string message) : Exception(message);

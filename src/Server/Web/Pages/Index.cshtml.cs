@@ -1,3 +1,4 @@
+using LogQuota.Server.Apis.Lists;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
 using LogQuota.Shared.Contracts;
@@ -7,7 +8,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace LogQuota.Server.Web.Pages;
 
 /// <summary>The runs list (<c>/</c>): ps as a table, newest first, a page at a time, with quota usage bars.</summary>
-public sealed class IndexModel(ServerDbContext db, ServerSettings settings, TimeProvider time) : PageModel
+public sealed class IndexModel(ServerDbContext db, RunsPageTokens tokens, ServerSettings settings, TimeProvider time) : PageModel
 {
     /// <summary>Rows per page: a screenful or two, and one bounded read of the API.</summary>
     public const int PageSize = 50;
@@ -27,6 +28,9 @@ public sealed class IndexModel(ServerDbContext db, ServerSettings settings, Time
 
     public DateTimeOffset Now { get; private set; }
 
+    /// <summary>Why the API refused this page's query (a next_token from another filter), in its words.</summary>
+    public string? Refused { get; private set; }
+
     public IReadOnlyList<int> WarnAt => settings.LogQuotaWarnAt;
 
     public bool AnyActive => Runs.Any(r => WebFormat.IsActive(r.Status));
@@ -42,9 +46,17 @@ public sealed class IndexModel(ServerDbContext db, ServerSettings settings, Time
         FirstPage = string.IsNullOrEmpty(nextToken);
         Deleted = deleted;
         Now = time.GetUtcNow();
-        var page = await RunsListing.ReadAsync(db, PageSize, nextToken, OnlyActive, Status, cancellationToken);
-        Runs = page.Runs;
-        NextToken = page.NextToken;
+        try
+        {
+            var page = await RunsListing.ReadAsync(db, tokens, PageSize, nextToken, OnlyActive, Status, cancellationToken);
+            Runs = page.Runs;
+            NextToken = page.NextToken;
+        }
+        catch (RunsListRefusedException e)
+        {
+            Refused = e.Message;
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+        }
     }
 
     /// <summary>The query string of this list's filters, with <paramref name="nextToken"/> for another page.</summary>
