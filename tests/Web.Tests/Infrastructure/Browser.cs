@@ -38,6 +38,8 @@ public sealed class Browser : IAsyncLifetime
             return;
         }
 
+        // Jobs on two shared cores take their time; an expectation waits as long as any other wait here.
+        Assertions.SetDefaultExpectTimeout((float)Timeout.TotalMilliseconds);
         try
         {
             _playwright = await Playwright.CreateAsync();

@@ -43,6 +43,7 @@
     line.dataset.ts = String(Date.parse(event.timestamp));
     const text = decode(event.message);
     line.textContent = text.endsWith('\n') ? text.slice(0, -1) : text;
+    line.dataset.lines = String(text.split('\n').length - (text.endsWith('\n') ? 1 : 0));
     return line;
   }
 
@@ -94,7 +95,11 @@
   function describe(note) {
     const where = atStart && atEnd ? 'the whole log' : atEnd ? 'the end of the log' : atStart ? 'the start of the log' : 'part of the log';
     const mode = !active ? 'the run has ended' : following ? 'following' : 'paused';
-    status.textContent = note ?? `${lines.childElementCount} stored lines shown (${where}); ${mode}.`;
+    let count = 0;
+    for (const line of lines.children) {
+      count += Number(line.dataset.lines);
+    }
+    status.textContent = note ?? `${count} stored lines shown (${where}); ${mode}.`;
     buttons.start.disabled = atStart && log.scrollTop === 0;
     buttons.older.disabled = atStart;
     buttons.newer.disabled = atEnd;
