@@ -3,8 +3,10 @@
 // Job output is data: every byte reaches the page through textContent, never as markup.
 'use strict';
 (() => {
-  const PAGE = 500;          // events per request: one short query on the server, a few ms of layout here
-  const MAX_EVENTS = 5000;   // events kept in the page; older ones leave as newer ones arrive
+  // A stored event is one line or up to a 64 KiB read of many, so pages are sized in bytes: the event count of a
+  // request follows the size of the events seen so far.
+  const PAGE_BYTES = 256 * 1024;      // about what one request brings
+  const MAX_BYTES = 4 * 1024 * 1024;  // text kept in the page; the far side leaves as more arrives
   const POLL_MS = 1000;      // the server pulls from its runner about this often (DSTACK_SERVER_POLL_INTERVAL)
   const ACTIVE = new Set(['pending', 'submitted', 'running', 'terminating']);
 
@@ -32,6 +34,8 @@
   let atStart = false;   // the window holds the log's first stored event
   let atEnd = false;     // ... and its last one (so far)
   let busy = false;
+  let perEvent = 32 * 1024;  // pessimistic until the first answer: a first request of a big-event log stays small
+  let shownBytes = 0;
 
   const decode = (base64) => decoder.decode(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
   const iso = (ms) => new Date(ms).toISOString();
@@ -44,6 +48,8 @@
     const text = decode(event.message);
     line.textContent = text.endsWith('\n') ? text.slice(0, -1) : text;
     line.dataset.lines = String(text.split('\n').length - (text.endsWith('\n') ? 1 : 0));
+    line.dataset.bytes = String(text.length);
+    shownBytes += text.length;
     return line;
   }
 
@@ -53,6 +59,20 @@
       nodes.append(node(event));
     }
     return nodes;
+  }
+
+  const limit = () => Math.max(5, Math.min(1000, Math.floor(PAGE_BYTES / perEvent)));
+
+  function learn(events) {
+    if (events.length > 0) {
+      const bytes = events.reduce((n, e) => n + (e.message.length * 3) / 4, 0);
+      perEvent = Math.max(64, bytes / events.length);
+    }
+  }
+
+  function clear() {
+    lines.replaceChildren();
+    shownBytes = 0;
   }
 
   async function read(path, params) {
@@ -80,14 +100,15 @@
   }
 
   function trim(fromStart) {
-    for (let extra = lines.childElementCount - MAX_EVENTS; extra > 0; extra--) {
-      (fromStart ? lines.firstElementChild : lines.lastElementChild).remove();
-    }
-    if (lines.childElementCount >= MAX_EVENTS) {
+    while (shownBytes > MAX_BYTES && lines.childElementCount > 1) {
+      const gone = fromStart ? lines.firstElementChild : lines.lastElementChild;
+      shownBytes -= Number(gone.dataset.bytes);
+      gone.remove();
       if (fromStart) {
         atStart = false;
       } else {
         atEnd = false;
+        live.hidden = true;  // the live region belongs below the last stored line, which has left the window
       }
     }
   }
@@ -110,21 +131,32 @@
 
   const scrollToEnd = () => { log.scrollTop = log.scrollHeight; };
 
+  // The window is filled to about a page's bytes, a request at a time, so its first lines show after one small one.
   async function loadEnd() {
-    const page = await read('/logs', { descending: 'true', limit: PAGE });
-    lines.replaceChildren(fragment(page.logs.reverse()));
+    const page = await read('/logs', { descending: 'true', limit: limit() });
+    learn(page.logs);
+    clear();
+    lines.append(fragment(page.logs.reverse()));
     atStart = page.next_token === null;
     atEnd = true;
     showLive(page.live);
     scrollToEnd();
+    while (!atStart && shownBytes < PAGE_BYTES) {
+      await older();
+    }
   }
 
   async function loadStart() {
-    const page = await read('/logs', { limit: PAGE });
-    lines.replaceChildren(fragment(page.logs));
+    const page = await read('/logs', { limit: limit() });
+    learn(page.logs);
+    clear();
+    lines.append(fragment(page.logs));
     atStart = true;
     atEnd = page.next_token === null;
     showLive(page.live);
+    while (!atEnd && shownBytes < PAGE_BYTES) {
+      await newer();
+    }
     log.scrollTop = 0;
   }
 
@@ -134,22 +166,23 @@
       return;
     }
     // end_time is inclusive and timestamps are whole, strictly increasing milliseconds: "before the first shown".
-    const page = await read('/logs', { descending: 'true', limit: PAGE, end_time: iso(first - 1) });
+    const page = await read('/logs', { descending: 'true', limit: limit(), end_time: iso(first - 1) });
+    learn(page.logs);
     const height = log.scrollHeight;
     lines.prepend(fragment(page.logs.reverse()));
     log.scrollTop += log.scrollHeight - height;  // what the reader was looking at stays where it was
     atStart = page.next_token === null;
     trim(false);
-    showLive(null);
   }
 
   async function newer() {
     const last = edge(lines.lastElementChild);
-    const params = { limit: PAGE };
+    const params = { limit: limit() };
     if (last !== null) {
       params.start_time = iso(last);  // exclusive
     }
     const page = await read('/logs', params);
+    learn(page.logs);
     lines.append(fragment(page.logs));
     atEnd = page.next_token === null;
     trim(true);
