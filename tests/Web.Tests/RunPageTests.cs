@@ -49,7 +49,7 @@ public sealed class RunPageTests(WebServer server, Browser browser)
         await Assertions.Expect(row).ToHaveClassAsync("failed");
         await Assertions.Expect(row.Locator("td.error")).ToContainTextAsync("log quota exceeded");
         await Assertions.Expect(row.Locator("meter")).ToHaveAttributeAsync("value", "1000");
-        await tab.ScreenshotAsync("web-runs-quota");
+        await tab.ScreenshotAsync("web-runs-quota", fullPage: false);
         Assert.True(tab.ConsoleProblems.IsEmpty, string.Join("\n", tab.ConsoleProblems));
     }
 

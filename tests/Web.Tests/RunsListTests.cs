@@ -35,7 +35,7 @@ public sealed class RunsListTests(WebServer server, Browser browser)
         // 8 of 100 bytes: the bar is below the warning threshold (80 %).
         await Assertions.Expect(train.Locator(".usage-text")).ToHaveTextAsync("8 B of 100 B (8%)");
         await Assertions.Expect(page.Locator("#runs")).ToHaveAttributeAsync("data-refresh", "true");
-        await tab.ScreenshotAsync("web-runs");
+        await tab.ScreenshotAsync("web-runs", fullPage: false);
 
         await page.Locator("input[name=active]").CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();

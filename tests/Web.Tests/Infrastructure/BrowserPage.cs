@@ -46,14 +46,16 @@ public sealed class BrowserPage : IAsyncDisposable
     }
 
     /// <summary>Saves a screenshot under the test results (LOGQUOTA_WEB_SCREENSHOTS, else TestResults/screenshots next to the tests).</summary>
-    public async Task<string> ScreenshotAsync(string name)
+    /// <param name="name">The file name, without ".png".</param>
+    /// <param name="fullPage">The whole page, or only what the window shows (a long list).</param>
+    public async Task<string> ScreenshotAsync(string name, bool fullPage = true)
     {
         var dir = Environment.GetEnvironmentVariable("LOGQUOTA_WEB_SCREENSHOTS") is { Length: > 0 } configured
             ? configured
             : Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, name + ".png");
-        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = fullPage });
         return path;
     }
 
