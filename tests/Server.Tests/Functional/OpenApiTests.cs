@@ -55,6 +55,11 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
     {
         var routed = Server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => !e.RoutePattern.RawText!.StartsWith("/openapi", StringComparison.Ordinal))
+
+            // The web page is not part of the API: its Razor Pages (no HTTP method metadata) and the reads its
+            // scripts make under /web/api (README "Web page").
+            .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Mvc.RazorPages.CompiledPageActionDescriptor>() is null)
+            .Where(e => !e.RoutePattern.RawText!.TrimStart('/').StartsWith("web/", StringComparison.Ordinal))
             .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods
                 .Select(m => $"{m} /{e.RoutePattern.RawText!.Trim('/')}"))
             .Order(StringComparer.Ordinal);

@@ -44,7 +44,8 @@ public sealed class IndexModel(ServerDbContext db, RunsPageTokens tokens, Server
         // An unknown status in a hand-edited URL shows every status rather than an error page.
         Status = Enum.GetValues<RunStatus>().Cast<RunStatus?>().FirstOrDefault(s => WebFormat.Snake(s!.Value) == status);
         FirstPage = string.IsNullOrEmpty(nextToken);
-        Deleted = deleted;
+        // Only a run name is echoed back: the message cannot be made to say anything else.
+        Deleted = deleted is not null && Apis.RunNames.IsValid(deleted) ? deleted : null;
         Now = time.GetUtcNow();
         try
         {
