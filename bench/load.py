@@ -121,7 +121,8 @@ def main():
         for t in threads:
             t.start()
         while True:
-            _, runs = call(base, "GET", "/api/runs")
+            _, page = call(base, "GET", "/api/runs?limit=1000")  # one page holds every job of a load run (at most 1000)
+            runs = page["runs"]
             ended = [r for r in runs if r["status"] in ("done", "failed", "terminated")]
             if len(ended) == a.jobs:
                 break

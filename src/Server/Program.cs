@@ -1,6 +1,7 @@
 using LogQuota.Server.Apis;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
+using LogQuota.Server.Web;
 using LogQuota.Shared.Hosting;
 
 // Exit codes (README, "Server"): 0 stopped, 1 any start-up failure, told in one line without a stack trace.
@@ -23,9 +24,11 @@ try
     });
     app.UseStatusCodePages();
     app.UseMiddleware<AdminTokenMiddleware>();
+    app.UseWebPage();
     app.MapOpenApi();
     app.MapHealthApi();
     app.MapRunsApi();
+    app.MapWebPage();
 
     await app.MigrateDatabaseAsync();
     await app.RunAsync();

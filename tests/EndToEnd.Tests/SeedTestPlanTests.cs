@@ -15,7 +15,7 @@ public sealed class SeedTestPlanTests
         await system.SubmitAsync(new SubmitRunRequest(["seq 1 100000; sleep 60"], RunName: "chatty", LogQuotaHour: 1000));
 
         var run = await system.WaitFinishedAsync("chatty");
-        var row = (await system.Server.GetFromJsonAsync<List<RunRow>>("/api/runs", LogQuotaJson.Options))!.Single(r => r.RunName == "chatty");
+        var row = (await system.Server.GetFromJsonAsync<RunsPage>("/api/runs", LogQuotaJson.Options))!.Runs.Single(r => r.RunName == "chatty");
         var text = Encoding.UTF8.GetString(await system.LogTextAsync("chatty"));
 
         Assert.Equal(RunStatus.Failed, run.Status);

@@ -115,7 +115,7 @@ public sealed class TokenLeakTests
         }
 
         Assert.Equal(RunStatus.Terminated, (await WaitFinishedAsync(server, "sleepy")).Status);
-        Assert.Equal(2, (await server.GetFromJsonAsync<List<RunRow>>("/api/runs", LogQuotaJson.Options))!.Count);
+        Assert.Equal(2, (await server.GetFromJsonAsync<RunsPage>("/api/runs", LogQuotaJson.Options))!.Runs.Count);
         using var delete = await server.DeleteAsync("/api/runs/talky");
         Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
     }

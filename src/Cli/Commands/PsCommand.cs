@@ -1,44 +1,83 @@
 using System.CommandLine;
 using LogQuota.Cli.Formatting;
+using LogQuota.Shared.Api;
 using LogQuota.Shared.Contracts;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
 namespace LogQuota.Cli.Commands;
 
-/// <summary><c>ps [-a] [-v]</c>: the runs as a table, like <c>dstack ps</c>.</summary>
+/// <summary><c>ps [-a] [-v] [-n N]</c>: the runs as a table, like <c>dstack ps</c>; filtering and paging happen on the server.</summary>
 public static class PsCommand
 {
-    /// <summary>Without <c>-a</c>, finished runs stay listed this long after they ended.</summary>
-    public static readonly TimeSpan RecentlyFinished = TimeSpan.FromHours(1);
+    /// <summary>Rows shown without <c>-n</c>.</summary>
+    public const int DefaultCount = 100;
+
+    /// <summary>The server's largest page (SPEC §4 <c>limit</c>).</summary>
+    private const int MaxPage = 1000;
 
     /// <summary>Creates the command.</summary>
     public static Command Create(CommandHost host)
     {
         ArgumentNullException.ThrowIfNull(host);
-        var all = new Option<bool>("--all", "-a") { Description = "Show all runs, not only active ones and those finished in the last hour" };
+        var all = new Option<bool>("--all", "-a") { Description = "Show all runs, not only active ones (or the newest finished one when none is active)" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Also show ERROR, QUOTA, LOGS/HOUR and USED (%)" };
-        var command = new Command("ps", "List runs") { all, verbose };
+        var count = new Option<int>("--last", "-n")
+        {
+            Description = $"Show at most the newest N runs (default {DefaultCount})",
+            DefaultValueFactory = _ => DefaultCount,
+        };
+        count.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+            {
+                result.AddError($"-n must be a whole number of at least 1, got {result.GetValueOrDefault<int>()}");
+            }
+        });
+        var command = new Command("ps", "List runs") { all, verbose, count };
         command.SetAction((parse, cancellationToken) => host.RunAsync(
             parse,
             runName: null,
             async (api, token) =>
             {
-                var runs = await api.ListRunsAsync(token);
+                var wanted = parse.GetValue(count);
+                var (runs, more) = await FetchAsync(api, onlyActive: !parse.GetValue(all), wanted, token);
+                if (runs.Count == 0 && !parse.GetValue(all))
+                {
+                    // As dstack ps: with nothing active, the newest finished run, so a run that just ended is still seen.
+                    (runs, _) = await FetchAsync(api, onlyActive: false, 1, token);
+                }
+
                 var now = host.Console.Time.GetUtcNow();
-                var shown = parse.GetValue(all) ? runs : [.. runs.Where(r => IsShownByDefault(r, now))];
-                host.Console.Write(BuildTable(shown, now, parse.GetValue(verbose)));
+                host.Console.Write(BuildTable(runs, now, parse.GetValue(verbose)));
+                if (more)
+                {
+                    // On stderr: piped stdout stays the table alone.
+                    await host.Console.Error.WriteLineAsync($"(the newest {runs.Count} runs; -n N shows more)");
+                }
+
                 return 0;
             },
             cancellationToken));
         return command;
     }
 
-    /// <summary>True for a run that is still active or finished within <see cref="RecentlyFinished"/>.</summary>
-    public static bool IsShownByDefault(RunRow run, DateTimeOffset now)
+    /// <summary>Up to <paramref name="wanted"/> rows, newest first, in server pages; and whether the server holds more.</summary>
+    public static async Task<(List<RunRow> Runs, bool More)> FetchAsync(IServerApi api, bool onlyActive, int wanted, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(run);
-        return !run.Status.IsFinished() || now - (run.FinishedAt ?? run.SubmittedAt) <= RecentlyFinished;
+        ArgumentNullException.ThrowIfNull(api);
+        var runs = new List<RunRow>();
+        string? next = null;
+        do
+        {
+            var page = await api.ListRunsAsync(
+                new RunsQuery { Limit = Math.Min(wanted - runs.Count, MaxPage), OnlyActive = onlyActive, NextToken = next }, cancellationToken);
+            runs.AddRange(page.Runs);
+            next = page.NextToken;
+        }
+        while (next is not null && runs.Count < wanted);
+
+        return (runs, next is not null);
     }
 
     /// <summary>The table: NAME, STATUS, SUBMITTED, and with <paramref name="verbose"/> ERROR, QUOTA, LOGS/HOUR, USED.</summary>

@@ -7,7 +7,7 @@ namespace LogQuota.Server.Apis;
 /// <summary>
 /// Completes <c>/openapi/v1.json</c> where the endpoints' metadata cannot say it: the bearer scheme and the 401 of every
 /// endpoint behind it (answered by <see cref="AdminTokenMiddleware"/>, before any endpoint runs), the types of the logs
-/// query (read as strings, so that a bad value gets a clear 400, but typed on the wire), and the <c>text/plain</c> form of
+/// and runs queries (read as strings, so that a bad value gets a clear 400, but typed on the wire), and the <c>text/plain</c> form of
 /// the logs answer.
 /// </summary>
 internal static class OpenApiDocumentation
@@ -52,6 +52,11 @@ internal static class OpenApiDocumentation
                 DescribeLogsQuery(operation);
             }
 
+            if (operation.OperationId == "ListRuns")
+            {
+                DescribeRunsQuery(operation);
+            }
+
             return Task.CompletedTask;
         });
     });
@@ -92,6 +97,20 @@ internal static class OpenApiDocumentation
         {
             response.Content ??= new Dictionary<string, OpenApiMediaType>();
             response.Content["text/plain"] = new OpenApiMediaType { Schema = Schema(JsonSchemaType.String) };
+        }
+    }
+
+    private static void DescribeRunsQuery(OpenApiOperation operation)
+    {
+        foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
+        {
+            (parameter.Schema, parameter.Description) = parameter.Name switch
+            {
+                "limit" => (Schema(JsonSchemaType.Integer, minimum: "1", maximum: "1000", @default: JsonValue.Create(100)), "Runs per page, newest submitted first."),
+                "only_active" => (Schema(JsonSchemaType.Boolean, @default: JsonValue.Create(false)), "Only runs whose job has not ended."),
+                "next_token" => (Schema(JsonSchemaType.String), "The next_token of the previous page, asked with the same only_active."),
+                _ => (parameter.Schema, parameter.Description),
+            };
         }
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Text.Json;
+using LogQuota.Server.Apis.Lists;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
 using LogQuota.Server.Processing;
@@ -26,7 +27,7 @@ public static class RunsApi
         api.MapPost("/", SubmitRun).Accepts<SubmitRunRequest>("application/json").WithName("SubmitRun")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
-        api.MapGet("/", ListRuns).WithName("ListRuns");
+        api.MapGet("/", RunsListApi.ListRuns).WithName("ListRuns").ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapGet("/{run_name}", GetRun).WithName("GetRun").ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/{run_name}/stop", StopRun).WithName("StopRun").ProducesProblem(StatusCodes.Status404NotFound);
         api.MapDelete("/{run_name}", DeleteRun).WithName("DeleteRun")
@@ -143,17 +144,6 @@ public static class RunsApi
         loggers.CreateLogger(typeof(RunsApi)).LogInformation(
             "Run {RunName} submitted with a log quota of {LogQuotaHour} bytes per hour", runName, run.Jobs[0].Spec.LogQuotaHour);
         return TypedResults.Created($"/api/runs/{runName}", RunViews.ToDetails(run, []));
-    }
-
-    public static async Task<Ok<List<RunRow>>> ListRuns(ServerDbContext db, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(db);
-        var runs = await db.Runs.AsNoTracking()
-            .Include(r => r.Jobs)
-            .OrderByDescending(r => r.SubmittedAt)
-            .ThenByDescending(r => r.RunName)
-            .ToListAsync(cancellationToken);
-        return TypedResults.Ok(runs.Select(RunViews.ToRow).ToList());
     }
 
     public static async Task<Results<Ok<RunDetails>, ProblemHttpResult>> GetRun([FromRoute(Name = "run_name")] string runName, ServerDbContext db, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using LogQuota.Server.Apis;
 using LogQuota.Server.Data;
 using LogQuota.Server.Processing;
 using LogQuota.Server.Runners;
+using LogQuota.Server.Web;
 using LogQuota.Shared.Contracts;
 using LogQuota.Shared.Hosting;
 using LogQuota.Shared.Json;
@@ -47,6 +48,7 @@ internal static class ServerServiceExtensions
         services.AddLogQuotaOpenApi();
         services.ConfigureHttpJsonOptions(options => LogQuotaJson.Configure(options.SerializerOptions, strict: true));
         services.AddSingleton<LogsPageTokens>();
+        services.AddSingleton<Apis.Lists.RunsPageTokens>();
         services.AddServerDatabase(settings);
 
         // Hosted services start in this order and stop in reverse: the local runner is up before the
@@ -54,6 +56,7 @@ internal static class ServerServiceExtensions
         services.AddRunners(settings);
         services.AddSingleton<JobProcessor>();
         services.AddHostedService<JobProcessingService>();
+        builder.AddWebPage(settings);
     }
 
     /// <summary>Takes the server directory's lock; a directory that cannot be used is a bad setting.</summary>

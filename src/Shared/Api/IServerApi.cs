@@ -31,6 +31,22 @@ public sealed class LogsQuery
     public string? Source { get; init; }
 }
 
+/// <summary>Query of <c>GET /api/runs</c>.</summary>
+public sealed class RunsQuery
+{
+    /// <summary>Rows per page, 1 to 1000 (the server's default: 100).</summary>
+    [AliasAs("limit")]
+    public int? Limit { get; init; }
+
+    /// <summary>Only runs whose job has not ended.</summary>
+    [AliasAs("only_active")]
+    public bool? OnlyActive { get; init; }
+
+    /// <summary>The <c>next_token</c> of the previous page.</summary>
+    [AliasAs("next_token")]
+    public string? NextToken { get; init; }
+}
+
 /// <summary>The server's REST API (SPEC §4), as the CLI calls it. Every call but the health check needs the admin token.</summary>
 public interface IServerApi
 {
@@ -42,9 +58,9 @@ public interface IServerApi
     [Post("/api/runs")]
     Task<RunDetails> SubmitRunAsync([Body] SubmitRunRequest request, CancellationToken cancellationToken);
 
-    /// <summary><c>GET /api/runs</c>: the <c>ps</c> list, newest first.</summary>
+    /// <summary><c>GET /api/runs</c>: one page of the <c>ps</c> list, newest first.</summary>
     [Get("/api/runs")]
-    Task<IReadOnlyList<RunRow>> ListRunsAsync(CancellationToken cancellationToken);
+    Task<RunsPage> ListRunsAsync([Query] RunsQuery query, CancellationToken cancellationToken);
 
     /// <summary><c>GET /api/runs/{run_name}</c>.</summary>
     [Get("/api/runs/{runName}")]

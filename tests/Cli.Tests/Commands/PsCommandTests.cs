@@ -41,16 +41,6 @@ public sealed class PsCommandTests
     }
 
     [Fact]
-    public void WithoutAll_OnlyActiveAndRecentlyFinishedRunsAreShown()
-    {
-        Assert.True(PsCommand.IsShownByDefault(Runs[0], Now));
-        Assert.True(PsCommand.IsShownByDefault(Runs[1], Now));
-        Assert.False(PsCommand.IsShownByDefault(Runs[2], Now));
-        Assert.True(PsCommand.IsShownByDefault(Runs[2] with { FinishedAt = Now.AddMinutes(-59) }, Now));
-        Assert.True(PsCommand.IsShownByDefault(Runs[0] with { SubmittedAt = Now.AddDays(-30) }, Now));
-    }
-
-    [Fact]
     public void PipedOutput_HasNoEscapeSequences_AndLongRowsStayOnOneLine()
     {
         var longName = new string('a', 41);

@@ -46,7 +46,7 @@ public sealed class CliAgainstServerTests(LocalServer server)
         Assert.StartsWith("line-0-", run.StdoutText, StringComparison.Ordinal);
         Assert.EndsWith("\n", run.StdoutText, StringComparison.Ordinal);
 
-        var ps = await Cli("ps", "-v");
+        var ps = await Cli("ps", "-a", "-v");
         Assert.Equal(0, ps.ExitCode);
         var header = ps.StdoutText.Split('\n')[0];
         Assert.Equal(["NAME", "STATUS", "SUBMITTED", "ERROR", "QUOTA", "LOGS/HOUR", "USED"], header.Split(' ', StringSplitOptions.RemoveEmptyEntries));
@@ -227,6 +227,42 @@ public sealed class CliAgainstServerTests(LocalServer server)
         Assert.StartsWith("error: ", line, StringComparison.Ordinal);
         Assert.Contains("commands", line, StringComparison.Ordinal);
         Assert.Empty(result.Stdout);
+    }
+
+    [Fact]
+    public async Task Ps_ShowsActiveRunsByDefault_AndTheNewestNWithDashN_PagedOnTheServer()
+    {
+        Assert.Equal(0, (await Cli("run", "--name", "e2e-ps-old", "--", "true")).ExitCode);
+        Assert.Equal(0, (await Cli("run", "--name", "e2e-ps-new", "--", "true")).ExitCode);
+        using var http = server.CreateAdminHttpClient();
+        using (var submitted = await http.PostAsJsonAsync(
+            new Uri("/api/runs", UriKind.Relative), new SubmitRunRequest(["sleep 600"], RunName: "e2e-ps-live"), LogQuotaJson.Options))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Created, submitted.StatusCode);
+        }
+
+        try
+        {
+            var active = await Cli("ps");
+            Assert.True(active.ExitCode == 0, active.ToString());
+            var names = active.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(' ')[0]).ToList();
+            Assert.Contains("e2e-ps-live", names);
+            Assert.DoesNotContain("e2e-ps-new", names);
+            Assert.Empty(active.Stderr);
+
+            var newest = await Cli("ps", "-a", "-n", "2");
+            Assert.True(newest.ExitCode == 0, newest.ToString());
+            Assert.Equal(["e2e-ps-live", "e2e-ps-new"], newest.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(' ')[0]));
+            Assert.Equal(["(the newest 2 runs; -n N shows more)"], newest.StderrLines);
+
+            var bad = await Cli("ps", "-n", "0");
+            Assert.Equal(2, bad.ExitCode);
+            Assert.StartsWith("error: -n must be a whole number of at least 1, got 0", Assert.Single(bad.StderrLines), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Assert.Equal(0, (await Cli("stop", "e2e-ps-live")).ExitCode);
+        }
     }
 
     [Theory]

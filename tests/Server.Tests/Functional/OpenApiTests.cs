@@ -35,7 +35,7 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
     {
         ["GET /api/healthcheck"] = [200],
         ["POST /api/runs"] = [201, 400, 401, 409, 413, 415],
-        ["GET /api/runs"] = [200, 401],
+        ["GET /api/runs"] = [200, 400, 401],
         ["GET /api/runs/{run_name}"] = [200, 401, 404],
         ["POST /api/runs/{run_name}/stop"] = [200, 401, 404],
         ["DELETE /api/runs/{run_name}"] = [204, 401, 404, 409],
@@ -55,6 +55,11 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
     {
         var routed = Server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => !e.RoutePattern.RawText!.StartsWith("/openapi", StringComparison.Ordinal))
+
+            // The web page is not part of the API: its Razor Pages (no HTTP method metadata) and the reads its
+            // scripts make under /web/api (README "Web page").
+            .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Mvc.RazorPages.CompiledPageActionDescriptor>() is null)
+            .Where(e => !e.RoutePattern.RawText!.TrimStart('/').StartsWith("web/", StringComparison.Ordinal))
             .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods
                 .Select(m => $"{m} /{e.RoutePattern.RawText!.Trim('/')}"))
             .Order(StringComparer.Ordinal);
@@ -101,6 +106,18 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
         Assert.Equal("boolean", logs["descending"].GetProperty("type").GetString());
         Assert.Equal("date-time", logs["start_time"].GetProperty("format").GetString());
         Assert.Equal(["json", "text"], logs["format"].GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+
+        var runs = Operations.Single(o => o.Key == "GET /api/runs").Operation.GetProperty("parameters")
+            .EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("schema"));
+        Assert.Equal(["limit", "next_token", "only_active"], runs.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("integer", runs["limit"].GetProperty("type").GetString());
+        Assert.Equal(100, runs["limit"].GetProperty("default").GetInt32());
+        Assert.Equal(1000, runs["limit"].GetProperty("maximum").GetInt32());
+        Assert.Equal("boolean", runs["only_active"].GetProperty("type").GetString());
+
+        var page = Operations.Single(o => o.Key == "GET /api/runs").Operation.GetProperty("responses").GetProperty("200")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString();
+        Assert.Equal("#/components/schemas/RunsPage", page);
     }
 
     [Fact]

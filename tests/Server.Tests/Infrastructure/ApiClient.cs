@@ -26,8 +26,9 @@ public static class ApiClient
         return (await response.Content.ReadFromJsonAsync<RunDetails>(LogQuotaJson.Options))!;
     }
 
+    /// <summary>The newest 1000 runs (one page of <c>GET /api/runs</c>; the tests store fewer).</summary>
     public static async Task<List<RunRow>> ListRunsAsync(this HttpClient client) =>
-        (await client.GetFromJsonAsync<List<RunRow>>(new Uri("/api/runs", UriKind.Relative), LogQuotaJson.Options))!;
+        [.. (await client.GetFromJsonAsync<RunsPage>(new Uri("/api/runs?limit=1000", UriKind.Relative), LogQuotaJson.Options))!.Runs];
 
     /// <summary>Polls the run until <paramref name="done"/> holds; fails the test after a generous limit.</summary>
     public static async Task<RunDetails> WaitForAsync(this HttpClient client, string runName, Func<RunDetails, bool> done)

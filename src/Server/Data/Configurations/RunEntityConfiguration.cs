@@ -12,8 +12,9 @@ internal sealed class RunEntityConfiguration : IEntityTypeConfiguration<RunEntit
         builder.Property(r => r.RunName).HasMaxLength(41);
         builder.HasIndex(r => r.RunName).IsUnique();
 
-        // GET /api/runs lists newest first.
-        builder.HasIndex(r => r.SubmittedAt);
+        // GET /api/runs lists newest first a page at a time, keyset on (submitted_at, id): a page is a range read
+        // backwards on this index, however many runs are stored (SQLite's implicit rowid is not the id).
+        builder.HasIndex(r => new { r.SubmittedAt, r.Id });
         builder.HasMany(r => r.Jobs).WithOne(j => j.Run).HasForeignKey(j => j.RunId).OnDelete(DeleteBehavior.Cascade);
     }
 }

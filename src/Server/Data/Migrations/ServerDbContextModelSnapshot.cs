@@ -157,7 +157,7 @@ namespace LogQuota.Server.Data.Migrations
                     b.HasIndex("RunName")
                         .IsUnique();
 
-                    b.HasIndex("SubmittedAt");
+                    b.HasIndex("SubmittedAt", "Id");
 
                     b.ToTable("runs", (string)null);
                 });

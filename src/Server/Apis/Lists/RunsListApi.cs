@@ -1,0 +1,106 @@
+using System.Globalization;
+using LogQuota.Server.Data;
+using LogQuota.Shared.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace LogQuota.Server.Apis.Lists;
+
+/// <summary>The query of <c>GET /api/runs</c>, as sent: every value is checked by hand so a bad one gets a clear 400.</summary>
+public sealed record RunsListParameters(
+    [property: FromQuery(Name = "limit")] string? Limit,
+    [property: FromQuery(Name = "next_token")] string? NextToken,
+    [property: FromQuery(Name = "only_active")] string? OnlyActive);
+
+/// <summary>
+/// <c>GET /api/runs</c> (SPEC §4): the <c>ps</c> list, newest first, a page at a time. A page is a keyset range on the
+/// (submitted_at, id) index, read backwards, so its cost is the page's rows whatever the number of stored runs;
+/// <c>only_active</c> starts from the jobs' status index instead, so it costs the active jobs, not the finished ones.
+/// </summary>
+public static class RunsListApi
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+
+    public static async Task<Results<Ok<RunsPage>, ProblemHttpResult>> ListRuns(
+        [AsParameters] RunsListParameters query, ServerDbContext db, RunsPageTokens tokens, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(tokens);
+
+        var limit = DefaultLimit;
+        if (query.Limit is not null &&
+            (!int.TryParse(query.Limit, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > MaxLimit))
+        {
+            return BadRequest($"limit must be a whole number from 1 to {MaxLimit}, got '{query.Limit}'.");
+        }
+
+        var onlyActive = false;
+        if (query.OnlyActive is not null && !bool.TryParse(query.OnlyActive, out onlyActive))
+        {
+            return BadRequest($"only_active must be true or false, got '{query.OnlyActive}'.");
+        }
+
+        RunCursor? cursor = null;
+        if (query.NextToken is not null)
+        {
+            if (!tokens.TryRead(query.NextToken, onlyActive, out var read))
+            {
+                return BadRequest(
+                    $"next_token is not a token this server issued for the runs list with only_active={(onlyActive ? "true" : "false")}; " +
+                    "start again without next_token.");
+            }
+
+            cursor = read;
+        }
+
+        var runs = await Page(db, onlyActive, cursor).Take(limit + 1).ToListAsync(cancellationToken);
+        string? nextToken = null;
+        if (runs.Count > limit)
+        {
+            runs.RemoveAt(limit);
+            nextToken = tokens.Create(onlyActive, new RunCursor(runs[^1].SubmittedAt.ToUnixTimeMilliseconds(), runs[^1].Id));
+        }
+
+        // The page's jobs in a second short query by run id (the jobs' run_id index), rather than a join that the
+        // planner could turn into a scan of every run.
+        var runIds = runs.Select(r => r.Id).ToList();
+        var jobs = await db.Jobs.AsNoTracking().Where(j => runIds.Contains(j.RunId)).ToListAsync(cancellationToken);
+        var jobsByRun = jobs.ToLookup(j => j.RunId);
+        foreach (var run in runs)
+        {
+            run.Jobs = [.. jobsByRun[run.Id]];
+        }
+
+        // A run deleted between the two queries has no jobs left: it is left out rather than shown half.
+        return TypedResults.Ok(new RunsPage([.. runs.Where(r => r.Jobs.Count > 0).Select(RunViews.ToRow)], nextToken));
+    }
+
+    /// <summary>Runs after <paramref name="cursor"/> (older, or as old with a smaller id), newest first.</summary>
+    internal static IQueryable<RunEntity> Page(ServerDbContext db, bool onlyActive, RunCursor? cursor)
+    {
+        var runs = db.Runs.AsNoTracking();
+        if (onlyActive)
+        {
+            // Constants rather than a list parameter, so that every provider sees an IN over the status index.
+            var active = db.Jobs
+                .Where(j => j.Status == JobStatus.Submitted || j.Status == JobStatus.Provisioning ||
+                    j.Status == JobStatus.Running || j.Status == JobStatus.Terminating)
+                .Select(j => j.RunId);
+            runs = runs.Where(r => active.Contains(r.Id));
+        }
+
+        if (cursor is { } c)
+        {
+            // The first condition is a plain range on the index; the second only breaks ties within one millisecond.
+            var at = DateTimeOffset.FromUnixTimeMilliseconds(c.SubmittedAt);
+            runs = runs.Where(r => r.SubmittedAt <= at && (r.SubmittedAt < at || r.Id.CompareTo(c.Id) < 0));
+        }
+
+        return runs.OrderByDescending(r => r.SubmittedAt).ThenByDescending(r => r.Id);
+    }
+
+    private static ProblemHttpResult BadRequest(string detail) => TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status400BadRequest);
+}

@@ -1,0 +1,37 @@
+using LogQuota.Server.Configuration;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace LogQuota.Server.Web.Pages;
+
+/// <summary>The admin token in, a session cookie out; the token is never written back into the page or a URL.</summary>
+public sealed class SignInModel(ServerSettings settings, ILogger<SignInModel> logger) : PageModel
+{
+    public string? Error { get; private set; }
+
+    public string ReturnUrl { get; private set; } = "/";
+
+    public IActionResult OnGet([FromQuery] string? returnUrl)
+    {
+        ReturnUrl = LocalOrHome(returnUrl);
+        return User.Identity?.IsAuthenticated == true ? LocalRedirect(ReturnUrl) : Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync([FromForm] string? token, [FromForm] string? returnUrl)
+    {
+        ReturnUrl = LocalOrHome(returnUrl);
+        if (!WebSession.IsAdminToken(settings, token))
+        {
+            logger.LogWarning("A web sign-in with a wrong token was refused from {RemoteAddress}", HttpContext.Connection.RemoteIpAddress);
+            Error = string.IsNullOrWhiteSpace(token) ? "Type the admin token." : "That is not the admin token.";
+            Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return Page();
+        }
+
+        await WebSession.SignInAsync(HttpContext, settings);
+        return LocalRedirect(ReturnUrl);
+    }
+
+    /// <summary>Only a path on this server: a sign-in link must not be able to send the user elsewhere.</summary>
+    private string LocalOrHome(string? url) => url is not null && Url.IsLocalUrl(url) ? url : "/";
+}

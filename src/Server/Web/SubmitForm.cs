@@ -1,0 +1,114 @@
+using System.Globalization;
+using LogQuota.Shared.Contracts;
+
+namespace LogQuota.Server.Web;
+
+/// <summary>
+/// The submit form as typed: every field a string, so what the user wrote is shown back as written next to its
+/// error. Field names are the API's JSON names, so the API's per-field errors land next to the right field.
+/// </summary>
+internal sealed class SubmitForm
+{
+    public string Commands { get; init; } = "";
+
+    public string RunName { get; init; } = "";
+
+    public string LogQuotaHour { get; init; } = "";
+
+    public string LogQuotaAction { get; init; } = "";
+
+    public string MaxDuration { get; init; } = "";
+
+    public string Env { get; init; } = "";
+
+    public bool Tty { get; init; } = true;
+
+    /// <summary>The API's request, or the fields that cannot even be put into one (a quota that is not a number).</summary>
+    public (SubmitRunRequest? Request, Dictionary<string, string> Errors) ToRequest()
+    {
+        var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+        var commands = Commands.Split('\n').Select(c => c.TrimEnd('\r')).Where(c => c.Trim().Length > 0).ToList();
+        var quota = ParseNumber(LogQuotaHour, "log_quota_hour", "The quota must be a whole number of bytes, such as 1000", errors);
+        var maxDuration = ParseNumber(MaxDuration, "max_duration", "The max duration must be a whole number of seconds, such as 3600", errors);
+        LogQuotaAction? action = LogQuotaAction switch
+        {
+            "" => null,
+            "kill" => Shared.Contracts.LogQuotaAction.Kill,
+            "truncate" => Shared.Contracts.LogQuotaAction.Truncate,
+            "observe" => Shared.Contracts.LogQuotaAction.Observe,
+            _ => null,
+        };
+        if (LogQuotaAction is not ("" or "kill" or "truncate" or "observe"))
+        {
+            errors["log_quota_action"] = "Choose kill, truncate or observe.";
+        }
+
+        var env = ParseEnv(errors);
+        if (maxDuration is > int.MaxValue)
+        {
+            errors["max_duration"] = $"The max duration must be at most {int.MaxValue} seconds.";
+        }
+
+        if (errors.Count > 0)
+        {
+            return (null, errors);
+        }
+
+        return (new SubmitRunRequest(
+            commands,
+            RunName.Trim().Length == 0 ? null : RunName.Trim(),
+            env,
+            MaxDuration: (int?)maxDuration,
+            LogQuotaHour: quota,
+            Tty: Tty,
+            LogQuotaAction: action), errors);
+    }
+
+    private static long? ParseNumber(string text, string field, string message, Dictionary<string, string> errors)
+    {
+        var trimmed = text.Trim();
+        if (trimmed.Length == 0)
+        {
+            return null;
+        }
+
+        if (long.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+
+        errors[field] = $"{message}; got '{trimmed}'.";
+        return null;
+    }
+
+    /// <summary>One <c>NAME=value</c> per line; blank lines are skipped.</summary>
+    private Dictionary<string, string>? ParseEnv(Dictionary<string, string> errors)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        var number = 0;
+        foreach (var raw in Env.Split('\n'))
+        {
+            number++;
+            var line = raw.TrimEnd('\r');
+            if (line.Trim().Length == 0)
+            {
+                continue;
+            }
+
+            var equals = line.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                errors["env"] = $"Line {number} must be NAME=value; got '{line}'.";
+                return null;
+            }
+
+            if (!env.TryAdd(line[..equals].Trim(), line[(equals + 1)..]))
+            {
+                errors["env"] = $"Line {number} sets {line[..equals].Trim()} a second time.";
+                return null;
+            }
+        }
+
+        return env.Count == 0 ? null : env;
+    }
+}

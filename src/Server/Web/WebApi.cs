@@ -1,0 +1,24 @@
+using LogQuota.Server.Apis;
+
+namespace LogQuota.Server.Web;
+
+/// <summary>
+/// What the page's scripts read while following a run: the API's own handlers for a run and its logs, behind the
+/// session cookie instead of the bearer token. Read-only (GET), so a forged cross-site request could change nothing
+/// even if it carried the cookie, which SameSite=Strict already withholds; and no CORS is offered, so another
+/// origin cannot read the answers. <c>/api/</c> keeps requiring the bearer token: a cookie opens nothing there.
+/// </summary>
+internal static class WebApi
+{
+    private const string Prefix = "/web/api";
+
+    public static bool Owns(PathString path) => path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase);
+
+    public static IEndpointRouteBuilder MapWebApi(this IEndpointRouteBuilder app)
+    {
+        var web = app.MapGroup(Prefix + "/runs").RequireAuthorization(WebPage.SessionPolicy).ExcludeFromDescription();
+        web.MapGet("/{run_name}", RunsApi.GetRun);
+        web.MapGet("/{run_name}/logs", RunLogsApi.GetLogs);
+        return app;
+    }
+}

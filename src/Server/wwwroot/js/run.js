@@ -1,0 +1,269 @@
+// The run page's log: a window of stored events read a page at a time (a 50 MB log never lands in the tab
+// whole), the live region drawn below it and replaced in place, and follow while the run is active.
+// Job output is data: every byte reaches the page through textContent, never as markup.
+'use strict';
+(() => {
+  // A stored event is one line or up to a 64 KiB read of many, so pages are sized in bytes: the event count of a
+  // request follows the size of the events seen so far.
+  const PAGE_BYTES = 256 * 1024;      // about what one request brings
+  const MAX_BYTES = 4 * 1024 * 1024;  // text kept in the page; the far side leaves as more arrives
+  const POLL_MS = 1000;      // the server pulls from its runner about this often (DSTACK_SERVER_POLL_INTERVAL)
+  const ACTIVE = new Set(['pending', 'submitted', 'running', 'terminating']);
+
+  const log = document.getElementById('log');
+  if (!log) {
+    return;
+  }
+
+  const base = `/web/api/runs/${encodeURIComponent(log.dataset.run)}`;
+  const lines = document.getElementById('log-lines');
+  const live = document.getElementById('live');
+  const status = document.getElementById('log-status');
+  const follow = document.getElementById('log-follow');
+  const buttons = {
+    start: document.getElementById('log-start'),
+    older: document.getElementById('log-older'),
+    newer: document.getElementById('log-newer'),
+    end: document.getElementById('log-end'),
+  };
+
+  // Not fatal: bytes that are not UTF-8 become U+FFFD, as a terminal would show them.
+  const decoder = new TextDecoder('utf-8');
+  let active = log.dataset.active === 'true';
+  let following = active;
+  let atStart = false;   // the window holds the log's first stored event
+  let atEnd = false;     // ... and its last one (so far)
+  let busy = false;
+  let perEvent = 32 * 1024;  // pessimistic until the first answer: a first request of a big-event log stays small
+  let shownBytes = 0;
+
+  const decode = (base64) => decoder.decode(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
+  const iso = (ms) => new Date(ms).toISOString();
+  const edge = (element) => (element ? Number(element.dataset.ts) : null);
+
+  function node(event) {
+    const line = document.createElement('div');
+    line.className = event.log_source === 'runner' ? 'ln marker' : 'ln';
+    line.dataset.ts = String(Date.parse(event.timestamp));
+    const text = decode(event.message);
+    line.textContent = text.endsWith('\n') ? text.slice(0, -1) : text;
+    line.dataset.lines = String(text.split('\n').length - (text.endsWith('\n') ? 1 : 0));
+    line.dataset.bytes = String(text.length);
+    shownBytes += text.length;
+    return line;
+  }
+
+  function fragment(events) {
+    const nodes = document.createDocumentFragment();
+    for (const event of events) {
+      nodes.append(node(event));
+    }
+    return nodes;
+  }
+
+  const limit = () => Math.max(5, Math.min(1000, Math.floor(PAGE_BYTES / perEvent)));
+
+  function learn(events) {
+    if (events.length > 0) {
+      const bytes = events.reduce((n, e) => n + (e.message.length * 3) / 4, 0);
+      perEvent = Math.max(64, bytes / events.length);
+    }
+  }
+
+  function clear() {
+    lines.replaceChildren();
+    shownBytes = 0;
+  }
+
+  async function read(path, params) {
+    const response = await fetch(`${base}${path}?${new URLSearchParams(params)}`, {
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json' },
+    });
+    if (response.status === 401) {
+      location.assign(`/signin?returnUrl=${encodeURIComponent(location.pathname)}`);
+      throw new Error('The session has ended; sign in again.');
+    }
+    if (!response.ok) {
+      const problem = await response.json().catch(() => null);
+      throw new Error(problem?.detail ?? `The server answered ${response.status}.`);
+    }
+    return response.json();
+  }
+
+  function showLive(base64) {
+    const text = atEnd && base64 ? decode(base64).replace(/\n$/, '') : '';
+    live.hidden = text === '';
+    if (live.textContent !== text) {
+      live.textContent = text;
+    }
+  }
+
+  function trim(fromStart) {
+    while (shownBytes > MAX_BYTES && lines.childElementCount > 1) {
+      const gone = fromStart ? lines.firstElementChild : lines.lastElementChild;
+      shownBytes -= Number(gone.dataset.bytes);
+      gone.remove();
+      if (fromStart) {
+        atStart = false;
+      } else {
+        atEnd = false;
+        live.hidden = true;  // the live region belongs below the last stored line, which has left the window
+      }
+    }
+  }
+
+  function describe(note) {
+    const where = atStart && atEnd ? 'the whole log' : atEnd ? 'the end of the log' : atStart ? 'the start of the log' : 'part of the log';
+    const mode = !active ? 'the run has ended' : following ? 'following' : 'paused';
+    let count = 0;
+    for (const line of lines.children) {
+      count += Number(line.dataset.lines);
+    }
+    status.textContent = note ?? `${count} stored lines shown (${where}); ${mode}.`;
+    buttons.start.disabled = atStart && log.scrollTop === 0;
+    buttons.older.disabled = atStart;
+    buttons.newer.disabled = atEnd;
+    follow.hidden = !active;
+    follow.textContent = following ? 'Pause' : 'Follow';
+    follow.setAttribute('aria-pressed', String(following));
+  }
+
+  const scrollToEnd = () => { log.scrollTop = log.scrollHeight; };
+
+  // The window is filled to about a page's bytes, a request at a time, so its first lines show after one small one.
+  async function loadEnd() {
+    const page = await read('/logs', { descending: 'true', limit: limit() });
+    learn(page.logs);
+    clear();
+    lines.append(fragment(page.logs.reverse()));
+    atStart = page.next_token === null;
+    atEnd = true;
+    showLive(page.live);
+    scrollToEnd();
+    while (!atStart && shownBytes < PAGE_BYTES) {
+      await older();
+    }
+  }
+
+  async function loadStart() {
+    const page = await read('/logs', { limit: limit() });
+    learn(page.logs);
+    clear();
+    lines.append(fragment(page.logs));
+    atStart = true;
+    atEnd = page.next_token === null;
+    showLive(page.live);
+    while (!atEnd && shownBytes < PAGE_BYTES) {
+      await newer();
+    }
+    log.scrollTop = 0;
+  }
+
+  async function older() {
+    const first = edge(lines.firstElementChild);
+    if (atStart || first === null) {
+      return;
+    }
+    // end_time is inclusive and timestamps are whole, strictly increasing milliseconds: "before the first shown".
+    const page = await read('/logs', { descending: 'true', limit: limit(), end_time: iso(first - 1) });
+    learn(page.logs);
+    const height = log.scrollHeight;
+    lines.prepend(fragment(page.logs.reverse()));
+    log.scrollTop += log.scrollHeight - height;  // what the reader was looking at stays where it was
+    atStart = page.next_token === null;
+    trim(false);
+  }
+
+  async function newer() {
+    const last = edge(lines.lastElementChild);
+    const params = { limit: limit() };
+    if (last !== null) {
+      params.start_time = iso(last);  // exclusive
+    }
+    const page = await read('/logs', params);
+    learn(page.logs);
+    lines.append(fragment(page.logs));
+    atEnd = page.next_token === null;
+    trim(true);
+    showLive(page.live);
+    return page;
+  }
+
+  function showRun(run) {
+    const badge = document.getElementById('run-status');
+    badge.textContent = run.status_message;
+    badge.className = `status status-${run.status}`;
+    const error = document.getElementById('run-error');
+    error.hidden = run.error === null;
+    error.textContent = run.error === null ? '' : `✕ ${run.error}`;
+    const quota = run.log_quota;
+    const meter = document.querySelector('#quota-usage meter');
+    const used = quota ? quota.used_bytes_hour : run.log_bytes_hour;
+    if (meter) {
+      meter.value = Math.min(used, Number(meter.max));
+    }
+  }
+
+  async function refreshRun() {
+    const run = await read('', {});
+    showRun(run);
+    if (!ACTIVE.has(run.status)) {
+      active = false;
+      await newer();
+      if (following) {
+        // The quota block, its report, the events and the delete button are drawn by the server: draw them anew.
+        location.reload();
+      }
+      following = false;
+    }
+  }
+
+  async function act(work, note) {
+    if (busy) {
+      return;
+    }
+    busy = true;
+    try {
+      await work();
+      describe(note);
+    } catch (error) {
+      describe(`The log could not be read: ${error.message}`);
+    } finally {
+      busy = false;
+    }
+  }
+
+  async function tick() {
+    if (following && atEnd) {
+      let page;
+      do {
+        page = await newer();
+      } while (page.next_token !== null && following);
+      scrollToEnd();
+    }
+    if (active) {
+      await refreshRun();
+    }
+  }
+
+  buttons.start.addEventListener('click', () => act(async () => { following = false; await loadStart(); }));
+  buttons.end.addEventListener('click', () => act(async () => { await loadEnd(); following = active; }));
+  buttons.older.addEventListener('click', () => act(async () => { following = false; await older(); }));
+  buttons.newer.addEventListener('click', () => act(newer));
+  follow.addEventListener('click', () => act(async () => {
+    following = !following;
+    if (following && !atEnd) {
+      await loadEnd();
+    } else if (following) {
+      scrollToEnd();
+    }
+  }));
+
+  act(loadEnd);
+  setInterval(() => {
+    if (active) {
+      act(tick);
+    }
+  }, POLL_MS);
+})();

@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using LogQuota.Web.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace LogQuota.Web.Tests;
+
+/// <summary>Following a running job: stored lines are appended as they are stored, the live region below them is
+/// redrawn in place, and pause really stops the view.</summary>
+[Collection(WebPageGroup.Name)]
+public sealed partial class FollowTests(WebServer server, Browser browser)
+{
+    // 30 stored lines 0.1 s apart, then 40 frames of two nested bars redrawn in place with "\r" and CSI A, as tqdm
+    // draws them, 0.15 s apart.
+    private const string Job =
+        "i=0; while [ $i -lt 30 ]; do i=$((i+1)); echo \"step $i\"; sleep 0.1; done; " +
+        "j=0; while [ $j -lt 40 ]; do j=$((j+1)); printf '\\router %3d%%\\n\\rinner %3d%%\\033[A' $j $j; sleep 0.15; done; " +
+        "printf '\\n\\n'; echo trained";
+
+    [SkippableFact]
+    public async Task RunPage_FollowsARunningJob_StoredLinesAppear_BarsMoveInPlace_AndPauseHoldsTheView()
+    {
+        Skip.If(browser.Unavailable is not null, browser.Unavailable);
+        using var admin = server.CreateAdminHttpClient();
+        await using var tab = await browser.OpenAsync(server.Url);
+        var page = tab.Page;
+        await tab.SignInAsync();
+        await admin.SubmitAsync(new { run_name = "web-follow", commands = new List<string> { Job } });
+        await page.GotoAsync("/runs/web-follow");
+        var stored = page.Locator("#log-lines");
+
+        // Stored lines arrive while the run is running, without a reload.
+        await Assertions.Expect(stored).ToContainTextAsync("step 3");
+        await Assertions.Expect(page.Locator("#run-status")).ToHaveTextAsync("running");
+
+        // Pause: the job goes on storing lines, the view does not move.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#log-status")).ToContainTextAsync("paused");
+        var held = await stored.TextContentAsync();
+        await Runs.UntilAsync(() => admin.GetLogTextAsync("web-follow", "job"), b => Encoding.UTF8.GetString(b).Contains("step 20\n", StringComparison.Ordinal), "step 20 to be stored");
+        await page.WaitForTimeoutAsync(1500);
+        Assert.Equal(held, await stored.TextContentAsync());
+        Assert.DoesNotContain("step 20", held, StringComparison.Ordinal);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Follow" }).ClickAsync();
+        await Assertions.Expect(stored).ToContainTextAsync("step 20");
+
+        // The bars: two rows in the live region, redrawn in place (a later frame replaces an earlier one on the same
+        // two rows), and not among the stored lines while the job still redraws them.
+        var first = await LiveFrameAsync(page, p => p is > 0 and < 25);
+        var later = await LiveFrameAsync(page, p => p > first && p < 40);
+        Assert.True(later > first);
+        Assert.DoesNotContain("outer", await stored.TextContentAsync(), StringComparison.Ordinal);
+
+        // At the end the final frame is stored once, and the page shows exactly what was stored.
+        await Assertions.Expect(page.Locator("#run-status")).ToHaveTextAsync("exited (0)");
+        var log = Encoding.UTF8.GetString(await admin.GetLogTextAsync("web-follow", "job"));
+        Assert.EndsWith("step 30\nouter  40%\ninner  40%\ntrained\n", log, StringComparison.Ordinal);
+        await Assertions.Expect(page.Locator("#live")).ToBeHiddenAsync();
+        await Assertions.Expect(stored).ToContainTextAsync("trained");
+        var shown = await page.Locator("#log-lines .ln:not(.marker)").AllTextContentsAsync();
+        Assert.Equal(log, string.Join("\n", shown) + "\n");
+        Assert.True(tab.ConsoleProblems.IsEmpty, string.Join("\n", tab.ConsoleProblems));
+    }
+
+    /// <summary>Waits for the live region to show both bars, one row each, at a percentage <paramref name="wanted"/>
+    /// accepts; returns it. Every frame seen on the way must be well formed: two rows that agree, nothing else.</summary>
+    private static async Task<int> LiveFrameAsync(IPage page, Func<int, bool> wanted)
+    {
+        var deadline = DateTime.UtcNow + Browser.Timeout;
+        while (true)
+        {
+            var live = await page.EvaluateAsync<string>("document.getElementById('live').hidden ? '' : document.getElementById('live').textContent");
+            if (live.Length > 0 && live.Contains("outer", StringComparison.Ordinal))
+            {
+                var match = BarsFrame().Match(live);
+                Assert.True(match.Success, $"The live region is not one outer and one inner bar: {live}");
+                var percent = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+                Assert.Equal(match.Groups[1].Value, match.Groups[2].Value);
+                if (wanted(percent))
+                {
+                    return percent;
+                }
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"The live region never showed the wanted frame; last: {live}");
+            await Task.Delay(50);
+        }
+    }
+
+    [GeneratedRegex(@"^outer +(\d+)%\ninner +(\d+)%$")]
+    private static partial Regex BarsFrame();
+}

@@ -1,0 +1,72 @@
+using System.Net.Http.Headers;
+using LogQuota.Server.Configuration;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LogQuota.Web.Tests.Infrastructure;
+
+/// <summary>
+/// The real server, with its embedded runner and real jobs, listening on a free loopback port (Kestrel, not the
+/// in-memory test server: a real browser connects to it over real HTTP), in a temp directory of its own.
+/// </summary>
+public sealed class WebServer : WebApplicationFactory<ServerSettings>, IAsyncLifetime
+{
+    public const string AdminToken = "web-test-admin-token-0123456789";
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("logquota-web-test-").FullName;
+
+    public Uri Url { get; private set; } = null!;
+
+    public Task InitializeAsync()
+    {
+        UseKestrel();
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        Url = new Uri(addresses.First());
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A plain HTTP client with the admin token, for arranging runs the browser then looks at.</summary>
+    public HttpClient CreateAdminHttpClient()
+    {
+        var client = CreatePlainHttpClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        return client;
+    }
+
+    /// <summary>A client with no token and no cookies that does not follow redirects: what a forged request looks like.</summary>
+    public HttpClient CreatePlainHttpClient() =>
+        new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(30) };
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.UseSetting("DSTACK_SERVER_DIR", _dir);
+        builder.UseSetting("DSTACK_SERVER_PORT", "0");
+        builder.UseSetting("DSTACK_SERVER_ADMIN_TOKEN", AdminToken);
+
+        // Empty means "unset": a DSTACK_* variable in the environment of the test run cannot leak in.
+        builder.UseSetting("DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR", "");
+        builder.UseSetting("DSTACK_SERVER_RUNNERS", "");
+
+        // Polls ten times a second so a test waits for its job, not for the server.
+        builder.UseSetting("DSTACK_SERVER_POLL_INTERVAL", "0.1");
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A job's process may still be closing a file in its working directory; the OS temp cleaner gets it.
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using System.Text;
+using LogQuota.Web.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace LogQuota.Web.Tests;
+
+/// <summary>The submit form, the runs list and the run page with real jobs on the server's embedded runner.</summary>
+[Collection(WebPageGroup.Name)]
+public sealed class RunPageTests(WebServer server, Browser browser)
+{
+    [SkippableFact]
+    public async Task YesWithAThousandByteQuota_SubmittedFromTheForm_FailsWithLogQuotaExceeded_OnTheListAndTheRunPage()
+    {
+        Skip.If(browser.Unavailable is not null, browser.Unavailable);
+        await using var tab = await browser.OpenAsync(server.Url);
+        var page = tab.Page;
+        await tab.SignInAsync();
+        await page.GotoAsync("/runs/new");
+        await page.Locator("#commands").FillAsync("yes");
+        await page.Locator("#run_name").FillAsync("web-yes");
+        await page.Locator("#log_quota_hour").FillAsync("1000");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Submit run" }).ClickAsync();
+        await page.WaitForURLAsync("**/runs/web-yes");
+
+        await Assertions.Expect(page.Locator("#run-status")).ToHaveTextAsync("error");
+        await Assertions.Expect(page.Locator("#run-error")).ToContainTextAsync("log quota exceeded");
+        await Assertions.Expect(page.Locator("#quota-usage .usage-text")).ToHaveTextAsync("1000 B of 1000 B (100%)");
+        await Assertions.Expect(page.Locator(".events")).ToContainTextAsync("log_quota_exceeded");
+
+        // The partial log: what was stored before the kill, every line "y", at most the quota's bytes.
+        using var admin = server.CreateAdminHttpClient();
+        var stored = Encoding.UTF8.GetString(await admin.GetLogTextAsync("web-yes", "job"));
+        var storedLines = stored.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.InRange(Encoding.UTF8.GetByteCount(stored), 2, 1000);
+        Assert.All(storedLines, line => Assert.Equal("y", line));
+        var shown = await page.Locator("#log-lines .ln:not(.marker)").AllTextContentsAsync();
+        Assert.Equal(stored, string.Join("\n", shown) + "\n");
+        await Assertions.Expect(page.Locator("#log-lines .ln.marker").First).ToContainTextAsync("[logquota]");
+        await Assertions.Expect(page.Locator("#log-status")).ToContainTextAsync("the whole log");
+
+        // Download as text: the stored bytes, exactly.
+        var download = await page.RunAndWaitForDownloadAsync(() => page.Locator("#log-download").ClickAsync());
+        Assert.Equal("web-yes.log", download.SuggestedFilename);
+        Assert.Equal(await admin.GetLogTextAsync("web-yes"), await File.ReadAllBytesAsync((await download.PathAsync())!));
+        await tab.ScreenshotAsync("web-run");
+
+        await page.GotoAsync("/");
+        var row = page.Locator("tr[data-run=web-yes]");
+        await Assertions.Expect(row).ToHaveClassAsync("failed");
+        await Assertions.Expect(row.Locator("td.error")).ToContainTextAsync("log quota exceeded");
+        await Assertions.Expect(row.Locator("meter")).ToHaveAttributeAsync("value", "1000");
+        await tab.ScreenshotAsync("web-runs-quota", fullPage: false);
+        Assert.True(tab.ConsoleProblems.IsEmpty, string.Join("\n", tab.ConsoleProblems));
+    }
+
+    [SkippableFact]
+    public async Task SubmitForm_ShowsEachErrorOfTheApi_NextToItsField_AndKeepsWhatWasTyped()
+    {
+        Skip.If(browser.Unavailable is not null, browser.Unavailable);
+        await using var tab = await browser.OpenAsync(server.Url);
+        var page = tab.Page;
+        await tab.SignInAsync();
+        await page.GotoAsync("/runs/new");
+
+        // A quota that is not a number never reaches the API.
+        await page.Locator("#commands").FillAsync("echo one\necho two");
+        await page.Locator("#log_quota_hour").FillAsync("lots");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Submit run" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#log_quota_hour-error")).ToContainTextAsync("whole number of bytes");
+        await Assertions.Expect(page.Locator("#log_quota_hour")).ToHaveAttributeAsync("aria-invalid", "true");
+
+        // The API's own refusals, each by its field: a bad name and a quota above the server's (both numbers named).
+        await page.Locator("#run_name").FillAsync("Bad Name!");
+        await page.Locator("#log_quota_hour").FillAsync("99999999999");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Submit run" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#run_name-error")).ToContainTextAsync("must match");
+        await Assertions.Expect(page.Locator("#log_quota_hour-error")).ToContainTextAsync("99999999999 is above the server's quota of 52428800");
+        await Assertions.Expect(page.Locator("#commands")).ToHaveValueAsync("echo one\necho two");
+        await Assertions.Expect(page.Locator("#run_name")).ToHaveValueAsync("Bad Name!");
+
+        await page.Locator("#commands").FillAsync("");
+        await page.Locator("#run_name").FillAsync("");
+        await page.Locator("#log_quota_hour").FillAsync("");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Submit run" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#commands-error")).ToBeVisibleAsync();
+
+        // A refused form is answered 400, which Chromium reports for the document; nothing else may appear.
+        var unexpected = tab.ConsoleProblems.Where(p => !p.Contains("status of 400", StringComparison.Ordinal)).ToList();
+        Assert.True(unexpected.Count == 0, string.Join("\n", unexpected));
+    }
+
+    [SkippableFact]
+    public async Task StopAndDelete_AskForConfirmation_AndWorkFromTheKeyboard()
+    {
+        Skip.If(browser.Unavailable is not null, browser.Unavailable);
+        using var admin = server.CreateAdminHttpClient();
+        await admin.SubmitAsync(new { run_name = "web-stop", commands = new List<string> { "echo started; sleep 600" } });
+        await using var tab = await browser.OpenAsync(server.Url);
+        var page = tab.Page;
+        await tab.SignInAsync();
+        await page.GotoAsync("/runs/web-stop");
+        await Assertions.Expect(page.Locator("#run-status")).ToHaveTextAsync("running");
+        await Assertions.Expect(page.Locator("#log-lines")).ToContainTextAsync("started");
+
+        // The first click only opens the confirmation; nothing is stopped yet.
+        await page.GetByText("Stop…").ClickAsync();
+        Assert.Equal(Shared.Contracts.RunStatus.Running, (await admin.GetRunAsync("web-stop"))!.Status);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Yes, stop web-stop" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#run-status")).ToHaveTextAsync("stopped");
+        Assert.Equal(Shared.Contracts.RunStatus.Terminated, (await admin.GetRunAsync("web-stop"))!.Status);
+
+        // Delete by keyboard: focus the summary, Enter opens it, Tab reaches the confirmation, Enter confirms.
+        await page.Locator("summary", new() { HasText = "Delete…" }).FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("Yes, delete web-stop", await page.EvaluateAsync<string>("document.activeElement.textContent"));
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync("**/?deleted=web-stop");
+        await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync("web-stop was deleted");
+        Assert.Null(await admin.GetRunAsync("web-stop"));
+
+        await page.GotoAsync("/runs/web-stop");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Run not found" })).ToBeVisibleAsync();
+    }
+}
