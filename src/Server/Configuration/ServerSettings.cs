@@ -20,7 +20,10 @@ public sealed record ServerSettings
     /// <summary>Data directory (<c>DSTACK_SERVER_DIR</c>): the database, the admin token file, the local runner's spools.</summary>
     public required string Dir { get; init; }
 
-    /// <summary>SQLite connection string derived from <c>DSTACK_DATABASE_URL</c> (default: <c>server.db</c> in <see cref="Dir"/>).</summary>
+    /// <summary>The engine named by <c>DSTACK_DATABASE_URL</c>: SQLite (the default) or PostgreSQL.</summary>
+    public DatabaseProvider DatabaseProvider { get; init; } = DatabaseProvider.Sqlite;
+
+    /// <summary>Connection string derived from <c>DSTACK_DATABASE_URL</c> (default: SQLite <c>server.db</c> in <see cref="Dir"/>).</summary>
     public required string ConnectionString { get; init; }
 
     /// <summary>Bearer token for the REST API (<c>DSTACK_SERVER_ADMIN_TOKEN</c>, or the token file in <see cref="Dir"/>).</summary>

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using LogQuota.Shared.Contracts;
-using Microsoft.Data.Sqlite;
 
 namespace LogQuota.Server.Configuration;
 
@@ -36,12 +35,14 @@ public static class ServerSettingsLoader
         ArgumentNullException.ThrowIfNull(configuration);
 
         var dir = ReadDir(configuration);
+        var (provider, connectionString) = DatabaseUrl.Parse(Value(configuration, DatabaseUrlVariable), dir);
         return new ServerSettings
         {
             Host = ReadHost(configuration),
             Port = ReadPort(configuration),
             Dir = dir,
-            ConnectionString = ReadConnectionString(configuration, dir),
+            DatabaseProvider = provider,
+            ConnectionString = connectionString,
             LogQuotaPerJobHour = ReadLogQuota(configuration),
             LogQuotaAction = ParseLogQuotaAction(configuration[LogQuotaActionVariable]),
             LogQuotaWarnAt = ParseWarnAt(configuration[LogQuotaWarnAtVariable]),
@@ -183,52 +184,6 @@ public static class ServerSettingsLoader
         }
 
         return Path.GetFullPath(text.StartsWith('~') ? home + text[1..] : text);
-    }
-
-    private static string ReadConnectionString(IConfiguration configuration, string dir)
-    {
-        var url = Value(configuration, DatabaseUrlVariable);
-        string path;
-        if (url is null)
-        {
-            path = Path.Combine(dir, "server.db");
-        }
-        else if (url.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
-        {
-            // sqlite:///abs/path.db (as SQLAlchemy and dstack spell it) and sqlite:relative.db.
-            path = url["sqlite:".Length..];
-            path = path.StartsWith("//", StringComparison.Ordinal) ? path[2..] : path;
-        }
-        else if (url.Contains("data source=", StringComparison.OrdinalIgnoreCase))
-        {
-            try
-            {
-                path = new SqliteConnectionStringBuilder(url).DataSource;
-            }
-            catch (ArgumentException)
-            {
-                throw Bad(DatabaseUrlVariable, url, "is not a valid SQLite connection string");
-            }
-        }
-        else
-        {
-            throw Bad(DatabaseUrlVariable, url, "must be a SQLite URL such as sqlite:///var/lib/logquota/server.db (only SQLite is supported)");
-        }
-
-        if (string.IsNullOrWhiteSpace(path) || path.Contains('\0', StringComparison.Ordinal))
-        {
-            throw Bad(DatabaseUrlVariable, url!, "names no database file");
-        }
-
-        // Cache=Shared would serialize everything on one connection; a private cache per pooled connection
-        // plus WAL (set when migrating) lets readers and the single writer work side by side.
-        return new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.GetFullPath(path),
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
     }
 
     private static List<Uri> ReadRunners(IConfiguration configuration)

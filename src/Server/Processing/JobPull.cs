@@ -100,7 +100,7 @@ internal sealed class JobPull(ILogger logger)
         // before the commit, the server pulls the same events again; after it, it asks for later ones. Either
         // way no event is lost or stored twice (SPEC §6).
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        LogEventWriter.Append(db, job.Id, response.JobLogs);
+        await LogEventWriter.AppendAsync(db, job.Id, response.JobLogs, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
