@@ -2,6 +2,7 @@ using LogQuota.Runner;
 using LogQuota.Server.Apis;
 using LogQuota.Server.Data;
 using LogQuota.Server.Processing;
+using LogQuota.Server.Replicas;
 using LogQuota.Server.Runners;
 using LogQuota.Shared.Contracts;
 using LogQuota.Shared.Hosting;
@@ -52,7 +53,10 @@ internal static class ServerServiceExtensions
         // Hosted services start in this order and stop in reverse: the local runner is up before the
         // processor first calls it, and the processor has stopped before the runner goes away.
         services.AddRunners(settings);
+        services.AddSingleton<ReplicaIdentity>();
+        services.AddSingleton<JobLeases>();
         services.AddSingleton<JobProcessor>();
+        services.AddHostedService<LeaseRelease>();
         services.AddHostedService<JobProcessingService>();
     }
 

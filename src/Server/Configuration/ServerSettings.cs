@@ -50,6 +50,12 @@ public sealed record ServerSettings
     /// <summary>How often the job processor wakes up (<c>DSTACK_SERVER_POLL_INTERVAL</c>, seconds).</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a replica's claim of a job holds without renewal (<c>DSTACK_SERVER_JOB_LEASE</c>, seconds, default 15;
+    /// PostgreSQL only): the longest a killed replica's jobs wait before another replica takes them over (LOCKING.md).
+    /// </summary>
+    public TimeSpan JobLease { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>The quota as it goes into a job spec: null when disabled.</summary>
     public long? LogQuotaOrNull => LogQuotaPerJobHour == 0 ? null : LogQuotaPerJobHour;
 

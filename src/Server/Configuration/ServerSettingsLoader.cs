@@ -19,6 +19,7 @@ public static class ServerSettingsLoader
     public const string RunnerTokenVariable = "DSTACK_RUNNER_TOKEN";
     public const string UnreachableTimeoutVariable = "DSTACK_SERVER_RUNNER_UNREACHABLE_TIMEOUT";
     public const string PollIntervalVariable = "DSTACK_SERVER_POLL_INTERVAL";
+    public const string JobLeaseVariable = "DSTACK_SERVER_JOB_LEASE";
 
     /// <summary>Reads every setting; the first bad one throws <see cref="SettingsException"/> naming the variable and the value.</summary>
     /// <param name="configuration">Where the variables are looked up (the process environment in production).</param>
@@ -36,6 +37,15 @@ public static class ServerSettingsLoader
 
         var dir = ReadDir(configuration);
         var (provider, connectionString) = DatabaseUrl.Parse(Value(configuration, DatabaseUrlVariable), dir);
+        var pollInterval = ReadSeconds(configuration, PollIntervalVariable, TimeSpan.FromSeconds(1));
+        var jobLease = ReadSeconds(configuration, JobLeaseVariable, TimeSpan.FromSeconds(15));
+
+        // A lease is renewed once per pass: one shorter than a few passes would lapse under a live replica.
+        if (jobLease < 3 * pollInterval)
+        {
+            throw Bad(JobLeaseVariable, configuration[JobLeaseVariable] ?? "15", $"must be at least 3 poll intervals ({PollIntervalVariable} is {pollInterval.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s)");
+        }
+
         return new ServerSettings
         {
             Host = ReadHost(configuration),
@@ -49,7 +59,8 @@ public static class ServerSettingsLoader
             Runners = ReadRunners(configuration),
             RunnerToken = ReadToken(configuration, RunnerTokenVariable),
             RunnerUnreachableTimeout = ReadSeconds(configuration, UnreachableTimeoutVariable, TimeSpan.FromSeconds(120)),
-            PollInterval = ReadSeconds(configuration, PollIntervalVariable, TimeSpan.FromSeconds(1)),
+            PollInterval = pollInterval,
+            JobLease = jobLease,
             AdminToken = ReadToken(configuration, AdminTokenVariable) ?? "",
         };
     }
