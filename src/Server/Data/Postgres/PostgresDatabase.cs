@@ -18,6 +18,7 @@ internal static class PostgresDatabase
     {
         var target = new NpgsqlConnectionStringBuilder(db.Database.GetConnectionString());
         var where = $"{target.Database} on {target.Host}:{target.Port}";
+        var locked = false;
         try
         {
             await db.Database.OpenConnectionAsync(stopping);
@@ -26,31 +27,43 @@ internal static class PostgresDatabase
                 // Session-level: held across EF's own transactions, released below or when the connection drops (a replica
                 // killed while migrating leaves no lock behind, and its migration transaction rolls back).
                 await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLockKey})", stopping);
+                locked = true;
                 var pending = (await db.Database.GetPendingMigrationsAsync(stopping)).ToList();
                 await db.Database.MigrateAsync(stopping);
                 if (pending.Count > 0)
                 {
                     logger.LogInformation("Applied {Count} migrations to the PostgreSQL database {Database}: {Migrations}", pending.Count, where, string.Join(", ", pending));
                 }
-
-                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLockKey})", stopping);
             }
             finally
             {
+                if (locked)
+                {
+                    // Before the connection goes back to the pool; Npgsql's reset on return would release it too.
+                    await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLockKey})", CancellationToken.None);
+                }
+
                 await db.Database.CloseConnectionAsync();
             }
         }
-        catch (PostgresException e)
+        catch (InvalidOperationException e) when (e.InnerException is NpgsqlException inner)
         {
-            throw new SettingsException(
-                $"The PostgreSQL database {where} cannot be used ({e.SqlState}: {e.MessageText.TrimEnd('.')}); check {ServerSettingsLoader.DatabaseUrlVariable}.", e);
+            // EF reports a failure it deems transient (connection refused, a timeout) wrapped in its own exception.
+            throw Describe(inner, where);
         }
         catch (NpgsqlException e)
         {
-            throw new SettingsException(
-                $"The PostgreSQL database {where} cannot be reached ({Innermost(e).TrimEnd('.')}); check {ServerSettingsLoader.DatabaseUrlVariable} and that the server is up.", e);
+            throw Describe(e, where);
         }
     }
+
+    private static SettingsException Describe(NpgsqlException exception, string where) => exception switch
+    {
+        PostgresException e => new SettingsException(
+                $"The PostgreSQL database {where} cannot be used ({e.SqlState}: {e.MessageText.TrimEnd('.')}); check {ServerSettingsLoader.DatabaseUrlVariable}.", e),
+        var e => new SettingsException(
+                $"The PostgreSQL database {where} cannot be reached ({Innermost(e).TrimEnd('.')}); check {ServerSettingsLoader.DatabaseUrlVariable} and that the server is up.", e),
+    };
 
     private static string Innermost(Exception e)
     {
