@@ -56,7 +56,7 @@ internal static class ServerServiceExtensions
         services.AddSingleton<ReplicaIdentity>();
         services.AddSingleton<JobLeases>();
         services.AddSingleton<JobProcessor>();
-        services.AddHostedService<LeaseRelease>();
+        services.AddHostedService<LeaseKeeper>();
         services.AddHostedService<JobProcessingService>();
     }
 

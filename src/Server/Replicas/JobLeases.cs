@@ -11,7 +11,7 @@ namespace LogQuota.Server.Replicas;
 
 /// <summary>
 /// Which replica processes which job, on PostgreSQL: claims with <c>FOR UPDATE SKIP LOCKED</c>, leases that expire,
-/// renewed by every pass and every stored page, and a history of them (LOCKING.md). On SQLite the server is one
+/// renewed by a heartbeat, every pass and every stored page, and a history of them (LOCKING.md). On SQLite the server is one
 /// process (its file is locked), so every job is its own and nothing is written.
 /// </summary>
 internal sealed class JobLeases(ServerSettings settings, ReplicaIdentity replica)
@@ -61,6 +61,16 @@ internal sealed class JobLeases(ServerSettings settings, ReplicaIdentity replica
             UPDATE job_leases l SET expires_at = renewed.now + @lease_ms FROM renewed
             WHERE l.id = (SELECT max(m.id) FROM job_leases m WHERE m.job_id = renewed.id AND m.owner = @me))
         SELECT count(*) FROM renewed
+        """;
+
+    /// <summary>The heartbeat: extends every lease this replica holds, whatever its passes are doing.</summary>
+    private const string RenewAllSql = $"""
+        WITH clock AS (SELECT {Now} AS now),
+        renewed AS (
+            UPDATE jobs j SET lease_expires_at = clock.now + @lease_ms FROM clock
+            WHERE j.lease_owner = @me AND NOT j.runner_released RETURNING j.id, clock.now)
+        UPDATE job_leases l SET expires_at = renewed.now + @lease_ms FROM renewed
+        WHERE l.id = (SELECT max(m.id) FROM job_leases m WHERE m.job_id = renewed.id AND m.owner = @me)
         """;
 
     /// <summary>Ends this replica's leases at once, so another replica takes its jobs on its next pass.</summary>
@@ -121,6 +131,19 @@ internal sealed class JobLeases(ServerSettings settings, ReplicaIdentity replica
         if ((long)(await command.ExecuteScalarAsync(cancellationToken))! != 1)
         {
             throw new LeaseLostException(jobId, replica.Id);
+        }
+    }
+
+    /// <summary>
+    /// Extends every lease this replica holds (<see cref="LeaseKeeper"/>, three times per lease period): a lease then
+    /// lapses only when its replica is dead or cannot reach the database, never because one of its passes is slow.
+    /// </summary>
+    public async Task RenewAllAsync(ServerDbContext db, CancellationToken cancellationToken)
+    {
+        if (Enabled)
+        {
+            await db.Database.ExecuteSqlRawAsync(
+                RenewAllSql, [new NpgsqlParameter("me", replica.Id), new NpgsqlParameter("lease_ms", LeaseMilliseconds)], cancellationToken);
         }
     }
 

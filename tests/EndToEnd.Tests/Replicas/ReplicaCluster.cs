@@ -78,6 +78,10 @@ public sealed class ReplicaCluster : IAsyncDisposable
                     ["DSTACK_SERVER_JOB_LEASE"] = "2",
                     ["Logging__LogLevel__Default"] = "Warning",
                     ["Logging__LogLevel__LogQuota.Server.Data.DatabaseExtensions"] = "Information",
+
+                    // The server turns tiering off for its ingest speed (src/Server/LogQuota.Server.csproj), which makes
+                    // every start compile everything optimized; replicas starting together on two cores took a minute.
+                    ["DOTNET_TieredCompilation"] = "1",
                 };
                 foreach (var (key, value) in settings ?? [])
                 {
@@ -105,6 +109,9 @@ public sealed class ReplicaCluster : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>The process id of replica <paramref name="index"/>'s current process (part of its lease owner name).</summary>
+    public int ReplicaPid(int index) => _replicas[index].Process!.Id;
 
     /// <summary>SIGKILL: the replica dies between any two instructions, mid-pull included, releasing nothing.</summary>
     public async Task KillReplicaAsync(int index)

@@ -77,31 +77,21 @@ public sealed class ReplicaTests : IDisposable
         Assert.True(takeovers > 0, "no job changed replica");
     }
 
+    /// <summary>Three replicas cold-start together on an empty database: one migrates; then one run name sent to two
+    /// of them at the same instant is created once and refused once with 409, ten times over.</summary>
     [SkippableFact]
-    public async Task ThreeReplicas_StartingTogether_OnAnEmptyDatabase_MigrateItOnce()
+    public async Task ThreeReplicas_StartingTogether_MigrateOnce_AndTheSameRunNameAtTwoAtOnce_IsOne201AndOne409()
     {
         await using var cluster = await ReplicaCluster.StartAsync(_database.Url, replicas: 3, runners: 1);
 
         var migrated = cluster.ReplicaOutput.Values.Count(o => o.ToString().Contains("Applied ", StringComparison.Ordinal));
         Assert.True(migrated == 1, $"{migrated} replicas applied migrations:\n{cluster.Output}");
-        var history = await _database.QueryAsync("SELECT \"MigrationId\" FROM \"__EFMigrationsHistory\"");
-        Assert.NotEmpty(history);
-        for (var i = 0; i < 3; i++)
-        {
-            using var response = await cluster.Client(i).GetAsync(new Uri("/api/runs", UriKind.Relative));
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
-    }
-
-    [SkippableFact]
-    public async Task TheSameRunName_SubmittedToTwoReplicasAtOnce_IsCreatedOnce_AndRefusedOnceWith409()
-    {
-        await using var cluster = await ReplicaCluster.StartAsync(_database.Url, replicas: 2, runners: 1);
+        Assert.NotEmpty(await _database.QueryAsync("SELECT \"MigrationId\" FROM \"__EFMigrationsHistory\""));
 
         for (var i = 0; i < 10; i++)
         {
             var request = new SubmitRunRequest(["true"], RunName: $"contested-{i}");
-            var answers = await Task.WhenAll(Enumerable.Range(0, 2).Select(async r =>
+            var answers = await Task.WhenAll(new[] { i % 3, (i + 1) % 3 }.Select(async r =>
             {
                 using var response = await cluster.Client(r).PostAsJsonAsync("/api/runs", request, LogQuotaJson.Options);
                 return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
@@ -115,12 +105,73 @@ public sealed class ReplicaTests : IDisposable
         Assert.Equal(10, (await _database.QueryAsync("SELECT 1 FROM runs")).Count);
     }
 
-    private static async Task<RunDetails> WaitFinishedAsync(ReplicaCluster cluster, string runName)
+    /// <summary>
+    /// With no DSTACK_SERVER_RUNNERS each replica has its own local runner: a job runs where it was assigned and is
+    /// processed there only; when that replica dies, another one ends the job within a lease instead of leaving it
+    /// running forever or failing it while its replica lives.
+    /// </summary>
+    [SkippableFact]
+    public async Task LocalRunners_AreEachTheirReplicas_AndAKilledReplicasJobIsEndedByAnother()
+    {
+        await using var cluster = await ReplicaCluster.StartAsync(_database.Url, replicas: 2, runners: 0, new() { ["DSTACK_SERVER_RUNNERS"] = "" });
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await cluster.Client(i % 2).PostAsJsonAsync(
+                "/api/runs", new SubmitRunRequest(["sleep 0.5; seq 1 200"], RunName: $"local-{i}", Tty: false), LogQuotaJson.Options);
+            Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        }
+
+        var expected = string.Concat(Enumerable.Range(1, 200).Select(n => $"{n}\n"));
+        for (var i = 0; i < 4; i++)
+        {
+            var run = await WaitFinishedAsync(cluster, $"local-{i}");
+            Assert.True(run.Status == RunStatus.Done, $"local-{i} ended {run.Status} ({run.Jobs[0].TerminationMessage}); processes said:\n{cluster.Output}");
+            Assert.Equal(expected, Encoding.UTF8.GetString(await cluster.Client((i + 1) % 2).GetByteArrayAsync(new Uri($"/api/runs/local-{i}/logs?format=text", UriKind.Relative))));
+        }
+
+        // Every job stayed on the replica that assigned it to its local runner: one lease owner per job.
+        var owners = await _database.QueryAsync("SELECT job_id, count(DISTINCT owner) FROM job_leases GROUP BY job_id");
+        Assert.All(owners, o => Assert.Equal(1L, (long)o[1]));
+
+        using (var response = await cluster.Client(0).PostAsJsonAsync(
+            "/api/runs", new SubmitRunRequest(["echo started; sleep 6"], RunName: "orphaned", Tty: false), LogQuotaJson.Options))
+        {
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        string owner;
+        while (true)
+        {
+            var running = await _database.QueryAsync("SELECT lease_owner FROM jobs j JOIN runs r ON r.id = j.run_id WHERE r.run_name = 'orphaned' AND j.status = 'Running'");
+            if (running.Count == 1)
+            {
+                owner = (string)running[0][0];
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the job never ran; processes said:\n{cluster.Output}");
+            await Task.Delay(100);
+        }
+
+        var holder = Enumerable.Range(0, 2).Single(r => owner.Contains($":{cluster.ReplicaPid(r)}:", StringComparison.Ordinal));
+        await cluster.KillReplicaAsync(holder);
+
+        var ended = await WaitFinishedAsync(cluster, "orphaned", client: 1 - holder);
+        Assert.Equal(RunStatus.Failed, ended.Status);
+        Assert.Contains("local runner", ended.Jobs[0].TerminationMessage, StringComparison.Ordinal);
+
+        // Its restart sweeps what the killed local runner left on its directory.
+        await cluster.RestartReplicaAsync(holder);
+    }
+
+    private static async Task<RunDetails> WaitFinishedAsync(ReplicaCluster cluster, string runName, int client = 0)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (true)
         {
-            var run = (await cluster.Client(0).GetFromJsonAsync<RunDetails>(new Uri($"/api/runs/{runName}", UriKind.Relative), LogQuotaJson.Options))!;
+            var run = (await cluster.Client(client).GetFromJsonAsync<RunDetails>(new Uri($"/api/runs/{runName}", UriKind.Relative), LogQuotaJson.Options))!;
             if (run.Status is RunStatus.Done or RunStatus.Failed or RunStatus.Terminated)
             {
                 return run;
