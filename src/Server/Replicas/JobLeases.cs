@@ -47,7 +47,7 @@ internal sealed class JobLeases(ServerSettings settings, ReplicaIdentity replica
         extended AS (
             UPDATE job_leases l SET expires_at = claimed.now + @lease_ms FROM claimed
             WHERE claimed.renewed AND l.id = (SELECT max(m.id) FROM job_leases m WHERE m.job_id = claimed.id))
-        SELECT id FROM claimed
+        SELECT id AS "Value" FROM claimed
         """;
 
     /// <summary>The heartbeat of one page: extends this replica's lease inside the page's transaction, and holds the
@@ -105,7 +105,7 @@ internal sealed class JobLeases(ServerSettings settings, ReplicaIdentity replica
         }
 
         return await db.Database.SqlQueryRaw<Guid>(
-                ClaimSql.Replace("SELECT id FROM claimed", "SELECT id AS \"Value\" FROM claimed", StringComparison.Ordinal),
+                ClaimSql,
                 new NpgsqlParameter("me", replica.Id),
                 new NpgsqlParameter("lease_ms", LeaseMilliseconds),
                 new NpgsqlParameter("include_unsubmitted", includeUnsubmitted),
