@@ -8,10 +8,15 @@ using Microsoft.Data.Sqlite;
 var quick = args.Contains("--quick");
 var jsonIndex = Array.IndexOf(args, "--json");
 var jsonPath = jsonIndex >= 0 && jsonIndex + 1 < args.Length ? args[jsonIndex + 1] : null;
-if (args.Except(["--quick", "--json", jsonPath]).Any())
+if (args.Except(["--quick", "--json", jsonPath, "--postgres"]).Any())
 {
-    await Console.Error.WriteLineAsync("usage: Server.Bench [--quick] [--json PATH]");
+    await Console.Error.WriteLineAsync("usage: Server.Bench [--postgres] [--quick] [--json PATH]");
     return 2;
+}
+
+if (args.Contains("--postgres"))
+{
+    return await PostgresIngest.RunAsync(quick, jsonPath);
 }
 
 const double MB = 1_000_000;

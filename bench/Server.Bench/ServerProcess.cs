@@ -29,7 +29,8 @@ internal sealed class ServerProcess : IDisposable
 
     public int Pid => _process.Id;
 
-    public static async Task<ServerProcess> StartAsync(string dir, Uri runner, CancellationToken cancellationToken)
+    /// <param name="databaseUrl">DSTACK_DATABASE_URL; the server directory's SQLite file when null.</param>
+    public static async Task<ServerProcess> StartAsync(string dir, Uri runner, CancellationToken cancellationToken, string? databaseUrl = null)
     {
         var dll = FindServerDll();
         var port = FreePort();
@@ -45,7 +46,7 @@ internal sealed class ServerProcess : IDisposable
         start.Environment["DSTACK_SERVER_HOST"] = "127.0.0.1";
         start.Environment["DSTACK_SERVER_PORT"] = port.ToString();
         start.Environment["DSTACK_SERVER_DIR"] = Path.Combine(dir, "server");
-        start.Environment["DSTACK_DATABASE_URL"] = "";
+        start.Environment["DSTACK_DATABASE_URL"] = databaseUrl ?? "";
         start.Environment["DSTACK_SERVER_ADMIN_TOKEN"] = AdminToken;
         start.Environment["DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR"] = "0";
         start.Environment["DSTACK_SERVER_RUNNERS"] = runner.ToString();

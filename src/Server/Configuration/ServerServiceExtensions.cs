@@ -2,6 +2,7 @@ using LogQuota.Runner;
 using LogQuota.Server.Apis;
 using LogQuota.Server.Data;
 using LogQuota.Server.Processing;
+using LogQuota.Server.Replicas;
 using LogQuota.Server.Runners;
 using LogQuota.Server.Web;
 using LogQuota.Shared.Contracts;
@@ -54,7 +55,10 @@ internal static class ServerServiceExtensions
         // Hosted services start in this order and stop in reverse: the local runner is up before the
         // processor first calls it, and the processor has stopped before the runner goes away.
         services.AddRunners(settings);
+        services.AddSingleton<ReplicaIdentity>();
+        services.AddSingleton<JobLeases>();
         services.AddSingleton<JobProcessor>();
+        services.AddHostedService<LeaseKeeper>();
         services.AddHostedService<JobProcessingService>();
         builder.AddWebPage(settings);
     }

@@ -20,7 +20,10 @@ public sealed record ServerSettings
     /// <summary>Data directory (<c>DSTACK_SERVER_DIR</c>): the database, the admin token file, the local runner's spools.</summary>
     public required string Dir { get; init; }
 
-    /// <summary>SQLite connection string derived from <c>DSTACK_DATABASE_URL</c> (default: <c>server.db</c> in <see cref="Dir"/>).</summary>
+    /// <summary>The engine named by <c>DSTACK_DATABASE_URL</c>: SQLite (the default) or PostgreSQL.</summary>
+    public DatabaseProvider DatabaseProvider { get; init; } = DatabaseProvider.Sqlite;
+
+    /// <summary>Connection string derived from <c>DSTACK_DATABASE_URL</c> (default: SQLite <c>server.db</c> in <see cref="Dir"/>).</summary>
     public required string ConnectionString { get; init; }
 
     /// <summary>Bearer token for the REST API (<c>DSTACK_SERVER_ADMIN_TOKEN</c>, or the token file in <see cref="Dir"/>).</summary>
@@ -46,6 +49,12 @@ public sealed record ServerSettings
 
     /// <summary>How often the job processor wakes up (<c>DSTACK_SERVER_POLL_INTERVAL</c>, seconds).</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a replica's claim of a job holds without renewal (<c>DSTACK_SERVER_JOB_LEASE</c>, seconds, default 15;
+    /// PostgreSQL only): the longest a killed replica's jobs wait before another replica takes them over (LOCKING.md).
+    /// </summary>
+    public TimeSpan JobLease { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>The quota as it goes into a job spec: null when disabled.</summary>
     public long? LogQuotaOrNull => LogQuotaPerJobHour == 0 ? null : LogQuotaPerJobHour;

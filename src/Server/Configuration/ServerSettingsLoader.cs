@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using LogQuota.Shared.Contracts;
-using Microsoft.Data.Sqlite;
 
 namespace LogQuota.Server.Configuration;
 
@@ -20,6 +19,7 @@ public static class ServerSettingsLoader
     public const string RunnerTokenVariable = "DSTACK_RUNNER_TOKEN";
     public const string UnreachableTimeoutVariable = "DSTACK_SERVER_RUNNER_UNREACHABLE_TIMEOUT";
     public const string PollIntervalVariable = "DSTACK_SERVER_POLL_INTERVAL";
+    public const string JobLeaseVariable = "DSTACK_SERVER_JOB_LEASE";
 
     /// <summary>Reads every setting; the first bad one throws <see cref="SettingsException"/> naming the variable and the value.</summary>
     /// <param name="configuration">Where the variables are looked up (the process environment in production).</param>
@@ -36,19 +36,31 @@ public static class ServerSettingsLoader
         ArgumentNullException.ThrowIfNull(configuration);
 
         var dir = ReadDir(configuration);
+        var (provider, connectionString) = DatabaseUrl.Parse(Value(configuration, DatabaseUrlVariable), dir);
+        var pollInterval = ReadSeconds(configuration, PollIntervalVariable, TimeSpan.FromSeconds(1));
+        var jobLease = ReadSeconds(configuration, JobLeaseVariable, TimeSpan.FromSeconds(15));
+
+        // A lease is renewed once per pass: one shorter than a few passes would lapse under a live replica.
+        if (jobLease < 3 * pollInterval)
+        {
+            throw Bad(JobLeaseVariable, configuration[JobLeaseVariable] ?? "15", $"must be at least 3 poll intervals ({PollIntervalVariable} is {pollInterval.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s)");
+        }
+
         return new ServerSettings
         {
             Host = ReadHost(configuration),
             Port = ReadPort(configuration),
             Dir = dir,
-            ConnectionString = ReadConnectionString(configuration, dir),
+            DatabaseProvider = provider,
+            ConnectionString = connectionString,
             LogQuotaPerJobHour = ReadLogQuota(configuration),
             LogQuotaAction = ParseLogQuotaAction(configuration[LogQuotaActionVariable]),
             LogQuotaWarnAt = ParseWarnAt(configuration[LogQuotaWarnAtVariable]),
             Runners = ReadRunners(configuration),
             RunnerToken = ReadToken(configuration, RunnerTokenVariable),
             RunnerUnreachableTimeout = ReadSeconds(configuration, UnreachableTimeoutVariable, TimeSpan.FromSeconds(120)),
-            PollInterval = ReadSeconds(configuration, PollIntervalVariable, TimeSpan.FromSeconds(1)),
+            PollInterval = pollInterval,
+            JobLease = jobLease,
             AdminToken = ReadToken(configuration, AdminTokenVariable) ?? "",
         };
     }
@@ -183,52 +195,6 @@ public static class ServerSettingsLoader
         }
 
         return Path.GetFullPath(text.StartsWith('~') ? home + text[1..] : text);
-    }
-
-    private static string ReadConnectionString(IConfiguration configuration, string dir)
-    {
-        var url = Value(configuration, DatabaseUrlVariable);
-        string path;
-        if (url is null)
-        {
-            path = Path.Combine(dir, "server.db");
-        }
-        else if (url.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
-        {
-            // sqlite:///abs/path.db (as SQLAlchemy and dstack spell it) and sqlite:relative.db.
-            path = url["sqlite:".Length..];
-            path = path.StartsWith("//", StringComparison.Ordinal) ? path[2..] : path;
-        }
-        else if (url.Contains("data source=", StringComparison.OrdinalIgnoreCase))
-        {
-            try
-            {
-                path = new SqliteConnectionStringBuilder(url).DataSource;
-            }
-            catch (ArgumentException)
-            {
-                throw Bad(DatabaseUrlVariable, url, "is not a valid SQLite connection string");
-            }
-        }
-        else
-        {
-            throw Bad(DatabaseUrlVariable, url, "must be a SQLite URL such as sqlite:///var/lib/logquota/server.db (only SQLite is supported)");
-        }
-
-        if (string.IsNullOrWhiteSpace(path) || path.Contains('\0', StringComparison.Ordinal))
-        {
-            throw Bad(DatabaseUrlVariable, url!, "names no database file");
-        }
-
-        // Cache=Shared would serialize everything on one connection; a private cache per pooled connection
-        // plus WAL (set when migrating) lets readers and the single writer work side by side.
-        return new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.GetFullPath(path),
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
     }
 
     private static List<Uri> ReadRunners(IConfiguration configuration)

@@ -53,4 +53,16 @@ public sealed class JobEntity
 
     /// <summary>The runner has forgotten the job (or was given up on): nothing is left to pull or delete there.</summary>
     public bool RunnerReleased { get; set; }
+
+    /// <summary>
+    /// <see cref="Runner"/> is the local runner of the replica that assigned the job: only that replica can reach it,
+    /// and it dies with it (LOCKING.md). False for a runner of <c>DSTACK_SERVER_RUNNERS</c>, which every replica shares.
+    /// </summary>
+    public bool EmbeddedRunner { get; set; }
+
+    /// <summary>The replica processing the job (PostgreSQL only; LOCKING.md); null when none holds it.</summary>
+    public string? LeaseOwner { get; set; }
+
+    /// <summary>Until when <see cref="LeaseOwner"/> holds the job, on the database's clock; renewed every pass and page.</summary>
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
 }

@@ -1,15 +1,17 @@
 using System.Globalization;
 using System.Text;
+using LogQuota.Server.Data.Postgres;
 using LogQuota.Shared.Contracts;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 
 namespace LogQuota.Server.Data;
 
 /// <summary>
-/// Appends a pull's log events to <c>log_events</c> with prepared INSERTs on the context's own connection and
-/// transaction. Through the change tracker every event cost an entity, its snapshot and a generated command,
+/// Appends a pull's log events to <c>log_events</c> on the context's own connection and transaction: with prepared
+/// multi-row INSERTs on SQLite, with a binary COPY on PostgreSQL. Through the change tracker every event cost an entity, its snapshot and a generated command,
 /// which held ingest to a fraction of what SQLite writes (bench/Server.Bench); the rows are never read back
 /// through this context, so nothing needs tracking.
 /// </summary>
@@ -21,15 +23,26 @@ internal static class LogEventWriter
 
     /// <summary>Inserts <paramref name="logs"/> in the transaction <paramref name="db"/> has open, so they commit
     /// (or roll back) together with whatever else that transaction saves.</summary>
-    public static void Append(ServerDbContext db, Guid jobId, IReadOnlyList<LogEvent> logs)
+    public static async Task AppendAsync(ServerDbContext db, Guid jobId, IReadOnlyList<LogEvent> logs, CancellationToken cancellationToken)
     {
         if (logs.Count == 0)
         {
             return;
         }
 
-        var transaction = db.Database.CurrentTransaction?.GetDbTransaction() as SqliteTransaction
+        var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
             ?? throw new InvalidOperationException("Log events are appended inside the transaction that also moves the pull position.");
+        if (transaction is NpgsqlTransaction postgres)
+        {
+            await PostgresLogEventWriter.AppendAsync(postgres, jobId, logs, cancellationToken);
+            return;
+        }
+
+        Append((SqliteTransaction)transaction, jobId, logs);
+    }
+
+    private static void Append(SqliteTransaction transaction, Guid jobId, IReadOnlyList<LogEvent> logs)
+    {
         var index = 0;
         if (logs.Count >= RowsPerStatement)
         {
@@ -63,7 +76,7 @@ internal static class LogEventWriter
     }
 
     /// <summary>The column's text, as EF's string conversion of the enum writes it (<c>Stdout</c>, <c>Runner</c>).</summary>
-    private static string SourceName(LogSource source) => source == LogSource.Runner ? nameof(LogSource.Runner) : nameof(LogSource.Stdout);
+    internal static string SourceName(LogSource source) => source == LogSource.Runner ? nameof(LogSource.Runner) : nameof(LogSource.Stdout);
 
     private static SqliteCommand Prepare(
         SqliteTransaction transaction, Guid jobId, int rows, out SqliteParameter[] timestamps, out SqliteParameter[] messages,

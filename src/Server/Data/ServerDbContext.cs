@@ -5,9 +5,24 @@ using Microsoft.EntityFrameworkCore.Metadata;
 
 namespace LogQuota.Server.Data;
 
-/// <summary>The server's state: runs, jobs and their log events, in SQLite.</summary>
-public sealed class ServerDbContext(DbContextOptions<ServerDbContext> options) : DbContext(options)
+/// <summary>
+/// The server's state: runs, jobs and their log events. This type is the SQLite model and owns the SQLite migrations
+/// (<c>Data/Migrations</c>); <see cref="Postgres.PostgresServerDbContext"/> is the same model on PostgreSQL with
+/// migrations of its own (<c>Data/Postgres/Migrations</c>), since each provider's snapshot differs (Data/README.md).
+/// </summary>
+public class ServerDbContext : DbContext
 {
+    public ServerDbContext(DbContextOptions<ServerDbContext> options)
+        : base(options)
+    {
+    }
+
+    /// <summary>For a provider's own context type, which its migrations are keyed to.</summary>
+    protected ServerDbContext(DbContextOptions options)
+        : base(options)
+    {
+    }
+
     public DbSet<RunEntity> Runs => Set<RunEntity>();
 
     public DbSet<JobEntity> Jobs => Set<JobEntity>();
@@ -16,11 +31,14 @@ public sealed class ServerDbContext(DbContextOptions<ServerDbContext> options) :
 
     public DbSet<RunEventEntity> RunEvents => Set<RunEventEntity>();
 
+    public DbSet<JobLeaseEntity> JobLeases => Set<JobLeaseEntity>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
 
-        // SQLite has no time type EF can order or compare; milliseconds since the epoch sort as integers.
+        // SQLite has no time type EF can order or compare; milliseconds since the epoch sort as integers. PostgreSQL
+        // keeps the same bigint columns, so both providers store, compare and page the same values.
         configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UnixMillisecondsConverter>();
     }
 
@@ -31,6 +49,7 @@ public sealed class ServerDbContext(DbContextOptions<ServerDbContext> options) :
         modelBuilder.ApplyConfiguration(new JobEntityConfiguration());
         modelBuilder.ApplyConfiguration(new LogEventEntityConfiguration());
         modelBuilder.ApplyConfiguration(new RunEventEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new JobLeaseEntityConfiguration());
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {

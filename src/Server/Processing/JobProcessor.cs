@@ -1,6 +1,7 @@
 using System.Net;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
+using LogQuota.Server.Replicas;
 using LogQuota.Server.Runners;
 using LogQuota.Shared.Api;
 using LogQuota.Shared.Contracts;
@@ -18,6 +19,7 @@ namespace LogQuota.Server.Processing;
 internal sealed class JobProcessor(
     IServiceScopeFactory scopes,
     RunnerPool runners,
+    JobLeases leases,
     ServerSettings settings,
     TimeProvider time,
     ILogger<JobProcessor> logger) : IDisposable
@@ -28,7 +30,7 @@ internal sealed class JobProcessor(
     private static readonly JobStatus[] OnRunner = [JobStatus.Provisioning, JobStatus.Running, JobStatus.Terminating];
 
     private readonly SemaphoreSlim _pass = new(1, 1);
-    private readonly JobPull _pull = new(logger);
+    private readonly JobPull _pull = new(logger, leases);
 
     /// <summary>Monotonic timestamp of each job's last successful runner call (or of when this process first
     /// saw the job). Kept in memory on purpose: after a server restart every runner gets a full timeout again,
@@ -73,6 +75,17 @@ internal sealed class JobProcessor(
                     {
                         await ProcessJobAsync(jobId, ct);
                     }
+                    catch (LeaseLostException e)
+                    {
+                        // Another replica took the job over while this one pulled: what was pulled is not stored here.
+                        logger.LogWarning("Job {JobId} is processed by another replica now: {Reason}", jobId, e.Message);
+                    }
+                    catch (DbUpdateConcurrencyException)
+                    {
+                        // The pull position moved under this pass (another replica stored the same page first): nothing
+                        // of this page was stored, and the job's next pass starts from the position that won.
+                        logger.LogWarning("Job {JobId} was stored by another replica meanwhile; this pass's page was dropped", jobId);
+                    }
                     catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
                     {
                         // Nothing was half-stored (each step is one transaction); the next pass retries the job.
@@ -86,16 +99,13 @@ internal sealed class JobProcessor(
         }
     }
 
+    /// <summary>The jobs this replica processes in this pass: on SQLite all of them, on PostgreSQL those it holds
+    /// the lease of, claimed or renewed here (LOCKING.md).</summary>
     private async Task<List<Guid>> ActiveJobsAsync(bool includeUnsubmitted, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
-        return await db.Jobs
-            .Where(j => j.Runner != null && !j.RunnerReleased)
-            .Where(j => includeUnsubmitted || j.Status != JobStatus.Provisioning)
-            .OrderBy(j => j.SubmittedAt)
-            .Select(j => j.Id)
-            .ToListAsync(cancellationToken);
+        return await leases.ClaimAsync(db, runners.Runners, includeUnsubmitted, cancellationToken);
     }
 
     /// <summary>Gives each waiting job to the least-loaded runner, healthy runners first.</summary>
@@ -103,10 +113,12 @@ internal sealed class JobProcessor(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+        // With replicas, each takes a share per pass, so that a burst of submissions spreads over them.
         var waiting = await db.Jobs
             .Where(j => j.Status == JobStatus.Submitted)
             .OrderBy(j => j.SubmittedAt)
             .Select(j => j.Id)
+            .Take(leases.Enabled ? MaxParallelJobs : int.MaxValue)
             .ToListAsync(cancellationToken);
         if (waiting.Count == 0)
         {
@@ -119,6 +131,13 @@ internal sealed class JobProcessor(
             .Select(g => new { Runner = g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.Runner, g => g.Count, cancellationToken);
         var candidates = runners.Runners;
+        var embedded = settings.UsesEmbeddedRunner;
+
+        // The assigning replica holds the job from the start: no other may claim it between here and its first pass.
+        var leaseOwner = leases.Enabled ? leases.Replica : null;
+        DateTimeOffset? leaseExpiresAt = leases.Enabled
+            ? (await JobLeases.DatabaseNowAsync(db, cancellationToken)).AddMilliseconds(leases.LeaseMilliseconds)
+            : null;
 
         foreach (var jobId in waiting)
         {
@@ -132,7 +151,11 @@ internal sealed class JobProcessor(
             var claimed = await db.Jobs
                 .Where(j => j.Id == jobId && j.Status == JobStatus.Submitted)
                 .ExecuteUpdateAsync(
-                    s => s.SetProperty(j => j.Status, JobStatus.Provisioning).SetProperty(j => j.Runner, runner),
+                    s => s.SetProperty(j => j.Status, JobStatus.Provisioning)
+                        .SetProperty(j => j.Runner, runner)
+                        .SetProperty(j => j.EmbeddedRunner, embedded)
+                        .SetProperty(j => j.LeaseOwner, leaseOwner)
+                        .SetProperty(j => j.LeaseExpiresAt, leaseExpiresAt),
                     cancellationToken);
             if (claimed == 1)
             {
@@ -154,7 +177,7 @@ internal sealed class JobProcessor(
 
         var sinceContact = StartContactClock(jobId);
         var client = runners.Client(job.Runner);
-        if (client is null && settings.UsesEmbeddedRunner)
+        if (client is null && (settings.UsesEmbeddedRunner || job.EmbeddedRunner))
         {
             await LocalRunnerGoneAsync(db, job, cancellationToken);
             return;

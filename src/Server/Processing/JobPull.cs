@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LogQuota.Server.Data;
+using LogQuota.Server.Replicas;
 using LogQuota.Shared.Api;
 using LogQuota.Shared.Contracts;
 using LogQuota.Shared.Json;
@@ -11,7 +12,7 @@ namespace LogQuota.Server.Processing;
 /// transaction with the pull position (SPEC §6). The other half of <see cref="JobProcessor"/>: that one decides what
 /// to do with a job, this one moves its data.
 /// </summary>
-internal sealed class JobPull(ILogger logger)
+internal sealed class JobPull(ILogger logger, JobLeases leases)
 {
     /// <summary>Pages pulled per job per pass: a job that logs faster than we store cannot starve the others.</summary>
     private const int MaxPagesPerPass = 50;
@@ -99,8 +100,10 @@ internal sealed class JobPull(ILogger logger)
         // One transaction: the events, the state, the pull position, the quota and the live region commit together. Killed
         // before the commit, the server pulls the same events again; after it, it asks for later ones. Either
         // way no event is lost or stored twice (SPEC §6).
+        // On PostgreSQL the page is this replica's to store only while it holds the job's lease (LOCKING.md).
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        LogEventWriter.Append(db, job.Id, response.JobLogs);
+        await leases.RenewInTransactionAsync(db, job.Id, cancellationToken);
+        await LogEventWriter.AppendAsync(db, job.Id, response.JobLogs, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }

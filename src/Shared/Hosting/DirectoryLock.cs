@@ -67,7 +67,28 @@ public sealed partial class DirectoryLock : IDisposable
             throw new IOException($"{dir} cannot be created: {e.Message.TrimEnd('.')}", e);
         }
 
-        var path = System.IO.Path.Combine(dir, FileName);
+        return Lock(System.IO.Path.Combine(dir, FileName), dir);
+    }
+
+    /// <summary>
+    /// Takes the lock of one file, <paramref name="path"/> itself (created, mode 0600, if missing), without waiting:
+    /// for a resource that is not a directory of its own, such as a database file named by a setting.
+    /// </summary>
+    /// <exception cref="DirectoryInUseException">Another process holds the lock (<see cref="DirectoryInUseException.Directory"/> is the path).</exception>
+    /// <exception cref="IOException">The file cannot be created or locked.</exception>
+    public static DirectoryLock AcquireFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("LogQuota runs on Linux: its locks are flock(2).");
+        }
+
+        return Lock(path, path);
+    }
+
+    private static DirectoryLock Lock(string path, string dir)
+    {
         int fd;
         do
         {

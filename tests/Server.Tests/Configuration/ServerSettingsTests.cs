@@ -59,6 +59,9 @@ public sealed class ServerSettingsTests : IDisposable
     [InlineData("DSTACK_SERVER_POLL_INTERVAL", "1s")]
     [InlineData("DSTACK_SERVER_POLL_INTERVAL", "1e9")]
     [InlineData("DSTACK_DATABASE_URL", "postgresql://db/logquota")]
+    [InlineData("DSTACK_DATABASE_URL", "mysql://lq:pw@db/logquota")]
+    [InlineData("DSTACK_SERVER_JOB_LEASE", "soon")]
+    [InlineData("DSTACK_SERVER_JOB_LEASE", "2")]
     [InlineData("DSTACK_SERVER_LOG_QUOTA_ACTION", "delete")]
     [InlineData("DSTACK_SERVER_LOG_QUOTA_ACTION", "Kill")]
     [InlineData("DSTACK_SERVER_LOG_QUOTA_WARN_AT", "eighty")]
@@ -70,6 +73,14 @@ public sealed class ServerSettingsTests : IDisposable
     {
         var e = Assert.Throws<SettingsException>(() => Load((name, value)));
         Assert.StartsWith(name + "=", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void JobLease_MayBeShort_WhenThePollIntervalIs()
+    {
+        var settings = Load(("DSTACK_SERVER_JOB_LEASE", "0.6"), ("DSTACK_SERVER_POLL_INTERVAL", "0.2"));
+        Assert.Equal(TimeSpan.FromSeconds(0.6), settings.JobLease);
+        Assert.Equal(TimeSpan.FromSeconds(15), Load().JobLease);
     }
 
     [Fact]

@@ -82,6 +82,15 @@ public sealed class FakeRunner : IAsyncDisposable
         }
     }
 
+    /// <summary>One log event of exactly these bytes.</summary>
+    public void AddLog(byte[] message)
+    {
+        lock (_gate)
+        {
+            _logs.Add(new LogEvent(++_clock, message));
+        }
+    }
+
     public void AddState(JobState state, TerminationReason? reason = null, int? exitStatus = null)
     {
         lock (_gate)

@@ -26,10 +26,12 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
     /// <param name="settings">Environment variables on top of the test defaults.</param>
     /// <param name="dir">The server directory; a fresh temp directory, deleted afterwards, when null.</param>
     /// <param name="configureServices">Replacements at the edges (time, another service).</param>
+    /// <param name="database">The test's database; SQLite in the server directory when null.</param>
     public ServerFactory(
         IReadOnlyDictionary<string, string>? settings = null,
         string? dir = null,
-        Action<IServiceCollection>? configureServices = null)
+        Action<IServiceCollection>? configureServices = null,
+        TestDatabase? database = null)
     {
         _ownDir = dir is null ? new TempDirectory() : null;
         Dir = dir ?? _ownDir!.Path;
@@ -51,6 +53,11 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
             // Polls ten times a second so a test waits for the job, not for the server.
             ["DSTACK_SERVER_POLL_INTERVAL"] = "0.1",
         };
+        if (database?.Url is { } url)
+        {
+            _settings["DSTACK_DATABASE_URL"] = url;
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             _settings[key] = value;

@@ -1,3 +1,4 @@
+using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
 using LogQuota.Server.Processing;
 using LogQuota.Server.Tests.Infrastructure;
@@ -9,9 +10,18 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace LogQuota.Server.Tests.Processing;
 
-public sealed class JobProcessorTests
+public abstract class JobProcessorTests(DatabaseProvider provider) : IDisposable
 {
-    [Fact]
+    /// <summary>This test's own database, on the provider of the derived class.</summary>
+    protected TestDatabase Database { get; } = TestDatabase.Create(provider);
+
+    public void Dispose()
+    {
+        Database.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    [SkippableFact]
     public async Task PullsEveryPage_StoresEachEventOnce_AndReleasesTheJob()
     {
         await using var runner = await FakeRunner.StartAsync();
@@ -30,7 +40,7 @@ public sealed class JobProcessorTests
         await WaitUntilAsync(() => runner.Calls.Any(c => c.StartsWith("DELETE", StringComparison.Ordinal)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AfterARestart_PullingResumesWhereItStopped()
     {
         await using var runner = await FakeRunner.StartAsync();
@@ -64,11 +74,28 @@ public sealed class JobProcessorTests
 
     /// <summary>SPEC §6: a pull's events and the pull position commit together. A trigger makes one half of the
     /// commit fail; the other half must not be stored either, and the next pass stores every event exactly once.</summary>
-    [Theory]
-    [InlineData("CREATE TRIGGER fail_position BEFORE UPDATE OF runner_timestamp ON jobs BEGIN SELECT RAISE(ABORT, 'injected'); END;")]
-    [InlineData("CREATE TRIGGER fail_logs BEFORE INSERT ON log_events WHEN (SELECT count(*) FROM log_events) >= 2 BEGIN SELECT RAISE(ABORT, 'injected'); END;")]
-    public async Task AFailedCommit_StoresNeitherTheLogsNorThePullPosition_AndTheRetryStoresEachEventOnce(string failure)
+    [SkippableTheory]
+    [InlineData("position")]
+    [InlineData("logs")]
+    public async Task AFailedCommit_StoresNeitherTheLogsNorThePullPosition_AndTheRetryStoresEachEventOnce(string half)
     {
+        var failure = (Database.Provider, half) switch
+        {
+            (DatabaseProvider.Sqlite, "position") =>
+                "CREATE TRIGGER fail_position BEFORE UPDATE OF runner_timestamp ON jobs BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+            (DatabaseProvider.Sqlite, _) =>
+                "CREATE TRIGGER fail_logs BEFORE INSERT ON log_events WHEN (SELECT count(*) FROM log_events) >= 2 BEGIN SELECT RAISE(ABORT, 'injected'); END;",
+            (_, "position") =>
+                "CREATE FUNCTION fail_injected() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$; " +
+                "CREATE TRIGGER fail_position BEFORE UPDATE OF runner_timestamp ON jobs FOR EACH ROW EXECUTE FUNCTION fail_injected();",
+            _ =>
+                "CREATE FUNCTION fail_injected() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " +
+                "IF (SELECT count(*) FROM log_events) >= 2 THEN RAISE EXCEPTION 'injected'; END IF; RETURN NEW; END $$; " +
+                "CREATE TRIGGER fail_logs BEFORE INSERT ON log_events FOR EACH ROW EXECUTE FUNCTION fail_injected();",
+        };
+        var repair = Database.Provider == DatabaseProvider.Sqlite
+            ? "DROP TRIGGER IF EXISTS fail_position; DROP TRIGGER IF EXISTS fail_logs;"
+            : "DROP TRIGGER IF EXISTS fail_position ON jobs; DROP TRIGGER IF EXISTS fail_logs ON log_events;";
         await using var runner = await FakeRunner.StartAsync();
 
         // Pages of 50 events: the first is stored in statements of many rows and then one row at a time.
@@ -85,7 +112,7 @@ public sealed class JobProcessorTests
                 ["DSTACK_SERVER_RUNNERS"] = runner.BaseUrl,
                 ["DSTACK_RUNNER_TOKEN"] = FakeRunner.Token,
             },
-            configureServices: services => services.AddSingleton<TimeProvider>(time));
+            configureServices: services => services.AddSingleton<TimeProvider>(time), database: Database);
         using var client = server.CreateAdminClient();
         var processor = server.Services.GetRequiredService<JobProcessor>();
         await client.SubmitAsync(new SubmitRunRequest(["anything"], RunName: "atomic"));
@@ -97,7 +124,7 @@ public sealed class JobProcessorTests
         Assert.Equal(0, (await server.CountRowsAsync()).Logs);
         Assert.Equal(0, await server.QueryAsync(db => db.Jobs.Select(j => j.RunnerTimestamp).SingleAsync()));
 
-        await server.QueryAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER IF EXISTS fail_position; DROP TRIGGER IF EXISTS fail_logs;"));
+        await server.QueryAsync(db => db.Database.ExecuteSqlRawAsync(repair));
         await processor.ProcessOnceAsync(CancellationToken.None);
 
         var run = await client.GetRunAsync("atomic");
@@ -106,7 +133,7 @@ public sealed class JobProcessorTests
         Assert.Equal(string.Concat(Enumerable.Range(1, 70).Select(i => $"line-{i}\n")), text);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task UnreachableRunner_FailsTheJob_AfterTheTimeout_KeepingItsLogs()
     {
         const string Runner = "http://127.0.0.1:9/";
@@ -118,7 +145,7 @@ public sealed class JobProcessorTests
             {
                 services.AddSingleton<TimeProvider>(time);
                 services.AddKeyedSingleton<IRunnerApi>(Runner, api);
-            });
+            }, database: Database);
         using var client = server.CreateAdminClient();
         var processor = server.Services.GetRequiredService<JobProcessor>();
         await client.SubmitAsync(new SubmitRunRequest(["anything"], RunName: "lost"));
@@ -144,7 +171,7 @@ public sealed class JobProcessorTests
         Assert.True(await server.QueryAsync(db => db.Jobs.AllAsync(j => j.RunnerReleased)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task StopBeforeAssignment_EndsTheRunAtOnce_AndNothingReachesTheRunner()
     {
         const string Runner = "http://127.0.0.1:9/";
@@ -158,7 +185,7 @@ public sealed class JobProcessorTests
             {
                 services.AddSingleton<TimeProvider>(time);
                 services.AddKeyedSingleton<IRunnerApi>(Runner, api);
-            });
+            }, database: Database);
         using var client = server.CreateAdminClient();
         await client.SubmitAsync(new SubmitRunRequest(["anything"], RunName: "early"));
 
@@ -173,13 +200,13 @@ public sealed class JobProcessorTests
         Assert.Null(run.Jobs[0].Runner);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Runs_AreListedNewestFirst()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var server = new ServerFactory(
             new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = "http://127.0.0.1:9/" },
-            configureServices: services => services.AddSingleton<TimeProvider>(time));
+            configureServices: services => services.AddSingleton<TimeProvider>(time), database: Database);
         using var client = server.CreateAdminClient();
 
         foreach (var name in new[] { "first", "second", "third" })
@@ -191,12 +218,12 @@ public sealed class JobProcessorTests
         Assert.Equal(["third", "second", "first"], (await client.ListRunsAsync()).Select(r => r.RunName));
     }
 
-    private static ServerFactory WithRunner(FakeRunner runner, string? dir = null) =>
+    private ServerFactory WithRunner(FakeRunner runner, string? dir = null) =>
         new(new Dictionary<string, string>
         {
             ["DSTACK_SERVER_RUNNERS"] = runner.BaseUrl,
             ["DSTACK_RUNNER_TOKEN"] = FakeRunner.Token,
-        }, dir);
+        }, dir, database: Database);
 
     private static async Task WaitUntilAsync(Func<bool> condition) => await WaitUntilAsync(() => Task.FromResult(condition()));
 
@@ -244,3 +271,9 @@ public sealed class JobProcessorTests
             Down ? Task.FromException<T>(new HttpRequestException("Connection refused")) : Task.FromResult(value);
     }
 }
+
+/// <summary>The job processor on SQLite.</summary>
+public sealed class JobProcessorSqliteTests() : JobProcessorTests(DatabaseProvider.Sqlite);
+
+/// <summary>The job processor on PostgreSQL (skipped without <c>LOGQUOTA_TEST_POSTGRES</c>).</summary>
+public sealed class JobProcessorPostgresTests() : JobProcessorTests(DatabaseProvider.Postgres);

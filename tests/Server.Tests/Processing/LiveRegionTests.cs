@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using LogQuota.Server.Configuration;
 using LogQuota.Server.Processing;
 using LogQuota.Server.Tests.Infrastructure;
 using LogQuota.Shared.Contracts;
@@ -13,12 +14,21 @@ namespace LogQuota.Server.Tests.Processing;
 /// SPEC §2/§4: the runner's live region reaches the logs endpoint as <c>live</c>, replaced with every pull, gone once
 /// the job has ended, committed with the page it came with, and never stored or counted as log text.
 /// </summary>
-public sealed class LiveRegionTests
+public abstract class LiveRegionTests(DatabaseProvider provider) : IDisposable
 {
+    /// <summary>This test's own database, on the provider of the derived class.</summary>
+    protected TestDatabase Database { get; } = TestDatabase.Create(provider);
+
+    public void Dispose()
+    {
+        Database.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
     private const string FirstLive = "epoch 1/3  33%|###       |\nbatch 10/100  10%|#         |";
     private const string SecondLive = "epoch 1/3  33%|###       |\nbatch 90/100  90%|######### |";
 
-    [Fact]
+    [SkippableFact]
     public async Task Live_IsReturnedByTheLogsEndpoint_ReplacedByTheNextPull_AndNullOnceTheJobEnds()
     {
         await using var runner = await FakeRunner.StartAsync();
@@ -49,7 +59,7 @@ public sealed class LiveRegionTests
         Assert.Null(await server.QueryAsync(db => db.Jobs.Select(j => j.Live).SingleAsync()));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Live_IsNeverStoredAsLogText_NorCountedInLogBytesHour()
     {
         await using var runner = await FakeRunner.StartAsync();
@@ -75,7 +85,7 @@ public sealed class LiveRegionTests
     }
 
     /// <summary>The live region commits with its page: a failed commit keeps the previous one, and the retry stores the new one.</summary>
-    [Fact]
+    [SkippableFact]
     public async Task AFailedCommit_KeepsThePreviousLive_AndTheRetryStoresTheNewOne()
     {
         await using var runner = await FakeRunner.StartAsync();
@@ -88,8 +98,10 @@ public sealed class LiveRegionTests
         await processor.ProcessOnceAsync(CancellationToken.None);
         Assert.Equal(FirstLive, await LiveAsync(client, "atomic-live"));
 
-        await server.QueryAsync(db => db.Database.ExecuteSqlRawAsync(
-            "CREATE TRIGGER fail_logs BEFORE INSERT ON log_events BEGIN SELECT RAISE(ABORT, 'injected'); END;"));
+        await server.QueryAsync(db => db.Database.ExecuteSqlRawAsync(Database.Provider == DatabaseProvider.Sqlite
+            ? "CREATE TRIGGER fail_logs BEFORE INSERT ON log_events BEGIN SELECT RAISE(ABORT, 'injected'); END;"
+            : "CREATE FUNCTION fail_injected() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$; " +
+              "CREATE TRIGGER fail_logs BEFORE INSERT ON log_events FOR EACH ROW EXECUTE FUNCTION fail_injected();"));
         runner.AddLogs(2, "after");
         runner.Live = SecondLive;
         await processor.ProcessOnceAsync(CancellationToken.None);
@@ -97,7 +109,8 @@ public sealed class LiveRegionTests
         Assert.Equal(FirstLive, await LiveAsync(client, "atomic-live"));
         Assert.Equal(2, (await server.CountRowsAsync()).Logs);
 
-        await server.QueryAsync(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER fail_logs;"));
+        await server.QueryAsync(db => db.Database.ExecuteSqlRawAsync(
+            Database.Provider == DatabaseProvider.Sqlite ? "DROP TRIGGER fail_logs;" : "DROP TRIGGER fail_logs ON log_events;"));
         await processor.ProcessOnceAsync(CancellationToken.None);
 
         Assert.Equal(SecondLive, await LiveAsync(client, "atomic-live"));
@@ -106,10 +119,10 @@ public sealed class LiveRegionTests
             Encoding.UTF8.GetString(await client.GetLogsTextAsync("atomic-live")));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task OpenApi_DescribesTheLogsPage_LiveIncluded_AndItsTextForm()
     {
-        await using var server = new ServerFactory(new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = "http://127.0.0.1:9/" });
+        await using var server = new ServerFactory(new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = "http://127.0.0.1:9/" }, database: Database);
         using var client = server.CreateAdminClient();
 
         using var document = JsonDocument.Parse(await client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative)));
@@ -124,7 +137,7 @@ public sealed class LiveRegionTests
     /// <summary>
     /// A server whose processor runs only when the test says so (time frozen), pulling from <paramref name="runner"/>.
     /// </summary>
-    private static ServerFactory Frozen(FakeRunner runner, out JobProcessor processor)
+    private ServerFactory Frozen(FakeRunner runner, out JobProcessor processor)
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var server = new ServerFactory(
@@ -133,7 +146,7 @@ public sealed class LiveRegionTests
                 ["DSTACK_SERVER_RUNNERS"] = runner.BaseUrl,
                 ["DSTACK_RUNNER_TOKEN"] = FakeRunner.Token,
             },
-            configureServices: services => services.AddSingleton<TimeProvider>(time));
+            configureServices: services => services.AddSingleton<TimeProvider>(time), database: Database);
         processor = server.Services.GetRequiredService<JobProcessor>();
         return server;
     }
@@ -146,3 +159,9 @@ public sealed class LiveRegionTests
         return live.ValueKind == JsonValueKind.Null ? null : Encoding.UTF8.GetString(Convert.FromBase64String(live.GetString()!));
     }
 }
+
+/// <summary>The live region on SQLite.</summary>
+public sealed class LiveRegionSqliteTests() : LiveRegionTests(DatabaseProvider.Sqlite);
+
+/// <summary>The live region on PostgreSQL (skipped without <c>LOGQUOTA_TEST_POSTGRES</c>).</summary>
+public sealed class LiveRegionPostgresTests() : LiveRegionTests(DatabaseProvider.Postgres);

@@ -29,6 +29,11 @@ internal sealed class JobEntityConfiguration : IEntityTypeConfiguration<JobEntit
         builder.Property(j => j.Status).HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.TerminationReason).HasConversion<string>().HasMaxLength(32);
         builder.Property(j => j.Runner).HasMaxLength(2048);
+        builder.Property(j => j.LeaseOwner).HasMaxLength(64);
+
+        // The pull position fences every write of a job: a replica whose lease was taken over, and which stores a page
+        // it pulled before, finds the position moved and rolls the page back (LOCKING.md), so no event is stored twice.
+        builder.Property(j => j.RunnerTimestamp).IsConcurrencyToken();
 
         // The processor's every tick looks up the jobs that are not finished.
         builder.HasIndex(j => j.Status);

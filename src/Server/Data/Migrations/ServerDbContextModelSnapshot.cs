@@ -24,6 +24,10 @@ namespace LogQuota.Server.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
+                    b.Property<bool>("EmbeddedRunner")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("embedded_runner");
+
                     b.Property<int?>("ExitStatus")
                         .HasColumnType("INTEGER")
                         .HasColumnName("exit_status");
@@ -31,6 +35,15 @@ namespace LogQuota.Server.Data.Migrations
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("finished_at");
+
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("lease_expires_at");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("lease_owner");
 
                     b.Property<byte[]>("Live")
                         .HasColumnType("BLOB")
@@ -58,6 +71,7 @@ namespace LogQuota.Server.Data.Migrations
                         .HasColumnName("runner_released");
 
                     b.Property<long>("RunnerTimestamp")
+                        .IsConcurrencyToken()
                         .HasColumnType("INTEGER")
                         .HasColumnName("runner_timestamp");
 
@@ -100,6 +114,38 @@ namespace LogQuota.Server.Data.Migrations
                     b.HasIndex("Status");
 
                     b.ToTable("jobs", (string)null);
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.JobLeaseEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("AcquiredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("acquired_at");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("JobId", "Owner");
+
+                    b.ToTable("job_leases", (string)null);
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.LogEventEntity", b =>
@@ -205,6 +251,15 @@ namespace LogQuota.Server.Data.Migrations
                         .IsRequired();
 
                     b.Navigation("Run");
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.JobLeaseEntity", b =>
+                {
+                    b.HasOne("LogQuota.Server.Data.JobEntity", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.LogEventEntity", b =>

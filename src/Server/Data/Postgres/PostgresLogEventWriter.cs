@@ -1,0 +1,32 @@
+using LogQuota.Shared.Contracts;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace LogQuota.Server.Data.Postgres;
+
+/// <summary>
+/// A pull's log events into <c>log_events</c> with one binary COPY inside the pull's transaction: PostgreSQL's
+/// fastest way in, with no statement per row, no parameter binding and no text escaping of the <c>bytea</c> messages
+/// (bench/Server.Bench measures it against a bare COPY of the same rows).
+/// </summary>
+internal static class PostgresLogEventWriter
+{
+    public const string CopyCommand = "COPY log_events (job_id, timestamp, message, log_source) FROM STDIN (FORMAT BINARY)";
+
+    public static async Task AppendAsync(NpgsqlTransaction transaction, Guid jobId, IReadOnlyList<LogEvent> logs, CancellationToken cancellationToken)
+    {
+        // The COPY runs on the transaction's connection and so belongs to it: a rollback takes its rows away too.
+        var connection = transaction.Connection ?? throw new InvalidOperationException("The pull's transaction has no connection.");
+        await using var writer = await connection.BeginBinaryImportAsync(CopyCommand, cancellationToken);
+        foreach (var log in logs)
+        {
+            await writer.StartRowAsync(cancellationToken);
+            await writer.WriteAsync(jobId, NpgsqlDbType.Uuid, cancellationToken);
+            await writer.WriteAsync(log.Timestamp, NpgsqlDbType.Bigint, cancellationToken);
+            await writer.WriteAsync(log.Message, NpgsqlDbType.Bytea, cancellationToken);
+            await writer.WriteAsync(LogEventWriter.SourceName(log.LogSource), NpgsqlDbType.Varchar, cancellationToken);
+        }
+
+        await writer.CompleteAsync(cancellationToken);
+    }
+}

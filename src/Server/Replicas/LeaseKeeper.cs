@@ -1,0 +1,65 @@
+namespace LogQuota.Server.Replicas;
+
+/// <summary>
+/// Keeps this replica's job leases alive while it runs (a heartbeat three times per lease period, apart from the job
+/// processor's passes, so a slow pass or a slow runner never lets a lease lapse), and gives them up when it stops
+/// cleanly, after the job processor has stopped (hosted services stop in reverse order of registration), so that its
+/// jobs on shared runners go on at another replica's next pass. A replica that dies without this is covered by the
+/// leases' expiry (LOCKING.md).
+/// </summary>
+internal sealed class LeaseKeeper(JobLeases leases, IServiceScopeFactory scopes, TimeProvider time, ILogger<LeaseKeeper> logger) : BackgroundService
+{
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (!leases.Enabled)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await leases.ReleaseAllAsync(scope.ServiceProvider.GetRequiredService<Data.ServerDbContext>(), cancellationToken);
+            logger.LogInformation("Replica {Replica} released its job leases", leases.Replica);
+        }
+        catch (ObjectDisposedException)
+        {
+            logger.LogWarning("Replica {Replica} stopped before it could release its job leases", leases.Replica);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The leases then run out on their own, within one lease period.
+            logger.LogWarning("Replica {Replica} could not release its job leases: {Error}", leases.Replica, e.Message);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!leases.Enabled)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(leases.LeaseMilliseconds / 3.0), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await using var scope = scopes.CreateAsyncScope();
+                    await leases.RenewAllAsync(scope.ServiceProvider.GetRequiredService<Data.ServerDbContext>(), stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The database is unreachable: the next beat tries again; a lease period without one hands the jobs on.
+                    logger.LogWarning("Replica {Replica} could not renew its job leases: {Error}", leases.Replica, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using LogQuota.Server.Configuration;
+using LogQuota.Server.Data;
+using LogQuota.Server.Data.Postgres;
+using LogQuota.Server.Tests.Infrastructure;
+using LogQuota.Shared.Contracts;
+using Microsoft.EntityFrameworkCore;
+
+namespace LogQuota.Server.Tests.Functional;
+
+/// <summary>The PostgreSQL half of <see cref="DatabaseTests"/>: its own migrations build the model, messages are bytea.</summary>
+public sealed class PostgresDatabaseTests : IDisposable
+{
+    private readonly TestDatabase _database = TestDatabase.Create(DatabaseProvider.Postgres);
+
+    public void Dispose() => _database.Dispose();
+
+    [SkippableFact]
+    public async Task Migrations_MatchTheModel_AreAllApplied_AndStoreMessagesAsBytea()
+    {
+        await using var server = new ServerFactory(database: _database);
+
+        var (context, pendingChanges, pendingMigrations, messageType) = await server.QueryAsync(async db => (
+            db.GetType(),
+            db.Database.HasPendingModelChanges(),
+            (await db.Database.GetPendingMigrationsAsync()).ToList(),
+            await db.Database.SqlQueryRaw<string>(
+                "SELECT data_type AS \"Value\" FROM information_schema.columns WHERE table_name = 'log_events' AND column_name = 'message'").SingleAsync()));
+
+        Assert.Equal(typeof(PostgresServerDbContext), context);
+        Assert.False(pendingChanges);
+        Assert.Empty(pendingMigrations);
+        Assert.Equal("bytea", messageType);
+    }
+
+    /// <summary>Bytes that are not UTF-8, NULs included, come back from PostgreSQL exactly as the job wrote them.</summary>
+    [SkippableFact]
+    public async Task ArbitraryBytes_RoundTripThroughTheLogs()
+    {
+        await using var runner = await FakeRunner.StartAsync();
+        byte[] message = [0x00, 0xff, 0xfe, (byte)'\\', (byte)'x', 0x0a, 0xc3, 0x28];
+        runner.AddState(JobState.Running);
+        runner.AddLog(message);
+        runner.AddState(JobState.Done, exitStatus: 0);
+        await using var server = new ServerFactory(
+            new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = runner.BaseUrl, ["DSTACK_RUNNER_TOKEN"] = FakeRunner.Token },
+            database: _database);
+        using var client = server.CreateAdminClient();
+
+        await client.SubmitAsync(new SubmitRunRequest(["anything"], RunName: "bytes"));
+        await client.WaitForEndAsync("bytes");
+
+        Assert.Equal(message, await client.GetLogsTextAsync("bytes"));
+        Assert.Equal(message, await server.QueryAsync(db => db.LogEvents.Select(e => e.Message).SingleAsync()));
+    }
+}
