@@ -1,6 +1,7 @@
 using LogQuota.Server.Apis;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
+using LogQuota.Server.Metrics;
 using LogQuota.Shared.Hosting;
 
 // Exit codes (README, "Server"): 0 stopped, 1 any start-up failure, told in one line without a stack trace.
@@ -23,6 +24,7 @@ try
     });
     app.UseStatusCodePages();
     app.UseMiddleware<AdminTokenMiddleware>();
+    app.MapServerMetrics();
     app.MapOpenApi();
     app.MapHealthApi();
     app.MapRunsApi();

@@ -1,6 +1,7 @@
 using LogQuota.Runner;
 using LogQuota.Server.Apis;
 using LogQuota.Server.Data;
+using LogQuota.Server.Metrics;
 using LogQuota.Server.Processing;
 using LogQuota.Server.Runners;
 using LogQuota.Shared.Contracts;
@@ -48,6 +49,7 @@ internal static class ServerServiceExtensions
         services.ConfigureHttpJsonOptions(options => LogQuotaJson.Configure(options.SerializerOptions, strict: true));
         services.AddSingleton<LogsPageTokens>();
         services.AddServerDatabase(settings);
+        builder.AddServerMetrics(settings);
 
         // Hosted services start in this order and stop in reverse: the local runner is up before the
         // processor first calls it, and the processor has stopped before the runner goes away.
