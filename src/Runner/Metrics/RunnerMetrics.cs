@@ -39,6 +39,14 @@ public sealed class RunnerMetrics
         _killSeconds = meter.CreateHistogram<double>("logquota_runner_quota_kill_seconds", unit: "s",
             description: "From the read that crossed the quota to every process of the job gone (kills without a grace).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] });
+        // Every series exists from the start at 0, so that increase() sees the first kill of a runner process.
+        _kills.Add(0);
+        foreach (var mode in new[] { Tty, Pipe })
+        {
+            _read.Add(0, mode);
+            _stored.Add(0, mode);
+        }
+
         meter.CreateObservableGauge("logquota_runner_active_jobs", ActiveJobs,
             description: "Jobs on this runner that have not ended.");
         meter.CreateObservableGauge("logquota_runner_spool_bytes", SpoolBytes,

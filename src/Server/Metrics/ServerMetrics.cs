@@ -40,6 +40,16 @@ internal sealed class ServerMetrics
         _pass = meter.CreateHistogram<double>("logquota_processor_pass_seconds", unit: "s",
             description: "Duration of a job-processor pass (assign, submit, pull and store every active job).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
+        // Every series exists from the start at 0: Prometheus' increase() cannot see a series that is born at 1, so an
+        // alert on the first kill of a process would never fire.
+        _stored.Add(0);
+        _dropped.Add(0);
+        _warnings.Add(0);
+        foreach (var action in Enum.GetValues<LogQuotaAction>())
+        {
+            _exceeded.Add(0, ActionLabel(action));
+        }
+
         meter.CreateObservableGauge("logquota_ingest_lag_seconds", Lag.Seconds,
             description: "Age of the oldest point up to which an active job's runner events are stored (0 without active jobs).");
     }
@@ -78,11 +88,13 @@ internal sealed class ServerMetrics
             }
             else if (e.Type == JobEventTypes.LogQuotaExceeded)
             {
-                var action = page.LogQuota?.Action ?? job.Spec.LogQuotaAction;
-                _exceeded.Add(1, new KeyValuePair<string, object?>("action", JsonNamingPolicy.SnakeCaseLower.ConvertName(action.ToString())));
+                _exceeded.Add(1, ActionLabel(page.LogQuota?.Action ?? job.Spec.LogQuotaAction));
             }
         }
     }
 
     public void PassEnded(TimeSpan duration) => _pass.Record(duration.TotalSeconds);
+
+    private static KeyValuePair<string, object?> ActionLabel(LogQuotaAction action) =>
+        new("action", JsonNamingPolicy.SnakeCaseLower.ConvertName(action.ToString()));
 }
