@@ -29,7 +29,8 @@ internal sealed class ServerProcess : IDisposable
 
     public int Pid => _process.Id;
 
-    public static async Task<ServerProcess> StartAsync(string dir, Uri runner, CancellationToken cancellationToken)
+    public static async Task<ServerProcess> StartAsync(string dir, Uri runner, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         var dll = FindServerDll();
         var port = FreePort();
@@ -53,6 +54,10 @@ internal sealed class ServerProcess : IDisposable
         start.Environment["DSTACK_SERVER_POLL_INTERVAL"] = "0.05";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
         var log = new StreamWriter(logPath) { AutoFlush = true };
