@@ -17,6 +17,7 @@ internal static class ServerServiceExtensions
     public static void AddServer(this WebApplicationBuilder builder)
     {
         var settings = ServerSettingsLoader.Read(builder.Configuration);
+        var metrics = MetricsSettings.Read(builder.Configuration);
 
         // Before the token file, the database or the local runner's directory is touched: a second server on this
         // directory would sweep the first one's jobs as leftovers of a dead process.
@@ -49,7 +50,7 @@ internal static class ServerServiceExtensions
         services.ConfigureHttpJsonOptions(options => LogQuotaJson.Configure(options.SerializerOptions, strict: true));
         services.AddSingleton<LogsPageTokens>();
         services.AddServerDatabase(settings);
-        builder.AddServerMetrics(settings);
+        builder.AddServerMetrics(metrics);
 
         // Hosted services start in this order and stop in reverse: the local runner is up before the
         // processor first calls it, and the processor has stopped before the runner goes away.

@@ -10,10 +10,8 @@ internal static class ServerMetricsSetup
     public const string MetricsTokenVariable = "DSTACK_SERVER_METRICS_TOKEN";
 
     /// <summary>Registers the server's instruments; with metrics on, also the exporter and the runner probe.</summary>
-    /// <exception cref="SettingsException">A metrics setting is invalid; the message is the line to print.</exception>
-    public static void AddServerMetrics(this WebApplicationBuilder builder, ServerSettings settings)
+    public static void AddServerMetrics(this WebApplicationBuilder builder, MetricsSettings metrics)
     {
-        var metrics = MetricsSettings.Read(builder.Configuration, settings);
         var services = builder.Services;
         services.AddSingleton(metrics);
         services.AddSingleton<ServerMetrics>();
@@ -36,17 +34,19 @@ internal static class ServerMetricsSetup
         {
             // Created now: its gauges exist before the first scrape.
             app.Services.GetRequiredService<RunGauges>();
-            app.MapPrometheusMetrics(metrics.Token, $"{MetricsTokenVariable}, else the admin token");
+            app.MapPrometheusMetrics(metrics.Token ?? app.Services.GetRequiredService<ServerSettings>().AdminToken, $"{MetricsTokenVariable}, else the admin token");
         }
     }
 }
 
 /// <summary>The server's metrics settings.</summary>
 /// <param name="Enabled"><c>DSTACK_SERVER_METRICS</c>: <c>on</c> (default) or <c>off</c>.</param>
-/// <param name="Token"><c>DSTACK_SERVER_METRICS_TOKEN</c>, else the admin token.</param>
-internal sealed record MetricsSettings(bool Enabled, string Token)
+/// <param name="Token"><c>DSTACK_SERVER_METRICS_TOKEN</c>; null: the admin token.</param>
+internal sealed record MetricsSettings(bool Enabled, string? Token)
 {
-    public static MetricsSettings Read(IConfiguration configuration, ServerSettings settings)
+    /// <summary>Reads and checks the settings before anything is printed or touched, as the other settings are.</summary>
+    /// <exception cref="SettingsException">A metrics setting is invalid; the message is the line to print.</exception>
+    public static MetricsSettings Read(IConfiguration configuration)
     {
         var enabled = configuration[ServerMetricsSetup.MetricsVariable]?.Trim() switch
         {
@@ -61,6 +61,6 @@ internal sealed record MetricsSettings(bool Enabled, string Token)
             throw new SettingsException($"{ServerMetricsSetup.MetricsTokenVariable} is invalid: it must be at least 16 characters without whitespace.");
         }
 
-        return new MetricsSettings(enabled, token ?? settings.AdminToken);
+        return new MetricsSettings(enabled, token);
     }
 }
