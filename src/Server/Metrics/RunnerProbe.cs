@@ -82,8 +82,11 @@ internal sealed class RunnerProbe : BackgroundService
             using var response = await client.GetAsync(new Uri(new Uri(runner), "api/healthcheck"), timeout.Token);
             up = response.IsSuccessStatusCode;
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
+            // Whatever the failure (refused, timed out, a malformed answer), the runner is down for this round; an
+            // exception escaping a hosted service would stop the whole server.
+            _logger.LogDebug("Health check of runner {Runner} failed: {Error}", runner, e.Message);
             up = false;
         }
 
