@@ -51,7 +51,7 @@ internal static class PostgresIngest
             runner.Script(BaselineRun, LogScript.Create(10_000, seed: 3));
             runner.Script(IngestRun, ingest);
 
-            using var server = await ServerProcess.StartAsync(dir, runner.BaseUrl, cancel.Token, databaseUrl);
+            using var server = await ServerProcess.StartAsync(dir, runner.BaseUrl, cancel.Token, new Dictionary<string, string> { ["DSTACK_DATABASE_URL"] = databaseUrl });
             using var client = server.CreateClient();
 
             // The warm-up run brings the server's code and the table's first pages in; the baseline's job gives the bare

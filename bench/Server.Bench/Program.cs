@@ -8,9 +8,9 @@ using Microsoft.Data.Sqlite;
 var quick = args.Contains("--quick");
 var jsonIndex = Array.IndexOf(args, "--json");
 var jsonPath = jsonIndex >= 0 && jsonIndex + 1 < args.Length ? args[jsonIndex + 1] : null;
-if (args.Except(["--quick", "--json", jsonPath, "--postgres"]).Any())
+if (args.Except(["--quick", "--json", jsonPath, "--postgres", "--metrics"]).Any())
 {
-    await Console.Error.WriteLineAsync("usage: Server.Bench [--postgres] [--quick] [--json PATH]");
+    await Console.Error.WriteLineAsync("usage: Server.Bench [--postgres | --metrics] [--quick] [--json PATH]");
     return 2;
 }
 
@@ -42,6 +42,12 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrup
 
 try
 {
+    if (args.Contains("--metrics"))
+    {
+        // Issue 19: ingest with metrics on vs off (bench/run --only metrics).
+        return await MetricsBench.RunAsync(dir, quick, jsonPath, cancel.Token);
+    }
+
     var textScript = LogScript.Create(textBytes, seed: 1);
     var ingestScript = LogScript.Create(ingestBytes, seed: 2);
     Console.WriteLine($"server bench ({(quick ? "quick" : "full")}): ingest {ingestScript.LogBytes / MB:0} MB in {ingestScript.Events.Count} events, "

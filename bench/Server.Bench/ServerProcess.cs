@@ -29,8 +29,9 @@ internal sealed class ServerProcess : IDisposable
 
     public int Pid => _process.Id;
 
-    /// <param name="databaseUrl">DSTACK_DATABASE_URL; the server directory's SQLite file when null.</param>
-    public static async Task<ServerProcess> StartAsync(string dir, Uri runner, CancellationToken cancellationToken, string? databaseUrl = null)
+    /// <param name="settings">More environment for the server (DSTACK_DATABASE_URL: the server directory's SQLite file unless given).</param>
+    public static async Task<ServerProcess> StartAsync(string dir, Uri runner, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         var dll = FindServerDll();
         var port = FreePort();
@@ -46,7 +47,7 @@ internal sealed class ServerProcess : IDisposable
         start.Environment["DSTACK_SERVER_HOST"] = "127.0.0.1";
         start.Environment["DSTACK_SERVER_PORT"] = port.ToString();
         start.Environment["DSTACK_SERVER_DIR"] = Path.Combine(dir, "server");
-        start.Environment["DSTACK_DATABASE_URL"] = databaseUrl ?? "";
+        start.Environment["DSTACK_DATABASE_URL"] = "";
         start.Environment["DSTACK_SERVER_ADMIN_TOKEN"] = AdminToken;
         start.Environment["DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR"] = "0";
         start.Environment["DSTACK_SERVER_RUNNERS"] = runner.ToString();
@@ -54,6 +55,10 @@ internal sealed class ServerProcess : IDisposable
         start.Environment["DSTACK_SERVER_POLL_INTERVAL"] = "0.05";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
         var log = new StreamWriter(logPath) { AutoFlush = true };

@@ -2,6 +2,7 @@ using LogQuota.Runner.Api;
 using LogQuota.Runner.Configuration;
 using LogQuota.Runner.Isolation;
 using LogQuota.Runner.Jobs;
+using LogQuota.Runner.Metrics;
 using LogQuota.Shared.Hosting;
 using LogQuota.Shared.Json;
 
@@ -43,7 +44,10 @@ public static class RunnerApplication
         builder.Services.AddSingleton(TimeProvider.System);
         // Probed once, before the first job: what every job runs in, and what the health check reports.
         builder.Services.AddSingleton(_ => RunnerIsolation.Probe(settings));
-        builder.Services.AddSingleton<JobRegistry>();
+        builder.AddRunnerMetrics(settings);
+        builder.Services.AddSingleton(sp => new JobRegistry(
+            settings, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<RunnerIsolation>(), sp.GetRequiredService<RunnerMetrics>()));
         builder.Services.AddSingleton(sp => new RunnerShutdown(
             sp.GetRequiredService<JobRegistry>(), settings, sp.GetRequiredService<ILogger<RunnerShutdown>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RunnerShutdown>());
@@ -62,6 +66,7 @@ public static class RunnerApplication
             return next(context);
         });
         app.UseStatusCodePages();
+        app.MapRunnerMetrics(settings);
         app.MapJobsApi(settings.Token);
 
         // Resolved once so that the container owns the lock and releases it when the runner is disposed.

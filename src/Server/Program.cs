@@ -1,6 +1,7 @@
 using LogQuota.Server.Apis;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
+using LogQuota.Server.Metrics;
 using LogQuota.Server.Web;
 using LogQuota.Shared.Hosting;
 
@@ -25,6 +26,7 @@ try
     app.UseStatusCodePages();
     app.UseMiddleware<AdminTokenMiddleware>();
     app.UseWebPage();
+    app.MapServerMetrics();
     app.MapOpenApi();
     app.MapHealthApi();
     app.MapRunsApi();

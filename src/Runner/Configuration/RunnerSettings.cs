@@ -25,6 +25,18 @@ public sealed class RunnerSettings
     /// </summary>
     public UidRange JobUids { get; init; } = UidRange.Default;
 
+    /// <summary>Bearer token <c>GET /metrics</c> asks for instead of <see cref="Token"/> (<c>DSTACK_RUNNER_METRICS_TOKEN</c>).</summary>
+    public string? MetricsToken { get; init; }
+
+    /// <summary>False: no <c>/metrics</c> and no instrument listened to (<c>DSTACK_RUNNER_METRICS=off</c>).</summary>
+    public bool MetricsEnabled { get; init; } = true;
+
+    /// <summary>
+    /// The meter factory of a server that hosts this runner in its process: the runner's instruments are then exported by
+    /// the server's <c>/metrics</c>, and the runner maps none of its own. Not an environment setting.
+    /// </summary>
+    public System.Diagnostics.Metrics.IMeterFactory? EmbeddingMeters { get; init; }
+
     /// <summary>Most processes one job may have at once under cgroups (<c>DSTACK_RUNNER_JOB_PIDS_MAX</c>): bounds a fork bomb.</summary>
     public int JobPidsMax { get; init; } = 4096;
 
@@ -61,6 +73,8 @@ public sealed class RunnerSettings
             Port = Get("DSTACK_RUNNER_PORT") is { } port ? ParsePort(port) : 10999,
             Dir = Get("DSTACK_RUNNER_DIR") ?? DefaultDir,
             Token = Get("DSTACK_RUNNER_TOKEN"),
+            MetricsToken = Get("DSTACK_RUNNER_METRICS_TOKEN"),
+            MetricsEnabled = Get("DSTACK_RUNNER_METRICS") is not { } metrics || ParseOnOff("DSTACK_RUNNER_METRICS", metrics),
             JobUids = Get("DSTACK_RUNNER_JOB_UIDS") is { } uids ? UidRange.Parse(uids) : UidRange.Default,
             JobPidsMax = Get("DSTACK_RUNNER_JOB_PIDS_MAX") is { } pids ? ParsePidsMax(pids) : 4096,
         };
@@ -91,6 +105,11 @@ public sealed class RunnerSettings
             throw new SettingsException("DSTACK_RUNNER_TOKEN must be at least 16 characters without whitespace");
         }
 
+        if (MetricsToken is not null && (MetricsToken.Length < 16 || MetricsToken.Any(char.IsWhiteSpace)))
+        {
+            throw new SettingsException("DSTACK_RUNNER_METRICS_TOKEN must be at least 16 characters without whitespace");
+        }
+
         if (Token is null && !IsLoopback(Host))
         {
             throw new SettingsException(
@@ -105,6 +124,13 @@ public sealed class RunnerSettings
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var max) && max is >= 1 and <= PidsMaxCeiling
             ? max
             : throw new SettingsException($"DSTACK_RUNNER_JOB_PIDS_MAX must be a whole number of processes from 1 to {PidsMaxCeiling}, got '{text}'");
+
+    private static bool ParseOnOff(string name, string text) => text switch
+    {
+        "on" => true,
+        "off" => false,
+        _ => throw new SettingsException($"{name} must be on or off, got '{text}'"),
+    };
 
     private static bool IsLoopback(string host) =>
         host == "localhost" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));

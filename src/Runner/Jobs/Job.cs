@@ -1,6 +1,7 @@
 using System.Buffers;
 using LogQuota.Runner.Execution;
 using LogQuota.Runner.Logs;
+using LogQuota.Runner.Metrics;
 using LogQuota.Runner.Quota;
 using LogQuota.Runner.Storage;
 using LogQuota.Shared.Contracts;
@@ -24,6 +25,7 @@ internal sealed class Job : IQuotaOutput, IDisposable
     private readonly TerminalProcessor _terminal;
     private readonly QuotaPolicy _quota;
     private readonly LogSpool _spool;
+    private readonly RunnerMetrics? _metrics;
     private readonly List<JobStateEvent> _states = [];
     private readonly List<JobEvent> _events = [];
     private readonly ArrayBufferWriter<byte> _lines = new(64 * 1024);
@@ -40,9 +42,10 @@ internal sealed class Job : IQuotaOutput, IDisposable
     private string? _fault;
     private (TerminationReason Reason, string Message)? _termination;
 
-    public Job(SubmitBody body, string directory, TimeProvider time, ILogger logger)
+    public Job(SubmitBody body, string directory, TimeProvider time, ILogger logger, RunnerMetrics? metrics = null)
     {
         Body = body;
+        _metrics = metrics;
         Directory = directory;
         _time = time;
         _logger = logger;
@@ -60,6 +63,9 @@ internal sealed class Job : IQuotaOutput, IDisposable
     public string Directory { get; }
 
     public Guid Id => Body.JobId;
+
+    /// <summary>Bytes of the job's spool file on disk.</summary>
+    public long SpoolBytes => _spool.Length;
 
     /// <summary>The latest state.</summary>
     public JobState State { get; private set; } = JobState.Running;
@@ -103,6 +109,7 @@ internal sealed class Job : IQuotaOutput, IDisposable
     /// <summary>Runs on the output thread for every chunk the job writes.</summary>
     private void OnOutput(ReadOnlySpan<byte> chunk, long readTimestamp)
     {
+        _metrics?.Read(Body.JobSpec.Tty, chunk.Length);
         lock (_lock)
         {
             if (_outputClosed)
@@ -177,6 +184,7 @@ internal sealed class Job : IQuotaOutput, IDisposable
         {
             _process!.SignalTree(Native.SIGTERM);
             _killTimer = _time.CreateTimer(_ => KillAfterGrace(), null, _quota.KillGrace, Timeout.InfiniteTimeSpan);
+            _metrics?.QuotaKill(latency: null);
             _logger.LogWarning(
                 "Job {JobId} exceeded its log quota of {Quota} bytes; its process tree got SIGTERM, SIGKILL follows in {Grace}",
                 Id, _quota.Limit, _quota.KillGrace);
@@ -184,9 +192,11 @@ internal sealed class Job : IQuotaOutput, IDisposable
         }
 
         var rounds = _process!.KillTree();
+        var latency = _time.GetElapsedTime(readTimestamp);
+        _metrics?.QuotaKill(latency);
         _logger.LogWarning(
             "Job {JobId} exceeded its log quota of {Quota} bytes; its whole process tree was gone {KillMilliseconds:F3} ms after the read that crossed it ({Rounds} kill rounds)",
-            Id, _quota.Limit, _time.GetElapsedTime(readTimestamp).TotalMilliseconds, rounds);
+            Id, _quota.Limit, latency.TotalMilliseconds, rounds);
     }
 
     void IQuotaOutput.Store(ReadOnlySpan<byte> text) => Append(text, LogSource.Stdout);
@@ -203,6 +213,7 @@ internal sealed class Job : IQuotaOutput, IDisposable
         try
         {
             _spool.Append(NextTimestamp(), text, source);
+            _metrics?.Stored(Body.JobSpec.Tty, text.Length);
         }
         catch (IOException e)
         {

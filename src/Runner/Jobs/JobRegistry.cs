@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using LogQuota.Runner.Configuration;
 using LogQuota.Runner.Execution;
 using LogQuota.Runner.Isolation;
+using LogQuota.Runner.Metrics;
 using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Runner.Jobs;
@@ -37,13 +38,15 @@ internal sealed class JobRegistry : IDisposable
     private readonly ITimer _flushTimer;
     private readonly RunnerIsolation _isolation;
     private readonly bool _ownsIsolation;
+    private readonly RunnerMetrics? _metrics;
     private bool _takingWork = true;
 
     /// <summary>Submits between their registration and the end of their process start; a shutdown waits for them.</summary>
     private int _starting;
 
     /// <param name="isolation">The runner's probed isolation; null probes it here and owns it.</param>
-    public JobRegistry(RunnerSettings settings, TimeProvider time, ILoggerFactory loggers, RunnerIsolation? isolation = null)
+    /// <param name="metrics">The runner's instruments; null counts nothing.</param>
+    public JobRegistry(RunnerSettings settings, TimeProvider time, ILoggerFactory loggers, RunnerIsolation? isolation = null, RunnerMetrics? metrics = null)
     {
         _settings = settings;
         _time = time;
@@ -61,6 +64,8 @@ internal sealed class JobRegistry : IDisposable
         }
 
         _flushTimer = time.CreateTimer(_ => FlushStaleLines(), null, FlushTick, FlushTick);
+        _metrics = metrics;
+        metrics?.Observe(this);
     }
 
     private string JobsDirectory => Path.Combine(_settings.Dir, "jobs");
@@ -74,6 +79,9 @@ internal sealed class JobRegistry : IDisposable
     public RunnerIsolation Isolation => _isolation;
 
     public Job? Find(Guid jobId) => _jobs.GetValueOrDefault(jobId);
+
+    /// <summary>The jobs held now, for the metrics' gauges.</summary>
+    public ICollection<Job> Jobs => _jobs.Values;
 
     /// <summary>Starts the job unless its id is known: the same body again is a no-op, another body a conflict.</summary>
     public (SubmitOutcome Outcome, Job? Job) Submit(SubmitBody body)
@@ -99,7 +107,7 @@ internal sealed class JobRegistry : IDisposable
                 Directory.Delete(leftover, recursive: true);
             }
 
-            job = new Job(body, directory, _time, _loggers.CreateLogger<Job>());
+            job = new Job(body, directory, _time, _loggers.CreateLogger<Job>(), _metrics);
             _jobs[body.JobId] = job;
             Interlocked.Increment(ref _starting);
         }

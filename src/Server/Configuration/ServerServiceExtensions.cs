@@ -1,6 +1,7 @@
 using LogQuota.Runner;
 using LogQuota.Server.Apis;
 using LogQuota.Server.Data;
+using LogQuota.Server.Metrics;
 using LogQuota.Server.Processing;
 using LogQuota.Server.Replicas;
 using LogQuota.Server.Runners;
@@ -18,6 +19,7 @@ internal static class ServerServiceExtensions
     public static void AddServer(this WebApplicationBuilder builder)
     {
         var settings = ServerSettingsLoader.Read(builder.Configuration);
+        var metrics = MetricsSettings.Read(builder.Configuration);
 
         // Before the token file, the database or the local runner's directory is touched: a second server on this
         // directory would sweep the first one's jobs as leftovers of a dead process.
@@ -51,6 +53,7 @@ internal static class ServerServiceExtensions
         services.AddSingleton<LogsPageTokens>();
         services.AddSingleton<Apis.Lists.RunsPageTokens>();
         services.AddServerDatabase(settings);
+        builder.AddServerMetrics(metrics);
 
         // Hosted services start in this order and stop in reverse: the local runner is up before the
         // processor first calls it, and the processor has stopped before the runner goes away.

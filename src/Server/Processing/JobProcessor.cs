@@ -1,6 +1,7 @@
 using System.Net;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
+using LogQuota.Server.Metrics;
 using LogQuota.Server.Replicas;
 using LogQuota.Server.Runners;
 using LogQuota.Shared.Api;
@@ -22,6 +23,7 @@ internal sealed class JobProcessor(
     JobLeases leases,
     ServerSettings settings,
     TimeProvider time,
+    ServerMetrics metrics,
     ILogger<JobProcessor> logger) : IDisposable
 {
     /// <summary>Jobs processed side by side; a runner that hangs holds up only its own jobs.</summary>
@@ -30,7 +32,7 @@ internal sealed class JobProcessor(
     private static readonly JobStatus[] OnRunner = [JobStatus.Provisioning, JobStatus.Running, JobStatus.Terminating];
 
     private readonly SemaphoreSlim _pass = new(1, 1);
-    private readonly JobPull _pull = new(logger, leases);
+    private readonly JobPull _pull = new(logger, leases, metrics);
 
     /// <summary>Monotonic timestamp of each job's last successful runner call (or of when this process first
     /// saw the job). Kept in memory on purpose: after a server restart every runner gets a full timeout again,
@@ -50,6 +52,7 @@ internal sealed class JobProcessor(
     private async Task PassAsync(bool finalPass, CancellationToken cancellationToken)
     {
         await _pass.WaitAsync(cancellationToken);
+        var started = time.GetTimestamp();
         try
         {
             if (!finalPass)
@@ -58,6 +61,7 @@ internal sealed class JobProcessor(
             }
 
             var jobs = await ActiveJobsAsync(includeUnsubmitted: !finalPass, cancellationToken);
+            metrics.Lag.Retain(jobs);
             lock (_lastContact)
             {
                 foreach (var stale in _lastContact.Keys.Except(jobs).ToList())
@@ -95,6 +99,7 @@ internal sealed class JobProcessor(
         }
         finally
         {
+            metrics.PassEnded(time.GetElapsedTime(started));
             _pass.Release();
         }
     }

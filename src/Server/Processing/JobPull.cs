@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LogQuota.Server.Data;
+using LogQuota.Server.Metrics;
 using LogQuota.Server.Replicas;
 using LogQuota.Shared.Api;
 using LogQuota.Shared.Contracts;
@@ -12,7 +13,7 @@ namespace LogQuota.Server.Processing;
 /// transaction with the pull position (SPEC §6). The other half of <see cref="JobProcessor"/>: that one decides what
 /// to do with a job, this one moves its data.
 /// </summary>
-internal sealed class JobPull(ILogger logger, JobLeases leases)
+internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics metrics)
 {
     /// <summary>Pages pulled per job per pass: a job that logs faster than we store cannot starve the others.</summary>
     private const int MaxPagesPerPass = 50;
@@ -57,6 +58,7 @@ internal sealed class JobPull(ILogger logger, JobLeases leases)
                 throw;
             }
 
+            metrics.Lag.Pulled(job.Id, caughtUp: empty || !response.HasMore, lastUpdated);
             if (!response.HasMore)
             {
                 return true;
@@ -73,6 +75,7 @@ internal sealed class JobPull(ILogger logger, JobLeases leases)
 
     private async Task StorePageAsync(ServerDbContext db, JobEntity job, PullResponse response, long lastUpdated, CancellationToken cancellationToken)
     {
+        var droppedBefore = job.LogQuota?.DroppedBytes ?? 0;
         foreach (var state in response.JobStates.OrderBy(s => s.Timestamp))
         {
             Apply(job, state);
@@ -106,6 +109,7 @@ internal sealed class JobPull(ILogger logger, JobLeases leases)
         await LogEventWriter.AppendAsync(db, job.Id, response.JobLogs, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        metrics.PageStored(job, response, droppedBefore);
     }
 
     private void Apply(JobEntity job, JobStateEvent state)

@@ -22,7 +22,7 @@ internal static class RunnerServiceExtensions
         if (settings.UsesEmbeddedRunner)
         {
             var token = settings.RunnerToken ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
-            services.AddSingleton(new RunnerSettings
+            services.AddSingleton(sp => new RunnerSettings
             {
                 Host = "127.0.0.1",
                 Port = 0,
@@ -30,6 +30,8 @@ internal static class RunnerServiceExtensions
                 Token = token,
                 // The server collects the ends of the local runner's jobs itself before the runner stops (JobProcessingService).
                 DrainPeriod = TimeSpan.Zero,
+                // Its instruments are the server's: the server's /metrics exports them.
+                EmbeddingMeters = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             });
             services.AddSingleton<EmbeddedRunner>();
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedRunner>());
