@@ -30,6 +30,9 @@ internal sealed class JobProcessor(
     private readonly SemaphoreSlim _pass = new(1, 1);
     private readonly JobPull _pull = new(logger);
 
+    // Its own JobPull: the type holds nothing but the logger.
+    private readonly Reconciliation _reconciliation = new(new JobPull(logger), settings, time, logger);
+
     /// <summary>Monotonic timestamp of each job's last successful runner call (or of when this process first
     /// saw the job). Kept in memory on purpose: after a server restart every runner gets a full timeout again,
     /// since the silence was the server's, not the runner's.</summary>
@@ -63,6 +66,8 @@ internal sealed class JobProcessor(
                     _lastContact.Remove(stale);
                 }
             }
+
+            _reconciliation.Retain(jobs);
 
             await Parallel.ForEachAsync(
                 jobs,
@@ -152,13 +157,29 @@ internal sealed class JobProcessor(
             return;
         }
 
-        var sinceContact = StartContactClock(jobId);
         var client = runners.Client(job.Runner);
         if (client is null && settings.UsesEmbeddedRunner)
         {
             await LocalRunnerGoneAsync(db, job, cancellationToken);
             return;
         }
+
+        if (Reconciliation.IsPending(job))
+        {
+            if (client is null)
+            {
+                // Not one of our runners any more: nobody is left to ask.
+                logger.LogWarning("Job {JobId} was given up on runner {Runner}, which is no longer configured; it is not reconciled", job.Id, job.Runner);
+                job.RunnerReleased = true;
+                await db.SaveChangesAsync(cancellationToken);
+                return;
+            }
+
+            await _reconciliation.ReconcileAsync(db, job, client, cancellationToken);
+            return;
+        }
+
+        var sinceContact = StartContactClock(jobId);
 
         try
         {
@@ -340,14 +361,16 @@ internal sealed class JobProcessor(
                 RunId = fresh.RunId, Timestamp = time.GetUtcNow(), Type = JobEventTypes.RunnerUnreachable, Message = fresh.TerminationMessage,
             });
             logger.LogError("Job {JobId} failed: runner {Runner} unreachable for {Timeout}", fresh.Id, fresh.Runner, settings.RunnerUnreachableTimeout);
+
+            // Not released: the job may still run there. Reconciliation stops and deletes it when the runner answers again.
         }
         else
         {
+            // It had ended and was stored; only its spool is left there. Given up on: nothing more is asked of that runner.
             logger.LogWarning("Giving up releasing job {JobId} on unreachable runner {Runner}", fresh.Id, fresh.Runner);
+            fresh.RunnerReleased = true;
         }
 
-        // Given up on: nothing more is pulled from, stopped on or deleted on that runner for this job.
-        fresh.RunnerReleased = true;
         await db.SaveChangesAsync(cancellationToken);
     }
 
@@ -374,7 +397,7 @@ internal sealed class JobProcessor(
     }
 
     /// <summary>A failure of the runner or the network between us, as opposed to one of ours (a database error).</summary>
-    private static bool IsRunnerFailure(Exception e, CancellationToken cancellationToken) => e switch
+    internal static bool IsRunnerFailure(Exception e, CancellationToken cancellationToken) => e switch
     {
         ApiException => true,
         // Refit 16 wraps transport failures (connection refused, reset) in ApiRequestException, not HttpRequestException.
