@@ -44,6 +44,7 @@ internal static class ServerServiceExtensions
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
         services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemDetailsDefaults.FillDetail);
+        services.AddExceptionHandler<Data.Faults.StorageFaultAnswers>();
         services.AddLogQuotaOpenApi();
         services.ConfigureHttpJsonOptions(options => LogQuotaJson.Configure(options.SerializerOptions, strict: true));
         services.AddSingleton<LogsPageTokens>();

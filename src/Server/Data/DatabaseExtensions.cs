@@ -13,10 +13,18 @@ internal static class DatabaseExtensions
     private const int SqliteCorrupt = 11;
     private const int SqliteNotADatabase = 26;
 
-    public static void AddServerDatabase(this IServiceCollection services, ServerSettings settings) =>
-        services.AddDbContext<ServerDbContext>(options => options
-            .UseSqlite(settings.ConnectionString)
-            .AddInterceptors(new SqlitePragmas()));
+    public static void AddServerDatabase(this IServiceCollection services, ServerSettings settings)
+    {
+        services.AddSingleton<Faults.StorageHealth>();
+        services.AddDbContext<ServerDbContext>((provider, options) => options
+            // Microsoft.Data.Sqlite retries a busy database for the command timeout on top of busy_timeout's own wait
+            // (30 s + 10 s: a held lock gave a 500 after 30 s). With 1 s, busy_timeout alone bounds the wait.
+            .UseSqlite(settings.ConnectionString, sqlite => sqlite.CommandTimeout(1))
+            .AddInterceptors(
+                new SqlitePragmas(),
+                new Faults.StorageCommandWatch(provider.GetRequiredService<Faults.StorageHealth>()),
+                new Faults.StorageTransactionWatch(provider.GetRequiredService<Faults.StorageHealth>())));
+    }
 
     /// <summary>Applies pending migrations and switches the database to WAL, before anything serves or processes.</summary>
     public static async Task MigrateDatabaseAsync(this WebApplication app)

@@ -1,6 +1,7 @@
 using System.Net;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
+using LogQuota.Server.Data.Faults;
 using LogQuota.Server.Runners;
 using LogQuota.Shared.Api;
 using LogQuota.Shared.Contracts;
@@ -20,6 +21,7 @@ internal sealed class JobProcessor(
     RunnerPool runners,
     ServerSettings settings,
     TimeProvider time,
+    StorageHealth storage,
     ILogger<JobProcessor> logger) : IDisposable
 {
     /// <summary>Jobs processed side by side; a runner that hangs holds up only its own jobs.</summary>
@@ -38,6 +40,8 @@ internal sealed class JobProcessor(
     /// since the silence was the server's, not the runner's.</summary>
     private readonly Dictionary<Guid, long> _lastContact = [];
 
+    private readonly StorageBackoff _storage = new(storage, time, logger);
+
     public void Dispose() => _pass.Dispose();
 
     public Task ProcessOnceAsync(CancellationToken cancellationToken) => PassAsync(finalPass: false, cancellationToken);
@@ -53,42 +57,73 @@ internal sealed class JobProcessor(
         await _pass.WaitAsync(cancellationToken);
         try
         {
-            if (!finalPass)
+            // While the database cannot be written, a pass would pull pages only to fail storing them: wait out the backoff.
+            if (!finalPass && !_storage.IsDue)
             {
-                await AssignAsync(cancellationToken);
+                return;
             }
 
-            var jobs = await ActiveJobsAsync(includeUnsubmitted: !finalPass, cancellationToken);
-            lock (_lastContact)
+            var faults = new List<(Guid JobId, StorageFault Fault)>();
+            try
             {
-                foreach (var stale in _lastContact.Keys.Except(jobs).ToList())
+                await RunPassAsync(finalPass, faults, cancellationToken);
+            }
+            catch (Exception e) when (StorageFault.From(e) is { } fault)
+            {
+                lock (faults)
                 {
-                    _lastContact.Remove(stale);
+                    faults.Add((Guid.Empty, fault));
                 }
             }
 
-            _reconciliation.Retain(jobs);
-
-            await Parallel.ForEachAsync(
-                jobs,
-                new ParallelOptions { MaxDegreeOfParallelism = MaxParallelJobs, CancellationToken = cancellationToken },
-                async (jobId, ct) =>
-                {
-                    try
-                    {
-                        await ProcessJobAsync(jobId, ct);
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-                    {
-                        // Nothing was half-stored (each step is one transaction); the next pass retries the job.
-                        logger.LogError(e, "Processing job {JobId} failed; it is retried on the next pass", jobId);
-                    }
-                });
+            await _storage.PassEndedAsync(scopes, faults, cancellationToken);
         }
         finally
         {
             _pass.Release();
         }
+    }
+
+    private async Task RunPassAsync(bool finalPass, List<(Guid JobId, StorageFault Fault)> faults, CancellationToken cancellationToken)
+    {
+        if (!finalPass)
+        {
+            await AssignAsync(cancellationToken);
+        }
+
+        var jobs = await ActiveJobsAsync(includeUnsubmitted: !finalPass, cancellationToken);
+        lock (_lastContact)
+        {
+            foreach (var stale in _lastContact.Keys.Except(jobs).ToList())
+            {
+                _lastContact.Remove(stale);
+            }
+        }
+
+        _reconciliation.Retain(jobs);
+        await Parallel.ForEachAsync(
+            jobs,
+            new ParallelOptions { MaxDegreeOfParallelism = MaxParallelJobs, CancellationToken = cancellationToken },
+            async (jobId, ct) =>
+            {
+                try
+                {
+                    await ProcessJobAsync(jobId, ct);
+                }
+                catch (Exception e) when (StorageFault.From(e) is { } fault)
+                {
+                    // Nothing was stored of the page (its transaction rolled back); the runner keeps it until it is.
+                    lock (faults)
+                    {
+                        faults.Add((jobId, fault));
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    // Nothing was half-stored (each step is one transaction); the next pass retries the job.
+                    logger.LogError(e, "Processing job {JobId} failed; it is retried on the next pass", jobId);
+                }
+            });
     }
 
     private async Task<List<Guid>> ActiveJobsAsync(bool includeUnsubmitted, CancellationToken cancellationToken)
@@ -191,6 +226,12 @@ internal sealed class JobProcessor(
             await ProcessOnRunnerAsync(db, job, client, cancellationToken);
             MarkContact(jobId);
             runners.Report(job.Runner, healthy: true);
+        }
+        catch (Exception e) when (StorageFault.From(e) is not null)
+        {
+            // The runner answered; our database did not take it. That silence is ours, not the runner's.
+            MarkContact(jobId);
+            throw;
         }
         catch (ApiException e) when (IsRefusal(e.StatusCode))
         {
