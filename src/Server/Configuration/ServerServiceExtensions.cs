@@ -56,6 +56,8 @@ internal static class ServerServiceExtensions
         services.AddRunners(settings);
         services.AddSingleton<JobProcessor>();
         services.AddHostedService<JobProcessingService>();
+        services.AddSingleton<Retention.LogRetention>();
+        services.AddHostedService<Retention.LogRetentionService>();
     }
 
     /// <summary>Takes the server directory's lock; a directory that cannot be used is a bad setting.</summary>

@@ -47,6 +47,9 @@ public sealed record ServerSettings
     /// <summary>How often the job processor wakes up (<c>DSTACK_SERVER_POLL_INTERVAL</c>, seconds).</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Logs of runs finished longer ago are deleted (<c>DSTACK_SERVER_LOG_RETENTION</c>); null keeps them all.</summary>
+    public TimeSpan? LogRetention { get; init; }
+
     /// <summary>The quota as it goes into a job spec: null when disabled.</summary>
     public long? LogQuotaOrNull => LogQuotaPerJobHour == 0 ? null : LogQuotaPerJobHour;
 

@@ -50,6 +50,7 @@ public static class ServerSettingsLoader
             RunnerUnreachableTimeout = ReadSeconds(configuration, UnreachableTimeoutVariable, TimeSpan.FromSeconds(120)),
             PollInterval = ReadSeconds(configuration, PollIntervalVariable, TimeSpan.FromSeconds(1)),
             AdminToken = ReadToken(configuration, AdminTokenVariable) ?? "",
+            LogRetention = RetentionSetting.Parse(configuration[RetentionSetting.Variable]),
         };
     }
 
