@@ -24,14 +24,17 @@ public static class RunsApi
         // Route values are named as the README and the OpenAPI document name them ({run_name}); every status an
         // endpoint answers is declared, so /openapi/v1.json lists it with its schema (OpenApiTests checks both).
         var api = app.MapGroup("/api/runs").WithTags("Runs");
+        // 503: the database cannot be written right now (Data/Faults), with Retry-After.
         api.MapPost("/", SubmitRun).Accepts<SubmitRunRequest>("application/json").WithName("SubmitRun")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.MapGet("/", RunsListApi.ListRuns).WithName("ListRuns").ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapGet("/{run_name}", GetRun).WithName("GetRun").ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPost("/{run_name}/stop", StopRun).WithName("StopRun").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/{run_name}/stop", StopRun).WithName("StopRun").ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.MapDelete("/{run_name}", DeleteRun).WithName("DeleteRun")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.MapRunLogsApi();
         return app;
     }

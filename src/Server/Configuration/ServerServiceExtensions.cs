@@ -48,6 +48,7 @@ internal static class ServerServiceExtensions
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
         services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemDetailsDefaults.FillDetail);
+        services.AddExceptionHandler<Data.Faults.StorageFaultAnswers>();
         services.AddLogQuotaOpenApi();
         services.ConfigureHttpJsonOptions(options => LogQuotaJson.Configure(options.SerializerOptions, strict: true));
         services.AddSingleton<LogsPageTokens>();
@@ -63,6 +64,8 @@ internal static class ServerServiceExtensions
         services.AddSingleton<JobProcessor>();
         services.AddHostedService<LeaseKeeper>();
         services.AddHostedService<JobProcessingService>();
+        services.AddSingleton<Retention.LogRetention>();
+        services.AddHostedService<Retention.LogRetentionService>();
         builder.AddWebPage(settings);
     }
 

@@ -56,6 +56,9 @@ public sealed record ServerSettings
     /// </summary>
     public TimeSpan JobLease { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>Logs of runs finished longer ago are deleted (<c>DSTACK_SERVER_LOG_RETENTION</c>); null keeps them all.</summary>
+    public TimeSpan? LogRetention { get; init; }
+
     /// <summary>The quota as it goes into a job spec: null when disabled.</summary>
     public long? LogQuotaOrNull => LogQuotaPerJobHour == 0 ? null : LogQuotaPerJobHour;
 

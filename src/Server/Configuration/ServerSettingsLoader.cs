@@ -62,6 +62,7 @@ public static class ServerSettingsLoader
             PollInterval = pollInterval,
             JobLease = jobLease,
             AdminToken = ReadToken(configuration, AdminTokenVariable) ?? "",
+            LogRetention = RetentionSetting.Parse(configuration[RetentionSetting.Variable]),
         };
     }
 

@@ -1,6 +1,7 @@
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data.Postgres;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace LogQuota.Server.Data;
 
@@ -16,9 +17,12 @@ internal static class DatabaseExtensions
     /// <exception cref="SettingsException">The SQLite file is in use by another server, or its lock cannot be taken.</exception>
     public static void AddServerDatabase(this IServiceCollection services, ServerSettings settings)
     {
+        services.AddSingleton<Faults.StorageHealth>();
         if (settings.DatabaseProvider == DatabaseProvider.Postgres)
         {
-            services.AddDbContext<ServerDbContext, PostgresServerDbContext>(options => options.UseNpgsql(settings.ConnectionString));
+            services.AddDbContext<ServerDbContext, PostgresServerDbContext>((provider, options) => options
+                .UseNpgsql(settings.ConnectionString)
+                .AddInterceptors(StorageWatches(provider)));
             return;
         }
 
@@ -26,9 +30,19 @@ internal static class DatabaseExtensions
         var fileLock = SqliteDatabase.LockFile(settings.ConnectionString);
         services.AddSingleton(_ => fileLock);
         services.AddHostedService<SqliteFileLockHolder>();
-        services.AddDbContext<ServerDbContext>(options => options
-            .UseSqlite(settings.ConnectionString)
-            .AddInterceptors(new SqlitePragmas()));
+        services.AddDbContext<ServerDbContext>((provider, options) => options
+            // Microsoft.Data.Sqlite retries a busy database for the command timeout on top of busy_timeout's own wait
+            // (30 s + 10 s: a held lock gave a 500 after 30 s). With 1 s, busy_timeout alone bounds the wait.
+            .UseSqlite(settings.ConnectionString, sqlite => sqlite.CommandTimeout(1))
+            .AddInterceptors(new SqlitePragmas())
+            .AddInterceptors(StorageWatches(provider)));
+    }
+
+    /// <summary>What tells <see cref="Faults.StorageHealth"/> whether the database can be written, on either provider.</summary>
+    private static IInterceptor[] StorageWatches(IServiceProvider provider)
+    {
+        var health = provider.GetRequiredService<Faults.StorageHealth>();
+        return [new Faults.StorageCommandWatch(health), new Faults.StorageTransactionWatch(health)];
     }
 
     /// <summary>Applies pending migrations, before anything serves or processes.</summary>

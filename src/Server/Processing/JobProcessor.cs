@@ -1,6 +1,7 @@
 using System.Net;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
+using LogQuota.Server.Data.Faults;
 using LogQuota.Server.Metrics;
 using LogQuota.Server.Replicas;
 using LogQuota.Server.Runners;
@@ -24,6 +25,7 @@ internal sealed class JobProcessor(
     ServerSettings settings,
     TimeProvider time,
     ServerMetrics metrics,
+    StorageHealth storage,
     ILogger<JobProcessor> logger) : IDisposable
 {
     /// <summary>Jobs processed side by side; a runner that hangs holds up only its own jobs.</summary>
@@ -34,10 +36,15 @@ internal sealed class JobProcessor(
     private readonly SemaphoreSlim _pass = new(1, 1);
     private readonly JobPull _pull = new(logger, leases, metrics);
 
+    // Its own JobPull (a field initializer cannot use _pull); a JobPull holds nothing but references to shared services.
+    private readonly Reconciliation _reconciliation = new(new JobPull(logger, leases, metrics), settings, time, logger);
+
     /// <summary>Monotonic timestamp of each job's last successful runner call (or of when this process first
     /// saw the job). Kept in memory on purpose: after a server restart every runner gets a full timeout again,
     /// since the silence was the server's, not the runner's.</summary>
     private readonly Dictionary<Guid, long> _lastContact = [];
+
+    private readonly StorageBackoff _storage = new(storage, time, logger);
 
     public void Dispose() => _pass.Dispose();
 
@@ -52,56 +59,92 @@ internal sealed class JobProcessor(
     private async Task PassAsync(bool finalPass, CancellationToken cancellationToken)
     {
         await _pass.WaitAsync(cancellationToken);
-        var started = time.GetTimestamp();
         try
         {
-            if (!finalPass)
+            // While the database cannot be written, a pass would pull pages only to fail storing them: wait out the backoff.
+            if (!finalPass && !_storage.IsDue)
             {
-                await AssignAsync(cancellationToken);
+                return;
             }
 
-            var jobs = await ActiveJobsAsync(includeUnsubmitted: !finalPass, cancellationToken);
-            metrics.Lag.Retain(jobs);
-            lock (_lastContact)
+            var started = time.GetTimestamp();
+            var faults = new List<(Guid JobId, StorageFault Fault)>();
+            try
             {
-                foreach (var stale in _lastContact.Keys.Except(jobs).ToList())
+                await RunPassAsync(finalPass, faults, cancellationToken);
+            }
+            catch (Exception e) when (StorageFault.From(e) is { } fault)
+            {
+                lock (faults)
                 {
-                    _lastContact.Remove(stale);
+                    faults.Add((Guid.Empty, fault));
                 }
             }
+            finally
+            {
+                metrics.PassEnded(time.GetElapsedTime(started));
+            }
 
-            await Parallel.ForEachAsync(
-                jobs,
-                new ParallelOptions { MaxDegreeOfParallelism = MaxParallelJobs, CancellationToken = cancellationToken },
-                async (jobId, ct) =>
-                {
-                    try
-                    {
-                        await ProcessJobAsync(jobId, ct);
-                    }
-                    catch (LeaseLostException e)
-                    {
-                        // Another replica took the job over while this one pulled: what was pulled is not stored here.
-                        logger.LogWarning("Job {JobId} is processed by another replica now: {Reason}", jobId, e.Message);
-                    }
-                    catch (DbUpdateConcurrencyException)
-                    {
-                        // The pull position moved under this pass (another replica stored the same page first): nothing
-                        // of this page was stored, and the job's next pass starts from the position that won.
-                        logger.LogWarning("Job {JobId} was stored by another replica meanwhile; this pass's page was dropped", jobId);
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-                    {
-                        // Nothing was half-stored (each step is one transaction); the next pass retries the job.
-                        logger.LogError(e, "Processing job {JobId} failed; it is retried on the next pass", jobId);
-                    }
-                });
+            await _storage.PassEndedAsync(scopes, faults, cancellationToken);
         }
         finally
         {
-            metrics.PassEnded(time.GetElapsedTime(started));
             _pass.Release();
         }
+    }
+
+    private async Task RunPassAsync(bool finalPass, List<(Guid JobId, StorageFault Fault)> faults, CancellationToken cancellationToken)
+    {
+        if (!finalPass)
+        {
+            await AssignAsync(cancellationToken);
+        }
+
+        var jobs = await ActiveJobsAsync(includeUnsubmitted: !finalPass, cancellationToken);
+        metrics.Lag.Retain(jobs);
+        lock (_lastContact)
+        {
+            foreach (var stale in _lastContact.Keys.Except(jobs).ToList())
+            {
+                _lastContact.Remove(stale);
+            }
+        }
+
+        _reconciliation.Retain(jobs);
+        await Parallel.ForEachAsync(
+            jobs,
+            new ParallelOptions { MaxDegreeOfParallelism = MaxParallelJobs, CancellationToken = cancellationToken },
+            async (jobId, ct) =>
+            {
+                try
+                {
+                    await ProcessJobAsync(jobId, ct);
+                }
+                catch (LeaseLostException e)
+                {
+                    // Another replica took the job over while this one pulled: what was pulled is not stored here.
+                    logger.LogWarning("Job {JobId} is processed by another replica now: {Reason}", jobId, e.Message);
+                }
+                catch (DbUpdateConcurrencyException)
+                {
+                    // The pull position moved under this pass (another replica stored the same page first): nothing
+                    // of this page was stored, and the job's next pass starts from the position that won.
+                    logger.LogWarning("Job {JobId} was stored by another replica meanwhile; this pass's page was dropped", jobId);
+                }
+                catch (Exception e) when (StorageFault.From(e) is { } fault)
+                {
+                    // Nothing was stored of the page (its transaction rolled back); the runner keeps it until it is.
+                    lock (faults)
+                    {
+                        faults.Add((jobId, fault));
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    // Nothing was half-stored (each step is one transaction); the next pass retries the job.
+                    logger.LogError(e, "Processing job {JobId} failed; it is retried on the next pass", jobId);
+                }
+            });
     }
 
     /// <summary>The jobs this replica processes in this pass: on SQLite all of them, on PostgreSQL those it holds
@@ -180,13 +223,29 @@ internal sealed class JobProcessor(
             return;
         }
 
-        var sinceContact = StartContactClock(jobId);
         var client = runners.Client(job.Runner);
         if (client is null && (settings.UsesEmbeddedRunner || job.EmbeddedRunner))
         {
             await LocalRunnerGoneAsync(db, job, cancellationToken);
             return;
         }
+
+        if (Reconciliation.IsPending(job))
+        {
+            if (client is null)
+            {
+                // Not one of our runners any more: nobody is left to ask.
+                logger.LogWarning("Job {JobId} was given up on runner {Runner}, which is no longer configured; it is not reconciled", job.Id, job.Runner);
+                job.RunnerReleased = true;
+                await db.SaveChangesAsync(cancellationToken);
+                return;
+            }
+
+            await _reconciliation.ReconcileAsync(db, job, client, cancellationToken);
+            return;
+        }
+
+        var sinceContact = StartContactClock(jobId);
 
         try
         {
@@ -198,6 +257,12 @@ internal sealed class JobProcessor(
             await ProcessOnRunnerAsync(db, job, client, cancellationToken);
             MarkContact(jobId);
             runners.Report(job.Runner, healthy: true);
+        }
+        catch (Exception e) when (StorageFault.From(e) is not null)
+        {
+            // The runner answered; our database did not take it. That silence is ours, not the runner's.
+            MarkContact(jobId);
+            throw;
         }
         catch (ApiException e) when (IsRefusal(e.StatusCode))
         {
@@ -368,14 +433,16 @@ internal sealed class JobProcessor(
                 RunId = fresh.RunId, Timestamp = time.GetUtcNow(), Type = JobEventTypes.RunnerUnreachable, Message = fresh.TerminationMessage,
             });
             logger.LogError("Job {JobId} failed: runner {Runner} unreachable for {Timeout}", fresh.Id, fresh.Runner, settings.RunnerUnreachableTimeout);
+
+            // Not released: the job may still run there. Reconciliation stops and deletes it when the runner answers again.
         }
         else
         {
+            // It had ended and was stored; only its spool is left there. Given up on: nothing more is asked of that runner.
             logger.LogWarning("Giving up releasing job {JobId} on unreachable runner {Runner}", fresh.Id, fresh.Runner);
+            fresh.RunnerReleased = true;
         }
 
-        // Given up on: nothing more is pulled from, stopped on or deleted on that runner for this job.
-        fresh.RunnerReleased = true;
         await db.SaveChangesAsync(cancellationToken);
     }
 
@@ -402,7 +469,7 @@ internal sealed class JobProcessor(
     }
 
     /// <summary>A failure of the runner or the network between us, as opposed to one of ours (a database error).</summary>
-    private static bool IsRunnerFailure(Exception e, CancellationToken cancellationToken) => e switch
+    internal static bool IsRunnerFailure(Exception e, CancellationToken cancellationToken) => e switch
     {
         ApiException => true,
         // Refit 16 wraps transport failures (connection refused, reset) in ApiRequestException, not HttpRequestException.

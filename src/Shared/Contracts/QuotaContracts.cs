@@ -89,4 +89,10 @@ public static class JobEventTypes
 
     /// <summary>The server gave up on the job's runner.</summary>
     public const string RunnerUnreachable = "runner_unreachable";
+
+    /// <summary>A runner given up on answered again: the job was stopped and deleted there (SPEC §6 reconciliation).</summary>
+    public const string RunnerReturned = "runner_returned";
+
+    /// <summary>The server could not store what it pulled (its database full, locked or read-only) and backs off.</summary>
+    public const string PullStalled = "pull_stalled";
 }

@@ -168,7 +168,36 @@ public abstract class JobProcessorTests(DatabaseProvider provider) : IDisposable
         Assert.Equal("instance unreachable", run.Error);
         Assert.Equal(TerminationReason.InstanceUnreachable, run.TerminationReason);
         Assert.Equal(2, (await client.GetLogsAsync("lost")).Logs.Count);
+
+        // Not released: the job may still run on that runner, which is asked again with a capped exponential backoff
+        // (1 s, 2 s, 4 s, ... 30 s), not on every pass.
+        Assert.False(await server.QueryAsync(db => db.Jobs.AllAsync(j => j.RunnerReleased)));
+        var failedBefore = api.FailedCalls;
+        for (var i = 0; i < 70; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(0.1));
+            await processor.ProcessOnceAsync(CancellationToken.None);
+        }
+
+        // 7 s of passes: attempts after 0 s, 1 s and 3 s, each one failed call.
+        Assert.Equal(3, api.FailedCalls - failedBefore);
+        Assert.Empty(api.Stops);
+
+        // The runner answers again: the job is stopped there with the server's reason, pulled to its end and deleted.
+        api.Down = false;
+        time.Advance(TimeSpan.FromSeconds(30));
+        for (var i = 0; i < 3; i++)
+        {
+            await processor.ProcessOnceAsync(CancellationToken.None);
+        }
+
+        var stop = Assert.Single(api.Stops);
+        Assert.Equal(TerminationReason.InstanceUnreachable, stop.TerminationReason);
+        Assert.Equal(1, api.Deletes);
         Assert.True(await server.QueryAsync(db => db.Jobs.AllAsync(j => j.RunnerReleased)));
+        run = await client.GetRunAsync("lost");
+        Assert.Equal(TerminationReason.InstanceUnreachable, run.TerminationReason);
+        Assert.Equal([JobEventTypes.RunnerUnreachable, JobEventTypes.RunnerReturned], run.Events.Select(e => e.Type));
     }
 
     [SkippableFact]
@@ -242,6 +271,12 @@ public abstract class JobProcessorTests(DatabaseProvider provider) : IDisposable
     {
         public bool Down { get; set; }
 
+        public int FailedCalls { get; private set; }
+
+        public List<StopBody> Stops { get; } = [];
+
+        public int Deletes { get; private set; }
+
         public Task<HealthcheckResponse> HealthcheckAsync(CancellationToken cancellationToken) =>
             Answer(new HealthcheckResponse("logquota-runner", "test"));
 
@@ -255,7 +290,7 @@ public abstract class JobProcessorTests(DatabaseProvider provider) : IDisposable
 
         public Task<PullResponse> PullAsync(Guid jobId, long timestamp, CancellationToken cancellationToken) =>
             Answer(timestamp >= 3
-                ? new PullResponse([], [], timestamp, true, 10)
+                ? new PullResponse([], [], timestamp, Stops.Count == 0, 10)
                 : new PullResponse(
                     [new JobStateEvent(JobState.Running, 1)],
                     [new LogEvent(2, "one\n"u8.ToArray()), new LogEvent(3, "two\n"u8.ToArray())],
@@ -263,12 +298,32 @@ public abstract class JobProcessorTests(DatabaseProvider provider) : IDisposable
                     true,
                     8));
 
-        public Task StopAsync(Guid jobId, StopBody body, CancellationToken cancellationToken) => Answer(0);
+        public Task StopAsync(Guid jobId, StopBody body, CancellationToken cancellationToken)
+        {
+            if (!Down)
+            {
+                Stops.Add(body);
+            }
 
-        public Task DeleteAsync(Guid jobId, CancellationToken cancellationToken) => Answer(0);
+            return Answer(0);
+        }
 
-        private Task<T> Answer<T>(T value) =>
-            Down ? Task.FromException<T>(new HttpRequestException("Connection refused")) : Task.FromResult(value);
+        public Task DeleteAsync(Guid jobId, CancellationToken cancellationToken)
+        {
+            Deletes += Down ? 0 : 1;
+            return Answer(0);
+        }
+
+        private Task<T> Answer<T>(T value)
+        {
+            if (Down)
+            {
+                FailedCalls++;
+                return Task.FromException<T>(new HttpRequestException("Connection refused"));
+            }
+
+            return Task.FromResult(value);
+        }
     }
 }
 

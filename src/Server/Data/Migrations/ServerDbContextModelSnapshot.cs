@@ -113,6 +113,8 @@ namespace LogQuota.Server.Data.Migrations
 
                     b.HasIndex("Status");
 
+                    b.HasIndex("FinishedAt", "Id");
+
                     b.ToTable("jobs", (string)null);
                 });
 

@@ -118,6 +118,8 @@ namespace LogQuota.Server.Data.Postgres.Migrations
 
                     b.HasIndex("Status");
 
+                    b.HasIndex("FinishedAt", "Id");
+
                     b.ToTable("jobs", (string)null);
                 });
 
@@ -212,7 +214,7 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                     b.HasIndex("RunName")
                         .IsUnique();
 
-                    b.HasIndex("SubmittedAt");
+                    b.HasIndex("SubmittedAt", "Id");
 
                     b.ToTable("runs", (string)null);
                 });
