@@ -51,6 +51,11 @@ public sealed class ReconciliationTests
                 // The server shows it ended, but on the frozen runner its processes still live: this is what reconciliation is for.
                 Assert.NotEmpty(SystemProcesses.ProcessesOfJob(jobIds[name]));
             }
+
+            // Deleting the run now would drop the only record that lets the server stop the job when the runner returns.
+            using var early = await system.Server.DeleteAsync(new Uri("/api/runs/left-running", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.Conflict, early.StatusCode);
+            Assert.Contains("cannot be deleted yet", await early.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
         finally
         {
@@ -81,6 +86,12 @@ public sealed class ReconciliationTests
             Assert.StartsWith($"{name} started\nline-1\n", text, StringComparison.Ordinal);
             var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
             Assert.Equal(Enumerable.Range(1, lines.Count).Select(i => $"line-{i}"), lines);
+        }
+
+        // Reconciled, the run may go.
+        using (var deleted = await system.Server.DeleteAsync(new Uri("/api/runs/left-running", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         }
 
         // The runner goes on with new work.

@@ -202,9 +202,11 @@ public static class RunsApi
         return TypedResults.Ok(await DetailsAsync(db, (await FindAsync(db, runName, cancellationToken))!, cancellationToken));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteRun([FromRoute(Name = "run_name")] string runName, ServerDbContext db, CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteRun(
+        [FromRoute(Name = "run_name")] string runName, ServerDbContext db, ServerSettings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(settings);
         var run = await FindAsync(db, runName, cancellationToken);
         if (run is null)
         {
@@ -214,6 +216,16 @@ public static class RunsApi
         if (run.Jobs.Any(j => !j.Status.IsFinal()))
         {
             return Problem(StatusCodes.Status409Conflict, $"Run '{runName}' has not finished; stop it first (POST /api/runs/{runName}/stop).");
+        }
+
+        // Like a Kubernetes finalizer: a job given up on while its runner was away may still run there, and only its row
+        // lets the server stop and delete it when the runner answers again (SPEC §6 reconciliation). A runner no longer
+        // configured is never asked again, so its jobs do not hold the run (nor do the local runner's: it went with its process).
+        if (run.Jobs.FirstOrDefault(j => Reconciliation.IsPending(j) && settings.Runners.Any(r => r.ToString() == j.Runner)) is { } pending)
+        {
+            return Problem(StatusCodes.Status409Conflict,
+                $"Run '{runName}' cannot be deleted yet: its job may still run on {pending.Runner}, which stopped answering; the server stops and " +
+                "deletes it there when that runner answers again (a runner_returned event), and the run can be deleted then.");
         }
 
         var jobIds = run.Jobs.Select(j => j.Id).ToList();

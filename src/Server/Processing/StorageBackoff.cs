@@ -28,6 +28,13 @@ internal sealed class StorageBackoff(StorageHealth health, TimeProvider time, IL
 
     public async Task PassEndedAsync(IServiceScopeFactory scopes, List<(Guid JobId, StorageFault Fault)> faults, CancellationToken cancellationToken)
     {
+        // A fault that a request met (a submit on a full disk) is cleared only by a write that succeeds; a server with no
+        // job to store would never make one, and its health check would say 503 for ever. So a pass makes one itself.
+        if (faults.Count == 0 && health.Current is not null && await ProbeAsync(scopes, cancellationToken) is { } stillFaulty)
+        {
+            faults = [(Guid.Empty, stillFaulty)];
+        }
+
         if (faults.Count > 0)
         {
             _delay = _delay == TimeSpan.Zero ? FirstDelay : TimeSpan.FromTicks(Math.Min(_delay.Ticks * 2, MaxDelay.Ticks));
@@ -97,6 +104,28 @@ internal sealed class StorageBackoff(StorageHealth health, TimeProvider time, IL
         catch (Exception e) when (StorageFault.From(e) is not null)
         {
             return false;
+        }
+    }
+
+    /// <summary>
+    /// One write that changes nothing: the newest migration row updated to itself (the same SQL on SQLite and PostgreSQL;
+    /// both really write the row, so a full disk or a read-only database fails it). Null when it was written; the
+    /// storage watches record the outcome in <see cref="StorageHealth"/> either way.
+    /// </summary>
+    private static async Task<StorageFault?> ProbeAsync(IServiceScopeFactory scopes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+            await db.Database.ExecuteSqlRawAsync(
+                """UPDATE "__EFMigrationsHistory" SET "ProductVersion" = "ProductVersion" WHERE "MigrationId" = (SELECT MAX("MigrationId") FROM "__EFMigrationsHistory")""",
+                cancellationToken);
+            return null;
+        }
+        catch (Exception e) when (StorageFault.From(e) is { } fault)
+        {
+            return fault;
         }
     }
 

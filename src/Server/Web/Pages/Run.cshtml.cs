@@ -42,7 +42,7 @@ public sealed class RunModel(ServerDbContext db, ServerSettings settings, TimePr
 
     public async Task<IActionResult> OnPostDeleteAsync([FromRoute(Name = "run_name")] string runName, CancellationToken cancellationToken)
     {
-        var result = await RunsApi.DeleteRun(runName, db, cancellationToken);
+        var result = await RunsApi.DeleteRun(runName, db, settings, cancellationToken);
         return result.Result is ProblemHttpResult problem
             ? await ShowAsync(runName, problem, cancellationToken)
             : Redirect("/" + QueryString.Create("deleted", runName));
