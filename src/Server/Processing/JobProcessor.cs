@@ -29,9 +29,7 @@ internal sealed class JobProcessor(
     ILogger<JobProcessor> logger) : IDisposable
 {
     /// <summary>Jobs processed side by side; a runner that hangs holds up only its own jobs.</summary>
-    private const int MaxParallelJobs = 8;
-
-    private static readonly JobStatus[] OnRunner = [JobStatus.Provisioning, JobStatus.Running, JobStatus.Terminating];
+    internal const int MaxParallelJobs = 8;
 
     private readonly SemaphoreSlim _pass = new(1, 1);
     private readonly JobPull _pull = new(logger, leases, metrics);
@@ -39,10 +37,8 @@ internal sealed class JobProcessor(
     // Its own JobPull (a field initializer cannot use _pull); a JobPull holds nothing but references to shared services.
     private readonly Reconciliation _reconciliation = new(new JobPull(logger, leases, metrics), settings, time, logger);
 
-    /// <summary>Monotonic timestamp of each job's last successful runner call (or of when this process first
-    /// saw the job). Kept in memory on purpose: after a server restart every runner gets a full timeout again,
-    /// since the silence was the server's, not the runner's.</summary>
-    private readonly Dictionary<Guid, long> _lastContact = [];
+    private readonly JobAssignment _assignment = new(scopes, runners, leases, settings, logger);
+    private readonly RunnerContact _contact = new(time);
 
     private readonly StorageBackoff _storage = new(storage, time, logger);
 
@@ -97,18 +93,12 @@ internal sealed class JobProcessor(
     {
         if (!finalPass)
         {
-            await AssignAsync(cancellationToken);
+            await _assignment.AssignAsync(cancellationToken);
         }
 
         var jobs = await ActiveJobsAsync(includeUnsubmitted: !finalPass, cancellationToken);
         metrics.Lag.Retain(jobs);
-        lock (_lastContact)
-        {
-            foreach (var stale in _lastContact.Keys.Except(jobs).ToList())
-            {
-                _lastContact.Remove(stale);
-            }
-        }
+        _contact.Retain(jobs);
 
         _reconciliation.Retain(jobs);
         await Parallel.ForEachAsync(
@@ -156,63 +146,6 @@ internal sealed class JobProcessor(
         return await leases.ClaimAsync(db, runners.Runners, includeUnsubmitted, cancellationToken);
     }
 
-    /// <summary>Gives each waiting job to the least-loaded runner, healthy runners first.</summary>
-    private async Task AssignAsync(CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
-        // With replicas, each takes a share per pass, so that a burst of submissions spreads over them.
-        var waiting = await db.Jobs
-            .Where(j => j.Status == JobStatus.Submitted)
-            .OrderBy(j => j.SubmittedAt)
-            .Select(j => j.Id)
-            .Take(leases.Enabled ? MaxParallelJobs : int.MaxValue)
-            .ToListAsync(cancellationToken);
-        if (waiting.Count == 0)
-        {
-            return;
-        }
-
-        var load = await db.Jobs
-            .Where(j => j.Runner != null && OnRunner.Contains(j.Status))
-            .GroupBy(j => j.Runner!)
-            .Select(g => new { Runner = g.Key, Count = g.Count() })
-            .ToDictionaryAsync(g => g.Runner, g => g.Count, cancellationToken);
-        var candidates = runners.Runners;
-        var embedded = settings.UsesEmbeddedRunner;
-
-        // The assigning replica holds the job from the start: no other may claim it between here and its first pass.
-        var leaseOwner = leases.Enabled ? leases.Replica : null;
-        DateTimeOffset? leaseExpiresAt = leases.Enabled
-            ? (await JobLeases.DatabaseNowAsync(db, cancellationToken)).AddMilliseconds(leases.LeaseMilliseconds)
-            : null;
-
-        foreach (var jobId in waiting)
-        {
-            var runner = candidates
-                .OrderBy(r => runners.IsHealthy(r) ? 0 : 1)
-                .ThenBy(r => load.GetValueOrDefault(r))
-                .First();
-
-            // A conditional update is the claim: if a user stopped the job meanwhile, its status is no longer
-            // Submitted and nothing changes, so a stopped job is never sent to a runner.
-            var claimed = await db.Jobs
-                .Where(j => j.Id == jobId && j.Status == JobStatus.Submitted)
-                .ExecuteUpdateAsync(
-                    s => s.SetProperty(j => j.Status, JobStatus.Provisioning)
-                        .SetProperty(j => j.Runner, runner)
-                        .SetProperty(j => j.EmbeddedRunner, embedded)
-                        .SetProperty(j => j.LeaseOwner, leaseOwner)
-                        .SetProperty(j => j.LeaseExpiresAt, leaseExpiresAt),
-                    cancellationToken);
-            if (claimed == 1)
-            {
-                load[runner] = load.GetValueOrDefault(runner) + 1;
-                logger.LogInformation("Job {JobId} assigned to runner {Runner}", jobId, runner);
-            }
-        }
-    }
-
     private async Task ProcessJobAsync(Guid jobId, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -245,7 +178,7 @@ internal sealed class JobProcessor(
             return;
         }
 
-        var sinceContact = StartContactClock(jobId);
+        var sinceContact = _contact.Start(jobId);
 
         try
         {
@@ -255,18 +188,18 @@ internal sealed class JobProcessor(
             }
 
             await ProcessOnRunnerAsync(db, job, client, cancellationToken);
-            MarkContact(jobId);
+            _contact.Mark(jobId);
             runners.Report(job.Runner, healthy: true);
         }
         catch (Exception e) when (StorageFault.From(e) is not null)
         {
             // The runner answered; our database did not take it. That silence is ours, not the runner's.
-            MarkContact(jobId);
+            _contact.Mark(jobId);
             throw;
         }
         catch (ApiException e) when (IsRefusal(e.StatusCode))
         {
-            MarkContact(jobId);
+            _contact.Mark(jobId);
             await RefusedAsync(db, job, e, cancellationToken);
         }
         catch (Exception e) when (IsRunnerFailure(e, cancellationToken))
@@ -444,28 +377,6 @@ internal sealed class JobProcessor(
         }
 
         await db.SaveChangesAsync(cancellationToken);
-    }
-
-    private long StartContactClock(Guid jobId)
-    {
-        lock (_lastContact)
-        {
-            if (!_lastContact.TryGetValue(jobId, out var since))
-            {
-                since = time.GetTimestamp();
-                _lastContact[jobId] = since;
-            }
-
-            return since;
-        }
-    }
-
-    private void MarkContact(Guid jobId)
-    {
-        lock (_lastContact)
-        {
-            _lastContact[jobId] = time.GetTimestamp();
-        }
     }
 
     /// <summary>A failure of the runner or the network between us, as opposed to one of ours (a database error).</summary>

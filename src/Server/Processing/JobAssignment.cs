@@ -1,0 +1,79 @@
+using LogQuota.Server.Configuration;
+using LogQuota.Server.Data;
+using LogQuota.Server.Replicas;
+using LogQuota.Server.Runners;
+using LogQuota.Shared.Contracts;
+using Microsoft.EntityFrameworkCore;
+
+namespace LogQuota.Server.Processing;
+
+/// <summary>
+/// The first step of a pass: jobs waiting in <c>submitted</c> get a runner (and, with replicas, this replica's lease)
+/// by one conditional update each, so a job stopped meanwhile is never sent anywhere.
+/// </summary>
+internal sealed class JobAssignment(
+    IServiceScopeFactory scopes,
+    RunnerPool runners,
+    JobLeases leases,
+    ServerSettings settings,
+    ILogger logger)
+{
+    private static readonly JobStatus[] OnRunner = [JobStatus.Provisioning, JobStatus.Running, JobStatus.Terminating];
+
+    /// <summary>Gives each waiting job to the least-loaded runner, healthy runners first.</summary>
+    public async Task AssignAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+        // With replicas, each takes a share per pass, so that a burst of submissions spreads over them.
+        var waiting = await db.Jobs
+            .Where(j => j.Status == JobStatus.Submitted)
+            .OrderBy(j => j.SubmittedAt)
+            .Select(j => j.Id)
+            .Take(leases.Enabled ? JobProcessor.MaxParallelJobs : int.MaxValue)
+            .ToListAsync(cancellationToken);
+        if (waiting.Count == 0)
+        {
+            return;
+        }
+
+        var load = await db.Jobs
+            .Where(j => j.Runner != null && OnRunner.Contains(j.Status))
+            .GroupBy(j => j.Runner!)
+            .Select(g => new { Runner = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.Runner, g => g.Count, cancellationToken);
+        var candidates = runners.Runners;
+        var embedded = settings.UsesEmbeddedRunner;
+
+        // The assigning replica holds the job from the start: no other may claim it between here and its first pass.
+        var leaseOwner = leases.Enabled ? leases.Replica : null;
+        DateTimeOffset? leaseExpiresAt = leases.Enabled
+            ? (await JobLeases.DatabaseNowAsync(db, cancellationToken)).AddMilliseconds(leases.LeaseMilliseconds)
+            : null;
+
+        foreach (var jobId in waiting)
+        {
+            var runner = candidates
+                .OrderBy(r => runners.IsHealthy(r) ? 0 : 1)
+                .ThenBy(r => load.GetValueOrDefault(r))
+                .First();
+
+            // A conditional update is the claim: if a user stopped the job meanwhile, its status is no longer
+            // Submitted and nothing changes, so a stopped job is never sent to a runner.
+            var claimed = await db.Jobs
+                .Where(j => j.Id == jobId && j.Status == JobStatus.Submitted)
+                .ExecuteUpdateAsync(
+                    s => s.SetProperty(j => j.Status, JobStatus.Provisioning)
+                        .SetProperty(j => j.Runner, runner)
+                        .SetProperty(j => j.EmbeddedRunner, embedded)
+                        .SetProperty(j => j.LeaseOwner, leaseOwner)
+                        .SetProperty(j => j.LeaseExpiresAt, leaseExpiresAt),
+                    cancellationToken);
+            if (claimed == 1)
+            {
+                load[runner] = load.GetValueOrDefault(runner) + 1;
+                logger.LogInformation("Job {JobId} assigned to runner {Runner}", jobId, runner);
+            }
+        }
+    }
+}
