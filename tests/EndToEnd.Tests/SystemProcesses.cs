@@ -367,6 +367,7 @@ public sealed class SystemProcesses : IAsyncDisposable
 
         foreach (var dir in _dirs)
         {
+            RunnerCgroups.RemoveLeftovers(dir);
             try
             {
                 Directory.Delete(dir, recursive: true);

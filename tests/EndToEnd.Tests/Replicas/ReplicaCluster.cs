@@ -159,6 +159,7 @@ public sealed class ReplicaCluster : IAsyncDisposable
 
         foreach (var dir in _dirs)
         {
+            RunnerCgroups.RemoveLeftovers(dir);
             try
             {
                 Directory.Delete(dir, recursive: true);
