@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
-using System.Text;
 using LogQuota.Server.Configuration;
 
 namespace LogQuota.Server.Apis;
@@ -17,56 +15,29 @@ public sealed class LogsPageTokens(ServerSettings settings)
 {
     private const byte Version = 1;
     private const int PayloadLength = 1 + 1 + 8 + 8;
-    private const int MacLength = 16;
 
-    private readonly byte[] _key = SHA256.HashData(Encoding.UTF8.GetBytes("logquota-logs-token:" + settings.AdminToken));
+    private readonly TokenSigner _signer = new("logquota-logs-token", settings.AdminToken);
 
     public string Create(Guid jobId, bool descending, LogCursor cursor)
     {
-        Span<byte> token = stackalloc byte[PayloadLength + MacLength];
-        token[0] = Version;
-        token[1] = descending ? (byte)1 : (byte)0;
-        BinaryPrimitives.WriteInt64BigEndian(token[2..], cursor.Timestamp);
-        BinaryPrimitives.WriteInt64BigEndian(token[10..], cursor.Id);
-        Mac(jobId, token[..PayloadLength], token[PayloadLength..]);
-        return Convert.ToBase64String(token).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        Span<byte> payload = stackalloc byte[PayloadLength];
+        payload[0] = Version;
+        payload[1] = descending ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteInt64BigEndian(payload[2..], cursor.Timestamp);
+        BinaryPrimitives.WriteInt64BigEndian(payload[10..], cursor.Id);
+        return _signer.Seal(payload, jobId.ToByteArray());
     }
 
     public bool TryRead(string text, Guid jobId, bool descending, out LogCursor cursor)
     {
         cursor = default;
-        var base64 = text.Replace('-', '+').Replace('_', '/');
-        base64 += new string('=', (4 - (base64.Length % 4)) % 4);
-        Span<byte> token = stackalloc byte[PayloadLength + MacLength + 3];
-        if (text.Length > 64 ||
-            !Convert.TryFromBase64String(base64, token, out var length) ||
-            length != PayloadLength + MacLength)
+        Span<byte> payload = stackalloc byte[PayloadLength];
+        if (!_signer.TryOpen(text, payload, jobId.ToByteArray()) || payload[0] != Version || payload[1] != (descending ? 1 : 0))
         {
             return false;
         }
 
-        Span<byte> expected = stackalloc byte[MacLength];
-        Mac(jobId, token[..PayloadLength], expected);
-        if (!CryptographicOperations.FixedTimeEquals(expected, token[PayloadLength..length]) ||
-            token[0] != Version || token[1] != (descending ? 1 : 0))
-        {
-            return false;
-        }
-
-        cursor = new LogCursor(BinaryPrimitives.ReadInt64BigEndian(token[2..]), BinaryPrimitives.ReadInt64BigEndian(token[10..]));
-
-        // Only the exact text this server issues: base64 ignores the unused low bits of the last character, so
-        // without this check one token would have several accepted spellings.
-        return string.Equals(Create(jobId, descending, cursor), text, StringComparison.Ordinal);
-    }
-
-    private void Mac(Guid jobId, ReadOnlySpan<byte> payload, Span<byte> destination)
-    {
-        Span<byte> input = stackalloc byte[16 + PayloadLength];
-        jobId.TryWriteBytes(input);
-        payload.CopyTo(input[16..]);
-        Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(_key, input, mac);
-        mac[..MacLength].CopyTo(destination);
+        cursor = new LogCursor(BinaryPrimitives.ReadInt64BigEndian(payload[2..]), BinaryPrimitives.ReadInt64BigEndian(payload[10..]));
+        return true;
     }
 }
