@@ -22,6 +22,12 @@ internal sealed class RunnerProbe : BackgroundService
     private readonly ILogger<RunnerProbe> _logger;
     private readonly ConcurrentDictionary<string, bool> _up = new(StringComparer.Ordinal);
 
+    /// <summary>Failed checks in a row per runner, for the log only: the gauge shows each answer, the log a real outage.</summary>
+    private readonly ConcurrentDictionary<string, int> _failures = new(StringComparer.Ordinal);
+
+    /// <summary>Failed checks in a row before the log says a runner is down (15 s), as a Kubernetes probe's failureThreshold.</summary>
+    private const int FailuresToLog = 3;
+
     public RunnerProbe(RunnerPool runners, IHttpClientFactory http, IMeterFactory meters, TimeProvider time,
         IHostApplicationLifetime lifetime, ILogger<RunnerProbe> logger)
     {
@@ -90,11 +96,20 @@ internal sealed class RunnerProbe : BackgroundService
             up = false;
         }
 
-        if (_up.TryGetValue(runner, out var before) && before != up)
-        {
-            _logger.LogInformation("Runner {Runner} is {State} (health check)", runner, up ? "up" : "down");
-        }
-
         _up[runner] = up;
+
+        // One lost answer under load is not news (and an idle stack should log nothing): the log says "down" after
+        // FailuresToLog failures in a row, and "up again" only after it said "down".
+        var failures = up ? 0 : _failures.GetValueOrDefault(runner) + 1;
+        var loggedDown = _failures.GetValueOrDefault(runner) >= FailuresToLog;
+        _failures[runner] = failures;
+        if (failures == FailuresToLog)
+        {
+            _logger.LogWarning("Runner {Runner} is down: {Failures} health checks in a row failed", runner, failures);
+        }
+        else if (up && loggedDown)
+        {
+            _logger.LogInformation("Runner {Runner} is up again (health check)", runner);
+        }
     }
 }

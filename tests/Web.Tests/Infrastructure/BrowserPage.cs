@@ -36,13 +36,16 @@ public sealed class BrowserPage : IAsyncDisposable
 
     public ConcurrentQueue<string> Dialogs { get; } = new();
 
-    /// <summary>Signs in through the form, as a person does.</summary>
+    /// <summary>Signs in through the form, as a person does, and waits for the page it leads to (a right token only).</summary>
     public async Task SignInAsync(string token = WebServer.AdminToken)
     {
         await Page.GotoAsync("/signin");
         await Page.Locator("#token").FillAsync(token);
         await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
+        // Wait for the page a successful sign-in leads to, not for a load state of whichever document is current when the
+        // click returns (once in CI that wait ran out at 30 s).
+        await Page.WaitForURLAsync(url => !new Uri(url).AbsolutePath.StartsWith("/signin", StringComparison.Ordinal),
+            new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
     }
 
     /// <summary>Saves a screenshot under the test results (LOGQUOTA_WEB_SCREENSHOTS, else TestResults/screenshots next to the tests).</summary>
