@@ -343,38 +343,7 @@ public sealed class SystemProcesses : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Server?.Dispose();
-        // Server first, so it stops pulling; then the runners, which end their jobs on SIGTERM.
-        foreach (var process in Enumerable.Reverse(_processes))
-        {
-            try
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                }
-
-                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            catch (TimeoutException)
-            {
-            }
-
-            process.Dispose();
-        }
-
-        foreach (var dir in _dirs)
-        {
-            RunnerCgroups.RemoveLeftovers(dir);
-            try
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        // Server first, so it stops pulling; then the runners (SIGKILLed: their cgroups are removed after them).
+        await HostCleanup.KillAndRemoveAsync(_processes, _dirs, TimeSpan.FromSeconds(20));
     }
 }

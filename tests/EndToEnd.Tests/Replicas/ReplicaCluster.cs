@@ -136,41 +136,7 @@ public sealed class ReplicaCluster : IAsyncDisposable
         }
 
         // Replicas first, so nothing pulls any more; then the runners, whose jobs end with them.
-        foreach (var process in Enumerable.Reverse(_processes))
-        {
-            try
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                }
-
-                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            catch (TimeoutException)
-            {
-            }
-
-            process.Dispose();
-        }
-
-        foreach (var dir in _dirs)
-        {
-            RunnerCgroups.RemoveLeftovers(dir);
-            try
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-        }
+        await HostCleanup.KillAndRemoveAsync(_processes, _dirs, TimeSpan.FromSeconds(30));
     }
 
     private void StartReplica(int index)
