@@ -350,7 +350,7 @@ internal static class SubmitBodies
             && EnvEqual(x.Env, y.Env)
             && x.WorkingDir == y.WorkingDir && x.MaxDuration == y.MaxDuration
             && x.LogQuotaHour == y.LogQuotaHour && x.Tty == y.Tty
-            && x.LogQuotaAction == y.LogQuotaAction && x.LogQuotaKillGrace == y.LogQuotaKillGrace
+            && x.LogQuotaAction == y.LogQuotaAction && x.LogQuotaKillGrace == y.LogQuotaKillGrace && x.CodeHash == y.CodeHash
             && (x.LogQuotaWarnAt ?? [-1]).SequenceEqual(y.LogQuotaWarnAt ?? [-1]);
     }
 

@@ -10,6 +10,14 @@ public interface IRunnerApi
     [Get("/api/healthcheck")]
     Task<HealthcheckResponse> HealthcheckAsync(CancellationToken cancellationToken);
 
+    /// <summary><c>HEAD /api/code/{sha256}</c>: 200 when the runner holds that code archive, 404 when not.</summary>
+    [Head("/api/code/{sha256}")]
+    Task<IApiResponse> CodeExistsAsync(string sha256, CancellationToken cancellationToken);
+
+    /// <summary><c>PUT /api/code/{sha256}</c>: hand the runner a gzip'd tar of code (SPEC §9) before a job that names it.</summary>
+    [Put("/api/code/{sha256}")]
+    Task PutCodeAsync(string sha256, [Body] HttpContent archive, CancellationToken cancellationToken);
+
     /// <summary><c>POST /api/jobs</c>: start a job; the same body again is a no-op, a different one for the same id is 409.</summary>
     [Post("/api/jobs")]
     Task SubmitAsync([Body] SubmitBody body, CancellationToken cancellationToken);

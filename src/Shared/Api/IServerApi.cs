@@ -54,6 +54,14 @@ public interface IServerApi
     [Get("/api/healthcheck")]
     Task<HealthcheckResponse> HealthcheckAsync(CancellationToken cancellationToken);
 
+    /// <summary><c>HEAD /api/code/{sha256}</c>: 200 when the server holds that code archive, 404 when not.</summary>
+    [Head("/api/code/{sha256}")]
+    Task<IApiResponse> CodeExistsAsync(string sha256, CancellationToken cancellationToken);
+
+    /// <summary><c>PUT /api/code/{sha256}</c>: upload a gzip'd tar of code (<c>application/gzip</c>), stored content-addressed.</summary>
+    [Put("/api/code/{sha256}")]
+    Task PutCodeAsync(string sha256, [Body] HttpContent archive, CancellationToken cancellationToken);
+
     /// <summary><c>POST /api/runs</c>: submit a run.</summary>
     [Post("/api/runs")]
     Task<RunDetails> SubmitRunAsync([Body] SubmitRunRequest request, CancellationToken cancellationToken);

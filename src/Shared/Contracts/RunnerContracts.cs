@@ -10,6 +10,10 @@ namespace LogQuota.Shared.Contracts;
 /// <param name="LogQuotaAction">What happens when a bucket crosses <paramref name="LogQuotaHour"/> (default <c>kill</c>).</param>
 /// <param name="LogQuotaWarnAt">Percentages of the quota (1–99) at which a warning is written, once per bucket each; null means the default, 80; empty disables warnings.</param>
 /// <param name="LogQuotaKillGrace">Seconds between SIGTERM and SIGKILL at a quota kill (0–3600, default 0: SIGKILL at once).</param>
+/// <param name="CodeHash">
+/// The SHA-256 (64 lowercase hex digits) of the gzip'd tar holding the user's code (SPEC §9), or null for none. The
+/// runner unpacks it into the job's code directory, as the job's user, before the first command; the job starts there.
+/// </param>
 public sealed record JobSpec(
     IReadOnlyList<string> Commands,
     IReadOnlyDictionary<string, string>? Env = null,
@@ -19,7 +23,8 @@ public sealed record JobSpec(
     bool Tty = true,
     LogQuotaAction LogQuotaAction = LogQuotaAction.Kill,
     IReadOnlyList<int>? LogQuotaWarnAt = null,
-    int LogQuotaKillGrace = 0);
+    int LogQuotaKillGrace = 0,
+    string? CodeHash = null);
 
 /// <summary>The run a job belongs to, as the runner sees it.</summary>
 /// <param name="Id">The run's id.</param>
@@ -110,4 +115,7 @@ public enum IsolationUsers
 
     /// <summary>The runner's own uid (a non-root runner).</summary>
     Shared,
+
+    /// <summary>Every job runs as the existing user named by <c>DSTACK_RUNNER_JOB_USER</c> (a root runner), with its home and groups.</summary>
+    JobUser,
 }

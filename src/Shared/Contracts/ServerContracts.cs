@@ -63,6 +63,7 @@ public enum JobStatus
 /// <param name="Tty">Run under a pseudo-terminal (default true).</param>
 /// <param name="LogQuotaAction">What happens at the quota's crossing; the server's default when null. <c>observe</c> is refused when the server's action is <c>kill</c>.</param>
 /// <param name="LogQuotaKillGrace">Seconds from SIGTERM to SIGKILL at a quota kill (0–3600; default 0).</param>
+/// <param name="CodeHash">The SHA-256 of code uploaded with <c>PUT /api/code/{sha256}</c> (SPEC §9); the job starts in it. 404 when unknown.</param>
 public sealed record SubmitRunRequest(
     IReadOnlyList<string> Commands,
     string? RunName = null,
@@ -72,7 +73,8 @@ public sealed record SubmitRunRequest(
     long? LogQuotaHour = null,
     bool? Tty = null,
     LogQuotaAction? LogQuotaAction = null,
-    int? LogQuotaKillGrace = null);
+    int? LogQuotaKillGrace = null,
+    string? CodeHash = null);
 
 /// <summary>One row of <c>GET /api/runs</c>, the <c>ps</c> view of a run.</summary>
 /// <param name="RunName">The run's name.</param>

@@ -4,6 +4,7 @@ using LogQuota.Server.Processing;
 using LogQuota.Server.Tests.Infrastructure;
 using LogQuota.Shared.Api;
 using LogQuota.Shared.Contracts;
+using Refit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -281,6 +282,13 @@ public abstract class JobProcessorTests(DatabaseProvider provider) : IDisposable
             Answer(new HealthcheckResponse("logquota-runner", "test"));
 
         public int Submits { get; private set; }
+
+        /// <summary>These scripted jobs carry no code, so the processor never asks for it.</summary>
+        public Task<IApiResponse> CodeExistsAsync(string sha256, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("A job without code made the processor ask the runner for code.");
+
+        public Task PutCodeAsync(string sha256, HttpContent archive, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("A job without code made the processor upload code.");
 
         public Task SubmitAsync(SubmitBody body, CancellationToken cancellationToken)
         {
