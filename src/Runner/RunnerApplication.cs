@@ -48,6 +48,7 @@ public static class RunnerApplication
         builder.Services.AddSingleton(sp => new JobRegistry(
             settings, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<RunnerIsolation>(), sp.GetRequiredService<RunnerMetrics>()));
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<JobRegistry>().Code);
         builder.Services.AddSingleton(sp => new RunnerShutdown(
             sp.GetRequiredService<JobRegistry>(), settings, sp.GetRequiredService<ILogger<RunnerShutdown>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RunnerShutdown>());
@@ -68,6 +69,7 @@ public static class RunnerApplication
         app.UseStatusCodePages();
         app.MapRunnerMetrics(settings);
         app.MapJobsApi(settings.Token);
+        app.MapCodeApi(settings.Token);
 
         // Resolved once so that the container owns the lock and releases it when the runner is disposed.
         app.Services.GetRequiredService<DirectoryLock>();

@@ -50,6 +50,8 @@ internal static class JobsApi
             // 503, not 4xx: the server retries elsewhere or later, the job itself is fine.
             SubmitOutcome.ShuttingDown => TypedResults.Problem(title: "Service Unavailable",
                 detail: "The runner is shutting down and takes no new jobs.", statusCode: StatusCodes.Status503ServiceUnavailable),
+            SubmitOutcome.CodeMissing => BadRequest(
+                $"code {body.JobSpec.CodeHash} is not on this runner; PUT /api/code/{body.JobSpec.CodeHash} first."),
             _ => TypedResults.Ok(),
         };
     }
@@ -124,7 +126,7 @@ internal static class JobsApi
     private static ProblemHttpResult NotFound(string jobId) =>
         TypedResults.Problem(title: "Not Found", detail: $"No job {jobId} on this runner.", statusCode: StatusCodes.Status404NotFound);
 
-    private static ProblemHttpResult BadRequest(string detail) =>
+    internal static ProblemHttpResult BadRequest(string detail) =>
         TypedResults.Problem(title: "Bad Request", detail: detail, statusCode: StatusCodes.Status400BadRequest);
 
     private static async Task<(T? Body, ProblemHttpResult? Problem)> ReadBodyAsync<T>(HttpRequest request, CancellationToken cancellationToken)

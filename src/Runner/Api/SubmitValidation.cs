@@ -19,6 +19,11 @@ internal static class SubmitValidation
         }
 
         var spec = body.JobSpec;
+        if (spec.CodeHash is not null && !Code.CodeArchives.IsValidHash(spec.CodeHash))
+        {
+            return $"job_spec.code_hash must be a SHA-256, 64 lowercase hexadecimal digits, got {JobSpecRules.Quote(spec.CodeHash)}.";
+        }
+
         return JobSpecRules.Check(spec.Commands, spec.Env, spec.WorkingDir, spec.MaxDuration, spec.LogQuotaHour)
             .Concat(JobSpecRules.CheckQuotaPolicy(spec.LogQuotaWarnAt, spec.LogQuotaKillGrace)).FirstOrDefault() is
             { Field: not null } problem

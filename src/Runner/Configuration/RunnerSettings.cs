@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Net;
+using LogQuota.Shared;
 
 namespace LogQuota.Runner.Configuration;
 
@@ -41,6 +42,16 @@ public sealed class RunnerSettings
     public int JobPidsMax { get; init; } = 4096;
 
     /// <summary>
+    /// Most bytes of file contents one job's code archive may unpack to (<c>DSTACK_RUNNER_CODE_MAX_UNPACKED</c>, default
+    /// 1 GiB). Also the largest archive <c>PUT /api/code/{sha256}</c> takes, which bounds the disk one upload fills: a
+    /// larger archive could hardly unpack within the limit, since gzip grows only incompressible data, by well under 1%.
+    /// </summary>
+    public long CodeMaxUnpacked { get; init; } = DefaultCodeMaxUnpacked;
+
+    /// <summary>1 GiB.</summary>
+    public const long DefaultCodeMaxUnpacked = 1L << 30;
+
+    /// <summary>
     /// The strongest kill mechanism the start-up probe may choose; null lets it choose the strongest that works. Not an
     /// environment setting: for tests and benchmarks that compare the modes on one machine.
     /// </summary>
@@ -77,6 +88,7 @@ public sealed class RunnerSettings
             MetricsEnabled = Get("DSTACK_RUNNER_METRICS") is not { } metrics || ParseOnOff("DSTACK_RUNNER_METRICS", metrics),
             JobUids = Get("DSTACK_RUNNER_JOB_UIDS") is { } uids ? UidRange.Parse(uids) : UidRange.Default,
             JobPidsMax = Get("DSTACK_RUNNER_JOB_PIDS_MAX") is { } pids ? ParsePidsMax(pids) : 4096,
+            CodeMaxUnpacked = Get("DSTACK_RUNNER_CODE_MAX_UNPACKED") is { } unpacked ? ParseCodeMaxUnpacked(unpacked) : DefaultCodeMaxUnpacked,
         };
         settings.Validate();
         return settings;
@@ -110,6 +122,11 @@ public sealed class RunnerSettings
             throw new SettingsException("DSTACK_RUNNER_METRICS_TOKEN must be at least 16 characters without whitespace");
         }
 
+        if (CodeMaxUnpacked < 1)
+        {
+            throw new SettingsException($"DSTACK_RUNNER_CODE_MAX_UNPACKED must be a size above 0 such as 1GiB or 512MiB, got '{CodeMaxUnpacked}'");
+        }
+
         if (Token is null && !IsLoopback(Host))
         {
             throw new SettingsException(
@@ -124,6 +141,11 @@ public sealed class RunnerSettings
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var max) && max is >= 1 and <= PidsMaxCeiling
             ? max
             : throw new SettingsException($"DSTACK_RUNNER_JOB_PIDS_MAX must be a whole number of processes from 1 to {PidsMaxCeiling}, got '{text}'");
+
+    private static long ParseCodeMaxUnpacked(string text) =>
+        ByteSizes.TryParse(text, out var bytes) && bytes >= 1
+            ? bytes
+            : throw new SettingsException($"DSTACK_RUNNER_CODE_MAX_UNPACKED must be a size above 0 such as 1GiB or 512MiB, got '{text}'");
 
     private static bool ParseOnOff(string name, string text) => text switch
     {

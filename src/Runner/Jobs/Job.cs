@@ -42,6 +42,9 @@ internal sealed class Job : IQuotaOutput, IDisposable
     private string? _fault;
     private (TerminationReason Reason, string Message)? _termination;
 
+    /// <summary>Cancelled by a stop (or the runner's end) that comes while the job is prepared, before its process exists.</summary>
+    private readonly CancellationTokenSource _preparing = new();
+
     public Job(SubmitBody body, string directory, TimeProvider time, ILogger logger, RunnerMetrics? metrics = null)
     {
         Body = body;
@@ -73,19 +76,58 @@ internal sealed class Job : IQuotaOutput, IDisposable
     /// <summary>Completes once the final state is recorded and the job's threads are done.</summary>
     public Task Finished => _finished.Task;
 
-    /// <summary>Starts the process and its output and exit threads; a failure to start ends the job <c>failed</c> / <c>executor_error</c>.</summary>
-    public void Start(Func<JobLaunch> prepare)
+    /// <summary>
+    /// Prepares the job with <paramref name="prepare"/> (its sandbox, home and code: an unpack can take minutes, and
+    /// nothing is locked meanwhile, so pulls and a stop are answered), then starts its process and its output and
+    /// exit threads. Until then the job has no state event. A failure to prepare or start ends the job
+    /// <c>failed</c> / <c>executor_error</c>; a stop meanwhile cancels the preparation and ends it <c>terminated</c>.
+    /// </summary>
+    public void Start(Func<CancellationToken, JobLaunch> prepare)
     {
+        JobLaunch? launch = null;
+        string? failure = null;
+        try
+        {
+            launch = prepare(_preparing.Token);
+        }
+        catch (OperationCanceledException) when (_preparing.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            // Never let a preparation end the runner: it may run on a thread of its own.
+            failure = e is JobStartException ? e.Message : $"runner fault while preparing the job: {e.Message}";
+            if (e is not JobStartException)
+            {
+                _logger.LogError(e, "Job {JobId}: preparing it failed", Id);
+            }
+        }
+
         lock (_lock)
         {
+            if (_preparing.IsCancellationRequested)
+            {
+                // Stopped, or the runner disposed it, before its process existed: no process ever starts.
+                launch?.Sandbox.Release();
+                var (reason, message) = _termination ?? (TerminationReason.TerminatedByServer, "The runner stopped before the job started");
+                RecordState(new JobStateEvent(JobState.Terminated, NextTimestamp(), reason, message));
+                _finished.TrySetResult();
+                return;
+            }
+
             try
             {
-                _process = ProcessSupervisor.Start(prepare());
+                _process = failure is null ? ProcessSupervisor.Start(launch!) : null;
             }
             catch (JobStartException e)
             {
-                _logger.LogWarning("Job {JobId} could not start: {Reason}", Id, e.Message);
-                RecordState(new JobStateEvent(JobState.Failed, NextTimestamp(), TerminationReason.ExecutorError, e.Message));
+                failure = e.Message;
+            }
+
+            if (failure is not null)
+            {
+                _logger.LogWarning("Job {JobId} could not start: {Reason}", Id, failure);
+                RecordState(new JobStateEvent(JobState.Failed, NextTimestamp(), TerminationReason.ExecutorError, failure));
                 _finished.TrySetResult();
                 return;
             }
@@ -93,8 +135,8 @@ internal sealed class Job : IQuotaOutput, IDisposable
             RecordState(new JobStateEvent(JobState.Running, NextTimestamp()));
         }
 
-        _logger.LogInformation("Job {JobId} started as pid {Pid} ({Mode})", Id, _process.Pid, Body.JobSpec.Tty ? "tty" : "pipe");
-        var reader = new Thread(() => Guarded("output", () => _process.PumpOutput(OnOutput, _time))) { IsBackground = true, Name = $"job-output-{Id:N}" };
+        _logger.LogInformation("Job {JobId} started as pid {Pid} ({Mode})", Id, _process!.Pid, Body.JobSpec.Tty ? "tty" : "pipe");
+        var reader = new Thread(() => Guarded("output", () => _process!.PumpOutput(OnOutput, _time))) { IsBackground = true, Name = $"job-output-{Id:N}" };
         reader.Start();
         new Thread(() => Supervise(reader)) { IsBackground = true, Name = $"job-wait-{Id:N}" }.Start();
 
@@ -351,13 +393,20 @@ internal sealed class Job : IQuotaOutput, IDisposable
     {
         lock (_lock)
         {
-            if (State.IsFinal() || _termination is not null || _process is null)
+            if (State.IsFinal() || _termination is not null)
             {
                 return;
             }
 
             _termination = (reason, message);
             RecordState(new JobStateEvent(JobState.Terminating, NextTimestamp(), reason, message));
+            if (_process is null)
+            {
+                // Still preparing (unpacking its code): the preparation stops at its next check, and Start ends the job.
+                _preparing.Cancel();
+                return;
+            }
+
             _process.SignalTree(Native.SIGTERM);
             _killTimer = _time.CreateTimer(_ => Guarded("stop", KillAfterGrace), null, StopGracePeriod, Timeout.InfiniteTimeSpan);
         }
@@ -448,6 +497,11 @@ internal sealed class Job : IQuotaOutput, IDisposable
 
     public void Dispose()
     {
+        lock (_lock)
+        {
+            _preparing.Cancel();
+        }
+
         _maxDurationTimer?.Dispose();
         _killTimer?.Dispose();
         _spool.Dispose();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using LogQuota.Runner.Code;
 using LogQuota.Runner.Configuration;
 using LogQuota.Runner.Execution;
 using LogQuota.Runner.Isolation;
@@ -16,6 +17,9 @@ internal enum SubmitOutcome
 
     /// <summary>The runner is shutting down and takes no new job.</summary>
     ShuttingDown,
+
+    /// <summary>The job names a code archive this runner does not hold.</summary>
+    CodeMissing,
 }
 
 /// <summary>
@@ -63,6 +67,7 @@ internal sealed class JobRegistry : IDisposable
             FileModes.AddTraverse(settings.Dir);
         }
 
+        Code = new CodeArchives(Path.Combine(settings.Dir, "code"), time);
         _flushTimer = time.CreateTimer(_ => FlushStaleLines(), null, FlushTick, FlushTick);
         _metrics = metrics;
         metrics?.Observe(this);
@@ -74,6 +79,9 @@ internal sealed class JobRegistry : IDisposable
     private string HomesDirectory => Path.Combine(_settings.Dir, "homes");
 
     private string HomeOf(Guid jobId) => Path.Combine(HomesDirectory, jobId.ToString("N"));
+
+    /// <summary>The code archives this runner holds for its jobs.</summary>
+    public CodeArchives Code { get; }
 
     /// <summary>What the health check and the start-up log report.</summary>
     public RunnerIsolation Isolation => _isolation;
@@ -100,6 +108,12 @@ internal sealed class JobRegistry : IDisposable
                 return (SubmitOutcome.ShuttingDown, null);
             }
 
+            // Under the submit lock, which sweeps take too: once registered, the job holds its archive.
+            if (body.JobSpec.CodeHash is { } codeHash && !Code.Claim(codeHash))
+            {
+                return (SubmitOutcome.CodeMissing, null);
+            }
+
             var directory = Path.Combine(JobsDirectory, body.JobId.ToString("N"));
             foreach (var leftover in new[] { directory, HomeOf(body.JobId) }.Where(Directory.Exists))
             {
@@ -114,7 +128,17 @@ internal sealed class JobRegistry : IDisposable
 
         try
         {
-            job.Start(() => BuildLaunch(job));
+            if (body.JobSpec.CodeHash is null)
+            {
+                job.Start(cancellationToken => BuildLaunch(job, cancellationToken));
+            }
+            else
+            {
+                // Unpacking a large tree takes longer than the server waits for a submit's answer (5 s): the submit
+                // answers now, and the job's first state comes once its process runs. A stop meanwhile cancels it.
+                new Thread(() => job.Start(cancellationToken => BuildLaunch(job, cancellationToken)))
+                { IsBackground = true, Name = $"job-start-{job.Id:N}" }.Start();
+            }
         }
         finally
         {
@@ -124,8 +148,8 @@ internal sealed class JobRegistry : IDisposable
         return (SubmitOutcome.Started, job);
     }
 
-    /// <summary>The job's sandbox, home and environment. Throws <see cref="JobStartException"/>, which ends the job executor_error.</summary>
-    private JobLaunch BuildLaunch(Job job)
+    /// <summary>The job's sandbox, home, code and environment. Throws <see cref="JobStartException"/>, which ends the job executor_error.</summary>
+    private JobLaunch BuildLaunch(Job job, CancellationToken cancellationToken)
     {
         var spec = job.Body.JobSpec;
         var sandbox = _isolation.CreateSandbox(job.Id);
@@ -144,6 +168,12 @@ internal sealed class JobRegistry : IDisposable
         // A given working_dir is entered before the uid changes, so it needs no search permission on its parents for
         // the job's uid, but what the job may read or write in it is the uid's own business (see the README).
         var workingDir = spec.WorkingDir ?? home;
+        if (spec.CodeHash is { } codeHash)
+        {
+            var code = Path.Combine(home, "code");
+            UnpackCode(codeHash, code, sandbox, cancellationToken);
+            workingDir = spec.WorkingDir ?? code;
+        }
 
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
@@ -172,6 +202,31 @@ internal sealed class JobRegistry : IDisposable
         return new JobLaunch(string.Join(" && ", spec.Commands), env, workingDir, spec.Tty, marker, sandbox);
     }
 
+    /// <summary>
+    /// Unpacks the job's code into <paramref name="directory"/>, made here and given to the job's uid, as that uid. A
+    /// refused archive ends the job executor_error with the refusal; the sandbox is released on any failure.
+    /// </summary>
+    private void UnpackCode(string codeHash, string directory, JobSandbox sandbox, CancellationToken cancellationToken)
+    {
+        try
+        {
+            FileModes.CreateDirectory(directory, FileModes.Private);
+            sandbox.Own(directory);
+            using var archive = Code.OpenRead(codeHash);
+            CodeUnpacker.Unpack(archive, directory, sandbox.Uid is { } uid ? new FileOwner(uid, uid) : null, _settings.CodeMaxUnpacked, cancellationToken);
+        }
+        catch (Exception e) when (e is CodeArchiveException or IOException or UnauthorizedAccessException)
+        {
+            sandbox.Release();
+            throw new JobStartException(e is CodeArchiveException ? e.Message : $"Cannot unpack the job's code: {e.Message}");
+        }
+        catch
+        {
+            sandbox.Release();
+            throw;
+        }
+    }
+
     /// <summary>Forgets a finished job and removes its directory. False when the job is still running.</summary>
     public bool TryDelete(Job job)
     {
@@ -197,10 +252,22 @@ internal sealed class JobRegistry : IDisposable
                     // A file the job left open by a process that escaped; the next start on this directory cleans it.
                 }
             }
+
+            if (job.Body.JobSpec.CodeHash is not null)
+            {
+                lock (_submitLock)
+                {
+                    Code.Sweep(ReferencedCode());
+                }
+            }
         }
 
         return true;
     }
+
+    /// <summary>The code archives the held jobs name (caller holds <see cref="_submitLock"/>).</summary>
+    private HashSet<string> ReferencedCode() =>
+        _jobs.Values.Select(j => j.Body.JobSpec.CodeHash).OfType<string>().ToHashSet(StringComparer.Ordinal);
 
     /// <summary>
     /// The first step of a shutdown: from now on a submit of a new job answers <see cref="SubmitOutcome.ShuttingDown"/>.
@@ -234,6 +301,15 @@ internal sealed class JobRegistry : IDisposable
         foreach (var jobId in _isolation.SweepLeftovers(_jobs.ContainsKey))
         {
             logger.LogWarning("Job {JobId} was left by an earlier runner process; its cgroup was emptied and removed", jobId);
+        }
+
+        lock (_submitLock)
+        {
+            var swept = Code.Sweep(ReferencedCode(), startup: true);
+            if (swept > 0)
+            {
+                logger.LogInformation("{Count} code archives no job names any more were deleted", swept);
+            }
         }
 
         var directories = System.IO.Directory.EnumerateDirectories(JobsDirectory).Concat(System.IO.Directory.EnumerateDirectories(HomesDirectory));
