@@ -150,6 +150,7 @@ public sealed class StartupFailureTests : IDisposable
     [InlineData("DSTACK_RUNNER_JOB_UIDS", "0-99")]
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "0")]
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "lots")]
+    [InlineData("DSTACK_RUNNER_CODE_MAX_UNPACKED", "1 parsec")]
     public async Task Runner_WithABadIsolationSetting_ExitsTwo_WithOneLineNamingIt(string name, string value)
     {
         var runner = await ExitedProcess.RunAsync("Runner", new()

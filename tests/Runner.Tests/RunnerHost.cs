@@ -43,14 +43,16 @@ public sealed class RunnerHost : IAsyncDisposable
     /// <param name="killModeLimit">The strongest isolation the runner may choose (to test each mode on one machine).</param>
     /// <param name="perJobUids">False keeps a root runner's jobs under its own uid.</param>
     /// <param name="jobPidsMax">DSTACK_RUNNER_JOB_PIDS_MAX.</param>
-    public static async Task<RunnerHost> StartAsync(string? dir = null, IsolationKill? killModeLimit = null, bool perJobUids = true, int jobPidsMax = 4096)
+    /// <param name="codeMaxUnpacked">DSTACK_RUNNER_CODE_MAX_UNPACKED.</param>
+    public static async Task<RunnerHost> StartAsync(
+        string? dir = null, IsolationKill? killModeLimit = null, bool perJobUids = true, int jobPidsMax = 4096, long codeMaxUnpacked = RunnerSettings.DefaultCodeMaxUnpacked)
     {
         dir ??= Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;
         // No drain: nothing pulls a test runner's jobs after the test, so a drain would only hold up disposal.
         var settings = new RunnerSettings
         {
             Host = "127.0.0.1", Port = 0, Dir = dir, Token = Token, DrainPeriod = TimeSpan.Zero,
-            KillModeLimit = killModeLimit, PerJobUidsAllowed = perJobUids, JobPidsMax = jobPidsMax,
+            KillModeLimit = killModeLimit, PerJobUidsAllowed = perJobUids, JobPidsMax = jobPidsMax, CodeMaxUnpacked = codeMaxUnpacked,
         };
         var app = RunnerApplication.Build(settings, b => b.Logging.ClearProviders());
         await app.StartAsync();

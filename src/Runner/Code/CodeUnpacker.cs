@@ -24,40 +24,48 @@ internal static class CodeUnpacker
     private static readonly Lazy<byte[]> s_smallArchive = new(SmallArchive);
 
     /// <summary>
-    /// Unpacks <paramref name="archive"/> into the existing directory <paramref name="directory"/>, as
+    /// Unpacks <paramref name="archive"/> (seekable) into the existing directory <paramref name="directory"/>, as
     /// <paramref name="owner"/> (see <see cref="FileOwner.Run"/>) or, when null, as the runner. At most
-    /// <paramref name="maxUnpackedBytes"/> of file contents, counted as they are written. Throws
-    /// <see cref="CodeArchiveException"/> for a refused or corrupt archive and <see cref="OperationCanceledException"/>
-    /// once <paramref name="cancellationToken"/> is cancelled.
+    /// <paramref name="maxUnpackedBytes"/> of file contents. Throws <see cref="CodeArchiveException"/> for a refused
+    /// or corrupt archive and <see cref="OperationCanceledException"/> once <paramref name="cancellationToken"/> is
+    /// cancelled.
     /// </summary>
+    /// <remarks>
+    /// Two passes. The first reads the whole archive and creates nothing: every rule that needs no file system (names,
+    /// entry types, symlink targets, the entry count, the bytes of every file, counted as they are read) is checked
+    /// there, so an archive of a million empty files or a gzip bomb is refused before the first file exists, at the
+    /// cost of decompressing twice (a fraction of writing the files). The second creates, checking it all again
+    /// together with what only the tree can tell (a name given twice, a path through a symlink, a hard link's target).
+    /// </remarks>
     public static void Unpack(Stream archive, string directory, FileOwner? owner, long maxUnpackedBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(archive);
+        var start = archive.Position;
+        Pass(archive, null, maxUnpackedBytes, cancellationToken);
+        archive.Position = start;
+
+        // Opened as the runner: the owner needs no way through the directories above its code directory.
+        using var tree = CodeTree.Open(directory);
         if (owner is null)
         {
-            UnpackHere(archive, directory, maxUnpackedBytes, cancellationToken);
+            Pass(archive, tree, maxUnpackedBytes, cancellationToken);
         }
         else
         {
-            owner.Run(() => UnpackHere(archive, directory, maxUnpackedBytes, cancellationToken));
+            owner.Run(() => Pass(archive, tree, maxUnpackedBytes, cancellationToken));
         }
     }
 
     /// <summary>Loads what an unpack needs from disk (the tar and gzip assemblies, the native zlib) by reading a small archive in memory.</summary>
     public static void LoadDependencies()
     {
-        using var reader = new TarReader(new GZipStream(new MemoryStream(s_smallArchive.Value), CompressionMode.Decompress));
-        while (reader.GetNextEntry() is { } entry)
-        {
-            var parts = CodePaths.Inside(entry.Name);
-            CodePaths.CheckSymlinkTarget(entry.Name, parts, "x");
-            entry.DataStream?.CopyTo(Stream.Null);
-        }
+        using var archive = new MemoryStream(s_smallArchive.Value);
+        Pass(archive, null, long.MaxValue, CancellationToken.None);
     }
 
-    private static void UnpackHere(Stream archive, string directory, long maxUnpackedBytes, CancellationToken cancellationToken)
+    /// <summary>One pass over the archive: checks every entry, and creates it in <paramref name="tree"/> unless that is null.</summary>
+    private static void Pass(Stream archive, CodeTree? tree, long maxUnpackedBytes, CancellationToken cancellationToken)
     {
-        using var tree = CodeTree.Open(directory);
         using var gzip = new GZipStream(archive, CompressionMode.Decompress, leaveOpen: true);
         using var reader = new TarReader(gzip, leaveOpen: true);
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
@@ -85,17 +93,17 @@ internal static class CodeUnpacker
                 switch (entry.EntryType)
                 {
                     case TarEntryType.Directory:
-                        tree.CreateDirectory(entry.Name, parts, mode);
+                        tree?.CreateDirectory(entry.Name, parts, mode);
                         break;
                     case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
-                        unpacked = WriteFile(tree, entry, parts, mode, buffer, unpacked, maxUnpackedBytes, cancellationToken);
+                        unpacked = CopyFile(entry, tree, parts, mode, buffer, unpacked, maxUnpackedBytes, cancellationToken);
                         break;
                     case TarEntryType.SymbolicLink:
                         CodePaths.CheckSymlinkTarget(entry.Name, parts, entry.LinkName);
-                        tree.CreateSymlink(entry.Name, parts, entry.LinkName);
+                        tree?.CreateSymlink(entry.Name, parts, entry.LinkName);
                         break;
                     case TarEntryType.HardLink:
-                        tree.CreateHardLink(entry.Name, parts, entry.LinkName);
+                        tree?.CreateHardLink(entry.Name, parts, entry.LinkName);
                         break;
                     default:
                         throw CodePaths.Refuse(entry.Name, $"is {Kind(entry.EntryType)}; a code archive holds only files, directories and links");
@@ -108,8 +116,11 @@ internal static class CodeUnpacker
         }
     }
 
-    /// <summary>Writes one file, counting its bytes against the limit as they are written; returns the new total.</summary>
-    private static long WriteFile(CodeTree tree, TarEntry entry, string[] parts, uint mode, byte[] buffer, long unpacked, long max, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads one file's bytes, counting them against the limit as they come, and writes them into <paramref name="tree"/>
+    /// unless that is null; returns the new total.
+    /// </summary>
+    private static long CopyFile(TarEntry entry, CodeTree? tree, string[] parts, uint mode, byte[] buffer, long unpacked, long max, CancellationToken cancellationToken)
     {
         // The header's size refuses a bomb before its first byte; the count below holds whatever the header says.
         if (entry.Length > max - unpacked)
@@ -117,34 +128,37 @@ internal static class CodeUnpacker
             throw TooLarge(entry.Name, max);
         }
 
-        using var file = tree.CreateFile(entry.Name, parts, mode);
-        long written = 0;
+        using var file = tree?.CreateFile(entry.Name, parts, mode);
+        long copied = 0;
         if (entry.DataStream is { } data)
         {
             while (Read(data, buffer, entry.Name) is var read and > 0)
             {
-                if (read > max - unpacked - written)
+                if (read > max - unpacked - copied)
                 {
                     throw TooLarge(entry.Name, max);
                 }
 
                 try
                 {
-                    RandomAccess.Write(file, buffer.AsSpan(0, read), written);
+                    if (file is not null)
+                    {
+                        RandomAccess.Write(file, buffer.AsSpan(0, read), copied);
+                    }
                 }
                 catch (IOException e)
                 {
                     throw CodePaths.Refuse(entry.Name, $"cannot be written: {e.Message}");
                 }
 
-                written += read;
+                copied += read;
                 cancellationToken.ThrowIfCancellationRequested();
             }
         }
 
-        return written == entry.Length
-            ? unpacked + written
-            : throw CodePaths.Refuse(entry.Name, $"is cut short: the archive ends after {written} of its {entry.Length} bytes");
+        return copied == entry.Length
+            ? unpacked + copied
+            : throw CodePaths.Refuse(entry.Name, $"is cut short: the archive ends after {copied} of its {entry.Length} bytes");
     }
 
     private static CodeArchiveException TooLarge(string name, long max) =>
@@ -196,6 +210,7 @@ internal static class CodeUnpacker
         using (var writer = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
         {
             writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "a/b") { DataStream = new MemoryStream([1]) });
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "a/c") { LinkName = "b" });
         }
 
         return bytes.ToArray();

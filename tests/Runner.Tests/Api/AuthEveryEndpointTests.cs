@@ -18,6 +18,7 @@ public sealed class AuthEveryEndpointTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _runner = await RunnerHost.StartAsync();
+        await Code.TestArchive.PutAsync(_runner, Code.TestArchive.Empty());
         await _runner.Api.SubmitAsync(new SubmitBody(Running, new RunRef(Guid.NewGuid(), "guarded"), new JobSpec(["sleep 600"])), CancellationToken.None);
     }
 
@@ -48,12 +49,20 @@ public sealed class AuthEveryEndpointTests : IAsyncLifetime
             .OfType<RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText != "/api/healthcheck")
             .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m =>
-                (m, "/" + e.RoutePattern.RawText!.TrimStart('/').Replace("{jobId}", Running.ToString(), StringComparison.Ordinal))))];
+                (m, "/" + e.RoutePattern.RawText!.TrimStart('/')
+                    .Replace("{jobId}", Running.ToString(), StringComparison.Ordinal)
+                    .Replace("{sha256}", Sha256, StringComparison.Ordinal))))];
+
+    /// <summary>A code archive the runner holds: a PUT without the token must not replace it, a HEAD not reveal it.</summary>
+    private static readonly string Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Code.TestArchive.Empty()));
 
     [Fact]
-    public void TheRoutingTable_HasTheFourJobEndpoints() =>
+    public void TheRoutingTable_HasTheFourJobEndpoints_AndTheTwoCodeEndpoints() =>
         Assert.Equal(
-            [$"DELETE /api/jobs/{Running}", $"GET /api/jobs/{Running}/pull", "POST /api/jobs/", $"POST /api/jobs/{Running}/stop"],
+            [
+                $"DELETE /api/jobs/{Running}", $"GET /api/jobs/{Running}/pull", $"HEAD /api/code/{Sha256}", "POST /api/jobs/",
+                $"POST /api/jobs/{Running}/stop", $"PUT /api/code/{Sha256}",
+            ],
             Endpoints().Select(e => $"{e.Method} {e.Path}").Order(StringComparer.Ordinal));
 
     [Theory]
@@ -70,6 +79,12 @@ public sealed class AuthEveryEndpointTests : IAsyncLifetime
                 request.Headers.TryAddWithoutValidation("Authorization", authorization);
             }
 
+            if (method == "PUT")
+            {
+                request.Content = new ByteArrayContent(Code.TestArchive.Build(Code.TestArchive.Regular("sneaky", "x")));
+                request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/gzip");
+            }
+
             if (method == "POST")
             {
                 request.Content = new StringContent(
@@ -82,11 +97,19 @@ public sealed class AuthEveryEndpointTests : IAsyncLifetime
 
             var body = await response.Content.ReadAsStringAsync();
             Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} answered {(int)response.StatusCode}: {body}");
-            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             Assert.Equal("Bearer", response.Headers.WwwAuthenticate.ToString());
+            if (method == "HEAD")
+            {
+                continue; // the same answer, without its body
+            }
+
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             using var problem = JsonDocument.Parse(body);
             Assert.False(string.IsNullOrWhiteSpace(problem.RootElement.GetProperty("detail").GetString()));
         }
+
+        // Still the one archive, unchanged: the PUT did not get through.
+        Assert.Equal([$"{Sha256}.tar.gz"], Directory.GetFiles(Path.Combine(_runner.Dir, "code")).Select(Path.GetFileName));
 
         // Still one job, still running: neither the stop nor the delete nor the submit got through.
         Assert.Single(Directory.GetDirectories(Path.Combine(_runner.Dir, "jobs")));

@@ -204,6 +204,11 @@ public sealed class RunnerSettingsTests
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "-5", "DSTACK_RUNNER_JOB_PIDS_MAX")]
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "max", "DSTACK_RUNNER_JOB_PIDS_MAX")]
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "99999999999", "DSTACK_RUNNER_JOB_PIDS_MAX")]
+    [InlineData("DSTACK_RUNNER_CODE_MAX_UNPACKED", "0", "DSTACK_RUNNER_CODE_MAX_UNPACKED")]
+    [InlineData("DSTACK_RUNNER_CODE_MAX_UNPACKED", "lots", "DSTACK_RUNNER_CODE_MAX_UNPACKED")]
+    [InlineData("DSTACK_RUNNER_CODE_MAX_UNPACKED", "-1GiB", "DSTACK_RUNNER_CODE_MAX_UNPACKED")]
+    [InlineData("DSTACK_RUNNER_CODE_MAX_UNPACKED", "1 parsec", "DSTACK_RUNNER_CODE_MAX_UNPACKED")]
+    [InlineData("DSTACK_RUNNER_CODE_MAX_UNPACKED", "99999999TiB", "DSTACK_RUNNER_CODE_MAX_UNPACKED")]
     public void BadValue_IsRejected_NamingTheVariable(string name, string value, string named)
     {
         var error = Assert.Throws<SettingsException>(() => Read((name, value)));
@@ -221,6 +226,15 @@ public sealed class RunnerSettingsTests
         Assert.Equal(10u, set.JobUids.Count);
         Assert.Equal(64, set.JobPidsMax);
     }
+
+    [Theory]
+    [InlineData(null, 1L << 30)]
+    [InlineData("512MiB", 512L << 20)]
+    [InlineData("2GiB", 2L << 30)]
+    [InlineData("1048576", 1L << 20)]
+    [InlineData("10MB", 10_000_000L)]
+    public void CodeMaxUnpacked_IsOneGiBByDefault_AndTakesSizesWithUnits(string? value, long bytes) =>
+        Assert.Equal(bytes, (value is null ? Read() : Read(("DSTACK_RUNNER_CODE_MAX_UNPACKED", value))).CodeMaxUnpacked);
 
     [Fact]
     public void NonLoopbackHost_WithoutToken_RefusesToStart()
