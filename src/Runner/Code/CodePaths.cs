@@ -70,6 +70,25 @@ internal static class CodePaths
         }
     }
 
+    /// <summary>
+    /// The components of a hard link's target, which must name a file inside the archive (an archive path, not relative
+    /// to the link); whether it is an earlier file of the archive only the tree can tell.
+    /// </summary>
+    public static string[] HardLinkTarget(string name, string target)
+    {
+        var parts = Components(target);
+        if (target.StartsWith('/') || parts.Length == 0 || parts.Contains(".."))
+        {
+            throw NotAnEarlierFile(name, target);
+        }
+
+        return parts;
+    }
+
+    /// <summary>The refusal of hard link <paramref name="name"/> to <paramref name="target"/>.</summary>
+    public static CodeArchiveException NotAnEarlierFile(string name, string target) =>
+        Refuse(name, $"is a hard link to {Quote(target)}, which is not an earlier file of the archive");
+
     /// <summary>The refusal of entry <paramref name="name"/> for <paramref name="rule"/>: "code archive entry '../x' leads outside the code directory".</summary>
     public static CodeArchiveException Refuse(string name, string rule) => new($"code archive entry {Quote(name)} {rule}");
 

@@ -113,14 +113,12 @@ internal sealed unsafe class CodeTree : IDisposable
         _nodes[key] = Node.Symlink;
     }
 
-    /// <summary>A hard link to <paramref name="target"/>, which must be a file this archive made earlier.</summary>
-    public void CreateHardLink(string name, string[] parts, string target)
+    /// <summary>A hard link to <paramref name="target"/> (checked by <see cref="CodePaths.HardLinkTarget"/>), which must be a file this archive made earlier.</summary>
+    public void CreateHardLink(string name, string[] parts, string target, string[] targetParts)
     {
-        var targetParts = target.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".").ToArray();
-        if (target.StartsWith('/') || targetParts.Length == 0 || targetParts.Contains("..")
-            || !_nodes.TryGetValue(string.Join('/', targetParts), out var node) || node != Node.File)
+        if (!_nodes.TryGetValue(string.Join('/', targetParts), out var node) || node != Node.File)
         {
-            throw CodePaths.Refuse(name, $"is a hard link to {CodePaths.Quote(target)}, which is not an earlier file of the archive");
+            throw CodePaths.NotAnEarlierFile(name, target);
         }
 
         // The target's directories were all made or opened by this tree before, so walking them creates nothing.

@@ -103,7 +103,8 @@ internal static class CodeUnpacker
                         tree?.CreateSymlink(entry.Name, parts, entry.LinkName);
                         break;
                     case TarEntryType.HardLink:
-                        tree?.CreateHardLink(entry.Name, parts, entry.LinkName);
+                        var target = CodePaths.HardLinkTarget(entry.Name, entry.LinkName);
+                        tree?.CreateHardLink(entry.Name, parts, entry.LinkName, target);
                         break;
                     default:
                         throw CodePaths.Refuse(entry.Name, $"is {Kind(entry.EntryType)}; a code archive holds only files, directories and links");

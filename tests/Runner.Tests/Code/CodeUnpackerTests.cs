@@ -98,7 +98,7 @@ public sealed class CodeUnpackerTests : IDisposable
     public void AnArchiveRefusedForItsNamesTypesOrSizes_CreatesNothingAtAll()
     {
         // The first pass checks what needs no file system: the good entries before the bad one are never written.
-        foreach (var bad in new[] { Regular("bomb", new byte[2 << 20]), Regular("../x", "x"), Special(System.Formats.Tar.TarEntryType.Fifo, "fifo") })
+        foreach (var bad in new[] { Regular("bomb", new byte[2 << 20]), Regular("../x", "x"), Special(System.Formats.Tar.TarEntryType.Fifo, "fifo"), HardLink("shadow", "/etc/shadow") })
         {
             var error = Assert.Throws<CodeArchiveException>(() => Unpack(Build(Dir("src"), Regular("src/a", "a"), bad), _dir));
             Assert.Contains($"'{bad.Name}'", error.Message, StringComparison.Ordinal);
