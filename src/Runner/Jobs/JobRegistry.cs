@@ -128,16 +128,16 @@ internal sealed class JobRegistry : IDisposable
 
         try
         {
+            void Start() => job.Start(cancellationToken => BuildLaunch(job, cancellationToken));
             if (body.JobSpec.CodeHash is null)
             {
-                job.Start(cancellationToken => BuildLaunch(job, cancellationToken));
+                Start();
             }
             else
             {
                 // Unpacking a large tree takes longer than the server waits for a submit's answer (5 s): the submit
                 // answers now, and the job's first state comes once its process runs. A stop meanwhile cancels it.
-                new Thread(() => job.Start(cancellationToken => BuildLaunch(job, cancellationToken)))
-                { IsBackground = true, Name = $"job-start-{job.Id:N}" }.Start();
+                new Thread(Start) { IsBackground = true, Name = $"job-start-{job.Id:N}" }.Start();
             }
         }
         finally
@@ -171,7 +171,16 @@ internal sealed class JobRegistry : IDisposable
         if (spec.CodeHash is { } codeHash)
         {
             var code = Path.Combine(home, "code");
-            UnpackCode(codeHash, code, sandbox, cancellationToken);
+            try
+            {
+                JobCode.Unpack(Code, codeHash, code, sandbox, _settings.CodeMaxUnpacked, cancellationToken);
+            }
+            catch
+            {
+                sandbox.Release();
+                throw;
+            }
+
             workingDir = spec.WorkingDir ?? code;
         }
 
@@ -202,31 +211,6 @@ internal sealed class JobRegistry : IDisposable
         return new JobLaunch(string.Join(" && ", spec.Commands), env, workingDir, spec.Tty, marker, sandbox);
     }
 
-    /// <summary>
-    /// Unpacks the job's code into <paramref name="directory"/>, made here and given to the job's uid, as that uid. A
-    /// refused archive ends the job executor_error with the refusal; the sandbox is released on any failure.
-    /// </summary>
-    private void UnpackCode(string codeHash, string directory, JobSandbox sandbox, CancellationToken cancellationToken)
-    {
-        try
-        {
-            FileModes.CreateDirectory(directory, FileModes.Private);
-            sandbox.Own(directory);
-            using var archive = Code.OpenRead(codeHash);
-            CodeUnpacker.Unpack(archive, directory, sandbox.Uid is { } uid ? new FileOwner(uid, uid) : null, _settings.CodeMaxUnpacked, cancellationToken);
-        }
-        catch (Exception e) when (e is CodeArchiveException or IOException or UnauthorizedAccessException)
-        {
-            sandbox.Release();
-            throw new JobStartException(e is CodeArchiveException ? e.Message : $"Cannot unpack the job's code: {e.Message}");
-        }
-        catch
-        {
-            sandbox.Release();
-            throw;
-        }
-    }
-
     /// <summary>Forgets a finished job and removes its directory. False when the job is still running.</summary>
     public bool TryDelete(Job job)
     {
@@ -255,19 +239,21 @@ internal sealed class JobRegistry : IDisposable
 
             if (job.Body.JobSpec.CodeHash is not null)
             {
-                lock (_submitLock)
-                {
-                    Code.Sweep(ReferencedCode());
-                }
+                SweepCode();
             }
         }
 
         return true;
     }
 
-    /// <summary>The code archives the held jobs name (caller holds <see cref="_submitLock"/>).</summary>
-    private HashSet<string> ReferencedCode() =>
-        _jobs.Values.Select(j => j.Body.JobSpec.CodeHash).OfType<string>().ToHashSet(StringComparer.Ordinal);
+    /// <summary>Deletes the code archives no held job names; under the submit lock, so that no submit claims one meanwhile.</summary>
+    private int SweepCode(bool startup = false)
+    {
+        lock (_submitLock)
+        {
+            return Code.Sweep(_jobs.Values.Select(j => j.Body.JobSpec.CodeHash).OfType<string>().ToHashSet(StringComparer.Ordinal), startup);
+        }
+    }
 
     /// <summary>
     /// The first step of a shutdown: from now on a submit of a new job answers <see cref="SubmitOutcome.ShuttingDown"/>.
@@ -303,13 +289,9 @@ internal sealed class JobRegistry : IDisposable
             logger.LogWarning("Job {JobId} was left by an earlier runner process; its cgroup was emptied and removed", jobId);
         }
 
-        lock (_submitLock)
+        if (SweepCode(startup: true) is var swept and > 0)
         {
-            var swept = Code.Sweep(ReferencedCode(), startup: true);
-            if (swept > 0)
-            {
-                logger.LogInformation("{Count} code archives no job names any more were deleted", swept);
-            }
+            logger.LogInformation("{Count} code archives no job names any more were deleted", swept);
         }
 
         var directories = System.IO.Directory.EnumerateDirectories(JobsDirectory).Concat(System.IO.Directory.EnumerateDirectories(HomesDirectory));

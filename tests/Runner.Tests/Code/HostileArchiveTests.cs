@@ -18,19 +18,24 @@ public sealed class HostileArchiveTests : IAsyncLifetime
     private const long Limit = 16 * 1024 * 1024;
 
     /// <summary>Where an escape would land: open to every uid, so only the unpacker's rules can keep it empty.</summary>
-    private readonly string _sentinel = System.IO.Directory.CreateTempSubdirectory("logquota-sentinel-").FullName;
+    private string _sentinel = null!;
 
-    private RunnerHost _runner = null!;
+    private RunnerHost? _runner;
 
     public async Task InitializeAsync()
     {
+        _sentinel = System.IO.Directory.CreateTempSubdirectory("logquota-sentinel-").FullName;
         Privileged.OpenToJobs(_sentinel);
         _runner = await RunnerHost.StartAsync(codeMaxUnpacked: Limit);
     }
 
     public async Task DisposeAsync()
     {
-        await _runner.DisposeAsync();
+        if (_runner is not null)
+        {
+            await _runner.DisposeAsync();
+        }
+
         System.IO.Directory.Delete(_sentinel, recursive: true);
     }
 
@@ -92,9 +97,10 @@ public sealed class HostileArchiveTests : IAsyncLifetime
     {
         Skip.If(name.Contains("UTF-8", StringComparison.Ordinal) && !HasPython(), "needs python3 to write a raw byte name");
         var (archive, message) = Cases(_sentinel)[name];
-        var sha = await PutAsync(_runner, archive());
+        var runner = _runner!;
+        var sha = await PutAsync(runner, archive());
 
-        var result = await _runner.RunAsync(new JobSpec(["echo should-not-run"], CodeHash: sha), TimeSpan.FromMinutes(5));
+        var result = await runner.RunAsync(new JobSpec(["echo should-not-run"], CodeHash: sha), TimeSpan.FromMinutes(5));
 
         Assert.Equal(JobState.Failed, result.Final.State);
         Assert.Equal(TerminationReason.ExecutorError, result.Final.TerminationReason);
@@ -107,10 +113,10 @@ public sealed class HostileArchiveTests : IAsyncLifetime
         Assert.Empty(System.IO.Directory.EnumerateFileSystemEntries(_sentinel));
         Assert.False(System.IO.File.Exists("/etc/x"));
         // The job's home holds its code directory and nothing else: "../x" would have landed beside it.
-        var home = Path.Combine(_runner.Dir, "homes", result.JobId.ToString("N"));
+        var home = Path.Combine(runner.Dir, "homes", result.JobId.ToString("N"));
         Assert.Equal(["code"], System.IO.Directory.EnumerateFileSystemEntries(home).Select(Path.GetFileName));
 
-        var next = await _runner.RunAsync(new JobSpec(["echo still-running"], Tty: false));
+        var next = await runner.RunAsync(new JobSpec(["echo still-running"], Tty: false));
         Assert.Equal(JobState.Done, next.Final.State);
         Assert.Equal("still-running\n", next.Text);
     }
