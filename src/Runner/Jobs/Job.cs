@@ -29,6 +29,7 @@ internal sealed class Job : IQuotaOutput, IDisposable
     private readonly List<JobStateEvent> _states = [];
     private readonly List<JobEvent> _events = [];
     private readonly ArrayBufferWriter<byte> _lines = new(64 * 1024);
+    private readonly ForgedMarkers _forgedMarkers = new();
     private readonly ArrayBufferWriter<byte> _live = new(4 * 1024);
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ProcessSupervisor? _process;
@@ -164,7 +165,7 @@ internal sealed class Job : IQuotaOutput, IDisposable
     /// </summary>
     private void Store(ReadOnlySpan<byte> text, long readTimestamp)
     {
-        if (_quota.Offer(text, this) == QuotaVerdict.Kill)
+        if (_quota.Offer(_forgedMarkers.Defuse(text), this) == QuotaVerdict.Kill)
         {
             QuotaKill(readTimestamp);
         }
