@@ -76,7 +76,7 @@ public static class RunnerApplication
         // Stopping the runner does not orphan its jobs either: RunnerShutdown ends each, with the reason stated.
         var isolation = app.Services.GetRequiredService<RunnerIsolation>();
         app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LogQuota.Runner.Isolation")
-            .LogInformation("Job isolation: {Isolation}", isolation.Description);
+            .LogInformation("Job isolation: {Isolation}; the runner's {OomScore}", isolation.Description, LogQuota.Shared.Hosting.ProcessHardening.OomScoreNote);
         app.Services.GetRequiredService<JobRegistry>().EndLeftoversOfEarlierProcess();
         return app;
     }
