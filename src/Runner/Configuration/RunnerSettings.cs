@@ -149,6 +149,8 @@ public sealed record UidRange(uint First, uint Last)
 
     public uint Count => Last - First + 1;
 
+    public bool Contains(uint uid) => uid >= First && uid <= Last;
+
     /// <summary>Parses <c>FIRST-LAST</c>; uid 0 (root) and 2^32-1 (the kernel's "no uid") are refused.</summary>
     public static UidRange Parse(string text)
     {

@@ -135,6 +135,9 @@ internal sealed class RunnerIsolation : IDisposable
     /// <summary>Empties and removes the cgroups an earlier runner process left for jobs not in <paramref name="keep"/>.</summary>
     public List<Guid> SweepLeftovers(Func<Guid, bool> keep) => _cgroup?.SweepLeftovers(keep) ?? [];
 
+    /// <summary>Kills the processes and removes the files left under the uids an earlier runner process on this directory held.</summary>
+    public List<(uint Uid, int Killed, int Removed)> EraseLeftoverUids() => _uids?.ErasePredecessorsTraces() ?? [];
+
     public void Dispose() => _cgroup?.Dispose();
 
     /// <summary>Starts <c>exit 0</c> in <paramref name="sandbox"/> as a job would start; null when it ran and exited 0, else why not.</summary>
