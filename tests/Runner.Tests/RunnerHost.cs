@@ -47,14 +47,14 @@ public sealed class RunnerHost : IAsyncDisposable
     /// <param name="perJobUids">False keeps a root runner's jobs under its own uid.</param>
     /// <param name="jobPidsMax">DSTACK_RUNNER_JOB_PIDS_MAX.</param>
     /// <param name="keepDir">Leave the directory on dispose, for a next runner process on it (the caller removes it).</param>
-    public static async Task<RunnerHost> StartAsync(string? dir = null, IsolationKill? killModeLimit = null, bool perJobUids = true, int jobPidsMax = 4096, bool keepDir = false)
+    public static async Task<RunnerHost> StartAsync(string? dir = null, IsolationKill? killModeLimit = null, bool perJobUids = true, int jobPidsMax = 4096, bool keepDir = false, long? jobMemoryMax = null)
     {
         dir ??= Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;
         // No drain: nothing pulls a test runner's jobs after the test, so a drain would only hold up disposal.
         var settings = new RunnerSettings
         {
             Host = "127.0.0.1", Port = 0, Dir = dir, Token = Token, DrainPeriod = TimeSpan.Zero,
-            KillModeLimit = killModeLimit, PerJobUidsAllowed = perJobUids, JobPidsMax = jobPidsMax,
+            KillModeLimit = killModeLimit, PerJobUidsAllowed = perJobUids, JobPidsMax = jobPidsMax, JobMemoryMax = jobMemoryMax,
         };
         var app = RunnerApplication.Build(settings, b => b.Logging.ClearProviders());
         await app.StartAsync();

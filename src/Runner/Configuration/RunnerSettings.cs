@@ -37,6 +37,12 @@ public sealed class RunnerSettings
     /// </summary>
     public System.Diagnostics.Metrics.IMeterFactory? EmbeddingMeters { get; init; }
 
+    /// <summary>
+    /// Bytes of memory each job may use (<c>DSTACK_RUNNER_JOB_MEMORY_MAX</c>, e.g. <c>8GiB</c>); null sets no limit.
+    /// Enforced where a memory controller can be used (the health check's <c>isolation.memory_max</c> says so).
+    /// </summary>
+    public long? JobMemoryMax { get; init; }
+
     /// <summary>Most processes one job may have at once under cgroups (<c>DSTACK_RUNNER_JOB_PIDS_MAX</c>): bounds a fork bomb.</summary>
     public int JobPidsMax { get; init; } = 4096;
 
@@ -77,6 +83,7 @@ public sealed class RunnerSettings
             MetricsEnabled = Get("DSTACK_RUNNER_METRICS") is not { } metrics || ParseOnOff("DSTACK_RUNNER_METRICS", metrics),
             JobUids = Get("DSTACK_RUNNER_JOB_UIDS") is { } uids ? UidRange.Parse(uids) : UidRange.Default,
             JobPidsMax = Get("DSTACK_RUNNER_JOB_PIDS_MAX") is { } pids ? ParsePidsMax(pids) : 4096,
+            JobMemoryMax = Get("DSTACK_RUNNER_JOB_MEMORY_MAX") is { } memory ? ParseMemoryMax(memory) : null,
         };
         settings.Validate();
         return settings;
@@ -117,6 +124,12 @@ public sealed class RunnerSettings
         }
     }
 
+    /// <summary>At least 4 MiB: a shell and its first command need a few MiB, and a smaller limit is surely a unit mistake.</summary>
+    private static long ParseMemoryMax(string text) =>
+        ByteSizeSetting.TryParse(text) is { } bytes && bytes >= 4L << 20
+            ? bytes
+            : throw new SettingsException($"DSTACK_RUNNER_JOB_MEMORY_MAX must be a size of at least 4MiB, such as 8GiB or 512MiB, got '{text}'");
+
     /// <summary>The kernel's own ceiling for pid_max (2^22): more processes than that cannot exist at all.</summary>
     private const int PidsMaxCeiling = 4_194_304;
 
@@ -139,6 +152,33 @@ public sealed class RunnerSettings
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port <= 65535
             ? port
             : throw new SettingsException($"DSTACK_RUNNER_PORT must be a port number from 0 to 65535, got '{text}'");
+}
+
+/// <summary>Byte sizes in settings: a number of bytes, or one with a unit (<c>512MiB</c>, <c>8GiB</c>, <c>2G</c>, <c>100k</c>).</summary>
+public static class ByteSizeSetting
+{
+    private static readonly (string Unit, long Factor)[] Units =
+    [
+        ("KiB", 1L << 10), ("MiB", 1L << 20), ("GiB", 1L << 30), ("TiB", 1L << 40),
+        ("KB", 1000L), ("MB", 1000_000L), ("GB", 1000_000_000L), ("TB", 1000_000_000_000L),
+        ("K", 1L << 10), ("M", 1L << 20), ("G", 1L << 30), ("T", 1L << 40), ("B", 1L),
+    ];
+
+    /// <summary>The bytes <paramref name="text"/> names, or null when it is not a size.</summary>
+    public static long? TryParse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var trimmed = text.Trim();
+        var (unit, factor) = Units.FirstOrDefault(u => trimmed.EndsWith(u.Unit, StringComparison.OrdinalIgnoreCase));
+        var number = unit is null ? trimmed : trimmed[..^unit.Length].TrimEnd();
+        if (!decimal.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))
+        {
+            return null;
+        }
+
+        var bytes = value * (unit is null ? 1 : factor);
+        return bytes is >= 0 and <= long.MaxValue ? (long)bytes : null;
+    }
 }
 
 /// <summary>An inclusive range of uids (<c>DSTACK_RUNNER_JOB_UIDS</c>).</summary>

@@ -42,6 +42,9 @@ internal sealed class JobSandbox
 
     public JobCgroup? Cgroup { get; }
 
+    /// <summary>The job's memory group, where a per-job memory limit is in force.</summary>
+    public JobMemoryGroup? Memory { get; init; }
+
     /// <summary>The job's own uid (and gid); null runs it under the runner's.</summary>
     public uint? Uid { get; }
 
@@ -55,6 +58,11 @@ internal sealed class JobSandbox
         if (Cgroup is not null)
         {
             args.AddRange(["-g", Cgroup.ProcsPath]);
+        }
+
+        if (Memory is not null)
+        {
+            args.AddRange(["-m", Memory.ProcsPath]);
         }
 
         if (Kill == IsolationKill.PidNamespace)
@@ -134,6 +142,7 @@ internal sealed class JobSandbox
         }
 
         Cgroup?.TryRemove();
+        Memory?.TryRemove();
         if (Uid is { } uid)
         {
             _releaseUid?.Invoke(uid);

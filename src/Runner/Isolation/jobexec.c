@@ -12,6 +12,7 @@
  *            privilege; lowering it again needs CAP_SYS_RESOURCE, which a job under its own uid does not have.
  *   -g PATH  write "0" to PATH (the job's cgroup.procs): from here every process of the job, this one
  *            first, is in the job's cgroup. Nothing of the job has run yet: no window outside it.
+ *   -m PATH  write "0" to PATH (the job's cgroup v1 memory group's cgroup.procs): the job's memory limit.
  *   -p       new PID namespace (with a user namespace when not root); fork; the child is PID 1 of the
  *            namespace and becomes the job's shell, so its death kills every process of the job. The
  *            parent stays outside, ignores job-control signals and exits with the child's status.
@@ -108,15 +109,17 @@ static void wait_and_mirror(pid_t child)
 int main(int argc, char **argv)
 {
     const char *cgroup_procs = NULL;
+    const char *memory_procs = NULL;
     const char *oom_score_adj = NULL;
     long uid = -1;
     long process_limit = -1;
     int pid_namespace = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "+g:n:o:u:ps")) != -1) {
+    while ((opt = getopt(argc, argv, "+g:m:n:o:u:ps")) != -1) {
         switch (opt) {
         case 'g': cgroup_procs = optarg; break;
         case 'o': oom_score_adj = optarg; break;
+        case 'm': memory_procs = optarg; break;
         case 'n': process_limit = strtol(optarg, NULL, 10); break;
         case 'u': uid = strtol(optarg, NULL, 10); break;
         case 'p': pid_namespace = 1; break;
@@ -125,7 +128,7 @@ int main(int argc, char **argv)
             if (fcntl(status_fd, F_SETFD, FD_CLOEXEC) != 0)
                 fail("bad status descriptor");
             break;
-        default: errno = EINVAL; fail("usage: logquota-jobexec [-s] [-o OOM_SCORE_ADJ] [-g CGROUP_PROCS] [-p] [-n MAX] [-u UID] PROGRAM ARGS...");
+        default: errno = EINVAL; fail("usage: logquota-jobexec [-s] [-o OOM_SCORE_ADJ] [-g CGROUP_PROCS] [-m MEMORY_PROCS] [-p] [-n MAX] [-u UID] PROGRAM ARGS...");
         }
     }
     if (optind >= argc) {
@@ -138,6 +141,9 @@ int main(int argc, char **argv)
 
     if (cgroup_procs != NULL)
         write_file(cgroup_procs, "0", "cannot enter the job's cgroup");
+
+    if (memory_procs != NULL)
+        write_file(memory_procs, "0", "cannot enter the job's memory group");
 
     if (pid_namespace) {
         uid_t outer_uid = geteuid();

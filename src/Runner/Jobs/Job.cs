@@ -338,6 +338,16 @@ internal sealed class Job : IQuotaOutput, IDisposable
             return new JobStateEvent(JobState.Terminated, timestamp, termination.Reason, termination.Message);
         }
 
+        // A job whose process the kernel killed for memory and that did not recover from it (a training loop's worker
+        // killed, the job then exiting non-zero) ended for memory, not for its own error. One that survived it and
+        // exited 0 is done.
+        if (exitStatus != 0 && _process!.OomKills is > 0 and var kills)
+        {
+            return new JobStateEvent(JobState.Failed, timestamp, TerminationReason.OutOfMemory,
+                $"The kernel killed {kills} process(es) of the job for passing its memory limit of {_process.MemoryLimit} bytes; it then exited with status {exitStatus}",
+                exitStatus);
+        }
+
         return exitStatus == 0
             ? new JobStateEvent(JobState.Done, timestamp, ExitStatus: 0)
             : new JobStateEvent(JobState.Failed, timestamp, TerminationReason.ContainerExitedWithError,

@@ -204,6 +204,9 @@ public sealed class RunnerSettingsTests
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "-5", "DSTACK_RUNNER_JOB_PIDS_MAX")]
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "max", "DSTACK_RUNNER_JOB_PIDS_MAX")]
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "99999999999", "DSTACK_RUNNER_JOB_PIDS_MAX")]
+    [InlineData("DSTACK_RUNNER_JOB_MEMORY_MAX", "lots", "DSTACK_RUNNER_JOB_MEMORY_MAX")]
+    [InlineData("DSTACK_RUNNER_JOB_MEMORY_MAX", "-1G", "DSTACK_RUNNER_JOB_MEMORY_MAX")]
+    [InlineData("DSTACK_RUNNER_JOB_MEMORY_MAX", "1MiB", "DSTACK_RUNNER_JOB_MEMORY_MAX")]
     public void BadValue_IsRejected_NamingTheVariable(string name, string value, string named)
     {
         var error = Assert.Throws<SettingsException>(() => Read((name, value)));
@@ -220,6 +223,18 @@ public sealed class RunnerSettingsTests
         Assert.Equal(new UidRange(70000, 70009), set.JobUids);
         Assert.Equal(10u, set.JobUids.Count);
         Assert.Equal(64, set.JobPidsMax);
+    }
+
+    [Theory]
+    [InlineData("8GiB", 8L << 30)]
+    [InlineData("512MiB", 512L << 20)]
+    [InlineData("2G", 2L << 30)]
+    [InlineData("1.5GB", 1_500_000_000L)]
+    [InlineData("104857600", 104857600L)]
+    public void JobMemoryMax_TakesBytesWithUnits_AndIsUnsetByDefault(string value, long bytes)
+    {
+        Assert.Null(Read().JobMemoryMax);
+        Assert.Equal(bytes, Read(("DSTACK_RUNNER_JOB_MEMORY_MAX", value)).JobMemoryMax);
     }
 
     [Fact]
