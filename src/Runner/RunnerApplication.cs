@@ -72,13 +72,17 @@ public static class RunnerApplication
         app.MapCodeApi(settings.Token);
 
         // Resolved once so that the container owns the lock and releases it when the runner is disposed.
-        app.Services.GetRequiredService<DirectoryLock>();
+        if (app.Services.GetRequiredService<DirectoryLock>().Repaired is { } repaired)
+        {
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LogQuota.Runner")
+                .LogWarning("The runner directory was readable by other users; {Repaired}", repaired);
+        }
 
         // Before listening, under the lock: the jobs of a runner process that died on this directory must not run on unsupervised.
         // Stopping the runner does not orphan its jobs either: RunnerShutdown ends each, with the reason stated.
         var isolation = app.Services.GetRequiredService<RunnerIsolation>();
         app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LogQuota.Runner.Isolation")
-            .LogInformation("Job isolation: {Isolation}", isolation.Description);
+            .LogInformation("Job isolation: {Isolation}; the runner's {OomScore}", isolation.Description, LogQuota.Shared.Hosting.ProcessHardening.OomScoreNote);
         app.Services.GetRequiredService<JobRegistry>().EndLeftoversOfEarlierProcess();
         return app;
     }

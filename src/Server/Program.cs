@@ -15,6 +15,7 @@ try
     // The configuration has read the environment: the tokens leave it, and a server that is not root becomes
     // non-dumpable, so that the jobs of its local runner cannot take them (SPEC §7).
     ProcessHardening.Apply();
+    app.Logger.LogInformation("Server process: {OomScore}", ProcessHardening.OomScoreNote);
     app.UseExceptionHandler();
 
     // Answers are data: a log served as text/plain must never be sniffed into HTML by a browser.

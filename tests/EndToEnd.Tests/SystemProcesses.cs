@@ -25,6 +25,7 @@ public sealed class SystemProcesses : IAsyncDisposable
     private string[] _serverArgs = [];
     private Dictionary<string, string> _serverEnv = [];
     private Process? _server;
+    private string[] _runnerLauncher = [];
 
     /// <summary>What the processes printed so far (their output handlers append concurrently).</summary>
     private string Output
@@ -77,7 +78,7 @@ public sealed class SystemProcesses : IAsyncDisposable
     {
         var (url, env, previous) = _runners[index];
         await previous.WaitForExitAsync();
-        _runners[index] = (url, env, Start(["exec", Dll("Runner")], env));
+        _runners[index] = (url, env, Start(["exec", Dll("Runner")], env, _runnerLauncher));
         await WaitHealthyAsync(url, this, allowExited: true);
     }
 
@@ -167,10 +168,11 @@ public sealed class SystemProcesses : IAsyncDisposable
         Path.Combine(RepositoryRoot, "src", project, "bin", "Debug", "net10.0", $"LogQuota.{project}.dll");
 
     /// <summary>Starts <paramref name="runners"/> runners and a server pointed at them (none: the server's embedded runner).</summary>
+    /// <param name="runnerLauncher">A command the runners are started through (it runs <c>dotnet</c> and its arguments), e.g. to unmount cgroup2 in a mount namespace of their own.</param>
     public static async Task<SystemProcesses> StartAsync(int runners, long quota = 52428800, bool viaDotnetRun = false,
-        Dictionary<string, string>? serverSettings = null, Dictionary<string, string>? runnerSettings = null)
+        Dictionary<string, string>? serverSettings = null, Dictionary<string, string>? runnerSettings = null, string[]? runnerLauncher = null)
     {
-        var system = new SystemProcesses();
+        var system = new SystemProcesses { _runnerLauncher = runnerLauncher ?? [] };
         try
         {
             var urls = new List<string>();
@@ -188,7 +190,7 @@ public sealed class SystemProcesses : IAsyncDisposable
                     runnerEnv[key] = value;
                 }
 
-                var runner = system.Start(["exec", Dll("Runner")], runnerEnv);
+                var runner = system.Start(["exec", Dll("Runner")], runnerEnv, system._runnerLauncher);
                 urls.Add($"http://127.0.0.1:{port}");
                 system._runners.Add((new Uri(urls[^1]), runnerEnv, runner));
                 await WaitHealthyAsync(new Uri(urls[^1]), system);
@@ -259,10 +261,11 @@ public sealed class SystemProcesses : IAsyncDisposable
     public async Task<byte[]> LogTextAsync(string runName, string source = "job") =>
         await Server.GetByteArrayAsync($"/api/runs/{runName}/logs?format=text&source={source}");
 
-    private Process Start(string[] args, Dictionary<string, string> env)
+    private Process Start(string[] args, Dictionary<string, string> env, string[]? launcher = null)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
+        launcher = launcher is { Length: > 0 } ? [.. launcher, "dotnet"] : ["dotnet"];
+        var info = new ProcessStartInfo(launcher[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in launcher[1..].Concat(args))
         {
             info.ArgumentList.Add(arg);
         }

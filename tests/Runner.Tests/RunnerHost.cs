@@ -18,9 +18,12 @@ public sealed class RunnerHost : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private RunnerHost(WebApplication app, string dir, Uri baseUri)
+    private readonly bool _keepDir;
+
+    private RunnerHost(WebApplication app, string dir, Uri baseUri, bool keepDir)
     {
         _app = app;
+        _keepDir = keepDir;
         Dir = dir;
         BaseUri = baseUri;
         Http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
@@ -44,8 +47,11 @@ public sealed class RunnerHost : IAsyncDisposable
     /// <param name="perJobUids">False keeps a root runner's jobs under its own uid.</param>
     /// <param name="jobPidsMax">DSTACK_RUNNER_JOB_PIDS_MAX.</param>
     /// <param name="codeMaxUnpacked">DSTACK_RUNNER_CODE_MAX_UNPACKED.</param>
+    /// <param name="keepDir">Leave the directory on dispose, for a next runner process on it (the caller removes it).</param>
+    /// <param name="jobMemoryMax">DSTACK_RUNNER_JOB_MEMORY_MAX.</param>
     public static async Task<RunnerHost> StartAsync(
-        string? dir = null, IsolationKill? killModeLimit = null, bool perJobUids = true, int jobPidsMax = 4096, long codeMaxUnpacked = RunnerSettings.DefaultCodeMaxUnpacked)
+        string? dir = null, IsolationKill? killModeLimit = null, bool perJobUids = true, int jobPidsMax = 4096,
+        long codeMaxUnpacked = RunnerSettings.DefaultCodeMaxUnpacked, bool keepDir = false, long? jobMemoryMax = null)
     {
         dir ??= Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;
         // No drain: nothing pulls a test runner's jobs after the test, so a drain would only hold up disposal.
@@ -53,10 +59,11 @@ public sealed class RunnerHost : IAsyncDisposable
         {
             Host = "127.0.0.1", Port = 0, Dir = dir, Token = Token, DrainPeriod = TimeSpan.Zero,
             KillModeLimit = killModeLimit, PerJobUidsAllowed = perJobUids, JobPidsMax = jobPidsMax, CodeMaxUnpacked = codeMaxUnpacked,
+            JobMemoryMax = jobMemoryMax,
         };
         var app = RunnerApplication.Build(settings, b => b.Logging.ClearProviders());
         await app.StartAsync();
-        return new RunnerHost(app, dir, new Uri(app.Urls.First()));
+        return new RunnerHost(app, dir, new Uri(app.Urls.First()), keepDir);
     }
 
     /// <summary>Submits a job and pulls until the runner says nothing more will come; returns every state and the stored bytes.</summary>
@@ -102,6 +109,11 @@ public sealed class RunnerHost : IAsyncDisposable
         await _app.DisposeAsync();
         try
         {
+            if (_keepDir)
+            {
+                return;
+            }
+
             Directory.Delete(Dir, recursive: true);
         }
         catch (IOException)

@@ -38,6 +38,12 @@ public sealed class RunnerSettings
     /// </summary>
     public System.Diagnostics.Metrics.IMeterFactory? EmbeddingMeters { get; init; }
 
+    /// <summary>
+    /// Bytes of memory each job may use (<c>DSTACK_RUNNER_JOB_MEMORY_MAX</c>, e.g. <c>8GiB</c>); null sets no limit.
+    /// Enforced where a memory controller can be used (the health check's <c>isolation.memory_max</c> says so).
+    /// </summary>
+    public long? JobMemoryMax { get; init; }
+
     /// <summary>Most processes one job may have at once under cgroups (<c>DSTACK_RUNNER_JOB_PIDS_MAX</c>): bounds a fork bomb.</summary>
     public int JobPidsMax { get; init; } = 4096;
 
@@ -89,6 +95,7 @@ public sealed class RunnerSettings
             JobUids = Get("DSTACK_RUNNER_JOB_UIDS") is { } uids ? UidRange.Parse(uids) : UidRange.Default,
             JobPidsMax = Get("DSTACK_RUNNER_JOB_PIDS_MAX") is { } pids ? ParsePidsMax(pids) : 4096,
             CodeMaxUnpacked = Get("DSTACK_RUNNER_CODE_MAX_UNPACKED") is { } unpacked ? ParseCodeMaxUnpacked(unpacked) : DefaultCodeMaxUnpacked,
+            JobMemoryMax = Get("DSTACK_RUNNER_JOB_MEMORY_MAX") is { } memory ? ParseMemoryMax(memory) : null,
         };
         settings.Validate();
         return settings;
@@ -134,6 +141,12 @@ public sealed class RunnerSettings
         }
     }
 
+    /// <summary>At least 4 MiB: a shell and its first command need a few MiB, and a smaller limit is surely a unit mistake.</summary>
+    private static long ParseMemoryMax(string text) =>
+        LogQuota.Shared.ByteSizes.TryParse(text, out var bytes) && bytes >= 4L << 20
+            ? bytes
+            : throw new SettingsException($"DSTACK_RUNNER_JOB_MEMORY_MAX must be a size of at least 4MiB, such as 8GiB or 512MiB, got '{text}'");
+
     /// <summary>The kernel's own ceiling for pid_max (2^22): more processes than that cannot exist at all.</summary>
     private const int PidsMaxCeiling = 4_194_304;
 
@@ -170,6 +183,8 @@ public sealed record UidRange(uint First, uint Last)
     public static UidRange Default { get; } = new(200000, 299999);
 
     public uint Count => Last - First + 1;
+
+    public bool Contains(uint uid) => uid >= First && uid <= Last;
 
     /// <summary>Parses <c>FIRST-LAST</c>; uid 0 (root) and 2^32-1 (the kernel's "no uid") are refused.</summary>
     public static UidRange Parse(string text)

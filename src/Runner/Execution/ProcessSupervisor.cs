@@ -260,6 +260,12 @@ internal sealed unsafe partial class ProcessSupervisor : IDisposable
     /// <summary>SIGKILLs every process of the job (its cgroup, its PID namespace, or each one the scan finds) until none is left alive. Blocks until then.</summary>
     public int KillTree() => _sandbox.KillAll(Pid, _marker, _startTime);
 
+    /// <summary>How many of the job's processes the kernel killed for passing its memory limit; 0 without one.</summary>
+    public long OomKills => _sandbox.Memory?.OomKills() ?? 0;
+
+    /// <summary>The job's memory limit in bytes, or null.</summary>
+    public long? MemoryLimit => _sandbox.Memory?.Limit;
+
     /// <summary>Closes the output descriptor and releases the job's sandbox (its cgroup, its uid). After the job's processes are gone.</summary>
     public void Dispose()
     {

@@ -25,6 +25,13 @@ internal sealed class JobSandbox
         _releaseUid = releaseUid;
     }
 
+    /// <summary>
+    /// Every job process starts with this <c>oom_score_adj</c> (SPEC §7), as the kubelet gives pods: under memory
+    /// pressure the kernel kills a job, never the server or the runner (which lower theirs to
+    /// <see cref="LogQuota.Shared.Hosting.ProcessHardening.ServiceOomScoreAdj"/>).
+    /// </summary>
+    public const string JobOomScoreAdj = "800";
+
     /// <summary>No shim: the job's shell is spawned directly and found by the process scan, under the runner's uid.</summary>
     public static JobSandbox Unconfined { get; } = new(IsolationKill.ProcessScan, null, null, null, null);
 
@@ -35,6 +42,9 @@ internal sealed class JobSandbox
 
     public JobCgroup? Cgroup { get; }
 
+    /// <summary>The job's memory group, where a per-job memory limit is in force.</summary>
+    public JobMemoryGroup? Memory { get; init; }
+
     /// <summary>The job's own uid (and gid); null runs it under the runner's.</summary>
     public uint? Uid { get; }
 
@@ -44,10 +54,15 @@ internal sealed class JobSandbox
     /// <summary>The shim's options, before the shell's path and arguments (see jobexec.c).</summary>
     public List<string> ShimArguments()
     {
-        var args = new List<string> { "-s" };
+        var args = new List<string> { "-s", "-o", JobOomScoreAdj };
         if (Cgroup is not null)
         {
             args.AddRange(["-g", Cgroup.ProcsPath]);
+        }
+
+        if (Memory is not null)
+        {
+            args.AddRange(["-m", Memory.ProcsPath]);
         }
 
         if (Kill == IsolationKill.PidNamespace)
@@ -127,6 +142,7 @@ internal sealed class JobSandbox
         }
 
         Cgroup?.TryRemove();
+        Memory?.TryRemove();
         if (Uid is { } uid)
         {
             _releaseUid?.Invoke(uid);

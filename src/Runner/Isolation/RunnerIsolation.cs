@@ -19,6 +19,7 @@ internal sealed class RunnerIsolation : IDisposable
     private readonly RunnerCgroup? _cgroup;
     private readonly JobUids? _uids;
     private readonly int _pidsMax;
+    private RunnerMemoryGroup? _memory;
 
     private RunnerIsolation(IsolationInfo info, string description, string? shim, RunnerCgroup? cgroup, JobUids? uids, int pidsMax)
     {
@@ -41,6 +42,46 @@ internal sealed class RunnerIsolation : IDisposable
     public static RunnerIsolation Probe(RunnerSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        var isolation = ProbeKillAndUsers(settings);
+        return settings.JobMemoryMax is { } limit ? isolation.WithMemoryLimit(settings, limit) : isolation;
+    }
+
+    /// <summary>
+    /// Adds the per-job memory limit where a memory controller can be used: proved by a job that enters its group, as
+    /// every probe here is. Otherwise the runner runs without one and says why (the setting is a wish, not a promise).
+    /// </summary>
+    private RunnerIsolation WithMemoryLimit(RunnerSettings settings, long limit)
+    {
+        string note;
+        if (_shim is null)
+        {
+            note = "memory: no limit (no shim)";
+        }
+        else if (RunnerMemoryGroup.TryCreate(settings.Dir, limit, out var whyNot) is { } memory)
+        {
+            var probe = memory.CreateJob(Guid.Empty);
+            var failure = TryJob(new JobSandbox(IsolationKill.ProcessScan, _shim, null, null, null) { Memory = probe });
+            probe.TryRemove();
+            if (failure is null)
+            {
+                var withMemory = new RunnerIsolation(Info with { MemoryMax = limit },
+                    $"{Description}, memory: {limit} bytes per job (cgroup v1 {memory.Path})", _shim, _cgroup, _uids, _pidsMax) { _memory = memory };
+                return withMemory;
+            }
+
+            memory.Dispose();
+            note = $"memory: no limit (a job cannot enter its memory group: {failure})";
+        }
+        else
+        {
+            note = $"memory: no limit ({whyNot})";
+        }
+
+        return new RunnerIsolation(Info, $"{Description}, {note}", _shim, _cgroup, _uids, _pidsMax);
+    }
+
+    private static RunnerIsolation ProbeKillAndUsers(RunnerSettings settings)
+    {
         var shim = Path.Combine(AppContext.BaseDirectory, ShimName);
         if (!File.Exists(shim))
         {
@@ -116,10 +157,12 @@ internal sealed class RunnerIsolation : IDisposable
         }
 
         var uid = _uids?.Take();
+        JobCgroup? cgroup = null;
         try
         {
-            var cgroup = _cgroup?.CreateJob(jobId, _pidsMax);
-            return new JobSandbox(Info.Kill, _shim, cgroup, uid, _uids is null ? null : _uids.Release, _pidsMax);
+            cgroup = _cgroup?.CreateJob(jobId, _pidsMax);
+            var memory = _memory?.CreateJob(jobId);
+            return new JobSandbox(Info.Kill, _shim, cgroup, uid, _uids is null ? null : _uids.Release, _pidsMax) { Memory = memory };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -128,14 +171,27 @@ internal sealed class RunnerIsolation : IDisposable
                 _uids!.Release(taken);
             }
 
+            cgroup?.TryRemove();
             throw new JobStartException($"Cannot create the job's cgroup: {e.Message}");
         }
     }
 
     /// <summary>Empties and removes the cgroups an earlier runner process left for jobs not in <paramref name="keep"/>.</summary>
-    public List<Guid> SweepLeftovers(Func<Guid, bool> keep) => _cgroup?.SweepLeftovers(keep) ?? [];
+    public List<Guid> SweepLeftovers(Func<Guid, bool> keep)
+    {
+        var left = _cgroup?.SweepLeftovers(keep) ?? [];
+        _memory?.SweepLeftovers(keep);
+        return left;
+    }
 
-    public void Dispose() => _cgroup?.Dispose();
+    /// <summary>Kills the processes and removes the files left under the uids an earlier runner process on this directory held.</summary>
+    public List<(uint Uid, int Killed, int Removed)> EraseLeftoverUids() => _uids?.ErasePredecessorsTraces() ?? [];
+
+    public void Dispose()
+    {
+        _cgroup?.Dispose();
+        _memory?.Dispose();
+    }
 
     /// <summary>Starts <c>exit 0</c> in <paramref name="sandbox"/> as a job would start; null when it ran and exited 0, else why not.</summary>
     private static string? TryJob(JobSandbox sandbox)

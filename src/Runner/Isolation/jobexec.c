@@ -7,8 +7,12 @@
  * would be such a fork. So the runner spawns this program, which does the few privileged steps with
  * plain system calls and then execs the job, in this order:
  *
+ *   -o ADJ   write ADJ to /proc/self/oom_score_adj, first: the job and every process it starts are the OOM killer's
+ *            first choice, before the server and the runner (which lower their own). Raising it needs no
+ *            privilege; lowering it again needs CAP_SYS_RESOURCE, which a job under its own uid does not have.
  *   -g PATH  write "0" to PATH (the job's cgroup.procs): from here every process of the job, this one
  *            first, is in the job's cgroup. Nothing of the job has run yet: no window outside it.
+ *   -m PATH  write "0" to PATH (the job's cgroup v1 memory group's cgroup.procs): the job's memory limit.
  *   -p       new PID namespace (with a user namespace when not root); fork; the child is PID 1 of the
  *            namespace and becomes the job's shell, so its death kills every process of the job. The
  *            parent stays outside, ignores job-control signals and exits with the child's status.
@@ -18,6 +22,8 @@
  *            The job may lower it, never raise it. Only with -u: under a shared uid it would count the
  *            runner's own processes, and root ignores it.
  *   -u UID   drop every group, then gid = uid = UID (root runner, per-job uids).
+ *            With -p, PR_SET_PDEATHSIG is set only after this step: the kernel clears it on every change of
+ *            credentials, so set before, a runner's death would leave the namespace alive.
  *            then: close every descriptor but 0-2 (and the status descriptor, close-on-exec), exec.
  *   -s       descriptor 3 is the status pipe: on failure the step and errno text are written to it and
  *            the shim exits 127; on success exec closes it, so the runner reads end-of-file.
@@ -103,13 +109,17 @@ static void wait_and_mirror(pid_t child)
 int main(int argc, char **argv)
 {
     const char *cgroup_procs = NULL;
+    const char *memory_procs = NULL;
+    const char *oom_score_adj = NULL;
     long uid = -1;
     long process_limit = -1;
     int pid_namespace = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "+g:n:u:ps")) != -1) {
+    while ((opt = getopt(argc, argv, "+g:m:n:o:u:ps")) != -1) {
         switch (opt) {
         case 'g': cgroup_procs = optarg; break;
+        case 'o': oom_score_adj = optarg; break;
+        case 'm': memory_procs = optarg; break;
         case 'n': process_limit = strtol(optarg, NULL, 10); break;
         case 'u': uid = strtol(optarg, NULL, 10); break;
         case 'p': pid_namespace = 1; break;
@@ -118,7 +128,7 @@ int main(int argc, char **argv)
             if (fcntl(status_fd, F_SETFD, FD_CLOEXEC) != 0)
                 fail("bad status descriptor");
             break;
-        default: errno = EINVAL; fail("usage: logquota-jobexec [-s] [-g CGROUP_PROCS] [-p] [-n MAX] [-u UID] PROGRAM ARGS...");
+        default: errno = EINVAL; fail("usage: logquota-jobexec [-s] [-o OOM_SCORE_ADJ] [-g CGROUP_PROCS] [-m MEMORY_PROCS] [-p] [-n MAX] [-u UID] PROGRAM ARGS...");
         }
     }
     if (optind >= argc) {
@@ -126,8 +136,14 @@ int main(int argc, char **argv)
         fail("no program to run");
     }
 
+    if (oom_score_adj != NULL)
+        write_file("/proc/self/oom_score_adj", oom_score_adj, "cannot raise the job's oom_score_adj");
+
     if (cgroup_procs != NULL)
         write_file(cgroup_procs, "0", "cannot enter the job's cgroup");
+
+    if (memory_procs != NULL)
+        write_file(memory_procs, "0", "cannot enter the job's memory group");
 
     if (pid_namespace) {
         uid_t outer_uid = geteuid();
@@ -142,11 +158,6 @@ int main(int argc, char **argv)
             fail("cannot fork the namespace's first process");
         if (child > 0)
             wait_and_mirror(child);
-        /* Should the outside parent die first (the runner killed it), so does the namespace. getppid() is 0
-         * here (the parent is outside the namespace), so a parent that died before this line is not seen;
-         * the runner's kill then falls back to the process scan, which finds the job by session and marker. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
-            fail("cannot tie the namespace to its parent");
     }
 
     if (process_limit > 0) {
@@ -162,6 +173,15 @@ int main(int argc, char **argv)
             fail("cannot change to the job's gid");
         if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) != 0)
             fail("cannot change to the job's uid");
+    }
+
+    if (pid_namespace) {
+        /* Should the outside parent die first (the runner killed it), so does the namespace. Set after the last
+         * credential change, which would clear it. getppid() is 0 here (the parent is outside the namespace), so a
+         * parent that died before this line is not seen; the runner's kill then falls back to the process scan,
+         * and a restarted runner to its sweep by uid and cgroup. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+            fail("cannot tie the namespace to its parent");
     }
 
     /* A job inherits its terminal or pipe and nothing else of the runner's. */

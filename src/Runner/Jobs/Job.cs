@@ -29,6 +29,7 @@ internal sealed class Job : IQuotaOutput, IDisposable
     private readonly List<JobStateEvent> _states = [];
     private readonly List<JobEvent> _events = [];
     private readonly ArrayBufferWriter<byte> _lines = new(64 * 1024);
+    private readonly ForgedMarkers _forgedMarkers = new();
     private readonly ArrayBufferWriter<byte> _live = new(4 * 1024);
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ProcessSupervisor? _process;
@@ -206,7 +207,7 @@ internal sealed class Job : IQuotaOutput, IDisposable
     /// </summary>
     private void Store(ReadOnlySpan<byte> text, long readTimestamp)
     {
-        if (_quota.Offer(text, this) == QuotaVerdict.Kill)
+        if (_quota.Offer(_forgedMarkers.Defuse(text), this) == QuotaVerdict.Kill)
         {
             QuotaKill(readTimestamp);
         }
@@ -377,6 +378,16 @@ internal sealed class Job : IQuotaOutput, IDisposable
         if (_termination is { } termination)
         {
             return new JobStateEvent(JobState.Terminated, timestamp, termination.Reason, termination.Message);
+        }
+
+        // A job whose process the kernel killed for memory and that did not recover from it (a training loop's worker
+        // killed, the job then exiting non-zero) ended for memory, not for its own error. One that survived it and
+        // exited 0 is done.
+        if (exitStatus != 0 && _process!.OomKills is > 0 and var kills)
+        {
+            return new JobStateEvent(JobState.Failed, timestamp, TerminationReason.OutOfMemory,
+                $"The kernel killed {kills} process(es) of the job for passing its memory limit of {_process.MemoryLimit} bytes; it then exited with status {exitStatus}",
+                exitStatus);
         }
 
         return exitStatus == 0

@@ -294,6 +294,13 @@ internal sealed class JobRegistry : IDisposable
             logger.LogInformation("{Count} code archives no job names any more were deleted", swept);
         }
 
+        // Then the uids: every process of a job under its own uid is found by that uid, also one that cleared its
+        // environment and left its session (a PID namespace's PID 1 after `exec env -i`).
+        foreach (var (uid, killed, removed) in _isolation.EraseLeftoverUids())
+        {
+            logger.LogWarning("Uid {Uid} was held by a job of an earlier runner process: {Killed} processes killed, {Removed} files removed from the shared temporary directories", uid, killed, removed);
+        }
+
         var directories = System.IO.Directory.EnumerateDirectories(JobsDirectory).Concat(System.IO.Directory.EnumerateDirectories(HomesDirectory));
         foreach (var jobId in directories.Select(d => Guid.TryParseExact(Path.GetFileName(d), "N", out var id) ? id : Guid.Empty).Distinct().ToList())
         {

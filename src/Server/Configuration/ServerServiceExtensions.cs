@@ -87,12 +87,20 @@ internal static class ServerServiceExtensions
 /// Resolves the server directory's lock when the host starts, which makes the container own it: it is released
 /// when the host is disposed (a test starting a second server on the same directory), else when the process exits.
 /// </summary>
-internal sealed class DirectoryLockHolder(DirectoryLock directoryLock) : IHostedService
+internal sealed class DirectoryLockHolder(DirectoryLock directoryLock, ILogger<DirectoryLockHolder> logger) : IHostedService
 {
     /// <summary>The lock held.</summary>
     public DirectoryLock Lock { get; } = directoryLock;
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (Lock.Repaired is { } repaired)
+        {
+            logger.LogWarning("The server directory was readable by other users; {Repaired}", repaired);
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -30,7 +30,9 @@ internal static class SqliteDatabase
                 AdminTokenFile.CreateDirectory(dir);
             }
 
-            return new SqliteFileLock(DirectoryLock.AcquireFile(path + "-lock"));
+            var fileLock = new SqliteFileLock(DirectoryLock.AcquireFile(path + "-lock"));
+            MakePrivate(path);
+            return fileLock;
         }
         catch (DirectoryInUseException e)
         {
@@ -42,6 +44,36 @@ internal static class SqliteDatabase
         {
             throw new SettingsException(
                 $"The database {path} cannot be created: its directory is unusable ({e.Message.TrimEnd('.')}); check {ServerSettingsLoader.DatabaseUrlVariable}.", e);
+        }
+    }
+
+    /// <summary>
+    /// The database and its WAL and shared-memory files are 0600 (SPEC §7): they hold every run's output, commands
+    /// and env values. SQLite creates the -wal and -shm files with the database file's mode, so a database created
+    /// here empty with 0600 (SQLite takes an empty file as a new database) keeps all three private from the start.
+    /// </summary>
+    private static void MakePrivate(string path)
+    {
+        if (OperatingSystem.IsWindows() || path.Length == 0 || path == ":memory:")
+        {
+            return;
+        }
+
+        if (!File.Exists(path) && !Directory.Exists(path))
+        {
+            // A directory in its place is left to SQLite, which names the problem when it opens it.
+            using var created = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+
+        foreach (var file in new[] { path, path + "-wal", path + "-shm", path + "-lock" }.Where(File.Exists))
+        {
+            if ((File.GetUnixFileMode(file) & (UnixFileMode)0b000_111_111) != 0)
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
         }
     }
 

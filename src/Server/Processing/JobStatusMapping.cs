@@ -62,6 +62,7 @@ public static class JobStatusMapping
         TerminationReason.TerminatedByServer => "terminated by server",
         TerminationReason.TerminatedByUser => "terminated by user",
         TerminationReason.InstanceUnreachable => "instance unreachable",
+        TerminationReason.OutOfMemory => "out of memory",
         _ => reason.ToString(),
     };
 

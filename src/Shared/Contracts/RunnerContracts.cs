@@ -92,7 +92,8 @@ public sealed record HealthcheckResponse(string Service, string Version, Isolati
 /// <summary>How a runner keeps each job's processes together (for the kill) and apart (from each other and from itself).</summary>
 /// <param name="Kill">What a quota kill, stop or max-duration kill goes through.</param>
 /// <param name="Users">Whether each job runs under a uid of its own.</param>
-public sealed record IsolationInfo(IsolationKill Kill, IsolationUsers Users);
+/// <param name="MemoryMax">The memory limit of each job in bytes where one is in force (<c>DSTACK_RUNNER_JOB_MEMORY_MAX</c> and a usable memory controller), else null.</param>
+public sealed record IsolationInfo(IsolationKill Kill, IsolationUsers Users, long? MemoryMax = null);
 
 /// <summary>The kill mechanism in force, strongest first.</summary>
 public enum IsolationKill

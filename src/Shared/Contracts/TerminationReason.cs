@@ -21,6 +21,9 @@ public enum TerminationReason
     /// <summary>A user stopped the run.</summary>
     TerminatedByUser,
 
+    /// <summary>The kernel killed a process of the job for passing its memory limit (<c>DSTACK_RUNNER_JOB_MEMORY_MAX</c>).</summary>
+    OutOfMemory,
+
     /// <summary>Set by the server only: the job's runner did not answer for longer than the unreachable timeout.</summary>
     InstanceUnreachable,
 }

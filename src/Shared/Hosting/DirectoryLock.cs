@@ -27,14 +27,18 @@ public sealed partial class DirectoryLock : IDisposable
 
     private readonly SafeFileHandle _handle;
 
-    private DirectoryLock(string path, SafeFileHandle handle)
+    private DirectoryLock(string path, SafeFileHandle handle, string? repaired = null)
     {
         Path = path;
         _handle = handle;
+        Repaired = repaired;
     }
 
     /// <summary>The lock file.</summary>
     public string Path { get; }
+
+    /// <summary>What <see cref="Acquire"/> made private that was not (for one line in the start-up log), or null.</summary>
+    public string? Repaired { get; }
 
     /// <summary>
     /// Creates <paramref name="dir"/> (mode 0700) if needed and takes its lock without waiting.
@@ -67,7 +71,9 @@ public sealed partial class DirectoryLock : IDisposable
             throw new IOException($"{dir} cannot be created: {e.Message.TrimEnd('.')}", e);
         }
 
-        return Lock(System.IO.Path.Combine(dir, FileName), dir);
+        var repaired = PrivateDirectory.Enforce(dir);
+        var held = Lock(System.IO.Path.Combine(dir, FileName), dir);
+        return new DirectoryLock(held.Path, held._handle, repaired);
     }
 
     /// <summary>

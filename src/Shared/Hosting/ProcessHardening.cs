@@ -21,6 +21,16 @@ public static unsafe partial class ProcessHardening
         "DSTACK_DATABASE_URL",
     ];
 
+    /// <summary>
+    /// The <c>oom_score_adj</c> a root service gives itself (SPEC §7): the kernel's OOM killer then takes a job (which
+    /// starts at +800) long before the server or the runner, whose death would end every job. Not -1000 (never
+    /// killed): a service that leaks must still be stoppable by the kernel rather than hang the machine.
+    /// </summary>
+    public const int ServiceOomScoreAdj = -900;
+
+    /// <summary>What <see cref="Apply"/> did to the OOM killer's choice, in words for the start-up log.</summary>
+    public static string OomScoreNote { get; private set; } = "oom_score_adj unchanged";
+
     /// <summary>Whether <see cref="Apply"/> made the process non-dumpable (it does so only when not root).</summary>
     public static bool NonDumpable { get; private set; }
 
@@ -37,11 +47,42 @@ public static unsafe partial class ProcessHardening
             NonDumpable = prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0;
         }
 
+        OomScoreNote = LowerOomScore();
+
         ScrubInitialEnvironment(SecretVariables);
         foreach (var name in SecretVariables)
         {
             Environment.SetEnvironmentVariable(name, null);
             _ = unsetenv(name);
+        }
+    }
+
+    /// <summary>
+    /// Lowers this process's <c>oom_score_adj</c> to <see cref="ServiceOomScoreAdj"/>. Lowering needs CAP_SYS_RESOURCE:
+    /// a non-root service, or root in a container or sandbox that drops it, keeps what it has; jobs still start at
+    /// +800, so the kernel still takes a job first, only with less margin.
+    /// </summary>
+    private static string LowerOomScore()
+    {
+        const string path = "/proc/self/oom_score_adj";
+        try
+        {
+            File.WriteAllText(path, ServiceOomScoreAdj.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return $"oom_score_adj {ServiceOomScoreAdj} (jobs start at +800: the OOM killer takes a job first)";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string current;
+            try
+            {
+                current = File.ReadAllText(path).Trim();
+            }
+            catch (IOException)
+            {
+                current = "?";
+            }
+
+            return $"oom_score_adj kept at {current}: lowering it needs CAP_SYS_RESOURCE, which this process lacks (jobs start at +800, so the OOM killer still takes a job first)";
         }
     }
 

@@ -209,6 +209,9 @@ public sealed class RunnerSettingsTests
     [InlineData("DSTACK_RUNNER_CODE_MAX_UNPACKED", "-1GiB", "DSTACK_RUNNER_CODE_MAX_UNPACKED")]
     [InlineData("DSTACK_RUNNER_CODE_MAX_UNPACKED", "1 parsec", "DSTACK_RUNNER_CODE_MAX_UNPACKED")]
     [InlineData("DSTACK_RUNNER_CODE_MAX_UNPACKED", "99999999TiB", "DSTACK_RUNNER_CODE_MAX_UNPACKED")]
+    [InlineData("DSTACK_RUNNER_JOB_MEMORY_MAX", "lots", "DSTACK_RUNNER_JOB_MEMORY_MAX")]
+    [InlineData("DSTACK_RUNNER_JOB_MEMORY_MAX", "-1G", "DSTACK_RUNNER_JOB_MEMORY_MAX")]
+    [InlineData("DSTACK_RUNNER_JOB_MEMORY_MAX", "1MiB", "DSTACK_RUNNER_JOB_MEMORY_MAX")]
     public void BadValue_IsRejected_NamingTheVariable(string name, string value, string named)
     {
         var error = Assert.Throws<SettingsException>(() => Read((name, value)));
@@ -235,6 +238,18 @@ public sealed class RunnerSettingsTests
     [InlineData("10MB", 10_000_000L)]
     public void CodeMaxUnpacked_IsOneGiBByDefault_AndTakesSizesWithUnits(string? value, long bytes) =>
         Assert.Equal(bytes, (value is null ? Read() : Read(("DSTACK_RUNNER_CODE_MAX_UNPACKED", value))).CodeMaxUnpacked);
+
+    [Theory]
+    [InlineData("8GiB", 8L << 30)]
+    [InlineData("512MiB", 512L << 20)]
+    [InlineData("2G", 2L << 30)]
+    [InlineData("1.5GB", 1_500_000_000L)]
+    [InlineData("104857600", 104857600L)]
+    public void JobMemoryMax_TakesBytesWithUnits_AndIsUnsetByDefault(string value, long bytes)
+    {
+        Assert.Null(Read().JobMemoryMax);
+        Assert.Equal(bytes, Read(("DSTACK_RUNNER_JOB_MEMORY_MAX", value)).JobMemoryMax);
+    }
 
     [Fact]
     public void NonLoopbackHost_WithoutToken_RefusesToStart()

@@ -49,6 +49,10 @@ public sealed class JobStatusMappingTests
         Assert.Equal(new StatusView("terminated", null), JobStatusMapping.Describe(JobStatus.Terminated, TerminationReason.TerminatedByServer, null));
 
     [Fact]
+    public void OutOfMemory_IsFailed_Error_OutOfMemory() =>
+        Assert.Equal(new StatusView("error", "out of memory"), JobStatusMapping.Describe(JobStatus.Failed, TerminationReason.OutOfMemory, 137));
+
+    [Fact]
     public void InstanceUnreachable_IsFailed_Error_InstanceUnreachable() =>
         Assert.Equal(new StatusView("error", "instance unreachable"), JobStatusMapping.Describe(JobStatus.Failed, TerminationReason.InstanceUnreachable, null));
 
