@@ -2,6 +2,8 @@
 # Where an engine already answers, it is used as it is. Else the local engine set-up of this machine kind is run when
 # it is found (../shared/docker-local/setup.sh beside the repository, or /work/shared/docker-local/setup.sh), and the
 # engine it started is stopped when .ci/run exits (a trap). Where neither works, the tests skip with the reason.
+# The compose test needs python:3.12-slim (docker-compose.python.yml builds runners on it): the set-up builds its
+# stand-in with the others (STANDINS=all, its default, unless STANDINS is set); it is kept on the engine afterwards.
 # Exports DOCKER_HOST and TESTCONTAINERS_RYUK_DISABLED=true (Ryuk's image cannot be pulled; the tests clean up).
 
 ci_docker_setup=""
@@ -16,6 +18,9 @@ ci_docker_stop() {
 
 if docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
   echo "docker: using the engine that answers on ${DOCKER_HOST:-/var/run/docker.sock} ($(docker version --format '{{.Server.Version}}'))"
+  if ! docker image inspect python:3.12-slim >/dev/null 2>&1; then
+    echo "docker: python:3.12-slim is not on that engine, so the compose test will skip; docker pull it, or build the stand-in (STANDINS=python docker-local/setup.sh)"
+  fi
 else
   for candidate in "$(pwd)/../shared/docker-local/setup.sh" /work/shared/docker-local/setup.sh; do
     if [ -f "$candidate" ]; then ci_docker_setup=$(readlink -f "$candidate"); break; fi
@@ -30,7 +35,7 @@ else
     ci_docker_prev_trap=$(trap -p EXIT | sed "s/^trap -- '\(.*\)' EXIT\$/\1/")
     trap "ci_docker_stop; ${ci_docker_prev_trap}" EXIT
     ci_docker_started=1   # also after a failure half-way: stop only stops a dockerd that setup.sh started (its PID file)
-    if bash "$ci_docker_setup" > .ci/results/docker-setup.log 2>&1; then
+    if STANDINS=${STANDINS:-all} bash "$ci_docker_setup" > .ci/results/docker-setup.log 2>&1; then
       echo "docker: engine set up by $ci_docker_setup in $((SECONDS - ci_docker_t0)) s (log: .ci/results/docker-setup.log)"
     else
       echo "warning: $ci_docker_setup failed after $((SECONDS - ci_docker_t0)) s (see .ci/results/docker-setup.log); the Docker tests will skip with the reason"

@@ -16,19 +16,20 @@ namespace LogQuota.EndToEnd.Tests;
 /// stack brought up by <c>docker compose</c> from the shipped file (plus <c>Compose/compose.test.yml</c>: a free
 /// loopback port, a 10 s unreachable timeout, the server quota as a variable, the cgroup profile), then the seed's test
 /// plan, a per-run quota, a stop, the runners' isolation, the CLI, a runner container killed, the server container
-/// killed and started again, the quota disabled, and at the end every container, network, volume and image of the
+/// killed and started again, the quota disabled, the runners rebuilt on <c>python:3.12-slim</c> running a Python job
+/// (<c>docker-compose.python.yml</c>), and at the end every container, network, volume and image of the
 /// project removed (asserted). One test, since building the images and bringing the stack up once is most of its time.
-/// Needs a Docker engine with API 1.44+ and the Compose v2 plugin; else it is skipped with the reason
-/// (<see cref="ComposeProject.WhyUnavailableAsync"/>). Every wait has a deadline.
+/// Needs a Docker engine with API 1.44+, the Compose v2 plugin and the image <c>python:3.12-slim</c>; else it is skipped
+/// with the reason (<see cref="ComposeProject.WhyUnavailableAsync"/>). Every wait has a deadline.
 /// </summary>
-public sealed class DockerComposeStackTests(ITestOutputHelper log)
+public sealed partial class DockerComposeStackTests(ITestOutputHelper log)
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(120);
 
     [SkippableFact]
     public async Task ComposeFile_RunsTheProduct_AndTheTestLeavesNothingBehind()
     {
-        var whyNot = await ComposeProject.WhyUnavailableAsync();
+        var whyNot = await ComposeProject.WhyUnavailableAsync(PythonBase);
         Skip.If(whyNot is not null, whyNot);
 
         await ComposeProject.RunAsync(log, [], TimeSpan.FromMinutes(25), async (stack, ct) =>
@@ -45,6 +46,7 @@ public sealed class DockerComposeStackTests(ITestOutputHelper log)
             await Step("server container killed and started", () => ServerKilledAndStarted(stack, ct));
             await Step("runner container killed", () => RunnerKilled(stack, ct));
             await Step("quota 0", () => QuotaZero(stack, ct));
+            await Step("runners on python:3.12-slim", () => PythonRunners(stack, ct));
         });
     }
 

@@ -24,7 +24,7 @@ public sealed class ComposeProject
 
     private readonly ITestOutputHelper _log;
     private readonly Dictionary<string, string?> _env;
-    private readonly string[] _files;
+    private readonly List<string> _files;
 
     private ComposeProject(ITestOutputHelper log)
     {
@@ -32,12 +32,14 @@ public sealed class ComposeProject
         Project = $"logquota-test-{Guid.NewGuid():N}"[..22];
         ServerImage = $"{Project}-server:test";
         RunnerImage = $"{Project}-runner:test";
+        PythonRunnerImage = $"{Project}-runner-python:test";
         var root = SystemProcesses.RepositoryRoot;
         _files = ["-f", Path.Combine(root, "docker-compose.yml"), "-f", Path.Combine(root, "tests", "EndToEnd.Tests", "Compose", "compose.test.yml")];
         _env = new Dictionary<string, string?>
         {
             ["LOGQUOTA_SERVER_IMAGE"] = ServerImage,
             ["LOGQUOTA_RUNNER_IMAGE"] = RunnerImage,
+            ["LOGQUOTA_RUNNER_PYTHON_IMAGE"] = PythonRunnerImage,
             ["DSTACK_RUNNER_TOKEN"] = RunnerToken,
             ["DSTACK_SERVER_ADMIN_TOKEN"] = AdminToken,
             ["LOGQUOTA_TEST_SERVER_QUOTA"] = "52428800",
@@ -54,6 +56,9 @@ public sealed class ComposeProject
     public string ServerImage { get; }
 
     public string RunnerImage { get; }
+
+    /// <summary>The runners' image of <c>docker-compose.python.yml</c> (built on <c>python:3.12-slim</c>).</summary>
+    public string PythonRunnerImage { get; }
 
     /// <summary>The server's published address on loopback (it changes when the server container starts again).</summary>
     public Uri ServerUrl { get; private set; } = null!;
@@ -158,6 +163,13 @@ public sealed class ComposeProject
         _log.WriteLine($"docker compose {string.Join(' ', args)}: {watch.Elapsed.TotalSeconds:0.0} s; server at {ServerUrl}");
     }
 
+    /// <summary>
+    /// Adds a compose file of the repository (<paramref name="relativePath"/>, e.g. <c>docker-compose.python.yml</c>)
+    /// after the others to every later call, as <c>-f</c> does on the command line.
+    /// </summary>
+    public void AddFile(string relativePath) =>
+        _files.AddRange(["-f", Path.Combine(SystemProcesses.RepositoryRoot, relativePath)]);
+
     /// <summary>Recreates the server container with <c>DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR=quota</c> (same volume, same runners).</summary>
     public async Task RecreateServerAsync(long quota, CancellationToken ct)
     {
@@ -229,7 +241,12 @@ public sealed class ComposeProject
         }
 
         var images = await Docker(["image", "ls", "-q", "--filter", $"label={ProjectLabel}={Project}"]);
-        var byTag = (await Docker(["image", "ls", "-q", ServerImage])).Concat(await Docker(["image", "ls", "-q", RunnerImage]));
+        var byTag = new List<string>();
+        foreach (var tag in Tags)
+        {
+            byTag.AddRange(await Docker(["image", "ls", "-q", tag]));
+        }
+
         var ids = images.Concat(byTag).Where(id => !id.StartsWith('(')).Distinct().ToArray();
         if (ids.Length > 0)
         {
@@ -246,9 +263,7 @@ public sealed class ComposeProject
                      ("network", ["network", "ls", "-q", "--filter", $"label={ProjectLabel}={Project}"]),
                      ("volume", ["volume", "ls", "-q", "--filter", $"label={ProjectLabel}={Project}"]),
                      ("image", ["image", "ls", "-q", "--filter", $"label={ProjectLabel}={Project}"]),
-                     ("image", ["image", "ls", "-q", ServerImage]),
-                     ("image", ["image", "ls", "-q", RunnerImage]),
-                 })
+                 }.Concat(Tags.Select(tag => ("image", new[] { "image", "ls", "-q", tag }))))
         {
             problems.AddRange((await Docker(args)).Select(id => $"{kind} {id} of project {Project} is still there"));
         }
@@ -264,6 +279,8 @@ public sealed class ComposeProject
             ? result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             : [$"(`{result.Command}` failed: {result.Stderr.Trim()})"];
     }
+
+    private string[] Tags => [ServerImage, RunnerImage, PythonRunnerImage];
 
     private static IEnumerable<string> ProfileArgs(IReadOnlyList<string> profiles) => profiles.SelectMany(p => new[] { "--profile", p });
 
