@@ -90,12 +90,20 @@ public sealed class CliProcess : IDisposable
         return new CliResult(exitCode, _stdout.ToArray(), StderrSoFar);
     }
 
-    /// <summary>Waits until standard output contains <paramref name="text"/>.</summary>
-    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    /// <summary>
+    /// Waits until standard output contains <paramref name="text"/>, calling <paramref name="whileWaiting"/> with the output so
+    /// far at every look (to act on what the job said before it goes on).
+    /// </summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout, Func<string, Task>? whileWaiting = null)
     {
         using var cts = new CancellationTokenSource(timeout);
-        while (!Encoding.UTF8.GetString(StdoutSoFar).Contains(text, StringComparison.Ordinal))
+        while (Encoding.UTF8.GetString(StdoutSoFar) is var output && !output.Contains(text, StringComparison.Ordinal))
         {
+            if (whileWaiting is not null)
+            {
+                await whileWaiting(output);
+            }
+
             if (_run is { IsCompleted: true })
             {
                 throw new InvalidOperationException($"The CLI ended before printing '{text}':\n{await WaitAsync(TimeSpan.Zero)}");
