@@ -36,7 +36,7 @@ public sealed class CodeOptions
     /// <summary>The directory to send instead of the current one.</summary>
     public Option<string?> Code { get; } = new("--code")
     {
-        Description = "Send this directory as the job's code instead of the current one",
+        Description = "Send this directory as the job's code instead of the current one: in a git work tree the files git shows, elsewhere every file that .logquotaignore does not exclude",
         HelpName = "DIR",
     };
 
