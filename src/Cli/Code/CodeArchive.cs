@@ -84,9 +84,21 @@ public sealed class CodeArchive : IDisposable
     public Stream OpenRead() =>
         new FileStream(_file.Name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1 << 16, FileOptions.Asynchronous);
 
-    /// <summary><c>code: 12 files, 3.4MiB (812.0KiB compressed), sha256 1a2b3c4d</c>.</summary>
-    public string Summary() =>
-        $"code: {Count(Listing.Files.Count, "file")}, {ByteSize.Format(Bytes)} ({ByteSize.Format(CompressedBytes)} compressed), sha256 {Sha256[..8]}";
+    /// <summary>
+    /// <c>code: 12 files, 3.4MiB (812.0KiB compressed), sha256 1a2b3c4d</c>, and when links were left out
+    /// <c>, 1 link leading outside left out (data)</c>.
+    /// </summary>
+    public string Summary()
+    {
+        var summary = $"code: {Count(Listing.Files.Count, "file")}, {ByteSize.Format(Bytes)} ({ByteSize.Format(CompressedBytes)} compressed), sha256 {Sha256[..8]}";
+        if (Listing.LinksLeftOut is { Count: > 0 } links)
+        {
+            var named = string.Join(", ", links.Take(LargestCount)) + (links.Count > LargestCount ? ", ..." : "");
+            summary += $", {Count(links.Count, "link")} leading outside left out ({named})";
+        }
+
+        return summary;
+    }
 
     /// <summary><c>data/big.bin 40.0MiB, model.pt 9.0MiB, notes.txt 1.0KiB</c>.</summary>
     public string LargestFiles() => string.Join(", ", Largest.Select(f => $"{f.Path} {ByteSize.Format(f.Size)}"));

@@ -31,16 +31,56 @@ public static class CodeFiles
         var fromGit = await GitWorkTree.ListFilesAsync(root, cancellationToken);
         var paths = fromGit ?? Walk(root, IgnoreRules.Load(root));
         var files = new List<CodeFile>();
+        var leftOut = new List<string>();
         foreach (var path in paths)
         {
-            if (Describe(root, path) is { } file)
+            if (Describe(root, path) is not { } file)
             {
-                files.Add(file);
+                continue;
             }
+
+            // The runner refuses an archive with a link leading out of the code directory (a dataset mounted at
+            // /mnt/data, say), which would fail the whole job: such a link stays here, and the summary says so.
+            if (file.LinkTarget is { } target && LeadsOutside(file.Path, target))
+            {
+                leftOut.Add(file.Path);
+                continue;
+            }
+
+            files.Add(file);
         }
 
         files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
-        return new CodeListing(root, fromGit is not null, files);
+        leftOut.Sort(StringComparer.Ordinal);
+        return new CodeListing(root, fromGit is not null, files, leftOut);
+    }
+
+    /// <summary>Whether a link at <paramref name="path"/> to <paramref name="target"/> points outside the tree: absolute, or up past its top.</summary>
+    public static bool LeadsOutside(string path, string target)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(target);
+        if (target.StartsWith('/'))
+        {
+            return true;
+        }
+
+        var depth = path.Count(c => c == '/');
+        foreach (var segment in target.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            depth += segment switch
+            {
+                ".." => -1,
+                "." => 0,
+                _ => 1,
+            };
+            if (depth < 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The file at <paramref name="relativePath"/>, or null when it is not there (a tracked file deleted in the work tree) or is no file or link.</summary>
@@ -143,4 +183,5 @@ public static class CodeFiles
 /// <param name="Root">The code directory, absolute.</param>
 /// <param name="FromGit">True when git chose the files; false when the directory was walked with its ignore file.</param>
 /// <param name="Files">Sorted by path.</param>
-public sealed record CodeListing(string Root, bool FromGit, IReadOnlyList<CodeFile> Files);
+/// <param name="LinksLeftOut">Symbolic links not sent because they lead outside the directory, sorted by path.</param>
+public sealed record CodeListing(string Root, bool FromGit, IReadOnlyList<CodeFile> Files, IReadOnlyList<string> LinksLeftOut);

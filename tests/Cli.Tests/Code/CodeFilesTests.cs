@@ -107,6 +107,35 @@ public sealed class CodeFilesTests
         Assert.Equal(["a.txt", "empty.txt"], listing.Files.Select(f => f.Path));
     }
 
+    [Theory]
+    [InlineData("link", "/mnt/datasets", true)]
+    [InlineData("link", "../elsewhere", true)]
+    [InlineData("sub/link", "../a.txt", false)]
+    [InlineData("sub/link", "../../a.txt", true)]
+    [InlineData("link", "sub/../a.txt", false)]
+    [InlineData("link", "sub/../../a.txt", true)]
+    [InlineData("a/b/link", "./../../c", false)]
+    public void ALinkLeadsOutside_WhenAbsoluteOrUpPastTheTop(string path, string target, bool outside) =>
+        Assert.Equal(outside, CodeFiles.LeadsOutside(path, target));
+
+    [Fact]
+    public async Task LinksLeadingOutside_StayHere_AndTheSummarySaysSo()
+    {
+        using var tree = new ProjectTree();
+        tree.Write("a.txt", "a\n");
+        tree.Write("sub/b.txt", "b\n");
+        tree.Symlink("datasets", "/mnt/datasets");
+        tree.Symlink("sub/up", "../../outside");
+        tree.Symlink("sub/a", "../a.txt");
+
+        var listing = await CodeFiles.ListAsync(tree.Root, CancellationToken.None);
+        using var archive = await CodeArchive.PackAsync(listing, CancellationToken.None);
+
+        Assert.Equal(["a.txt", "sub/a", "sub/b.txt"], listing.Files.Select(f => f.Path));
+        Assert.Equal(["datasets", "sub/up"], listing.LinksLeftOut);
+        Assert.EndsWith($"sha256 {archive.Sha256[..8]}, 2 links leading outside left out (datasets, sub/up)", archive.Summary(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AMissingDirectory_IsAUsageError()
     {
