@@ -125,7 +125,9 @@ public sealed class CodeArchive : IDisposable
             var entry = Entry(TarEntryType.RegularFile, file.Path, file.Executable ? Executable : Plain, null);
             try
             {
-                await using var data = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
+                await using var data = new FixedLengthStream(
+                    new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan | FileOptions.Asynchronous),
+                    file.Size);
                 entry.DataStream = data;
                 await tar.WriteEntryAsync(entry, cancellationToken);
             }

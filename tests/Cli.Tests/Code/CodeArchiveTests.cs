@@ -107,6 +107,26 @@ public sealed class CodeArchiveTests
     }
 
     [Fact]
+    public async Task AFileThatGrowsOrShrinksAfterTheListing_IsPackedAtItsListedLength_AndTheArchiveStaysWhole()
+    {
+        using var tree = new ProjectTree();
+        tree.Write("growing.log", "0123456789");
+        tree.Write("shrinking.log", "abcdefghij");
+        tree.Write("z-after.txt", "after\n");
+        var listing = await CodeFiles.ListAsync(tree.Root, CancellationToken.None);
+        tree.Write("growing.log", "0123456789 and a lot more written while packing");
+        tree.Write("shrinking.log", "abc");
+
+        using var archive = await CodeArchive.PackAsync(listing, CancellationToken.None);
+
+        var entries = CodeFilesTests.ReadEntries(archive);
+        Assert.Equal(["growing.log", "shrinking.log", "z-after.txt"], entries.Select(e => e.Name));
+        Assert.Equal("0123456789", await new StreamReader(entries[0].DataStream!).ReadToEndAsync());
+        Assert.Equal("abc\0\0\0\0\0\0\0", await new StreamReader(entries[1].DataStream!).ReadToEndAsync());
+        Assert.Equal("after\n", await new StreamReader(entries[2].DataStream!).ReadToEndAsync());
+    }
+
+    [Fact]
     public async Task TheTemporaryFile_IsGoneOnceDisposed()
     {
         using var tree = Sample(new ProjectTree());
