@@ -14,9 +14,6 @@ public sealed class CommandHost(CliConsole console, GlobalOptions options)
     /// <summary>The exit code after Ctrl-C, as shells report a process ended by SIGINT.</summary>
     public const int InterruptedExitCode = 130;
 
-    /// <summary>How long one request may take before the server counts as not answering.</summary>
-    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
-
     /// <summary>The console the command writes to.</summary>
     public CliConsole Console => console;
 
@@ -36,7 +33,7 @@ public sealed class CommandHost(CliConsole console, GlobalOptions options)
         {
             connection = ServerConnection.Resolve(
                 parse.GetValue(options.Url), parse.GetValue(options.Token), console.GetEnvironmentVariable, console.HomeDirectory);
-            using var http = new HttpClient { Timeout = RequestTimeout };
+            using var http = RequestTimeouts.CreateClient();
             return await body(connection.CreateApi(http), stop.Token);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -12,8 +12,9 @@ namespace LogQuota.Cli.Commands;
 
 /// <summary>
 /// <c>run [--name N] [--log-quota BYTES] [--log-quota-action A] [--log-quota-kill-grace S] [--max-duration S] [-e K=V]...
-/// [--no-tty] -- CMD...</c>: submits a run and streams its log until it ends (the runner's quota lines on stderr);
-/// exits 0 only when it ended <c>done</c>.
+/// [--no-tty] [--code DIR | --no-code] [--working-dir DIR] -- CMD...</c>: sends the code (the current directory by
+/// default), submits a run and streams its log until it ends (the runner's quota lines on stderr); exits 0 only when
+/// it ended <c>done</c>.
 /// </summary>
 public static class RunCommand
 {
@@ -80,7 +81,13 @@ public static class RunCommand
             Arity = ArgumentArity.OneOrMore,
         };
 
-        var command = new Command("run", "Submit a run and stream its log until it ends") { name, logQuota, action, killGrace, maxDuration, env, noTty, commandWords };
+        var code = new CodeOptions();
+        var command = new Command("run", "Send the current directory as the job's code, submit a run and stream its log until it ends")
+        {
+            name, logQuota, action, killGrace, maxDuration, env, noTty,
+        };
+        code.AddTo(command);
+        command.Arguments.Add(commandWords);
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (FindStrayOption(parse) is { } stray)
@@ -105,12 +112,17 @@ public static class RunCommand
                     "observe" => LogQuotaAction.Observe,
                     _ => null,
                 },
-                LogQuotaKillGrace: parse.GetValue(killGrace));
+                LogQuotaKillGrace: parse.GetValue(killGrace),
+                WorkingDir: parse.GetValue(code.WorkingDir));
             var quotaAsTyped = parse.GetResult(logQuota)?.Tokens is [.., var typed] ? typed.Value : null;
             return await host.RunAsync(
                 parse,
                 request.RunName,
-                (api, token) => QuotaRefusal.InCliTermsAsync(() => SubmitAndStreamAsync(api, host, request, token), quotaAsTyped),
+                async (api, token) =>
+                {
+                    var withCode = request with { CodeHash = await code.SendAsync(parse, host.Console, api, token) };
+                    return await QuotaRefusal.InCliTermsAsync(() => SubmitAndStreamAsync(api, host, withCode, token), quotaAsTyped);
+                },
                 cancellationToken);
         });
         return command;

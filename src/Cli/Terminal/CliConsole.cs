@@ -64,6 +64,9 @@ public sealed class CliConsole : IDisposable
     /// <summary>The user's home directory (for the default server directory).</summary>
     public string HomeDirectory { get; init; } = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
 
+    /// <summary>The directory <c>run</c> sends as the job's code unless told otherwise, and against which <c>--code</c> is resolved.</summary>
+    public string CurrentDirectory { get; init; } = Environment.CurrentDirectory;
+
     /// <summary>The clock: relative times and poll intervals.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

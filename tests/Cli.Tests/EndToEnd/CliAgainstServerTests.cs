@@ -110,6 +110,24 @@ public sealed class CliAgainstServerTests(LocalServer server)
     }
 
     [Fact]
+    public async Task NoCode_AndAnAbsoluteWorkingDir_ReachTheSubmitBody_AndTheJobStartsThere()
+    {
+        using var project = new ProjectTree();
+        project.Write("train.py", "print('never sent')\n");
+
+        var result = await CliProcess.RunInAsync(server.CliEnvironment, project.Root,
+            "run", "--name", "e2e-no-code", "--no-code", "--working-dir", "/tmp", "--no-tty", "--", "pwd");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("/tmp\n", result.StdoutText);
+        Assert.Equal(["run e2e-no-code submitted (log quota 50.0MiB/h)", "run e2e-no-code done: exited (0)"], result.StderrLines);
+        using var http = server.CreateAdminHttpClient();
+        var spec = (await http.GetFromJsonAsync<RunDetails>(new Uri("/api/runs/e2e-no-code", UriKind.Relative), LogQuotaJson.Options))!.Jobs[0].JobSpec;
+        Assert.Equal("/tmp", spec.WorkingDir);
+        Assert.Null(spec.CodeHash);
+    }
+
+    [Fact]
     public async Task Run_RefusesAnUnknownQuotaAction_AsAUsageError()
     {
         var result = await Cli("run", "--log-quota-action", "delete", "--", "true");

@@ -31,7 +31,7 @@ public sealed class LiveRegionInTmuxTests
         scripted.Runner.AddLogs(3, "stored");
         scripted.Runner.Live = Text(FirstFrame);
         string[] header = [];
-        string[] args = ["run", "--name", runName, "--", "the scripted job"];
+        string[] args = ["run", "--name", runName, "--no-code", "--", "the scripted job"];
         if (command == "logs")
         {
             await scripted.SubmitAsync(runName);

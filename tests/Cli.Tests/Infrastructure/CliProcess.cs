@@ -16,7 +16,7 @@ public sealed record CliResult(int ExitCode, byte[] Stdout, string Stderr)
 /// <summary>
 /// One invocation of the CLI's entry point, in process, as a user would type it: its own captured
 /// stdout and stderr, its own environment (nothing leaks in from the test machine's DSTACK_* variables),
-/// and a Ctrl-C the test can press.
+/// its own current directory (an empty one unless given, so <c>run</c> sends no code), and a Ctrl-C the test can press.
 /// </summary>
 public sealed class CliProcess : IDisposable
 {
@@ -24,10 +24,19 @@ public sealed class CliProcess : IDisposable
     private readonly StringWriter _stderr = new() { NewLine = "\n" };
     private readonly TextWriter _syncStderr;
     private readonly CliConsole _console;
+    private readonly DirectoryInfo? _emptyDirectory;
     private Task<int>? _run;
 
-    public CliProcess(IReadOnlyDictionary<string, string>? environment = null, bool stdinIsTerminal = false, bool stdoutIsTerminal = false, params char[] keys)
+    public CliProcess(
+        IReadOnlyDictionary<string, string>? environment = null, bool stdinIsTerminal = false, bool stdoutIsTerminal = false,
+        string? currentDirectory = null, params char[] keys)
     {
+        if (currentDirectory is null)
+        {
+            _emptyDirectory = Directory.CreateTempSubdirectory("logquota-cli-cwd-");
+            currentDirectory = _emptyDirectory.FullName;
+        }
+
         var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>(), StringComparer.Ordinal);
         var answers = new Queue<char>(keys);
         _syncStderr = TextWriter.Synchronized(_stderr);
@@ -39,14 +48,19 @@ public sealed class CliProcess : IDisposable
             TerminalHeight = stdoutIsTerminal ? 30 : null,
             GetEnvironmentVariable = name => env.GetValueOrDefault(name),
             HomeDirectory = Path.Combine(Path.GetTempPath(), "logquota-cli-test-home-that-does-not-exist"),
+            CurrentDirectory = currentDirectory,
             ReadKeyAsync = _ => Task.FromResult(answers.TryDequeue(out var key) ? key : (char?)null),
         };
     }
 
     /// <summary>Runs the CLI to the end.</summary>
-    public static async Task<CliResult> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static Task<CliResult> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        RunInAsync(environment, null, args);
+
+    /// <summary>Runs the CLI to the end in <paramref name="currentDirectory"/> (null: an empty one).</summary>
+    public static async Task<CliResult> RunInAsync(IReadOnlyDictionary<string, string>? environment, string? currentDirectory, params string[] args)
     {
-        using var cli = new CliProcess(environment);
+        using var cli = new CliProcess(environment, currentDirectory: currentDirectory);
         cli.Start(args);
         return await cli.WaitAsync(TimeSpan.FromSeconds(90));
     }
@@ -76,12 +90,20 @@ public sealed class CliProcess : IDisposable
         return new CliResult(exitCode, _stdout.ToArray(), StderrSoFar);
     }
 
-    /// <summary>Waits until standard output contains <paramref name="text"/>.</summary>
-    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    /// <summary>
+    /// Waits until standard output contains <paramref name="text"/>, calling <paramref name="whileWaiting"/> with the output so
+    /// far at every look (to act on what the job said before it goes on).
+    /// </summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout, Func<string, Task>? whileWaiting = null)
     {
         using var cts = new CancellationTokenSource(timeout);
-        while (!Encoding.UTF8.GetString(StdoutSoFar).Contains(text, StringComparison.Ordinal))
+        while (Encoding.UTF8.GetString(StdoutSoFar) is var output && !output.Contains(text, StringComparison.Ordinal))
         {
+            if (whileWaiting is not null)
+            {
+                await whileWaiting(output);
+            }
+
             if (_run is { IsCompleted: true })
             {
                 throw new InvalidOperationException($"The CLI ended before printing '{text}':\n{await WaitAsync(TimeSpan.Zero)}");
@@ -96,5 +118,6 @@ public sealed class CliProcess : IDisposable
         _console.Dispose();
         _stdout.Dispose();
         _stderr.Dispose();
+        _emptyDirectory?.Delete(recursive: true);
     }
 }
