@@ -30,6 +30,7 @@ try
     app.MapOpenApi();
     app.MapHealthApi();
     app.MapRunsApi();
+    app.MapCodeApi();
     app.MapWebPage();
 
     await app.MigrateDatabaseAsync();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Cli.Formatting;
 
@@ -6,24 +7,6 @@ namespace LogQuota.Cli.Formatting;
 public static class ByteSize
 {
     private static readonly string[] Units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-
-    private static readonly Dictionary<string, long> Multipliers = new(StringComparer.OrdinalIgnoreCase)
-    {
-        [""] = 1,
-        ["b"] = 1,
-        ["k"] = 1L << 10,
-        ["kib"] = 1L << 10,
-        ["kb"] = 1_000,
-        ["m"] = 1L << 20,
-        ["mib"] = 1L << 20,
-        ["mb"] = 1_000_000,
-        ["g"] = 1L << 30,
-        ["gib"] = 1L << 30,
-        ["gb"] = 1_000_000_000,
-        ["t"] = 1L << 40,
-        ["tib"] = 1L << 40,
-        ["tb"] = 1_000_000_000_000,
-    };
 
     /// <summary><c>512B</c>, <c>1.5KiB</c>, <c>50.0MiB</c>: below 1 KiB exact, above it one decimal in the largest unit that keeps the number ≥ 1.</summary>
     public static string Format(long bytes)
@@ -71,58 +54,5 @@ public static class ByteSize
 
     /// <summary>Parses a byte count typed by a person: <c>1048576</c>, <c>512K</c>, <c>50MiB</c>, <c>1.5GiB</c>, <c>10MB</c> (1000-based).</summary>
     /// <returns>False when the text is not a size or does not fit in a long; whole bytes only (fractions are floored).</returns>
-    public static bool TryParse(string? text, out long bytes)
-    {
-        bytes = 0;
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return false;
-        }
-
-        var trimmed = text.Trim();
-        var split = 0;
-        while (split < trimmed.Length && (char.IsAsciiDigit(trimmed[split]) || trimmed[split] == '.'))
-        {
-            split++;
-        }
-
-        var number = trimmed[..split];
-        var unit = trimmed[split..].Trim();
-        if (number.Length == 0 || !Multipliers.TryGetValue(unit, out var multiplier))
-        {
-            return false;
-        }
-
-        if (!number.Contains('.', StringComparison.Ordinal))
-        {
-            if (!long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var whole))
-            {
-                return false;
-            }
-
-            try
-            {
-                bytes = checked(whole * multiplier);
-                return true;
-            }
-            catch (OverflowException)
-            {
-                return false;
-            }
-        }
-
-        if (!decimal.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var fraction))
-        {
-            return false;
-        }
-
-        var exact = decimal.Floor(fraction * multiplier);
-        if (exact > long.MaxValue)
-        {
-            return false;
-        }
-
-        bytes = (long)exact;
-        return true;
-    }
+    public static bool TryParse(string? text, out long bytes) => ByteCount.TryParse(text, out bytes);
 }
