@@ -22,7 +22,7 @@ public static class CodeApi
     }
 
     /// <summary>Stores the body under its hash: 201 when stored, 200 when it was held already (one copy, whoever uploads it).</summary>
-    public static async Task<Results<Created, Ok, ProblemHttpResult>> PutCode(
+    public static async Task<Results<Created<CodeArchiveInfo>, Ok<CodeArchiveInfo>, ProblemHttpResult>> PutCode(
         [FromRoute(Name = "sha256")] string sha256, HttpContext context, ServerDbContext db, CodeStore store, ServerSettings settings,
         TimeProvider time, CancellationToken cancellationToken)
     {
@@ -49,9 +49,9 @@ public static class CodeApi
         }
 
         // Nothing to read: the server holds these bytes already, whoever sent them.
-        if (await CodeStore.TouchAsync(db, sha256, time.GetUtcNow(), cancellationToken))
+        if (await CodeStore.TouchAsync(db, sha256, time.GetUtcNow(), cancellationToken) && await store.FindAsync(sha256, cancellationToken) is { } held)
         {
-            return TypedResults.Ok();
+            return TypedResults.Ok(new CodeArchiveInfo(sha256, held.SizeBytes));
         }
 
         // The server's 1 MiB body limit is for JSON; this body is bounded by the code limit, counted while it is read.
@@ -89,9 +89,10 @@ public static class CodeApi
             }
 
             upload.File.Position = 0;
+            var stored = new CodeArchiveInfo(sha256, upload.Size);
             return await store.StoreAsync(db, sha256, upload.File, upload.Size, cancellationToken)
-                ? TypedResults.Created($"/api/code/{sha256}")
-                : TypedResults.Ok();
+                ? TypedResults.Created($"/api/code/{sha256}", stored)
+                : TypedResults.Ok(stored);
         }
     }
 

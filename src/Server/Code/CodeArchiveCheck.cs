@@ -16,7 +16,7 @@ internal static class CodeArchiveCheck
     /// <summary>Entries walked at most.</summary>
     public const int MaxEntries = 1_000_000;
 
-    /// <summary>Why <paramref name="archive"/> is not a gzip'd tar, or null when it is.</summary>
+    /// <summary>Why <paramref name="archive"/> (seekable, at its start) is not a gzip'd tar, or null when it is.</summary>
     public static async Task<string?> ProblemAsync(Stream archive, CancellationToken cancellationToken)
     {
         var gzip = new GZipStream(archive, CompressionMode.Decompress, leaveOpen: true);
@@ -39,7 +39,16 @@ internal static class CodeArchiveCheck
             await unpacked.CopyToAsync(Stream.Null, cancellationToken);
 
             // An empty tar is two zero blocks; fewer bytes are not a tar at all (gzip of a short text reads as no entry).
-            return unpacked.Count < 1024 ? "The body is gzip, but what it holds is not a tar archive." : null;
+            if (unpacked.Count < 1024)
+            {
+                return NotATar;
+            }
+
+            // GZipStream ends quietly at a body cut short, trailer and all; the trailer's ISIZE (the unpacked size modulo
+            // 2^32) tells. Concatenated gzip members would carry only the last one's size: tar czf never makes them.
+            return await TrailerSizeAsync(archive, cancellationToken) == (uint)unpacked.Count
+                ? null
+                : "The body is not a valid gzip'd tar: it ends early (the size in its gzip trailer does not match); upload it whole.";
         }
         catch (UnpackedTooLargeException)
         {
@@ -53,10 +62,24 @@ internal static class CodeArchiveCheck
         }
     }
 
-    private static string Describe(Exception e, long unpackedBytes) =>
-        unpackedBytes == 0 && e is InvalidDataException
-            ? $"The body is not gzip-compressed ({e.Message.TrimEnd('.')}); send a gzip'd tar (tar czf)."
-            : $"The body is not a valid gzip'd tar: {e.Message.TrimEnd('.')} (after {unpackedBytes} unpacked bytes).";
+    private const string NotATar = "The body is gzip, but what it holds is not a tar archive; send a gzip'd tar (tar czf).";
+
+    private static string Describe(Exception e, long unpackedBytes) => unpackedBytes switch
+    {
+        0 when e is InvalidDataException => $"The body is not gzip-compressed ({e.Message.TrimEnd('.')}); send a gzip'd tar (tar czf).",
+
+        // The first tar header did not even parse.
+        <= 512 => NotATar,
+        _ => $"The body is not a valid gzip'd tar: {e.Message.TrimEnd('.')} (after {unpackedBytes} unpacked bytes).",
+    };
+
+    private static async Task<uint> TrailerSizeAsync(Stream archive, CancellationToken cancellationToken)
+    {
+        var size = new byte[4];
+        archive.Seek(-4, SeekOrigin.End);
+        await archive.ReadExactlyAsync(size, cancellationToken);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(size);
+    }
 
     private sealed class UnpackedTooLargeException() : IOException("The archive unpacks to more than allowed.");
 

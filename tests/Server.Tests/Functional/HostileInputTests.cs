@@ -248,8 +248,8 @@ public sealed class HostileInputTests(HostileInputFixture fixture) : IClassFixtu
         Mutate("too many env entries", "env", new JsonObject(Enumerable.Range(0, JobSpecRules.MaxEnvEntries + 1).Select(i => KeyValuePair.Create($"V{i}", (JsonNode?)"x"))));
         Mutate("env entry one byte too long", "env", new JsonObject { ["A"] = new string('x', JobSpecRules.MaxEnvEntryBytes - 1) });
 
-        // Working directories: relative, traversal, NUL, too long.
-        foreach (var dir in new[] { "", "relative", "./here", "~/home", "C:\\Windows", "/tmp/../etc", "/..", "/tmp/x/../../root", "/tmp/\u0000", new string('/', 1) + new string('d', 4095) })
+        // Working directories: empty, out of the code directory, traversal, NUL, too long.
+        foreach (var dir in new[] { "", "..", "../up", "./..", "src/../../x", "/tmp/../etc", "/..", "/tmp/x/../../root", "/tmp/\u0000", new string('/', 1) + new string('d', 4095) })
         {
             Mutate($"working_dir = {JsonSerializer.Serialize(dir)[..Math.Min(40, JsonSerializer.Serialize(dir).Length)]}", "working_dir", dir);
         }
