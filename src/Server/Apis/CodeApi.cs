@@ -48,25 +48,29 @@ public static class CodeApi
             return TooLarge(limit);
         }
 
-        // Nothing to read: the server holds these bytes already, whoever sent them.
-        if (await CodeStore.TouchAsync(db, sha256, time.GetUtcNow(), cancellationToken) && await store.FindAsync(sha256, cancellationToken) is { } held)
-        {
-            return TypedResults.Ok(new CodeArchiveInfo(sha256, held.SizeBytes));
-        }
-
         // The server's 1 MiB body limit is for JSON; this body is bounded by the code limit, counted while it is read.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
         {
             bodySize.MaxRequestBodySize = null;
         }
 
+        // The server holds these bytes already, whoever sent them: the body is only read to its end (an answer before the
+        // body is read would leave the client writing into a closed connection), never stored.
         CodeUpload? upload;
         try
         {
+            if (await CodeStore.TouchAsync(db, sha256, time.GetUtcNow(), cancellationToken) && await store.FindAsync(sha256, cancellationToken) is { } held)
+            {
+                return await SkipBodyAsync(context.Request.Body, limit, cancellationToken)
+                    ? TypedResults.Ok(new CodeArchiveInfo(sha256, held.SizeBytes))
+                    : TooLarge(limit);
+            }
+
             upload = await CodeUpload.ReceiveAsync(context.Request.Body, settings.Dir, limit, cancellationToken);
         }
         catch (BadHttpRequestException e)
         {
+            // Malformed framing, a client that stopped sending.
             return Problem(e.StatusCode, e.Message);
         }
 
@@ -107,6 +111,24 @@ public static class CodeApi
         }
 
         return await CodeStore.ExistsAsync(db, sha256, cancellationToken) ? TypedResults.Ok() : TypedResults.NotFound();
+    }
+
+    /// <summary>Reads <paramref name="body"/> to its end without keeping it; false once it is longer than <paramref name="limit"/>.</summary>
+    private static async Task<bool> SkipBodyAsync(Stream body, long limit, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[81_920];
+        long read = 0;
+        int count;
+        while ((count = await body.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            read += count;
+            if (read > limit)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The 400 of a malformed hash, in the URL or in <c>code_hash</c>.</summary>

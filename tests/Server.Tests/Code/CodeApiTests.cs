@@ -74,6 +74,11 @@ public abstract class CodeApiTests(DatabaseProvider provider) : IDisposable
         Assert.True(put.StatusCode == HttpStatusCode.Created, await put.Content.ReadAsStringAsync());
         Assert.Equal(3, await server.QueryAsync(db => db.CodeChunks.CountAsync(c => c.Sha256 == sha)));
         Assert.Equal(archive, await StoredBytesAsync(server, sha));
+
+        // Held already: the body is read to its end and dropped, and the connection stays usable.
+        using var again = await client.PutCodeAsync(archive);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, await client.HeadCodeAsync(sha));
     }
 
     [SkippableTheory]
