@@ -17,10 +17,14 @@ internal static class CodeArchiveCheck
     public const int MaxEntries = 1_000_000;
 
     /// <summary>Why <paramref name="archive"/> (seekable, at its start) is not a gzip'd tar, or null when it is.</summary>
-    public static async Task<string?> ProblemAsync(Stream archive, CancellationToken cancellationToken)
+    public static Task<string?> ProblemAsync(Stream archive, CancellationToken cancellationToken) =>
+        ProblemAsync(archive, MaxUnpackedBytes, MaxEntries, cancellationToken);
+
+    /// <summary>The same with other bounds (tests prove the bounds hold without inflating gigabytes).</summary>
+    internal static async Task<string?> ProblemAsync(Stream archive, long maxUnpackedBytes, int maxEntries, CancellationToken cancellationToken)
     {
         var gzip = new GZipStream(archive, CompressionMode.Decompress, leaveOpen: true);
-        await using var unpacked = new CountingReadStream(gzip, MaxUnpackedBytes);
+        await using var unpacked = new CountingReadStream(gzip, maxUnpackedBytes);
         try
         {
             var entries = 0;
@@ -28,9 +32,9 @@ internal static class CodeArchiveCheck
             {
                 while (await tar.GetNextEntryAsync(copyData: false, cancellationToken) is not null)
                 {
-                    if (++entries > MaxEntries)
+                    if (++entries > maxEntries)
                     {
-                        return $"The archive holds more than {MaxEntries} entries.";
+                        return $"The archive holds more than {maxEntries} entries.";
                     }
                 }
             }
@@ -52,7 +56,7 @@ internal static class CodeArchiveCheck
         }
         catch (UnpackedTooLargeException)
         {
-            return $"The archive unpacks to more than {MaxUnpackedBytes} bytes.";
+            return $"The archive unpacks to more than {maxUnpackedBytes} bytes.";
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or InvalidOperationException)
         {
