@@ -31,6 +31,7 @@ try
     app.MapOpenApi();
     app.MapHealthApi();
     app.MapRunsApi();
+    app.MapCodeApi();
     app.MapWebPage();
 
     await app.MigrateDatabaseAsync();

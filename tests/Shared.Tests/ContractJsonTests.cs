@@ -30,7 +30,8 @@ public sealed class ContractJsonTests
              "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "train-1"},
              "job_spec": {"commands": ["echo hi", "python train.py"], "env": {"A": "1"},
                           "working_dir": "/tmp/w", "max_duration": 60, "log_quota_hour": 1000, "tty": false,
-                          "log_quota_action": "truncate", "log_quota_warn_at": [75, 90], "log_quota_kill_grace": 30}}
+                          "log_quota_action": "truncate", "log_quota_warn_at": [75, 90], "log_quota_kill_grace": 30,
+                          "code_hash": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}
             """;
         var body = RoundTrip<SubmitBody>(json);
         Assert.Equal(Guid.Parse("0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80"), body.JobId);
@@ -38,6 +39,7 @@ public sealed class ContractJsonTests
         Assert.Equal(["echo hi", "python train.py"], body.JobSpec.Commands);
         Assert.Equal("1", body.JobSpec.Env!["A"]);
         Assert.Equal("/tmp/w", body.JobSpec.WorkingDir);
+        Assert.Equal("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", body.JobSpec.CodeHash);
         Assert.Equal(60, body.JobSpec.MaxDuration);
         Assert.Equal(1000, body.JobSpec.LogQuotaHour);
         Assert.False(body.JobSpec.Tty);
@@ -106,7 +108,8 @@ public sealed class ContractJsonTests
     {
         const string json = """
             {"run_name": "chatty", "commands": ["yes"], "env": {"K": "V"}, "working_dir": null,
-             "max_duration": 30, "log_quota_hour": 1000, "tty": true, "log_quota_action": "observe", "log_quota_kill_grace": 0}
+             "max_duration": 30, "log_quota_hour": 1000, "tty": true, "log_quota_action": "observe", "log_quota_kill_grace": 0,
+             "code_hash": null}
             """;
         var request = RoundTrip<SubmitRunRequest>(json);
         Assert.Equal("chatty", request.RunName);
@@ -130,7 +133,7 @@ public sealed class ContractJsonTests
                        "termination_message": "Job log output exceeded the hourly quota of 1000 bytes", "exit_status": null,
                        "runner": "http://127.0.0.1:10999",
                        "job_spec": {"commands": ["yes"], "env": null, "working_dir": null, "max_duration": null, "log_quota_hour": 1000, "tty": true,
-                                    "log_quota_action": "kill", "log_quota_warn_at": [80], "log_quota_kill_grace": 0}}],
+                                    "log_quota_action": "kill", "log_quota_warn_at": [80], "log_quota_kill_grace": 0, "code_hash": null}}],
              "events": [{"timestamp": "2026-11-29T06:27:21.000Z", "type": "log_quota_exceeded", "message": "log quota of 1000 B for this hour reached; the job is being killed"}]}
             """;
         var run = RoundTrip<RunDetails>(json);

@@ -1,5 +1,5 @@
 using System.Globalization;
-using LogQuota.Shared;
+using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Cli.Formatting;
 
@@ -54,5 +54,5 @@ public static class ByteSize
 
     /// <summary>Parses a byte count typed by a person: <c>1048576</c>, <c>512K</c>, <c>50MiB</c>, <c>1.5GiB</c>, <c>10MB</c> (1000-based).</summary>
     /// <returns>False when the text is not a size or does not fit in a long; whole bytes only (fractions are floored).</returns>
-    public static bool TryParse(string? text, out long bytes) => ByteSizes.TryParse(text, out bytes);
+    public static bool TryParse(string? text, out long bytes) => ByteCount.TryParse(text, out bytes);
 }

@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Net;
-using LogQuota.Shared;
+using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Runner.Configuration;
 
@@ -143,7 +143,7 @@ public sealed class RunnerSettings
 
     /// <summary>At least 4 MiB: a shell and its first command need a few MiB, and a smaller limit is surely a unit mistake.</summary>
     private static long ParseMemoryMax(string text) =>
-        LogQuota.Shared.ByteSizes.TryParse(text, out var bytes) && bytes >= 4L << 20
+        ByteCount.TryParse(text, out var bytes) && bytes >= 4L << 20
             ? bytes
             : throw new SettingsException($"DSTACK_RUNNER_JOB_MEMORY_MAX must be a size of at least 4MiB, such as 8GiB or 512MiB, got '{text}'");
 
@@ -156,7 +156,7 @@ public sealed class RunnerSettings
             : throw new SettingsException($"DSTACK_RUNNER_JOB_PIDS_MAX must be a whole number of processes from 1 to {PidsMaxCeiling}, got '{text}'");
 
     private static long ParseCodeMaxUnpacked(string text) =>
-        ByteSizes.TryParse(text, out var bytes) && bytes >= 1
+        ByteCount.TryParse(text, out var bytes) && bytes >= 1
             ? bytes
             : throw new SettingsException($"DSTACK_RUNNER_CODE_MAX_UNPACKED must be a size above 0 such as 1GiB or 512MiB, got '{text}'");
 

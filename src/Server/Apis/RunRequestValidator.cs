@@ -18,6 +18,11 @@ internal static class RunRequestValidator
             errors["run_name"] = [$"run_name {JobSpecRules.Quote(name)} must match {JobSpecRules.RunNamePattern}: a lowercase letter, then up to 40 lowercase letters, digits or dashes."];
         }
 
+        if (request.CodeHash is { } codeHash && !JobSpecRules.IsValidCodeHash(codeHash))
+        {
+            errors["code_hash"] = [CodeApi.MalformedHashDetail("code_hash", codeHash)];
+        }
+
         // The same rules the runner applies, so an accepted run never fails there for its shape or size.
         foreach (var (field, message) in JobSpecRules.Check(request.Commands, request.Env, request.WorkingDir, request.MaxDuration, request.LogQuotaHour))
         {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Pipelines;
 using System.Text.Json;
 using LogQuota.Server.Apis.Lists;
+using LogQuota.Server.Code;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
 using LogQuota.Server.Processing;
@@ -26,7 +27,7 @@ public static class RunsApi
         var api = app.MapGroup("/api/runs").WithTags("Runs");
         // 503: the database cannot be written right now (Data/Faults), with Retry-After.
         api.MapPost("/", SubmitRun).Accepts<SubmitRunRequest>("application/json").WithName("SubmitRun")
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.MapGet("/", RunsListApi.ListRuns).WithName("ListRuns").ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapGet("/{run_name}", GetRun).WithName("GetRun").ProducesProblem(StatusCodes.Status404NotFound);
@@ -109,6 +110,15 @@ public static class RunsApi
         }
 
         var now = time.GetUtcNow();
+
+        // Naming the code and storing the job are one transaction, which the code garbage collector cannot cut in two.
+        await using var transaction = body.CodeHash is null ? null : await db.Database.BeginTransactionAsync(cancellationToken);
+        if (body.CodeHash is { } codeHash && !await CodeStore.TouchAsync(db, codeHash, now, cancellationToken))
+        {
+            return Problem(StatusCodes.Status404NotFound,
+                $"The server holds no code {codeHash}; upload it first with PUT /api/code/{codeHash} (logquota run does both).");
+        }
+
         var run = new RunEntity { Id = Guid.CreateVersion7(now), RunName = runName, SubmittedAt = now };
         run.Jobs.Add(new JobEntity
         {
@@ -116,6 +126,7 @@ public static class RunsApi
             Run = run,
             Status = JobStatus.Submitted,
             SubmittedAt = now,
+            CodeHash = body.CodeHash,
             Spec = new JobSpec(
                 body.Commands,
                 body.Env,
@@ -125,16 +136,27 @@ public static class RunsApi
                 body.Tty ?? true,
                 body.LogQuotaAction ?? settings.LogQuotaAction,
                 settings.LogQuotaWarnAt,
-                body.LogQuotaKillGrace ?? 0),
+                body.LogQuotaKillGrace ?? 0,
+                body.CodeHash),
         });
         db.Runs.Add(run);
         try
         {
             // The run and its job in one transaction: either both exist or neither.
             await db.SaveChangesAsync(cancellationToken);
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(cancellationToken);
+            }
         }
         catch (DbUpdateException)
         {
+            // PostgreSQL takes no query in a failed transaction.
+            if (transaction is not null)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+            }
+
             // Lost a race with another submit of the same name: the unique index decided.
             if (await ExistsAsync(db, runName, cancellationToken))
             {

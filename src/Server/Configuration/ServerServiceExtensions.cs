@@ -61,11 +61,14 @@ internal static class ServerServiceExtensions
         services.AddRunners(settings);
         services.AddSingleton<ReplicaIdentity>();
         services.AddSingleton<JobLeases>();
+        services.AddSingleton<Code.CodeStore>();
         services.AddSingleton<JobProcessor>();
         services.AddHostedService<LeaseKeeper>();
         services.AddHostedService<JobProcessingService>();
         services.AddSingleton<Retention.LogRetention>();
         services.AddHostedService<Retention.LogRetentionService>();
+        services.AddSingleton<Code.CodeCollector>();
+        services.AddHostedService<Code.CodeCollectorService>();
         builder.AddWebPage(settings);
     }
 

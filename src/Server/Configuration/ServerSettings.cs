@@ -11,6 +11,9 @@ public sealed record ServerSettings
     /// <summary>The default hourly log quota per job: 50 MiB.</summary>
     public const long DefaultLogQuotaPerJobHour = 52_428_800;
 
+    /// <summary>The default largest code upload, compressed: 128 MiB.</summary>
+    public const long DefaultCodeMaxBytes = 128L << 20;
+
     /// <summary>Address to listen on (<c>DSTACK_SERVER_HOST</c>).</summary>
     public string Host { get; init; } = "127.0.0.1";
 
@@ -58,6 +61,9 @@ public sealed record ServerSettings
 
     /// <summary>Logs of runs finished longer ago are deleted (<c>DSTACK_SERVER_LOG_RETENTION</c>); null keeps them all.</summary>
     public TimeSpan? LogRetention { get; init; }
+
+    /// <summary>Largest code archive <c>PUT /api/code/{sha256}</c> takes, compressed (<c>DSTACK_SERVER_CODE_MAX_BYTES</c>); 0 turns uploads off.</summary>
+    public long CodeMaxBytes { get; init; } = DefaultCodeMaxBytes;
 
     /// <summary>The quota as it goes into a job spec: null when disabled.</summary>
     public long? LogQuotaOrNull => LogQuotaPerJobHour == 0 ? null : LogQuotaPerJobHour;

@@ -20,6 +20,7 @@ public static class ServerSettingsLoader
     public const string UnreachableTimeoutVariable = "DSTACK_SERVER_RUNNER_UNREACHABLE_TIMEOUT";
     public const string PollIntervalVariable = "DSTACK_SERVER_POLL_INTERVAL";
     public const string JobLeaseVariable = "DSTACK_SERVER_JOB_LEASE";
+    public const string CodeMaxBytesVariable = "DSTACK_SERVER_CODE_MAX_BYTES";
 
     /// <summary>Reads every setting; the first bad one throws <see cref="SettingsException"/> naming the variable and the value.</summary>
     /// <param name="configuration">Where the variables are looked up (the process environment in production).</param>
@@ -63,6 +64,7 @@ public static class ServerSettingsLoader
             JobLease = jobLease,
             AdminToken = ReadToken(configuration, AdminTokenVariable) ?? "",
             LogRetention = RetentionSetting.Parse(configuration[RetentionSetting.Variable]),
+            CodeMaxBytes = ParseCodeMaxBytes(configuration[CodeMaxBytesVariable]),
         };
     }
 
@@ -89,6 +91,22 @@ public static class ServerSettingsLoader
         }
 
         throw Bad(LogQuotaVariable, text, "must be a whole number of bytes from 0 (disabled) to 9223372036854775807");
+    }
+
+    /// <summary>Parses <c>DSTACK_SERVER_CODE_MAX_BYTES</c>: bytes with an optional unit (<c>128MiB</c>, <c>1G</c>); 0 turns uploads off.</summary>
+    public static long ParseCodeMaxBytes(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return ServerSettings.DefaultCodeMaxBytes;
+        }
+
+        if (ByteCount.TryParse(text, out var bytes))
+        {
+            return bytes;
+        }
+
+        throw Bad(CodeMaxBytesVariable, text, "must be a number of bytes with an optional unit, such as 134217728, 128MiB or 1G; 0 turns code uploads off");
     }
 
     /// <summary>Parses <c>DSTACK_SERVER_LOG_QUOTA_ACTION</c>: <c>kill</c> (the default), <c>truncate</c> or <c>observe</c>.</summary>

@@ -14,6 +14,9 @@ public sealed class JobEntity
     /// <summary>The spec sent to the runner, <c>log_quota_hour</c> (the effective quota) included; stored as JSON.</summary>
     public required JobSpec Spec { get; set; }
 
+    /// <summary><see cref="JobSpec.CodeHash"/> as a column of its own: code a job refers to is never garbage-collected.</summary>
+    public string? CodeHash { get; set; }
+
     public JobStatus Status { get; set; }
 
     public TerminationReason? TerminationReason { get; set; }

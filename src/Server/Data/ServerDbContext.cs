@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Metadata;
 namespace LogQuota.Server.Data;
 
 /// <summary>
-/// The server's state: runs, jobs and their log events. This type is the SQLite model and owns the SQLite migrations
+/// The server's state: runs, jobs, their log events, and the code archives runs carry. This type is the SQLite model and owns the SQLite migrations
 /// (<c>Data/Migrations</c>); <see cref="Postgres.PostgresServerDbContext"/> is the same model on PostgreSQL with
 /// migrations of its own (<c>Data/Postgres/Migrations</c>), since each provider's snapshot differs (Data/README.md).
 /// </summary>
@@ -33,6 +33,10 @@ public class ServerDbContext : DbContext
 
     public DbSet<JobLeaseEntity> JobLeases => Set<JobLeaseEntity>();
 
+    public DbSet<CodeArchiveEntity> CodeArchives => Set<CodeArchiveEntity>();
+
+    public DbSet<CodeChunkEntity> CodeChunks => Set<CodeChunkEntity>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -50,6 +54,8 @@ public class ServerDbContext : DbContext
         modelBuilder.ApplyConfiguration(new LogEventEntityConfiguration());
         modelBuilder.ApplyConfiguration(new RunEventEntityConfiguration());
         modelBuilder.ApplyConfiguration(new JobLeaseEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new CodeArchiveEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new CodeChunkEntityConfiguration());
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {

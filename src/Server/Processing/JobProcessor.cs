@@ -26,6 +26,7 @@ internal sealed class JobProcessor(
     TimeProvider time,
     ServerMetrics metrics,
     StorageHealth storage,
+    Code.CodeStore code,
     ILogger<JobProcessor> logger) : IDisposable
 {
     /// <summary>Jobs processed side by side; a runner that hangs holds up only its own jobs.</summary>
@@ -38,6 +39,7 @@ internal sealed class JobProcessor(
     private readonly Reconciliation _reconciliation = new(new JobPull(logger, leases, metrics), settings, time, logger);
 
     private readonly JobAssignment _assignment = new(scopes, runners, leases, settings, logger);
+    private readonly JobSubmission _submission = new(code, time, logger);
     private readonly RunnerContact _contact = new(time);
 
     private readonly StorageBackoff _storage = new(storage, time, logger);
@@ -230,7 +232,10 @@ internal sealed class JobProcessor(
         {
             // Submitting is idempotent on the runner, so a server that died between the runner's 200 and
             // the next state change simply submits again.
-            await client.SubmitAsync(new SubmitBody(job.Id, new RunRef(job.RunId, job.Run.RunName), job.Spec), cancellationToken);
+            if (!await _submission.SubmitAsync(db, job, client, cancellationToken))
+            {
+                return;
+            }
         }
 
         var drained = await _pull.PullAsync(db, job, client, cancellationToken);

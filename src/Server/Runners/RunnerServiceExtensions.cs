@@ -4,6 +4,7 @@ using LogQuota.Server.Configuration;
 using LogQuota.Shared.Api;
 using LogQuota.Shared.Json;
 using Microsoft.Extensions.Http.Resilience;
+using Polly;
 using Refit;
 
 namespace LogQuota.Server.Runners;
@@ -67,5 +68,18 @@ internal static class RunnerServiceExtensions
 
         // The breaker's window must be at least twice the attempt timeout.
         options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(30);
+
+        // A code archive is up to DSTACK_SERVER_CODE_MAX_BYTES (128 MiB by default): in 5 s it would never reach a runner
+        // behind a link slower than about 25 MiB/s, and the job would wait for ever. Its PUT alone gets minutes (0.5 MiB/s
+        // is enough); every other call keeps its seconds.
+        var attempt = options.AttemptTimeout.Timeout;
+        var total = options.TotalRequestTimeout.Timeout;
+        options.AttemptTimeout.TimeoutGenerator = args => ValueTask.FromResult(IsCodeUpload(args.Context) ? CodeUploadAttemptTimeout : attempt);
+        options.TotalRequestTimeout.TimeoutGenerator = args => ValueTask.FromResult(IsCodeUpload(args.Context) ? 3 * CodeUploadAttemptTimeout : total);
     }
+
+    /// <summary>The longest one attempt to hand a runner a code archive may take.</summary>
+    internal static readonly TimeSpan CodeUploadAttemptTimeout = TimeSpan.FromMinutes(5);
+
+    private static bool IsCodeUpload(ResilienceContext context) => context.GetRequestMessage()?.Content is Code.CodeArchiveContent;
 }

@@ -21,6 +21,8 @@ internal sealed class SubmitForm
 
     public string Env { get; init; } = "";
 
+    public string WorkingDir { get; init; } = "";
+
     public bool Tty { get; init; } = true;
 
     /// <summary>The API's request, or the fields that cannot even be put into one (a quota that is not a number).</summary>
@@ -58,6 +60,7 @@ internal sealed class SubmitForm
             commands,
             RunName.Trim().Length == 0 ? null : RunName.Trim(),
             env,
+            WorkingDir: WorkingDir.Trim().Length == 0 ? null : WorkingDir.Trim(),
             MaxDuration: (int?)maxDuration,
             LogQuotaHour: quota,
             Tty: Tty,

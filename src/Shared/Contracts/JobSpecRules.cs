@@ -191,19 +191,26 @@ public static partial class JobSpecRules
 
     private static string? CheckWorkingDir(string dir)
     {
-        if (dir.Contains('\0', StringComparison.Ordinal) || !dir.StartsWith('/') || Utf8Length(dir) > MaxWorkingDirBytes)
+        if (dir.Length == 0 || dir.Contains('\0', StringComparison.Ordinal) || Utf8Length(dir) > MaxWorkingDirBytes)
         {
-            return $"working_dir must be an absolute path without NUL characters, at most {MaxWorkingDirBytes} bytes; got {Quote(dir)}.";
+            return $"working_dir must be a path without NUL characters, at most {MaxWorkingDirBytes} bytes; got {Quote(dir)}.";
         }
 
-        // An absolute path never needs "..": refusing it keeps a path that looks like it is inside a directory inside it.
+        // A relative path is taken inside the code directory (SPEC §9); ".." would lead out of it. An absolute path never
+        // needs "..": refusing it there too keeps a path that looks like it is inside a directory inside it.
         if (dir.Split('/').Contains(".."))
         {
-            return $"working_dir must not contain '..' segments; got {Quote(dir)}.";
+            return dir.StartsWith('/')
+                ? $"working_dir must not contain '..' segments; got {Quote(dir)}."
+                : $"working_dir {Quote(dir)} must stay inside the code directory: a relative path may not contain '..' segments.";
         }
 
         return null;
     }
+
+    /// <summary>True when <paramref name="hash"/> names a code archive: 64 lowercase hex digits, a SHA-256 (SPEC §9).</summary>
+    public static bool IsValidCodeHash(string? hash) =>
+        hash is { Length: 64 } && hash.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
 
     private static int Utf8Length(string text) => Encoding.UTF8.GetByteCount(text);
 

@@ -57,7 +57,7 @@ public enum JobStatus
 /// <param name="RunName">Matches <c>^[a-z][a-z0-9-]{0,40}$</c>; generated when absent.</param>
 /// <param name="Commands">Shell commands run as <c>cmd1 &amp;&amp; cmd2 ...</c>.</param>
 /// <param name="Env">Extra environment variables.</param>
-/// <param name="WorkingDir">Working directory on the runner.</param>
+/// <param name="WorkingDir">Where the job starts: a relative path is taken inside the code directory (no <c>..</c> segments), an absolute one as given.</param>
 /// <param name="MaxDuration">Seconds before the job is terminated.</param>
 /// <param name="LogQuotaHour">Requested hourly log quota in bytes (at most the server's).</param>
 /// <param name="Tty">Run under a pseudo-terminal (default true).</param>

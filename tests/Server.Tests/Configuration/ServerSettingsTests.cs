@@ -69,11 +69,25 @@ public sealed class ServerSettingsTests : IDisposable
     [InlineData("DSTACK_SERVER_LOG_QUOTA_WARN_AT", "100")]
     [InlineData("DSTACK_SERVER_LOG_QUOTA_WARN_AT", "50,-5")]
     [InlineData("DSTACK_SERVER_LOG_QUOTA_WARN_AT", "1,2,3,4,5,6,7,8,9,10,11")]
+    [InlineData("DSTACK_SERVER_CODE_MAX_BYTES", "lots")]
+    [InlineData("DSTACK_SERVER_CODE_MAX_BYTES", "-1")]
+    [InlineData("DSTACK_SERVER_CODE_MAX_BYTES", "128 parsecs")]
+    [InlineData("DSTACK_SERVER_CODE_MAX_BYTES", "99999999999TiB")]
     public void OtherBadSettings_FailNamingTheVariable(string name, string value)
     {
         var e = Assert.Throws<SettingsException>(() => Load((name, value)));
         Assert.StartsWith(name + "=", e.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(null, 134_217_728)]
+    [InlineData("0", 0)]
+    [InlineData("1048576", 1_048_576)]
+    [InlineData("64MiB", 67_108_864)]
+    [InlineData("1G", 1_073_741_824)]
+    [InlineData("500MB", 500_000_000)]
+    public void CodeMaxBytes_TakesBytesWithUnits_DefaultsTo128MiB(string? value, long expected) =>
+        Assert.Equal(expected, (value is null ? Load() : Load(("DSTACK_SERVER_CODE_MAX_BYTES", value))).CodeMaxBytes);
 
     [Fact]
     public void JobLease_MayBeShort_WhenThePollIntervalIs()

@@ -8,22 +8,23 @@ namespace LogQuota.Server.Tests.Configuration;
 public sealed class StartupTests
 {
     [Theory]
-    [InlineData("lots")]
-    [InlineData("-1")]
-    [InlineData("18446744073709551616")]
-    public async Task BadQuota_StopsTheServer_WithOneLine(string value)
+    [InlineData("DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR", "lots")]
+    [InlineData("DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR", "-1")]
+    [InlineData("DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR", "18446744073709551616")]
+    [InlineData("DSTACK_SERVER_CODE_MAX_BYTES", "128 parsecs")]
+    public async Task BadByteSetting_StopsTheServer_WithOneLine(string variable, string value)
     {
         using var dir = new TempDirectory();
         var (exitCode, stdout, stderr) = await RunServerAsync(new Dictionary<string, string>
         {
             ["DSTACK_SERVER_DIR"] = dir.Path,
-            ["DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR"] = value,
+            [variable] = value,
         });
 
         Assert.NotEqual(0, exitCode);
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var line = Assert.Single(lines);
-        Assert.Contains("DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR", line, StringComparison.Ordinal);
+        Assert.Contains(variable, line, StringComparison.Ordinal);
         Assert.Contains(value, line, StringComparison.Ordinal);
         Assert.DoesNotContain(" at ", stdout + stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", stdout + stderr, StringComparison.Ordinal);

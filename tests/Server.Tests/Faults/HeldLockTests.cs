@@ -70,4 +70,36 @@ public sealed class HeldLockTests
         Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
         Assert.Equal(["after", "before"], (await client.ListRunsAsync()).Select(r => r.RunName));
     }
+
+    /// <summary>An upload finds the database locked: 503 with Retry-After, nothing stored, no upload file left; the same upload later is stored.</summary>
+    [Fact]
+    public async Task CodeUpload_WhileTheWriteLockIsHeld_Answers503_AndTheSameUploadLaterIsStored()
+    {
+        await using var server = new ServerFactory(new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = "http://127.0.0.1:9/" });
+        using var client = server.CreateAdminClient();
+        var archive = TestArchives.Project();
+
+        await using (var holder = new SqliteConnection($"Data Source={Path.Combine(server.Dir, "server.db")};Pooling=False"))
+        {
+            await holder.OpenAsync();
+            await using var command = holder.CreateCommand();
+            command.CommandText = "BEGIN EXCLUSIVE;";
+            await command.ExecuteNonQueryAsync();
+
+            using var put = await client.PutCodeAsync(archive);
+            var detail = await ApiClient.AssertProblemAsync(put, HttpStatusCode.ServiceUnavailable);
+            Assert.StartsWith("The server's database cannot be written: locked", detail, StringComparison.Ordinal);
+            Assert.True(put.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), $"Retry-After: {put.Headers.RetryAfter}");
+
+            await using var rollback = holder.CreateCommand();
+            rollback.CommandText = "ROLLBACK;";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        using var again = await client.PutCodeAsync(archive);
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, await client.HeadCodeAsync(TestArchives.Sha256(archive)));
+        var uploads = Path.Combine(server.Dir, "code-uploads");
+        Assert.True(!Directory.Exists(uploads) || !Directory.EnumerateFiles(uploads).Any(), "An upload's temporary file was left behind.");
+    }
 }

@@ -248,8 +248,8 @@ public sealed class HostileInputTests(HostileInputFixture fixture) : IClassFixtu
         Mutate("too many env entries", "env", new JsonObject(Enumerable.Range(0, JobSpecRules.MaxEnvEntries + 1).Select(i => KeyValuePair.Create($"V{i}", (JsonNode?)"x"))));
         Mutate("env entry one byte too long", "env", new JsonObject { ["A"] = new string('x', JobSpecRules.MaxEnvEntryBytes - 1) });
 
-        // Working directories: relative, traversal, NUL, too long.
-        foreach (var dir in new[] { "", "relative", "./here", "~/home", "C:\\Windows", "/tmp/../etc", "/..", "/tmp/x/../../root", "/tmp/\u0000", new string('/', 1) + new string('d', 4095) })
+        // Working directories: empty, out of the code directory, traversal, NUL, too long.
+        foreach (var dir in new[] { "", "..", "../up", "./..", "src/../../x", "/tmp/../etc", "/..", "/tmp/x/../../root", "/tmp/\u0000", new string('/', 1) + new string('d', 4095) })
         {
             Mutate($"working_dir = {JsonSerializer.Serialize(dir)[..Math.Min(40, JsonSerializer.Serialize(dir).Length)]}", "working_dir", dir);
         }
@@ -338,6 +338,38 @@ public sealed class HostileInputTests(HostileInputFixture fixture) : IClassFixtu
             Add($"logs of run {path[..Math.Min(30, path.Length)]}", 404, _ => Get($"/api/runs/{path}/logs"));
         }
 
+        // Code uploads (SPEC §9): names that are not a SHA-256, bodies that are not the named gzip'd tar, code_hash on a submit.
+        var project = TestArchives.Project();
+        var projectSha = TestArchives.Sha256(project);
+        foreach (var name in new[] { "nope", projectSha.ToUpperInvariant(), projectSha[..63], projectSha + "0", "..%2F..%2Fetc%2Fpasswd", new string('g', 64) })
+        {
+            Add($"PUT code named {name[..Math.Min(20, name.Length)]} ({name.Length} characters)", 400, _ => PutCode(name, project));
+        }
+
+        foreach (var (why, body) in new (string, byte[])[]
+                 {
+                     ("an empty body", []),
+                     ("a JSON body", Encoding.UTF8.GetBytes(ValidBody)),
+                     ("gzip of text", TestArchives.Gzip("print('hi')\n"u8.ToArray())),
+                     ("gzip cut in half", project[..(project.Length / 2)]),
+                     ("gzip with its trailer cut", project[..^4]),
+                     ("gzip of a tar header alone", TestArchives.Gzip([.. new byte[100], .. Encoding.ASCII.GetBytes("0000644"), .. new byte[405]])),
+                 })
+        {
+            Add($"PUT code: {why}", 400, _ => PutCode(TestArchives.Sha256(body), body));
+        }
+
+        Add("PUT code under another archive's name", 400, _ => PutCode(TestArchives.Sha256(TestArchives.Project("other")), project));
+        Add("PUT code chunked under another archive's name", 400, _ => new HttpRequestMessage(HttpMethod.Put, $"/api/code/{TestArchives.Sha256(TestArchives.Project("other"))}") { Content = new ChunkedContent(project, "application/gzip") });
+        Submit("code_hash unknown", 404, With("code_hash", TestArchives.Sha256(TestArchives.Project("never uploaded"))));
+        foreach (var hash in new[] { "", "abc", projectSha.ToUpperInvariant(), "../" + projectSha[3..], projectSha + "\n" })
+        {
+            Mutate($"code_hash = {JsonSerializer.Serialize(hash)[..Math.Min(20, JsonSerializer.Serialize(hash).Length)]}", "code_hash", hash);
+        }
+
+        Mutate("code_hash = 5", "code_hash", 5);
+        Add("POST /api/code", 405, _ => new HttpRequestMessage(HttpMethod.Post, $"/api/code/{projectSha}") { Content = TestArchives.Content(project) });
+
         // Wrong methods and unknown endpoints.
         Add("PUT /api/runs", 405, _ => new HttpRequestMessage(HttpMethod.Put, "/api/runs") { Content = Content(ValidBody) });
         Add("PATCH a run", 405, _ => new HttpRequestMessage(HttpMethod.Patch, $"/api/runs/{HostileInputFixture.Run}") { Content = Content("{}") });
@@ -378,6 +410,8 @@ public sealed class HostileInputTests(HostileInputFixture fixture) : IClassFixtu
     private static HttpRequestMessage Post(string json) => new(HttpMethod.Post, "/api/runs") { Content = Content(json) };
 
     private static HttpRequestMessage Get(string path) => new(HttpMethod.Get, path);
+
+    private static HttpRequestMessage PutCode(string name, byte[] body) => new(HttpMethod.Put, $"/api/code/{name}") { Content = TestArchives.Content(body) };
 
     private static ByteArrayContent Content(string json) => Bytes(Encoding.UTF8.GetBytes(json), Json);
 

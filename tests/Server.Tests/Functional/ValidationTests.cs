@@ -69,7 +69,7 @@ public sealed class ValidationTests(ValidationFixture fixture) : IClassFixture<V
         { "env name with =", "POST", "/api/runs", Json, "{\"commands\": [\"true\"], \"env\": {\"A=B\": \"x\"}}", 400 },
         { "empty env name", "POST", "/api/runs", Json, "{\"commands\": [\"true\"], \"env\": {\"\": \"x\"}}", 400 },
         { "empty working_dir", "POST", "/api/runs", Json, "{\"commands\": [\"true\"], \"working_dir\": \"\"}", 400 },
-        { "relative working_dir", "POST", "/api/runs", Json, "{\"commands\": [\"true\"], \"working_dir\": \"src/app\"}", 400 },
+        { "relative working_dir leaving the code", "POST", "/api/runs", Json, "{\"commands\": [\"true\"], \"working_dir\": \"src/../../app\"}", 400 },
         { "commands too long in all", "POST", "/api/runs", Json, "{\"commands\": [" + string.Join(',', Enumerable.Repeat("\"" + new string('x', 60_000) + "\"", 5)) + "]}", 400 },
         { "number working_dir", "POST", "/api/runs", Json, "{\"commands\": [\"true\"], \"working_dir\": 5}", 400 },
         { "zero max_duration", "POST", "/api/runs", Json, "{\"commands\": [\"true\"], \"max_duration\": 0}", 400 },

@@ -23,6 +23,7 @@ public sealed class FakeRunner : IAsyncDisposable
     private readonly List<JobStateEvent> _states = [];
     private long _clock = 1_700_000_000_000;
     private string? _live;
+    private int _failCodePuts;
 
     private FakeRunner(WebApplication app) => _app = app;
 
@@ -57,6 +58,19 @@ public sealed class FakeRunner : IAsyncDisposable
     public ConcurrentQueue<long> PulledFrom { get; } = new();
 
     public ConcurrentQueue<string> Calls { get; } = new();
+
+    /// <summary>The code archives this runner holds, by name, as their bytes arrived.</summary>
+    public ConcurrentDictionary<string, byte[]> Code { get; } = new();
+
+    /// <summary>The bodies of <c>POST /api/jobs</c>.</summary>
+    public ConcurrentQueue<SubmitBody> Submitted { get; } = new();
+
+    /// <summary>How many code uploads to answer 503 after reading them whole (a runner that fails mid-way), before one is kept.</summary>
+    public int FailCodePuts
+    {
+        get => Volatile.Read(ref _failCodePuts);
+        set => Volatile.Write(ref _failCodePuts, value);
+    }
 
     public static async Task<FakeRunner> StartAsync()
     {
@@ -115,7 +129,25 @@ public sealed class FakeRunner : IAsyncDisposable
 
             await next(context);
         });
-        app.MapPost("/api/jobs", (SubmitBody body) => Results.Ok());
+        app.MapPost("/api/jobs", (SubmitBody body) =>
+        {
+            Submitted.Enqueue(body);
+            return Results.Ok();
+        });
+        app.MapMethods("/api/code/{sha256}", [HttpMethods.Head], (string sha256) => Code.ContainsKey(sha256) ? Results.Ok() : Results.NotFound());
+        app.MapPut("/api/code/{sha256}", async (string sha256, HttpRequest request) =>
+        {
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body);
+            Calls.Enqueue($"PUT code {request.ContentType} {body.Length}");
+            if (Interlocked.Decrement(ref _failCodePuts) >= 0)
+            {
+                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+            }
+
+            Code[sha256] = body.ToArray();
+            return Results.Ok();
+        });
         app.MapPost("/api/jobs/{jobId}/stop", (Guid jobId) => Results.Ok());
         app.MapDelete("/api/jobs/{jobId}", (Guid jobId) => Results.Ok());
         app.MapGet("/api/jobs/{jobId}/pull", (Guid jobId, long timestamp) => Pull(timestamp));

@@ -48,6 +48,7 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
             ["DSTACK_RUNNER_TOKEN"] = "",
             ["DSTACK_SERVER_RUNNER_UNREACHABLE_TIMEOUT"] = "",
             ["DSTACK_SERVER_LOG_RETENTION"] = "",
+            ["DSTACK_SERVER_CODE_MAX_BYTES"] = "",
             ["DSTACK_SERVER_DIR"] = Dir,
             ["DSTACK_SERVER_ADMIN_TOKEN"] = AdminToken,
 

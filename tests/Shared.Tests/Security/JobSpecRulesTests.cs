@@ -47,12 +47,37 @@ public sealed class JobSpecRulesTests
     [InlineData("/")]
     public void AbsoluteWorkingDirs_WithoutDotDot_AreAccepted(string dir) => Assert.Empty(Check(["true"], dir: dir));
 
+    /// <summary>SPEC §9: a relative working_dir is taken inside the code directory.</summary>
     [Theory]
     [InlineData("tmp")]
+    [InlineData("src/app")]
+    [InlineData("./src")]
+    [InlineData("..data")]
+    public void RelativeWorkingDirs_InsideTheCode_AreAccepted(string dir) => Assert.Empty(Check(["true"], dir: dir));
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData("../data")]
+    [InlineData("src/../../etc")]
+    public void RelativeWorkingDirs_LeavingTheCode_AreRefusedInTheseWords(string dir) =>
+        Assert.Equal($"working_dir '{dir}' must stay inside the code directory: a relative path may not contain '..' segments.", Assert.Single(Check(["true"], dir: dir)).Message);
+
+    [Theory]
+    [InlineData("")]
     [InlineData("/tmp/../etc")]
     [InlineData("/..")]
     [InlineData("/tmp/\u0000")]
     public void OtherWorkingDirs_AreRefused(string dir) => Assert.Equal("working_dir", Assert.Single(Check(["true"], dir: dir)).Field);
+
+    [Theory]
+    [InlineData("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", true)]
+    [InlineData("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855", false)]
+    [InlineData("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85", false)]
+    [InlineData("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8555", false)]
+    [InlineData("g3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", false)]
+    [InlineData("../../../../../../../../../../../../../../../../../../etc/passwd", false)]
+    [InlineData("", false)]
+    public void CodeHashes_Are64LowercaseHexDigits(string hash, bool valid) => Assert.Equal(valid, JobSpecRules.IsValidCodeHash(hash));
 
     [Theory]
     [InlineData("a", true)]

@@ -30,6 +30,7 @@ internal sealed class JobEntityConfiguration : IEntityTypeConfiguration<JobEntit
         builder.Property(j => j.TerminationReason).HasConversion<string>().HasMaxLength(32);
         builder.Property(j => j.Runner).HasMaxLength(2048);
         builder.Property(j => j.LeaseOwner).HasMaxLength(64);
+        builder.Property(j => j.CodeHash).HasMaxLength(64);
 
         // The pull position fences every write of a job: a replica whose lease was taken over, and which stores a page
         // it pulled before, finds the position moved and rolls the page back (LOCKING.md), so no event is stored twice.
@@ -40,6 +41,9 @@ internal sealed class JobEntityConfiguration : IEntityTypeConfiguration<JobEntit
 
         // DSTACK_SERVER_LOG_RETENTION looks up the jobs that finished before a cutoff.
         builder.HasIndex(j => new { j.FinishedAt, j.Id });
+
+        // The code garbage collector asks whether any job still refers to an archive.
+        builder.HasIndex(j => j.CodeHash);
     }
 
     private static string ToJson(JobSpec spec) => JsonSerializer.Serialize(spec, LogQuotaJson.Options);

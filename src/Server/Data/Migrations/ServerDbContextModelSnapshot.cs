@@ -17,12 +17,68 @@ namespace LogQuota.Server.Data.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.12");
 
+            modelBuilder.Entity("LogQuota.Server.Data.CodeArchiveEntity", b =>
+                {
+                    b.Property<string>("Sha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sha256");
+
+                    b.Property<int>("Chunks")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("chunks");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("SizeBytes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("size_bytes");
+
+                    b.Property<long>("UsedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("used_at");
+
+                    b.HasKey("Sha256");
+
+                    b.HasIndex("UsedAt");
+
+                    b.ToTable("code_archives", (string)null);
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.CodeChunkEntity", b =>
+                {
+                    b.Property<string>("Sha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sha256");
+
+                    b.Property<int>("Seq")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("seq");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("data");
+
+                    b.HasKey("Sha256", "Seq");
+
+                    b.ToTable("code_chunks", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.JobEntity", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
+
+                    b.Property<string>("CodeHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("code_hash");
 
                     b.Property<bool>("EmbeddedRunner")
                         .HasColumnType("INTEGER")
@@ -108,6 +164,8 @@ namespace LogQuota.Server.Data.Migrations
                         .HasColumnName("termination_reason");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CodeHash");
 
                     b.HasIndex("RunId");
 
@@ -242,6 +300,15 @@ namespace LogQuota.Server.Data.Migrations
                     b.HasIndex("RunId", "Timestamp");
 
                     b.ToTable("run_events", (string)null);
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.CodeChunkEntity", b =>
+                {
+                    b.HasOne("LogQuota.Server.Data.CodeArchiveEntity", null)
+                        .WithMany()
+                        .HasForeignKey("Sha256")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.JobEntity", b =>

@@ -33,12 +33,12 @@ public sealed class NewRunModel(ServerDbContext db, ServerSettings settings, Tim
         [FromForm(Name = "commands")] string? commands, [FromForm(Name = "run_name")] string? runName,
         [FromForm(Name = "log_quota_hour")] string? quota, [FromForm(Name = "log_quota_action")] string? action,
         [FromForm(Name = "max_duration")] string? maxDuration, [FromForm(Name = "env")] string? env,
-        [FromForm(Name = "tty")] string? tty, CancellationToken cancellationToken)
+        [FromForm(Name = "working_dir")] string? workingDir, [FromForm(Name = "tty")] string? tty, CancellationToken cancellationToken)
     {
         Form = new SubmitForm
         {
             Commands = commands ?? "", RunName = runName ?? "", LogQuotaHour = quota ?? "", LogQuotaAction = action ?? "",
-            MaxDuration = maxDuration ?? "", Env = env ?? "", Tty = tty is not null,
+            MaxDuration = maxDuration ?? "", Env = env ?? "", WorkingDir = workingDir ?? "", Tty = tty is not null,
         };
         var (request, errors) = Form.ToRequest();
         if (request is null)

@@ -22,12 +22,68 @@ namespace LogQuota.Server.Data.Postgres.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("LogQuota.Server.Data.CodeArchiveEntity", b =>
+                {
+                    b.Property<string>("Sha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sha256");
+
+                    b.Property<int>("Chunks")
+                        .HasColumnType("integer")
+                        .HasColumnName("chunks");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("SizeBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size_bytes");
+
+                    b.Property<long>("UsedAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("used_at");
+
+                    b.HasKey("Sha256");
+
+                    b.HasIndex("UsedAt");
+
+                    b.ToTable("code_archives", (string)null);
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.CodeChunkEntity", b =>
+                {
+                    b.Property<string>("Sha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sha256");
+
+                    b.Property<int>("Seq")
+                        .HasColumnType("integer")
+                        .HasColumnName("seq");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("data");
+
+                    b.HasKey("Sha256", "Seq");
+
+                    b.ToTable("code_chunks", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.JobEntity", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
+
+                    b.Property<string>("CodeHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("code_hash");
 
                     b.Property<bool>("EmbeddedRunner")
                         .HasColumnType("boolean")
@@ -113,6 +169,8 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                         .HasColumnName("termination_reason");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CodeHash");
 
                     b.HasIndex("RunId");
 
@@ -253,6 +311,15 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                     b.HasIndex("RunId", "Timestamp");
 
                     b.ToTable("run_events", (string)null);
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.CodeChunkEntity", b =>
+                {
+                    b.HasOne("LogQuota.Server.Data.CodeArchiveEntity", null)
+                        .WithMany()
+                        .HasForeignKey("Sha256")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.JobEntity", b =>

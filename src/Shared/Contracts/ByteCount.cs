@@ -1,9 +1,9 @@
 using System.Globalization;
 
-namespace LogQuota.Shared;
+namespace LogQuota.Shared.Contracts;
 
-/// <summary>Byte counts as people type them, in settings and on the command line: <c>1048576</c>, <c>512K</c>, <c>50MiB</c>, <c>1.5GiB</c>, <c>10MB</c>.</summary>
-public static class ByteSizes
+/// <summary>Byte counts as people type them, on the command line and in settings: one parser for the CLI and the services.</summary>
+public static class ByteCount
 {
     private static readonly Dictionary<string, long> Multipliers = new(StringComparer.OrdinalIgnoreCase)
     {

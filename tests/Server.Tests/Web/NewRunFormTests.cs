@@ -1,0 +1,54 @@
+using System.Net;
+using LogQuota.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LogQuota.Server.Tests.Web;
+
+/// <summary>The web page's submit form (<c>/runs/new</c>) posted as a browser posts it: signed in, with the antiforgery field.</summary>
+public sealed class NewRunFormTests
+{
+    [Fact]
+    public async Task TheWorkingDirectory_IsCheckedAsTheApiChecksIt_InTheSameWords()
+    {
+        // A runner nobody answers at, and frozen time: the run stays as submitted.
+        await using var server = new ServerFactory(
+            new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = "http://127.0.0.1:9/" },
+            configureServices: services => services.AddSingleton<TimeProvider>(new FakeTimeProvider(DateTimeOffset.UtcNow)));
+        using var browser = server.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        using (var signedIn = await PostFormAsync(browser, "/signin", ("token", ServerFactory.AdminToken)))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        }
+
+        using var refused = await PostFormAsync(browser, "/runs/new", ("commands", "make train"), ("working_dir", "../data"));
+        var page = await refused.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains(
+            "<p id=\"working_dir-error\" class=\"field-error\">working_dir '../data' must stay inside the code directory: a relative path may not contain '..' segments.</p>",
+            WebUtility.HtmlDecode(page), StringComparison.Ordinal);
+        Assert.Contains("value=\"../data\"", page, StringComparison.Ordinal);
+        Assert.Equal(0, (await server.CountRowsAsync()).Runs);
+
+        using var accepted = await PostFormAsync(browser, "/runs/new", ("commands", "make train"), ("run_name", "in-src"), ("working_dir", " src "));
+        Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
+        Assert.Equal("/runs/in-src", accepted.Headers.Location?.ToString());
+        Assert.Equal("src", (await server.QueryAsync(db => db.Jobs.Select(j => j.Spec).SingleAsync())).WorkingDir);
+    }
+
+    /// <summary>GETs the page for its antiforgery field (the cookie comes with it), then posts the form with it.</summary>
+    private static async Task<HttpResponseMessage> PostFormAsync(HttpClient browser, string path, params (string Name, string Value)[] fields)
+    {
+        using var form = await browser.GetAsync(new Uri(path, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, form.StatusCode);
+        var html = await form.Content.ReadAsStringAsync();
+        const string marker = "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"";
+        var start = html.IndexOf(marker, StringComparison.Ordinal) + marker.Length;
+        Assert.True(start >= marker.Length, $"{path} has no antiforgery field.");
+        var token = html[start..html.IndexOf('"', start)];
+        using var content = new FormUrlEncodedContent(fields.Append(("__RequestVerificationToken", token)).Select(f => KeyValuePair.Create(f.Item1, f.Item2)));
+        return await browser.PostAsync(new Uri(path, UriKind.Relative), content);
+    }
+}
