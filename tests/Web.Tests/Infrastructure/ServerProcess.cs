@@ -66,8 +66,8 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var server = new ServerProcess(process, dir, new Uri($"http://127.0.0.1:{port}/"));
-        using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(30) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (true)
         {
             try
@@ -85,7 +85,7 @@ public sealed class ServerProcess : IAsyncDisposable
             if (process.HasExited || DateTime.UtcNow > deadline)
             {
                 await server.DisposeAsync();
-                throw new InvalidOperationException($"The server process did not become healthy (exited: {process.HasExited}).");
+                throw new InvalidOperationException($"The server process did not answer /api/healthcheck with 200 within 120 s (exited: {process.HasExited}).");
             }
 
             await Task.Delay(200);
@@ -94,7 +94,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public HttpClient CreateAdminHttpClient()
     {
-        var client = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(100) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WebServer.AdminToken);
         return client;
     }
