@@ -72,13 +72,26 @@ def quote(path):
     return "'" + path.replace("'", "'\\''") + "'"
 
 
+def job_corpus(runner):
+    """A copy of the corpus in the runner's shared directory: a job under its own uid may not read the checkout."""
+    corpus = os.path.join(runner.shared, "corpus")
+    if not os.path.isdir(corpus):
+        os.mkdir(corpus, 0o755)
+        for name in os.listdir(CORPUS):
+            if name == "replay.py" or name.endswith((".raw", ".timing")):
+                shutil.copy(os.path.join(CORPUS, name), corpus)
+                os.chmod(os.path.join(corpus, name), 0o644)
+    return corpus
+
+
 def corpus_figure(runner, timed):
     names = cases()
+    corpus = job_corpus(runner)
     if timed:
-        commands = [f"stty -opost; {PYTHON} {quote(os.path.join(CORPUS, 'replay.py'))} "
-                    f"{quote(os.path.join(CORPUS, n + '.raw'))} {quote(os.path.join(CORPUS, n + '.timing'))}" for n in names]
+        commands = [f"stty -opost; {PYTHON} {quote(os.path.join(corpus, 'replay.py'))} "
+                    f"{quote(os.path.join(corpus, n + '.raw'))} {quote(os.path.join(corpus, n + '.timing'))}" for n in names]
     else:
-        commands = [f"stty -opost; cat {quote(os.path.join(CORPUS, n + '.raw'))}" for n in names]
+        commands = [f"stty -opost; cat {quote(os.path.join(corpus, n + '.raw'))}" for n in names]
     stored = replay_jobs(runner, commands)
     golden = [len(render(open(os.path.join(CORPUS, n + ".raw"), "rb").read())) for n in names]
     per_case = ", ".join(f"{n} {s}/{g}" for n, s, g in zip(names, stored, golden))
@@ -92,7 +105,7 @@ def corpus_figure(runner, timed):
 
 
 def tqdm_figure(runner, seconds):
-    work = tempfile.mkdtemp(prefix="logquota-bench-screen-")
+    work = bench_runner.readable_dir("logquota-bench-screen-")  # the replay job reads the capture
     try:
         program = os.path.join(work, "loop.py")
         with open(program, "w") as f:
@@ -103,7 +116,7 @@ def tqdm_figure(runner, seconds):
         raw = open(capture + ".raw", "rb").read()
         golden = len(render(raw))
         [stored] = replay_jobs(runner, [
-            f"stty -opost; {PYTHON} {quote(os.path.join(CORPUS, 'replay.py'))} {quote(capture + '.raw')} {quote(capture + '.timing')}"])
+            f"stty -opost; {PYTHON} {quote(os.path.join(job_corpus(runner), 'replay.py'))} {quote(capture + '.raw')} {quote(capture + '.timing')}"])
         ratio = stored / golden
         return bench_runner.figure(
             "nested_tqdm_loop", f"nested tqdm training loop, {seconds:.0f} s, replayed with its timing: stored / emulator bytes",
