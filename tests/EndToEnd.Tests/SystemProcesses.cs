@@ -344,6 +344,6 @@ public sealed class SystemProcesses : IAsyncDisposable
     {
         Server?.Dispose();
         // Server first, so it stops pulling; then the runners (SIGKILLed: their cgroups are removed after them).
-        await HostCleanup.KillAndRemoveAsync(_processes, _dirs, TimeSpan.FromSeconds(20));
+        await HostCleanup.KillAndRemoveAsync(_processes, _dirs, TimeSpan.FromSeconds(90));
     }
 }

@@ -115,7 +115,7 @@ public sealed class ServerProcess : IAsyncDisposable
                 await term.WaitForExitAsync();
             }
 
-            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(90));
             try
             {
                 await _process.WaitForExitAsync(patience.Token);
