@@ -210,11 +210,15 @@ class Runner:
                 time.sleep(min(0.02, max(0.001, elapsed * 0.01)))
 
     def pull_all(self, job, check_lines=True):
-        """Pulls and decodes everything (as the server does); returns (stored bytes, final state, whole-line check)."""
+        """Pulls and decodes everything (as the server does); returns (stored bytes of the job's own output, final
+        state, whole-line check). The runner's [logquota] marker lines (log_source runner) are not the job's output
+        and do not count against its quota, so they are left out."""
         cursor, stored, states, ok = 0, 0, [], True
         while True:
             page = self.call("GET", f"/api/jobs/{job}/pull?timestamp={cursor}")
             for event in page["job_logs"]:
+                if event.get("log_source", "stdout") == "runner":
+                    continue
                 message = base64.b64decode(event["message"])
                 stored += len(message)
                 if check_lines and not whole_lines(message):
