@@ -81,6 +81,10 @@ public sealed class ServerProcess : IAsyncDisposable
             catch (HttpRequestException)
             {
             }
+            catch (TaskCanceledException)
+            {
+                // One answer slower than the client's timeout on a loaded machine: ask again until the deadline.
+            }
 
             if (process.HasExited || DateTime.UtcNow > deadline)
             {
