@@ -114,6 +114,9 @@ def tqdm_figure(runner, seconds):
         subprocess.run([PYTHON, os.path.join(CORPUS, "capture.py"), capture, "--", PYTHON, program, str(seconds)],
                        check=True, capture_output=True, timeout=seconds + 60)
         raw = open(capture + ".raw", "rb").read()
+        if b"training done" not in raw:
+            # A loop that failed (Debian's python3-tqdm missing) would be measured as its traceback.
+            raise RuntimeError(f"the tqdm loop did not finish (is python3-tqdm installed?); it wrote: {raw[-300:]!r}")
         golden = len(render(raw))
         [stored] = replay_jobs(runner, [
             f"stty -opost; {PYTHON} {quote(os.path.join(job_corpus(runner), 'replay.py'))} {quote(capture + '.raw')} {quote(capture + '.timing')}"])
