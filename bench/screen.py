@@ -104,6 +104,19 @@ def corpus_figure(runner, timed):
         "per case stored/emulator bytes: " + per_case, ratio=round(ratio, 4))
 
 
+def ensure_tqdm():
+    """Debian's python3-tqdm for the loop, installed as .ci/run does where it is missing and this is root."""
+    if subprocess.run([PYTHON, "-c", "import tqdm"], capture_output=True).returncode == 0:
+        return
+    if os.geteuid() == 0:
+        bench_runner.log("installing Debian's python3-tqdm")
+        if subprocess.run(["apt-get", "install", "-y", "python3-tqdm"], capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update"], capture_output=True)
+            subprocess.run(["apt-get", "install", "-y", "python3-tqdm"], capture_output=True)
+    if subprocess.run([PYTHON, "-c", "import tqdm"], capture_output=True).returncode != 0:
+        raise RuntimeError(f"{PYTHON} cannot import tqdm: install Debian's python3-tqdm (as root: apt-get install python3-tqdm)")
+
+
 def tqdm_figure(runner, seconds):
     work = bench_runner.readable_dir("logquota-bench-screen-")  # the replay job reads the capture
     try:
@@ -157,6 +170,7 @@ def main():
         if "nested_tqdm_loop" in wanted:
             seconds = 15 if args.quick else 60
             bench_runner.log(f"nested tqdm loop, {seconds} s capture, then its replay")
+            ensure_tqdm()
             figures.append(tqdm_figure(runner, seconds))
     finally:
         runner.close()
