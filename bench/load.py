@@ -76,6 +76,7 @@ def main():
     a = ap.parse_args()
 
     d = tempfile.mkdtemp(prefix="logquota-bench-load-")
+    os.chmod(d, 0o755)  # the runner's job directories lie below: a job's uid must be able to search its ancestors
     rport, sport = free_port(), free_port()
     base = f"http://127.0.0.1:{sport}"
     quiet = dict(os.environ, Logging__LogLevel__Default="Warning")
@@ -83,7 +84,8 @@ def main():
     procs = []
     try:
         procs.append(subprocess.Popen(["dotnet", dll("Runner")], stdout=log, stderr=subprocess.STDOUT, env=dict(
-            quiet, DSTACK_RUNNER_PORT=str(rport), DSTACK_RUNNER_DIR=os.path.join(d, "runner"), DSTACK_RUNNER_TOKEN=RUNNER_TOKEN)))
+            quiet, DSTACK_RUNNER_PORT=str(rport), DSTACK_RUNNER_DIR=os.path.join(d, "runner"),
+            DSTACK_RUNNER_WORK_DIR=os.path.join(d, "work"), DSTACK_RUNNER_TOKEN=RUNNER_TOKEN)))
         wait_healthy(f"http://127.0.0.1:{rport}")
         procs.append(subprocess.Popen(["dotnet", dll("Server")], stdout=log, stderr=subprocess.STDOUT, env=dict(
             quiet, DSTACK_SERVER_PORT=str(sport), DSTACK_SERVER_DIR=os.path.join(d, "server"), DSTACK_SERVER_ADMIN_TOKEN=ADMIN,

@@ -47,6 +47,18 @@ def log(msg):
     print(f"[runner.py {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
+# A root runner runs each job under a uid of its own (SPEC §7), which can use neither a per-user Python (a pyenv
+# under root's 0700 home: exit status 126) nor anything in a 0700 temporary directory.
+JOB_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
+
+def readable_dir(prefix):
+    """A temporary directory every uid can read and search (mkdtemp makes it 0700)."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(path, 0o755)
+    return path
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -57,12 +69,16 @@ class Runner:
     """A runner process of its own: free port, token, temp dir, stdout captured for its log lines."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="logquota-bench-runner-")
+        self.dir = readable_dir("logquota-bench-runner-")
+        # What jobs read (scripts, captures) and write (counters) lives here: world-writable with the sticky bit.
+        self.shared = os.path.join(self.dir, "shared")
+        os.mkdir(self.shared)
+        os.chmod(self.shared, 0o1777)
         self.marker = "LOGQUOTA_BENCH_RUN=" + uuid.uuid4().hex
         self.port = free_port()
         self.log_path = os.path.join(self.dir, "runner.log")
         env = dict(os.environ, DSTACK_RUNNER_PORT=str(self.port), DSTACK_RUNNER_DIR=os.path.join(self.dir, "runner"),
-                   DSTACK_RUNNER_TOKEN=TOKEN, Logging__LogLevel__Default="Warning",
+                   DSTACK_RUNNER_WORK_DIR=os.path.join(self.dir, "work"), DSTACK_RUNNER_TOKEN=TOKEN, Logging__LogLevel__Default="Warning",
                    DOTNET_SYSTEM_GLOBALIZATION_INVARIANT="1")
         key, value = self.marker.split("=", 1)
         env[key] = value
@@ -77,7 +93,7 @@ class Runner:
             raise
 
     def _wait_healthy(self):
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded machine can take long to start .NET
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"runner exited with {self.proc.returncode}: {self.read_log()[-2000:]}")
@@ -194,11 +210,15 @@ class Runner:
                 time.sleep(min(0.02, max(0.001, elapsed * 0.01)))
 
     def pull_all(self, job, check_lines=True):
-        """Pulls and decodes everything (as the server does); returns (stored bytes, final state, whole-line check)."""
+        """Pulls and decodes everything (as the server does); returns (stored bytes of the job's own output, final
+        state, whole-line check). The runner's [logquota] marker lines (log_source runner) are not the job's output
+        and do not count against its quota, so they are left out."""
         cursor, stored, states, ok = 0, 0, [], True
         while True:
             page = self.call("GET", f"/api/jobs/{job}/pull?timestamp={cursor}")
             for event in page["job_logs"]:
+                if event.get("log_source", "stdout") == "runner":
+                    continue
                 message = base64.b64decode(event["message"])
                 stored += len(message)
                 if check_lines and not whole_lines(message):
@@ -369,15 +389,17 @@ while True:
 def overshoot(runner, tty, trials):
     """Worst of `trials`: bytes the job counted as written minus bytes the runner stored, under a 5 MiB quota."""
     quota = 5 * MIB
-    script = os.path.join(runner.dir, "counting_job.py")
+    script = os.path.join(runner.shared, "counting_job.py")
     with open(script, "w") as f:
         f.write(COUNTING_JOB)
+    os.chmod(script, 0o644)
     results = []
     for i in range(trials):
-        counter = os.path.join(runner.dir, f"count-{tty}-{i}")
+        counter = os.path.join(runner.shared, f"count-{tty}-{i}")
         with open(counter, "wb") as f:
             f.write(b"\0" * 8)
-        job = runner.submit(f"exec {sys.executable} {script} {counter}", quota, tty)
+        os.chmod(counter, 0o666)  # written by the job's uid
+        job = runner.submit(f"exec {JOB_PYTHON} {script} {counter}", quota, tty)
         runner.wait_ended(job)
         stored, final, whole = runner.pull_all(job)
         runner.delete(job)

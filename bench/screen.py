@@ -72,13 +72,26 @@ def quote(path):
     return "'" + path.replace("'", "'\\''") + "'"
 
 
+def job_corpus(runner):
+    """A copy of the corpus in the runner's shared directory: a job under its own uid may not read the checkout."""
+    corpus = os.path.join(runner.shared, "corpus")
+    if not os.path.isdir(corpus):
+        os.mkdir(corpus, 0o755)
+        for name in os.listdir(CORPUS):
+            if name == "replay.py" or name.endswith((".raw", ".timing")):
+                shutil.copy(os.path.join(CORPUS, name), corpus)
+                os.chmod(os.path.join(corpus, name), 0o644)
+    return corpus
+
+
 def corpus_figure(runner, timed):
     names = cases()
+    corpus = job_corpus(runner)
     if timed:
-        commands = [f"stty -opost; {PYTHON} {quote(os.path.join(CORPUS, 'replay.py'))} "
-                    f"{quote(os.path.join(CORPUS, n + '.raw'))} {quote(os.path.join(CORPUS, n + '.timing'))}" for n in names]
+        commands = [f"stty -opost; {PYTHON} {quote(os.path.join(corpus, 'replay.py'))} "
+                    f"{quote(os.path.join(corpus, n + '.raw'))} {quote(os.path.join(corpus, n + '.timing'))}" for n in names]
     else:
-        commands = [f"stty -opost; cat {quote(os.path.join(CORPUS, n + '.raw'))}" for n in names]
+        commands = [f"stty -opost; cat {quote(os.path.join(corpus, n + '.raw'))}" for n in names]
     stored = replay_jobs(runner, commands)
     golden = [len(render(open(os.path.join(CORPUS, n + ".raw"), "rb").read())) for n in names]
     per_case = ", ".join(f"{n} {s}/{g}" for n, s, g in zip(names, stored, golden))
@@ -91,8 +104,21 @@ def corpus_figure(runner, timed):
         "per case stored/emulator bytes: " + per_case, ratio=round(ratio, 4))
 
 
+def ensure_tqdm():
+    """Debian's python3-tqdm for the loop, installed as .ci/run does where it is missing and this is root."""
+    if subprocess.run([PYTHON, "-c", "import tqdm"], capture_output=True).returncode == 0:
+        return
+    if os.geteuid() == 0:
+        bench_runner.log("installing Debian's python3-tqdm")
+        if subprocess.run(["apt-get", "install", "-y", "python3-tqdm"], capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update"], capture_output=True)
+            subprocess.run(["apt-get", "install", "-y", "python3-tqdm"], capture_output=True)
+    if subprocess.run([PYTHON, "-c", "import tqdm"], capture_output=True).returncode != 0:
+        raise RuntimeError(f"{PYTHON} cannot import tqdm: install Debian's python3-tqdm (as root: apt-get install python3-tqdm)")
+
+
 def tqdm_figure(runner, seconds):
-    work = tempfile.mkdtemp(prefix="logquota-bench-screen-")
+    work = bench_runner.readable_dir("logquota-bench-screen-")  # the replay job reads the capture
     try:
         program = os.path.join(work, "loop.py")
         with open(program, "w") as f:
@@ -101,9 +127,12 @@ def tqdm_figure(runner, seconds):
         subprocess.run([PYTHON, os.path.join(CORPUS, "capture.py"), capture, "--", PYTHON, program, str(seconds)],
                        check=True, capture_output=True, timeout=seconds + 60)
         raw = open(capture + ".raw", "rb").read()
+        if b"training done" not in raw:
+            # A loop that failed (Debian's python3-tqdm missing) would be measured as its traceback.
+            raise RuntimeError(f"the tqdm loop did not finish (is python3-tqdm installed?); it wrote: {raw[-300:]!r}")
         golden = len(render(raw))
         [stored] = replay_jobs(runner, [
-            f"stty -opost; {PYTHON} {quote(os.path.join(CORPUS, 'replay.py'))} {quote(capture + '.raw')} {quote(capture + '.timing')}"])
+            f"stty -opost; {PYTHON} {quote(os.path.join(job_corpus(runner), 'replay.py'))} {quote(capture + '.raw')} {quote(capture + '.timing')}"])
         ratio = stored / golden
         return bench_runner.figure(
             "nested_tqdm_loop", f"nested tqdm training loop, {seconds:.0f} s, replayed with its timing: stored / emulator bytes",
@@ -141,6 +170,7 @@ def main():
         if "nested_tqdm_loop" in wanted:
             seconds = 15 if args.quick else 60
             bench_runner.log(f"nested tqdm loop, {seconds} s capture, then its replay")
+            ensure_tqdm()
             figures.append(tqdm_figure(runner, seconds))
     finally:
         runner.close()

@@ -26,6 +26,8 @@ public sealed partial class DockerComposeStackTests(ITestOutputHelper log)
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(120);
 
+    // Over 60 s: it builds the product's images and starts the whole compose stack (about 6 min cold, README
+    // "Run with Docker"); one test, so the stack is built and started once.
     [SkippableFact]
     public async Task ComposeFile_RunsTheProduct_AndTheTestLeavesNothingBehind()
     {

@@ -12,7 +12,7 @@ public sealed class FaultTests
         await using var system = await SystemProcesses.StartAsync(runners: 1);
         // 300 numbered lines over ~6 s: the server dies while the job runs on its own runner.
         await system.SubmitAsync(new SubmitRunRequest(["for i in $(seq 1 300); do echo line-$i; sleep 0.02; done"], RunName: "survivor"));
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await RunnerFaultTests.WaitForLogAsync(system, "survivor", text => text.Contains("line-20\n", StringComparison.Ordinal));
 
         await system.KillAndRestartServerAsync();
         var run = await system.WaitFinishedAsync("survivor");

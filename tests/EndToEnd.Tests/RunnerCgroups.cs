@@ -29,7 +29,7 @@ internal static class RunnerCgroups
         foreach (var job in Directory.EnumerateDirectories(group, "job-*"))
         {
             TryWrite($"{job}/cgroup.kill", "1");
-            var deadline = DateTime.UtcNow.AddSeconds(5);
+            var deadline = DateTime.UtcNow.AddSeconds(90);
             while (File.Exists($"{job}/cgroup.procs") && File.ReadAllText($"{job}/cgroup.procs").Length > 0 && DateTime.UtcNow < deadline)
             {
                 Thread.Sleep(10);

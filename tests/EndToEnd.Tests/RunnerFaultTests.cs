@@ -68,7 +68,7 @@ public sealed class RunnerFaultTests
 
         foreach (var (name, jobId) in held.Zip(jobIds))
         {
-            var run = await system.WaitFinishedAsync(name, TimeSpan.FromSeconds(50));
+            var run = await system.WaitFinishedAsync(name, TimeSpan.FromSeconds(90));
             Assert.Equal(RunStatus.Failed, run.Status);
             Assert.Equal(TerminationReason.ExecutorError, run.TerminationReason);
             Assert.Equal("error", run.StatusMessage);

@@ -310,13 +310,13 @@ public sealed class SystemProcesses : IAsyncDisposable
             describe: () => $"processes said:\n{system.Output}");
 
     /// <summary>
-    /// Polls <c>/api/healthcheck</c> until it answers 2xx; throws after 60 s, or as soon as <paramref name="gaveUp"/>
+    /// Polls <c>/api/healthcheck</c> until it answers 2xx; throws after 120 s (a loaded machine starts .NET slowly), or as soon as <paramref name="gaveUp"/>
     /// says a process it depends on has exited, with <paramref name="describe"/>'s text.
     /// </summary>
     public static async Task WaitHealthyAsync(Uri baseUri, Func<bool> gaveUp, Func<string> describe)
     {
-        using var client = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        using var client = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (true)
         {
             try
@@ -336,7 +336,7 @@ public sealed class SystemProcesses : IAsyncDisposable
 
             if (DateTime.UtcNow > deadline || gaveUp())
             {
-                throw new InvalidOperationException($"{baseUri} did not become healthy; {describe()}");
+                throw new InvalidOperationException($"{baseUri} did not answer /api/healthcheck with 2xx within 120 s; {describe()}");
             }
 
             await Task.Delay(100);
@@ -347,6 +347,6 @@ public sealed class SystemProcesses : IAsyncDisposable
     {
         Server?.Dispose();
         // Server first, so it stops pulling; then the runners (SIGKILLed: their cgroups are removed after them).
-        await HostCleanup.KillAndRemoveAsync(_processes, _dirs, TimeSpan.FromSeconds(20));
+        await HostCleanup.KillAndRemoveAsync(_processes, _dirs, TimeSpan.FromSeconds(90));
     }
 }

@@ -39,7 +39,13 @@ public sealed partial class FollowTests(WebServer server, Browser browser)
         await Assertions.Expect(page.Locator("#log-status")).ToContainTextAsync("paused");
         var held = await stored.TextContentAsync();
         await Runs.UntilAsync(() => admin.GetLogTextAsync("web-follow", "job"), b => Encoding.UTF8.GetString(b).Contains("step 20\n", StringComparison.Ordinal), "step 20 to be stored");
-        await page.WaitForTimeoutAsync(1500);
+        // The page's own signal that it had its chance to move: two of its polls of the run answered after step 20 was
+        // stored (the second was sent after the first answer, so after that line was stored).
+        for (var poll = 0; poll < 2; poll++)
+        {
+            await page.WaitForResponseAsync(r => new Uri(r.Url).AbsolutePath == "/web/api/runs/web-follow");
+        }
+
         Assert.Equal(held, await stored.TextContentAsync());
         Assert.DoesNotContain("step 20", held, StringComparison.Ordinal);
 

@@ -53,8 +53,11 @@ public sealed class RunsListTests(WebServer server, Browser browser)
 
         await Assertions.Expect(page.Locator("tr[data-run=web-list-train] td[data-label=Status]")).ToHaveTextAsync("stopped");
 
+        // The filtered page's own address, not the row: the row is also on the page before the filter's navigation,
+        // and reading the rows then raced the navigation.
         await page.SelectOptionAsync("select[name=status]", "failed");
         await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await page.WaitForURLAsync("**/?status=failed");
         await Assertions.Expect(exit).ToBeVisibleAsync();
         Assert.All(await page.Locator("tbody tr").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.status)"), s => Assert.Equal("failed", s));
         Assert.True(tab.ConsoleProblems.IsEmpty, string.Join("\n", tab.ConsoleProblems));

@@ -86,7 +86,7 @@ public sealed class ConnectionFailureMessagesTests
     /// <summary>Accepts one connection and answers its first bytes (a TLS client hello) as a plain HTTP server would.</summary>
     private static async Task AnswerPlainHttpAsync(System.Net.Sockets.TcpListener listener)
     {
-        using var socket = await listener.AcceptSocketAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        using var socket = await listener.AcceptSocketAsync().WaitAsync(TimeSpan.FromSeconds(90));
         var buffer = new byte[4096];
         await socket.ReceiveAsync(buffer);
         await socket.SendAsync("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());

@@ -47,7 +47,7 @@ public sealed class ScriptedServer : IAsyncDisposable
     public async Task WaitForLiveAsync(string runName, string? live)
     {
         using var client = Server.CreateAdminHttpClient();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (true)
         {
             var logs = await client.GetFromJsonAsync<LogsResponse>(new Uri($"/api/runs/{runName}/logs", UriKind.Relative), LogQuotaJson.Options);

@@ -56,7 +56,7 @@ public static class Command
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(90), CancellationToken.None);
             ct.ThrowIfCancellationRequested();
             throw new TimeoutException($"`{text}` did not end within {timeout.TotalSeconds:0} s; it printed:\n{stdout}\n{stderr}");
         }

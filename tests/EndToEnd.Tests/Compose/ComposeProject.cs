@@ -76,7 +76,7 @@ public sealed class ComposeProject
 
         try
         {
-            var version = await Command.RunAsync("docker", ["compose", "version", "--short"], TimeSpan.FromSeconds(20));
+            var version = await Command.RunAsync("docker", ["compose", "version", "--short"], TimeSpan.FromSeconds(90));
             if (!(version.ExitCode == 0 && Version.TryParse(version.Stdout.Trim().Split('-', '+')[0], out var v) && v >= new Version(2, 24)))
             {
                 return $"The docker CLI has no Compose v2 plugin 2.24+ (needed for the test's `!override`): `docker compose version` said {version.Stdout.Trim()}{version.Stderr.Trim()}.";
@@ -85,7 +85,7 @@ public sealed class ComposeProject
             foreach (var image in images)
             {
                 // The test pulls nothing (the engine here reaches no registry, and a pulled image would be left behind).
-                if ((await Command.RunAsync("docker", ["image", "inspect", "--format", "{{.Id}}", image], TimeSpan.FromSeconds(20))).ExitCode != 0)
+                if ((await Command.RunAsync("docker", ["image", "inspect", "--format", "{{.Id}}", image], TimeSpan.FromSeconds(90))).ExitCode != 0)
                 {
                     return $"The image {image} is not on the Docker engine; `docker pull {image}` (or build a stand-in) first.";
                 }

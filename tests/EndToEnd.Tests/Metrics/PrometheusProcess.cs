@@ -172,7 +172,7 @@ internal sealed class PrometheusProcess : IAsyncDisposable
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
         }
 
         _process.Dispose();

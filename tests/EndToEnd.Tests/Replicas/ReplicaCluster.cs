@@ -118,7 +118,7 @@ public sealed class ReplicaCluster : IAsyncDisposable
     {
         var process = _replicas[index].Process!;
         process.Kill();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
     }
 
     /// <summary>Starts replica <paramref name="index"/> again, on its port and directory, and waits until it answers.</summary>
@@ -136,7 +136,7 @@ public sealed class ReplicaCluster : IAsyncDisposable
         }
 
         // Replicas first, so nothing pulls any more; then the runners, whose jobs end with them.
-        await HostCleanup.KillAndRemoveAsync(_processes, _dirs, TimeSpan.FromSeconds(30));
+        await HostCleanup.KillAndRemoveAsync(_processes, _dirs, TimeSpan.FromSeconds(90));
     }
 
     private void StartReplica(int index)

@@ -35,7 +35,7 @@ public sealed class CgroupSweepTests
         using var orphan = Process.Start(new ProcessStartInfo(shim) { ArgumentList = { "-g", $"{leftover}/cgroup.procs", "/bin/sleep", "300" } })!;
         try
         {
-            var deadline = DateTime.UtcNow.AddSeconds(10);
+            var deadline = DateTime.UtcNow.AddSeconds(90);
             while (File.ReadAllText($"{leftover}/cgroup.procs").Trim() != orphan.Id.ToString(System.Globalization.CultureInfo.InvariantCulture))
             {
                 Assert.True(DateTime.UtcNow < deadline, "the orphan never entered its group");
@@ -44,7 +44,7 @@ public sealed class CgroupSweepTests
 
             await using (var second = await RunnerHost.StartAsync(dir + "/runner", killModeLimit: IsolationKill.Cgroup))
             {
-                Assert.True(orphan.WaitForExit(TimeSpan.FromSeconds(5)), "the leftover job's process survived the start-up sweep");
+                Assert.True(orphan.WaitForExit(TimeSpan.FromSeconds(90)), "the leftover job's process survived the start-up sweep");
                 Assert.False(Directory.Exists(leftover), $"{leftover} was not removed");
             }
 
@@ -77,6 +77,6 @@ public sealed class CgroupSweepTests
         var group = $"{isolation.Cgroup.Path}/job-{jobId:N}";
         Assert.Equal("4096", File.ReadAllText($"{group}/pids.max").Trim()); // DSTACK_RUNNER_JOB_PIDS_MAX's default
         await runner.Api.StopAsync(jobId, new StopBody(), CancellationToken.None);
-        await runner.PullToEndAsync(jobId, TimeSpan.FromSeconds(30));
+        await runner.PullToEndAsync(jobId, TimeSpan.FromSeconds(90));
     }
 }

@@ -130,7 +130,7 @@ public abstract class EscapeTests(IsolationKill mode, bool perJobUids) : IAsyncL
 
     private async Task WaitForEscapesAsync()
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (!File.Exists(Path.Combine(_work, "pids")) || JobProcesses.ReadPids(_work).Count < JobProcesses.EscapeCount)
         {
             Assert.True(DateTime.UtcNow < deadline, "the job's escapes never all started");

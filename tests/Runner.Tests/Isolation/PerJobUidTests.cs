@@ -62,14 +62,14 @@ public sealed class PerJobUidTests : IAsyncLifetime
             Try("terminal", $"sh -c 'echo injected > {fields["tty"]}'"),
             Try("signal", $"kill -0 {fields["pid"]}"),
             Try("own-home", "touch \"$HOME/mine\""));
-        var result = await runner.RunAsync(new JobSpec([attack], Tty: false), TimeSpan.FromSeconds(30));
+        var result = await runner.RunAsync(new JobSpec([attack], Tty: false), TimeSpan.FromSeconds(90));
 
         Assert.Equal(JobState.Done, result.Final.State);
         Assert.Equal(
             "runner-environ:denied\nrunner-memory:denied\nspool:denied\nspools:denied\nhome:denied\nterminal:denied\nsignal:denied\nown-home:got-in\n",
             result.Text);
         await runner.Api.StopAsync(victim, new StopBody(), CancellationToken.None);
-        await runner.PullToEndAsync(victim, TimeSpan.FromSeconds(30));
+        await runner.PullToEndAsync(victim, TimeSpan.FromSeconds(90));
     }
 
     [SkippableFact]
@@ -80,13 +80,13 @@ public sealed class PerJobUidTests : IAsyncLifetime
         // The test host holds many descriptors (sockets, files): none of them may reach the job. ls lists its own table
         // (what it inherited, plus 3: its handle on the directory it lists); the shell's own would show the pipe it is
         // still setting up for the pipeline.
-        var result = await _runner!.RunAsync(new JobSpec(["ls /proc/self/fd | tr '\\n' ' '"], Tty: false), TimeSpan.FromSeconds(30));
+        var result = await _runner!.RunAsync(new JobSpec(["ls /proc/self/fd | tr '\\n' ' '"], Tty: false), TimeSpan.FromSeconds(90));
         Assert.Equal("0 1 2 3\n", result.Text); // the stored line is trimmed of its trailing blank
     }
 
     private static async Task<string> WaitForLineAsync(RunnerHost runner, Guid jobId, string prefix)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
             var pull = await runner.Api.PullAsync(jobId, 0, CancellationToken.None);

@@ -61,7 +61,7 @@ public sealed class SpoolFaultTests
                 await File.WriteAllTextAsync(go, string.Empty);
                 foreach (var n in neighbours)
                 {
-                    var result = await runner.PullToEndAsync(n.Id, TimeSpan.FromSeconds(30));
+                    var result = await runner.PullToEndAsync(n.Id, TimeSpan.FromSeconds(90));
                     Assert.Equal(JobState.Done, result.Final.State);
                     Assert.Equal(string.Concat(Enumerable.Range(1, 20).Select(i => $"{n.Name}-{i}\n")), result.Text);
                 }
@@ -79,7 +79,7 @@ public sealed class SpoolFaultTests
 
     private static async Task WaitForTextAsync(RunnerHost runner, Guid jobId, string text)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
             var pull = await runner.Api.PullAsync(jobId, 0, CancellationToken.None);

@@ -257,7 +257,7 @@ public sealed class JobExecutionTests : IAsyncLifetime
     /// <summary>Pulls until the live region holds <paramref name="text"/>; returns it decoded.</summary>
     private async Task<(string Stored, string Live)> WaitForLiveAsync(Guid jobId, string text)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var stored = new StringBuilder();
         long cursor = 0;
         while (true)
@@ -311,7 +311,7 @@ public sealed class JobExecutionTests : IAsyncLifetime
 
     private async Task WaitForTextAsync(Guid jobId, string text)
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var seen = new StringBuilder();
         long cursor = 0;
         while (!seen.ToString().Contains(text, StringComparison.Ordinal))

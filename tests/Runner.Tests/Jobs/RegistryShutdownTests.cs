@@ -44,14 +44,14 @@ public sealed class RegistryShutdownTests : IDisposable
     {
         using var registry = NewRegistry();
         var (_, job) = registry.Submit(Body("true"));
-        await job!.Finished.WaitAsync(TimeSpan.FromSeconds(20));
+        await job!.Finished.WaitAsync(TimeSpan.FromSeconds(90));
 
         Assert.False(await registry.WaitUntilEmptyAsync(TimeSpan.FromMilliseconds(300), CancellationToken.None));
 
         var drained = registry.WaitUntilEmptyAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
         Assert.False(drained.IsCompleted);
         Assert.True(registry.TryDelete(job));
-        Assert.True(await drained.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(await drained.WaitAsync(TimeSpan.FromSeconds(90)));
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public sealed class RegistryShutdownTests : IDisposable
 
             Assert.Equal(jobId, Assert.Single(registry.EndLeftoversOfEarlierProcess()));
 
-            Assert.True(survivor.WaitForExit(10_000), "the orphaned process of the job is still alive");
+            Assert.True(survivor.WaitForExit(90_000), "the orphaned process of the job is still alive");
             Assert.False(Directory.Exists(leftover));
             Assert.False(bystander.HasExited, "a process that is not the job's was killed");
         }

@@ -40,7 +40,7 @@ public sealed class StopEscalationTests : IDisposable
         Assert.False(job.Finished.IsCompleted, "a job that traps SIGTERM must survive until the grace period ends");
 
         _time.Advance(Job.StopGracePeriod);
-        await job.Finished.WaitAsync(TimeSpan.FromSeconds(20));
+        await job.Finished.WaitAsync(TimeSpan.FromSeconds(90));
 
         var final = job.Pull(0, int.MaxValue).JobStates[^1];
         Assert.Equal(JobState.Terminated, final.State);
@@ -64,7 +64,7 @@ public sealed class StopEscalationTests : IDisposable
             await File.WriteAllTextAsync(Path.Combine(_dir, $"go.{hour}"), string.Empty);
         }
 
-        await job.Finished.WaitAsync(TimeSpan.FromSeconds(20));
+        await job.Finished.WaitAsync(TimeSpan.FromSeconds(90));
         var pull = job.Pull(0, int.MaxValue);
         Assert.Equal(JobState.Done, pull.JobStates[^1].State);
         Assert.Equal("hour-1-a\nhour-1-b\nhour-2-a\nhour-2-b\nhour-3-a\nhour-3-b\n",
@@ -80,7 +80,14 @@ public sealed class StopEscalationTests : IDisposable
                 WorkingDir: _dir, LogQuotaHour: 25, Tty: false, LogQuotaAction: LogQuotaAction.Truncate, LogQuotaWarnAt: []));
         var job = _registry.Submit(body).Job!;
         await WaitForAsync(job, "output is dropped until");
-        await Task.Delay(200); // the third line is read and dropped
+        // The third line read and dropped in the first hour, before the clock moves on (else it would count in the next).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (job.Pull(0, int.MaxValue).LogQuota!.DroppedBytes < 9)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the third line to be read and dropped");
+            await Task.Delay(20);
+        }
+
         Assert.Equal(18, job.Pull(0, int.MaxValue).LogBytesHour);
 
         _time.Advance(TimeSpan.FromHours(1)); // the registry's tick ends the bucket although the job is silent
@@ -88,7 +95,7 @@ public sealed class StopEscalationTests : IDisposable
         await File.WriteAllTextAsync(Path.Combine(_dir, "go.1"), string.Empty);
         await WaitForAsync(job, "hour-2-b\n");
         await File.WriteAllTextAsync(Path.Combine(_dir, "go.2"), string.Empty);
-        await job.Finished.WaitAsync(TimeSpan.FromSeconds(20));
+        await job.Finished.WaitAsync(TimeSpan.FromSeconds(90));
 
         var pull = job.Pull(0, int.MaxValue);
         Assert.Equal(JobState.Done, pull.JobStates[^1].State);
@@ -110,7 +117,7 @@ public sealed class StopEscalationTests : IDisposable
                 WorkingDir: _dir, LogQuotaHour: 100, Tty: false, LogQuotaKillGrace: 120, LogQuotaWarnAt: []));
         var job = _registry.Submit(body).Job!;
         var termFile = Path.Combine(_dir, "term.txt");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (!File.Exists(termFile))
         {
             Assert.True(DateTime.UtcNow < deadline, "the job never got SIGTERM at the crossing");
@@ -121,7 +128,7 @@ public sealed class StopEscalationTests : IDisposable
         Assert.False(job.Finished.IsCompleted, "a job that traps SIGTERM lives on until its grace ends");
 
         _time.Advance(TimeSpan.FromSeconds(120));
-        await job.Finished.WaitAsync(TimeSpan.FromSeconds(20));
+        await job.Finished.WaitAsync(TimeSpan.FromSeconds(90));
         var final = job.Pull(0, int.MaxValue).JobStates[^1];
         Assert.Equal(TerminationReason.LogQuotaExceeded, final.TerminationReason);
         Assert.Equal("Job log output exceeded the hourly quota of 100 bytes", final.TerminationMessage);
@@ -129,7 +136,7 @@ public sealed class StopEscalationTests : IDisposable
 
     private static async Task WaitForAsync(Job job, string text)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (!Encoding.UTF8.GetString(job.Pull(0, int.MaxValue).JobLogs.SelectMany(l => l.Message).ToArray()).Contains(text, StringComparison.Ordinal))
         {
             Assert.True(DateTime.UtcNow < deadline,

@@ -66,8 +66,8 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var server = new ServerProcess(process, dir, new Uri($"http://127.0.0.1:{port}/"));
-        using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(30) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (true)
         {
             try
@@ -81,11 +81,15 @@ public sealed class ServerProcess : IAsyncDisposable
             catch (HttpRequestException)
             {
             }
+            catch (TaskCanceledException)
+            {
+                // One answer slower than the client's timeout on a loaded machine: ask again until the deadline.
+            }
 
             if (process.HasExited || DateTime.UtcNow > deadline)
             {
                 await server.DisposeAsync();
-                throw new InvalidOperationException($"The server process did not become healthy (exited: {process.HasExited}).");
+                throw new InvalidOperationException($"The server process did not answer /api/healthcheck with 200 within 120 s (exited: {process.HasExited}).");
             }
 
             await Task.Delay(200);
@@ -94,7 +98,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public HttpClient CreateAdminHttpClient()
     {
-        var client = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(100) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WebServer.AdminToken);
         return client;
     }
@@ -115,7 +119,7 @@ public sealed class ServerProcess : IAsyncDisposable
                 await term.WaitForExitAsync();
             }
 
-            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(90));
             try
             {
                 await _process.WaitForExitAsync(patience.Token);

@@ -39,7 +39,7 @@ public sealed class WebServer : WebApplicationFactory<ServerSettings>, IAsyncLif
 
     /// <summary>A client with no token and no cookies that does not follow redirects: what a forged request looks like.</summary>
     public HttpClient CreatePlainHttpClient() =>
-        new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(30) };
+        new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(100) };
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
