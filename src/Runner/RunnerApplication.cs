@@ -77,7 +77,10 @@ public static class RunnerApplication
         var isolation = app.Services.GetRequiredService<RunnerIsolation>();
         app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LogQuota.Runner.Isolation")
             .LogInformation("Job isolation: {Isolation}", isolation.Description);
-        app.Services.GetRequiredService<JobRegistry>().EndLeftoversOfEarlierProcess();
+        var registry = app.Services.GetRequiredService<JobRegistry>();
+        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LogQuota.Runner.Jobs")
+            .LogInformation("Job directories: {WorkDir}/<job id>, each with home/ and code/", registry.WorkDir);
+        registry.EndLeftoversOfEarlierProcess();
         return app;
     }
 

@@ -18,8 +18,11 @@ internal static class SubmitValidation
             return $"run.run_name must match {JobSpecRules.RunNamePattern}, got {(body.Run.RunName is null ? "null" : JobSpecRules.Quote(body.Run.RunName))}.";
         }
 
+        // working_dir by the runner's own rule, which takes relative directories too (inside the code directory).
         var spec = body.JobSpec;
-        return JobSpecRules.Check(spec.Commands, spec.Env, spec.WorkingDir, spec.MaxDuration, spec.LogQuotaHour)
+        var dirProblem = spec.WorkingDir is null ? null : Jobs.JobDirectories.CheckWorkingDir(spec.WorkingDir);
+        return JobSpecRules.Check(spec.Commands, spec.Env, workingDir: null, spec.MaxDuration, spec.LogQuotaHour)
+            .Concat(dirProblem is null ? [] : [("working_dir", dirProblem)])
             .Concat(JobSpecRules.CheckQuotaPolicy(spec.LogQuotaWarnAt, spec.LogQuotaKillGrace)).FirstOrDefault() is
             { Field: not null } problem
             ? $"job_spec.{problem.Field}: {problem.Message}"

@@ -58,7 +58,7 @@ internal static class ServerServiceExtensions
 
         // Hosted services start in this order and stop in reverse: the local runner is up before the
         // processor first calls it, and the processor has stopped before the runner goes away.
-        services.AddRunners(settings);
+        services.AddRunners(settings, builder.Configuration);
         services.AddSingleton<ReplicaIdentity>();
         services.AddSingleton<JobLeases>();
         services.AddSingleton<JobProcessor>();

@@ -14,7 +14,10 @@ internal static class RunnerServiceExtensions
     /// <remarks>The clients log nothing themselves: IHttpClientFactory's request logging redacts header values in its
     /// message but hands them unredacted to structured sinks (JSON console, OpenTelemetry), the runner token included.
     /// Failed calls are logged by the job processor.</remarks>
-    public static void AddRunners(this IServiceCollection services, ServerSettings settings)
+    /// <param name="configuration">Where the local runner's job settings (<c>DSTACK_RUNNER_JOB_UIDS</c> and the others of
+    /// <see cref="RunnerSettings.WithJobSettings"/>) are read, with the runner's own rules and error lines.</param>
+    /// <exception cref="Runner.Configuration.SettingsException">One of those settings is invalid.</exception>
+    public static void AddRunners(this IServiceCollection services, ServerSettings settings, IConfiguration configuration)
     {
         var refit = new RefitSettings(new SystemTextJsonContentSerializer(LogQuotaJson.Options));
         services.AddSingleton<RunnerPool>();
@@ -22,7 +25,9 @@ internal static class RunnerServiceExtensions
         if (settings.UsesEmbeddedRunner)
         {
             var token = settings.RunnerToken ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
-            services.AddSingleton(sp => new RunnerSettings
+
+            // Read now, so a bad one stops start-up before anything is served.
+            var local = new RunnerSettings
             {
                 Host = "127.0.0.1",
                 Port = 0,
@@ -30,9 +35,11 @@ internal static class RunnerServiceExtensions
                 Token = token,
                 // The server collects the ends of the local runner's jobs itself before the runner stops (JobProcessingService).
                 DrainPeriod = TimeSpan.Zero,
-                // Its instruments are the server's: the server's /metrics exports them.
-                EmbeddingMeters = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
-            });
+            }.WithJobSettings(name => configuration[name]);
+            local.Validate();
+
+            // Its instruments are the server's: the server's /metrics exports them.
+            services.AddSingleton(sp => local with { EmbeddingMeters = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>() });
             services.AddSingleton<EmbeddedRunner>();
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedRunner>());
             services.AddKeyedRefitGeneratedClient<IRunnerApi>(RunnerPool.EmbeddedKey, refit, "runner-embedded")
