@@ -71,7 +71,23 @@ public static class RunnerApplication
 
         // Resolved once so that the container owns the lock and releases it when the runner is disposed.
         app.Services.GetRequiredService<DirectoryLock>();
+        try
+        {
+            Prepare(app);
+        }
+        catch
+        {
+            // A setting found bad here (the job user, the work directory) must not leave the probe's cgroup behind.
+            ((IDisposable)app.Services).Dispose();
+            throw;
+        }
 
+        return app;
+    }
+
+    /// <summary>Probes the isolation, makes the work directory and ends the leftovers of an earlier process, in this order.</summary>
+    private static void Prepare(WebApplication app)
+    {
         // Before listening, under the lock: the jobs of a runner process that died on this directory must not run on unsupervised.
         // Stopping the runner does not orphan its jobs either: RunnerShutdown ends each, with the reason stated.
         var isolation = app.Services.GetRequiredService<RunnerIsolation>();
@@ -81,7 +97,6 @@ public static class RunnerApplication
         app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LogQuota.Runner.Jobs")
             .LogInformation("Job directories: {WorkDir}/<job id>, each with home/ and code/", registry.WorkDir);
         registry.EndLeftoversOfEarlierProcess();
-        return app;
     }
 
     /// <summary>Takes the lock of <paramref name="dir"/>; a directory that cannot be used is a bad setting.</summary>
