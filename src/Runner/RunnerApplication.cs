@@ -90,12 +90,12 @@ public static class RunnerApplication
     {
         // Before listening, under the lock: the jobs of a runner process that died on this directory must not run on unsupervised.
         // Stopping the runner does not orphan its jobs either: RunnerShutdown ends each, with the reason stated.
+        // Both may find a setting bad; then nothing is logged before the one line that says so.
         var isolation = app.Services.GetRequiredService<RunnerIsolation>();
-        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LogQuota.Runner.Isolation")
-            .LogInformation("Job isolation: {Isolation}", isolation.Description);
         var registry = app.Services.GetRequiredService<JobRegistry>();
-        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LogQuota.Runner.Jobs")
-            .LogInformation("Job directories: {WorkDir}/<job id>, each with home/ and code/", registry.WorkDir);
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+        loggers.CreateLogger("LogQuota.Runner.Isolation").LogInformation("Job isolation: {Isolation}", isolation.Description);
+        loggers.CreateLogger("LogQuota.Runner.Jobs").LogInformation("Job directories: {WorkDir}/<job id>, each with home/ and code/", registry.WorkDir);
         registry.EndLeftoversOfEarlierProcess();
     }
 
