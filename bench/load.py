@@ -83,7 +83,8 @@ def main():
     procs = []
     try:
         procs.append(subprocess.Popen(["dotnet", dll("Runner")], stdout=log, stderr=subprocess.STDOUT, env=dict(
-            quiet, DSTACK_RUNNER_PORT=str(rport), DSTACK_RUNNER_DIR=os.path.join(d, "runner"), DSTACK_RUNNER_TOKEN=RUNNER_TOKEN)))
+            quiet, DSTACK_RUNNER_PORT=str(rport), DSTACK_RUNNER_DIR=os.path.join(d, "runner"), DSTACK_RUNNER_TOKEN=RUNNER_TOKEN,
+            DSTACK_RUNNER_WORK_DIR=d + "-work")))
         wait_healthy(f"http://127.0.0.1:{rport}")
         procs.append(subprocess.Popen(["dotnet", dll("Server")], stdout=log, stderr=subprocess.STDOUT, env=dict(
             quiet, DSTACK_SERVER_PORT=str(sport), DSTACK_SERVER_DIR=os.path.join(d, "server"), DSTACK_SERVER_ADMIN_TOKEN=ADMIN,
@@ -150,6 +151,7 @@ def main():
                 p.kill(); p.wait()
         log.close()
         shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(d + "-work", ignore_errors=True)
 
 
 if __name__ == "__main__":
