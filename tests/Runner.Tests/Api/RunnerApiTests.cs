@@ -204,6 +204,13 @@ public sealed class RunnerSettingsTests
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "-5", "DSTACK_RUNNER_JOB_PIDS_MAX")]
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "max", "DSTACK_RUNNER_JOB_PIDS_MAX")]
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "99999999999", "DSTACK_RUNNER_JOB_PIDS_MAX")]
+    [InlineData("DSTACK_RUNNER_WORK_DIR", "work", "DSTACK_RUNNER_WORK_DIR")]
+    [InlineData("DSTACK_RUNNER_JOB_USER", "-rf", "DSTACK_RUNNER_JOB_USER")]
+    [InlineData("DSTACK_RUNNER_JOB_USER", "a b", "DSTACK_RUNNER_JOB_USER")]
+    [InlineData("DSTACK_RUNNER_JOB_USER", "a-name-far-longer-than-thirty-two-chars", "DSTACK_RUNNER_JOB_USER")]
+    [InlineData("DSTACK_RUNNER_JOB_ENV_PASS", "PATH,1ST", "DSTACK_RUNNER_JOB_ENV_PASS")]
+    [InlineData("DSTACK_RUNNER_JOB_ENV_PASS", "A=B", "DSTACK_RUNNER_JOB_ENV_PASS")]
+    [InlineData("DSTACK_RUNNER_JOB_ENV_PASS", "HF_TOKEN,DSTACK_RUNNER_TOKEN", "DSTACK_RUNNER_JOB_ENV_PASS")]
     public void BadValue_IsRejected_NamingTheVariable(string name, string value, string named)
     {
         var error = Assert.Throws<SettingsException>(() => Read((name, value)));
@@ -220,6 +227,26 @@ public sealed class RunnerSettingsTests
         Assert.Equal(new UidRange(70000, 70009), set.JobUids);
         Assert.Equal(10u, set.JobUids.Count);
         Assert.Equal(64, set.JobPidsMax);
+    }
+
+    [Fact]
+    public void WorkDirJobUserAndEnvPass_AreUnsetByDefault_AndTakeGoodValues()
+    {
+        var defaults = Read();
+        Assert.Null(defaults.WorkDir);
+        Assert.Null(defaults.JobUser);
+        Assert.Empty(defaults.JobEnvPass);
+        var set = Read(("DSTACK_RUNNER_WORK_DIR", "/data/jobs/"), ("DSTACK_RUNNER_JOB_USER", "ml.team_1"), ("DSTACK_RUNNER_JOB_ENV_PASS", " HF_TOKEN ,,http_proxy,HF_TOKEN"));
+        Assert.Equal("/data/jobs", set.WorkDir);
+        Assert.Equal("ml.team_1", set.JobUser);
+        Assert.Equal(["HF_TOKEN", "http_proxy"], set.JobEnvPass);
+    }
+
+    [Fact]
+    public void ToString_NamesNoToken()
+    {
+        var settings = Read(("DSTACK_RUNNER_TOKEN", "secret-token-0123456789"), ("DSTACK_RUNNER_METRICS_TOKEN", "metrics-token-0123456789"));
+        Assert.DoesNotContain("token-0123456789", settings.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
