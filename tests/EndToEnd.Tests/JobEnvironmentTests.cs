@@ -98,6 +98,45 @@ public sealed class JobEnvironmentTests
         }
     }
 
+    [SkippableFact]
+    public async Task LocalRunner_OfARootServer_RunsJobsAsDstackRunnerJobUser()
+    {
+        Skip.If(Environment.UserName != "root", "needs root: useradd, and a runner that may change a job's user (CI runs as root)");
+        var user = $"lqe2e{Random.Shared.Next(10000, 99999)}";
+        await RunAsync("useradd", "--create-home", user);
+        try
+        {
+            await using var system = await SystemProcesses.StartAsync(runners: 0, serverSettings: new() { ["DSTACK_RUNNER_JOB_USER"] = user });
+            await system.SubmitAsync(new SubmitRunRequest(["echo \"$(id -un) $HOME $USER\" && touch ~/from-the-job"], RunName: "as-user", Tty: false));
+            var run = await system.WaitFinishedAsync("as-user");
+            var text = Encoding.UTF8.GetString(await system.LogTextAsync("as-user")).Trim();
+
+            var home = (await RunAsync("getent", "passwd", user)).Trim().Split(':')[5];
+            Assert.True(run.Status == RunStatus.Done, $"{run.Status}: {text}\n{system.ProcessOutput}");
+            Assert.Equal($"{user} {home} {user}", text);
+            Assert.True(File.Exists(Path.Combine(home, "from-the-job")), "the job could not write into the user's home");
+        }
+        finally
+        {
+            await RunAsync("userdel", "--remove", user);
+        }
+    }
+
+    private static async Task<string> RunAsync(string file, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(file) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)} exited {process.ExitCode}");
+        return output;
+    }
+
     private static async Task<string> EnvOfAJobAsync(SystemProcesses system, string runName)
     {
         await system.SubmitAsync(new SubmitRunRequest(["env"], RunName: runName, Tty: false));

@@ -65,7 +65,7 @@ internal sealed class RunnerIsolation : IDisposable
         {
             var failure = TryJob(new JobSandbox(IsolationKill.ProcessScan, shim, null, jobUser));
             users = failure is null
-                ? $"users: job_user ({jobUser.Name}: uid {jobUser.Uid}, gid {jobUser.Gid}, groups {string.Join(',', jobUser.Groups)}, home {jobUser.Home})"
+                ? $"users: job_user ({jobUser.Name}: uid {jobUser.Uid}, gid {jobUser.Gid}, groups {string.Join(',', jobUser.Groups)}, home {jobUser.Home}{(Directory.Exists(jobUser.Home) ? "" : ", which does not exist: jobs cannot cd ~")})"
                 : throw new SettingsException($"DSTACK_RUNNER_JOB_USER={jobUser.Name}: a job cannot run as that user: {failure}");
         }
         else if (Native.geteuid() != 0)
