@@ -152,6 +152,7 @@ def main():
                 p.kill(); p.wait()
         log.close()
         shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(d + "-work", ignore_errors=True)
 
 
 if __name__ == "__main__":

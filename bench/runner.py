@@ -77,8 +77,11 @@ class Runner:
         self.marker = "LOGQUOTA_BENCH_RUN=" + uuid.uuid4().hex
         self.port = free_port()
         self.log_path = os.path.join(self.dir, "runner.log")
+        # The jobs' directories beside the temp dir (jobs under their own uids must reach them), and the marker passed
+        # on to the jobs on purpose: their environment is reset.
         env = dict(os.environ, DSTACK_RUNNER_PORT=str(self.port), DSTACK_RUNNER_DIR=os.path.join(self.dir, "runner"),
-                   DSTACK_RUNNER_WORK_DIR=os.path.join(self.dir, "work"), DSTACK_RUNNER_TOKEN=TOKEN, Logging__LogLevel__Default="Warning",
+                   DSTACK_RUNNER_WORK_DIR=os.path.join(self.dir, "work"), DSTACK_RUNNER_JOB_ENV_PASS="LOGQUOTA_BENCH_RUN",
+                   DSTACK_RUNNER_TOKEN=TOKEN, Logging__LogLevel__Default="Warning",
                    DOTNET_SYSTEM_GLOBALIZATION_INVARIANT="1")
         key, value = self.marker.split("=", 1)
         env[key] = value
@@ -253,6 +256,7 @@ class Runner:
                     pass
             self._log.close()
             shutil.rmtree(self.dir, ignore_errors=True)
+            shutil.rmtree(self.dir + "-work", ignore_errors=True)
 
 
 def whole_lines(message):

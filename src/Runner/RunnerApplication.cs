@@ -78,13 +78,32 @@ public static class RunnerApplication
                 .LogWarning("The runner directory was readable by other users; {Repaired}", repaired);
         }
 
+        try
+        {
+            Prepare(app);
+        }
+        catch
+        {
+            // A setting found bad here (the job user, the work directory) must not leave the probe's cgroup behind.
+            ((IDisposable)app.Services).Dispose();
+            throw;
+        }
+
+        return app;
+    }
+
+    /// <summary>Probes the isolation, makes the work directory and ends the leftovers of an earlier process, in this order.</summary>
+    private static void Prepare(WebApplication app)
+    {
         // Before listening, under the lock: the jobs of a runner process that died on this directory must not run on unsupervised.
         // Stopping the runner does not orphan its jobs either: RunnerShutdown ends each, with the reason stated.
+        // Both may find a setting bad; then nothing is logged before the one line that says so.
         var isolation = app.Services.GetRequiredService<RunnerIsolation>();
-        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LogQuota.Runner.Isolation")
-            .LogInformation("Job isolation: {Isolation}; the runner's {OomScore}", isolation.Description, LogQuota.Shared.Hosting.ProcessHardening.OomScoreNote);
-        app.Services.GetRequiredService<JobRegistry>().EndLeftoversOfEarlierProcess();
-        return app;
+        var registry = app.Services.GetRequiredService<JobRegistry>();
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+        loggers.CreateLogger("LogQuota.Runner.Isolation").LogInformation("Job isolation: {Isolation}; the runner's {OomScore}", isolation.Description, LogQuota.Shared.Hosting.ProcessHardening.OomScoreNote);
+        loggers.CreateLogger("LogQuota.Runner.Jobs").LogInformation("Job directories: {WorkDir}/<job id>, each with home/ and code/", registry.WorkDir);
+        registry.EndLeftoversOfEarlierProcess();
     }
 
     /// <summary>Takes the lock of <paramref name="dir"/>; a directory that cannot be used is a bad setting.</summary>

@@ -19,11 +19,26 @@ public sealed record ExitedProcess(int ExitCode, string Stdout, string Stderr)
             info.Environment.Remove(name);
         }
 
+        // A runner that gets as far as making its work directory makes one of the test's own, never the shared default.
+        var work = Directory.CreateTempSubdirectory("logquota-exited-work-").FullName;
+        info.Environment["DSTACK_RUNNER_WORK_DIR"] = work;
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;
         }
 
+        try
+        {
+            return await RunAsync(info, project, timeout);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static async Task<ExitedProcess> RunAsync(ProcessStartInfo info, string project, TimeSpan? timeout)
+    {
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -21,6 +21,11 @@ public sealed class StartupFailureTests : IDisposable
     [InlineData("DSTACK_RUNNER_TOKEN", "short")]
     [InlineData("DSTACK_SERVER_DIR", "/etc/hostname")]
     [InlineData("DSTACK_SERVER_DIR", "/proc/logquota")]
+    [InlineData("DSTACK_RUNNER_JOB_UIDS", "0-99")]
+    [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "lots")]
+    [InlineData("DSTACK_RUNNER_WORK_DIR", "relative/work")]
+    [InlineData("DSTACK_RUNNER_JOB_USER", "-bad")]
+    [InlineData("DSTACK_RUNNER_JOB_ENV_PASS", "DSTACK_SERVER_ADMIN_TOKEN")]
     public async Task Server_WithABadSetting_ExitsOne_WithOneLineNamingIt_BeforePrintingAnything(string name, string value)
     {
         var server = await ExitedProcess.RunAsync("Server", new()
@@ -151,6 +156,10 @@ public sealed class StartupFailureTests : IDisposable
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "0")]
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "lots")]
     [InlineData("DSTACK_RUNNER_CODE_MAX_UNPACKED", "1 parsec")]
+    [InlineData("DSTACK_RUNNER_WORK_DIR", "relative/work")]
+    [InlineData("DSTACK_RUNNER_JOB_USER", "-bad")]
+    [InlineData("DSTACK_RUNNER_JOB_ENV_PASS", "NOT-A-NAME")]
+    [InlineData("DSTACK_RUNNER_JOB_ENV_PASS", "DSTACK_RUNNER_TOKEN")]
     public async Task Runner_WithABadIsolationSetting_ExitsTwo_WithOneLineNamingIt(string name, string value)
     {
         var runner = await ExitedProcess.RunAsync("Runner", new()
@@ -161,6 +170,21 @@ public sealed class StartupFailureTests : IDisposable
         });
 
         runner.AssertOneLine(2, name, $"'{value}'");
+    }
+
+    [Fact]
+    public async Task Runner_WithAJobUserThatDoesNotExist_ExitsTwo_WithOneLineNamingIt()
+    {
+        var runner = await ExitedProcess.RunAsync("Runner", new()
+        {
+            ["DSTACK_RUNNER_DIR"] = Path.Combine(_dir.FullName, "runner"),
+            ["DSTACK_RUNNER_PORT"] = "0",
+            ["DSTACK_RUNNER_WORK_DIR"] = Path.Combine(_dir.FullName, "work"),
+            ["DSTACK_RUNNER_JOB_USER"] = "lqnobody-such",
+        });
+
+        // As root the user is looked up; otherwise the runner refuses to run jobs as anyone else at all.
+        runner.AssertOneLine(2, "DSTACK_RUNNER_JOB_USER=lqnobody-such", Environment.UserName == "root" ? "is not a user of this host" : "only a runner running as root");
     }
 
     [Fact]

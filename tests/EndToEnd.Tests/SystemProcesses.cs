@@ -54,6 +54,9 @@ public sealed class SystemProcesses : IAsyncDisposable
     /// <summary>Runner <paramref name="index"/>'s directory (<c>DSTACK_RUNNER_DIR</c>).</summary>
     public string RunnerDir(int index) => _runners[index].Env["DSTACK_RUNNER_DIR"];
 
+    /// <summary>The server's local runner's work directory (<c>DSTACK_RUNNER_WORK_DIR</c> in the server's environment).</summary>
+    public string ServerWorkDir => _serverEnv["DSTACK_RUNNER_WORK_DIR"];
+
     /// <summary>The server process.</summary>
     public Process ServerProcess => _server!;
 
@@ -184,6 +187,8 @@ public sealed class SystemProcesses : IAsyncDisposable
                     ["DSTACK_RUNNER_PORT"] = $"{port}",
                     ["DSTACK_RUNNER_DIR"] = system.TempDir("runner"),
                     ["DSTACK_RUNNER_TOKEN"] = RunnerToken,
+                    // The jobs' directories: a temp directory of the test's own, never the shared default.
+                    ["DSTACK_RUNNER_WORK_DIR"] = system.TempDir("work"),
                 };
                 foreach (var (key, value) in runnerSettings ?? [])
                 {
@@ -206,6 +211,7 @@ public sealed class SystemProcesses : IAsyncDisposable
                 ["DSTACK_SERVER_RUNNERS"] = string.Join(',', urls),
                 ["DSTACK_RUNNER_TOKEN"] = RunnerToken,
                 ["DSTACK_SERVER_POLL_INTERVAL"] = "0.2",
+                ["DSTACK_RUNNER_WORK_DIR"] = system.TempDir("work"),
             };
             foreach (var (key, value) in serverSettings ?? [])
             {

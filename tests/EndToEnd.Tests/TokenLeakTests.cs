@@ -31,6 +31,7 @@ public sealed class TokenLeakTests
             ["DSTACK_RUNNER_PORT"] = $"{runnerPort}",
             ["DSTACK_RUNNER_DIR"] = processes.TempDir(),
             ["DSTACK_RUNNER_TOKEN"] = RunnerToken,
+            ["DSTACK_RUNNER_WORK_DIR"] = processes.TempDir(),
         });
         var runner = new Uri($"http://127.0.0.1:{runnerPort}");
         await processes.WaitHealthyAsync(runner);
@@ -79,6 +80,7 @@ public sealed class TokenLeakTests
     {
         var port = SystemProcesses.FreePort();
         settings.TryAdd("DSTACK_SERVER_DIR", processes.TempDir());
+        settings.TryAdd("DSTACK_RUNNER_WORK_DIR", processes.TempDir());
         settings["DSTACK_SERVER_PORT"] = $"{port}";
         settings["DSTACK_SERVER_POLL_INTERVAL"] = "0.2";
         processes.Start("Server", settings);

@@ -42,16 +42,24 @@ public sealed class RunnerHost : IAsyncDisposable
     /// <summary>The runner's services (its routing table, for tests that enumerate every endpoint).</summary>
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>The jobs' directories (DSTACK_RUNNER_WORK_DIR): <see cref="Dir"/> with <c>-work</c>, in the temp directory
+    /// that jobs under other uids can pass through, never the shared default; removed on dispose.</summary>
+    public string WorkDir => WorkDirOf(Dir);
+
+    /// <summary>The work directory the runner on <paramref name="dir"/> gets.</summary>
+    public static string WorkDirOf(string dir) => dir.TrimEnd('/') + "-work";
+
     /// <summary>Starts a runner on <paramref name="dir"/> (removed on dispose), or on a new temp directory.</summary>
     /// <param name="killModeLimit">The strongest isolation the runner may choose (to test each mode on one machine).</param>
     /// <param name="perJobUids">False keeps a root runner's jobs under its own uid.</param>
     /// <param name="jobPidsMax">DSTACK_RUNNER_JOB_PIDS_MAX.</param>
     /// <param name="codeMaxUnpacked">DSTACK_RUNNER_CODE_MAX_UNPACKED.</param>
-    /// <param name="keepDir">Leave the directory on dispose, for a next runner process on it (the caller removes it).</param>
+    /// <param name="keepDir">Leave the directory and its work directory on dispose, for a next runner process on it (the caller removes both).</param>
     /// <param name="jobMemoryMax">DSTACK_RUNNER_JOB_MEMORY_MAX.</param>
+    /// <param name="jobUser">DSTACK_RUNNER_JOB_USER.</param>
     public static async Task<RunnerHost> StartAsync(
         string? dir = null, IsolationKill? killModeLimit = null, bool perJobUids = true, int jobPidsMax = 4096,
-        long codeMaxUnpacked = RunnerSettings.DefaultCodeMaxUnpacked, bool keepDir = false, long? jobMemoryMax = null)
+        long codeMaxUnpacked = RunnerSettings.DefaultCodeMaxUnpacked, bool keepDir = false, long? jobMemoryMax = null, string? jobUser = null)
     {
         dir ??= Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;
         // No drain: nothing pulls a test runner's jobs after the test, so a drain would only hold up disposal.
@@ -59,7 +67,7 @@ public sealed class RunnerHost : IAsyncDisposable
         {
             Host = "127.0.0.1", Port = 0, Dir = dir, Token = Token, DrainPeriod = TimeSpan.Zero,
             KillModeLimit = killModeLimit, PerJobUidsAllowed = perJobUids, JobPidsMax = jobPidsMax, CodeMaxUnpacked = codeMaxUnpacked,
-            JobMemoryMax = jobMemoryMax,
+            JobMemoryMax = jobMemoryMax, WorkDir = WorkDirOf(dir), JobUser = jobUser,
         };
         var app = RunnerApplication.Build(settings, b => b.Logging.ClearProviders());
         await app.StartAsync();
@@ -107,17 +115,20 @@ public sealed class RunnerHost : IAsyncDisposable
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-        try
+        if (_keepDir)
         {
-            if (_keepDir)
-            {
-                return;
-            }
-
-            Directory.Delete(Dir, recursive: true);
+            return;
         }
-        catch (IOException)
+
+        foreach (var dir in new[] { Dir, WorkDir })
         {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
         }
     }
 }

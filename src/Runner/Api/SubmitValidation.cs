@@ -18,8 +18,9 @@ internal static class SubmitValidation
             return $"run.run_name must match {JobSpecRules.RunNamePattern}, got {(body.Run.RunName is null ? "null" : JobSpecRules.Quote(body.Run.RunName))}.";
         }
 
+        // working_dir by the runner's own rule, which takes relative directories too (inside the code directory).
         var spec = body.JobSpec;
-        if (spec.CodeHash is not null && !Code.CodeArchives.IsValidHash(spec.CodeHash))
+        if (spec.CodeHash is not null && !JobSpecRules.IsValidCodeHash(spec.CodeHash))
         {
             return $"job_spec.code_hash must be a SHA-256, 64 lowercase hexadecimal digits, got {JobSpecRules.Quote(spec.CodeHash)}.";
         }

@@ -18,7 +18,7 @@ internal static class JobCode
             FileModes.CreateDirectory(directory, FileModes.Private);
             sandbox.Own(directory);
             using var archive = archives.OpenRead(codeHash);
-            var owner = sandbox.Uid is { } uid ? new FileOwner(uid, uid) : null;
+            var owner = sandbox.Uid is { } uid ? new FileOwner(uid, sandbox.User?.Gid ?? uid) : null;
             CodeUnpacker.Unpack(archive, directory, owner, maxUnpackedBytes, cancellationToken);
         }
         catch (CodeArchiveException e)

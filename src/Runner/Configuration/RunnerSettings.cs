@@ -6,7 +6,7 @@ using LogQuota.Shared.Contracts;
 namespace LogQuota.Runner.Configuration;
 
 /// <summary>The runner's settings (SPEC §3), read from <c>DSTACK_RUNNER_*</c> environment variables.</summary>
-public sealed class RunnerSettings
+public sealed record RunnerSettings
 {
     /// <summary>Address to listen on (<c>DSTACK_RUNNER_HOST</c>).</summary>
     public string Host { get; init; } = "127.0.0.1";
@@ -56,6 +56,19 @@ public sealed class RunnerSettings
 
     /// <summary>1 GiB.</summary>
     public const long DefaultCodeMaxUnpacked = 1L << 30;
+    /// Where each job's directory (its home and code) is made (<c>DSTACK_RUNNER_WORK_DIR</c>); null: the default of
+    /// <see cref="Jobs.JobDirectories"/>, which depends on whether jobs run under other uids than the runner's.
+    /// </summary>
+    public string? WorkDir { get; init; }
+
+    /// <summary>The existing user a root runner runs every job as (<c>DSTACK_RUNNER_JOB_USER</c>); null: a uid per job.</summary>
+    public string? JobUser { get; init; }
+
+    /// <summary>
+    /// Variables of the runner's own environment passed to every job on purpose (<c>DSTACK_RUNNER_JOB_ENV_PASS</c>,
+    /// comma-separated names), beyond the few every job gets (<see cref="Jobs.JobEnvironment"/>).
+    /// </summary>
+    public IReadOnlyList<string> JobEnvPass { get; init; } = [];
 
     /// <summary>
     /// The strongest kill mechanism the start-up probe may choose; null lets it choose the strongest that works. Not an
@@ -92,14 +105,34 @@ public sealed class RunnerSettings
             Token = Get("DSTACK_RUNNER_TOKEN"),
             MetricsToken = Get("DSTACK_RUNNER_METRICS_TOKEN"),
             MetricsEnabled = Get("DSTACK_RUNNER_METRICS") is not { } metrics || ParseOnOff("DSTACK_RUNNER_METRICS", metrics),
-            JobUids = Get("DSTACK_RUNNER_JOB_UIDS") is { } uids ? UidRange.Parse(uids) : UidRange.Default,
-            JobPidsMax = Get("DSTACK_RUNNER_JOB_PIDS_MAX") is { } pids ? ParsePidsMax(pids) : 4096,
-            CodeMaxUnpacked = Get("DSTACK_RUNNER_CODE_MAX_UNPACKED") is { } unpacked ? ParseCodeMaxUnpacked(unpacked) : DefaultCodeMaxUnpacked,
-            JobMemoryMax = Get("DSTACK_RUNNER_JOB_MEMORY_MAX") is { } memory ? ParseMemoryMax(memory) : null,
-        };
+        }.WithJobSettings(Get);
         settings.Validate();
         return settings;
     }
+
+    /// <summary>
+    /// A copy with the settings of the jobs read by <paramref name="get"/> (null or empty: unset): the ones a server's
+    /// local runner also takes from the server's environment, so one host's runners can be given disjoint uid ranges.
+    /// Throws <see cref="SettingsException"/> naming a bad variable.
+    /// </summary>
+    public RunnerSettings WithJobSettings(Func<string, string?> get)
+    {
+        ArgumentNullException.ThrowIfNull(get);
+        string? Get(string name) => get(name) is { Length: > 0 } value ? value : null;
+        return this with
+        {
+            JobUids = Get("DSTACK_RUNNER_JOB_UIDS") is { } uids ? UidRange.Parse(uids) : UidRange.Default,
+            JobPidsMax = Get("DSTACK_RUNNER_JOB_PIDS_MAX") is { } pids ? ParsePidsMax(pids) : 4096,
+            WorkDir = Get("DSTACK_RUNNER_WORK_DIR") is { } work ? ParseWorkDir(work) : null,
+            JobUser = Get("DSTACK_RUNNER_JOB_USER") is { } user ? ParseUserName(user) : null,
+            JobEnvPass = Get("DSTACK_RUNNER_JOB_ENV_PASS") is { } pass ? ParseEnvPass(pass) : [],
+            CodeMaxUnpacked = Get("DSTACK_RUNNER_CODE_MAX_UNPACKED") is { } unpacked ? ParseCodeMaxUnpacked(unpacked) : DefaultCodeMaxUnpacked,
+            JobMemoryMax = Get("DSTACK_RUNNER_JOB_MEMORY_MAX") is { } memory ? ParseMemoryMax(memory) : null,
+        };
+    }
+
+    /// <summary>Names the directories, never the tokens: a record would print every property.</summary>
+    public override string ToString() => $"RunnerSettings {{ Host = {Host}, Port = {Port}, Dir = {Dir}, WorkDir = {WorkDir} }}";
 
     /// <summary>Checks every setting; throws <see cref="SettingsException"/> naming the first bad one.</summary>
     public void Validate()
@@ -117,6 +150,11 @@ public sealed class RunnerSettings
         if (!Path.IsPathFullyQualified(Dir))
         {
             throw new SettingsException($"DSTACK_RUNNER_DIR must be an absolute path, got '{Dir}'");
+        }
+
+        if (WorkDir is not null && !Path.IsPathFullyQualified(WorkDir))
+        {
+            throw new SettingsException($"DSTACK_RUNNER_WORK_DIR must be an absolute path, got '{WorkDir}'");
         }
 
         if (Token is not null && (Token.Length < 16 || Token.Any(char.IsWhiteSpace)))
@@ -159,6 +197,38 @@ public sealed class RunnerSettings
         ByteCount.TryParse(text, out var bytes) && bytes >= 1
             ? bytes
             : throw new SettingsException($"DSTACK_RUNNER_CODE_MAX_UNPACKED must be a size above 0 such as 1GiB or 512MiB, got '{text}'");
+
+    private static string ParseWorkDir(string text) =>
+        Path.IsPathFullyQualified(text) && !text.Contains('\0', StringComparison.Ordinal)
+            ? Path.TrimEndingDirectorySeparator(Path.GetFullPath(text))
+            : throw new SettingsException($"DSTACK_RUNNER_WORK_DIR must be an absolute path, got '{text}'");
+
+    /// <summary>The name is looked up when the runner starts; here only its shape (POSIX portable user names) is checked.</summary>
+    private static string ParseUserName(string text) =>
+        text.Length <= 32 && text[0] != '-' && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')
+            ? text
+            : throw new SettingsException($"DSTACK_RUNNER_JOB_USER must be the name of an existing user, got '{text}'");
+
+    private static List<string> ParseEnvPass(string text)
+    {
+        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        foreach (var name in names)
+        {
+            // JobSpecRules.EnvNamePattern: POSIX portable names.
+            if (char.IsAsciiDigit(name[0]) || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+            {
+                throw new SettingsException($"DSTACK_RUNNER_JOB_ENV_PASS must be a comma-separated list of variable names, got '{text}'");
+            }
+
+            // The tokens and LogQuota's own settings are never a job's business.
+            if (name.StartsWith("DSTACK_", StringComparison.Ordinal))
+            {
+                throw new SettingsException($"DSTACK_RUNNER_JOB_ENV_PASS must not name LogQuota's own DSTACK_ settings, got '{name}'");
+            }
+        }
+
+        return [.. names.Distinct(StringComparer.Ordinal)];
+    }
 
     private static bool ParseOnOff(string name, string text) => text switch
     {

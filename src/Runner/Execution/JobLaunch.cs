@@ -13,7 +13,14 @@ internal sealed record JobLaunch(
     string WorkingDirectory,
     bool Tty,
     string Marker,
-    LogQuota.Runner.Isolation.JobSandbox Sandbox);
+    LogQuota.Runner.Isolation.JobSandbox Sandbox)
+{
+    /// <summary>
+    /// A relative directory below <see cref="WorkingDirectory"/> that the shim creates if missing and enters once it
+    /// runs as the job's user, so the job owns what is created and no link in the tree leads the runner anywhere.
+    /// </summary>
+    public string? Subdirectory { get; init; }
+}
 
 /// <summary>The job could not be started; the message says why.</summary>
 internal sealed class JobStartException(string message) : Exception(message);

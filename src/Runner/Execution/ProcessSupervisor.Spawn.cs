@@ -35,7 +35,7 @@ internal sealed unsafe partial class ProcessSupervisor
                 Native.POSIX_SPAWN_SETSID | Native.POSIX_SPAWN_SETSIGDEF | Native.POSIX_SPAWN_SETSIGMASK));
 
             var shim = launch.Sandbox.ShimPath;
-            List<string> args = shim is null ? ["sh", "-c", launch.ShellCommand] : [shim, .. launch.Sandbox.ShimArguments(), "/bin/sh", "-c", launch.ShellCommand];
+            List<string> args = shim is null ? ["sh", "-c", launch.ShellCommand] : [shim, .. launch.Sandbox.ShimArguments(launch.Subdirectory), "/bin/sh", "-c", launch.ShellCommand];
             var argv = (byte**)NativeMemory.AllocZeroed((nuint)(args.Count + 1), (nuint)sizeof(byte*));
             strings.Add((nint)argv);
             for (var a = 0; a < args.Count; a++)

@@ -42,13 +42,4 @@ internal static class FileModes
             File.SetUnixFileMode(path, mode);
         }
     }
-
-    /// <summary>Adds search permission for group and others, keeping every other bit.</summary>
-    public static void AddTraverse(string path)
-    {
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
-        }
-    }
 }

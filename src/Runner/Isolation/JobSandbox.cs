@@ -32,6 +32,13 @@ internal sealed class JobSandbox
     /// </summary>
     public const string JobOomScoreAdj = "800";
 
+    /// <summary>A job run as <paramref name="user"/> (<c>DSTACK_RUNNER_JOB_USER</c>): its uid, gid and groups, shared with every other job.</summary>
+    public JobSandbox(IsolationKill kill, string shimPath, JobCgroup? cgroup, UserAccount user)
+        : this(kill, shimPath, cgroup, user.Uid, null)
+    {
+        User = user;
+    }
+
     /// <summary>No shim: the job's shell is spawned directly and found by the process scan, under the runner's uid.</summary>
     public static JobSandbox Unconfined { get; } = new(IsolationKill.ProcessScan, null, null, null, null);
 
@@ -45,14 +52,21 @@ internal sealed class JobSandbox
     /// <summary>The job's memory group, where a per-job memory limit is in force.</summary>
     public JobMemoryGroup? Memory { get; init; }
 
-    /// <summary>The job's own uid (and gid); null runs it under the runner's.</summary>
+    /// <summary>The uid the job runs as: its own (gid the same number), or the job user's; null runs it under the runner's.</summary>
     public uint? Uid { get; }
+
+    /// <summary>The job user every job runs as, when one is set; its uid is then no job's alone.</summary>
+    public UserAccount? User { get; }
+
+    /// <summary>The job's uid when no other process has it: every process under it is the job's, wherever it went.</summary>
+    private uint? OwnUid => User is null ? Uid : null;
 
     /// <summary>RLIMIT_NPROC of the job's own uid (0: none); ignored without <see cref="Uid"/> (see jobexec.c).</summary>
     public int ProcessLimit { get; }
 
     /// <summary>The shim's options, before the shell's path and arguments (see jobexec.c).</summary>
-    public List<string> ShimArguments()
+    /// <param name="subdirectory">A relative directory to create and enter as the job's user (<c>-w</c>); null: none.</param>
+    public List<string> ShimArguments(string? subdirectory = null)
     {
         var args = new List<string> { "-s", "-o", JobOomScoreAdj };
         if (Cgroup is not null)
@@ -70,7 +84,14 @@ internal sealed class JobSandbox
             args.Add("-p");
         }
 
-        if (Uid is { } uid)
+        if (User is { } user)
+        {
+            // No -n: RLIMIT_NPROC counts every process of the real uid, and the job user's uid is shared by all jobs and
+            // by the user's own sessions, so a limit would let one job's processes make another's fork fail.
+            args.AddRange(["-G", string.Join(',', user.Groups.Select(g => g.ToString(CultureInfo.InvariantCulture)))]);
+            args.AddRange(["-u", string.Create(CultureInfo.InvariantCulture, $"{user.Uid}:{user.Gid}")]);
+        }
+        else if (Uid is { } uid)
         {
             if (ProcessLimit > 0)
             {
@@ -80,10 +101,15 @@ internal sealed class JobSandbox
             args.AddRange(["-u", uid.ToString(CultureInfo.InvariantCulture)]);
         }
 
+        if (subdirectory is not null)
+        {
+            args.AddRange(["-w", subdirectory]);
+        }
+
         return args;
     }
 
-    /// <summary>Gives <paramref name="path"/> to the job's uid (its home, its terminal); nothing when it has none.</summary>
+    /// <summary>Gives <paramref name="path"/> to the job's uid and gid (its directories, its terminal); nothing when it has none.</summary>
     public unsafe void Own(string path)
     {
         if (Uid is not { } uid)
@@ -91,10 +117,11 @@ internal sealed class JobSandbox
             return;
         }
 
+        var gid = User?.Gid ?? uid;
         var bytes = Encoding.UTF8.GetBytes(path + "\0");
         fixed (byte* p = bytes)
         {
-            if (Native.chown(p, uid, uid) != 0)
+            if (Native.chown(p, uid, gid) != 0)
             {
                 throw new JobStartException($"Cannot give {path} to the job's uid {uid}: {Native.Describe(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}");
             }
@@ -112,7 +139,7 @@ internal sealed class JobSandbox
                 return 1;
             default:
                 // The scan mode, or the rare case above that did not finish: the scan is still sound.
-                return ProcessTree.KillAll(pid, marker, startTime, Uid);
+                return ProcessTree.KillAll(pid, marker, startTime, OwnUid);
         }
     }
 
@@ -127,7 +154,7 @@ internal sealed class JobSandbox
         }
 
         // In a PID namespace every process descends from its PID 1, so the scan's descent test finds them all.
-        foreach (var member in ProcessTree.FindMembers(pid, marker, startTime, Uid))
+        foreach (var member in ProcessTree.FindMembers(pid, marker, startTime, OwnUid))
         {
             _ = Native.kill(member, signal);
         }

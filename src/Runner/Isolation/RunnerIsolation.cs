@@ -21,7 +21,7 @@ internal sealed class RunnerIsolation : IDisposable
     private readonly int _pidsMax;
     private RunnerMemoryGroup? _memory;
 
-    private RunnerIsolation(IsolationInfo info, string description, string? shim, RunnerCgroup? cgroup, JobUids? uids, int pidsMax)
+    private RunnerIsolation(IsolationInfo info, string description, string? shim, RunnerCgroup? cgroup, JobUids? uids, int pidsMax, UserAccount? user)
     {
         Info = info;
         Description = description;
@@ -29,7 +29,14 @@ internal sealed class RunnerIsolation : IDisposable
         _cgroup = cgroup;
         _uids = uids;
         _pidsMax = pidsMax;
+        JobUser = user;
     }
+
+    /// <summary>The user every job runs as (<c>DSTACK_RUNNER_JOB_USER</c>); null when jobs get a uid each or share the runner's.</summary>
+    public UserAccount? JobUser { get; }
+
+    /// <summary>Whether jobs run under other uids than the runner's: then they must be able to reach their directories by path.</summary>
+    public bool JobsRunAsOthers => Info.Users is IsolationUsers.PerJob or IsolationUsers.JobUser;
 
     public IsolationInfo Info { get; }
 
@@ -65,7 +72,7 @@ internal sealed class RunnerIsolation : IDisposable
             if (failure is null)
             {
                 var withMemory = new RunnerIsolation(Info with { MemoryMax = limit },
-                    $"{Description}, memory: {limit} bytes per job (cgroup v1 {memory.Path})", _shim, _cgroup, _uids, _pidsMax) { _memory = memory };
+                    $"{Description}, memory: {limit} bytes per job (cgroup v1 {memory.Path})", _shim, _cgroup, _uids, _pidsMax, JobUser) { _memory = memory };
                 return withMemory;
             }
 
@@ -77,16 +84,17 @@ internal sealed class RunnerIsolation : IDisposable
             note = $"memory: no limit ({whyNot})";
         }
 
-        return new RunnerIsolation(Info, $"{Description}, {note}", _shim, _cgroup, _uids, _pidsMax);
+        return new RunnerIsolation(Info, $"{Description}, {note}", _shim, _cgroup, _uids, _pidsMax, JobUser);
     }
 
     private static RunnerIsolation ProbeKillAndUsers(RunnerSettings settings)
     {
         var shim = Path.Combine(AppContext.BaseDirectory, ShimName);
+        var jobUser = settings.JobUser is { } name ? FindJobUser(name, shim) : null;
         if (!File.Exists(shim))
         {
             return new RunnerIsolation(new IsolationInfo(IsolationKill.ProcessScan, IsolationUsers.Shared),
-                $"kill: process_scan, users: shared ({shim} is missing: the build found no C compiler)", null, null, null, 0);
+                $"kill: process_scan, users: shared ({shim} is missing: the build found no C compiler)", null, null, null, 0, null);
         }
 
         var limit = settings.KillModeLimit ?? IsolationKill.Cgroup;
@@ -94,7 +102,14 @@ internal sealed class RunnerIsolation : IDisposable
 
         JobUids? uids = null;
         string users;
-        if (Native.geteuid() != 0)
+        if (jobUser is not null)
+        {
+            var failure = TryJob(new JobSandbox(IsolationKill.ProcessScan, shim, null, jobUser));
+            users = failure is null
+                ? $"users: job_user ({jobUser.Name}: uid {jobUser.Uid}, gid {jobUser.Gid}, groups {string.Join(',', jobUser.Groups)}, home {jobUser.Home}{(Directory.Exists(jobUser.Home) ? "" : ", which does not exist: jobs cannot cd ~")})"
+                : throw new SettingsException($"DSTACK_RUNNER_JOB_USER={jobUser.Name}: a job cannot run as that user: {failure}");
+        }
+        else if (Native.geteuid() != 0)
         {
             users = "users: shared (the runner is not root)";
         }
@@ -111,17 +126,18 @@ internal sealed class RunnerIsolation : IDisposable
         }
 
         var probeUid = uids is null ? (uint?)null : settings.JobUids.First;
+        var usersMode = jobUser is not null ? IsolationUsers.JobUser : uids is null ? IsolationUsers.Shared : IsolationUsers.PerJob;
         if (limit == IsolationKill.Cgroup)
         {
             if (RunnerCgroup.TryCreate(settings.Dir, out var whyNot) is { } cgroup)
             {
                 var probe = cgroup.CreateJob(Guid.Empty, settings.JobPidsMax);
-                var failure = TryJob(new JobSandbox(IsolationKill.Cgroup, shim, probe, probeUid, null, settings.JobPidsMax));
+                var failure = TryJob(jobUser is null ? new JobSandbox(IsolationKill.Cgroup, shim, probe, probeUid, null, settings.JobPidsMax) : new JobSandbox(IsolationKill.Cgroup, shim, probe, jobUser));
                 probe.TryRemove();
                 if (failure is null)
                 {
-                    return new RunnerIsolation(new IsolationInfo(IsolationKill.Cgroup, uids is null ? IsolationUsers.Shared : IsolationUsers.PerJob),
-                        $"kill: cgroup ({cgroup.Path}, {cgroup.PidsNote}), {users}", shim, cgroup, uids, settings.JobPidsMax);
+                    return new RunnerIsolation(new IsolationInfo(IsolationKill.Cgroup, usersMode),
+                        $"kill: cgroup ({cgroup.Path}, {cgroup.PidsNote}), {users}", shim, cgroup, uids, settings.JobPidsMax, jobUser);
                 }
 
                 cgroup.Dispose();
@@ -133,19 +149,19 @@ internal sealed class RunnerIsolation : IDisposable
 
         if (limit <= IsolationKill.PidNamespace)
         {
-            var failure = TryJob(new JobSandbox(IsolationKill.PidNamespace, shim, null, probeUid, null, settings.JobPidsMax));
+            var failure = TryJob(jobUser is null ? new JobSandbox(IsolationKill.PidNamespace, shim, null, probeUid, null, settings.JobPidsMax) : new JobSandbox(IsolationKill.PidNamespace, shim, null, jobUser));
             if (failure is null)
             {
-                return new RunnerIsolation(new IsolationInfo(IsolationKill.PidNamespace, uids is null ? IsolationUsers.Shared : IsolationUsers.PerJob),
-                    $"kill: pid_namespace ({string.Join("; ", why.Append("the job's shell is PID 1 of its own namespace"))}), {users}", shim, null, uids, settings.JobPidsMax);
+                return new RunnerIsolation(new IsolationInfo(IsolationKill.PidNamespace, usersMode),
+                    $"kill: pid_namespace ({string.Join("; ", why.Append("the job's shell is PID 1 of its own namespace"))}), {users}", shim, null, uids, settings.JobPidsMax, jobUser);
             }
 
             why.Add($"no PID namespace: {failure}");
         }
 
         why.Add("processes are found by session, descent and the DSTACK_JOB_ID marker");
-        return new RunnerIsolation(new IsolationInfo(IsolationKill.ProcessScan, uids is null ? IsolationUsers.Shared : IsolationUsers.PerJob),
-            $"kill: process_scan ({string.Join("; ", why)}), {users}", shim, null, uids, settings.JobPidsMax);
+        return new RunnerIsolation(new IsolationInfo(IsolationKill.ProcessScan, usersMode),
+            $"kill: process_scan ({string.Join("; ", why)}), {users}", shim, null, uids, settings.JobPidsMax, jobUser);
     }
 
     /// <summary>The sandbox of a new job: its cgroup created (with pids.max), a uid taken. Throws <see cref="JobStartException"/>.</summary>
@@ -162,7 +178,9 @@ internal sealed class RunnerIsolation : IDisposable
         {
             cgroup = _cgroup?.CreateJob(jobId, _pidsMax);
             var memory = _memory?.CreateJob(jobId);
-            return new JobSandbox(Info.Kill, _shim, cgroup, uid, _uids is null ? null : _uids.Release, _pidsMax) { Memory = memory };
+            return JobUser is null
+                ? new JobSandbox(Info.Kill, _shim, cgroup, uid, _uids is null ? null : _uids.Release, _pidsMax) { Memory = memory }
+                : new JobSandbox(Info.Kill, _shim, cgroup, JobUser) { Memory = memory };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -174,6 +192,23 @@ internal sealed class RunnerIsolation : IDisposable
             cgroup?.TryRemove();
             throw new JobStartException($"Cannot create the job's cgroup: {e.Message}");
         }
+    }
+
+    /// <summary>The job user's account; throws <see cref="SettingsException"/> in one line when it cannot be used.</summary>
+    private static UserAccount FindJobUser(string name, string shim)
+    {
+        if (Native.geteuid() != 0)
+        {
+            throw new SettingsException($"DSTACK_RUNNER_JOB_USER={name} is refused: only a runner running as root can run jobs as another user");
+        }
+
+        if (!File.Exists(shim))
+        {
+            throw new SettingsException($"DSTACK_RUNNER_JOB_USER={name} is refused: {shim} is missing (the build found no C compiler), and only it changes a job's user");
+        }
+
+        var user = UserAccount.Find(name) ?? throw new SettingsException($"DSTACK_RUNNER_JOB_USER={name} is not a user of this host");
+        return user.Uid != 0 ? user : throw new SettingsException($"DSTACK_RUNNER_JOB_USER={name} is refused: jobs must not run as root (uid 0)");
     }
 
     /// <summary>Empties and removes the cgroups an earlier runner process left for jobs not in <paramref name="keep"/>.</summary>

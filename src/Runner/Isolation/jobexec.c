@@ -21,9 +21,14 @@
  *            pids controller is not offered (hybrid cgroup v1 hosts, PID namespace and process-scan modes).
  *            The job may lower it, never raise it. Only with -u: under a shared uid it would count the
  *            runner's own processes, and root ignores it.
- *   -u UID   drop every group, then gid = uid = UID (root runner, per-job uids).
+ *   -G LIST  the supplementary groups (comma-separated gids) that -u sets instead of none: the groups of the
+ *            DSTACK_RUNNER_JOB_USER account, as initgroups(3) would give them (the runner looked them up).
+ *   -u UID[:GID]  set the groups (-G, else none), then gid = GID (default: UID), then uid = UID (root runner:
+ *            per-job uids, or the job user).
  *            With -p, PR_SET_PDEATHSIG is set only after this step: the kernel clears it on every change of
  *            credentials, so set before, a runner's death would leave the namespace alive.
+ *   -w DIR   after -u, as the job's user: create DIR (relative to the directory the runner started the shim in,
+ *            with its missing parents, like mkdir -p) and enter it: a relative working_dir in the code directory.
  *            then: close every descriptor but 0-2 (and the status descriptor, close-on-exec), exec.
  *   -s       descriptor 3 is the status pipe: on failure the step and errno text are written to it and
  *            the shim exits 127; on success exec closes it, so the runner reads end-of-file.
@@ -35,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,6 +48,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -106,29 +113,80 @@ static void wait_and_mirror(pid_t child)
     _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
 }
 
+/* "UID" or "UID:GID"; the gid defaults to the uid (per-job uids have a group of the same number). */
+static void parse_ids(const char *text, long *uid, long *gid)
+{
+    char *end;
+    *uid = strtol(text, &end, 10);
+    *gid = *uid;
+    if (*end == ':')
+        *gid = strtol(end + 1, &end, 10);
+    if (*end != '\0' || *uid < 0 || *gid < 0) {
+        errno = EINVAL;
+        fail("bad -u UID[:GID]");
+    }
+}
+
+/* A comma-separated list of gids into groups; returns how many. */
+static size_t parse_groups(char *text, gid_t *groups, size_t max)
+{
+    size_t count = 0;
+    for (char *part = strtok(text, ","); part != NULL; part = strtok(NULL, ",")) {
+        char *end;
+        long gid = strtol(part, &end, 10);
+        if (*end != '\0' || gid < 0 || count == max) {
+            errno = EINVAL;
+            fail("bad -G LIST");
+        }
+        groups[count++] = (gid_t)gid;
+    }
+    return count;
+}
+
+/* mkdir -p of a relative path, then chdir into it, as whoever runs this. */
+static void make_and_enter(char *dir)
+{
+    for (char *slash = strchr(dir, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        if (dir[0] != '\0' && mkdir(dir, 0777) != 0 && errno != EEXIST)
+            fail("cannot create the working directory");
+        *slash = '/';
+    }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        fail("cannot create the working directory");
+    if (chdir(dir) != 0)
+        fail("cannot enter the working directory");
+}
+
 int main(int argc, char **argv)
 {
     const char *cgroup_procs = NULL;
     const char *memory_procs = NULL;
     const char *oom_score_adj = NULL;
+    char *working_dir = NULL;
     long uid = -1;
+    long gid = -1;
+    static gid_t groups[NGROUPS_MAX];
+    size_t group_count = 0;
     long process_limit = -1;
     int pid_namespace = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "+g:m:n:o:u:ps")) != -1) {
+    while ((opt = getopt(argc, argv, "+g:m:n:o:u:G:w:ps")) != -1) {
         switch (opt) {
         case 'g': cgroup_procs = optarg; break;
         case 'o': oom_score_adj = optarg; break;
         case 'm': memory_procs = optarg; break;
         case 'n': process_limit = strtol(optarg, NULL, 10); break;
-        case 'u': uid = strtol(optarg, NULL, 10); break;
+        case 'u': parse_ids(optarg, &uid, &gid); break;
+        case 'G': group_count = parse_groups(optarg, groups, NGROUPS_MAX); break;
+        case 'w': working_dir = optarg; break;
         case 'p': pid_namespace = 1; break;
         case 's':
             status_fd = 3;
             if (fcntl(status_fd, F_SETFD, FD_CLOEXEC) != 0)
                 fail("bad status descriptor");
             break;
-        default: errno = EINVAL; fail("usage: logquota-jobexec [-s] [-o OOM_SCORE_ADJ] [-g CGROUP_PROCS] [-m MEMORY_PROCS] [-p] [-n MAX] [-u UID] PROGRAM ARGS...");
+        default: errno = EINVAL; fail("usage: logquota-jobexec [-s] [-o OOM_SCORE_ADJ] [-g CGROUP_PROCS] [-m MEMORY_PROCS] [-p] [-n MAX] [-G GIDS] [-u UID[:GID]] [-w DIR] PROGRAM ARGS...");
         }
     }
     if (optind >= argc) {
@@ -167,9 +225,9 @@ int main(int argc, char **argv)
     }
 
     if (uid >= 0) {
-        if (setgroups(0, NULL) != 0)
-            fail("cannot drop supplementary groups");
-        if (setresgid((gid_t)uid, (gid_t)uid, (gid_t)uid) != 0)
+        if (setgroups(group_count, group_count == 0 ? NULL : groups) != 0)
+            fail("cannot set the job's supplementary groups");
+        if (setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) != 0)
             fail("cannot change to the job's gid");
         if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) != 0)
             fail("cannot change to the job's uid");
@@ -183,6 +241,9 @@ int main(int argc, char **argv)
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
             fail("cannot tie the namespace to its parent");
     }
+
+    if (working_dir != NULL)
+        make_and_enter(working_dir);
 
     /* A job inherits its terminal or pipe and nothing else of the runner's. */
     syscall(SYS_close_range, status_fd >= 0 ? 4U : 3U, ~0U, 0U);

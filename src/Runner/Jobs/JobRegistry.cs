@@ -31,9 +31,6 @@ internal sealed class JobRegistry : IDisposable
     /// <summary>How often held lines are checked against their 30 s staleness (SPEC §2); a second is precise enough.</summary>
     private static readonly TimeSpan FlushTick = TimeSpan.FromSeconds(1);
 
-    /// <summary>Variables of the runner's own environment that a job never inherits: LogQuota's settings, tokens among them.</summary>
-    private const string ReservedPrefix = "DSTACK_";
-
     private readonly ConcurrentDictionary<Guid, Job> _jobs = new();
     private readonly Lock _submitLock = new();
     private readonly RunnerSettings _settings;
@@ -43,6 +40,8 @@ internal sealed class JobRegistry : IDisposable
     private readonly RunnerIsolation _isolation;
     private readonly bool _ownsIsolation;
     private readonly RunnerMetrics? _metrics;
+    private readonly JobDirectories _directories;
+    private readonly JobEnvironment _environment;
     private bool _takingWork = true;
 
     /// <summary>Submits between their registration and the end of their process start; a shutdown waits for them.</summary>
@@ -58,14 +57,12 @@ internal sealed class JobRegistry : IDisposable
         _ownsIsolation = isolation is null;
         _isolation = isolation ?? RunnerIsolation.Probe(settings);
 
-        // Spools: the runner's alone (0700). Homes: each job's own (0700, its uid); their parent lets a job's uid
-        // reach its home by path (0711: through, not list), and so must the runner's directory under per-job uids.
+        // Spools: the runner's alone (0700). The jobs' own directories are elsewhere (JobDirectories), so nothing of the
+        // runner's directory needs to be reachable by a job's uid.
         FileModes.CreateDirectory(JobsDirectory, FileModes.Private);
-        FileModes.CreateDirectory(HomesDirectory, FileModes.Traversable);
-        if (_isolation.Info.Users == LogQuota.Shared.Contracts.IsolationUsers.PerJob)
-        {
-            FileModes.AddTraverse(settings.Dir);
-        }
+        _directories = new JobDirectories(settings, _isolation);
+        _environment = new JobEnvironment(Environment.GetEnvironmentVariables(), settings.JobEnvPass);
+        RemoveOldHomes();
 
         Code = new CodeArchives(Path.Combine(settings.Dir, "code"), time);
         _flushTimer = time.CreateTimer(_ => FlushStaleLines(), null, FlushTick, FlushTick);
@@ -75,16 +72,14 @@ internal sealed class JobRegistry : IDisposable
 
     private string JobsDirectory => Path.Combine(_settings.Dir, "jobs");
 
-    /// <summary>Each job's HOME and default working directory, owned by the job's uid.</summary>
-    private string HomesDirectory => Path.Combine(_settings.Dir, "homes");
-
-    private string HomeOf(Guid jobId) => Path.Combine(HomesDirectory, jobId.ToString("N"));
-
     /// <summary>The code archives this runner holds for its jobs.</summary>
     public CodeArchives Code { get; }
 
     /// <summary>What the health check and the start-up log report.</summary>
     public RunnerIsolation Isolation => _isolation;
+
+    /// <summary>Where the jobs' own directories are (<c>DSTACK_RUNNER_WORK_DIR</c>), for the start-up log.</summary>
+    public string WorkDir => _directories.WorkDir;
 
     public Job? Find(Guid jobId) => _jobs.GetValueOrDefault(jobId);
 
@@ -115,10 +110,11 @@ internal sealed class JobRegistry : IDisposable
             }
 
             var directory = Path.Combine(JobsDirectory, body.JobId.ToString("N"));
-            foreach (var leftover in new[] { directory, HomeOf(body.JobId) }.Where(Directory.Exists))
+            if (Directory.Exists(directory))
             {
-                // Left by an earlier runner process on the same directory: that job is gone.
-                Directory.Delete(leftover, recursive: true);
+                // Left by an earlier runner process on the same directory: that job is gone. Its work directory is
+                // made afresh by BuildLaunch.
+                Directory.Delete(directory, recursive: true);
             }
 
             job = new Job(body, directory, _time, _loggers.CreateLogger<Job>(), _metrics);
@@ -148,67 +144,40 @@ internal sealed class JobRegistry : IDisposable
         return (SubmitOutcome.Started, job);
     }
 
-    /// <summary>The job's sandbox, home, code and environment. Throws <see cref="JobStartException"/>, which ends the job executor_error.</summary>
+    /// <summary>The job's sandbox, directories, code and environment. Throws <see cref="JobStartException"/>, which ends the job executor_error.</summary>
     private JobLaunch BuildLaunch(Job job, CancellationToken cancellationToken)
     {
         var spec = job.Body.JobSpec;
         var sandbox = _isolation.CreateSandbox(job.Id);
-        var home = HomeOf(job.Id);
+        JobPaths paths;
         try
         {
-            FileModes.CreateDirectory(home, FileModes.Private);
-            sandbox.Own(home);
+            paths = _directories.Create(job.Id, spec.WorkingDir, spec.CodeHash is not null, sandbox);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JobStartException)
+        catch
         {
             sandbox.Release();
-            throw e as JobStartException ?? new JobStartException($"Cannot create the job's home {home}: {e.Message}");
+            throw;
         }
 
-        // A given working_dir is entered before the uid changes, so it needs no search permission on its parents for
-        // the job's uid, but what the job may read or write in it is the uid's own business (see the README).
-        var workingDir = spec.WorkingDir ?? home;
         if (spec.CodeHash is { } codeHash)
         {
-            var code = Path.Combine(home, "code");
             try
             {
-                JobCode.Unpack(Code, codeHash, code, sandbox, _settings.CodeMaxUnpacked, cancellationToken);
+                JobCode.Unpack(Code, codeHash, paths.Code, sandbox, _settings.CodeMaxUnpacked, cancellationToken);
             }
             catch
             {
                 sandbox.Release();
                 throw;
             }
-
-            workingDir = spec.WorkingDir ?? code;
         }
 
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        var env = _environment.For(sandbox, paths.Home, spec.Tty, spec.Env, job.Body.Run.RunName, job.Id);
+        return new JobLaunch(string.Join(" && ", spec.Commands), env, paths.WorkingDirectory, spec.Tty, Marker(job.Id), sandbox)
         {
-            var key = (string)entry.Key;
-            if (!key.StartsWith(ReservedPrefix, StringComparison.Ordinal))
-            {
-                env[key] = (string?)entry.Value ?? string.Empty;
-            }
-        }
-
-        if (spec.Tty)
-        {
-            env["TERM"] = "xterm-256color";
-        }
-
-        foreach (var (key, value) in spec.Env ?? new Dictionary<string, string>())
-        {
-            env[key] = value;
-        }
-
-        var marker = Marker(job.Id);
-        env["HOME"] = home;
-        env["DSTACK_RUN_NAME"] = job.Body.Run.RunName;
-        env["DSTACK_JOB_ID"] = job.Id.ToString();
-        return new JobLaunch(string.Join(" && ", spec.Commands), env, workingDir, spec.Tty, marker, sandbox);
+            Subdirectory = paths.Subdirectory,
+        };
     }
 
     /// <summary>Forgets a finished job and removes its directory. False when the job is still running.</summary>
@@ -222,18 +191,20 @@ internal sealed class JobRegistry : IDisposable
         if (_jobs.TryRemove(job.Id, out _))
         {
             job.Dispose();
-            foreach (var directory in new[] { job.Directory, HomeOf(job.Id) })
+
+            // The work directory first: while its spool remains, the next start on this directory finds the job and
+            // removes what is left of it (a file held open by a process that escaped).
+            if (_directories.TryDelete(job.Id))
             {
                 try
                 {
-                    Directory.Delete(directory, recursive: true);
+                    Directory.Delete(job.Directory, recursive: true);
                 }
                 catch (DirectoryNotFoundException)
                 {
                 }
                 catch (IOException)
                 {
-                    // A file the job left open by a process that escaped; the next start on this directory cleans it.
                 }
             }
 
@@ -301,7 +272,9 @@ internal sealed class JobRegistry : IDisposable
             logger.LogWarning("Uid {Uid} was held by a job of an earlier runner process: {Killed} processes killed, {Removed} files removed from the shared temporary directories", uid, killed, removed);
         }
 
-        var directories = System.IO.Directory.EnumerateDirectories(JobsDirectory).Concat(System.IO.Directory.EnumerateDirectories(HomesDirectory));
+        // By the spools: the work directory may be shared with other runners (DSTACK_RUNNER_WORK_DIR), whose jobs'
+        // directories are theirs; a job's spool lives until its work directory is gone (TryDelete).
+        var directories = System.IO.Directory.EnumerateDirectories(JobsDirectory);
         foreach (var jobId in directories.Select(d => Guid.TryParseExact(Path.GetFileName(d), "N", out var id) ? id : Guid.Empty).Distinct().ToList())
         {
             if (jobId == Guid.Empty || _jobs.ContainsKey(jobId))
@@ -310,11 +283,11 @@ internal sealed class JobRegistry : IDisposable
             }
 
             var killed = ProcessTree.KillMarked(Marker(jobId));
-            foreach (var directory in new[] { Path.Combine(JobsDirectory, jobId.ToString("N")), HomeOf(jobId) }.Where(System.IO.Directory.Exists))
+            if (_directories.TryDelete(jobId))
             {
                 try
                 {
-                    System.IO.Directory.Delete(directory, recursive: true);
+                    System.IO.Directory.Delete(Path.Combine(JobsDirectory, jobId.ToString("N")), recursive: true);
                 }
                 catch (IOException)
                 {
@@ -365,6 +338,27 @@ internal sealed class JobRegistry : IDisposable
         }
 
         await Task.WhenAll(running.Select(j => j.Finished)).WaitAsync(Job.StopGracePeriod + TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>
+    /// Removes <c>homes/</c>, where runners before the work directory kept the jobs' homes, and takes back the search
+    /// permission for others they gave the runner's directory: nothing of it needs to be reachable by a job now.
+    /// </summary>
+    private void RemoveOldHomes()
+    {
+        var homes = Path.Combine(_settings.Dir, "homes");
+        if (Directory.Exists(homes))
+        {
+            try
+            {
+                Directory.Delete(homes, recursive: true);
+                FileModes.Set(_settings.Dir, FileModes.Private);
+            }
+            catch (IOException)
+            {
+                // Held by a process of a job that escaped; the next start removes it.
+            }
+        }
     }
 
     /// <summary>The environment entry every process of a job inherits; how its processes are found even when reparented.</summary>

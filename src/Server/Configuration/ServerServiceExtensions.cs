@@ -20,6 +20,7 @@ internal static class ServerServiceExtensions
     {
         var settings = ServerSettingsLoader.Read(builder.Configuration);
         var metrics = MetricsSettings.Read(builder.Configuration);
+        var localRunner = RunnerServiceExtensions.ReadLocalRunner(settings, builder.Configuration);
 
         // Before the token file, the database or the local runner's directory is touched: a second server on this
         // directory would sweep the first one's jobs as leftovers of a dead process.
@@ -58,7 +59,7 @@ internal static class ServerServiceExtensions
 
         // Hosted services start in this order and stop in reverse: the local runner is up before the
         // processor first calls it, and the processor has stopped before the runner goes away.
-        services.AddRunners(settings);
+        services.AddRunners(settings, localRunner);
         services.AddSingleton<ReplicaIdentity>();
         services.AddSingleton<JobLeases>();
         services.AddSingleton<Code.CodeStore>();

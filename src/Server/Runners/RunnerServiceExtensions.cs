@@ -11,29 +11,48 @@ namespace LogQuota.Server.Runners;
 
 internal static class RunnerServiceExtensions
 {
+    /// <summary>
+    /// The local runner's settings when the server hosts one (else null): its job settings (<c>DSTACK_RUNNER_JOB_UIDS</c>
+    /// and the others of <see cref="RunnerSettings.WithJobSettings"/>) read from <paramref name="configuration"/> with the
+    /// runner's own rules and error lines, so a host's runners can be given disjoint uid ranges.
+    /// </summary>
+    /// <exception cref="Runner.Configuration.SettingsException">One of those settings is invalid.</exception>
+    public static RunnerSettings? ReadLocalRunner(ServerSettings settings, IConfiguration configuration)
+    {
+        if (!settings.UsesEmbeddedRunner)
+        {
+            return null;
+        }
+
+        var local = new RunnerSettings
+        {
+            Host = "127.0.0.1",
+            Port = 0,
+            Dir = Path.Combine(settings.Dir, "runner"),
+            Token = settings.RunnerToken ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(32)),
+            // The server collects the ends of the local runner's jobs itself before the runner stops (JobProcessingService).
+            DrainPeriod = TimeSpan.Zero,
+        }.WithJobSettings(name => configuration[name]);
+        local.Validate();
+        return local;
+    }
+
     /// <summary>One Refit <see cref="IRunnerApi"/> client per runner, keyed by its base URL, behind Polly.</summary>
     /// <remarks>The clients log nothing themselves: IHttpClientFactory's request logging redacts header values in its
     /// message but hands them unredacted to structured sinks (JSON console, OpenTelemetry), the runner token included.
     /// Failed calls are logged by the job processor.</remarks>
-    public static void AddRunners(this IServiceCollection services, ServerSettings settings)
+    /// <param name="localRunner">What <see cref="ReadLocalRunner"/> read; null when the server has remote runners.</param>
+    public static void AddRunners(this IServiceCollection services, ServerSettings settings, RunnerSettings? localRunner)
     {
         var refit = new RefitSettings(new SystemTextJsonContentSerializer(LogQuotaJson.Options));
         services.AddSingleton<RunnerPool>();
 
-        if (settings.UsesEmbeddedRunner)
+        if (localRunner is not null)
         {
-            var token = settings.RunnerToken ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
-            services.AddSingleton(sp => new RunnerSettings
-            {
-                Host = "127.0.0.1",
-                Port = 0,
-                Dir = Path.Combine(settings.Dir, "runner"),
-                Token = token,
-                // The server collects the ends of the local runner's jobs itself before the runner stops (JobProcessingService).
-                DrainPeriod = TimeSpan.Zero,
-                // Its instruments are the server's: the server's /metrics exports them.
-                EmbeddingMeters = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
-            });
+            var token = localRunner.Token!;
+
+            // Its instruments are the server's: the server's /metrics exports them.
+            services.AddSingleton(sp => localRunner with { EmbeddingMeters = sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>() });
             services.AddSingleton<EmbeddedRunner>();
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedRunner>());
             services.AddKeyedRefitGeneratedClient<IRunnerApi>(RunnerPool.EmbeddedKey, refit, "runner-embedded")

@@ -64,6 +64,9 @@ public sealed class LocalServer : WebApplicationFactory<ServerSettings>, IAsyncL
         builder.UseSetting("DSTACK_SERVER_DIR", _dir);
         builder.UseSetting("DSTACK_SERVER_PORT", "0");
 
+        // The local runner's jobs' directories: beside the test's directory, never the shared default.
+        builder.UseSetting("DSTACK_RUNNER_WORK_DIR", _dir + "-work");
+
         // Polls ten times a second so a test waits for its job, not for the server.
         builder.UseSetting("DSTACK_SERVER_POLL_INTERVAL", "0.1");
         foreach (var (key, value) in _settings)
@@ -76,13 +79,16 @@ public sealed class LocalServer : WebApplicationFactory<ServerSettings>, IAsyncL
     {
         await DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
+        foreach (var dir in new[] { _dir, _dir + "-work" }.Where(Directory.Exists))
         {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A job's process may still be closing a file in its working directory; the OS temp cleaner gets it.
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A job's process may still be closing a file in its working directory; the OS temp cleaner gets it.
+            }
         }
     }
 }

@@ -54,6 +54,7 @@ public sealed class ReplicaCluster : IAsyncDisposable
                     ["DSTACK_RUNNER_PORT"] = $"{port}",
                     ["DSTACK_RUNNER_DIR"] = cluster.TempDir("runner"),
                     ["DSTACK_RUNNER_TOKEN"] = SystemProcesses.RunnerToken,
+                    ["DSTACK_RUNNER_WORK_DIR"] = cluster.TempDir("work"),
                 });
                 urls.Add($"http://127.0.0.1:{port}");
             }

@@ -197,7 +197,7 @@ public sealed class HostileInputTests(RunnerHostileFixture fixture) : IClassFixt
         Mutate("env value with NUL", "job_spec.env", new JsonObject { ["A"] = "x\u0000y" });
         Mutate("too many env entries", "job_spec.env", new JsonObject(Enumerable.Range(0, JobSpecRules.MaxEnvEntries + 1).Select(i => KeyValuePair.Create($"V{i}", (JsonNode?)"x"))));
         Mutate("env entry one byte too long", "job_spec.env", new JsonObject { ["A"] = new string('x', JobSpecRules.MaxEnvEntryBytes - 1) });
-        foreach (var dir in new[] { "", "..", "../up", "src/../../x", "/tmp/../etc", "/..", "/tmp/\u0000", "/" + new string('d', 4095) })
+        foreach (var dir in new[] { "", "..", "../up", "../x", "src/../../x", "src/../../etc", "a/..", "/tmp/../etc", "/..", "/tmp/\u0000", "rel\u0000", "/" + new string('d', 4095), new string('d', 4096) })
         {
             Mutate($"working_dir = {JsonSerializer.Serialize(dir)[..Math.Min(30, JsonSerializer.Serialize(dir).Length)]}", "job_spec.working_dir", dir);
         }

@@ -92,6 +92,7 @@ public sealed class RunnerApiTests : IAsyncLifetime
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "log_quota_hour": "big"}}""", "`job_spec.log_quota_hour` must be a whole number" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "max_duration": 0}}""", "max_duration" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "working_dir": "src/../../x"}}""", "must stay inside the code directory" },
+        { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "working_dir": "relative/../dir"}}""", "working_dir" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "env": {"1BAD": "x"}}}""", "env name" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "tty": "yes"}}""", "`job_spec.tty` must be true or false" },
         { """{"job_id": "0b4a3f4e-5a36-4c1e-9d0e-3b1f2a6c7d80", "run": {"id": "5f2c8a90-1b2d-4e3f-8a7b-6c5d4e3f2a1b", "run_name": "a"}, "job_spec": {"commands": ["true"], "unknown": 1}}""", "unknown" },
@@ -212,6 +213,13 @@ public sealed class RunnerSettingsTests
     [InlineData("DSTACK_RUNNER_JOB_MEMORY_MAX", "lots", "DSTACK_RUNNER_JOB_MEMORY_MAX")]
     [InlineData("DSTACK_RUNNER_JOB_MEMORY_MAX", "-1G", "DSTACK_RUNNER_JOB_MEMORY_MAX")]
     [InlineData("DSTACK_RUNNER_JOB_MEMORY_MAX", "1MiB", "DSTACK_RUNNER_JOB_MEMORY_MAX")]
+    [InlineData("DSTACK_RUNNER_WORK_DIR", "work", "DSTACK_RUNNER_WORK_DIR")]
+    [InlineData("DSTACK_RUNNER_JOB_USER", "-rf", "DSTACK_RUNNER_JOB_USER")]
+    [InlineData("DSTACK_RUNNER_JOB_USER", "a b", "DSTACK_RUNNER_JOB_USER")]
+    [InlineData("DSTACK_RUNNER_JOB_USER", "a-name-far-longer-than-thirty-two-chars", "DSTACK_RUNNER_JOB_USER")]
+    [InlineData("DSTACK_RUNNER_JOB_ENV_PASS", "PATH,1ST", "DSTACK_RUNNER_JOB_ENV_PASS")]
+    [InlineData("DSTACK_RUNNER_JOB_ENV_PASS", "A=B", "DSTACK_RUNNER_JOB_ENV_PASS")]
+    [InlineData("DSTACK_RUNNER_JOB_ENV_PASS", "HF_TOKEN,DSTACK_RUNNER_TOKEN", "DSTACK_RUNNER_JOB_ENV_PASS")]
     public void BadValue_IsRejected_NamingTheVariable(string name, string value, string named)
     {
         var error = Assert.Throws<SettingsException>(() => Read((name, value)));
@@ -249,6 +257,26 @@ public sealed class RunnerSettingsTests
     {
         Assert.Null(Read().JobMemoryMax);
         Assert.Equal(bytes, Read(("DSTACK_RUNNER_JOB_MEMORY_MAX", value)).JobMemoryMax);
+    }
+
+    [Fact]
+    public void WorkDirJobUserAndEnvPass_AreUnsetByDefault_AndTakeGoodValues()
+    {
+        var defaults = Read();
+        Assert.Null(defaults.WorkDir);
+        Assert.Null(defaults.JobUser);
+        Assert.Empty(defaults.JobEnvPass);
+        var set = Read(("DSTACK_RUNNER_WORK_DIR", "/data/jobs/"), ("DSTACK_RUNNER_JOB_USER", "ml.team_1"), ("DSTACK_RUNNER_JOB_ENV_PASS", " HF_TOKEN ,,http_proxy,HF_TOKEN"));
+        Assert.Equal("/data/jobs", set.WorkDir);
+        Assert.Equal("ml.team_1", set.JobUser);
+        Assert.Equal(["HF_TOKEN", "http_proxy"], set.JobEnvPass);
+    }
+
+    [Fact]
+    public void ToString_NamesNoToken()
+    {
+        var settings = Read(("DSTACK_RUNNER_TOKEN", "secret-token-0123456789"), ("DSTACK_RUNNER_METRICS_TOKEN", "metrics-token-0123456789"));
+        Assert.DoesNotContain("token-0123456789", settings.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public sealed class CodeJobTests : IAsyncLifetime
 
         Assert.True(result.Final.State == JobState.Done, $"{result.Final.State}: {result.Final.TerminationMessage}\n{result.Text}");
         var lines = result.Text.Split('\n');
-        Assert.Equal(Path.Combine(_runner.Dir, "homes", result.JobId.ToString("N"), "code"), lines[0]);
+        Assert.Equal(Path.Combine(_runner.WorkDir, result.JobId.ToString("N"), "code"), lines[0]);
         Assert.Equal(
             [
                 "hello from the archive", "deep", "dot", "hello from the archive", "hello from the archive", "hello from the archive",
@@ -79,7 +79,7 @@ public sealed class CodeJobTests : IAsyncLifetime
         try
         {
             Privileged.OpenToJobs(elsewhere);
-            var result = await _runner.RunAsync(new JobSpec(["pwd", "cat $HOME/code/README.md"], WorkingDir: elsewhere, Tty: false, CodeHash: sha));
+            var result = await _runner.RunAsync(new JobSpec(["pwd", "cat $HOME/../code/README.md"], WorkingDir: elsewhere, Tty: false, CodeHash: sha));
             Assert.Equal(JobState.Done, result.Final.State);
             Assert.Equal($"{elsewhere}\nhello from the archive\n", result.Text);
         }

@@ -112,9 +112,9 @@ public sealed class HostileArchiveTests : IAsyncLifetime
         Assert.DoesNotContain("should-not-run", result.Text, StringComparison.Ordinal);
         Assert.Empty(System.IO.Directory.EnumerateFileSystemEntries(_sentinel));
         Assert.False(System.IO.File.Exists("/etc/x"));
-        // The job's home holds its code directory and nothing else: "../x" would have landed beside it.
-        var home = Path.Combine(runner.Dir, "homes", result.JobId.ToString("N"));
-        Assert.Equal(["code"], System.IO.Directory.EnumerateFileSystemEntries(home).Select(Path.GetFileName));
+        // The job's directory holds its code directory and home and nothing else: "../x" would have landed beside them.
+        var root = Path.Combine(runner.WorkDir, result.JobId.ToString("N"));
+        Assert.Equal(["code", "home"], System.IO.Directory.EnumerateFileSystemEntries(root).Select(Path.GetFileName).Order());
 
         var next = await runner.RunAsync(new JobSpec(["echo still-running"], Tty: false));
         Assert.Equal(JobState.Done, next.Final.State);

@@ -18,6 +18,7 @@ public sealed class CgroupSweepTests
         var whyNot = Privileged.WhyNotRoot();
         Skip.If(whyNot is not null, whyNot);
         var dir = Directory.CreateTempSubdirectory("logquota-sweep-").FullName;
+        Privileged.Run("chmod", "0711", dir); // the runners' work directory is in it, and jobs run under other uids
         string basePath;
         await using (var first = await RunnerHost.StartAsync(dir + "/runner", killModeLimit: IsolationKill.Cgroup))
         {

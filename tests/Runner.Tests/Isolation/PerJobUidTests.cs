@@ -47,7 +47,7 @@ public sealed class PerJobUidTests : IAsyncLifetime
         Assert.Equal($"{fields["uid"]}:700", fields["home"]);
 
         var victimDir = Path.Combine(runner.Dir, "jobs", victim.ToString("N"));
-        var victimHome = Path.Combine(runner.Dir, "homes", victim.ToString("N"));
+        var victimHome = Path.Combine(runner.WorkDir, victim.ToString("N"), "home");
         Assert.Equal("600", Privileged.ModeOf(Path.Combine(victimDir, "log.spool")));
         Assert.Equal("700", Privileged.ModeOf(victimDir));
 

@@ -78,6 +78,7 @@ public sealed class UidReuseTests
         finally
         {
             Directory.Delete(dir, recursive: true);
+            Directory.Delete(RunnerHost.WorkDirOf(dir), recursive: true);
         }
     }
 

@@ -199,7 +199,7 @@ public sealed class JobExecutionTests : IAsyncLifetime
 
         var (dir1, dir2) = (first.Text.Split('\n')[0], second.Text.Split('\n')[0]);
         Assert.NotEqual(dir1, dir2);
-        Assert.StartsWith(_runner.Dir, dir1, StringComparison.Ordinal);
+        Assert.StartsWith(_runner.WorkDir + "/", dir1, StringComparison.Ordinal);
         Assert.Equal("0", second.Text.Split('\n')[1].Trim());
     }
 

@@ -11,9 +11,16 @@ public sealed class RegistryShutdownTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("logquota-registry-shutdown-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose()
+    {
+        Directory.Delete(_dir, recursive: true);
+        if (Directory.Exists(RunnerHost.WorkDirOf(_dir)))
+        {
+            Directory.Delete(RunnerHost.WorkDirOf(_dir), recursive: true);
+        }
+    }
 
-    private JobRegistry NewRegistry() => new(new RunnerSettings { Dir = _dir }, TimeProvider.System, NullLoggerFactory.Instance);
+    private JobRegistry NewRegistry() => new(new RunnerSettings { Dir = _dir, WorkDir = RunnerHost.WorkDirOf(_dir) }, TimeProvider.System, NullLoggerFactory.Instance);
 
     private static SubmitBody Body(string command) =>
         new(Guid.NewGuid(), new RunRef(Guid.NewGuid(), "shutdown"), new JobSpec([command], Tty: false));

@@ -18,13 +18,17 @@ public sealed class StopEscalationTests : IDisposable
     {
         // A root runner runs each job under a uid of its own (SPEC §7): the jobs write their files here as that uid.
         Isolation.Privileged.OpenToJobs(_dir);
-        _registry = new JobRegistry(new RunnerSettings { Dir = _dir }, _time, NullLoggerFactory.Instance);
+        _registry = new JobRegistry(new RunnerSettings { Dir = _dir, WorkDir = RunnerHost.WorkDirOf(_dir) }, _time, NullLoggerFactory.Instance);
     }
 
     public void Dispose()
     {
         _registry.Dispose();
         Directory.Delete(_dir, recursive: true);
+        if (Directory.Exists(RunnerHost.WorkDirOf(_dir)))
+        {
+            Directory.Delete(RunnerHost.WorkDirOf(_dir), recursive: true);
+        }
     }
 
     [Fact]

@@ -52,6 +52,9 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
             ["DSTACK_SERVER_DIR"] = Dir,
             ["DSTACK_SERVER_ADMIN_TOKEN"] = AdminToken,
 
+            // The local runner's jobs' directories: beside the test's directory, never the shared default.
+            ["DSTACK_RUNNER_WORK_DIR"] = WorkDir,
+
             // Polls ten times a second so a test waits for the job, not for the server.
             ["DSTACK_SERVER_POLL_INTERVAL"] = "0.1",
         };
@@ -67,6 +70,9 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
     }
 
     public string Dir { get; }
+
+    /// <summary>The local runner's DSTACK_RUNNER_WORK_DIR; removed on dispose.</summary>
+    public string WorkDir => Dir.TrimEnd('/') + "-work";
 
     /// <summary>A client that sends the admin token.</summary>
     public HttpClient CreateAdminClient()
@@ -106,6 +112,7 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
         await base.DisposeAsync();
         SqliteCleanup();
         _ownDir?.Dispose();
+        RemoveWorkDir();
     }
 
     protected override void Dispose(bool disposing)
@@ -115,6 +122,15 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
         {
             SqliteCleanup();
             _ownDir?.Dispose();
+            RemoveWorkDir();
+        }
+    }
+
+    private void RemoveWorkDir()
+    {
+        if (Directory.Exists(WorkDir))
+        {
+            Directory.Delete(WorkDir, recursive: true);
         }
     }
 

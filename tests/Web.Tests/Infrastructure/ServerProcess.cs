@@ -59,6 +59,7 @@ public sealed class ServerProcess : IAsyncDisposable
         info.Environment["DSTACK_SERVER_PORT"] = port.ToString(CultureInfo.InvariantCulture);
         info.Environment["DSTACK_SERVER_ADMIN_TOKEN"] = WebServer.AdminToken;
         info.Environment["DSTACK_SERVER_RUNNERS"] = "";
+        info.Environment["DSTACK_RUNNER_WORK_DIR"] = dir + "-work";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, _) => { };
@@ -132,13 +133,16 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         _process.Dispose();
-        try
+        foreach (var dir in new[] { _dir, _dir + "-work" }.Where(Directory.Exists))
         {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A job's last file may still be closing; the OS temp cleaner gets it.
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A job's last file may still be closing; the OS temp cleaner gets it.
+            }
         }
     }
 

@@ -48,6 +48,9 @@ public sealed class WebServer : WebApplicationFactory<ServerSettings>, IAsyncLif
         builder.UseSetting("DSTACK_SERVER_PORT", "0");
         builder.UseSetting("DSTACK_SERVER_ADMIN_TOKEN", AdminToken);
 
+        // The local runner's jobs' directories: beside the test's directory, never the shared default.
+        builder.UseSetting("DSTACK_RUNNER_WORK_DIR", _dir + "-work");
+
         // Empty means "unset": a DSTACK_* variable in the environment of the test run cannot leak in.
         builder.UseSetting("DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR", "");
         builder.UseSetting("DSTACK_SERVER_RUNNERS", "");
@@ -60,13 +63,16 @@ public sealed class WebServer : WebApplicationFactory<ServerSettings>, IAsyncLif
     {
         await DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
+        foreach (var dir in new[] { _dir, _dir + "-work" }.Where(Directory.Exists))
         {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A job's process may still be closing a file in its working directory; the OS temp cleaner gets it.
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A job's process may still be closing a file in its working directory; the OS temp cleaner gets it.
+            }
         }
     }
 }
