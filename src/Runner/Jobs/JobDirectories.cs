@@ -45,21 +45,6 @@ internal sealed class JobDirectories
         }
     }
 
-    /// <summary>
-    /// The problem with a <c>working_dir</c>, or null: absolute (used as given) or relative (inside the code directory),
-    /// never with a <c>..</c> segment, which would make a path that reads as inside a directory lead out of it.
-    /// </summary>
-    public static string? CheckWorkingDir(string dir)
-    {
-        ArgumentNullException.ThrowIfNull(dir);
-        if (dir.Length == 0 || dir.Contains('\0', StringComparison.Ordinal) || System.Text.Encoding.UTF8.GetByteCount(dir) > Shared.Contracts.JobSpecRules.MaxWorkingDirBytes)
-        {
-            return $"working_dir must be a path without NUL characters, 1 to {Shared.Contracts.JobSpecRules.MaxWorkingDirBytes} bytes; got {Shared.Contracts.JobSpecRules.Quote(dir)}.";
-        }
-
-        return dir.Split('/').Contains("..") ? $"working_dir must not contain '..' segments; got {Shared.Contracts.JobSpecRules.Quote(dir)}." : null;
-    }
-
     /// <summary>The directory that holds every job's directory.</summary>
     public string WorkDir { get; }
 

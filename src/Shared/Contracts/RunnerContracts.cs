@@ -93,7 +93,10 @@ public sealed record HealthcheckResponse(string Service, string Version, Isolati
 /// <param name="Kill">What a quota kill, stop or max-duration kill goes through.</param>
 /// <param name="Users">Whether each job runs under a uid of its own.</param>
 /// <param name="MemoryMax">The memory limit of each job in bytes where one is in force (<c>DSTACK_RUNNER_JOB_MEMORY_MAX</c> and a usable memory controller), else null.</param>
-public sealed record IsolationInfo(IsolationKill Kill, IsolationUsers Users, long? MemoryMax = null);
+public sealed record IsolationInfo(
+    IsolationKill Kill,
+    IsolationUsers Users,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? MemoryMax = null);
 
 /// <summary>The kill mechanism in force, strongest first.</summary>
 public enum IsolationKill

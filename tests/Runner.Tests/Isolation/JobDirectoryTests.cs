@@ -101,7 +101,7 @@ public sealed class JobDirectoryTests : IAsyncLifetime
         using var response = await _runner!.Http.PostAsJsonAsync("/api/jobs", body, LogQuotaJson.Options);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("working_dir must not contain '..'", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("must stay inside the code directory", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_runner.WorkDir, body.JobId.ToString("N"))));
     }
 
