@@ -11,7 +11,9 @@ ci_docker_started=0
 
 ci_docker_stop() {
   if [ "$ci_docker_started" = 1 ]; then
-    bash "$ci_docker_setup" stop || echo "warning: stopping the Docker engine with $ci_docker_setup stop failed"
+    # Into the set-up's log: it runs at exit, after .ci/run's closing line, which must stay the last line printed.
+    bash "$ci_docker_setup" stop >> .ci/results/docker-setup.log 2>&1 ||
+      echo "warning: stopping the Docker engine with $ci_docker_setup stop failed (.ci/results/docker-setup.log)" >&2
     ci_docker_started=0
   fi
 }
