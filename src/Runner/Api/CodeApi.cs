@@ -1,3 +1,4 @@
+using LogQuota.Shared.Contracts;
 using LogQuota.Runner.Code;
 using LogQuota.Runner.Configuration;
 using Microsoft.AspNetCore.Http.Features;
@@ -19,7 +20,7 @@ internal static class CodeApi
     /// <summary>200 when the archive is here (it is then kept until a job names it), 404 when not.</summary>
     public static Results<Ok, NotFound, ProblemHttpResult> Head(string sha256, CodeArchives archives)
     {
-        if (!CodeArchives.IsValidHash(sha256))
+        if (!JobSpecRules.IsValidCodeHash(sha256))
         {
             return NotASha(sha256);
         }
@@ -31,7 +32,7 @@ internal static class CodeApi
     public static async Task<Results<Created, Ok, ProblemHttpResult>> PutAsync(
         string sha256, HttpRequest request, CodeArchives archives, RunnerSettings settings, CancellationToken cancellationToken)
     {
-        if (!CodeArchives.IsValidHash(sha256))
+        if (!JobSpecRules.IsValidCodeHash(sha256))
         {
             return NotASha(sha256);
         }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using LogQuota.Runner.Isolation;
+using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Runner.Code;
 
@@ -34,10 +35,6 @@ internal sealed class CodeArchives
         _time = time;
         FileModes.CreateDirectory(directory, FileModes.Private);
     }
-
-    /// <summary>True for a SHA-256 as archives are named: 64 lowercase hexadecimal digits.</summary>
-    public static bool IsValidHash(string? text) =>
-        text is { Length: 64 } && text.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
 
     /// <summary>True when the archive is here; it is then kept for <see cref="KeepAfterUse"/> even if no job names it.</summary>
     public bool Holds(string sha256)
@@ -145,7 +142,7 @@ internal sealed class CodeArchives
             {
                 var name = Path.GetFileName(path);
                 var sha256 = name.EndsWith(Suffix, StringComparison.Ordinal) ? name[..^Suffix.Length] : null;
-                if (!IsValidHash(sha256))
+                if (!JobSpecRules.IsValidCodeHash(sha256))
                 {
                     // A temporary file: an upload in flight now, or a leftover at start-up.
                     if (startup && TryDelete(path))

@@ -52,6 +52,8 @@ internal static class CodeUnpacker
         }
         else
         {
+            // Loaded as the runner, before the thread becomes the owner, who may not be able to read the runner's installation.
+            LoadDependencies();
             owner.Run(() => Pass(archive, tree, maxUnpackedBytes, cancellationToken));
         }
     }

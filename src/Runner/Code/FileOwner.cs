@@ -12,7 +12,9 @@ internal sealed record FileOwner(uint Uid, uint Gid)
     /// thread's file capabilities (CAP_DAC_OVERRIDE, CAP_CHOWN, CAP_FOWNER...), so every file the body creates
     /// belongs to the owner and the kernel refuses whatever the owner itself could not do. Needs a root runner.
     /// The body must do synchronous I/O only: an await could continue on another thread, under the runner's own
-    /// credentials. Exceptions of the body are rethrown here.
+    /// credentials. What the body needs the runtime to load lazily (an assembly, a native library) must be loaded
+    /// before, as the runner: the owner may not be able to read the runner's installation. Exceptions of the body
+    /// are rethrown here.
     /// </summary>
     public void Run(Action body)
     {
@@ -36,10 +38,6 @@ internal sealed record FileOwner(uint Uid, uint Gid)
 
     private unsafe void RunHere(Action body)
     {
-        // What the runtime loads lazily (an assembly, the native zlib) is loaded now, while the thread still reads
-        // as the runner: the job's uid may not be able to read the runner's installation.
-        CodeUnpacker.LoadDependencies();
-
         var count = Native.getgroups(0, null);
         var groups = new uint[Math.Max(count, 0)];
         fixed (uint* list = groups)

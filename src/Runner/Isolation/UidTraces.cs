@@ -11,7 +11,7 @@ namespace LogQuota.Runner.Isolation;
 /// world-writable places every job can reach (<c>/tmp</c>, <c>/var/tmp</c>, <c>/dev/shm</c>). A uid is handed out
 /// again only when it has none, so a new job never inherits an old job's files (a 0600 checkpoint in /tmp is
 /// readable by whoever holds the uid next). Files are removed as the uid itself (fs credentials of one thread), so
-/// a symlink or rename race inside them can only ever touch what that uid could.
+/// a symlink or rename race inside them can only ever touch what that uid could (<see cref="Code.FileOwner"/>).
 /// </summary>
 internal static partial class UidTraces
 {
@@ -81,7 +81,7 @@ internal static partial class UidTraces
         var entries = SharedDirectories.SelectMany(d => EntriesOwnedBy(d, uid)).ToList();
         if (entries.Count > 0)
         {
-            FsCredentials.Run(uid, uid, () =>
+            new Code.FileOwner(uid, uid).Run(() =>
             {
                 foreach (var entry in entries)
                 {
