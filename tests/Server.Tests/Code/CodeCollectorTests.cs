@@ -88,13 +88,12 @@ public abstract class CodeCollectorTests(DatabaseProvider provider) : IDisposabl
     /// </summary>
     private ServerFactory Server(TimeProvider time) =>
         new(new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = "http://127.0.0.1:9/" },
-            configureServices: services => WithoutTimers(services, time), database: Database);
+            configureServices: services => WithoutTimers(services, time), database: Database, passesByTest: true);
 
     private static void WithoutTimers(IServiceCollection services, TimeProvider time)
     {
         services.AddSingleton(time);
         services.Remove(services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(CodeCollectorService)));
-        services.Remove(services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(LogQuota.Server.Processing.JobProcessingService)));
     }
 
     private static Task<List<string>> HeldAsync(ServerFactory server) =>

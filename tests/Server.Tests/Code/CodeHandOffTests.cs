@@ -87,7 +87,7 @@ public abstract class CodeHandOffTests(DatabaseProvider provider) : IDisposable
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var server = new ServerFactory(
             new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = runner.BaseUrl, ["DSTACK_RUNNER_TOKEN"] = FakeRunner.Token },
-            configureServices: services => services.AddSingleton<TimeProvider>(time), database: Database);
+            configureServices: services => services.AddSingleton<TimeProvider>(time), database: Database, passesByTest: true);
         using var client = server.CreateAdminClient();
         var sha = await client.UploadCodeAsync(TestArchives.Project());
         await client.SubmitAsync(new SubmitRunRequest(["true"], RunName: "orphaned", CodeHash: sha));

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace LogQuota.Server.Tests.Infrastructure;
 
@@ -22,17 +23,27 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
     private readonly TempDirectory? _ownDir;
     private readonly Dictionary<string, string> _settings;
     private readonly Action<IServiceCollection>? _configureServices;
+    private readonly bool _passesByTest;
 
     /// <param name="settings">Environment variables on top of the test defaults.</param>
     /// <param name="dir">The server directory; a fresh temp directory, deleted afterwards, when null.</param>
     /// <param name="configureServices">Replacements at the edges (time, another service).</param>
     /// <param name="database">The test's database; SQLite in the server directory when null.</param>
+    /// <param name="passesByTest">
+    /// No background loops of the processor: passes run only when the test calls
+    /// <see cref="LogQuota.Server.Processing.JobProcessor"/> itself, and no lease heartbeat runs (a pass renews its own
+    /// leases). A test that moves a fake clock needs this: the clock wakes both loops, the processing loop's pass reads the
+    /// clock and the scripted runner in between the test's steps, and on PostgreSQL the heartbeat's row locks make the
+    /// test's pass skip the job (<c>FOR UPDATE SKIP LOCKED</c>), as a replica skips a job another one is claiming.
+    /// </param>
     public ServerFactory(
         IReadOnlyDictionary<string, string>? settings = null,
         string? dir = null,
         Action<IServiceCollection>? configureServices = null,
-        TestDatabase? database = null)
+        TestDatabase? database = null,
+        bool passesByTest = false)
     {
+        _passesByTest = passesByTest;
         _ownDir = dir is null ? new TempDirectory() : null;
         Dir = dir ?? _ownDir!.Path;
         _configureServices = configureServices;
@@ -104,6 +115,17 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
         if (_configureServices is not null)
         {
             builder.ConfigureTestServices(_configureServices);
+        }
+
+        if (_passesByTest)
+        {
+            builder.ConfigureTestServices(services =>
+            {
+                foreach (var loop in new[] { typeof(LogQuota.Server.Processing.JobProcessingService), typeof(LogQuota.Server.Replicas.LeaseKeeper) })
+                {
+                    services.Remove(services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == loop));
+                }
+            });
         }
     }
 

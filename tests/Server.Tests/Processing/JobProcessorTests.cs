@@ -105,7 +105,7 @@ public abstract class JobProcessorTests(DatabaseProvider provider) : IDisposable
         runner.AddLogs(70, "line");
         runner.AddState(JobState.Done, exitStatus: 0);
 
-        // With time frozen the processor never ticks on its own: each pass is one this test runs.
+        // No processing loop and a fake clock: each pass is one this test runs.
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var server = new ServerFactory(
             new Dictionary<string, string>
@@ -113,7 +113,7 @@ public abstract class JobProcessorTests(DatabaseProvider provider) : IDisposable
                 ["DSTACK_SERVER_RUNNERS"] = runner.BaseUrl,
                 ["DSTACK_RUNNER_TOKEN"] = FakeRunner.Token,
             },
-            configureServices: services => services.AddSingleton<TimeProvider>(time), database: Database);
+            configureServices: services => services.AddSingleton<TimeProvider>(time), database: Database, passesByTest: true);
         using var client = server.CreateAdminClient();
         var processor = server.Services.GetRequiredService<JobProcessor>();
         await client.SubmitAsync(new SubmitRunRequest(["anything"], RunName: "atomic"));
@@ -146,7 +146,7 @@ public abstract class JobProcessorTests(DatabaseProvider provider) : IDisposable
             {
                 services.AddSingleton<TimeProvider>(time);
                 services.AddKeyedSingleton<IRunnerApi>(Runner, api);
-            }, database: Database);
+            }, database: Database, passesByTest: true);
         using var client = server.CreateAdminClient();
         var processor = server.Services.GetRequiredService<JobProcessor>();
         await client.SubmitAsync(new SubmitRunRequest(["anything"], RunName: "lost"));
@@ -208,14 +208,14 @@ public abstract class JobProcessorTests(DatabaseProvider provider) : IDisposable
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var api = new ScriptedRunnerApi();
 
-        // With time frozen the processor never ticks on its own: the job waits until this test runs a pass.
+        // No processing loop: the job waits until this test runs a pass.
         await using var server = new ServerFactory(
             new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = Runner },
             configureServices: services =>
             {
                 services.AddSingleton<TimeProvider>(time);
                 services.AddKeyedSingleton<IRunnerApi>(Runner, api);
-            }, database: Database);
+            }, database: Database, passesByTest: true);
         using var client = server.CreateAdminClient();
         await client.SubmitAsync(new SubmitRunRequest(["anything"], RunName: "early"));
 

@@ -135,7 +135,7 @@ public abstract class LiveRegionTests(DatabaseProvider provider) : IDisposable
     }
 
     /// <summary>
-    /// A server whose processor runs only when the test says so (time frozen), pulling from <paramref name="runner"/>.
+    /// A server whose processor runs only when the test says so (no processing loop, a fake clock), pulling from <paramref name="runner"/>.
     /// </summary>
     private ServerFactory Frozen(FakeRunner runner, out JobProcessor processor)
     {
@@ -146,7 +146,7 @@ public abstract class LiveRegionTests(DatabaseProvider provider) : IDisposable
                 ["DSTACK_SERVER_RUNNERS"] = runner.BaseUrl,
                 ["DSTACK_RUNNER_TOKEN"] = FakeRunner.Token,
             },
-            configureServices: services => services.AddSingleton<TimeProvider>(time), database: Database);
+            configureServices: services => services.AddSingleton<TimeProvider>(time), database: Database, passesByTest: true);
         processor = server.Services.GetRequiredService<JobProcessor>();
         return server;
     }
