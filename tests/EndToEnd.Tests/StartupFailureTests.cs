@@ -26,6 +26,7 @@ public sealed class StartupFailureTests : IDisposable
     [InlineData("DSTACK_RUNNER_WORK_DIR", "relative/work")]
     [InlineData("DSTACK_RUNNER_JOB_USER", "-bad")]
     [InlineData("DSTACK_RUNNER_JOB_ENV_PASS", "DSTACK_SERVER_ADMIN_TOKEN")]
+    [InlineData("DSTACK_RUNNER_JOB_DISK_MAX", "10 gigs")]
     public async Task Server_WithABadSetting_ExitsOne_WithOneLineNamingIt_BeforePrintingAnything(string name, string value)
     {
         var server = await ExitedProcess.RunAsync("Server", new()
@@ -160,6 +161,7 @@ public sealed class StartupFailureTests : IDisposable
     [InlineData("DSTACK_RUNNER_JOB_USER", "-bad")]
     [InlineData("DSTACK_RUNNER_JOB_ENV_PASS", "NOT-A-NAME")]
     [InlineData("DSTACK_RUNNER_JOB_ENV_PASS", "DSTACK_RUNNER_TOKEN")]
+    [InlineData("DSTACK_RUNNER_JOB_DISK_MAX", "512KiB")]
     public async Task Runner_WithABadIsolationSetting_ExitsTwo_WithOneLineNamingIt(string name, string value)
     {
         var runner = await ExitedProcess.RunAsync("Runner", new()

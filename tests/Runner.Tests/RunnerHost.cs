@@ -57,9 +57,11 @@ public sealed class RunnerHost : IAsyncDisposable
     /// <param name="keepDir">Leave the directory and its work directory on dispose, for a next runner process on it (the caller removes both).</param>
     /// <param name="jobMemoryMax">DSTACK_RUNNER_JOB_MEMORY_MAX.</param>
     /// <param name="jobUser">DSTACK_RUNNER_JOB_USER.</param>
+    /// <param name="jobDiskMax">DSTACK_RUNNER_JOB_DISK_MAX.</param>
     public static async Task<RunnerHost> StartAsync(
         string? dir = null, IsolationKill? killModeLimit = null, bool perJobUids = true, int jobPidsMax = 4096,
-        long codeMaxUnpacked = RunnerSettings.DefaultCodeMaxUnpacked, bool keepDir = false, long? jobMemoryMax = null, string? jobUser = null)
+        long codeMaxUnpacked = RunnerSettings.DefaultCodeMaxUnpacked, bool keepDir = false, long? jobMemoryMax = null, string? jobUser = null,
+        long? jobDiskMax = null)
     {
         dir ??= Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;
         // No drain: nothing pulls a test runner's jobs after the test, so a drain would only hold up disposal.
@@ -67,7 +69,7 @@ public sealed class RunnerHost : IAsyncDisposable
         {
             Host = "127.0.0.1", Port = 0, Dir = dir, Token = Token, DrainPeriod = TimeSpan.Zero,
             KillModeLimit = killModeLimit, PerJobUidsAllowed = perJobUids, JobPidsMax = jobPidsMax, CodeMaxUnpacked = codeMaxUnpacked,
-            JobMemoryMax = jobMemoryMax, WorkDir = WorkDirOf(dir), JobUser = jobUser,
+            JobMemoryMax = jobMemoryMax, WorkDir = WorkDirOf(dir), JobUser = jobUser, JobDiskMax = jobDiskMax,
         };
         var app = RunnerApplication.Build(settings, b => b.Logging.ClearProviders());
         await app.StartAsync();
@@ -107,6 +109,42 @@ public sealed class RunnerHost : IAsyncDisposable
             {
                 await Task.Delay(20, cts.Token);
             }
+        }
+    }
+
+    /// <summary>
+    /// Pulls everything the job has stored so far, again and again, until <paramref name="seen"/> holds for it; fails
+    /// after 90 s saying it waited for <paramref name="what"/>. For conditions of a job that has not ended.
+    /// </summary>
+    public async Task<JobResult> WaitUntilAsync(Guid jobId, Func<JobResult, bool> seen, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            var (states, logs, events) = (new List<JobStateEvent>(), new List<LogEvent>(), new List<JobEvent>());
+            long cursor = 0;
+            while (true)
+            {
+                var pull = await Api.PullAsync(jobId, cursor, CancellationToken.None);
+                states.AddRange(pull.JobStates);
+                logs.AddRange(pull.JobLogs);
+                events.AddRange(pull.JobEvents ?? []);
+                if (pull.LastUpdated == cursor)
+                {
+                    break;
+                }
+
+                cursor = pull.LastUpdated;
+            }
+
+            var result = new JobResult(jobId, states, logs, 0, 0) { Events = events };
+            if (seen(result))
+            {
+                return result;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"job {jobId}: waited 90 s for {what}; its states: {string.Join(", ", states.Select(s => s.State))}, events: {string.Join(", ", events.Select(e => e.Type))}");
+            await Task.Delay(50);
         }
     }
 

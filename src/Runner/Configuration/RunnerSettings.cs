@@ -44,6 +44,13 @@ public sealed record RunnerSettings
     /// </summary>
     public long? JobMemoryMax { get; init; }
 
+    /// <summary>
+    /// Bytes of files each job may keep in its directory under <see cref="WorkDir"/>, its home, code and working
+    /// directory there (<c>DSTACK_RUNNER_JOB_DISK_MAX</c>, e.g. <c>10GiB</c>); null sets no limit. Measured every
+    /// <see cref="Isolation.JobDiskUsage.Period"/>; a job over it is killed (<c>disk_quota_exceeded</c>).
+    /// </summary>
+    public long? JobDiskMax { get; init; }
+
     /// <summary>Most processes one job may have at once under cgroups (<c>DSTACK_RUNNER_JOB_PIDS_MAX</c>): bounds a fork bomb.</summary>
     public int JobPidsMax { get; init; } = 4096;
 
@@ -56,6 +63,8 @@ public sealed record RunnerSettings
 
     /// <summary>1 GiB.</summary>
     public const long DefaultCodeMaxUnpacked = 1L << 30;
+
+    /// <summary>
     /// Where each job's directory (its home and code) is made (<c>DSTACK_RUNNER_WORK_DIR</c>); null: the default of
     /// <see cref="Jobs.JobDirectories"/>, which depends on whether jobs run under other uids than the runner's.
     /// </summary>
@@ -128,6 +137,7 @@ public sealed record RunnerSettings
             JobEnvPass = Get("DSTACK_RUNNER_JOB_ENV_PASS") is { } pass ? ParseEnvPass(pass) : [],
             CodeMaxUnpacked = Get("DSTACK_RUNNER_CODE_MAX_UNPACKED") is { } unpacked ? ParseCodeMaxUnpacked(unpacked) : DefaultCodeMaxUnpacked,
             JobMemoryMax = Get("DSTACK_RUNNER_JOB_MEMORY_MAX") is { } memory ? ParseMemoryMax(memory) : null,
+            JobDiskMax = Get("DSTACK_RUNNER_JOB_DISK_MAX") is { } disk ? ParseDiskMax(disk) : null,
         };
     }
 
@@ -184,6 +194,12 @@ public sealed record RunnerSettings
         ByteCount.TryParse(text, out var bytes) && bytes >= 4L << 20
             ? bytes
             : throw new SettingsException($"DSTACK_RUNNER_JOB_MEMORY_MAX must be a size of at least 4MiB, such as 8GiB or 512MiB, got '{text}'");
+
+    /// <summary>At least 1 MiB: a job's shell history alone can take kilobytes, and a smaller limit is surely a unit mistake.</summary>
+    private static long ParseDiskMax(string text) =>
+        ByteCount.TryParse(text, out var bytes) && bytes >= 1L << 20
+            ? bytes
+            : throw new SettingsException($"DSTACK_RUNNER_JOB_DISK_MAX must be a size of at least 1MiB, such as 10GiB or 512MiB, got '{text}'");
 
     /// <summary>The kernel's own ceiling for pid_max (2^22): more processes than that cannot exist at all.</summary>
     private const int PidsMaxCeiling = 4_194_304;

@@ -50,8 +50,14 @@ internal sealed class RunnerIsolation : IDisposable
     {
         ArgumentNullException.ThrowIfNull(settings);
         var isolation = ProbeKillAndUsers(settings);
-        return settings.JobMemoryMax is { } limit ? isolation.WithMemoryLimit(settings, limit) : isolation;
+        isolation = settings.JobMemoryMax is { } limit ? isolation.WithMemoryLimit(settings, limit) : isolation;
+        return settings.JobDiskMax is { } disk ? isolation.WithDiskLimit(disk) : isolation;
     }
+
+    /// <summary>The per-job disk limit needs nothing of the kernel (the runner measures the files), so it is always in force.</summary>
+    private RunnerIsolation WithDiskLimit(long limit) =>
+        new(Info with { DiskMax = limit }, $"{Description}, disk: {limit} bytes of files per job (measured every {JobDiskUsage.Period.TotalSeconds:0} s)",
+            _shim, _cgroup, _uids, _pidsMax, JobUser) { _memory = _memory };
 
     /// <summary>
     /// Adds the per-job memory limit where a memory controller can be used: proved by a job that enters its group, as

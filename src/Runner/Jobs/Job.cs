@@ -1,5 +1,6 @@
 using System.Buffers;
 using LogQuota.Runner.Execution;
+using LogQuota.Runner.Isolation;
 using LogQuota.Runner.Logs;
 using LogQuota.Runner.Metrics;
 using LogQuota.Runner.Quota;
@@ -25,6 +26,8 @@ internal sealed class Job : IQuotaOutput, IDisposable
     private readonly TerminalProcessor _terminal;
     private readonly QuotaPolicy _quota;
     private readonly LogSpool _spool;
+    private readonly HeldRecords _held;
+    private readonly JobDiskUsage? _disk;
     private readonly RunnerMetrics? _metrics;
     private readonly List<JobStateEvent> _states = [];
     private readonly List<JobEvent> _events = [];
@@ -35,18 +38,26 @@ internal sealed class Job : IQuotaOutput, IDisposable
     private ProcessSupervisor? _process;
     private ITimer? _maxDurationTimer;
     private ITimer? _killTimer;
+    private ITimer? _diskTimer;
     private long _lastTimestamp;
     private bool _outputClosed;
     private bool _quotaExceeded;
 
-    /// <summary>Why the runner itself had to end the job (a spool write failed, a job thread threw); final.</summary>
+    /// <summary>Bytes the job's files took when they passed <c>DSTACK_RUNNER_JOB_DISK_MAX</c>; set once, when it is killed for it.</summary>
+    private long? _diskExceeded;
+
+    /// <summary>When the current stall on a full disk began (the clock's timestamp).</summary>
+    private long _stalledSince;
+
+    /// <summary>Why the runner itself had to end the job (a spool write failed other than for room, a job thread threw); final.</summary>
     private string? _fault;
     private (TerminationReason Reason, string Message)? _termination;
 
     /// <summary>Cancelled by a stop (or the runner's end) that comes while the job is prepared, before its process exists.</summary>
     private readonly CancellationTokenSource _preparing = new();
 
-    public Job(SubmitBody body, string directory, TimeProvider time, ILogger logger, RunnerMetrics? metrics = null)
+    /// <param name="disk">The job's disk limit (<c>DSTACK_RUNNER_JOB_DISK_MAX</c>); null without one.</param>
+    public Job(SubmitBody body, string directory, TimeProvider time, ILogger logger, RunnerMetrics? metrics = null, JobDiskUsage? disk = null)
     {
         Body = body;
         _metrics = metrics;
@@ -56,6 +67,8 @@ internal sealed class Job : IQuotaOutput, IDisposable
         // 0700, spool 0600 (SPEC §7): the runner's alone, whatever the umask; jobs under other uids cannot even list it.
         Isolation.FileModes.CreateDirectory(directory, Isolation.FileModes.Private);
         _spool = new LogSpool(Path.Combine(directory, "log.spool"));
+        _held = new HeldRecords(_spool, NextTimestamp, bytes => _metrics?.Stored(body.JobSpec.Tty, bytes));
+        _disk = disk;
         var spec = body.JobSpec;
         _quota = new QuotaPolicy(spec.LogQuotaHour, spec.LogQuotaAction, spec.LogQuotaWarnAt, TimeSpan.FromSeconds(spec.LogQuotaKillGrace), time);
         _terminal = new TerminalProcessor(time, newLineReturns: !body.JobSpec.Tty);
@@ -147,6 +160,12 @@ internal sealed class Job : IQuotaOutput, IDisposable
                 _ => Guarded("max-duration", () => Stop(TerminationReason.MaxDurationExceeded, "Max duration exceeded")),
                 null, TimeSpan.FromSeconds(seconds), Timeout.InfiniteTimeSpan);
         }
+
+        if (_disk is not null)
+        {
+            // One-shot, re-armed after each measurement: a walk that outlasts the period never overlaps the next one.
+            _diskTimer = _time.CreateTimer(_ => Guarded("disk", CheckDisk), null, JobDiskUsage.Period, Timeout.InfiniteTimeSpan);
+        }
     }
 
     /// <summary>Runs on the output thread for every chunk the job writes.</summary>
@@ -174,6 +193,9 @@ internal sealed class Job : IQuotaOutput, IDisposable
                 Store(_lines.WrittenSpan, readTimestamp);
             }
         }
+
+        // On a full disk the next read waits: the job blocks on its own writes, as behind a slow terminal.
+        WaitForRoom();
     }
 
     /// <summary>Stores the held lines that have not changed for 30 s (SPEC §2). Called by the registry's timer.</summary>
@@ -255,21 +277,107 @@ internal sealed class Job : IQuotaOutput, IDisposable
 
         try
         {
-            _spool.Append(NextTimestamp(), text, source);
-            _metrics?.Stored(Body.JobSpec.Tty, text.Length);
+            if (_held.Append(text, source))
+            {
+                _stalledSince = _time.GetTimestamp();
+                RecordEvent(JobEventTypes.LogStalled,
+                    "The runner's disk is full: reading this job's output is paused until space returns; nothing is dropped");
+            }
         }
         catch (IOException e)
         {
-            // ENOSPC, EIO, EFBIG: the spool keeps every record committed before (a torn record is
-            // past the committed length, so no reader ever sees it); the job cannot go on unrecorded.
+            // EIO, EFBIG: the spool keeps every record committed before (a torn record is past the committed length,
+            // so no reader ever sees it); the job cannot go on unrecorded. A full disk is no fault: it is held above.
             EndByFault($"log spool write failed: {JobFaults.Describe(e)}");
         }
     }
 
-    void IQuotaOutput.Event(string type, string message)
+    void IQuotaOutput.Event(string type, string message) => RecordEvent(type, message);
+
+    private void RecordEvent(string type, string message)
     {
         _events.Add(new JobEvent(NextTimestamp(), type, message));
         _logger.LogInformation("Job {JobId}: {EventType}: {EventMessage}", Id, type, message);
+    }
+
+    /// <summary>
+    /// Blocks the calling job thread while the job's records wait for room on a full disk (SPEC §7: backpressure, never a
+    /// failure). The wait ends when they are stored, or when the job is being ended by force (a stop, a kill, a fault):
+    /// then what is held is dropped and counted, so that no end ever waits for space.
+    /// </summary>
+    private void WaitForRoom()
+    {
+        while (!TryLeaveStall())
+        {
+            // A failed write(2) ten times a second costs nothing; space returning is noticed within 100 ms.
+            Thread.Sleep(100);
+        }
+    }
+
+    private bool TryLeaveStall()
+    {
+        lock (_lock)
+        {
+            if (!_held.Stalled)
+            {
+                return true;
+            }
+
+            var held = _held.HeldBytes;
+            try
+            {
+                if (_held.TryStore())
+                {
+                    RecordEvent(JobEventTypes.LogResumed, $"Space returned after {QuotaText.Duration(_time.GetElapsedTime(_stalledSince))}: the {QuotaText.Bytes(held)} of output held are stored, and reading goes on");
+                    return true;
+                }
+            }
+            catch (IOException e)
+            {
+                EndByFault($"log spool write failed: {JobFaults.Describe(e)}");
+            }
+
+            if (_termination is null && !_quotaExceeded && _fault is null && _diskExceeded is null)
+            {
+                return false;
+            }
+
+            var dropped = _held.GiveUp();
+            RecordEvent(JobEventTypes.LogResumed, $"The job is being ended while the disk is still full: the {QuotaText.Bytes(dropped)} of output held are dropped, and so is what finds no room from now on");
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Measures the job's files against <c>DSTACK_RUNNER_JOB_DISK_MAX</c> (on its timer; the walk runs outside the lock).
+    /// Over it, the job is killed whole and ends <c>failed</c> / <c>disk_quota_exceeded</c>; its output is still read
+    /// and stored until its processes are gone, and a marker and an event say how much it took.
+    /// </summary>
+    private void CheckDisk()
+    {
+        var used = _disk!.Measure();
+        lock (_lock)
+        {
+            if (State.IsFinal() || _termination is not null || _fault is not null)
+            {
+                return;
+            }
+
+            if (used <= _disk.Limit)
+            {
+                _diskTimer?.Change(JobDiskUsage.Period, Timeout.InfiniteTimeSpan);
+                return;
+            }
+
+            _diskExceeded = used;
+            State = JobState.Failed; // final from this instant for pulls; the event is recorded once the process is reaped
+            var message = $"disk limit of {QuotaText.Bytes(_disk.Limit)} reached: the job's files take {QuotaText.Bytes(used)}; the job is being killed";
+            _quota.Marker(this, message);
+            RecordEvent(JobEventTypes.DiskQuotaExceeded, $"The job's files in {_disk.Root} take {used} bytes, over its disk limit of {_disk.Limit} bytes; the job is being killed");
+            _process!.KillTree();
+        }
+
+        _logger.LogWarning("Job {JobId} passed its disk limit of {Limit} bytes with {Used} bytes of files; it was killed", Id, _disk.Limit, used);
     }
 
     /// <summary>
@@ -351,11 +459,23 @@ internal sealed class Job : IQuotaOutput, IDisposable
 
             // What truncate dropped in the last bucket is reported now: the job's end is that bucket's end.
             _quota.Finish(this);
+        }
+
+        // Its last lines, on a full disk, wait for room like the rest: the final state comes after the last stored line.
+        WaitForRoom();
+        lock (_lock)
+        {
             RecordState(FinalState(exitStatus));
+        }
+
+        if (_held.LostBytes > 0)
+        {
+            _logger.LogWarning("Job {JobId} ended with the disk still full: {Lost} bytes of its output were not stored", Id, _held.LostBytes);
         }
 
         _maxDurationTimer?.Dispose();
         _killTimer?.Dispose();
+        _diskTimer?.Dispose();
         _process.Dispose();
         _logger.LogInformation("Job {JobId} ended {State} (exit status {ExitStatus})", Id, State, exitStatus);
         _finished.TrySetResult();
@@ -373,6 +493,12 @@ internal sealed class Job : IQuotaOutput, IDisposable
         {
             return new JobStateEvent(JobState.Failed, timestamp, TerminationReason.LogQuotaExceeded,
                 $"Job log output exceeded the hourly quota of {_quota.Limit} bytes");
+        }
+
+        if (_diskExceeded is { } used)
+        {
+            return new JobStateEvent(JobState.Failed, timestamp, TerminationReason.DiskQuotaExceeded,
+                $"The job's files took {used} bytes, over its disk limit of {_disk!.Limit} bytes");
         }
 
         if (_termination is { } termination)
@@ -515,6 +641,7 @@ internal sealed class Job : IQuotaOutput, IDisposable
 
         _maxDurationTimer?.Dispose();
         _killTimer?.Dispose();
+        _diskTimer?.Dispose();
         _spool.Dispose();
     }
 }

@@ -48,7 +48,8 @@ internal sealed class JobDirectories
     /// <summary>The directory that holds every job's directory.</summary>
     public string WorkDir { get; }
 
-    private string RootOf(Guid jobId) => Path.Combine(WorkDir, jobId.ToString("N"));
+    /// <summary>The job's own directory, <c>&lt;work dir&gt;/&lt;job id&gt;</c>: everything of it that <c>DSTACK_RUNNER_JOB_DISK_MAX</c> counts.</summary>
+    public string RootOf(Guid jobId) => Path.Combine(WorkDir, jobId.ToString("N"));
 
     /// <summary>
     /// Makes the job's directory afresh (a leftover of the same job id is removed first), gives it to the job's user,

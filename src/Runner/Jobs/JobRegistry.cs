@@ -117,7 +117,8 @@ internal sealed class JobRegistry : IDisposable
                 Directory.Delete(directory, recursive: true);
             }
 
-            job = new Job(body, directory, _time, _loggers.CreateLogger<Job>(), _metrics);
+            var disk = _settings.JobDiskMax is { } limit ? new JobDiskUsage(_directories.RootOf(body.JobId), limit) : null;
+            job = new Job(body, directory, _time, _loggers.CreateLogger<Job>(), _metrics, disk);
             _jobs[body.JobId] = job;
             Interlocked.Increment(ref _starting);
         }

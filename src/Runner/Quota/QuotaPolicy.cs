@@ -309,8 +309,10 @@ internal sealed class QuotaPolicy
         new(StartOf(_bucket), _lines.Top(ReportedLines), _rate.PerMinute(), _tail?.Bytes ?? 0, _tail?.Lines ?? 0);
 
     /// <summary>Writes one marker line; after stored text that ends mid-line it starts a line of its own.</summary>
-    private void Marker(IQuotaOutput output, string message)
+    /// <summary>Stores one of the runner's own <c>[logquota] </c> lines, on a line of its own; the disk limit's too.</summary>
+    public void Marker(IQuotaOutput output, string message)
     {
+        ArgumentNullException.ThrowIfNull(output);
         var line = (_storedEndsWithNewline ? "" : "\n") + QuotaText.MarkerPrefix + message + "\n";
         output.StoreRunner(Encoding.UTF8.GetBytes(line));
         _storedEndsWithNewline = true;

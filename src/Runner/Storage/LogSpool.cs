@@ -34,8 +34,30 @@ internal sealed class LogSpool : IDisposable
     /// <summary>Bytes committed to the file; readers never look past it.</summary>
     public long Length => Volatile.Read(ref _length);
 
-    /// <summary>Appends one event. Timestamps must be strictly increasing (the caller's job lock guarantees it).</summary>
-    public void Append(long timestamp, ReadOnlySpan<byte> message, LogSource source = LogSource.Stdout)
+    /// <summary>
+    /// Appends one event; false, with nothing committed, when the file system has no room for it (<c>ENOSPC</c>, or
+    /// <c>EDQUOT</c> of a disk quota), so the caller can hold it and try again. Any other failure throws
+    /// <see cref="IOException"/>. Timestamps must be strictly increasing (the caller's job lock guarantees it).
+    /// </summary>
+    public bool TryAppend(long timestamp, ReadOnlySpan<byte> message, LogSource source = LogSource.Stdout)
+    {
+        try
+        {
+            Append(timestamp, message, source);
+            return true;
+        }
+        catch (IOException e) when (IsOutOfRoom(e))
+        {
+            // Part of the record may have reached the file past the committed length, where no reader looks; the
+            // next attempt writes the whole record again at the same offset.
+            return false;
+        }
+    }
+
+    /// <summary>ENOSPC (28) or EDQUOT (122): .NET puts the raw errno in an IOException's HResult on Unix.</summary>
+    public static bool IsOutOfRoom(IOException e) => e?.HResult is 28 or 122;
+
+    private void Append(long timestamp, ReadOnlySpan<byte> message, LogSource source)
     {
         var offset = _length;
         var recordSize = HeaderSize + message.Length;

@@ -63,6 +63,7 @@ public static class JobStatusMapping
         TerminationReason.TerminatedByUser => "terminated by user",
         TerminationReason.InstanceUnreachable => "instance unreachable",
         TerminationReason.OutOfMemory => "out of memory",
+        TerminationReason.DiskQuotaExceeded => "disk quota exceeded",
         _ => reason.ToString(),
     };
 

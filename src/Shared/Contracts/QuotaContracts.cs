@@ -68,7 +68,7 @@ public sealed record RepeatedLine(string Line, long Count, long Error);
 
 /// <summary>Something that happened to a job that is neither a state nor a log line (SPEC §4 <c>events</c>).</summary>
 /// <param name="Timestamp">Milliseconds since the Unix epoch, in the job's one strictly increasing sequence with states and logs.</param>
-/// <param name="Type"><c>log_quota_warning</c>, <c>log_quota_exceeded</c> or <c>log_truncated</c>.</param>
+/// <param name="Type">One of <see cref="JobEventTypes"/>: <c>log_quota_warning</c>, <c>log_quota_exceeded</c>, <c>log_truncated</c>, <c>log_stalled</c>, <c>log_resumed</c>, <c>disk_quota_exceeded</c>.</param>
 /// <param name="Message">What happened, in words, with the numbers.</param>
 public sealed record JobEvent(long Timestamp, string Type, string Message);
 
@@ -95,4 +95,13 @@ public static class JobEventTypes
 
     /// <summary>The server could not store what it pulled (its database full, locked or read-only) and backs off.</summary>
     public const string PullStalled = "pull_stalled";
+
+    /// <summary>The runner's disk had no room for the job's log (<c>ENOSPC</c>, <c>EDQUOT</c>): reading its output pauses, nothing is dropped.</summary>
+    public const string LogStalled = "log_stalled";
+
+    /// <summary>A <see cref="LogStalled"/> ended: space returned and what was held is stored, or the job was ended by force and it was dropped.</summary>
+    public const string LogResumed = "log_resumed";
+
+    /// <summary>The job's files passed the runner's per-job disk limit (<c>DSTACK_RUNNER_JOB_DISK_MAX</c>); it is killed.</summary>
+    public const string DiskQuotaExceeded = "disk_quota_exceeded";
 }

@@ -93,10 +93,12 @@ public sealed record HealthcheckResponse(string Service, string Version, Isolati
 /// <param name="Kill">What a quota kill, stop or max-duration kill goes through.</param>
 /// <param name="Users">Whether each job runs under a uid of its own.</param>
 /// <param name="MemoryMax">The memory limit of each job in bytes where one is in force (<c>DSTACK_RUNNER_JOB_MEMORY_MAX</c> and a usable memory controller), else null.</param>
+/// <param name="DiskMax">The disk limit of each job's files in bytes (<c>DSTACK_RUNNER_JOB_DISK_MAX</c>), else null.</param>
 public sealed record IsolationInfo(
     IsolationKill Kill,
     IsolationUsers Users,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? MemoryMax = null);
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? MemoryMax = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? DiskMax = null);
 
 /// <summary>The kill mechanism in force, strongest first.</summary>
 public enum IsolationKill

@@ -24,6 +24,9 @@ public enum TerminationReason
     /// <summary>The kernel killed a process of the job for passing its memory limit (<c>DSTACK_RUNNER_JOB_MEMORY_MAX</c>).</summary>
     OutOfMemory,
 
+    /// <summary>The job's files passed the runner's per-job disk limit (<c>DSTACK_RUNNER_JOB_DISK_MAX</c>); it was killed.</summary>
+    DiskQuotaExceeded,
+
     /// <summary>Set by the server only: the job's runner did not answer for longer than the unreachable timeout.</summary>
     InstanceUnreachable,
 }

@@ -213,6 +213,11 @@ public sealed class RunnerSettingsTests
     [InlineData("DSTACK_RUNNER_JOB_MEMORY_MAX", "lots", "DSTACK_RUNNER_JOB_MEMORY_MAX")]
     [InlineData("DSTACK_RUNNER_JOB_MEMORY_MAX", "-1G", "DSTACK_RUNNER_JOB_MEMORY_MAX")]
     [InlineData("DSTACK_RUNNER_JOB_MEMORY_MAX", "1MiB", "DSTACK_RUNNER_JOB_MEMORY_MAX")]
+    [InlineData("DSTACK_RUNNER_JOB_DISK_MAX", "lots", "DSTACK_RUNNER_JOB_DISK_MAX")]
+    [InlineData("DSTACK_RUNNER_JOB_DISK_MAX", "-10GiB", "DSTACK_RUNNER_JOB_DISK_MAX")]
+    [InlineData("DSTACK_RUNNER_JOB_DISK_MAX", "0", "DSTACK_RUNNER_JOB_DISK_MAX")]
+    [InlineData("DSTACK_RUNNER_JOB_DISK_MAX", "512KiB", "DSTACK_RUNNER_JOB_DISK_MAX")]
+    [InlineData("DSTACK_RUNNER_JOB_DISK_MAX", "99999999TiB", "DSTACK_RUNNER_JOB_DISK_MAX")]
     [InlineData("DSTACK_RUNNER_WORK_DIR", "work", "DSTACK_RUNNER_WORK_DIR")]
     [InlineData("DSTACK_RUNNER_JOB_USER", "-rf", "DSTACK_RUNNER_JOB_USER")]
     [InlineData("DSTACK_RUNNER_JOB_USER", "a b", "DSTACK_RUNNER_JOB_USER")]
@@ -257,6 +262,18 @@ public sealed class RunnerSettingsTests
     {
         Assert.Null(Read().JobMemoryMax);
         Assert.Equal(bytes, Read(("DSTACK_RUNNER_JOB_MEMORY_MAX", value)).JobMemoryMax);
+    }
+
+    [Theory]
+    [InlineData("10GiB", 10L << 30)]
+    [InlineData("512MiB", 512L << 20)]
+    [InlineData("1M", 1L << 20)]
+    [InlineData("2.5GB", 2_500_000_000L)]
+    [InlineData("1048576", 1L << 20)]
+    public void JobDiskMax_TakesBytesWithUnits_AndIsUnsetByDefault(string value, long bytes)
+    {
+        Assert.Null(Read().JobDiskMax);
+        Assert.Equal(bytes, Read(("DSTACK_RUNNER_JOB_DISK_MAX", value)).JobDiskMax);
     }
 
     [Fact]

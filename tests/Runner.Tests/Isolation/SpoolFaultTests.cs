@@ -3,12 +3,15 @@ using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Runner.Tests.Isolation;
 
-/// <summary>SPEC §7, "faults of one job stay in that job": a full disk under a real runner, on a real tmpfs.</summary>
+/// <summary>
+/// SPEC §7, "faults of one job stay in that job": a full disk under a real runner, on a real tmpfs. The job whose log
+/// fills the disk is paused (its output is no longer read), never failed; its neighbours go on.
+/// </summary>
 [Collection(IsolationTestsRunAlone.Name)]
 public sealed class SpoolFaultTests
 {
     [SkippableFact]
-    public async Task FullDisk_EndsOnlyTheWritingJob_ExecutorError_NeighboursFinishDoneWithEveryLine_RunnerAnswersThroughout()
+    public async Task FullDisk_PausesTheWritingJob_WithoutFailingIt_NeighboursFinishDoneWithEveryLine_RunnerAnswersThroughout()
     {
         var whyNot = Privileged.WhyNotRoot();
         Skip.If(whyNot is not null, whyNot);
@@ -37,27 +40,26 @@ public sealed class SpoolFaultTests
                     await WaitForTextAsync(runner, n.Id, $"{n.Name}-1\n");
                 }
 
-                // 36 MB into an 8 MiB disk with no quota: the spool write fails with ENOSPC on the output thread.
+                // 36 MB into an 8 MiB disk with no quota: the spool write meets ENOSPC on the output thread, which
+                // then stops reading, so the writer blocks on its pipe.
                 var writer = Guid.NewGuid();
                 await runner.Api.SubmitAsync(new SubmitBody(writer, new RunRef(Guid.NewGuid(), "writer"),
                     new JobSpec(["yes 0123456789012345678901234567890123456789012345678901234567890123456789 | head -c 36000000; sleep 60"],
                         LogQuotaHour: null, Tty: false)), CancellationToken.None);
 
-                var pulling = runner.PullToEndAsync(writer, TimeSpan.FromSeconds(60));
-                while (!pulling.IsCompleted)
+                var stalling = runner.WaitUntilAsync(writer, r => r.Events.Exists(e => e.Type == JobEventTypes.LogStalled), "the writer's log_stalled event");
+                while (!stalling.IsCompleted)
                 {
                     var health = await runner.Http.GetAsync("/api/healthcheck");
                     Assert.True(health.IsSuccessStatusCode, $"runner health while the disk fills: {(int)health.StatusCode}");
                     await Task.Delay(50);
                 }
 
-                var failed = await pulling;
-                Assert.Equal(JobState.Failed, failed.Final.State);
-                Assert.Equal(TerminationReason.ExecutorError, failed.Final.TerminationReason);
-                Assert.Equal("log spool write failed: No space left on device", failed.Final.TerminationMessage);
-                Assert.True(failed.Bytes.Length > 1_000_000, $"what was stored before the disk filled is kept ({failed.Bytes.Length} bytes)");
-                Assert.StartsWith("0123456789", failed.Text, StringComparison.Ordinal);
+                var stalled = await stalling;
+                Assert.Equal(JobState.Running, stalled.States[^1].State);
+                Assert.Contains("disk is full", stalled.Events.Single(e => e.Type == JobEventTypes.LogStalled).Message, StringComparison.Ordinal);
 
+                // The neighbours' lines fit in the spool pages they hold: they finish while the writer is paused.
                 await File.WriteAllTextAsync(go, string.Empty);
                 foreach (var n in neighbours)
                 {
@@ -65,6 +67,16 @@ public sealed class SpoolFaultTests
                     Assert.Equal(JobState.Done, result.Final.State);
                     Assert.Equal(string.Concat(Enumerable.Range(1, 20).Select(i => $"{n.Name}-{i}\n")), result.Text);
                 }
+
+                // Still paused, never failed: a stop ends it, and what was stored before the disk filled is kept.
+                Assert.Equal(JobState.Running, (await runner.WaitUntilAsync(writer, _ => true, "a pull")).States[^1].State);
+                await runner.Api.StopAsync(writer, new StopBody(), CancellationToken.None);
+                var stopped = await runner.PullToEndAsync(writer, TimeSpan.FromSeconds(90));
+                Assert.Equal(JobState.Terminated, stopped.Final.State);
+                Assert.Equal(TerminationReason.TerminatedByServer, stopped.Final.TerminationReason);
+                Assert.True(stopped.Bytes.Length > 1_000_000, $"what was stored before the disk filled is kept ({stopped.Bytes.Length} bytes)");
+                Assert.StartsWith("0123456789", stopped.Text, StringComparison.Ordinal);
+                Assert.Contains("still full", stopped.Events.Single(e => e.Type == JobEventTypes.LogResumed).Message, StringComparison.Ordinal);
 
                 Assert.True((await runner.Http.GetAsync("/api/healthcheck")).IsSuccessStatusCode);
             }

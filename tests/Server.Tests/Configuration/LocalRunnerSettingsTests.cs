@@ -23,13 +23,15 @@ public sealed class LocalRunnerSettingsTests : IDisposable
             ("DSTACK_RUNNER_JOB_PIDS_MAX", "77"),
             ("DSTACK_RUNNER_WORK_DIR", "/srv/logquota/work/"),
             ("DSTACK_RUNNER_JOB_USER", "trainer"),
-            ("DSTACK_RUNNER_JOB_ENV_PASS", "HF_TOKEN, WANDB_API_KEY"))!;
+            ("DSTACK_RUNNER_JOB_ENV_PASS", "HF_TOKEN, WANDB_API_KEY"),
+            ("DSTACK_RUNNER_JOB_DISK_MAX", "10GiB"))!;
 
         Assert.Equal(new Runner.Configuration.UidRange(300000, 300999), local.JobUids);
         Assert.Equal(77, local.JobPidsMax);
         Assert.Equal("/srv/logquota/work", local.WorkDir);
         Assert.Equal("trainer", local.JobUser);
         Assert.Equal(["HF_TOKEN", "WANDB_API_KEY"], local.JobEnvPass);
+        Assert.Equal(10L << 30, local.JobDiskMax);
         Assert.Equal(Path.Combine(_dir.Path, "runner"), local.Dir);
     }
 
@@ -43,11 +45,13 @@ public sealed class LocalRunnerSettingsTests : IDisposable
         Assert.Null(local.WorkDir);
         Assert.Null(local.JobUser);
         Assert.Empty(local.JobEnvPass);
+        Assert.Null(local.JobDiskMax);
     }
 
     [Theory]
     [InlineData("DSTACK_RUNNER_JOB_UIDS", "0-99", "DSTACK_RUNNER_JOB_UIDS must be a range of uids FIRST-LAST above 0 (e.g. 200000-299999), got '0-99'")]
     [InlineData("DSTACK_RUNNER_WORK_DIR", "work", "DSTACK_RUNNER_WORK_DIR must be an absolute path, got 'work'")]
+    [InlineData("DSTACK_RUNNER_JOB_DISK_MAX", "10 gigs", "DSTACK_RUNNER_JOB_DISK_MAX must be a size of at least 1MiB, such as 10GiB or 512MiB, got '10 gigs'")]
     [InlineData("DSTACK_RUNNER_JOB_ENV_PASS", "PATH,DSTACK_SERVER_ADMIN_TOKEN", "DSTACK_RUNNER_JOB_ENV_PASS must not name LogQuota's own DSTACK_ settings, got 'DSTACK_SERVER_ADMIN_TOKEN'")]
     public void ABadJobSetting_FailsWithTheRunnersLine(string name, string value, string line)
     {

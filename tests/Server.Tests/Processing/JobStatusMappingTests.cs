@@ -53,6 +53,13 @@ public sealed class JobStatusMappingTests
         Assert.Equal(new StatusView("error", "out of memory"), JobStatusMapping.Describe(JobStatus.Failed, TerminationReason.OutOfMemory, 137));
 
     [Fact]
+    public void DiskQuotaExceeded_IsFailed_Error_DiskQuotaExceeded()
+    {
+        Assert.Equal(new StatusView("error", "disk quota exceeded"), JobStatusMapping.Describe(JobStatus.Failed, TerminationReason.DiskQuotaExceeded, 137));
+        Assert.Equal(RunStatus.Failed, JobStatusMapping.ToRunStatus(JobStatusMapping.FromRunnerState(JobState.Failed)));
+    }
+
+    [Fact]
     public void InstanceUnreachable_IsFailed_Error_InstanceUnreachable() =>
         Assert.Equal(new StatusView("error", "instance unreachable"), JobStatusMapping.Describe(JobStatus.Failed, TerminationReason.InstanceUnreachable, null));
 
