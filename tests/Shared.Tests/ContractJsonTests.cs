@@ -101,6 +101,8 @@ public sealed class ContractJsonTests
         Assert.Equal("logquota-runner", health.Service);
         Assert.Equal(new IsolationInfo(IsolationKill.PidNamespace, IsolationUsers.PerJob), health.Isolation);
         Assert.Equal(IsolationKill.ProcessScan, RoundTrip<IsolationInfo>("""{"kill": "process_scan", "users": "shared"}""").Kill);
+        var limits = RoundTrip<IsolationInfo>("""{"kill": "cgroup", "users": "per_job", "memory_max": 67108864, "disk_max": 10737418240}""");
+        Assert.Equal((67108864L, 10737418240L), (limits.MemoryMax, limits.DiskMax));
     }
 
     [Fact]
@@ -185,6 +187,8 @@ public sealed class ContractJsonTests
     [InlineData(TerminationReason.TerminatedByServer, "terminated_by_server")]
     [InlineData(TerminationReason.TerminatedByUser, "terminated_by_user")]
     [InlineData(TerminationReason.InstanceUnreachable, "instance_unreachable")]
+    [InlineData(TerminationReason.OutOfMemory, "out_of_memory")]
+    [InlineData(TerminationReason.DiskQuotaExceeded, "disk_quota_exceeded")]
     public void TerminationReason_RoundTripsAsSpecName(TerminationReason reason, string wire)
     {
         Assert.Equal($"\"{wire}\"", JsonSerializer.Serialize(reason, LogQuotaJson.Options));

@@ -67,7 +67,7 @@ public sealed record LogEvent(long Timestamp, byte[] Message, LogSource LogSourc
 /// that the program may redraw, never stored as log events and never counted. Null when empty or ended.
 /// </param>
 /// <param name="LogQuota">The quota block (limit, action, usage, bucket, drops, evidence) as of this answer.</param>
-/// <param name="JobEvents">Quota events (warnings, crossings, drop reports) with a timestamp after the one asked for.</param>
+/// <param name="JobEvents">Quota events (warnings, crossings, drop reports) and disk events (a stall on a full disk and its end, a disk limit passed) with a timestamp after the one asked for.</param>
 public sealed record PullResponse(
     IReadOnlyList<JobStateEvent> JobStates,
     IReadOnlyList<LogEvent> JobLogs,
