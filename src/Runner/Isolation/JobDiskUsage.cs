@@ -14,7 +14,8 @@ namespace LogQuota.Runner.Isolation;
 /// the disk's own size bounds); a symlink counts as itself and is never followed, and another file system mounted below
 /// the directory is not entered, so a job cannot have the runner count (or walk) what is not its own; a file with
 /// several hard links counts once; a path longer than PATH_MAX (4096 bytes) cannot be opened by name and is not
-/// counted. Files a job keeps elsewhere (<c>/tmp</c>, an absolute <c>working_dir</c>, a job user's own home) are not
+/// counted. Directories are opened by path: a job that swaps one for a symlink between the check and the open can make
+/// one walk count files elsewhere on the same file system, against itself only. Files a job keeps elsewhere (<c>/tmp</c>, an absolute <c>working_dir</c>, a job user's own home) are not
 /// under this limit.
 /// </remarks>
 /// <param name="root">The job's directory, <c>&lt;work dir&gt;/&lt;job id&gt;</c>.</param>
