@@ -1,10 +1,8 @@
-using System.Text.Json;
 using LogQuota.Server.Data;
 using LogQuota.Server.Metrics;
 using LogQuota.Server.Replicas;
 using LogQuota.Shared.Api;
 using LogQuota.Shared.Contracts;
-using LogQuota.Shared.Json;
 
 namespace LogQuota.Server.Processing;
 
@@ -141,10 +139,8 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
     private static bool LiveEquals(JobEntity job, byte[]? live) =>
         job.Live is null ? live is null : live is not null && job.Live.AsSpan().SequenceEqual(live);
 
-    /// <summary>True when the quota block is what is stored already (the records hold lists, so they are compared as JSON).</summary>
-    private static bool QuotaEquals(LogQuotaStatus? stored, LogQuotaStatus? pulled) =>
-        pulled is null || (stored is not null &&
-            JsonSerializer.Serialize(stored, LogQuotaJson.Options) == JsonSerializer.Serialize(pulled, LogQuotaJson.Options));
+    /// <summary>True when the quota block is what is stored already (or the runner sent none).</summary>
+    private static bool QuotaEquals(LogQuotaStatus? stored, LogQuotaStatus? pulled) => pulled is null || pulled == stored;
 
     private static string Bounded(string message) => message.Length <= MaxEventMessage ? message : message[..(MaxEventMessage - 1)] + "…";
 }

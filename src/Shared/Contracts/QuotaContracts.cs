@@ -35,7 +35,7 @@ public enum LogSource
 /// <param name="DroppedBytes">Bytes of job output not stored because of the quota, over the job's whole life (<c>truncate</c>; for <c>kill</c>, what was cut at the crossing and read during the grace).</param>
 /// <param name="ExceededAt">When the quota was last crossed; null if it never was.</param>
 /// <param name="Report">The evidence of the last bucket that crossed; null if none did.</param>
-public sealed record LogQuotaStatus(
+public sealed partial record LogQuotaStatus(
     long? Limit,
     LogQuotaAction Action,
     long UsedBytesHour,
@@ -53,7 +53,7 @@ public sealed record LogQuotaStatus(
 /// <param name="BytesPerMinute">Bytes of job output per minute of the bucket, minute 0 first, up to the last minute with output (at most 60 entries).</param>
 /// <param name="DroppedBytes">Bytes of this bucket not stored.</param>
 /// <param name="DroppedLines">Lines of this bucket not stored.</param>
-public sealed record LogQuotaReport(
+public sealed partial record LogQuotaReport(
     DateTimeOffset BucketStartedAt,
     IReadOnlyList<RepeatedLine> TopLines,
     IReadOnlyList<long> BytesPerMinute,
