@@ -202,15 +202,9 @@ public static class RunsApi
         {
             // A job no runner has been given yet ends right here. The update is conditional, so if the
             // processor claimed the job a moment ago this changes nothing and the flag below takes over.
-            var ended = await db.Jobs
-                .Where(j => j.Id == job.Id && j.Status == JobStatus.Submitted)
-                .ExecuteUpdateAsync(
-                    s => s.SetProperty(j => j.Status, JobStatus.Terminated)
-                        .SetProperty(j => j.TerminationReason, TerminationReason.TerminatedByUser)
-                        .SetProperty(j => j.TerminationMessage, "Stopped by the user before it started")
-                        .SetProperty(j => j.FinishedAt, time.GetUtcNow())
-                        .SetProperty(j => j.StopRequested, true),
-                    cancellationToken);
+            var ended = await JobEnding.TryEndAsync(
+                db.Jobs.Where(j => j.Id == job.Id), JobEnd.StoppedBeforeStart, time.GetUtcNow(), expected: JobStatus.Submitted,
+                s => s.SetProperty(j => j.StopRequested, true), cancellationToken);
             if (ended == 0)
             {
                 // On a runner: the processor forwards the stop and keeps pulling until the final state.

@@ -124,12 +124,10 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
                 // A stop is on its way; the runner's earlier "running" does not undo it.
                 return;
             case JobStatus.Done or JobStatus.Failed or JobStatus.Terminated:
-                job.TerminationReason = state.TerminationReason;
-                job.TerminationMessage = state.TerminationMessage;
+                job.TryEnd(new JobEnd(status, state.TerminationReason, state.TerminationMessage), DateTimeOffset.FromUnixTimeMilliseconds(state.Timestamp));
                 job.ExitStatus = state.ExitStatus;
-                job.FinishedAt = DateTimeOffset.FromUnixTimeMilliseconds(state.Timestamp);
                 logger.LogInformation("Job {JobId} ended {Status}: {Outcome}", job.Id, status, JobStatusMapping.Describe(state));
-                break;
+                return;
         }
 
         job.Status = status;
