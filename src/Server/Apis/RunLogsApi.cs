@@ -57,17 +57,13 @@ public static class RunLogsApi
         }
 
         // job: the job's own output; runner: the [logquota] markers and dropped tails; all (the default): both, in order.
-        LogSource? source = query.Source switch
+        var filter = LogSourceFilter.All;
+        if (query.Source is not null && !WireNames.TryParse<LogSourceFilter>(query.Source, out filter))
         {
-            null or "all" => null,
-            "job" => LogSource.Stdout,
-            "runner" => LogSource.Runner,
-            _ => (LogSource)(-1),
-        };
-        if (source == (LogSource)(-1))
-        {
-            return BadRequest($"source must be job, runner or all, got '{query.Source}'.");
+            return BadRequest($"source must be {WireNames.Alternatives<LogSourceFilter>()}, got '{query.Source}'.");
         }
+
+        var source = filter.Source();
 
         if (!TryParseTime(query.StartTime, out var start))
         {

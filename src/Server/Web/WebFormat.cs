@@ -56,5 +56,5 @@ internal static class WebFormat
     /// <summary>The snake_case name the API uses for an enum value (<c>log_quota_exceeded</c>).</summary>
     public static string Snake<T>(T value)
         where T : struct, Enum =>
-        System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+        WireNames.Of(value);
 }
