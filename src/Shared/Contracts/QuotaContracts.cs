@@ -13,6 +13,25 @@ public enum LogQuotaAction
     Observe,
 }
 
+/// <summary>
+/// What each <see cref="LogQuotaAction"/> does at the crossing, asked of the action rather than compared with a name
+/// wherever it matters (as a Hangfire state says whether it is final).
+/// </summary>
+public static class LogQuotaActionTraits
+{
+    /// <summary>Output past the quota is not stored: <c>kill</c> (the job dies) and <c>truncate</c> (until the hour ends).</summary>
+    public static bool DropsOutput(this LogQuotaAction action) => action is LogQuotaAction.Kill or LogQuotaAction.Truncate;
+
+    /// <summary>The job's process tree is killed at the crossing: <c>kill</c>.</summary>
+    public static bool Kills(this LogQuotaAction action) => action is LogQuotaAction.Kill;
+
+    /// <summary>
+    /// The job runs on while its output is dropped, and the last 64 KiB of what was dropped are stored when the hour
+    /// ends, with a <c>log_truncated</c> event: <c>truncate</c>.
+    /// </summary>
+    public static bool KeepsTail(this LogQuotaAction action) => action is LogQuotaAction.Truncate;
+}
+
 /// <summary>Who wrote a log event.</summary>
 public enum LogSource
 {
