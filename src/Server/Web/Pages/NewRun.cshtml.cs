@@ -19,7 +19,7 @@ public sealed class NewRunModel(RunsService runs, ServerSettings settings) : Pag
 
     public long ServerQuota => settings.LogQuotaPerJobHour;
 
-    public string ServerAction => WebFormat.Snake(settings.LogQuotaAction);
+    public string ServerAction => WireNames.Of(settings.LogQuotaAction);
 
     public void OnGet()
     {
