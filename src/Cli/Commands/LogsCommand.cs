@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LogQuota.Cli.Connection;
 using LogQuota.Cli.Logs;
+using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Cli.Commands;
 
@@ -21,16 +22,16 @@ public static class LogsCommand
         };
         source.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<string>() is var value && value is not ("job" or "runner" or "all"))
+            if (result.GetValueOrDefault<string>() is var value && !WireNames.TryParse<LogSourceFilter>(value, out _))
             {
-                result.AddError($"--source must be job, runner or all; got '{value}'");
+                result.AddError($"--source must be {WireNames.Alternatives<LogSourceFilter>()}; got '{value}'");
             }
         });
         var command = new Command("logs", "Print a run's log") { run, follow, source };
         command.SetAction((parse, cancellationToken) =>
         {
             var runName = parse.GetRequiredValue(run);
-            var only = parse.GetValue(source) is "job" or "runner" ? parse.GetValue(source) : null;
+            var only = parse.GetValue(source) is var chosen && chosen != WireNames.Of(LogSourceFilter.All) ? chosen : null;
             return host.RunAsync(
                 parse,
                 runName,

@@ -37,9 +37,9 @@ public static class RunCommand
         };
         action.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<string?>() is { } value && value is not ("kill" or "truncate" or "observe"))
+            if (result.GetValueOrDefault<string?>() is { } value && !WireNames.TryParse<LogQuotaAction>(value, out _))
             {
-                result.AddError($"--log-quota-action must be kill, truncate or observe; got '{value}'");
+                result.AddError($"--log-quota-action must be {WireNames.Alternatives<LogQuotaAction>()}; got '{value}'");
             }
         });
         var killGrace = new Option<int?>("--log-quota-kill-grace")
@@ -105,13 +105,7 @@ public static class RunCommand
                 MaxDuration: parse.GetValue(maxDuration),
                 LogQuotaHour: parse.GetValue(logQuota),
                 Tty: parse.GetValue(noTty) ? false : null,
-                LogQuotaAction: parse.GetValue(action) switch
-                {
-                    "kill" => LogQuotaAction.Kill,
-                    "truncate" => LogQuotaAction.Truncate,
-                    "observe" => LogQuotaAction.Observe,
-                    _ => null,
-                },
+                LogQuotaAction: WireNames.TryParse<LogQuotaAction>(parse.GetValue(action), out var chosen) ? chosen : null,
                 LogQuotaKillGrace: parse.GetValue(killGrace),
                 WorkingDir: parse.GetValue(code.WorkingDir));
             var quotaAsTyped = parse.GetResult(logQuota)?.Tokens is [.., var typed] ? typed.Value : null;

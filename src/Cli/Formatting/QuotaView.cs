@@ -82,7 +82,7 @@ public static class QuotaView
     }
 
     /// <summary><c>kill</c>, <c>truncate</c>, <c>observe</c>.</summary>
-    public static string ActionName(LogQuotaAction action) => action.ToString().ToLowerInvariant();
+    public static string ActionName(LogQuotaAction action) => WireNames.Of(action);
 
     /// <summary>A time as the runner's markers show it: <c>15:00:00 UTC</c>.</summary>
     public static string Clock(DateTimeOffset time) => time.UtcDateTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture) + " UTC";

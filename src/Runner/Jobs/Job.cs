@@ -248,7 +248,7 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
         if (_quota.KillGrace > TimeSpan.Zero)
         {
             _process!.SignalTree(Native.SIGTERM);
-            _killTimer = _time.CreateTimer(_ => KillAfterGrace(), null, _quota.KillGrace, Timeout.InfiniteTimeSpan);
+            _killTimer = _time.CreateTimer(_ => Guarded("quota-kill", KillAfterGrace), null, _quota.KillGrace, Timeout.InfiniteTimeSpan);
             _metrics?.QuotaKill(latency: null);
             _logger.LogWarning(
                 "Job {JobId} exceeded its log quota of {Quota} bytes; its process tree got SIGTERM, SIGKILL follows in {Grace}",

@@ -94,7 +94,7 @@ internal sealed class JobRegistry : IDisposable
         {
             if (_jobs.TryGetValue(body.JobId, out var existing))
             {
-                return (SubmitBodies.Equal(existing.Body, body) ? SubmitOutcome.AlreadyKnown : SubmitOutcome.Conflict, existing);
+                return (existing.Body == body ? SubmitOutcome.AlreadyKnown : SubmitOutcome.Conflict, existing);
             }
 
             if (!_takingWork)
@@ -396,28 +396,5 @@ internal sealed class JobRegistry : IDisposable
         {
             _isolation.Dispose();
         }
-    }
-}
-
-/// <summary>Structural equality of submit bodies, for idempotent submits (the env map compared as a set).</summary>
-internal static class SubmitBodies
-{
-    public static bool Equal(SubmitBody a, SubmitBody b)
-    {
-        var (x, y) = (a.JobSpec, b.JobSpec);
-        return a.JobId == b.JobId && a.Run == b.Run
-            && x.Commands.SequenceEqual(y.Commands)
-            && EnvEqual(x.Env, y.Env)
-            && x.WorkingDir == y.WorkingDir && x.MaxDuration == y.MaxDuration
-            && x.LogQuotaHour == y.LogQuotaHour && x.Tty == y.Tty
-            && x.LogQuotaAction == y.LogQuotaAction && x.LogQuotaKillGrace == y.LogQuotaKillGrace && x.CodeHash == y.CodeHash
-            && (x.LogQuotaWarnAt ?? [-1]).SequenceEqual(y.LogQuotaWarnAt ?? [-1]);
-    }
-
-    private static bool EnvEqual(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b)
-    {
-        a ??= new Dictionary<string, string>();
-        b ??= new Dictionary<string, string>();
-        return a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var v) && v == p.Value);
     }
 }

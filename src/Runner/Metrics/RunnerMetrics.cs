@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Text.Json;
 using LogQuota.Runner.Jobs;
 using LogQuota.Shared.Contracts;
 
@@ -84,7 +83,7 @@ public sealed class RunnerMetrics
         }
 
         yield return new Measurement<long>(1,
-            new KeyValuePair<string, object?>("kill", JsonNamingPolicy.SnakeCaseLower.ConvertName(info.Kill.ToString())),
-            new KeyValuePair<string, object?>("users", JsonNamingPolicy.SnakeCaseLower.ConvertName(info.Users.ToString())));
+            new KeyValuePair<string, object?>("kill", WireNames.Of(info.Kill)),
+            new KeyValuePair<string, object?>("users", WireNames.Of(info.Users)));
     }
 }

@@ -77,7 +77,7 @@ internal sealed class QuotaPolicy
         KillGrace = killGrace;
         _warnAt = [.. (warnAt ?? DefaultWarnAt).Where(p => p is > 0 and < 100).Distinct().Order()];
         _warned = new bool[_warnAt.Length];
-        _tail = action == LogQuotaAction.Truncate && _window.Limit is not null ? new DroppedTail() : null;
+        _tail = action.KeepsTail() && _window.Limit is not null ? new DroppedTail() : null;
     }
 
     public long? Limit => _window.Limit;
@@ -112,7 +112,7 @@ internal sealed class QuotaPolicy
             return QuotaVerdict.Continue;
         }
 
-        if (Action == LogQuotaAction.Observe)
+        if (!Action.DropsOutput())
         {
             Store(text, output);
             Warn(limit, inBucket, output);
@@ -135,7 +135,7 @@ internal sealed class QuotaPolicy
         var keep = QuotaCut.Cut(text, fit, _window.MayCutMidLine);
         Store(text[..keep], output);
         Warn(limit, inBucket, output);
-        if (Action == LogQuotaAction.Kill)
+        if (Action.Kills())
         {
             _droppedTotal += text.Length - keep;
             Cross(limit, output, KillGrace > TimeSpan.Zero
@@ -318,5 +318,5 @@ internal sealed class QuotaPolicy
         _storedEndsWithNewline = true;
     }
 
-    private string ActionWord => Action.ToString().ToLowerInvariant();
+    private string ActionWord => WireNames.Of(Action);
 }

@@ -31,7 +31,7 @@ internal static class RunViews
 
     /// <summary>SPEC §2 "statuses": a truncate that dropped output marks the row; its error stays what the ending says.</summary>
     private static bool LogTruncated(JobEntity job) =>
-        job.LogQuota is { Action: LogQuotaAction.Truncate, DroppedBytes: > 0 };
+        job.LogQuota is { DroppedBytes: > 0 } quota && quota.Action.KeepsTail();
 
     private static JobDetails ToDetails(JobEntity job)
     {

@@ -54,6 +54,7 @@ internal static class ServerServiceExtensions
         services.ConfigureHttpJsonOptions(options => LogQuotaJson.Configure(options.SerializerOptions, strict: true));
         services.AddSingleton<LogsPageTokens>();
         services.AddSingleton<Apis.Lists.RunsPageTokens>();
+        services.AddScoped<Runs.RunsService>();
         services.AddServerDatabase(settings);
         builder.AddServerMetrics(metrics);
 

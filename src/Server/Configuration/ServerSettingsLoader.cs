@@ -112,10 +112,9 @@ public static class ServerSettingsLoader
     /// <summary>Parses <c>DSTACK_SERVER_LOG_QUOTA_ACTION</c>: <c>kill</c> (the default), <c>truncate</c> or <c>observe</c>.</summary>
     public static LogQuotaAction ParseLogQuotaAction(string? text) => text?.Trim() switch
     {
-        null or "" or "kill" => LogQuotaAction.Kill,
-        "truncate" => LogQuotaAction.Truncate,
-        "observe" => LogQuotaAction.Observe,
-        _ => throw Bad(LogQuotaActionVariable, text, "must be kill, truncate or observe"),
+        null or "" => LogQuotaAction.Kill,
+        var name when WireNames.TryParse<LogQuotaAction>(name, out var action) => action,
+        _ => throw Bad(LogQuotaActionVariable, text, $"must be {WireNames.Alternatives<LogQuotaAction>()}"),
     };
 
     /// <summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Text.Json;
 using LogQuota.Server.Data;
 using LogQuota.Shared.Contracts;
 using Microsoft.EntityFrameworkCore;
@@ -70,7 +69,7 @@ internal sealed class RunGauges
                 .ToList();
 
             var runs = Enum.GetValues<JobStatus>()
-                .Select(s => new Measurement<long>(counts.GetValueOrDefault(s), Label("status", JsonNamingPolicy.SnakeCaseLower.ConvertName(s.ToString()))))
+                .Select(s => new Measurement<long>(counts.GetValueOrDefault(s), Label("status", WireNames.Of(s))))
                 .ToList();
             var bytes = active.Select(j => new Measurement<long>(j.LogBytesHour, Label("run_name", j.RunName))).ToList();
             var quota = active

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Text.Json;
 using LogQuota.Server.Data;
 using LogQuota.Shared.Contracts;
 
@@ -96,5 +95,5 @@ internal sealed class ServerMetrics
     public void PassEnded(TimeSpan duration) => _pass.Record(duration.TotalSeconds);
 
     private static KeyValuePair<string, object?> ActionLabel(LogQuotaAction action) =>
-        new("action", JsonNamingPolicy.SnakeCaseLower.ConvertName(action.ToString()));
+        new("action", WireNames.Of(action));
 }

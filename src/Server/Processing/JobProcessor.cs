@@ -171,7 +171,7 @@ internal sealed class JobProcessor(
             {
                 // Not one of our runners any more: nobody is left to ask.
                 logger.LogWarning("Job {JobId} was given up on runner {Runner}, which is no longer configured; it is not reconciled", job.Id, job.Runner);
-                job.RunnerReleased = true;
+                job.Release();
                 await db.SaveChangesAsync(cancellationToken);
                 return;
             }
@@ -243,7 +243,7 @@ internal sealed class JobProcessor(
         {
             // Everything the runner had is stored: only now may it forget the job and its spool.
             await client.DeleteAsync(job.Id, cancellationToken);
-            job.RunnerReleased = true;
+            job.Release();
             await db.SaveChangesAsync(cancellationToken);
             logger.LogInformation("Job {JobId} ended {Status}; runner {Runner} released it", job.Id, job.Status, job.Runner);
         }
@@ -263,13 +263,9 @@ internal sealed class JobProcessor(
         catch (ApiException e) when (e.StatusCode == HttpStatusCode.NotFound && job.Status == JobStatus.Provisioning)
         {
             // The runner never got the job (the stop came between assignment and submission): it ends here.
-            job.Status = JobStatus.Terminated;
-            job.TerminationReason = TerminationReason.TerminatedByUser;
-            job.TerminationMessage = "Stopped by the user before it started";
-            job.FinishedAt = time.GetUtcNow();
-            job.Live = null;
+            job.TryEnd(JobEnd.StoppedBeforeStart, time.GetUtcNow(), expected: JobStatus.Provisioning);
             job.StopSent = true;
-            job.RunnerReleased = true;
+            job.Release();
         }
 
         await db.SaveChangesAsync(cancellationToken);
@@ -285,27 +281,19 @@ internal sealed class JobProcessor(
             return;
         }
 
-        if (fresh.Status.IsFinal())
-        {
-            // Its final state is stored; the runner just does not know it any more (deleted it already).
-            fresh.RunnerReleased = true;
-        }
-        else
+        // A runner forgets a job only when the server deletes it, so a 404 for a job still running means the
+        // runner process that had it is gone (restarted), and with it the job: its new process killed what was
+        // left. Waiting for the unreachable timeout would only delay the same verdict. A job whose final state is
+        // stored is only released: the runner just does not know it any more (deleted it already).
+        var message = e.StatusCode == HttpStatusCode.NotFound
+            ? $"Runner {fresh.Runner} no longer knows job {fresh.Id}: it was restarted, and the job ended with its previous process"
+            : $"The runner {fresh.Runner} refused the job with {(int)e.StatusCode}: {Truncate(e.Content)}";
+        if (fresh.TryEnd(JobEnd.ExecutorError(message), time.GetUtcNow()))
         {
             logger.LogError("Runner {Runner} refused job {JobId}: {StatusCode} {Detail}", fresh.Runner, fresh.Id, (int)e.StatusCode, e.Content);
-            fresh.Status = JobStatus.Failed;
-            fresh.TerminationReason = TerminationReason.ExecutorError;
-            // A runner forgets a job only when the server deletes it, so a 404 for a job still running means the
-            // runner process that had it is gone (restarted), and with it the job: its new process killed what was
-            // left. Waiting for the unreachable timeout would only delay the same verdict.
-            fresh.TerminationMessage = e.StatusCode == HttpStatusCode.NotFound
-                ? $"Runner {fresh.Runner} no longer knows job {fresh.Id}: it was restarted, and the job ended with its previous process"
-                : $"The runner {fresh.Runner} refused the job with {(int)e.StatusCode}: {Truncate(e.Content)}";
-            fresh.FinishedAt = time.GetUtcNow();
-            fresh.Live = null;
-            fresh.RunnerReleased = true;
         }
 
+        fresh.Release();
         await db.SaveChangesAsync(cancellationToken);
     }
 
@@ -322,28 +310,16 @@ internal sealed class JobProcessor(
             job.Runner = null;
             logger.LogWarning("Job {JobId} was being submitted to the local runner of an earlier server process; it is queued again", job.Id);
         }
-        else if (job.Status == JobStatus.Provisioning)
-        {
-            job.Status = JobStatus.Terminated;
-            job.TerminationReason = TerminationReason.TerminatedByUser;
-            job.TerminationMessage = "Stopped by the user before it started";
-            job.FinishedAt = time.GetUtcNow();
-            job.Live = null;
-            job.RunnerReleased = true;
-        }
-        else if (!job.Status.IsFinal())
-        {
-            job.Status = JobStatus.Failed;
-            job.TerminationReason = TerminationReason.ExecutorError;
-            job.TerminationMessage = $"The local runner {job.Runner} ended with an earlier process of the server, and the job with it";
-            job.FinishedAt = time.GetUtcNow();
-            job.Live = null;
-            job.RunnerReleased = true;
-            logger.LogError("Job {JobId} failed: its local runner {Runner} ended with an earlier server process", job.Id, job.Runner);
-        }
         else
         {
-            job.RunnerReleased = true;
+            // Stopped while it was being submitted, it never ran; one that ran (and did not end) ended with that runner.
+            var stoppedBeforeStart = job.TryEnd(JobEnd.StoppedBeforeStart, time.GetUtcNow(), expected: JobStatus.Provisioning);
+            if (!stoppedBeforeStart && job.TryEnd(JobEnd.ExecutorError($"The local runner {job.Runner} ended with an earlier process of the server, and the job with it"), time.GetUtcNow()))
+            {
+                logger.LogError("Job {JobId} failed: its local runner {Runner} ended with an earlier server process", job.Id, job.Runner);
+            }
+
+            job.Release();
         }
 
         await db.SaveChangesAsync(cancellationToken);
@@ -359,16 +335,12 @@ internal sealed class JobProcessor(
             return;
         }
 
-        if (!fresh.Status.IsFinal())
+        var message = $"The runner {fresh.Runner} did not answer for {settings.RunnerUnreachableTimeout.TotalSeconds:0.###} s";
+        if (fresh.TryEnd(new JobEnd(JobStatus.Failed, TerminationReason.InstanceUnreachable, message), time.GetUtcNow()))
         {
-            fresh.Status = JobStatus.Failed;
-            fresh.TerminationReason = TerminationReason.InstanceUnreachable;
-            fresh.TerminationMessage = $"The runner {fresh.Runner} did not answer for {settings.RunnerUnreachableTimeout.TotalSeconds:0.###} s";
-            fresh.FinishedAt = time.GetUtcNow();
-            fresh.Live = null;
             db.RunEvents.Add(new RunEventEntity
             {
-                RunId = fresh.RunId, Timestamp = time.GetUtcNow(), Type = JobEventTypes.RunnerUnreachable, Message = fresh.TerminationMessage,
+                RunId = fresh.RunId, Timestamp = time.GetUtcNow(), Type = JobEventTypes.RunnerUnreachable, Message = message,
             });
             logger.LogError("Job {JobId} failed: runner {Runner} unreachable for {Timeout}", fresh.Id, fresh.Runner, settings.RunnerUnreachableTimeout);
 
@@ -378,7 +350,7 @@ internal sealed class JobProcessor(
         {
             // It had ended and was stored; only its spool is left there. Given up on: nothing more is asked of that runner.
             logger.LogWarning("Giving up releasing job {JobId} on unreachable runner {Runner}", fresh.Id, fresh.Runner);
-            fresh.RunnerReleased = true;
+            fresh.Release();
         }
 
         await db.SaveChangesAsync(cancellationToken);

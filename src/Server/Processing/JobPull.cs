@@ -1,10 +1,8 @@
-using System.Text.Json;
 using LogQuota.Server.Data;
 using LogQuota.Server.Metrics;
 using LogQuota.Server.Replicas;
 using LogQuota.Shared.Api;
 using LogQuota.Shared.Contracts;
-using LogQuota.Shared.Json;
 
 namespace LogQuota.Server.Processing;
 
@@ -126,12 +124,10 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
                 // A stop is on its way; the runner's earlier "running" does not undo it.
                 return;
             case JobStatus.Done or JobStatus.Failed or JobStatus.Terminated:
-                job.TerminationReason = state.TerminationReason;
-                job.TerminationMessage = state.TerminationMessage;
+                job.TryEnd(new JobEnd(status, state.TerminationReason, state.TerminationMessage), DateTimeOffset.FromUnixTimeMilliseconds(state.Timestamp));
                 job.ExitStatus = state.ExitStatus;
-                job.FinishedAt = DateTimeOffset.FromUnixTimeMilliseconds(state.Timestamp);
                 logger.LogInformation("Job {JobId} ended {Status}: {Outcome}", job.Id, status, JobStatusMapping.Describe(state));
-                break;
+                return;
         }
 
         job.Status = status;
@@ -141,10 +137,8 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
     private static bool LiveEquals(JobEntity job, byte[]? live) =>
         job.Live is null ? live is null : live is not null && job.Live.AsSpan().SequenceEqual(live);
 
-    /// <summary>True when the quota block is what is stored already (the records hold lists, so they are compared as JSON).</summary>
-    private static bool QuotaEquals(LogQuotaStatus? stored, LogQuotaStatus? pulled) =>
-        pulled is null || (stored is not null &&
-            JsonSerializer.Serialize(stored, LogQuotaJson.Options) == JsonSerializer.Serialize(pulled, LogQuotaJson.Options));
+    /// <summary>True when the quota block is what is stored already (or the runner sent none).</summary>
+    private static bool QuotaEquals(LogQuotaStatus? stored, LogQuotaStatus? pulled) => pulled is null || pulled == stored;
 
     private static string Bounded(string message) => message.Length <= MaxEventMessage ? message : message[..(MaxEventMessage - 1)] + "…";
 }

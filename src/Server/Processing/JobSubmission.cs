@@ -60,12 +60,8 @@ internal sealed class JobSubmission(CodeStore code, TimeProvider time, ILogger l
         // A run holds its code from its submit on (the garbage collector skips code a job names), so this is a
         // database restored without it or a row deleted by hand: the job cannot start anywhere.
         logger.LogError("Job {JobId} failed: its code {CodeHash} is no longer on the server", job.Id, codeHash);
-        job.Status = JobStatus.Failed;
-        job.TerminationReason = TerminationReason.ExecutorError;
-        job.TerminationMessage = $"The run's code {codeHash} is no longer on the server; upload it again and submit a new run";
-        job.FinishedAt = time.GetUtcNow();
-        job.Live = null;
-        job.RunnerReleased = true;
+        job.TryEnd(JobEnd.ExecutorError($"The run's code {codeHash} is no longer on the server; upload it again and submit a new run"), time.GetUtcNow(), expected: JobStatus.Provisioning);
+        job.Release();
         await db.SaveChangesAsync(cancellationToken);
         return false;
     }

@@ -73,8 +73,7 @@ internal sealed class Reconciliation(JobPull pull, ServerSettings settings, Time
     private async Task ReleaseAsync(ServerDbContext db, JobEntity job, string message, CancellationToken cancellationToken)
     {
         // The event and the release commit together: recorded once, however often an attempt was cut short before.
-        job.RunnerReleased = true;
-        job.Live = null;
+        job.Release();
         db.RunEvents.Add(new RunEventEntity { RunId = job.RunId, Timestamp = time.GetUtcNow(), Type = JobEventTypes.RunnerReturned, Message = message });
         await db.SaveChangesAsync(cancellationToken);
         _backoff.Succeeded(job.Id);

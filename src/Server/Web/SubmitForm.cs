@@ -32,17 +32,10 @@ internal sealed class SubmitForm
         var commands = Commands.Split('\n').Select(c => c.TrimEnd('\r')).Where(c => c.Trim().Length > 0).ToList();
         var quota = ParseNumber(LogQuotaHour, "log_quota_hour", "The quota must be a whole number of bytes, such as 1000", errors);
         var maxDuration = ParseNumber(MaxDuration, "max_duration", "The max duration must be a whole number of seconds, such as 3600", errors);
-        LogQuotaAction? action = LogQuotaAction switch
+        LogQuotaAction? action = WireNames.TryParse<LogQuotaAction>(LogQuotaAction, out var chosen) ? chosen : null;
+        if (LogQuotaAction != "" && action is null)
         {
-            "" => null,
-            "kill" => Shared.Contracts.LogQuotaAction.Kill,
-            "truncate" => Shared.Contracts.LogQuotaAction.Truncate,
-            "observe" => Shared.Contracts.LogQuotaAction.Observe,
-            _ => null,
-        };
-        if (LogQuotaAction is not ("" or "kill" or "truncate" or "observe"))
-        {
-            errors["log_quota_action"] = "Choose kill, truncate or observe.";
+            errors["log_quota_action"] = $"Choose {WireNames.Alternatives<LogQuotaAction>()}.";
         }
 
         var env = ParseEnv(errors);

@@ -52,9 +52,4 @@ internal static class WebFormat
 
     public static bool IsActive(RunStatus status) =>
         status is RunStatus.Pending or RunStatus.Submitted or RunStatus.Running or RunStatus.Terminating;
-
-    /// <summary>The snake_case name the API uses for an enum value (<c>log_quota_exceeded</c>).</summary>
-    public static string Snake<T>(T value)
-        where T : struct, Enum =>
-        System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
 }

@@ -13,6 +13,25 @@ public enum LogQuotaAction
     Observe,
 }
 
+/// <summary>
+/// What each <see cref="LogQuotaAction"/> does at the crossing, asked of the action rather than compared with a name
+/// wherever it matters (as a Hangfire state says whether it is final).
+/// </summary>
+public static class LogQuotaActionTraits
+{
+    /// <summary>Output past the quota is not stored: <c>kill</c> (the job dies) and <c>truncate</c> (until the hour ends).</summary>
+    public static bool DropsOutput(this LogQuotaAction action) => action is LogQuotaAction.Kill or LogQuotaAction.Truncate;
+
+    /// <summary>The job's process tree is killed at the crossing: <c>kill</c>.</summary>
+    public static bool Kills(this LogQuotaAction action) => action is LogQuotaAction.Kill;
+
+    /// <summary>
+    /// The job runs on while its output is dropped, and the last 64 KiB of what was dropped are stored when the hour
+    /// ends, with a <c>log_truncated</c> event: <c>truncate</c>.
+    /// </summary>
+    public static bool KeepsTail(this LogQuotaAction action) => action is LogQuotaAction.Truncate;
+}
+
 /// <summary>Who wrote a log event.</summary>
 public enum LogSource
 {
@@ -35,7 +54,7 @@ public enum LogSource
 /// <param name="DroppedBytes">Bytes of job output not stored because of the quota, over the job's whole life (<c>truncate</c>; for <c>kill</c>, what was cut at the crossing and read during the grace).</param>
 /// <param name="ExceededAt">When the quota was last crossed; null if it never was.</param>
 /// <param name="Report">The evidence of the last bucket that crossed; null if none did.</param>
-public sealed record LogQuotaStatus(
+public sealed partial record LogQuotaStatus(
     long? Limit,
     LogQuotaAction Action,
     long UsedBytesHour,
@@ -53,7 +72,7 @@ public sealed record LogQuotaStatus(
 /// <param name="BytesPerMinute">Bytes of job output per minute of the bucket, minute 0 first, up to the last minute with output (at most 60 entries).</param>
 /// <param name="DroppedBytes">Bytes of this bucket not stored.</param>
 /// <param name="DroppedLines">Lines of this bucket not stored.</param>
-public sealed record LogQuotaReport(
+public sealed partial record LogQuotaReport(
     DateTimeOffset BucketStartedAt,
     IReadOnlyList<RepeatedLine> TopLines,
     IReadOnlyList<long> BytesPerMinute,

@@ -14,7 +14,7 @@ namespace LogQuota.Shared.Contracts;
 /// The SHA-256 (64 lowercase hex digits) of the gzip'd tar holding the user's code (SPEC §9), or null for none. The
 /// runner unpacks it into the job's code directory, as the job's user, before the first command; the job starts there.
 /// </param>
-public sealed record JobSpec(
+public sealed partial record JobSpec(
     IReadOnlyList<string> Commands,
     IReadOnlyDictionary<string, string>? Env = null,
     string? WorkingDir = null,

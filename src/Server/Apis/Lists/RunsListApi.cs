@@ -1,4 +1,3 @@
-using System.Globalization;
 using LogQuota.Server.Data;
 using LogQuota.Shared.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -30,17 +29,10 @@ public static class RunsListApi
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(tokens);
 
-        var limit = DefaultLimit;
-        if (query.Limit is not null &&
-            (!int.TryParse(query.Limit, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > MaxLimit))
+        if (!Paging.TryParseLimit(query.Limit, DefaultLimit, MaxLimit, out var limit, out var problem) ||
+            !Paging.TryParseFlag("only_active", query.OnlyActive, out var onlyActive, out problem))
         {
-            return BadRequest($"limit must be a whole number from 1 to {MaxLimit}, got '{query.Limit}'.");
-        }
-
-        var onlyActive = false;
-        if (query.OnlyActive is not null && !bool.TryParse(query.OnlyActive, out onlyActive))
-        {
-            return BadRequest($"only_active must be true or false, got '{query.OnlyActive}'.");
+            return BadRequest(problem);
         }
 
         RunCursor? cursor = null;
@@ -56,13 +48,9 @@ public static class RunsListApi
             cursor = read;
         }
 
-        var runs = await Page(db, onlyActive, cursor).Take(limit + 1).ToListAsync(cancellationToken);
-        string? nextToken = null;
-        if (runs.Count > limit)
-        {
-            runs.RemoveAt(limit);
-            nextToken = tokens.Create(onlyActive, new RunCursor(runs[^1].SubmittedAt.ToUnixTimeMilliseconds(), runs[^1].Id));
-        }
+        var (runs, nextToken) = await Paging.ReadAsync(
+            Page(db, onlyActive, cursor), limit,
+            last => tokens.Create(onlyActive, new RunCursor(last.SubmittedAt.ToUnixTimeMilliseconds(), last.Id)), cancellationToken);
 
         // The page's jobs in a second short query by run id (the jobs' run_id index), rather than a join that the
         // planner could turn into a scan of every run.

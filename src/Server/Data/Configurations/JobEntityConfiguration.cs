@@ -18,14 +18,12 @@ internal sealed class JobEntityConfiguration : IEntityTypeConfiguration<JobEntit
             .HasConversion(
                 spec => ToJson(spec),
                 json => FromJson(json),
-                new ValueComparer<JobSpec>((a, b) => ToJson(a!) == ToJson(b!), spec => ToJson(spec).GetHashCode(StringComparison.Ordinal)));
+                new ValueComparer<JobSpec>((a, b) => a == b, spec => spec.GetHashCode()));
         builder.Property(j => j.LogQuota)
             .HasConversion(
                 quota => quota == null ? null : JsonSerializer.Serialize(quota, LogQuotaJson.Options),
                 json => json == null ? null : JsonSerializer.Deserialize<LogQuotaStatus>(json, LogQuotaJson.Options),
-                new ValueComparer<LogQuotaStatus?>(
-                    (a, b) => JsonSerializer.Serialize(a, LogQuotaJson.Options) == JsonSerializer.Serialize(b, LogQuotaJson.Options),
-                    quota => JsonSerializer.Serialize(quota, LogQuotaJson.Options).GetHashCode(StringComparison.Ordinal)));
+                new ValueComparer<LogQuotaStatus?>((a, b) => a == b, quota => quota == null ? 0 : quota.GetHashCode()));
         builder.Property(j => j.Status).HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.TerminationReason).HasConversion<string>().HasMaxLength(32);
         builder.Property(j => j.Runner).HasMaxLength(2048);

@@ -42,7 +42,7 @@ public sealed class IndexModel(ServerDbContext db, RunsPageTokens tokens, Server
         OnlyActive = active is "1" or "true" or "on";
 
         // An unknown status in a hand-edited URL shows every status rather than an error page.
-        Status = Enum.GetValues<RunStatus>().Cast<RunStatus?>().FirstOrDefault(s => WebFormat.Snake(s!.Value) == status);
+        Status = WireNames.TryParse<RunStatus>(status, out var chosen) ? chosen : null;
         FirstPage = string.IsNullOrEmpty(nextToken);
         // Only a run name is echoed back: the message cannot be made to say anything else.
         Deleted = deleted is not null && Apis.RunNames.IsValid(deleted) ? deleted : null;
@@ -71,7 +71,7 @@ public sealed class IndexModel(ServerDbContext db, RunsPageTokens tokens, Server
 
         if (Status is { } s)
         {
-            query["status"] = WebFormat.Snake(s);
+            query["status"] = WireNames.Of(s);
         }
 
         if (nextToken is not null)

@@ -1,20 +1,16 @@
-using System.Text.Json;
-using LogQuota.Server.Apis;
 using LogQuota.Server.Configuration;
-using LogQuota.Server.Data;
+using LogQuota.Server.Runs;
 using LogQuota.Shared.Contracts;
-using LogQuota.Shared.Json;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace LogQuota.Server.Web.Pages;
 
 /// <summary>
-/// The submit form (<c>/runs/new</c>). The run goes through the API's own submit handler, JSON body and all, so the
-/// form accepts and refuses exactly what <c>POST /api/runs</c> does, in the same words.
+/// The submit form (<c>/runs/new</c>). The run goes through the runs service that <c>POST /api/runs</c> calls, so the
+/// form accepts and refuses exactly what the API does, in the same words.
 /// </summary>
-public sealed class NewRunModel(ServerDbContext db, ServerSettings settings, TimeProvider time, ILoggerFactory loggers) : PageModel
+public sealed class NewRunModel(RunsService runs, ServerSettings settings) : PageModel
 {
     internal SubmitForm Form { get; private set; } = new();
 
@@ -23,7 +19,7 @@ public sealed class NewRunModel(ServerDbContext db, ServerSettings settings, Tim
 
     public long ServerQuota => settings.LogQuotaPerJobHour;
 
-    public string ServerAction => WebFormat.Snake(settings.LogQuotaAction);
+    public string ServerAction => WireNames.Of(settings.LogQuotaAction);
 
     public void OnGet()
     {
@@ -46,34 +42,17 @@ public sealed class NewRunModel(ServerDbContext db, ServerSettings settings, Tim
             return Refused(errors);
         }
 
-        var result = await SubmitAsync(request, cancellationToken);
-        switch (result.Result)
+        var outcome = await runs.SubmitAsync(request, cancellationToken);
+        return outcome.Problem switch
         {
-            case Created<RunDetails> created:
-                return Redirect($"/runs/{created.Value!.RunName}");
-            case ValidationProblem invalid:
-                return Refused(invalid.ProblemDetails.Errors.ToDictionary(e => e.Key, e => string.Join(" ", e.Value), StringComparer.Ordinal));
-            case ProblemHttpResult { StatusCode: StatusCodes.Status409Conflict } conflict:
-                return Refused(new Dictionary<string, string>(StringComparer.Ordinal) { ["run_name"] = conflict.ProblemDetails.Detail ?? "" });
-            case ProblemHttpResult problem:
-                return Refused(new Dictionary<string, string>(StringComparer.Ordinal) { [""] = problem.ProblemDetails.Detail ?? "" });
-            default:
-                throw new InvalidOperationException($"The submit handler answered {result.Result.GetType().Name}.");
-        }
+            null => Redirect($"/runs/{outcome.Run!.RunName}"),
+            { Errors: { } invalid } => Refused(invalid.ToDictionary(e => e.Key, e => string.Join(" ", e.Value), StringComparer.Ordinal)),
+            { Status: StatusCodes.Status409Conflict } conflict => Refused(new Dictionary<string, string>(StringComparer.Ordinal) { ["run_name"] = conflict.Detail }),
+            { } problem => Refused(new Dictionary<string, string>(StringComparer.Ordinal) { [""] = problem.Detail }),
+        };
     }
 
     public string? ErrorFor(string field) => Errors.TryGetValue(field, out var message) ? message : null;
-
-    /// <summary>The request as the API would receive it: serialized and parsed again by the handler itself.</summary>
-    private Task<Results<Created<RunDetails>, ValidationProblem, ProblemHttpResult>> SubmitAsync(SubmitRunRequest request, CancellationToken cancellationToken)
-    {
-        var body = JsonSerializer.SerializeToUtf8Bytes(request, LogQuotaJson.Options);
-        var api = new DefaultHttpContext { RequestServices = HttpContext.RequestServices };
-        api.Request.ContentType = "application/json";
-        api.Request.ContentLength = body.Length;
-        api.Request.Body = new MemoryStream(body);
-        return RunsApi.SubmitRun(api.Request, db, settings, time, loggers, cancellationToken);
-    }
 
     private PageResult Refused(Dictionary<string, string> errors)
     {

@@ -1,8 +1,6 @@
-using LogQuota.Server.Apis;
 using LogQuota.Server.Configuration;
-using LogQuota.Server.Data;
+using LogQuota.Server.Runs;
 using LogQuota.Shared.Contracts;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -10,9 +8,9 @@ namespace LogQuota.Server.Web.Pages;
 
 /// <summary>
 /// A run (<c>/runs/{run_name}</c>): status, quota block, events, job spec and the log (drawn by run.js). Stop and
-/// delete are form posts through the API's own handlers, so they behave exactly as the API's endpoints do.
+/// delete are form posts through the runs service the API's endpoints call, so they behave exactly as those do.
 /// </summary>
-public sealed class RunModel(ServerDbContext db, ServerSettings settings, TimeProvider time) : PageModel
+public sealed class RunModel(RunsService runs, ServerSettings settings, TimeProvider time) : PageModel
 {
     public RunDetails? Run { get; private set; }
 
@@ -34,35 +32,33 @@ public sealed class RunModel(ServerDbContext db, ServerSettings settings, TimePr
 
     public async Task<IActionResult> OnPostStopAsync([FromRoute(Name = "run_name")] string runName, CancellationToken cancellationToken)
     {
-        var result = await RunsApi.StopRun(runName, db, time, cancellationToken);
-        return result.Result is ProblemHttpResult problem
+        var outcome = await runs.StopAsync(runName, cancellationToken);
+        return outcome.Problem is { } problem
             ? await ShowAsync(runName, problem, cancellationToken)
             : RedirectToPage("/Run", new { run_name = runName });
     }
 
     public async Task<IActionResult> OnPostDeleteAsync([FromRoute(Name = "run_name")] string runName, CancellationToken cancellationToken)
     {
-        var result = await RunsApi.DeleteRun(runName, db, settings, cancellationToken);
-        return result.Result is ProblemHttpResult problem
+        var outcome = await runs.DeleteAsync(runName, cancellationToken);
+        return outcome.Problem is { } problem
             ? await ShowAsync(runName, problem, cancellationToken)
             : Redirect("/" + QueryString.Create("deleted", runName));
     }
 
-    private async Task<IActionResult> ShowAsync(string runName, ProblemHttpResult? refused, CancellationToken cancellationToken)
+    private async Task<IActionResult> ShowAsync(string runName, RunProblem? refused, CancellationToken cancellationToken)
     {
         RunName = runName;
         Now = time.GetUtcNow();
-        db.ChangeTracker.Clear();
-        var found = await RunsApi.GetRun(runName, db, cancellationToken);
-        Run = (found.Result as Ok<RunDetails>)?.Value;
-        ActionError = refused?.ProblemDetails.Detail;
+        Run = (await runs.GetAsync(runName, cancellationToken)).Run;
+        ActionError = refused?.Detail;
         if (Run is null)
         {
             Response.StatusCode = StatusCodes.Status404NotFound;
         }
         else if (refused is not null)
         {
-            Response.StatusCode = refused.StatusCode;
+            Response.StatusCode = refused.Status;
         }
 
         return Page();

@@ -1,0 +1,148 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using LogQuota.Server.Data;
+using LogQuota.Shared.Contracts;
+using Microsoft.AspNetCore.Mvc;
+
+namespace LogQuota.Server.Apis;
+
+/// <summary>The query of <c>GET /api/runs/{run_name}/logs</c>, as sent: every value is checked by hand so a bad one gets a clear 400.</summary>
+public sealed record LogsParameters(
+    [property: FromQuery(Name = "start_time")] string? StartTime,
+    [property: FromQuery(Name = "end_time")] string? EndTime,
+    [property: FromQuery(Name = "limit")] string? Limit,
+    [property: FromQuery(Name = "descending")] string? Descending,
+    [property: FromQuery(Name = "next_token")] string? NextToken,
+    [property: FromQuery(Name = "format")] string? Format,
+    [property: FromQuery(Name = "source")] string? Source = null);
+
+/// <summary>
+/// A checked logs query: which events of a job, in which order, and whether as JSON pages or the whole log as text.
+/// </summary>
+/// <param name="Text">The whole log as text, in order (<c>format=text</c>), rather than JSON pages.</param>
+/// <param name="Source">The one source kept; null for both.</param>
+/// <param name="Start">Only events after this Unix millisecond (exclusive: a follower passes its last event's).</param>
+/// <param name="End">Only events at or before this Unix millisecond.</param>
+/// <param name="Limit">Events per JSON page.</param>
+/// <param name="Descending">Newest first.</param>
+/// <param name="NextToken">Where the page starts, as issued with the previous page.</param>
+internal sealed record LogsQuery(bool Text, LogSource? Source, long? Start, long? End, int Limit, bool Descending, string? NextToken)
+{
+    public const int MaxLimit = 1000;
+
+    /// <summary>Checks every value of <paramref name="query"/>; false with the 400's detail for the first bad one.</summary>
+    public static bool TryParse(LogsParameters query, [NotNullWhen(true)] out LogsQuery? parsed, out string problem)
+    {
+        parsed = null;
+        var text = query.Format switch
+        {
+            null or "json" => false,
+            "text" => true,
+            _ => (bool?)null,
+        };
+        if (text is null)
+        {
+            problem = $"format must be json or text, got '{query.Format}'.";
+            return false;
+        }
+
+        // job: the job's own output; runner: the [logquota] markers and dropped tails; all (the default): both, in order.
+        var filter = LogSourceFilter.All;
+        if (query.Source is not null && !WireNames.TryParse(query.Source, out filter))
+        {
+            problem = $"source must be {WireNames.Alternatives<LogSourceFilter>()}, got '{query.Source}'.";
+            return false;
+        }
+
+        if (!TryParseTime(query.StartTime, out var start))
+        {
+            problem = TimeProblem("start_time", query.StartTime);
+            return false;
+        }
+
+        if (!TryParseTime(query.EndTime, out var end))
+        {
+            problem = TimeProblem("end_time", query.EndTime);
+            return false;
+        }
+
+        if (start is not null && end is not null && end < start)
+        {
+            problem = "end_time is before start_time.";
+            return false;
+        }
+
+        if (!Paging.TryParseLimit(query.Limit, MaxLimit, MaxLimit, out var limit, out problem) ||
+            !Paging.TryParseFlag("descending", query.Descending, out var descending, out problem))
+        {
+            return false;
+        }
+
+        if (text.Value && (query.Limit is not null || query.NextToken is not null || descending))
+        {
+            problem = "format=text streams the whole log in order; limit, next_token and descending apply to JSON pages only.";
+            return false;
+        }
+
+        parsed = new LogsQuery(text.Value, filter.Source(), start, end, limit, descending, query.NextToken);
+        problem = "";
+        return true;
+    }
+
+    /// <summary>The job's events this query selects (source and time range), in no order yet.</summary>
+    public IQueryable<LogEventEntity> Filter(IQueryable<LogEventEntity> events)
+    {
+        if (Source is { } only)
+        {
+            events = events.Where(e => e.LogSource == only);
+        }
+
+        if (Start is { } after)
+        {
+            events = events.Where(e => e.Timestamp > after);
+        }
+
+        if (End is { } until)
+        {
+            events = events.Where(e => e.Timestamp <= until);
+        }
+
+        return events;
+    }
+
+    /// <summary>Events after (or before) <paramref name="cursor"/> in (timestamp, id) order. The first condition
+    /// is a plain range on the (job_id, timestamp) index; the second only breaks ties within one millisecond.</summary>
+    public static IQueryable<LogEventEntity> Ordered(IQueryable<LogEventEntity> events, LogCursor? cursor, bool descending)
+    {
+        if (cursor is { } c)
+        {
+            events = descending
+                ? events.Where(e => e.Timestamp <= c.Timestamp && (e.Timestamp < c.Timestamp || e.Id < c.Id))
+                : events.Where(e => e.Timestamp >= c.Timestamp && (e.Timestamp > c.Timestamp || e.Id > c.Id));
+        }
+
+        return descending
+            ? events.OrderByDescending(e => e.Timestamp).ThenByDescending(e => e.Id)
+            : events.OrderBy(e => e.Timestamp).ThenBy(e => e.Id);
+    }
+
+    private static string TimeProblem(string name, string? text) => $"{name} must be an ISO 8601 time such as 2026-01-31T12:00:00.000Z, got '{text}'.";
+
+    /// <summary>Parses an ISO 8601 time to Unix milliseconds (floored: sub-millisecond parts cannot match an event).</summary>
+    private static bool TryParseTime(string? text, out long? milliseconds)
+    {
+        milliseconds = null;
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        {
+            return false;
+        }
+
+        milliseconds = (long)Math.Floor((time - DateTimeOffset.UnixEpoch).TotalMilliseconds);
+        return true;
+    }
+}

@@ -1,0 +1,199 @@
+using LogQuota.Server.Apis;
+using LogQuota.Server.Code;
+using LogQuota.Server.Configuration;
+using LogQuota.Server.Data;
+using LogQuota.Server.Processing;
+using LogQuota.Shared.Contracts;
+using Microsoft.EntityFrameworkCore;
+
+namespace LogQuota.Server.Runs;
+
+/// <summary>
+/// What can be done to runs (SPEC §4): submit, show, stop, delete. The API's endpoints and the web page both call
+/// it, so both accept and refuse the same things in the same words; neither calls the other.
+/// </summary>
+public sealed class RunsService(ServerDbContext db, ServerSettings settings, TimeProvider time, ILogger<RunsService> logger)
+{
+    /// <summary>Checks <paramref name="request"/> against the rules and the server's quota, and stores the run and its job.</summary>
+    public async Task<RunOutcome> SubmitAsync(SubmitRunRequest request, CancellationToken cancellationToken)
+    {
+        var errors = RunRequestValidator.Validate(request, settings.LogQuotaPerJobHour, settings.LogQuotaAction);
+        if (errors.Count > 0)
+        {
+            return RunOutcome.Refused(RunProblem.Invalid(errors));
+        }
+
+        var runName = request.RunName;
+        if (runName is null)
+        {
+            do
+            {
+                runName = RunNames.Generate();
+            }
+            while (await db.Runs.AnyAsync(r => r.RunName == runName, cancellationToken));
+        }
+        else if (await db.Runs.AnyAsync(r => r.RunName == runName, cancellationToken))
+        {
+            return RunOutcome.Refused(RunProblem.NameTaken(runName));
+        }
+
+        var now = time.GetUtcNow();
+
+        // Naming the code and storing the job are one transaction, which the code garbage collector cannot cut in two.
+        await using var transaction = request.CodeHash is null ? null : await db.Database.BeginTransactionAsync(cancellationToken);
+        if (request.CodeHash is { } codeHash && !await CodeStore.TouchAsync(db, codeHash, now, cancellationToken))
+        {
+            return RunOutcome.Refused(new RunProblem(StatusCodes.Status404NotFound,
+                $"The server holds no code {codeHash}; upload it first with PUT /api/code/{codeHash} (logquota run does both)."));
+        }
+
+        var run = new RunEntity { Id = Guid.CreateVersion7(now), RunName = runName, SubmittedAt = now };
+        run.Jobs.Add(new JobEntity
+        {
+            Id = Guid.CreateVersion7(now),
+            Run = run,
+            Status = JobStatus.Submitted,
+            SubmittedAt = now,
+            CodeHash = request.CodeHash,
+            Spec = new JobSpec(
+                request.Commands,
+                request.Env,
+                request.WorkingDir,
+                request.MaxDuration,
+                RunRequestValidator.EffectiveQuota(request.LogQuotaHour, settings.LogQuotaPerJobHour),
+                request.Tty ?? true,
+                request.LogQuotaAction ?? settings.LogQuotaAction,
+                settings.LogQuotaWarnAt,
+                request.LogQuotaKillGrace ?? 0,
+                request.CodeHash),
+        });
+        db.Runs.Add(run);
+        try
+        {
+            // The run and its job in one transaction: either both exist or neither.
+            await db.SaveChangesAsync(cancellationToken);
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(cancellationToken);
+            }
+        }
+        catch (DbUpdateException)
+        {
+            // PostgreSQL takes no query in a failed transaction.
+            if (transaction is not null)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+            }
+
+            // Lost a race with another submit of the same name: the unique index decided.
+            if (await ExistsAsync(runName, cancellationToken))
+            {
+                return RunOutcome.Refused(RunProblem.NameTaken(runName));
+            }
+
+            throw;
+        }
+
+        logger.LogInformation("Run {RunName} submitted with a log quota of {LogQuotaHour} bytes per hour", runName, run.Jobs[0].Spec.LogQuotaHour);
+        return RunOutcome.Done(RunViews.ToDetails(run, []));
+    }
+
+    /// <summary>The run with its jobs and events, as stored now.</summary>
+    public async Task<RunOutcome> GetAsync(string runName, CancellationToken cancellationToken)
+    {
+        // A stop or delete earlier in the same scope (the web page's post) left what it read tracked, and stale.
+        db.ChangeTracker.Clear();
+        var run = await FindAsync(runName, cancellationToken);
+        return run is null ? RunOutcome.Refused(RunProblem.NotFound(runName)) : RunOutcome.Done(await DetailsAsync(run, cancellationToken));
+    }
+
+    /// <summary>
+    /// Asks every unfinished job of the run to stop: one no runner has yet ends here, the others are stopped on their
+    /// runner by the processor, which keeps pulling until their final state.
+    /// </summary>
+    public async Task<RunOutcome> StopAsync(string runName, CancellationToken cancellationToken)
+    {
+        var run = await FindAsync(runName, cancellationToken);
+        if (run is null)
+        {
+            return RunOutcome.Refused(RunProblem.NotFound(runName));
+        }
+
+        if (run.Jobs.Any(j => !j.Status.IsFinal()))
+        {
+            db.RunEvents.Add(new RunEventEntity
+            {
+                RunId = run.Id, Timestamp = time.GetUtcNow(), Type = JobEventTypes.StopRequested, Message = "A stop was asked through the API",
+            });
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        foreach (var job in run.Jobs.Where(j => !j.Status.IsFinal()))
+        {
+            // A job no runner has been given yet ends right here. The update is conditional, so if the
+            // processor claimed the job a moment ago this changes nothing and the flag below takes over.
+            var ended = await JobEnding.TryEndAsync(
+                db.Jobs.Where(j => j.Id == job.Id), JobEnd.StoppedBeforeStart, time.GetUtcNow(), expected: JobStatus.Submitted,
+                s => s.SetProperty(j => j.StopRequested, true), cancellationToken);
+            if (ended == 0)
+            {
+                // On a runner: the processor forwards the stop and keeps pulling until the final state.
+                await db.Jobs
+                    .Where(j => j.Id == job.Id)
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.StopRequested, true), cancellationToken);
+            }
+        }
+
+        db.ChangeTracker.Clear();
+        return RunOutcome.Done(await DetailsAsync((await FindAsync(runName, cancellationToken))!, cancellationToken));
+    }
+
+    /// <summary>Deletes a finished run with its jobs, logs and events; refused while a job may still run.</summary>
+    public async Task<RunOutcome> DeleteAsync(string runName, CancellationToken cancellationToken)
+    {
+        var run = await FindAsync(runName, cancellationToken);
+        if (run is null)
+        {
+            return RunOutcome.Refused(RunProblem.NotFound(runName));
+        }
+
+        if (run.Jobs.Any(j => !j.Status.IsFinal()))
+        {
+            return RunOutcome.Refused(new RunProblem(StatusCodes.Status409Conflict, $"Run '{runName}' has not finished; stop it first (POST /api/runs/{runName}/stop)."));
+        }
+
+        // Like a Kubernetes finalizer: a job given up on while its runner was away may still run there, and only its row
+        // lets the server stop and delete it when the runner answers again (SPEC §6 reconciliation). A runner no longer
+        // configured is never asked again, so its jobs do not hold the run (nor do the local runner's: it went with its process).
+        if (run.Jobs.FirstOrDefault(j => Reconciliation.IsPending(j) && settings.Runners.Any(r => r.ToString() == j.Runner)) is { } pending)
+        {
+            return RunOutcome.Refused(new RunProblem(StatusCodes.Status409Conflict,
+                $"Run '{runName}' cannot be deleted yet: its job may still run on {pending.Runner}, which stopped answering; the server stops and " +
+                "deletes it there when that runner answers again (a runner_returned event), and the run can be deleted then."));
+        }
+
+        var jobIds = run.Jobs.Select(j => j.Id).ToList();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.LogEvents.Where(e => jobIds.Contains(e.JobId)).ExecuteDeleteAsync(cancellationToken);
+        await db.RunEvents.Where(e => e.RunId == run.Id).ExecuteDeleteAsync(cancellationToken);
+        await db.Jobs.Where(j => j.RunId == run.Id).ExecuteDeleteAsync(cancellationToken);
+        await db.Runs.Where(r => r.Id == run.Id).ExecuteDeleteAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return RunOutcome.Done(null);
+    }
+
+    private async Task<RunDetails> DetailsAsync(RunEntity run, CancellationToken cancellationToken)
+    {
+        var events = await db.RunEvents.AsNoTracking().Where(e => e.RunId == run.Id).ToListAsync(cancellationToken);
+        return RunViews.ToDetails(run, events);
+    }
+
+    private Task<RunEntity?> FindAsync(string runName, CancellationToken cancellationToken) =>
+        db.Runs.Include(r => r.Jobs).SingleOrDefaultAsync(r => r.RunName == runName, cancellationToken);
+
+    private Task<bool> ExistsAsync(string runName, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        return db.Runs.AnyAsync(r => r.RunName == runName, cancellationToken);
+    }
+}
