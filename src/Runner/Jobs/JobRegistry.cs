@@ -148,7 +148,7 @@ internal sealed class JobRegistry : IDisposable
     private JobLaunch BuildLaunch(Job job, CancellationToken cancellationToken)
     {
         var spec = job.Body.JobSpec;
-        var sandbox = _isolation.CreateSandbox(job.Id);
+        var sandbox = _isolation.CreateSandbox(job.Id, spec.Resources);
         JobPaths paths;
         try
         {
@@ -410,6 +410,7 @@ internal static class SubmitBodies
             && x.WorkingDir == y.WorkingDir && x.MaxDuration == y.MaxDuration
             && x.LogQuotaHour == y.LogQuotaHour && x.Tty == y.Tty
             && x.LogQuotaAction == y.LogQuotaAction && x.LogQuotaKillGrace == y.LogQuotaKillGrace && x.CodeHash == y.CodeHash
+            && x.Resources == y.Resources
             && (x.LogQuotaWarnAt ?? [-1]).SequenceEqual(y.LogQuotaWarnAt ?? [-1]);
     }
 

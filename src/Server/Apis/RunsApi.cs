@@ -7,6 +7,7 @@ using LogQuota.Server.Code;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
 using LogQuota.Server.Processing;
+using LogQuota.Server.Runners;
 using LogQuota.Shared.Contracts;
 using LogQuota.Shared.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -40,8 +41,9 @@ public static class RunsApi
         return app;
     }
 
-    public static async Task<Results<Created<RunDetails>, ValidationProblem, ProblemHttpResult>> SubmitRun(
-        HttpRequest request, ServerDbContext db, ServerSettings settings, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    internal static async Task<Results<Created<RunDetails>, ValidationProblem, ProblemHttpResult>> SubmitRun(
+        HttpRequest request, ServerDbContext db, ServerSettings settings, RunnerCapacities capacities, TimeProvider time, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(db);
@@ -95,6 +97,19 @@ public static class RunsApi
             return TypedResults.ValidationProblem(errors, detail: string.Join(" ", errors.Values.SelectMany(m => m)));
         }
 
+        var resources = RunRequestValidator.Asked(body.Resources);
+        if (resources is not null)
+        {
+            switch (await capacities.RefusalsAsync(resources, cancellationToken))
+            {
+                case null:
+                    request.HttpContext.Response.Headers.RetryAfter = "5";
+                    return Problem(StatusCodes.Status503ServiceUnavailable, "No runner answered its health check, so the server cannot tell whether one can give the resources asked; try again shortly.");
+                case { Count: > 0 } refusals:
+                    return TypedResults.ValidationProblem(refusals, detail: string.Join(" ", refusals.Values.SelectMany(m => m)));
+            }
+        }
+
         var runName = body.RunName;
         if (runName is null)
         {
@@ -137,7 +152,8 @@ public static class RunsApi
                 body.LogQuotaAction ?? settings.LogQuotaAction,
                 settings.LogQuotaWarnAt,
                 body.LogQuotaKillGrace ?? 0,
-                body.CodeHash),
+                body.CodeHash,
+                resources),
         });
         db.Runs.Add(run);
         try

@@ -2,6 +2,7 @@ using System.Text.Json;
 using LogQuota.Server.Apis;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
+using LogQuota.Server.Runners;
 using LogQuota.Shared.Contracts;
 using LogQuota.Shared.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -33,12 +34,14 @@ public sealed class NewRunModel(ServerDbContext db, ServerSettings settings, Tim
         [FromForm(Name = "commands")] string? commands, [FromForm(Name = "run_name")] string? runName,
         [FromForm(Name = "log_quota_hour")] string? quota, [FromForm(Name = "log_quota_action")] string? action,
         [FromForm(Name = "max_duration")] string? maxDuration, [FromForm(Name = "env")] string? env,
-        [FromForm(Name = "working_dir")] string? workingDir, [FromForm(Name = "tty")] string? tty, CancellationToken cancellationToken)
+        [FromForm(Name = "working_dir")] string? workingDir, [FromForm(Name = "tty")] string? tty,
+        [FromForm(Name = "cpus")] string? cpus, [FromForm(Name = "memory")] string? memory, [FromForm(Name = "gpus")] string? gpus, CancellationToken cancellationToken)
     {
         Form = new SubmitForm
         {
             Commands = commands ?? "", RunName = runName ?? "", LogQuotaHour = quota ?? "", LogQuotaAction = action ?? "",
             MaxDuration = maxDuration ?? "", Env = env ?? "", WorkingDir = workingDir ?? "", Tty = tty is not null,
+            Cpus = cpus ?? "", Memory = memory ?? "", Gpus = gpus ?? "",
         };
         var (request, errors) = Form.ToRequest();
         if (request is null)
@@ -72,7 +75,9 @@ public sealed class NewRunModel(ServerDbContext db, ServerSettings settings, Tim
         api.Request.ContentType = "application/json";
         api.Request.ContentLength = body.Length;
         api.Request.Body = new MemoryStream(body);
-        return RunsApi.SubmitRun(api.Request, db, settings, time, loggers, cancellationToken);
+        // RunnerCapacities is internal to the server, and so cannot be a public page's constructor parameter.
+        var capacities = HttpContext.RequestServices.GetRequiredService<RunnerCapacities>();
+        return RunsApi.SubmitRun(api.Request, db, settings, capacities, time, loggers, cancellationToken);
     }
 
     private PageResult Refused(Dictionary<string, string> errors)
