@@ -2,10 +2,11 @@
 """Memory returned after a burst: server and runner RSS idle, at the peak of a burst of short jobs, and a while after
 they have all ended, against the real processes (the Release builds) on loopback.
 
-    python3 bench/memory.py [--jobs 1000] [--after 60] [--quick] [--json PATH]
+    python3 bench/memory.py [--jobs 1000] [--after 60] [--embedded] [--quick] [--json PATH]
     (after `dotnet build -c Release src/Server`, which builds the runner too)
 
-Starts one runner and one server (quota 0, SQLite) as processes, as bench/load.py does. Idle is measured after a warm-up
+Starts one runner and one server (quota 0, SQLite) as processes, as bench/load.py does; --embedded starts the server
+alone, with its local runner in its process (the one-command setup), and measures that one process. Idle is measured after a warm-up
 of 10 jobs (the JIT, the database's connections and the HTTP clients are then what they stay), 10 s after they ended.
 Then --jobs runs are submitted at once (8 clients); each prints a line, sleeps 3 s (so they are alive together) and
 prints 50 more. RSS (VmRSS of /proc/PID/status) of both processes is sampled every 0.25 s; the peak is the highest
@@ -56,8 +57,10 @@ def wait_healthy(base):
     sys.exit(f"{base} never became healthy")
 
 
-def rss(pid):
-    with open(f"/proc/{pid}/status") as f:
+def rss(proc):
+    if proc.poll() is not None:
+        raise RuntimeError(f"{proc.args[1]} exited with {proc.returncode}")
+    with open(f"/proc/{proc.pid}/status") as f:
         return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
 
 
@@ -93,6 +96,8 @@ def main():
     ap.add_argument("--after", type=float, default=60)
     ap.add_argument("--quick", action="store_true", help="100 jobs, 20 s after")
     ap.add_argument("--json", metavar="PATH")
+    ap.add_argument("--embedded", action="store_true", help="the server with its local runner in its process")
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="for both processes (to try a GC setting)")
     a = ap.parse_args()
     if a.quick:
         a.jobs, a.after = 100, 20
@@ -101,31 +106,32 @@ def main():
     os.chmod(d, 0o755)  # the job directories lie below: a job's uid must be able to search its ancestors
     rport, sport = free_port(), free_port()
     base = f"http://127.0.0.1:{sport}"
-    quiet = dict(os.environ, Logging__LogLevel__Default="Warning")
+    quiet = dict(os.environ, Logging__LogLevel__Default="Warning", **dict(e.split("=", 1) for e in a.env))
     log = open(os.path.join(d, "processes.log"), "w+")
     procs = {}
     samples = {"server": [], "runner": []}
     stop = threading.Event()
     try:
-        procs["runner"] = subprocess.Popen(["dotnet", dll("Runner")], stdout=log, stderr=subprocess.STDOUT, env=dict(
-            quiet, DSTACK_RUNNER_PORT=str(rport), DSTACK_RUNNER_DIR=os.path.join(d, "runner"),
-            DSTACK_RUNNER_WORK_DIR=os.path.join(d, "work"), DSTACK_RUNNER_TOKEN=RUNNER_TOKEN))
-        wait_healthy(f"http://127.0.0.1:{rport}")
+        if not a.embedded:
+            procs["runner"] = subprocess.Popen(["dotnet", dll("Runner")], stdout=log, stderr=subprocess.STDOUT, env=dict(
+                quiet, DSTACK_RUNNER_PORT=str(rport), DSTACK_RUNNER_DIR=os.path.join(d, "runner"),
+                DSTACK_RUNNER_WORK_DIR=os.path.join(d, "work"), DSTACK_RUNNER_TOKEN=RUNNER_TOKEN))
+            wait_healthy(f"http://127.0.0.1:{rport}")
         procs["server"] = subprocess.Popen(["dotnet", dll("Server")], stdout=log, stderr=subprocess.STDOUT, env=dict(
             quiet, DSTACK_SERVER_PORT=str(sport), DSTACK_SERVER_DIR=os.path.join(d, "server"), DSTACK_SERVER_ADMIN_TOKEN=ADMIN,
-            DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR="0", DSTACK_SERVER_RUNNERS=f"http://127.0.0.1:{rport}",
-            DSTACK_RUNNER_TOKEN=RUNNER_TOKEN))
+            DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR="0", DSTACK_SERVER_RUNNERS="" if a.embedded else f"http://127.0.0.1:{rport}",
+            DSTACK_RUNNER_TOKEN=RUNNER_TOKEN, DSTACK_RUNNER_WORK_DIR=os.path.join(d, "work")))
         wait_healthy(base)
 
         submit_all(base, "warm", 10)
         wait_all_ended(base, 300)
         time.sleep(10)
-        idle = {name: rss(p.pid) for name, p in procs.items()}
+        idle = {name: rss(p) for name, p in procs.items()}
 
         def sampler():
             while not stop.is_set():
                 for name, p in procs.items():
-                    samples[name].append(rss(p.pid))
+                    samples[name].append(rss(p))
                 time.sleep(0.25)
         threading.Thread(target=sampler, daemon=True).start()
 
@@ -137,20 +143,22 @@ def main():
         print(f"{a.jobs} runs submitted in {submitted:.1f} s, all ended after {ended:.1f} s", file=sys.stderr)
         time.sleep(a.after)
         stop.set()
-        after = {name: rss(p.pid) for name, p in procs.items()}
+        after = {name: rss(p) for name, p in procs.items()}
         status, answer = call(base, "GET", "/api/runs?limit=1000")
         done = sum(1 for r in answer["runs"] if r["run_name"].startswith("burst-") and r["status"] == "done")
 
         figures = []
-        for name in ("server", "runner"):
+        for name in procs:
+            label = "server with its local runner" if a.embedded else name
+            key = f"memory_{name}{'_embedded' if a.embedded else ''}"
             peak = max(samples[name])
             back = (after[name] - idle[name]) / MIB
             figures += [
-                figure(f"memory_{name}_idle", f"{name} RSS idle (after 10 warm-up jobs)", idle[name] / MIB, "MiB"),
-                figure(f"memory_{name}_peak", f"{name} peak RSS, {a.jobs} short jobs at once", peak / MIB, "MiB",
+                figure(f"{key}_idle", f"{label} RSS idle (after 10 warm-up jobs)", idle[name] / MIB, "MiB"),
+                figure(f"{key}_peak", f"{label} peak RSS, {a.jobs} short jobs at once", peak / MIB, "MiB",
                        note=f"{done} of {a.jobs} runs done; all ended {ended:.0f} s after the first submit"),
-                figure(f"memory_{name}_after", f"{name} RSS {a.after:.0f} s after the last of {a.jobs} jobs ended", after[name] / MIB, "MiB"),
-                figure(f"memory_{name}_returned", f"{name} RSS above idle {a.after:.0f} s after the burst", back, "MiB",
+                figure(f"{key}_after", f"{label} RSS {a.after:.0f} s after the last of {a.jobs} jobs ended", after[name] / MIB, "MiB"),
+                figure(f"{key}_returned", f"{label} RSS above idle {a.after:.0f} s after the burst", back, "MiB",
                        goal=f"<= {GOAL_MIB} MiB", met=back <= GOAL_MIB),
             ]
         for f in figures:
@@ -158,6 +166,10 @@ def main():
         if a.json:
             with open(a.json, "w") as out:
                 json.dump({"figures": figures}, out, indent=2)
+    except BaseException:
+        log.seek(0)
+        print("".join(log.readlines()[-40:]), file=sys.stderr)
+        raise
     finally:
         stop.set()
         for p in procs.values():
