@@ -146,6 +146,7 @@ def main():
         after = {name: rss(p) for name, p in procs.items()}
         status, answer = call(base, "GET", "/api/runs?limit=1000")
         done = sum(1 for r in answer["runs"] if r["run_name"].startswith("burst-") and r["status"] == "done")
+        print(f"{done} of {a.jobs} runs ended done", file=sys.stderr)
 
         figures = []
         for name in procs:

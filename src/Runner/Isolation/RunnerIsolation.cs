@@ -74,7 +74,7 @@ internal sealed class RunnerIsolation : IDisposable
         else
         {
             memory = RunnerMemoryGroup.TryCreate(settings.Dir, out var whyNoMemory);
-            if (memory is not null && TryJob(new JobSandbox(IsolationKill.ProcessScan, _shim, null, null, null) { Memory = memory.CreateJob(Guid.Empty, settings.JobMemoryMax ?? ProbeMemory) }, release: true) is { } memoryFailure)
+            if (memory is not null && TryLimitedJob(() => new JobSandbox(IsolationKill.ProcessScan, _shim, null, null, null) { Memory = memory.CreateJob(Guid.Empty, settings.JobMemoryMax ?? ProbeMemory) }) is { } memoryFailure)
             {
                 memory.Dispose();
                 memory = null;
@@ -88,7 +88,7 @@ internal sealed class RunnerIsolation : IDisposable
                     : $"memory: no limit unless a run asks (cgroup v1 {memory.Path})");
 
             cpu = RunnerCpuGroup.TryCreate(settings.Dir, out var whyNoCpu);
-            if (cpu is not null && TryJob(new JobSandbox(IsolationKill.ProcessScan, _shim, null, null, null) { Cpu = cpu.CreateJob(Guid.Empty, 1) }, release: true) is { } cpuFailure)
+            if (cpu is not null && TryLimitedJob(() => new JobSandbox(IsolationKill.ProcessScan, _shim, null, null, null) { Cpu = cpu.CreateJob(Guid.Empty, 1) }) is { } cpuFailure)
             {
                 cpu.Dispose();
                 cpu = null;
@@ -109,6 +109,22 @@ internal sealed class RunnerIsolation : IDisposable
         {
             _memory = memory, _cpu = cpu, _memoryMax = settings.JobMemoryMax, Capacity = capacity,
         };
+    }
+
+    /// <summary>
+    /// <see cref="TryJob"/> in a sandbox with a limit's group, removed afterwards. Writing the limit may fail (a cpu quota
+    /// above the one of the runner's own group is EINVAL in v1): then this runner cannot set that limit, and says why.
+    /// </summary>
+    private static string? TryLimitedJob(Func<JobSandbox> sandbox)
+    {
+        try
+        {
+            return TryJob(sandbox(), release: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot set the limit ({e.Message.TrimEnd('.')})";
+        }
     }
 
     /// <summary>The probe job's memory limit when no maximum is set: far above what <c>exit 0</c> needs.</summary>
