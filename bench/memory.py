@@ -97,6 +97,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="100 jobs, 20 s after")
     ap.add_argument("--json", metavar="PATH")
     ap.add_argument("--embedded", action="store_true", help="the server with its local runner in its process")
+    ap.add_argument("--log", metavar="PATH", help="keep the processes' output there")
     ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="for both processes (to try a GC setting)")
     a = ap.parse_args()
     if a.quick:
@@ -106,7 +107,8 @@ def main():
     os.chmod(d, 0o755)  # the job directories lie below: a job's uid must be able to search its ancestors
     rport, sport = free_port(), free_port()
     base = f"http://127.0.0.1:{sport}"
-    quiet = dict(os.environ, Logging__LogLevel__Default="Warning", **dict(e.split("=", 1) for e in a.env))
+    quiet = dict(os.environ, Logging__LogLevel__Default="Warning")
+    quiet.update(e.split("=", 1) for e in a.env)
     log = open(os.path.join(d, "processes.log"), "w+")
     procs = {}
     samples = {"server": [], "runner": []}
@@ -182,6 +184,8 @@ def main():
                 p.kill()
                 p.wait()
         log.close()
+        if a.log:
+            shutil.copyfile(os.path.join(d, "processes.log"), a.log)
         shutil.rmtree(d, ignore_errors=True)
 
 
