@@ -100,15 +100,17 @@ def main():
     ap.add_argument("--log", metavar="PATH", help="keep the processes' output there")
     ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="for both processes (to try a GC setting)")
     a = ap.parse_args()
+    if any("=" not in e for e in a.env):
+        ap.error("--env takes NAME=VALUE")
     if a.quick:
         a.jobs, a.after = 100, 20
 
+    quiet = dict(os.environ, Logging__LogLevel__Default="Warning")
+    quiet.update(e.split("=", 1) for e in a.env)
     d = tempfile.mkdtemp(prefix="logquota-bench-memory-")
     os.chmod(d, 0o755)  # the job directories lie below: a job's uid must be able to search its ancestors
     rport, sport = free_port(), free_port()
     base = f"http://127.0.0.1:{sport}"
-    quiet = dict(os.environ, Logging__LogLevel__Default="Warning")
-    quiet.update(e.split("=", 1) for e in a.env)
     log = open(os.path.join(d, "processes.log"), "w+")
     procs = {}
     samples = {"server": [], "runner": []}
