@@ -11,6 +11,8 @@ try
     // Read: the token leaves the environment, and a runner that is not root becomes non-dumpable (SPEC §7).
     ProcessHardening.Apply();
     var app = RunnerApplication.Build(settings);
+    using var memoryReturn = new MemoryReturn(TimeProvider.System, (before, after) =>
+        app.Logger.LogInformation("Memory returned after a burst: resident {Before} -> {After} bytes", before, after));
     await app.RunAsync();
     return 0;
 }

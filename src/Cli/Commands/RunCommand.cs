@@ -12,7 +12,7 @@ namespace LogQuota.Cli.Commands;
 
 /// <summary>
 /// <c>run [--name N] [--log-quota BYTES] [--log-quota-action A] [--log-quota-kill-grace S] [--max-duration S] [-e K=V]...
-/// [--no-tty] [--code DIR | --no-code] [--working-dir DIR] -- CMD...</c>: sends the code (the current directory by
+/// [--no-tty] [--code DIR | --no-code] [--working-dir DIR] [--cpus N] [--memory SIZE] [--gpus N] -- CMD...</c>: sends the code (the current directory by
 /// default), submits a run and streams its log until it ends (the runner's quota lines on stderr); exits 0 only when
 /// it ended <c>done</c>.
 /// </summary>
@@ -82,11 +82,13 @@ public static class RunCommand
         };
 
         var code = new CodeOptions();
+        var resources = new ResourceOptions();
         var command = new Command("run", "Send the current directory as the job's code, submit a run and stream its log until it ends")
         {
             name, logQuota, action, killGrace, maxDuration, env, noTty,
         };
         code.AddTo(command);
+        resources.AddTo(command);
         command.Arguments.Add(commandWords);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -107,7 +109,8 @@ public static class RunCommand
                 Tty: parse.GetValue(noTty) ? false : null,
                 LogQuotaAction: WireNames.TryParse<LogQuotaAction>(parse.GetValue(action), out var chosen) ? chosen : null,
                 LogQuotaKillGrace: parse.GetValue(killGrace),
-                WorkingDir: parse.GetValue(code.WorkingDir));
+                WorkingDir: parse.GetValue(code.WorkingDir),
+                Resources: resources.From(parse));
             var quotaAsTyped = parse.GetResult(logQuota)?.Tokens is [.., var typed] ? typed.Value : null;
             return await host.RunAsync(
                 parse,

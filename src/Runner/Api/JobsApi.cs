@@ -19,7 +19,7 @@ internal static class JobsApi
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app, string? token)
     {
         app.MapGet("/api/healthcheck", (Isolation.RunnerIsolation isolation) =>
-            TypedResults.Ok(new HealthcheckResponse("logquota-runner", ProductVersion.Value, isolation.Info)));
+            TypedResults.Ok(new HealthcheckResponse("logquota-runner", ProductVersion.Value, isolation.Info, isolation.Capacity)));
 
         var jobs = app.MapGroup("/api/jobs").AddEndpointFilter(new BearerTokenFilter(token));
         jobs.MapPost("/", SubmitAsync);
@@ -29,7 +29,8 @@ internal static class JobsApi
         return app;
     }
 
-    public static async Task<Results<Ok, ProblemHttpResult>> SubmitAsync(HttpRequest request, JobRegistry registry, CancellationToken cancellationToken)
+    public static async Task<Results<Ok, ProblemHttpResult>> SubmitAsync(
+        HttpRequest request, JobRegistry registry, Isolation.RunnerIsolation isolation, CancellationToken cancellationToken)
     {
         var (body, problem) = await ReadBodyAsync<SubmitBody>(request, cancellationToken);
         if (body is null)
@@ -37,7 +38,8 @@ internal static class JobsApi
             return problem!;
         }
 
-        if (SubmitValidation.Validate(body) is { } error)
+        ArgumentNullException.ThrowIfNull(isolation);
+        if (SubmitValidation.Validate(body, isolation.Capacity) is { } error)
         {
             return BadRequest(error);
         }

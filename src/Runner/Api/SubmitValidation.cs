@@ -5,7 +5,9 @@ namespace LogQuota.Runner.Api;
 /// <summary>Checks a submit body beyond what JSON binding checks; returns the first problem in words, or null.</summary>
 internal static class SubmitValidation
 {
-    public static string? Validate(SubmitBody body)
+    /// <param name="body">The submit body.</param>
+    /// <param name="capacity">What this runner can give a job: a job asking more is refused here, before it starts.</param>
+    public static string? Validate(SubmitBody body, RunnerCapacity capacity)
     {
         if (body.JobId == Guid.Empty)
         {
@@ -25,10 +27,13 @@ internal static class SubmitValidation
             return $"job_spec.code_hash must be a SHA-256, 64 lowercase hexadecimal digits, got {JobSpecRules.Quote(spec.CodeHash)}.";
         }
 
-        return JobSpecRules.Check(spec.Commands, spec.Env, spec.WorkingDir, spec.MaxDuration, spec.LogQuotaHour)
-            .Concat(JobSpecRules.CheckQuotaPolicy(spec.LogQuotaWarnAt, spec.LogQuotaKillGrace)).FirstOrDefault() is
-            { Field: not null } problem
-            ? $"job_spec.{problem.Field}: {problem.Message}"
-            : null;
+        if (JobSpecRules.Check(spec.Commands, spec.Env, spec.WorkingDir, spec.MaxDuration, spec.LogQuotaHour)
+            .Concat(JobSpecRules.CheckQuotaPolicy(spec.LogQuotaWarnAt, spec.LogQuotaKillGrace))
+            .Concat(JobSpecRules.CheckResources(spec.Resources)).FirstOrDefault() is { Field: not null } problem)
+        {
+            return $"job_spec.{problem.Field}: {problem.Message}";
+        }
+
+        return capacity.Refusal(spec.Resources) is { } refusal ? $"job_spec.resources.{refusal.Field}: {refusal.Message}" : null;
     }
 }

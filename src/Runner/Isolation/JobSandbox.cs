@@ -52,6 +52,9 @@ internal sealed class JobSandbox
     /// <summary>The job's memory group, where a per-job memory limit is in force.</summary>
     public JobMemoryGroup? Memory { get; init; }
 
+    /// <summary>The job's cpu group, where the run asked for <c>resources.cpus</c>.</summary>
+    public V1JobGroup? Cpu { get; init; }
+
     /// <summary>The uid the job runs as: its own (gid the same number), or the job user's; null runs it under the runner's.</summary>
     public uint? Uid { get; }
 
@@ -77,6 +80,11 @@ internal sealed class JobSandbox
         if (Memory is not null)
         {
             args.AddRange(["-m", Memory.ProcsPath]);
+        }
+
+        if (Cpu is not null)
+        {
+            args.AddRange(["-c", Cpu.ProcsPath]);
         }
 
         if (Kill == IsolationKill.PidNamespace)
@@ -170,6 +178,7 @@ internal sealed class JobSandbox
 
         Cgroup?.TryRemove();
         Memory?.TryRemove();
+        Cpu?.TryRemove();
         if (Uid is { } uid)
         {
             _releaseUid?.Invoke(uid);

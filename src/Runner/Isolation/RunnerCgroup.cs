@@ -46,6 +46,10 @@ internal sealed class RunnerCgroup : IDisposable
     /// <summary>What the start-up log says about the process limit.</summary>
     public string PidsNote { get; }
 
+    /// <summary>The name of a runner's group, in every hierarchy: <c>logquota-</c> and a hash of its directory, so two runners on one host have groups of their own.</summary>
+    public static string GroupName(string runnerDir) =>
+        "logquota-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(runnerDir)))[..12];
+
     /// <summary>Creates (or takes over) the runner's group; null with the reason when cgroups cannot be used here.</summary>
     public static RunnerCgroup? TryCreate(string runnerDir, out string whyNot)
     {
@@ -60,8 +64,7 @@ internal sealed class RunnerCgroup : IDisposable
             return null;
         }
 
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(runnerDir)))[..12];
-        var path = $"{own}/logquota-{hash}";
+        var path = $"{own}/{GroupName(runnerDir)}";
         try
         {
             Directory.CreateDirectory(path);

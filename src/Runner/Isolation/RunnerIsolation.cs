@@ -20,6 +20,8 @@ internal sealed class RunnerIsolation : IDisposable
     private readonly JobUids? _uids;
     private readonly int _pidsMax;
     private RunnerMemoryGroup? _memory;
+    private RunnerCpuGroup? _cpu;
+    private long? _memoryMax;
 
     private RunnerIsolation(IsolationInfo info, string description, string? shim, RunnerCgroup? cgroup, JobUids? uids, int pidsMax, UserAccount? user)
     {
@@ -40,6 +42,9 @@ internal sealed class RunnerIsolation : IDisposable
 
     public IsolationInfo Info { get; }
 
+    /// <summary>The most of each resource one job may ask here (the health check's <c>resources</c>).</summary>
+    public RunnerCapacity Capacity { get; private init; } = RunnerCapacity.None;
+
     /// <summary>The modes and why, in one line for the start-up log.</summary>
     public string Description { get; }
 
@@ -49,48 +54,95 @@ internal sealed class RunnerIsolation : IDisposable
     public static RunnerIsolation Probe(RunnerSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var isolation = ProbeKillAndUsers(settings);
-        isolation = settings.JobMemoryMax is { } limit ? isolation.WithMemoryLimit(settings, limit) : isolation;
+        var isolation = ProbeKillAndUsers(settings).WithResourceLimits(settings);
         return settings.JobDiskMax is { } disk ? isolation.WithDiskLimit(disk) : isolation;
     }
 
     /// <summary>The per-job disk limit needs nothing of the kernel (the runner measures the files), so it is always in force.</summary>
     private RunnerIsolation WithDiskLimit(long limit) =>
         new(Info with { DiskMax = limit }, $"{Description}, disk: {limit} bytes of files per job (measured every {JobDiskUsage.Period.TotalSeconds:0} s)",
-            _shim, _cgroup, _uids, _pidsMax, JobUser) { _memory = _memory };
+            _shim, _cgroup, _uids, _pidsMax, JobUser) { _memory = _memory, _cpu = _cpu, _memoryMax = _memoryMax, Capacity = Capacity };
 
     /// <summary>
-    /// Adds the per-job memory limit where a memory controller can be used: proved by a job that enters its group, as
-    /// every probe here is. Otherwise the runner runs without one and says why (the setting is a wish, not a promise).
+    /// Adds the per-job memory and cpu groups where their controllers can be used: proved by a job that enters each
+    /// group, as every probe here is. A runner without one runs without it and says why; the health check's
+    /// <c>resources</c> then says a run cannot ask for it (<c>DSTACK_RUNNER_JOB_MEMORY_MAX</c> is a wish, not a promise).
     /// </summary>
-    private RunnerIsolation WithMemoryLimit(RunnerSettings settings, long limit)
+    private RunnerIsolation WithResourceLimits(RunnerSettings settings)
     {
-        string note;
+        var notes = new List<string>();
+        RunnerMemoryGroup? memory = null;
+        RunnerCpuGroup? cpu = null;
         if (_shim is null)
         {
-            note = "memory: no limit (no shim)";
-        }
-        else if (RunnerMemoryGroup.TryCreate(settings.Dir, limit, out var whyNot) is { } memory)
-        {
-            var probe = memory.CreateJob(Guid.Empty);
-            var failure = TryJob(new JobSandbox(IsolationKill.ProcessScan, _shim, null, null, null) { Memory = probe });
-            probe.TryRemove();
-            if (failure is null)
-            {
-                var withMemory = new RunnerIsolation(Info with { MemoryMax = limit },
-                    $"{Description}, memory: {limit} bytes per job (cgroup v1 {memory.Path})", _shim, _cgroup, _uids, _pidsMax, JobUser) { _memory = memory };
-                return withMemory;
-            }
-
-            memory.Dispose();
-            note = $"memory: no limit (a job cannot enter its memory group: {failure})";
+            notes.Add("memory and cpus: no limits (no shim)");
         }
         else
         {
-            note = $"memory: no limit ({whyNot})";
+            memory = RunnerMemoryGroup.TryCreate(settings.Dir, out var whyNoMemory);
+            if (memory is not null && TryLimitedJob(() => new JobSandbox(IsolationKill.ProcessScan, _shim, null, null, null) { Memory = memory.CreateJob(Guid.Empty, settings.JobMemoryMax ?? ProbeMemory) }) is { } memoryFailure)
+            {
+                memory.Dispose();
+                memory = null;
+                whyNoMemory = $"a job cannot enter its memory group: {memoryFailure}";
+            }
+
+            notes.Add(memory is null
+                ? $"memory: no limit ({whyNoMemory})"
+                : settings.JobMemoryMax is { } limit
+                    ? $"memory: {limit} bytes per job, or less if a run asks (cgroup v1 {memory.Path})"
+                    : $"memory: no limit unless a run asks (cgroup v1 {memory.Path})");
+
+            cpu = RunnerCpuGroup.TryCreate(settings.Dir, out var whyNoCpu);
+            if (cpu is not null && TryLimitedJob(() => new JobSandbox(IsolationKill.ProcessScan, _shim, null, null, null) { Cpu = cpu.CreateJob(Guid.Empty, 1) }) is { } cpuFailure)
+            {
+                cpu.Dispose();
+                cpu = null;
+                whyNoCpu = $"a job cannot enter its cpu group: {cpuFailure}";
+            }
+
+            notes.Add(cpu is null ? $"cpus: no limits ({whyNoCpu})" : $"cpus: limited if a run asks (cgroup v1 {cpu.Path})");
         }
 
-        return new RunnerIsolation(Info, $"{Description}, {note}", _shim, _cgroup, _uids, _pidsMax, JobUser);
+        var gpus = GpuCount.Probe();
+        notes.Add($"gpus: {gpus}");
+        var capacity = new RunnerCapacity(
+            cpu is null ? null : Environment.ProcessorCount,
+            memory is null ? null : settings.JobMemoryMax ?? HostMemory(),
+            gpus);
+        return new RunnerIsolation(Info with { MemoryMax = memory is null ? null : settings.JobMemoryMax },
+            $"{Description}, {string.Join(", ", notes)}", _shim, _cgroup, _uids, _pidsMax, JobUser)
+        {
+            _memory = memory, _cpu = cpu, _memoryMax = settings.JobMemoryMax, Capacity = capacity,
+        };
+    }
+
+    /// <summary>
+    /// <see cref="TryJob"/> in a sandbox with a limit's group, removed afterwards. Writing the limit may fail (a cpu quota
+    /// above the one of the runner's own group is EINVAL in v1): then this runner cannot set that limit, and says why.
+    /// </summary>
+    private static string? TryLimitedJob(Func<JobSandbox> sandbox)
+    {
+        try
+        {
+            return TryJob(sandbox(), release: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot set the limit ({e.Message.TrimEnd('.')})";
+        }
+    }
+
+    /// <summary>The probe job's memory limit when no maximum is set: far above what <c>exit 0</c> needs.</summary>
+    private const long ProbeMemory = 256L << 20;
+
+    /// <summary>MemTotal of /proc/meminfo in bytes: the most a job on this host could be given.</summary>
+    private static long? HostMemory()
+    {
+        var line = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
+        var kib = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [_, var number, "kB"]
+            && long.TryParse(number, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : (long?)null;
+        return kib * 1024;
     }
 
     private static RunnerIsolation ProbeKillAndUsers(RunnerSettings settings)
@@ -170,23 +222,36 @@ internal sealed class RunnerIsolation : IDisposable
             $"kill: process_scan ({string.Join("; ", why)}), {users}", shim, null, uids, settings.JobPidsMax, jobUser);
     }
 
-    /// <summary>The sandbox of a new job: its cgroup created (with pids.max), a uid taken. Throws <see cref="JobStartException"/>.</summary>
-    public JobSandbox CreateSandbox(Guid jobId)
+    /// <summary>
+    /// The sandbox of a new job: its cgroup created (with pids.max), its memory and cpu groups with the limits it asked
+    /// (<paramref name="resources"/>, already checked against <see cref="Capacity"/>), a uid taken. Throws <see cref="JobStartException"/>.
+    /// </summary>
+    public JobSandbox CreateSandbox(Guid jobId, JobResources? resources = null)
     {
+        var memoryLimit = resources?.Memory ?? _memoryMax;
         if (_shim is null)
         {
-            return JobSandbox.Unconfined;
+            return resources?.Memory is null && resources?.Cpus is null
+                ? JobSandbox.Unconfined
+                : throw new JobStartException("The job asks for a memory or cpu limit, and this runner has no shim to set one.");
+        }
+
+        if ((resources?.Memory is not null && _memory is null) || (resources?.Cpus is not null && _cpu is null))
+        {
+            throw new JobStartException($"The job asks for a limit this runner cannot set ({Description}).");
         }
 
         var uid = _uids?.Take();
         JobCgroup? cgroup = null;
+        JobMemoryGroup? memory = null;
         try
         {
             cgroup = _cgroup?.CreateJob(jobId, _pidsMax);
-            var memory = _memory?.CreateJob(jobId);
+            memory = memoryLimit is { } limit ? _memory?.CreateJob(jobId, limit) : null;
+            var cpu = resources?.Cpus is { } cpus ? _cpu!.CreateJob(jobId, cpus) : null;
             return JobUser is null
-                ? new JobSandbox(Info.Kill, _shim, cgroup, uid, _uids is null ? null : _uids.Release, _pidsMax) { Memory = memory }
-                : new JobSandbox(Info.Kill, _shim, cgroup, JobUser) { Memory = memory };
+                ? new JobSandbox(Info.Kill, _shim, cgroup, uid, _uids is null ? null : _uids.Release, _pidsMax) { Memory = memory, Cpu = cpu }
+                : new JobSandbox(Info.Kill, _shim, cgroup, JobUser) { Memory = memory, Cpu = cpu };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -196,6 +261,7 @@ internal sealed class RunnerIsolation : IDisposable
             }
 
             cgroup?.TryRemove();
+            memory?.TryRemove();
             throw new JobStartException($"Cannot create the job's cgroup: {e.Message}");
         }
     }
@@ -222,6 +288,7 @@ internal sealed class RunnerIsolation : IDisposable
     {
         var left = _cgroup?.SweepLeftovers(keep) ?? [];
         _memory?.SweepLeftovers(keep);
+        _cpu?.SweepLeftovers(keep);
         return left;
     }
 
@@ -232,10 +299,13 @@ internal sealed class RunnerIsolation : IDisposable
     {
         _cgroup?.Dispose();
         _memory?.Dispose();
+        _cpu?.Dispose();
     }
 
     /// <summary>Starts <c>exit 0</c> in <paramref name="sandbox"/> as a job would start; null when it ran and exited 0, else why not.</summary>
-    private static string? TryJob(JobSandbox sandbox)
+    /// <param name="sandbox">The sandbox to try.</param>
+    /// <param name="release">Release the sandbox afterwards (remove its groups): a probe of a limit's group.</param>
+    private static string? TryJob(JobSandbox sandbox, bool release = false)
     {
         try
         {
@@ -248,6 +318,13 @@ internal sealed class RunnerIsolation : IDisposable
         catch (JobStartException e)
         {
             return e.Message;
+        }
+        finally
+        {
+            if (release)
+            {
+                sandbox.Release();
+            }
         }
     }
 }

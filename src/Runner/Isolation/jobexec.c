@@ -13,6 +13,7 @@
  *   -g PATH  write "0" to PATH (the job's cgroup.procs): from here every process of the job, this one
  *            first, is in the job's cgroup. Nothing of the job has run yet: no window outside it.
  *   -m PATH  write "0" to PATH (the job's cgroup v1 memory group's cgroup.procs): the job's memory limit.
+ *   -c PATH  write "0" to PATH (the job's cgroup v1 cpu group's cgroup.procs): the job's CPU limit (CFS quota).
  *   -p       new PID namespace (with a user namespace when not root); fork; the child is PID 1 of the
  *            namespace and becomes the job's shell, so its death kills every process of the job. The
  *            parent stays outside, ignores job-control signals and exits with the child's status.
@@ -162,6 +163,7 @@ int main(int argc, char **argv)
 {
     const char *cgroup_procs = NULL;
     const char *memory_procs = NULL;
+    const char *cpu_procs = NULL;
     const char *oom_score_adj = NULL;
     char *working_dir = NULL;
     long uid = -1;
@@ -171,11 +173,12 @@ int main(int argc, char **argv)
     long process_limit = -1;
     int pid_namespace = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "+g:m:n:o:u:G:w:ps")) != -1) {
+    while ((opt = getopt(argc, argv, "+c:g:m:n:o:u:G:w:ps")) != -1) {
         switch (opt) {
         case 'g': cgroup_procs = optarg; break;
         case 'o': oom_score_adj = optarg; break;
         case 'm': memory_procs = optarg; break;
+        case 'c': cpu_procs = optarg; break;
         case 'n': process_limit = strtol(optarg, NULL, 10); break;
         case 'u': parse_ids(optarg, &uid, &gid); break;
         case 'G': group_count = parse_groups(optarg, groups, NGROUPS_MAX); break;
@@ -186,7 +189,7 @@ int main(int argc, char **argv)
             if (fcntl(status_fd, F_SETFD, FD_CLOEXEC) != 0)
                 fail("bad status descriptor");
             break;
-        default: errno = EINVAL; fail("usage: logquota-jobexec [-s] [-o OOM_SCORE_ADJ] [-g CGROUP_PROCS] [-m MEMORY_PROCS] [-p] [-n MAX] [-G GIDS] [-u UID[:GID]] [-w DIR] PROGRAM ARGS...");
+        default: errno = EINVAL; fail("usage: logquota-jobexec [-s] [-o OOM_SCORE_ADJ] [-g CGROUP_PROCS] [-m MEMORY_PROCS] [-c CPU_PROCS] [-p] [-n MAX] [-G GIDS] [-u UID[:GID]] [-w DIR] PROGRAM ARGS...");
         }
     }
     if (optind >= argc) {
@@ -202,6 +205,9 @@ int main(int argc, char **argv)
 
     if (memory_procs != NULL)
         write_file(memory_procs, "0", "cannot enter the job's memory group");
+
+    if (cpu_procs != NULL)
+        write_file(cpu_procs, "0", "cannot enter the job's cpu group");
 
     if (pid_namespace) {
         uid_t outer_uid = geteuid();

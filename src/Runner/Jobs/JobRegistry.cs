@@ -149,7 +149,7 @@ internal sealed class JobRegistry : IDisposable
     private JobLaunch BuildLaunch(Job job, CancellationToken cancellationToken)
     {
         var spec = job.Body.JobSpec;
-        var sandbox = _isolation.CreateSandbox(job.Id);
+        var sandbox = _isolation.CreateSandbox(job.Id, spec.Resources);
         JobPaths paths;
         try
         {

@@ -34,6 +34,11 @@ internal static class RunRequestValidator
             errors["log_quota_hour"] = [$"log_quota_hour {asked} is above the server's quota of {serverQuota} bytes per hour; ask for {serverQuota} or less."];
         }
 
+        foreach (var (field, message) in JobSpecRules.CheckResources(request.Resources))
+        {
+            errors[field] = [message];
+        }
+
         foreach (var (field, message) in JobSpecRules.CheckQuotaPolicy(null, request.LogQuotaKillGrace))
         {
             errors[field] = [message];
@@ -48,6 +53,12 @@ internal static class RunRequestValidator
 
         return errors;
     }
+
+    /// <summary>The resources a run asks for, or null when it asks for none (<c>{}</c>, only nulls, or no GPU).</summary>
+    public static JobResources? Asked(JobResources? requested) =>
+        requested is null || (requested.Cpus is null && requested.Memory is null && requested.Gpus is null or 0)
+            ? null
+            : requested with { Gpus = requested.Gpus is 0 ? null : requested.Gpus };
 
     /// <summary>The quota the job runs with: the run's request when given (already checked against the server's), else the server's.</summary>
     public static long? EffectiveQuota(long? requested, long serverQuota) =>

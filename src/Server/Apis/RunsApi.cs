@@ -78,6 +78,11 @@ public static class RunsApi
         }
 
         var outcome = await runs.SubmitAsync(body, cancellationToken);
+        if (outcome.Problem?.RetryAfterSeconds is { } retryAfter)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return outcome.Problem switch
         {
             { Errors: { } errors } invalid => TypedResults.ValidationProblem(errors, detail: invalid.Detail),

@@ -14,13 +14,17 @@ namespace LogQuota.Server.Processing;
 internal sealed class JobAssignment(
     IServiceScopeFactory scopes,
     RunnerPool runners,
+    RunnerCapacities capacities,
     JobLeases leases,
     ServerSettings settings,
     ILogger logger)
 {
     private static readonly JobStatus[] OnRunner = [JobStatus.Provisioning, JobStatus.Running, JobStatus.Terminating];
 
-    /// <summary>Gives each waiting job to the least-loaded runner, healthy runners first.</summary>
+    /// <summary>
+    /// Gives each waiting job to the least-loaded runner, healthy runners first; a job that asks for resources only to a
+    /// runner that can give them, and while none that answers can, it waits.
+    /// </summary>
     public async Task AssignAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -29,7 +33,7 @@ internal sealed class JobAssignment(
         var waiting = await db.Jobs
             .Where(j => j.Status == JobStatus.Submitted)
             .OrderBy(j => j.SubmittedAt)
-            .Select(j => j.Id)
+            .Select(j => new { j.Id, j.Spec })
             .Take(leases.Enabled ? JobProcessor.MaxParallelJobs : int.MaxValue)
             .ToListAsync(cancellationToken);
         if (waiting.Count == 0)
@@ -51,12 +55,19 @@ internal sealed class JobAssignment(
             ? (await JobLeases.DatabaseNowAsync(db, cancellationToken)).AddMilliseconds(leases.LeaseMilliseconds)
             : null;
 
-        foreach (var jobId in waiting)
+        var capable = waiting.Any(j => j.Spec.Resources is not null) ? await capacities.CurrentAsync(cancellationToken) : null;
+        foreach (var (jobId, resources) in waiting.Select(j => (j.Id, j.Spec.Resources)))
         {
             var runner = candidates
+                .Where(r => resources is null || (capable!.TryGetValue(r, out var capacity) && capacity.Refusal(resources) is null))
                 .OrderBy(r => runners.IsHealthy(r) ? 0 : 1)
                 .ThenBy(r => load.GetValueOrDefault(r))
-                .First();
+                .FirstOrDefault();
+            if (runner is null)
+            {
+                logger.LogDebug("Job {JobId} waits for a runner that can give it {Resources}", jobId, resources);
+                continue;
+            }
 
             // A conditional update is the claim: if a user stopped the job meanwhile, its status is no longer
             // Submitted and nothing changes, so a stopped job is never sent to a runner.

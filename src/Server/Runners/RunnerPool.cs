@@ -5,7 +5,7 @@ using LogQuota.Shared.Api;
 namespace LogQuota.Server.Runners;
 
 /// <summary>The runners jobs can go to, their Refit clients, and whether each answered its last call.</summary>
-internal sealed class RunnerPool(ServerSettings settings, IServiceProvider services)
+public sealed class RunnerPool(ServerSettings settings, IServiceProvider services)
 {
     /// <summary>Service key of the local runner's client; its address is only known once it listens.</summary>
     public const string EmbeddedKey = "embedded";

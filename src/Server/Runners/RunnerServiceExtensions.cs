@@ -46,6 +46,7 @@ internal static class RunnerServiceExtensions
     {
         var refit = new RefitSettings(new SystemTextJsonContentSerializer(LogQuotaJson.Options));
         services.AddSingleton<RunnerPool>();
+        services.AddSingleton<RunnerCapacities>();
 
         if (localRunner is not null)
         {

@@ -9,8 +9,15 @@ namespace LogQuota.Server.Runs;
 /// <param name="Status">The status the API answers with (400, 404, 409).</param>
 /// <param name="Detail">What is wrong and what to do, in the user's words.</param>
 /// <param name="Errors">The problems by JSON field, for a request that breaks the rules; null otherwise.</param>
-public sealed record RunProblem(int Status, string Detail, IDictionary<string, string[]>? Errors = null)
+/// <param name="RetryAfterSeconds">For a refusal that passes (503): when to try again, sent as <c>Retry-After</c>.</param>
+public sealed record RunProblem(int Status, string Detail, IDictionary<string, string[]>? Errors = null, int? RetryAfterSeconds = null)
 {
+    /// <summary>A run asks for resources, and no runner answered the question whether one can give them.</summary>
+    public static RunProblem NoRunnerAnswered() =>
+        new(StatusCodes.Status503ServiceUnavailable,
+            "No runner answered its health check, so the server cannot tell whether one can give the resources asked; try again shortly.",
+            RetryAfterSeconds: 5);
+
     public static RunProblem NotFound(string runName) => new(StatusCodes.Status404NotFound, $"Run '{runName}' does not exist.");
 
     public static RunProblem NameTaken(string runName) =>

@@ -3,6 +3,7 @@ using LogQuota.Server.Code;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
 using LogQuota.Server.Processing;
+using LogQuota.Server.Runners;
 using LogQuota.Shared.Contracts;
 using Microsoft.EntityFrameworkCore;
 
@@ -12,7 +13,7 @@ namespace LogQuota.Server.Runs;
 /// What can be done to runs (SPEC §4): submit, show, stop, delete. The API's endpoints and the web page both call
 /// it, so both accept and refuse the same things in the same words; neither calls the other.
 /// </summary>
-public sealed class RunsService(ServerDbContext db, ServerSettings settings, TimeProvider time, ILogger<RunsService> logger)
+public sealed class RunsService(ServerDbContext db, ServerSettings settings, RunnerCapacities capacities, TimeProvider time, ILogger<RunsService> logger)
 {
     /// <summary>Checks <paramref name="request"/> against the rules and the server's quota, and stores the run and its job.</summary>
     public async Task<RunOutcome> SubmitAsync(SubmitRunRequest request, CancellationToken cancellationToken)
@@ -21,6 +22,18 @@ public sealed class RunsService(ServerDbContext db, ServerSettings settings, Tim
         if (errors.Count > 0)
         {
             return RunOutcome.Refused(RunProblem.Invalid(errors));
+        }
+
+        var resources = RunRequestValidator.Asked(request.Resources);
+        if (resources is not null)
+        {
+            switch (await capacities.RefusalsAsync(resources, cancellationToken))
+            {
+                case null:
+                    return RunOutcome.Refused(RunProblem.NoRunnerAnswered());
+                case { Count: > 0 } refusals:
+                    return RunOutcome.Refused(RunProblem.Invalid(refusals));
+            }
         }
 
         var runName = request.RunName;
@@ -65,7 +78,8 @@ public sealed class RunsService(ServerDbContext db, ServerSettings settings, Tim
                 request.LogQuotaAction ?? settings.LogQuotaAction,
                 settings.LogQuotaWarnAt,
                 request.LogQuotaKillGrace ?? 0,
-                request.CodeHash),
+                request.CodeHash,
+                resources),
         });
         db.Runs.Add(run);
         try

@@ -25,6 +25,12 @@ internal sealed class SubmitForm
 
     public bool Tty { get; init; } = true;
 
+    public string Cpus { get; init; } = "";
+
+    public string Memory { get; init; } = "";
+
+    public string Gpus { get; init; } = "";
+
     /// <summary>The API's request, or the fields that cannot even be put into one (a quota that is not a number).</summary>
     public (SubmitRunRequest? Request, Dictionary<string, string> Errors) ToRequest()
     {
@@ -39,6 +45,7 @@ internal sealed class SubmitForm
         }
 
         var env = ParseEnv(errors);
+        var resources = ParseResources(errors);
         if (maxDuration is > int.MaxValue)
         {
             errors["max_duration"] = $"The max duration must be at most {int.MaxValue} seconds.";
@@ -57,7 +64,46 @@ internal sealed class SubmitForm
             MaxDuration: (int?)maxDuration,
             LogQuotaHour: quota,
             Tty: Tty,
-            LogQuotaAction: action), errors);
+            LogQuotaAction: action,
+            Resources: resources), errors);
+    }
+
+    /// <summary>The three resource fields; the API checks the numbers against its rules and the runners.</summary>
+    private JobResources? ParseResources(Dictionary<string, string> errors)
+    {
+        double? cpus = null;
+        if (Cpus.Trim() is { Length: > 0 } cpusText)
+        {
+            if (double.TryParse(cpusText, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value))
+            {
+                cpus = value;
+            }
+            else
+            {
+                errors["resources.cpus"] = $"CPUs must be a number such as 0.5 or 2; got '{cpusText}'.";
+            }
+        }
+
+        long? memory = null;
+        if (Memory.Trim() is { Length: > 0 } memoryText)
+        {
+            if (ByteCount.TryParse(memoryText, out var bytes))
+            {
+                memory = bytes;
+            }
+            else
+            {
+                errors["resources.memory"] = $"Memory must be a size such as 512MiB or 8GiB; got '{memoryText}'.";
+            }
+        }
+
+        var gpus = ParseNumber(Gpus, "resources.gpus", "GPUs must be a whole number such as 1", errors);
+        if (gpus is > int.MaxValue)
+        {
+            errors["resources.gpus"] = $"GPUs must be at most {int.MaxValue}.";
+        }
+
+        return cpus is null && memory is null && gpus is null ? null : new JobResources(cpus, memory, (int?)gpus);
     }
 
     private static long? ParseNumber(string text, string field, string message, Dictionary<string, string> errors)

@@ -19,7 +19,8 @@ public sealed partial record JobSpec
         && LogQuotaAction == other.LogQuotaAction
         && ValueEquality.Sequence(LogQuotaWarnAt, other.LogQuotaWarnAt)
         && LogQuotaKillGrace == other.LogQuotaKillGrace
-        && CodeHash == other.CodeHash;
+        && CodeHash == other.CodeHash
+        && Resources == other.Resources;
 
     /// <inheritdoc />
     public override int GetHashCode() =>

@@ -82,6 +82,39 @@ public static partial class JobSpecRules
         }
     }
 
+    /// <summary>Least memory a job may ask: 4 MiB, as for <c>DSTACK_RUNNER_JOB_MEMORY_MAX</c> (a shell needs a few MiB; less is surely a unit mistake).</summary>
+    public const long MinMemoryBytes = 4L << 20;
+
+    /// <summary>Least CPU a job may ask: 0.01, a CFS quota of 1 ms per 100 ms period (the kernel's smallest quota).</summary>
+    public const double MinCpus = 0.01;
+
+    /// <summary>Most CPUs a job may ask (no host has more; it keeps the CFS quota in range).</summary>
+    public const double MaxCpus = 4096;
+
+    /// <summary>Every problem with a job's <c>resources</c> as such, whatever any runner has, as (JSON field, message).</summary>
+    public static IEnumerable<(string Field, string Message)> CheckResources(JobResources? resources)
+    {
+        if (resources is null)
+        {
+            yield break;
+        }
+
+        if (resources.Cpus is { } cpus && !(cpus is >= MinCpus and <= MaxCpus))
+        {
+            yield return ("resources.cpus", $"resources.cpus must be a number of CPUs from {MinCpus} to {MaxCpus}, such as 0.5 or 2; got {cpus.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        }
+
+        if (resources.Memory is < MinMemoryBytes and var memory)
+        {
+            yield return ("resources.memory", $"resources.memory must be at least 4MiB ({MinMemoryBytes} bytes), such as \"512MiB\" or \"8GiB\"; got {memory} bytes.");
+        }
+
+        if (resources.Gpus is < 0 and var gpus)
+        {
+            yield return ("resources.gpus", $"resources.gpus must be a whole number of GPUs of at least 0; got {gpus}.");
+        }
+    }
+
     /// <summary>Every problem with a job's quota policy, as (JSON field, message); none when it is acceptable.</summary>
     public static IEnumerable<(string Field, string Message)> CheckQuotaPolicy(IReadOnlyList<int>? warnAt, int? killGrace)
     {

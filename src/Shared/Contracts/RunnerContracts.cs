@@ -14,6 +14,7 @@ namespace LogQuota.Shared.Contracts;
 /// The SHA-256 (64 lowercase hex digits) of the gzip'd tar holding the user's code (SPEC §9), or null for none. The
 /// runner unpacks it into the job's code directory, as the job's user, before the first command; the job starts there.
 /// </param>
+/// <param name="Resources">What the job asks of its runner (CPUs, memory in bytes, GPUs), or null for nothing beyond the runner's defaults.</param>
 public sealed partial record JobSpec(
     IReadOnlyList<string> Commands,
     IReadOnlyDictionary<string, string>? Env = null,
@@ -24,7 +25,8 @@ public sealed partial record JobSpec(
     LogQuotaAction LogQuotaAction = LogQuotaAction.Kill,
     IReadOnlyList<int>? LogQuotaWarnAt = null,
     int LogQuotaKillGrace = 0,
-    string? CodeHash = null);
+    string? CodeHash = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] JobResources? Resources = null);
 
 /// <summary>The run a job belongs to, as the runner sees it.</summary>
 /// <param name="Id">The run's id.</param>
@@ -87,7 +89,12 @@ public sealed record StopBody(TerminationReason? TerminationReason = null, strin
 /// <param name="Service"><c>logquota-runner</c> or <c>logquota-server</c>.</param>
 /// <param name="Version">The service's version.</param>
 /// <param name="Isolation">The runner's isolation of jobs, probed at its start (SPEC §7); null on the server.</param>
-public sealed record HealthcheckResponse(string Service, string Version, IsolationInfo? Isolation = null);
+/// <param name="Resources">The most of each resource one job may ask of the runner (SPEC §9); null on the server.</param>
+public sealed record HealthcheckResponse(
+    string Service,
+    string Version,
+    IsolationInfo? Isolation = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] RunnerCapacity? Resources = null);
 
 /// <summary>How a runner keeps each job's processes together (for the kill) and apart (from each other and from itself).</summary>
 /// <param name="Kill">What a quota kill, stop or max-duration kill goes through.</param>

@@ -30,6 +30,16 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void ResourceOptions_AreParsed_MemoryWithItsUnit()
+    {
+        var parse = Parse("run", "--cpus", "0.5", "--memory", "8GiB", "--gpus", "2", "--", "train");
+        Assert.Empty(parse.Errors);
+        Assert.Equal(0.5, parse.GetValue<double?>("--cpus"));
+        Assert.Equal(8L << 30, parse.GetValue<long?>("--memory"));
+        Assert.Equal(2, parse.GetValue<int?>("--gpus"));
+    }
+
+    [Fact]
     public void GlobalOptions_WorkBeforeAndAfterTheCommand()
     {
         Assert.Equal("http://a:1", Parse("--url", "http://a:1", "ps").GetValue<string?>("--url"));
@@ -46,6 +56,11 @@ public sealed class CommandLineTests
     [InlineData("error: -e A is given more than once (see 'logquota run --help')", "run", "-e", "A=1", "-e", "A=2", "--", "echo")]
     [InlineData("error: --log-quota must be a number of bytes of at least 1, such as 1048576 or 50MiB; got '0' (see 'logquota run --help')", "run", "--log-quota", "0", "--", "echo")]
     [InlineData("error: --max-duration must be a whole number of seconds of at least 1, or a duration such as 90m or 2h; got 'soon' (see 'logquota run --help')", "run", "--max-duration", "soon", "--", "echo")]
+    [InlineData("error: --cpus must be a number of CPUs from 0.01 to 4096, such as 0.5 or 2; got '0' (see 'logquota run --help')", "run", "--cpus", "0", "--", "echo")]
+    [InlineData("error: --cpus must be a number of CPUs from 0.01 to 4096, such as 0.5 or 2; got 'half' (see 'logquota run --help')", "run", "--cpus", "half", "--", "echo")]
+    [InlineData("error: --memory must be a size of at least 4MiB, such as 512MiB or 8GiB; got '1KiB' (see 'logquota run --help')", "run", "--memory", "1KiB", "--", "echo")]
+    [InlineData("error: --memory must be a size of at least 4MiB, such as 512MiB or 8GiB; got 'lots' (see 'logquota run --help')", "run", "--memory", "lots", "--", "echo")]
+    [InlineData("error: --gpus must be a whole number of GPUs, such as 1; got '1.5' (see 'logquota run --help')", "run", "--gpus", "1.5", "--", "echo")]
     [InlineData("error: unknown option '--nmae' for run (the job's own options go after --: logquota run [OPTIONS] -- CMD...)", "run", "--nmae", "x", "--", "echo")]
     [InlineData("error: unknown command or argument 'bogus' (see 'logquota --help')", "bogus")]
     [InlineData("error: unknown command or argument '--bogus' (see 'logquota ps --help')", "ps", "--bogus")]

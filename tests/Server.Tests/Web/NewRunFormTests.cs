@@ -38,6 +38,35 @@ public sealed class NewRunFormTests
         Assert.Equal("src", (await server.QueryAsync(db => db.Jobs.Select(j => j.Spec).SingleAsync())).WorkingDir);
     }
 
+    [Fact]
+    public async Task TheResourceFields_AreCheckedAsTheApiChecksThem_NextToTheirField()
+    {
+        await using var server = new ServerFactory();
+        using var browser = server.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        using (var signedIn = await PostFormAsync(browser, "/signin", ("token", ServerFactory.AdminToken)))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        }
+
+        using var unreadable = await PostFormAsync(browser, "/runs/new", ("commands", "make train"), ("memory", "lots"), ("cpus", "half"));
+        var page = WebUtility.HtmlDecode(await unreadable.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, unreadable.StatusCode);
+        Assert.Contains("<p id=\"resources.memory-error\" class=\"field-error\">Memory must be a size such as 512MiB or 8GiB; got 'lots'.</p>", page, StringComparison.Ordinal);
+        Assert.Contains("<p id=\"resources.cpus-error\" class=\"field-error\">CPUs must be a number such as 0.5 or 2; got 'half'.</p>", page, StringComparison.Ordinal);
+
+        // No runner has a thousand GPUs: the API's refusal, in its words, next to the field.
+        using var tooMany = await PostFormAsync(browser, "/runs/new", ("commands", "make train"), ("gpus", "1000"));
+        page = WebUtility.HtmlDecode(await tooMany.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Contains("<p id=\"resources.gpus-error\" class=\"field-error\">resources.gpus 1000 is more than any runner has: ", page, StringComparison.Ordinal);
+        Assert.Contains("value=\"1000\"", page, StringComparison.Ordinal);
+        Assert.Equal(0, (await server.CountRowsAsync()).Runs);
+
+        using var accepted = await PostFormAsync(browser, "/runs/new", ("commands", "make train"), ("run_name", "no-gpu"), ("gpus", "0"));
+        Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
+        Assert.Null((await server.QueryAsync(db => db.Jobs.Select(j => j.Spec).SingleAsync())).Resources);
+    }
+
     /// <summary>GETs the page for its antiforgery field (the cookie comes with it), then posts the form with it.</summary>
     private static async Task<HttpResponseMessage> PostFormAsync(HttpClient browser, string path, params (string Name, string Value)[] fields)
     {
