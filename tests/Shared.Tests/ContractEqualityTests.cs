@@ -65,12 +65,13 @@ public sealed class ContractEqualityTests
             return variant ? "other" : "same";
         }
 
-        if (inner == typeof(int) || inner == typeof(long) || inner == typeof(bool) || inner == typeof(Guid) || inner == typeof(DateTimeOffset))
+        if (inner == typeof(int) || inner == typeof(long) || inner == typeof(double) || inner == typeof(bool) || inner == typeof(Guid) || inner == typeof(DateTimeOffset))
         {
             return inner switch
             {
                 _ when inner == typeof(int) => variant ? 2 : 1,
                 _ when inner == typeof(long) => variant ? 2L : 1L,
+                _ when inner == typeof(double) => variant ? 2.5 : 1.5,
                 _ when inner == typeof(bool) => variant,
                 _ when inner == typeof(Guid) => variant ? Guid.Parse("00000000-0000-0000-0000-000000000002") : Guid.Parse("00000000-0000-0000-0000-000000000001"),
                 _ => DateTimeOffset.FromUnixTimeMilliseconds(variant ? 2 : 1),
