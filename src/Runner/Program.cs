@@ -2,7 +2,7 @@ using LogQuota.Runner;
 using LogQuota.Runner.Configuration;
 using LogQuota.Shared.Hosting;
 
-// Exit codes (README, "Runner"): 0 stopped, 2 a bad setting, 1 any other start-up failure. Each failure is one line.
+// Exit codes (docs/server.md): 0 stopped, 2 a bad setting, 1 any other start-up failure. Each failure is one line.
 RunnerSettings? settings = null;
 try
 {

@@ -5,8 +5,15 @@ using LogQuota.Server.Metrics;
 using LogQuota.Server.Web;
 using LogQuota.Shared.Hosting;
 
-// Exit codes (README, "Server"): 0 stopped, 1 any start-up failure, told in one line without a stack trace.
-var builder = WebApplication.CreateBuilder(args);
+// Exit codes (docs/server.md): 0 stopped, 1 any start-up failure, told in one line without a stack trace.
+// The content and web roots are the application's own directory, not the working directory, so the page's stylesheet
+// and scripts are found however the server is started (from /, from the repository, by systemd).
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    ContentRootPath = AppContext.BaseDirectory,
+    WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+});
 try
 {
     builder.AddServer();

@@ -205,10 +205,16 @@ internal sealed class LoggedProcesses : IAsyncDisposable
     private readonly List<string> _dirs = [];
     private readonly List<string> _lines = [];
 
-    public void Start(string project, Dictionary<string, string> settings)
+    /// <param name="workingDirectory">Where the process starts; null: the test's own.</param>
+    public void Start(string project, Dictionary<string, string> settings, string? workingDirectory = null)
     {
         var dll = Path.Combine(SystemProcesses.RepositoryRoot, "src", project, "bin", "Debug", "net10.0", $"LogQuota.{project}.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (workingDirectory is not null)
+        {
+            info.WorkingDirectory = workingDirectory;
+        }
+
         info.ArgumentList.Add("exec");
         info.ArgumentList.Add(dll);
         foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("DSTACK_", StringComparison.Ordinal)).ToList())

@@ -41,7 +41,7 @@ public static class ErrorMessages
         {
             return connection.Token is null && connection.TokenFile is not null
                 ? $"the server asks for a token and none was found (set DSTACK_TOKEN or --token; no token in {connection.TokenFile})"
-                : "the server rejected the token (set DSTACK_TOKEN or --token)";
+                : $"the server rejected the token{(connection.TokenSource is { } source ? " " + source : "")} (set DSTACK_TOKEN or --token to this server's admin token)";
         }
 
         if (status == HttpStatusCode.NotFound && runName is not null)

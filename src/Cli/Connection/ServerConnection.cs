@@ -9,7 +9,9 @@ namespace LogQuota.Cli.Connection;
 /// <param name="Url">The server's base URL.</param>
 /// <param name="Token">The admin token, or null when none was found.</param>
 /// <param name="TokenFile">The token file that was looked for when no token was given.</param>
-public sealed record ServerConnection(Uri Url, string? Token, string? TokenFile)
+/// <param name="TokenSource">Where <paramref name="Token"/> came from, in the words of an error message
+/// (<c>given with --token</c>, <c>in DSTACK_TOKEN</c>, <c>from the token file PATH</c>); null when not known.</param>
+public sealed record ServerConnection(Uri Url, string? Token, string? TokenFile, string? TokenSource = null)
 {
     /// <summary>The address of a server started with its defaults.</summary>
     public const string DefaultUrl = "http://127.0.0.1:3000";
@@ -33,14 +35,20 @@ public sealed record ServerConnection(Uri Url, string? Token, string? TokenFile)
             throw new CliException($"the server URL '{urlText}' is not an http(s) URL such as {DefaultUrl}", CliException.UsageExitCode);
         }
 
-        var given = NonEmpty(token) ?? NonEmpty(environment("DSTACK_TOKEN"));
-        if (given is not null)
+        // A refused token is named by its source: after switching servers, a stale DSTACK_TOKEN or the token file of
+        // another (local) server is the usual cause, and nothing else tells the user which one was sent.
+        if (NonEmpty(token) is { } option)
         {
-            return new ServerConnection(uri, given.Trim(), null);
+            return new ServerConnection(uri, option.Trim(), null, "given with --token");
+        }
+
+        if (NonEmpty(environment("DSTACK_TOKEN")) is { } variable)
+        {
+            return new ServerConnection(uri, variable.Trim(), null, "in DSTACK_TOKEN");
         }
 
         var tokenFile = Path.Combine(ServerDir(environment("DSTACK_SERVER_DIR"), home), TokenFileName);
-        return new ServerConnection(uri, ReadTokenFile(tokenFile), tokenFile);
+        return new ServerConnection(uri, ReadTokenFile(tokenFile), tokenFile, $"from the token file {tokenFile}");
     }
 
     /// <summary>The Refit client of the server API, sending the token when there is one.</summary>

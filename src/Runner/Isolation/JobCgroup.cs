@@ -7,7 +7,7 @@ namespace LogQuota.Runner.Isolation;
 /// One job's cgroup v2 group, and what it guarantees: every process of the job is in it from the job's first
 /// instruction (the shim enters it before it execs the job's shell, and children are born where their parent
 /// is), nothing of the job's can leave it (the group and its parents belong to root, or to the runner's uid when
-/// the runner is not root: see the README's threat model), and <see cref="KillAndWaitEmpty"/> ends all of them —
+/// the runner is not root: see the threat model in docs/isolation.md), and <see cref="KillAndWaitEmpty"/> ends all of them —
 /// the kernel's <c>cgroup.kill</c> SIGKILLs every member and any process being forked into it meanwhile.
 /// </summary>
 /// <remarks>

@@ -218,7 +218,7 @@ internal sealed class RunnerCgroup : IDisposable
         }
         catch (IOException e)
         {
-            // EBUSY: the runner's own group holds processes (a container's root group); see the README for the fix.
+            // EBUSY: the runner's own group holds processes (a container's root group); see docs/isolation.md for the fix.
             note = $"no pids.max: {e.Message}";
             return false;
         }

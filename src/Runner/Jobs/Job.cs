@@ -180,7 +180,7 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
                 // job's writes never block before it dies.
                 if (_quotaExceeded)
                 {
-                    _quota.DroppedAfterKill(chunk.Length);
+                    _quota.DroppedAfterKill(chunk);
                 }
 
                 return;

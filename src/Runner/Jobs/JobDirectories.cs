@@ -97,7 +97,7 @@ internal sealed class JobDirectories
         }
 
         // A given absolute working_dir is entered before the uid changes, so it needs no search permission on its
-        // parents for the job's uid, but what the job may read or write in it is the uid's own business (README).
+        // parents for the job's uid, but what the job may read or write in it is the uid's own business (docs/server.md).
         return new JobPaths(root, home, code, workingDir ?? (hasCode ? code : home), null);
     }
 

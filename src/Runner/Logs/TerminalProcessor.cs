@@ -13,7 +13,7 @@ namespace LogQuota.Runner.Logs;
 /// <remarks>
 /// <para>
 /// Once a job has ended, what this type stored equals what xterm.js shows in its scrollback and screen for the
-/// same bytes, with the exceptions the README lists. Until then, the lines still within the program's reach are
+/// same bytes, with the exceptions docs/architecture.md lists. Until then, the lines still within the program's reach are
 /// the live region (<see cref="WriteLive"/>): shown, never stored, never counted.
 /// </para>
 /// <para>

@@ -5,7 +5,7 @@ using LogQuota.Shared.Contracts;
 namespace LogQuota.Runner.Metrics;
 
 /// <summary>
-/// The runner's instruments (README, "Metrics"). Counters are added to on the job's read path; with no listener (metrics
+/// The runner's instruments (docs/metrics.md). Counters are added to on the job's read path; with no listener (metrics
 /// off) an add is a check of one flag. Nothing here carries a job's name or id: the runner's series are few and fixed.
 /// </summary>
 public sealed class RunnerMetrics
@@ -34,7 +34,7 @@ public sealed class RunnerMetrics
         _kills = meter.CreateCounter<long>("logquota_runner_quota_kills_total",
             description: "Jobs killed because their stored log crossed the hourly quota (action kill).");
 
-        // A quota kill takes 1-10 ms on a healthy host (README, "Benchmarks"); the goal is p99 <= 50 ms.
+        // A quota kill takes 1-10 ms on a healthy host (docs/benchmarks.md); the goal is p99 <= 50 ms.
         _killSeconds = meter.CreateHistogram<double>("logquota_runner_quota_kill_seconds", unit: "s",
             description: "From the read that crossed the quota to every process of the job gone (kills without a grace).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] });

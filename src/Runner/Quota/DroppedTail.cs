@@ -1,8 +1,8 @@
 namespace LogQuota.Runner.Quota;
 
 /// <summary>
-/// What a <c>truncate</c> bucket dropped: how many bytes and lines, and the last <see cref="Capacity"/> bytes of
-/// it in a ring, so the end of a runaway (often the error that stopped it) is kept whatever it wrote before.
+/// The last <see cref="Capacity"/> bytes a <c>truncate</c> bucket dropped, in a ring (how many bytes and lines were
+/// dropped is <see cref="DroppedCount"/>'s), so the end of a runaway (often the error that stopped it) is kept whatever it wrote before.
 /// </summary>
 internal sealed class DroppedTail
 {
@@ -11,13 +11,6 @@ internal sealed class DroppedTail
 
     private readonly byte[] _ring = new byte[Capacity];
     private long _written;
-    private bool _endsWithNewline = true;
-
-    /// <summary>Bytes dropped since the last <see cref="Clear"/>.</summary>
-    public long Bytes => _written;
-
-    /// <summary>Lines dropped: <c>\n</c>-terminated ones, and a last one without its <c>\n</c> yet.</summary>
-    public long Lines { get; private set; }
 
     /// <summary>Records dropped text.</summary>
     public void Add(ReadOnlySpan<byte> text)
@@ -26,10 +19,6 @@ internal sealed class DroppedTail
         {
             return;
         }
-
-        var newlines = text.Count((byte)'\n');
-        Lines += newlines + (_endsWithNewline ? 1 : 0) - (text[^1] == '\n' ? 1 : 0);
-        _endsWithNewline = text[^1] == '\n';
 
         var keep = text.Length > Capacity ? text[^Capacity..] : text;
         var start = (int)((_written + (text.Length - keep.Length)) % Capacity);
@@ -62,7 +51,5 @@ internal sealed class DroppedTail
     public void Clear()
     {
         _written = 0;
-        Lines = 0;
-        _endsWithNewline = true;
     }
 }

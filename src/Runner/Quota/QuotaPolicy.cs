@@ -53,6 +53,7 @@ internal sealed class QuotaPolicy
     private readonly RepeatedLines _lines = new();
     private readonly OutputRate _rate = new();
     private readonly DroppedTail? _tail;
+    private readonly DroppedCount _bucketDrops = new();
     private long _bucket;
     private bool _crossed;
     private bool _dropping;
@@ -137,7 +138,7 @@ internal sealed class QuotaPolicy
         Warn(limit, inBucket, output);
         if (Action.Kills())
         {
-            _droppedTotal += text.Length - keep;
+            CountDropped(text[keep..]);
             Cross(limit, output, KillGrace > TimeSpan.Zero
                 ? $"the job is being stopped: SIGTERM now, SIGKILL in {QuotaText.Duration(KillGrace)}"
                 : "the job is being killed");
@@ -151,7 +152,7 @@ internal sealed class QuotaPolicy
     }
 
     /// <summary>Counts output read and dropped after a quota kill (during the grace).</summary>
-    public void DroppedAfterKill(int bytes) => _droppedTotal += bytes;
+    public void DroppedAfterKill(ReadOnlySpan<byte> chunk) => CountDropped(chunk);
 
     /// <summary>Called about once a second: ends a bucket on time even when the job is silent.</summary>
     public void Tick(IQuotaOutput output)
@@ -212,8 +213,15 @@ internal sealed class QuotaPolicy
 
     private void Drop(ReadOnlySpan<byte> text)
     {
-        _droppedTotal += text.Length;
+        CountDropped(text);
         _tail?.Add(text);
+    }
+
+    /// <summary>Job output not stored because of the quota: it counts for the job's life and for its bucket alike.</summary>
+    private void CountDropped(ReadOnlySpan<byte> text)
+    {
+        _droppedTotal += text.Length;
+        _bucketDrops.Add(text);
     }
 
     private void Warn(long limit, TimeSpan inBucket, IQuotaOutput output)
@@ -237,8 +245,11 @@ internal sealed class QuotaPolicy
                 : _time.GetUtcNow() + left >= resetsAt
                     ? $"at the last minute's rate ({QuotaText.Bytes(rate)}/s) it lasts until the reset"
                     : $"at the last minute's rate ({QuotaText.Bytes(rate)}/s) it is exhausted in {QuotaText.Duration(left)}";
+            // The share actually used: one read may carry a job from below a threshold to the whole quota at once.
+            var percent = (long)Int128.Min((Int128)used * 100 / limit, long.MaxValue);
+            var threshold = percent == _warnAt[i] ? "" : string.Create(CultureInfo.InvariantCulture, $" (warning at {_warnAt[i]}%)");
             var message = string.Create(CultureInfo.InvariantCulture,
-                $"{_warnAt[i]}% of the log quota used: {used} of {limit} bytes ({QuotaText.Bytes(used)} of {QuotaText.Bytes(limit)}) this hour; {when}; the quota resets at {QuotaText.Clock(resetsAt)} (action: {ActionWord})");
+                $"{percent}% of the log quota used{threshold}: {used} of {limit} bytes ({QuotaText.Bytes(used)} of {QuotaText.Bytes(limit)}) this hour; {when}; the quota resets at {QuotaText.Clock(resetsAt)} (action: {ActionWord})");
             Marker(output, "warning: " + message);
             output.Event(JobEventTypes.LogQuotaWarning, message);
         }
@@ -277,6 +288,7 @@ internal sealed class QuotaPolicy
         _lines.Clear();
         _rate.Clear();
         _tail?.Clear();
+        _bucketDrops.Clear();
         if (wasDropping)
         {
             Marker(output, $"a new hour of the log quota began at {QuotaText.Clock(StartOf(_bucket))}; output is stored again");
@@ -285,16 +297,17 @@ internal sealed class QuotaPolicy
 
     private void ReportDrops(IQuotaOutput output)
     {
-        if (_tail is not { Bytes: > 0 } tail || _dropsReported)
+        if (_tail is null || _bucketDrops.Bytes == 0 || _dropsReported)
         {
             return;
         }
 
         _dropsReported = true;
 
-        var dropped = string.Create(CultureInfo.InvariantCulture, $"{tail.Bytes} bytes ({tail.Lines} lines) were dropped");
-        Marker(output, $"{dropped}; the last 64 KiB follow");
-        var bytes = tail.Tail();
+        var dropped = string.Create(CultureInfo.InvariantCulture, $"{_bucketDrops.Bytes} bytes ({_bucketDrops.Lines} lines) were dropped");
+        var bytes = _tail.Tail();
+        var whole = bytes.Length == _bucketDrops.Bytes;
+        Marker(output, whole ? $"{dropped}; they follow" : $"{dropped}; the last {QuotaText.Bytes(bytes.Length)} of them follow");
         output.StoreRunner(bytes);
         if (bytes.Length > 0 && bytes[^1] != '\n')
         {
@@ -302,11 +315,13 @@ internal sealed class QuotaPolicy
         }
 
         _storedEndsWithNewline = true;
-        output.Event(JobEventTypes.LogTruncated, $"{dropped} in the hour from {QuotaText.Clock(StartOf(_bucket))}; the last {QuotaText.Bytes(bytes.Length)} of it are stored after the marker");
+        output.Event(JobEventTypes.LogTruncated, whole
+            ? $"{dropped} in the hour from {QuotaText.Clock(StartOf(_bucket))}; all of it is stored after the marker"
+            : $"{dropped} in the hour from {QuotaText.Clock(StartOf(_bucket))}; the last {QuotaText.Bytes(bytes.Length)} of it are stored after the marker");
     }
 
     private LogQuotaReport Report() =>
-        new(StartOf(_bucket), _lines.Top(ReportedLines), _rate.PerMinute(), _tail?.Bytes ?? 0, _tail?.Lines ?? 0);
+        new(StartOf(_bucket), _lines.Top(ReportedLines), _rate.PerMinute(), _bucketDrops.Bytes, _bucketDrops.Lines);
 
     /// <summary>Writes one marker line; after stored text that ends mid-line it starts a line of its own.</summary>
     /// <summary>Stores one of the runner's own <c>[logquota] </c> lines, on a line of its own; the disk limit's too.</summary>

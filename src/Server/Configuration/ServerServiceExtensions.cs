@@ -27,6 +27,7 @@ internal static class ServerServiceExtensions
         var directoryLock = LockDirectory(settings.Dir);
         builder.Services.AddSingleton(_ => directoryLock);
         builder.Services.AddHostedService<DirectoryLockHolder>();
+        var tokenFromEnvironment = settings.AdminToken.Length > 0;
         settings = ServerSettingsLoader.WithAdminToken(settings, Console.Out);
         builder.WebHost.UseUrls($"http://{(settings.Host.Contains(':', StringComparison.Ordinal) && !settings.Host.StartsWith('[') ? $"[{settings.Host}]" : settings.Host)}:{settings.Port}");
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JobSpecRules.MaxBodyBytes);
@@ -72,6 +73,7 @@ internal static class ServerServiceExtensions
         services.AddSingleton<Code.CodeCollector>();
         services.AddHostedService<Code.CodeCollectorService>();
         builder.AddWebPage(settings);
+        services.AddHostedService(provider => ActivatorUtilities.CreateInstance<StartupLines>(provider, tokenFromEnvironment));
     }
 
     /// <summary>Takes the server directory's lock; a directory that cannot be used is a bad setting.</summary>

@@ -5,7 +5,7 @@ using LogQuota.Shared.Contracts;
 namespace LogQuota.Server.Metrics;
 
 /// <summary>
-/// The server's counters and the processor's histogram (README, "Metrics"). Each counter counts what this process
+/// The server's counters and the processor's histogram (docs/metrics.md). Each counter counts what this process
 /// committed: a page's bytes and events are counted once its transaction has committed, so a restarted server neither
 /// counts a page twice nor a page it never stored. Per process, starting at 0; Prometheus' <c>rate</c> and
 /// <c>increase</c> take restarts in their stride, and <c>sum</c> adds replicas up.

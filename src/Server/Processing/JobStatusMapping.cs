@@ -28,8 +28,8 @@ public static class JobStatusMapping
     /// <summary>The run's status, from its (single) job's.</summary>
     public static RunStatus ToRunStatus(JobStatus status) => status switch
     {
-        JobStatus.Submitted => RunStatus.Pending,
-        JobStatus.Provisioning => RunStatus.Submitted,
+        // A new run is submitted, as in dstack, from its POST on, whether or not a runner has it yet.
+        JobStatus.Submitted or JobStatus.Provisioning => RunStatus.Submitted,
         JobStatus.Running => RunStatus.Running,
         JobStatus.Terminating => RunStatus.Terminating,
         JobStatus.Terminated or JobStatus.Aborted => RunStatus.Terminated,

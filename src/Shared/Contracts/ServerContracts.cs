@@ -3,10 +3,10 @@ namespace LogQuota.Shared.Contracts;
 /// <summary>Status of a run (dstack's statuses, SPEC §4).</summary>
 public enum RunStatus
 {
-    /// <summary>Accepted, not yet handed to a runner.</summary>
+    /// <summary>dstack's status of a run waiting to be retried; LogQuota retries no run, so it never reports it.</summary>
     Pending,
 
-    /// <summary>Handed to a runner.</summary>
+    /// <summary>Accepted: a new run, before its job runs (waiting for a runner, or being handed to one).</summary>
     Submitted,
 
     /// <summary>Its job is running.</summary>

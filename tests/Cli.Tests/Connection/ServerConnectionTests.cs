@@ -20,6 +20,23 @@ public sealed class ServerConnectionTests : IDisposable
     }
 
     [Fact]
+    public void TheTokensSource_IsNamed_OptionFirst_ThenTheVariable_ThenTheFile()
+    {
+        var dir = Path.Combine(_home, ".logquota", "server");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "admin-token"), "file-token\n");
+        var env = Env(("DSTACK_TOKEN", "variable-token"));
+
+        var option = ServerConnection.Resolve(null, "option-token", env, _home);
+        var variable = ServerConnection.Resolve(null, null, env, _home);
+        var file = ServerConnection.Resolve(null, null, Env(), _home);
+
+        Assert.Equal(("option-token", "given with --token"), (option.Token, option.TokenSource));
+        Assert.Equal(("variable-token", "in DSTACK_TOKEN"), (variable.Token, variable.TokenSource));
+        Assert.Equal(("file-token", $"from the token file {Path.Combine(dir, "admin-token")}"), (file.Token, file.TokenSource));
+    }
+
+    [Fact]
     public void WithoutAHomeDirectory_TheTokenFileNamedInMessages_IsAnAbsolutePath()
     {
         var connection = ServerConnection.Resolve(null, null, Env(), home: "");

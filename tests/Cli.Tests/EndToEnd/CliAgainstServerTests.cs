@@ -57,7 +57,7 @@ public sealed class CliAgainstServerTests(LocalServer server)
         Assert.Equal("log quota exceeded", row[header.IndexOf("ERROR", StringComparison.Ordinal)..].Split("   ")[0]);
 
         // The runner's markers went to stderr as they came; stdout held the job's output alone.
-        Assert.Contains("[logquota] warning: 80% of the log quota used", run.Stderr, StringComparison.Ordinal);
+        Assert.Matches(@"\[logquota\] warning: (80% of the log quota used|\d+% of the log quota used \(warning at 80%\)): ", run.Stderr);
         Assert.Contains("[logquota] log quota of 1.0 KiB for this hour reached; the job is being killed", run.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("[logquota]", run.StdoutText, StringComparison.Ordinal);
 
@@ -81,9 +81,9 @@ public sealed class CliAgainstServerTests(LocalServer server)
         Assert.True(run.ExitCode == 0, run.ToString());
         var all = string.Concat(Enumerable.Range(1, 3000).Select(i => $"{i}\n"));
         Assert.Equal(all[..(all[..1024].LastIndexOf('\n') + 1)], run.StdoutText);
-        Assert.Contains("[logquota] warning: 80% of the log quota used", run.Stderr, StringComparison.Ordinal);
+        Assert.Matches(@"\[logquota\] warning: (80% of the log quota used|\d+% of the log quota used \(warning at 80%\)): ", run.Stderr);
         Assert.Contains("[logquota] log quota of 1.0 KiB for this hour reached; output is dropped until ", run.Stderr, StringComparison.Ordinal);
-        Assert.Contains(" were dropped; the last 64 KiB follow\n", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains(" were dropped; they follow\n", run.Stderr, StringComparison.Ordinal);
         Assert.Contains("CUDA warning: retrying\nlast words\n", run.Stderr, StringComparison.Ordinal);
         Assert.StartsWith("log quota: 1.0KiB/h (truncate), exceeded at ", run.StderrLines[^2], StringComparison.Ordinal);
         Assert.Equal("run e2e-truncate done: exited (0)", run.StderrLines[^1]);
@@ -222,6 +222,28 @@ public sealed class CliAgainstServerTests(LocalServer server)
     }
 
     [Fact]
+    public async Task ARefusedToken_IsNamedByItsSource_TheVariableOrTheTokenFileOfAnotherServer()
+    {
+        var otherServerDir = Directory.CreateTempSubdirectory("logquota-other-server-");
+        try
+        {
+            var tokenFile = Path.Combine(otherServerDir.FullName, "admin-token");
+            await File.WriteAllTextAsync(tokenFile, "the-token-of-another-server\n");
+            var fromFile = await CliProcess.RunAsync(
+                new Dictionary<string, string> { ["DSTACK_SERVER_URL"] = server.Url.ToString(), ["DSTACK_SERVER_DIR"] = otherServerDir.FullName }, "ps");
+            var fromVariable = await CliProcess.RunAsync(
+                new Dictionary<string, string> { ["DSTACK_SERVER_URL"] = server.Url.ToString(), ["DSTACK_TOKEN"] = "a-stale-token-from-yesterday" }, "ps");
+
+            AssertOneErrorLine(fromFile, $"error: the server rejected the token from the token file {tokenFile} (set DSTACK_TOKEN or --token to this server's admin token)");
+            AssertOneErrorLine(fromVariable, "error: the server rejected the token in DSTACK_TOKEN (set DSTACK_TOKEN or --token to this server's admin token)");
+        }
+        finally
+        {
+            otherServerDir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task TokenFromTheEnvironment_IsUsed()
     {
         var env = new Dictionary<string, string>
@@ -301,7 +323,7 @@ public sealed class CliAgainstServerTests(LocalServer server)
     public async Task BadToken_IsOneLine_AndNonZeroExit(params string[] args)
     {
         var result = await Cli(["--token", "not-the-token", .. args]);
-        AssertOneErrorLine(result, "error: the server rejected the token (set DSTACK_TOKEN or --token)");
+        AssertOneErrorLine(result, "error: the server rejected the token given with --token (set DSTACK_TOKEN or --token to this server's admin token)");
     }
 
     [Theory]

@@ -169,7 +169,7 @@ public sealed class QuotaPolicyTests
         Assert.Equal(
             [
                 "[logquota] log quota of 100 B for this hour reached; output is dropped until 15:00:00 UTC",
-                "[logquota] 300 bytes (15 lines) were dropped; the last 64 KiB follow",
+                "[logquota] 300 bytes (15 lines) were dropped; they follow",
                 "[logquota] a new hour of the log quota began at 15:00:00 UTC; output is stored again",
             ],
             _output.Markers);
@@ -194,7 +194,7 @@ public sealed class QuotaPolicyTests
 
         policy.Finish(_output);
 
-        Assert.Equal("[logquota] 40 bytes (2 lines) were dropped; the last 64 KiB follow", _output.Markers[^1]);
+        Assert.Equal("[logquota] 40 bytes (2 lines) were dropped; they follow", _output.Markers[^1]);
         Assert.EndsWith(Encoding.ASCII.GetString(Line) + Encoding.ASCII.GetString(Line), _output.All, StringComparison.Ordinal);
         Assert.Equal(100, _output.StdoutBytes);
     }
@@ -217,6 +217,32 @@ public sealed class QuotaPolicyTests
         Assert.EndsWith("line 0099999 of the runaway\n", text, StringComparison.Ordinal);
         Assert.Equal(35 * 28, _output.StdoutBytes); // the whole lines that fit in 1000 bytes
         Assert.Equal((100_000 * 28) - (35 * 28), policy.Status().DroppedBytes);
+        Assert.Equal($"[logquota] {(100_000 * 28) - (35 * 28)} bytes ({100_000 - 35} lines) were dropped; the last {QuotaText.Bytes(tail.Length)} of them follow", _output.Markers[^1]);
+    }
+
+    [Fact]
+    public void Warning_ReachedInTheReadThatFillsTheQuota_NamesTheShareUsed_AndTheThreshold()
+    {
+        var policy = Policy(100, LogQuotaAction.Truncate, [80]);
+
+        policy.Offer(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(Encoding.ASCII.GetString(Line), 10))), _output);
+
+        Assert.StartsWith("[logquota] warning: 100% of the log quota used (warning at 80%): 100 of 100 bytes", _output.Markers[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Kill_TheBucketsReport_CountsTheCutAndTheGrace_AsTheJobsTotalDoes()
+    {
+        var policy = Policy(100, LogQuotaAction.Kill, [], graceSeconds: 30);
+
+        var verdict = policy.Offer(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(Encoding.ASCII.GetString(Line), 10))), _output);
+        policy.DroppedAfterKill("one more line\nand a half"u8);
+
+        Assert.Equal(QuotaVerdict.Kill, verdict);
+        var status = policy.Status();
+        Assert.Equal(100 + 24, status.DroppedBytes);
+        Assert.Equal(100 + 24, status.Report!.DroppedBytes);
+        Assert.Equal(5 + 2, status.Report.DroppedLines);
     }
 
     [Fact]

@@ -89,7 +89,7 @@ public sealed class QuotaPolicyTests
         Assert.Equal(
             [JobEventTypes.LogQuotaWarning, JobEventTypes.LogQuotaExceeded, JobEventTypes.LogTruncated],
             run.Events.Select(e => e.Type));
-        Assert.Contains("50% of the log quota used", run.Events[0].Message, StringComparison.Ordinal);
+        Assert.Matches(@"^(50% of the log quota used|\d+% of the log quota used \(warning at 50%\)): ", run.Events[0].Message);
 
         // The list shows the same block and flag.
         var row = Assert.Single(await client.ListRunsAsync());
@@ -112,7 +112,7 @@ public sealed class QuotaPolicyTests
         Assert.Equal(stdout, run.LogBytesHour);
         Assert.Equal(stdout, run.LogQuota!.UsedBytesHour);
         var runnerText = Encoding.UTF8.GetString([.. all.Logs.Where(l => l.LogSource == LogSource.Runner).SelectMany(l => l.Message)]);
-        Assert.Contains("[logquota] warning: 50% of the log quota used", runnerText, StringComparison.Ordinal);
+        Assert.Matches(@"\[logquota\] warning: (50% of the log quota used|\d+% of the log quota used \(warning at 50%\)): ", runnerText);
         Assert.EndsWith("[logquota] log quota of 1000 B for this hour reached; the job is being killed\n", runnerText, StringComparison.Ordinal);
 
         var job = await client.GetLogsAsync(run.RunName, "?source=job");

@@ -10,6 +10,23 @@ namespace LogQuota.Server.Tests.Functional;
 public sealed class RunLifecycleTests
 {
     [Fact]
+    public async Task ANewRun_IsSubmitted_InThePostAnswer_AndInTheGetAnswer_AsInDstack()
+    {
+        // No processing loop: the job stays where the POST left it, waiting for a runner.
+        await using var server = new ServerFactory(passesByTest: true);
+        using var client = server.CreateAdminClient();
+
+        var posted = await client.SubmitAsync(new SubmitRunRequest(["true"], RunName: "brand-new"));
+        var got = await client.GetRunAsync("brand-new");
+
+        Assert.Equal(RunStatus.Submitted, posted.Status);
+        Assert.Equal(RunStatus.Submitted, got.Status);
+        Assert.Equal(JobStatus.Submitted, Assert.Single(got.Jobs).Status);
+        using var wire = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync(new Uri("/api/runs/brand-new", UriKind.Relative)));
+        Assert.Equal("submitted", wire.RootElement.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Submit_RunsToDone_WithItsLogs()
     {
         await using var server = new ServerFactory();
@@ -17,7 +34,7 @@ public sealed class RunLifecycleTests
 
         var submitted = await client.SubmitAsync(new SubmitRunRequest(["echo hello", "echo world"], RunName: "hello"));
         Assert.Equal("hello", submitted.RunName);
-        Assert.Equal(RunStatus.Pending, submitted.Status);
+        Assert.Equal(RunStatus.Submitted, submitted.Status);
 
         var run = await client.WaitForEndAsync("hello");
         Assert.Equal(RunStatus.Done, run.Status);

@@ -74,9 +74,9 @@ public sealed class JobStatusMappingTests
     }
 
     [Fact]
-    public void WaitingJobs_ArePendingThenSubmittedRuns()
+    public void WaitingJobs_AreSubmittedRuns_AsInDstack()
     {
-        Assert.Equal(RunStatus.Pending, JobStatusMapping.ToRunStatus(JobStatus.Submitted));
+        Assert.Equal(RunStatus.Submitted, JobStatusMapping.ToRunStatus(JobStatus.Submitted));
         Assert.Equal(RunStatus.Submitted, JobStatusMapping.ToRunStatus(JobStatus.Provisioning));
     }
 

@@ -177,7 +177,7 @@ internal sealed partial class ScreenBuffer
 
                 break;
 
-            // 3 clears xterm's scrollback: what reached the log stays there (README: exceptions).
+            // 3 clears xterm's scrollback: what reached the log stays there (docs/architecture.md: exceptions).
         }
     }
 

@@ -174,7 +174,7 @@ internal sealed partial class ScreenCommands
         {
             // @xterm/headless 6.0 (the oracle) drops the byte order mark while decoding, and acts on the C1 controls
             // IND, NEL and HTS written as UTF-8; the 8-bit introducers of CSI, OSC and DCS are not acted on here
-            // (README: exceptions). The soft hyphen is a character of its own there, as it is here.
+            // (docs/architecture.md: exceptions). The soft hyphen is a character of its own there, as it is here.
             switch (codePoint)
             {
                 case 0x84:
