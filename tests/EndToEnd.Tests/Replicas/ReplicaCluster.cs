@@ -71,6 +71,10 @@ public sealed class ReplicaCluster : IAsyncDisposable
                 {
                     ["DSTACK_SERVER_PORT"] = $"{port}",
                     ["DSTACK_SERVER_DIR"] = cluster.TempDir("replica"),
+
+                    // A replica with a local runner (no DSTACK_SERVER_RUNNERS) gives it a work directory of the test's own,
+                    // never the shared default /var/lib/logquota/work.
+                    ["DSTACK_RUNNER_WORK_DIR"] = cluster.TempDir("replica-work"),
                     ["DSTACK_SERVER_ADMIN_TOKEN"] = SystemProcesses.AdminToken,
                     ["DSTACK_DATABASE_URL"] = databaseUrl,
                     ["DSTACK_SERVER_RUNNERS"] = string.Join(',', urls),
