@@ -89,7 +89,7 @@ internal sealed class CodeArchives
 
     /// <summary>
     /// Stores <paramref name="body"/> as archive <paramref name="sha256"/>: written to a temporary file while hashed, and
-    /// renamed into place only when the hash is its name, and checked (<see cref="CodeUnpacker.Check"/>) on the way. True
+    /// renamed into place only when the hash is its name, and checked (<see cref="CodeUnpacker.Check"/>) while it comes in. True
     /// when it was stored, false when it was here already. Throws <see cref="CodeArchiveException"/> for a body that is
     /// not gzip or whose hash differs. An archive the check refuses is stored all the same: the jobs that name it fail
     /// with the refusal, which names the entry (<see cref="WasChecked"/>).
@@ -103,6 +103,7 @@ internal sealed class CodeArchives
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var head = new byte[2];
             long length = 0;
+            await using var check = new StreamingCheck<string?>((archive, token) => Task.FromResult(Refusal(archive, token)), cancellationToken);
             await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, useAsync: true))
             {
                 FileModes.Set(file.SafeFileHandle, FileModes.PrivateFile); // in the 0700 directory, so never readable by others meanwhile
@@ -117,6 +118,7 @@ internal sealed class CodeArchives
 
                     hash.AppendData(buffer, 0, read);
                     await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    await check.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                     length += read;
                 }
             }
@@ -133,7 +135,7 @@ internal sealed class CodeArchives
                 throw new CodeArchiveException("The body is not gzip-compressed: a code archive is a gzip'd tar (application/gzip).");
             }
 
-            var refusal = Check(temporary, cancellationToken);
+            var refusal = await check.CompleteAsync();
             lock (_lock)
             {
                 _used[sha256] = _time.GetTimestamp();
@@ -199,10 +201,9 @@ internal sealed class CodeArchives
 
     private string PathOf(string sha256) => Path.Combine(_directory, sha256 + Suffix);
 
-    /// <summary>Null when the archive in <paramref name="path"/> passes the check, else the refusal naming the entry.</summary>
-    private string? Check(string path, CancellationToken cancellationToken)
+    /// <summary>Null when <paramref name="archive"/> passes the check, else the refusal naming the entry.</summary>
+    private string? Refusal(Stream archive, CancellationToken cancellationToken)
     {
-        using var archive = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 64 * 1024);
         try
         {
             CodeUnpacker.Check(archive, _maxUnpackedBytes, cancellationToken);
