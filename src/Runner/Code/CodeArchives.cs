@@ -129,7 +129,7 @@ internal sealed class CodeArchives
                 throw new CodeArchiveException($"The body's SHA-256 is {actual}, not the {sha256} the URL names.");
             }
 
-            // The two bytes every gzip member starts with (RFC 1952); the tar inside is checked entry by entry at the unpack.
+            // The two bytes every gzip member starts with (RFC 1952); the tar inside is what the check reads, entry by entry.
             if (length < 2 || head[0] != 0x1f || head[1] != 0x8b)
             {
                 throw new CodeArchiveException("The body is not gzip-compressed: a code archive is a gzip'd tar (application/gzip).");
