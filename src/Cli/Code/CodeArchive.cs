@@ -56,26 +56,33 @@ public sealed class CodeArchive : IDisposable
     /// <summary>The largest files, largest first.</summary>
     public IReadOnlyList<CodeFile> Largest { get; }
 
-    /// <summary>Packs <paramref name="listing"/>, streaming file by file to a temporary file.</summary>
+    /// <summary>Packs <paramref name="listing"/>, streaming file by file to a temporary file, on a thread pool thread.</summary>
     /// <exception cref="CliException">A file cannot be read.</exception>
-    public static async Task<CodeArchive> PackAsync(CodeListing listing, CancellationToken cancellationToken)
+    public static Task<CodeArchive> PackAsync(CodeListing listing, CancellationToken cancellationToken) =>
+        Task.Run(() => Pack(listing, cancellationToken), cancellationToken);
+
+    /// <remarks>
+    /// Synchronous reads and writes on one thread, as tar does: an asynchronous read of each of thousands of small files
+    /// costs a hop through the thread pool, and on a busy machine every hop waits for a core (2.2 times tar czf's time
+    /// at a load average of 36 on 2 cores, against 0.8 times when idle).
+    /// </remarks>
+    private static CodeArchive Pack(CodeListing listing, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(listing);
         var file = new FileStream(
             Path.Combine(Path.GetTempPath(), $"logquota-code-{Guid.NewGuid():N}.tar.gz"),
-            FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, bufferSize: 1 << 16,
-            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+            FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, bufferSize: 1 << 16, FileOptions.DeleteOnClose);
         try
         {
-            await WriteAsync(file, listing, cancellationToken);
+            Write(file, listing, cancellationToken);
             file.Position = 0;
-            var hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
+            var hash = Convert.ToHexStringLower(SHA256.HashData(file));
             file.Position = 0;
             return new CodeArchive(file, hash, listing);
         }
         catch
         {
-            await file.DisposeAsync();
+            file.Dispose();
             throw;
         }
     }
@@ -108,28 +115,29 @@ public sealed class CodeArchive : IDisposable
 
     private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
 
-    private static async Task WriteAsync(Stream destination, CodeListing listing, CancellationToken cancellationToken)
+    private static void Write(Stream destination, CodeListing listing, CancellationToken cancellationToken)
     {
-        await using var gzip = new GZipStream(destination, CompressionLevel.Optimal, leaveOpen: true);
-        await using var tar = new TarWriter(gzip, TarEntryFormat.Gnu, leaveOpen: true);
+        using var gzip = new GZipStream(destination, CompressionLevel.Optimal, leaveOpen: true);
+        using var tar = new TarWriter(gzip, TarEntryFormat.Gnu, leaveOpen: true);
         var written = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in listing.Files)
         {
-            await WriteParentsAsync(tar, file.Path, written, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            WriteParents(tar, file.Path, written);
             if (file.LinkTarget is { } target)
             {
-                await tar.WriteEntryAsync(Entry(TarEntryType.SymbolicLink, file.Path, Link, target), cancellationToken);
+                tar.WriteEntry(Entry(TarEntryType.SymbolicLink, file.Path, Link, target));
                 continue;
             }
 
             var entry = Entry(TarEntryType.RegularFile, file.Path, file.Executable ? Executable : Plain, null);
             try
             {
-                await using var data = new FixedLengthStream(
-                    new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan | FileOptions.Asynchronous),
+                using var data = new FixedLengthStream(
+                    new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan),
                     file.Size);
                 entry.DataStream = data;
-                await tar.WriteEntryAsync(entry, cancellationToken);
+                tar.WriteEntry(entry);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -138,14 +146,14 @@ public sealed class CodeArchive : IDisposable
         }
     }
 
-    private static async Task WriteParentsAsync(TarWriter tar, string path, HashSet<string> written, CancellationToken cancellationToken)
+    private static void WriteParents(TarWriter tar, string path, HashSet<string> written)
     {
         for (var slash = path.IndexOf('/', StringComparison.Ordinal); slash > 0; slash = path.IndexOf('/', slash + 1))
         {
             var directory = path[..(slash + 1)];
             if (written.Add(directory))
             {
-                await tar.WriteEntryAsync(Entry(TarEntryType.Directory, directory, Executable, null), cancellationToken);
+                tar.WriteEntry(Entry(TarEntryType.Directory, directory, Executable, null));
             }
         }
     }

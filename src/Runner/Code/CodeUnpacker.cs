@@ -31,19 +31,35 @@ internal static class CodeUnpacker
     /// cancelled.
     /// </summary>
     /// <remarks>
-    /// Two passes. The first reads the whole archive and creates nothing: every rule that needs no file system (names,
-    /// entry types, symlink targets, the entry count, the bytes of every file, counted as they are read) is checked
-    /// there, so an archive of a million empty files or a gzip bomb is refused before the first file exists, at the
-    /// cost of decompressing twice (a fraction of writing the files). The second creates, checking it all again
-    /// together with what only the tree can tell (a name given twice, a path through a symlink, a hard link's target).
+    /// <see cref="Check"/>, then <see cref="Create"/>: every rule that needs no file system is checked before the first
+    /// file exists, so an archive of a million empty files or a gzip bomb is refused with nothing created.
     /// </remarks>
     public static void Unpack(Stream archive, string directory, FileOwner? owner, long maxUnpackedBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(archive);
         var start = archive.Position;
-        Pass(archive, null, maxUnpackedBytes, cancellationToken);
+        Check(archive, maxUnpackedBytes, cancellationToken);
         archive.Position = start;
+        Create(archive, directory, owner, maxUnpackedBytes, cancellationToken);
+    }
 
+    /// <summary>
+    /// Reads the whole archive and creates nothing: checks every rule that needs no file system (names, entry types,
+    /// symlink targets, the entry count, the bytes of every file, counted as they are read). Throws
+    /// <see cref="CodeArchiveException"/> naming the first entry that breaks one. The runner checks each archive once,
+    /// when it is put (<see cref="CodeArchives"/>), so that a job's unpack is one pass.
+    /// </summary>
+    public static void Check(Stream archive, long maxUnpackedBytes, CancellationToken cancellationToken) =>
+        Pass(archive, null, maxUnpackedBytes, cancellationToken);
+
+    /// <summary>
+    /// The unpack of an archive <see cref="Check"/> accepted with the same <paramref name="maxUnpackedBytes"/>: one pass
+    /// that creates every entry, checking every rule again together with what only the tree can tell (a name given
+    /// twice, a path through a symlink, a hard link's target). Were the archive not checked, a refusal would leave the
+    /// entries before the refused one in <paramref name="directory"/>, never anything outside it.
+    /// </summary>
+    public static void Create(Stream archive, string directory, FileOwner? owner, long maxUnpackedBytes, CancellationToken cancellationToken)
+    {
         // Opened as the runner: the owner needs no way through the directories above its code directory.
         using var tree = CodeTree.Open(directory);
         if (owner is null)

@@ -64,7 +64,7 @@ internal sealed class JobRegistry : IDisposable
         _environment = new JobEnvironment(Environment.GetEnvironmentVariables(), settings.JobEnvPass);
         RemoveOldHomes();
 
-        Code = new CodeArchives(Path.Combine(settings.Dir, "code"), time);
+        Code = new CodeArchives(Path.Combine(settings.Dir, "code"), time, settings.CodeMaxUnpacked);
         _flushTimer = time.CreateTimer(_ => FlushStaleLines(), null, FlushTick, FlushTick);
         _metrics = metrics;
         metrics?.Observe(this);

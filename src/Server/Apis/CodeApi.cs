@@ -87,7 +87,7 @@ public static class CodeApi
                     $"The body's SHA-256 is {upload.Sha256}, not the {sha256} the URL names; name the archive by the SHA-256 of its bytes as sent.");
             }
 
-            if (await CodeArchiveCheck.ProblemAsync(upload.File, cancellationToken) is { } problem)
+            if (upload.Problem is { } problem)
             {
                 return Problem(StatusCodes.Status400BadRequest, problem);
             }

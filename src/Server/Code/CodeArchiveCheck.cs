@@ -16,14 +16,15 @@ internal static class CodeArchiveCheck
     /// <summary>Entries walked at most.</summary>
     public const int MaxEntries = 1_000_000;
 
-    /// <summary>Why <paramref name="archive"/> (seekable, at its start) is not a gzip'd tar, or null when it is.</summary>
+    /// <summary>Why <paramref name="archive"/> (read from its current position to its end) is not a gzip'd tar, or null when it is.</summary>
     public static Task<string?> ProblemAsync(Stream archive, CancellationToken cancellationToken) =>
         ProblemAsync(archive, MaxUnpackedBytes, MaxEntries, cancellationToken);
 
     /// <summary>The same with other bounds (tests prove the bounds hold without inflating gigabytes).</summary>
     internal static async Task<string?> ProblemAsync(Stream archive, long maxUnpackedBytes, int maxEntries, CancellationToken cancellationToken)
     {
-        var gzip = new GZipStream(archive, CompressionMode.Decompress, leaveOpen: true);
+        var body = new TrailerReadStream(archive);
+        var gzip = new GZipStream(body, CompressionMode.Decompress, leaveOpen: true);
         await using var unpacked = new CountingReadStream(gzip, maxUnpackedBytes);
         try
         {
@@ -50,7 +51,8 @@ internal static class CodeArchiveCheck
 
             // GZipStream ends quietly at a body cut short, trailer and all; the trailer's ISIZE (the unpacked size modulo
             // 2^32) tells. Concatenated gzip members would carry only the last one's size: tar czf never makes them.
-            return await TrailerSizeAsync(archive, cancellationToken) == (uint)unpacked.Count
+            await body.CopyToAsync(Stream.Null, cancellationToken);
+            return body.TrailerSize == (uint)unpacked.Count
                 ? null
                 : "The body is not a valid gzip'd tar: it ends early (the size in its gzip trailer does not match); upload it whole.";
         }
@@ -77,12 +79,64 @@ internal static class CodeArchiveCheck
         _ => $"The body is not a valid gzip'd tar: {e.Message.TrimEnd('.')} (after {unpackedBytes} unpacked bytes).",
     };
 
-    private static async Task<uint> TrailerSizeAsync(Stream archive, CancellationToken cancellationToken)
+    /// <summary>Reads through and keeps the last four bytes: the trailer's ISIZE once the body has been read to its end.</summary>
+    private sealed class TrailerReadStream(Stream inner) : Stream
     {
-        var size = new byte[4];
-        archive.Seek(-4, SeekOrigin.End);
-        await archive.ReadExactlyAsync(size, cancellationToken);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(size);
+        private readonly byte[] _last = new byte[4];
+        private long _count;
+
+        /// <summary>The little-endian number in the last four bytes read.</summary>
+        public uint TrailerSize => _count < 4 ? uint.MaxValue : System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(Ordered());
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => _count;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Kept(buffer.AsSpan(offset, inner.Read(buffer, offset, count)));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            return Kept(buffer.Span[..read]);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        /// <summary>Byte n of the body goes to place n % 4 of <see cref="_last"/>; only the last four of a read can matter.</summary>
+        private int Kept(ReadOnlySpan<byte> read)
+        {
+            var skipped = Math.Max(read.Length - 4, 0);
+            _count += skipped;
+            foreach (var b in read[skipped..])
+            {
+                _last[(int)(_count++ % 4)] = b;
+            }
+
+            return read.Length;
+        }
+
+        private byte[] Ordered() => [.. Enumerable.Range(0, 4).Select(i => _last[(int)((_count + i) % 4)])];
     }
 
     private sealed class UnpackedTooLargeException() : IOException("The archive unpacks to more than allowed.");
