@@ -38,6 +38,13 @@ internal sealed class JobDirectories
             throw new SettingsException($"DSTACK_RUNNER_WORK_DIR={WorkDir} is unusable: {e.Message.TrimEnd('.')}");
         }
 
+        // ext4 puts a new directory in the block group of its parent, and on a file system without a journal a new file
+        // there skips, one lookup each, every inode of that group freed in the last minutes: job directories come and go
+        // all day, so a job's code unpacked 10 times slower after others had been deleted (bench/RESULTS.md). "Top of a
+        // hierarchy" (chattr +T) spreads the directories made here over the block groups, as for the root's. Best
+        // effort: other file systems have no such flag.
+        _ = Native.TryAddDirectoryFlag(WorkDir, Native.FS_TOPDIR_FL);
+
         if (isolation.JobsRunAsOthers && UnreachableAncestor(WorkDir) is var (blocked, mode))
         {
             throw new SettingsException(

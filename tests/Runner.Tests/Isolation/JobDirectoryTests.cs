@@ -145,6 +145,22 @@ public sealed class JobDirectoryTests : IAsyncLifetime
         }
     }
 
+    [SkippableFact]
+    public async Task WorkDirectory_IsTheTopOfAHierarchy_WhereItsFileSystemHasTheFlag()
+    {
+        var whyNot = Privileged.WhyNotRoot();
+        Skip.If(whyNot is not null, whyNot);
+        var info = new System.Diagnostics.ProcessStartInfo("lsattr", ["-d", _runner!.WorkDir]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var lsattr = System.Diagnostics.Process.Start(info)!;
+        var output = await lsattr.StandardOutput.ReadToEndAsync();
+        var error = await lsattr.StandardError.ReadToEndAsync();
+        await lsattr.WaitForExitAsync();
+        Skip.If(lsattr.ExitCode != 0, $"the work directory's file system has no inode flags here: {error.Trim()}");
+
+        // chattr +T: ext4 spreads the job directories made in it over its block groups (JobDirectories says why).
+        Assert.Contains('T', output.Split(' ')[0]);
+    }
+
     private static Dictionary<string, string> Fields(string line) =>
         line.Trim().Split(' ').Select(f => f.Split('=', 2)).ToDictionary(f => f[0], f => f[1]);
 }
