@@ -11,8 +11,9 @@ try
     // Read: the token leaves the environment, and a runner that is not root becomes non-dumpable (SPEC §7).
     ProcessHardening.Apply();
     var app = RunnerApplication.Build(settings);
+    // Debug: an idle service logs nothing (the first return, soon after start-up, gives back what start-up left).
     using var memoryReturn = new MemoryReturn(TimeProvider.System, (before, after) =>
-        app.Logger.LogInformation("Memory returned after a burst: resident {Before} -> {After} bytes", before, after));
+        app.Logger.LogDebug("Memory returned after a burst: resident {Before} -> {After} bytes", before, after));
     await app.RunAsync();
     return 0;
 }

@@ -44,8 +44,9 @@ try
     await app.MigrateDatabaseAsync();
 
     // One for the process: the local runner, when there is one, lives in it too.
+    // Debug: an idle service logs nothing (the first return, soon after start-up, gives back what start-up left).
     using var memoryReturn = new MemoryReturn(TimeProvider.System, (before, after) =>
-        app.Logger.LogInformation("Memory returned after a burst: resident {Before} -> {After} bytes", before, after));
+        app.Logger.LogDebug("Memory returned after a burst: resident {Before} -> {After} bytes", before, after));
     await app.RunAsync();
     return 0;
 }
