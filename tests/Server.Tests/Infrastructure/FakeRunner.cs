@@ -24,6 +24,7 @@ public sealed class FakeRunner : IAsyncDisposable
     private long _clock = 1_700_000_000_000;
     private string? _live;
     private int _failCodePuts;
+    private RunnerCapacity? _resources;
 
     private FakeRunner(WebApplication app) => _app = app;
 
@@ -70,6 +71,13 @@ public sealed class FakeRunner : IAsyncDisposable
     {
         get => Volatile.Read(ref _failCodePuts);
         set => Volatile.Write(ref _failCodePuts, value);
+    }
+
+    /// <summary>The <c>resources</c> block of this runner's health check (SPEC §9); null leaves it out, as an older runner does.</summary>
+    public RunnerCapacity? Resources
+    {
+        get => Volatile.Read(ref _resources);
+        set => Volatile.Write(ref _resources, value);
     }
 
     public static async Task<FakeRunner> StartAsync()
@@ -129,6 +137,7 @@ public sealed class FakeRunner : IAsyncDisposable
 
             await next(context);
         });
+        app.MapGet("/api/healthcheck", () => new HealthcheckResponse("logquota-runner", "fake", Resources: Resources));
         app.MapPost("/api/jobs", (SubmitBody body) =>
         {
             Submitted.Enqueue(body);
