@@ -30,9 +30,7 @@ public abstract class JobAssignmentTests(DatabaseProvider provider) : IDisposabl
     public async Task AJobAskingResources_GoesOnlyToARunnerThatCanGiveThem_EvenWhenAnotherIsLessLoaded()
     {
         await using var small = await FakeRunner.StartAsync();
-        small.Resources = Small;
         await using var large = await FakeRunner.StartAsync();
-        large.Resources = Large;
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var server = WithRunners(time, small, large);
         using var client = server.CreateAdminClient();
@@ -80,9 +78,7 @@ public abstract class JobAssignmentTests(DatabaseProvider provider) : IDisposabl
     public async Task AJobAskingResources_StaysSubmitted_WhileTheOnlyRunnerThatCouldGiveThemStopsSayingSo()
     {
         await using var small = await FakeRunner.StartAsync();
-        small.Resources = Small;
         await using var large = await FakeRunner.StartAsync();
-        large.Resources = Large;
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var server = WithRunners(time, small, large);
         using var client = server.CreateAdminClient();
@@ -118,13 +114,20 @@ public abstract class JobAssignmentTests(DatabaseProvider provider) : IDisposabl
         Assert.Empty(small.Submitted);
     }
 
-    /// <summary>The real server with these runners, no processing loop and a fake clock: each pass is one the test runs.</summary>
-    private ServerFactory WithRunners(FakeTimeProvider time, params FakeRunner[] runners) =>
-        new(new Dictionary<string, string>
+    /// <summary>
+    /// The real server with a small runner listed first and a large one, no processing loop and a fake clock: each pass is
+    /// one the test runs.
+    /// </summary>
+    private ServerFactory WithRunners(FakeTimeProvider time, FakeRunner small, FakeRunner large)
+    {
+        small.Resources = Small;
+        large.Resources = Large;
+        return new(new Dictionary<string, string>
         {
-            ["DSTACK_SERVER_RUNNERS"] = string.Join(',', runners.Select(r => r.BaseUrl)),
+            ["DSTACK_SERVER_RUNNERS"] = $"{small.BaseUrl},{large.BaseUrl}",
             ["DSTACK_RUNNER_TOKEN"] = FakeRunner.Token,
         }, configureServices: services => services.AddSingleton<TimeProvider>(time), database: Database, passesByTest: true);
+    }
 
     /// <summary>Submits a run of one job and returns the job's id; the clock moves on, so jobs are assigned in this order.</summary>
     private static async Task<Guid> SubmitAsync(HttpClient client, FakeTimeProvider time, string name, JobResources? resources)
