@@ -23,7 +23,7 @@ public sealed class RunnerCapacities(RunnerPool runners, TimeProvider time, ILog
 
     private readonly ConcurrentDictionary<string, (RunnerCapacity Capacity, DateTimeOffset At)> _known = new(StringComparer.Ordinal);
 
-    /// <summary>What each runner can give, as it answered within <see cref="MaxAge"/>, or or, when it does not answer now, as it last answered; runners that never answered are left out.</summary>
+    /// <summary>What each runner can give, as it answered within <see cref="MaxAge"/> or, when it does not answer now, as it last answered; runners that never answered are left out.</summary>
     public async Task<IReadOnlyDictionary<string, RunnerCapacity>> CurrentAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
