@@ -24,7 +24,7 @@ internal sealed class RunnerCgroup : IDisposable
     /// How old an empty job group of another runner must be before a starting runner removes it: far longer than
     /// the milliseconds between a live runner creating a group and its shim entering it.
     /// </summary>
-    private static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(1);
+    internal static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(1);
 
     /// <summary>Creating a job group and removing the (then empty) runner's group exclude each other.</summary>
     private readonly Lock _lock = new();

@@ -72,7 +72,9 @@ internal sealed class V1Hierarchy : IDisposable
         }
 
         whyNot = string.Empty;
-        return new V1Hierarchy(controller, path);
+        var hierarchy = new V1Hierarchy(controller, path);
+        hierarchy.SweepStaleGroupsOfOtherRunners();
+        return hierarchy;
     }
 
     /// <summary>Creates the job's group (empty, no limit yet); the caller writes the limit and removes the group should that fail.</summary>
@@ -93,6 +95,38 @@ internal sealed class V1Hierarchy : IDisposable
         }
         catch (IOException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Removes what runners killed on other directories left beside this runner's group: runners' groups whose job groups
+    /// are all empty, once untouched for <see cref="RunnerCgroup.StaleAfter"/>. A v1 group holding a process cannot be
+    /// removed (EBUSY), so a live job is never touched; a live runner idle that long loses only an empty group, which
+    /// <see cref="CreateJob"/> makes again.
+    /// </summary>
+    private void SweepStaleGroupsOfOtherRunners()
+    {
+        var parent = System.IO.Path.GetDirectoryName(Path)!;
+        foreach (var other in Directory.EnumerateDirectories(parent, "logquota-*"))
+        {
+            if (other == Path || DateTime.UtcNow - Directory.GetLastWriteTimeUtc(other) <= RunnerCgroup.StaleAfter)
+            {
+                continue;
+            }
+
+            try
+            {
+                foreach (var job in Directory.EnumerateDirectories(other, JobPrefix + "*"))
+                {
+                    Directory.Delete(job);
+                }
+
+                Directory.Delete(other);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A job group still holds a process (a job stuck in the kernel, or a live runner's): left for later.
+            }
         }
     }
 
