@@ -373,7 +373,7 @@ internal sealed class JobRegistry : IDisposable
             {
                 try
                 {
-                    job.StoreStaleLines();
+                    job.Tick();
                 }
                 catch (Exception e)
                 {
