@@ -124,16 +124,18 @@ internal sealed partial class Job
         _process?.KillTree();
     }
 
-    /// <summary>A one-shot timer of this job whose body runs guarded (<see cref="JobFaults"/>): every job timer is made here.</summary>
+    /// <summary>A one-shot timer of this job whose body runs guarded (<see cref="JobFaults.StartTimer"/>).</summary>
     private ITimer StartTimer(string what, Action body, TimeSpan dueTime) =>
-        _time.CreateTimer(_ => Guarded(what, body), null, dueTime, Timeout.InfiniteTimeSpan);
+        JobFaults.StartTimer(_time, dueTime, _logger, Id, what, body, EndByFaultLocked);
 
-    /// <summary>Runs a job thread's or timer's body so that no exception escapes it (<see cref="JobFaults"/>).</summary>
-    private void Guarded(string what, Action body) => JobFaults.Guarded(_logger, Id, what, body, message =>
+    /// <summary>Runs a job thread's body so that no exception escapes it (<see cref="JobFaults"/>).</summary>
+    private void Guarded(string what, Action body) => JobFaults.Guarded(_logger, Id, what, body, EndByFaultLocked);
+
+    private void EndByFaultLocked(string message)
     {
         lock (_lock)
         {
             EndByFault(message);
         }
-    });
+    }
 }
