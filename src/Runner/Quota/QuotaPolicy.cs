@@ -54,7 +54,6 @@ internal sealed class QuotaPolicy
     private readonly OutputRate _rate = new();
     private readonly DroppedTail? _tail;
     private readonly DroppedCount _bucketDrops = new();
-    private long _bucket;
     private bool _crossed;
     private bool _dropping;
     private bool _dropsReported;
@@ -267,8 +266,7 @@ internal sealed class QuotaPolicy
     /// <summary>Moves to the current bucket when the clock has left the last one: its drops are reported, its evidence frozen.</summary>
     private void Roll(IQuotaOutput output)
     {
-        var bucket = _window.BucketIndex;
-        if (bucket == _bucket)
+        if (!_window.ReportingBucketEnded)
         {
             return;
         }
@@ -280,7 +278,7 @@ internal sealed class QuotaPolicy
             _lastReport = Report();
         }
 
-        _bucket = bucket;
+        _window.MoveToCurrentBucket();
         _crossed = false;
         _dropping = false;
         _dropsReported = false;
@@ -291,7 +289,7 @@ internal sealed class QuotaPolicy
         _bucketDrops.Clear();
         if (wasDropping)
         {
-            Marker(output, $"a new hour of the log quota began at {QuotaText.Clock(StartOf(_bucket))}; output is stored again");
+            Marker(output, $"a new hour of the log quota began at {QuotaText.Clock(StartOf(_window.ReportingBucket))}; output is stored again");
         }
     }
 
@@ -316,12 +314,12 @@ internal sealed class QuotaPolicy
 
         _storedEndsWithNewline = true;
         output.Event(JobEventTypes.LogTruncated, whole
-            ? $"{dropped} in the hour from {QuotaText.Clock(StartOf(_bucket))}; all of it is stored after the marker"
-            : $"{dropped} in the hour from {QuotaText.Clock(StartOf(_bucket))}; the last {QuotaText.Bytes(bytes.Length)} of it are stored after the marker");
+            ? $"{dropped} in the hour from {QuotaText.Clock(StartOf(_window.ReportingBucket))}; all of it is stored after the marker"
+            : $"{dropped} in the hour from {QuotaText.Clock(StartOf(_window.ReportingBucket))}; the last {QuotaText.Bytes(bytes.Length)} of it are stored after the marker");
     }
 
     private LogQuotaReport Report() =>
-        new(StartOf(_bucket), _lines.Top(ReportedLines), _rate.PerMinute(), _bucketDrops.Bytes, _bucketDrops.Lines);
+        new(StartOf(_window.ReportingBucket), _lines.Top(ReportedLines), _rate.PerMinute(), _bucketDrops.Bytes, _bucketDrops.Lines);
 
     /// <summary>Writes one marker line; after stored text that ends mid-line it starts a line of its own.</summary>
     /// <summary>Stores one of the runner's own <c>[logquota] </c> lines, on a line of its own; the disk limit's too.</summary>
