@@ -1,9 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using LogQuota.Runner.Tests;
 using LogQuota.Server.Tests.Infrastructure;
 using LogQuota.Shared.Contracts;
 
