@@ -32,7 +32,7 @@ internal sealed partial class Job : IDisposable
     private ITimer? _diskTimer;
 
     /// <summary>Why the job is being ended before it ends by itself; null while it runs its course.</summary>
-    private JobEnding? _ending;
+    private volatile JobEnding? _ending;
 
     /// <summary>Cancelled by a stop (or the runner's end) that comes while the job is prepared, before its process exists.</summary>
     private readonly CancellationTokenSource _preparing = new();
@@ -62,17 +62,11 @@ internal sealed partial class Job : IDisposable
     /// <summary>Bytes of the job's spool file on disk.</summary>
     public long SpoolBytes => _journal.SpoolBytes;
 
-    /// <summary>The latest recorded state; failed from the instant an ending that fails the job is decided.</summary>
-    public JobState State
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _ending is { Fails: true } && !_journal.Final ? JobState.Failed : _journal.LastState;
-            }
-        }
-    }
+    /// <summary>
+    /// The latest recorded state; failed from the instant an ending that fails the job is decided. Read without the lock
+    /// (the metrics' gauges), so it may lag a state being recorded by an instant.
+    /// </summary>
+    public JobState State => _ending is { Fails: true } && !_journal.Final ? JobState.Failed : _journal.LastState;
 
     /// <summary>Completes once the final state is recorded and the job's threads are done.</summary>
     public Task Finished => _finished.Task;

@@ -24,6 +24,9 @@ internal sealed class JobJournal : IDisposable
     private readonly List<JobEvent> _events = [];
     private long _lastTimestamp;
 
+    /// <summary>Read without the job's lock (the metrics' gauges): one word, written only under it.</summary>
+    private volatile JobState _lastState = JobState.Running;
+
     /// <summary>When the current stall on a full disk began (the clock's timestamp).</summary>
     private long _stalledSince;
 
@@ -46,10 +49,10 @@ internal sealed class JobJournal : IDisposable
     public long SpoolBytes => _spool.Length;
 
     /// <summary>The latest recorded state; <see cref="JobState.Running"/> before the first.</summary>
-    public JobState LastState => _states.Count == 0 ? JobState.Running : _states[^1].State;
+    public JobState LastState => _lastState;
 
     /// <summary>The final state is recorded.</summary>
-    public bool Final => _states.Count > 0 && _states[^1].State.IsFinal();
+    public bool Final => _lastState.IsFinal();
 
     /// <summary>True while records wait for room on a full disk: the job's output must not be read meanwhile.</summary>
     public bool Stalled => _held.Stalled;
@@ -131,6 +134,7 @@ internal sealed class JobJournal : IDisposable
     public void RecordState(JobStateEvent state)
     {
         _states.Add(state);
+        _lastState = state.State;
         Published(0);
     }
 
