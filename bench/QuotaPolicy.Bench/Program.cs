@@ -137,9 +137,9 @@ internal sealed class CopyingSpool : IQuotaOutput
 
     public long Bytes { get; private set; }
 
-    public void Store(ReadOnlySpan<byte> text) => Copy(text);
+    public void Append(ReadOnlySpan<byte> text) => Copy(text);
 
-    public void StoreRunner(ReadOnlySpan<byte> text) => Copy(text);
+    public void AppendRunner(ReadOnlySpan<byte> text) => Copy(text);
 
     public void Event(string type, string message)
     {

@@ -1,3 +1,4 @@
+using LogQuota.Hosting;
 using LogQuota.Runner;
 using LogQuota.Runner.Configuration;
 using LogQuota.Shared.Hosting;
@@ -12,8 +13,7 @@ try
     ProcessHardening.Apply();
     var app = RunnerApplication.Build(settings);
     // Debug: an idle service logs nothing (the first return, soon after start-up, gives back what start-up left).
-    using var memoryReturn = new MemoryReturn(TimeProvider.System, (before, after) =>
-        app.Logger.LogDebug("Memory returned after a burst: resident {Before} -> {After} bytes", before, after));
+    using var memoryReturn = ServiceDefaults.StartMemoryReturn(app.Logger);
     await app.RunAsync();
     return 0;
 }

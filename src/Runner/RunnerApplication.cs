@@ -4,7 +4,7 @@ using LogQuota.Runner.Isolation;
 using LogQuota.Runner.Jobs;
 using LogQuota.Runner.Metrics;
 using LogQuota.Shared.Hosting;
-using LogQuota.Shared.Json;
+using LogQuota.Hosting;
 
 namespace LogQuota.Runner;
 
@@ -19,7 +19,7 @@ public static class RunnerApplication
         settings.Validate();
 
         // Before anything else touches the directory: a second runner on it would sweep this one's jobs as leftovers.
-        var directoryLock = LockDirectory(settings.Dir);
+        var directoryLock = ServiceDefaults.LockDirectory(settings.Dir, "DSTACK_RUNNER_DIR", (line, _) => new SettingsException(line));
         try
         {
             return Build(settings, directoryLock, configure);
@@ -35,10 +35,7 @@ public static class RunnerApplication
     {
         var builder = WebApplication.CreateSlimBuilder();
         ServiceLogging.Configure(builder.Logging);
-        builder.WebHost.UseUrls($"http://{(settings.Host.Contains(':', StringComparison.Ordinal) ? $"[{settings.Host}]" : settings.Host)}:{settings.Port}");
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = JobsApi.MaxSubmitBytes);
-        builder.Services.ConfigureHttpJsonOptions(o => LogQuotaJson.Configure(o.SerializerOptions, strict: true));
-        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = FillDetail);
+        builder.AddServiceDefaults("runner", settings.Host, settings.Port, JobsApi.MaxSubmitBytes);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(_ => directoryLock);
         builder.Services.AddSingleton(TimeProvider.System);
@@ -60,13 +57,7 @@ public static class RunnerApplication
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.UseExceptionHandler();
-        app.Use((context, next) =>
-        {
-            context.Response.Headers.XContentTypeOptions = "nosniff";
-            return next(context);
-        });
-        app.UseStatusCodePages();
+        app.UseServiceDefaults();
         app.MapRunnerMetrics(settings);
         app.MapJobsApi(settings.Token);
         app.MapCodeApi(settings.Token);
@@ -104,33 +95,5 @@ public static class RunnerApplication
         loggers.CreateLogger("LogQuota.Runner.Isolation").LogInformation("Job isolation: {Isolation}; the runner's {OomScore}", isolation.Description, LogQuota.Shared.Hosting.ProcessHardening.OomScoreNote);
         loggers.CreateLogger("LogQuota.Runner.Jobs").LogInformation("Job directories: {WorkDir}/<job id>, each with home/ and code/", registry.WorkDir);
         registry.EndLeftoversOfEarlierProcess();
-    }
-
-    /// <summary>Takes the lock of <paramref name="dir"/>; a directory that cannot be used is a bad setting.</summary>
-    private static DirectoryLock LockDirectory(string dir)
-    {
-        try
-        {
-            return DirectoryLock.Acquire(dir);
-        }
-        catch (IOException e)
-        {
-            throw new SettingsException($"DSTACK_RUNNER_DIR={dir} is unusable: {e.Message.TrimEnd('.')}");
-        }
-    }
-
-    /// <summary>Gives the problem details ASP.NET Core writes itself (no route, wrong method, a failure) a clear <c>detail</c>.</summary>
-    private static void FillDetail(ProblemDetailsContext context)
-    {
-        var request = context.HttpContext.Request;
-        context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
-        {
-            StatusCodes.Status404NotFound => $"There is no endpoint at {request.Path}.",
-            StatusCodes.Status405MethodNotAllowed => $"{request.Method} is not allowed on {request.Path}.",
-            StatusCodes.Status415UnsupportedMediaType => "The body must be JSON, sent with Content-Type: application/json.",
-            StatusCodes.Status400BadRequest => "The request is malformed.",
-            >= 500 => "The runner failed to handle the request; the failure is in its log.",
-            _ => null,
-        };
     }
 }

@@ -1,3 +1,4 @@
+using LogQuota.Hosting;
 using LogQuota.Server.Apis;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
@@ -23,15 +24,7 @@ try
     // non-dumpable, so that the jobs of its local runner cannot take them (SPEC §7).
     ProcessHardening.Apply();
     app.Logger.LogInformation("Server process: {OomScore}", ProcessHardening.OomScoreNote);
-    app.UseExceptionHandler();
-
-    // Answers are data: a log served as text/plain must never be sniffed into HTML by a browser.
-    app.Use((context, next) =>
-    {
-        context.Response.Headers.XContentTypeOptions = "nosniff";
-        return next(context);
-    });
-    app.UseStatusCodePages();
+    app.UseServiceDefaults();
     app.UseMiddleware<AdminTokenMiddleware>();
     app.UseWebPage();
     app.MapServerMetrics();
@@ -45,8 +38,7 @@ try
 
     // One for the process: the local runner, when there is one, lives in it too.
     // Debug: an idle service logs nothing (the first return, soon after start-up, gives back what start-up left).
-    using var memoryReturn = new MemoryReturn(TimeProvider.System, (before, after) =>
-        app.Logger.LogDebug("Memory returned after a burst: resident {Before} -> {After} bytes", before, after));
+    using var memoryReturn = ServiceDefaults.StartMemoryReturn(app.Logger);
     await app.RunAsync();
     return 0;
 }

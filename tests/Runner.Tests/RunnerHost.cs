@@ -58,16 +58,17 @@ public sealed class RunnerHost : IAsyncDisposable
     /// <param name="jobMemoryMax">DSTACK_RUNNER_JOB_MEMORY_MAX.</param>
     /// <param name="jobUser">DSTACK_RUNNER_JOB_USER.</param>
     /// <param name="jobDiskMax">DSTACK_RUNNER_JOB_DISK_MAX.</param>
+    /// <param name="host">DSTACK_RUNNER_HOST.</param>
     public static async Task<RunnerHost> StartAsync(
         string? dir = null, IsolationKill? killModeLimit = null, bool perJobUids = true, int jobPidsMax = 4096,
         long codeMaxUnpacked = RunnerSettings.DefaultCodeMaxUnpacked, bool keepDir = false, long? jobMemoryMax = null, string? jobUser = null,
-        long? jobDiskMax = null)
+        long? jobDiskMax = null, string host = "127.0.0.1")
     {
         dir ??= Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;
         // No drain: nothing pulls a test runner's jobs after the test, so a drain would only hold up disposal.
         var settings = new RunnerSettings
         {
-            Host = "127.0.0.1", Port = 0, Dir = dir, Token = Token, DrainPeriod = TimeSpan.Zero,
+            Host = host, Port = 0, Dir = dir, Token = Token, DrainPeriod = TimeSpan.Zero,
             KillModeLimit = killModeLimit, PerJobUidsAllowed = perJobUids, JobPidsMax = jobPidsMax, CodeMaxUnpacked = codeMaxUnpacked,
             JobMemoryMax = jobMemoryMax, WorkDir = WorkDirOf(dir), JobUser = jobUser, JobDiskMax = jobDiskMax,
         };

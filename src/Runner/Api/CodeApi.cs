@@ -11,7 +11,7 @@ internal static class CodeApi
 {
     public static IEndpointRouteBuilder MapCodeApi(this IEndpointRouteBuilder app, string? token)
     {
-        var code = app.MapGroup("/api/code").AddEndpointFilter(new BearerTokenFilter(token));
+        var code = app.MapGroup("/api/code").AddEndpointFilter(JobsApi.TokenAuth(token));
         code.MapMethods("/{sha256}", [HttpMethods.Head], Head);
         code.MapPut("/{sha256}", PutAsync);
         return app;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LogQuota.Hosting;
 using LogQuota.Runner.Jobs;
 using LogQuota.Shared;
 using LogQuota.Shared.Contracts;
@@ -21,7 +22,7 @@ internal static class JobsApi
         app.MapGet("/api/healthcheck", (Isolation.RunnerIsolation isolation) =>
             TypedResults.Ok(new HealthcheckResponse("logquota-runner", ProductVersion.Value, isolation.Info, isolation.Capacity)));
 
-        var jobs = app.MapGroup("/api/jobs").AddEndpointFilter(new BearerTokenFilter(token));
+        var jobs = app.MapGroup("/api/jobs").AddEndpointFilter(TokenAuth(token));
         jobs.MapPost("/", SubmitAsync);
         jobs.MapGet("/{jobId}/pull", Pull);
         jobs.MapPost("/{jobId}/stop", StopAsync);
@@ -122,6 +123,10 @@ internal static class JobsApi
             : TypedResults.Problem(title: "Conflict", detail: $"Job {jobId} is still running; stop it first.", statusCode: StatusCodes.Status409Conflict);
     }
 
+    /// <summary>What every runner endpoint but the health check requires: <c>DSTACK_RUNNER_TOKEN</c>, when it is set.</summary>
+    internal static BearerAuth TokenAuth(string? token) =>
+        new(token, "A valid 'Authorization: Bearer <DSTACK_RUNNER_TOKEN>' header is required.");
+
     private static Job? FindJob(string jobId, JobRegistry registry) =>
         Guid.TryParse(jobId, out var id) ? registry.Find(id) : null;
 
@@ -142,14 +147,17 @@ internal static class JobsApi
 
         if (request.ContentLength > MaxSubmitBytes)
         {
-            return (null, TypedResults.Problem(title: "Payload Too Large", detail: $"The body must be at most {MaxSubmitBytes} bytes.",
-                statusCode: StatusCodes.Status413PayloadTooLarge));
+            return (null, TooLarge());
         }
 
         try
         {
-            var body = await JsonSerializer.DeserializeAsync<T>(request.Body, LogQuotaJson.StrictOptions, cancellationToken);
+            var body = await JsonBody.ReadAsync<T>(request, MaxSubmitBytes, cancellationToken);
             return body is null ? (null, BadRequest("The body must be a JSON object, not null.")) : (body, null);
+        }
+        catch (BodyTooLargeException)
+        {
+            return (null, TooLarge());
         }
         catch (JsonException e)
         {
@@ -161,4 +169,8 @@ internal static class JobsApi
             return (null, TypedResults.Problem(detail: e.Message, statusCode: e.StatusCode));
         }
     }
+
+    private static ProblemHttpResult TooLarge() =>
+        TypedResults.Problem(title: "Payload Too Large", detail: $"The body must be at most {MaxSubmitBytes} bytes.",
+            statusCode: StatusCodes.Status413PayloadTooLarge);
 }

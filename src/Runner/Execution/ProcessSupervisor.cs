@@ -33,9 +33,8 @@ internal sealed unsafe partial class ProcessSupervisor : IDisposable
     private const int MinGatherRoom = 4096;
 
     private readonly int _outputFd;
-    private readonly string _marker;
     private readonly JobSandbox _sandbox;
-    private readonly ulong _startTime;
+    private readonly IJobKill _kill;
     private long _drainDeadlineTicks = long.MaxValue;
     private int _closed;
 
@@ -43,10 +42,9 @@ internal sealed unsafe partial class ProcessSupervisor : IDisposable
     {
         Pid = pid;
         _outputFd = outputFd;
-        _marker = launch.Marker;
         _sandbox = launch.Sandbox;
-        // Read while the main process cannot have been reaped yet: only this supervisor reaps it.
-        _startTime = ProcessTree.StartTimeOf(pid);
+        // The start time is read while the main process cannot have been reaped yet: only this supervisor reaps it.
+        _kill = launch.Sandbox.BindKill(pid, launch.Marker, ProcessTree.StartTimeOf(pid));
     }
 
     /// <summary>The main process's pid; also the job's session and process group id.</summary>
@@ -255,10 +253,10 @@ internal sealed unsafe partial class ProcessSupervisor : IDisposable
         Interlocked.Exchange(ref _drainDeadlineTicks, Environment.TickCount64 + (long)DrainAfterExit.TotalMilliseconds);
 
     /// <summary>Sends <paramref name="signal"/> once to every live process of the job.</summary>
-    public void SignalTree(int signal) => _sandbox.SignalAll(Pid, signal, _marker, _startTime);
+    public void SignalTree(int signal) => _kill.Signal(signal);
 
     /// <summary>SIGKILLs every process of the job (its cgroup, its PID namespace, or each one the scan finds) until none is left alive. Blocks until then.</summary>
-    public int KillTree() => _sandbox.KillAll(Pid, _marker, _startTime);
+    public int KillTree() => _kill.KillAll();
 
     /// <summary>How many of the job's processes the kernel killed for passing its memory limit; 0 without one.</summary>
     public long OomKills => _sandbox.Memory?.OomKills() ?? 0;

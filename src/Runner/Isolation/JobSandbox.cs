@@ -6,7 +6,7 @@ using LogQuota.Shared.Contracts;
 namespace LogQuota.Runner.Isolation;
 
 /// <summary>
-/// What one job runs inside: its kill mechanism (its cgroup, its PID namespace, or the process scan), its uid, and
+/// What one job runs inside: its kill mode (its cgroup, its PID namespace, or the process scan; <see cref="BindKill"/>), its uid, and
 /// the shim that puts it there before its first instruction. Made by <see cref="RunnerIsolation.CreateSandbox"/>,
 /// released once the job has ended and its processes are gone.
 /// </summary>
@@ -136,36 +136,19 @@ internal sealed class JobSandbox
         }
     }
 
-    /// <summary>SIGKILLs every process of the job and returns once none is left (or the mechanism's deadline passed). Returns the kill rounds.</summary>
-    public int KillAll(int pid, string marker, ulong startTime)
+    /// <summary>
+    /// The kill of the job whose main process <paramref name="pid"/> (started at <paramref name="startTime"/>, its
+    /// processes marked with <paramref name="marker"/>) was just spawned in this sandbox: this sandbox's mode's.
+    /// </summary>
+    public IJobKill BindKill(int pid, string marker, ulong startTime)
     {
-        switch (Kill)
+        var scan = new ProcessScanKill(pid, marker, startTime, OwnUid);
+        return Kill switch
         {
-            case IsolationKill.Cgroup when Cgroup!.KillAndWaitEmpty():
-                return 1;
-            case IsolationKill.PidNamespace when PidNamespaceKill.KillAndWait(pid):
-                return 1;
-            default:
-                // The scan mode, or the rare case above that did not finish: the scan is still sound.
-                return ProcessTree.KillAll(pid, marker, startTime, OwnUid);
-        }
-    }
-
-    /// <summary>Sends <paramref name="signal"/> once to every live process of the job.</summary>
-    public void SignalAll(int pid, int signal, string marker, ulong startTime)
-    {
-        _ = Native.kill(-pid, signal);
-        if (Cgroup is not null)
-        {
-            Cgroup.Signal(signal);
-            return;
-        }
-
-        // In a PID namespace every process descends from its PID 1, so the scan's descent test finds them all.
-        foreach (var member in ProcessTree.FindMembers(pid, marker, startTime, OwnUid))
-        {
-            _ = Native.kill(member, signal);
-        }
+            IsolationKill.Cgroup => new CgroupKill(pid, Cgroup!, scan),
+            IsolationKill.PidNamespace => new PidNamespaceKill(pid, scan),
+            _ => scan,
+        };
     }
 
     /// <summary>Removes the job's cgroup and returns its uid to the pool. Once; after the job's processes are gone.</summary>

@@ -14,10 +14,17 @@ namespace LogQuota.Runner.Isolation;
 /// there (the job ended, or the kill came within microseconds of the start, before the shim forked) the caller falls
 /// back to the process scan.
 /// </remarks>
-internal static unsafe class PidNamespaceKill
+/// <param name="shimPid">The job's main process: the shim, whose only child is the namespace's PID 1.</param>
+/// <param name="scan">The process scan: signals (every process of the namespace descends from its PID 1, so the scan's
+/// descent test finds them all), and the fallback of a kill.</param>
+internal sealed unsafe class PidNamespaceKill(int shimPid, ProcessScanKill scan) : IJobKill
 {
+    public void Signal(int signal) => scan.Signal(signal);
+
+    public int KillAll() => KillAndWait(shimPid) ? 1 : scan.KillAll();
+
     /// <summary>SIGKILLs the namespace of the job whose shim is <paramref name="shimPid"/> and waits until it is empty. False when its PID 1 was not found.</summary>
-    public static bool KillAndWait(int shimPid)
+    private static bool KillAndWait(int shimPid)
     {
         var deadline = Environment.TickCount64 + (long)JobCgroup.EmptyDeadline.TotalMilliseconds;
         for (var attempt = 0; attempt < 20; attempt++)

@@ -51,22 +51,23 @@ internal sealed class RunnerIsolation : IDisposable
     /// <summary>The runner's cgroup, in cgroup mode.</summary>
     public RunnerCgroup? Cgroup => _cgroup;
 
+    /// <summary>
+    /// The kill modes strongest first: the order the start-up probe tries them in, from the strongest the settings allow
+    /// (<see cref="RunnerSettings.KillModeLimit"/>). Written out, never taken from the enum's declaration order.
+    /// </summary>
+    private static readonly IsolationKill[] ProbeOrder = [IsolationKill.Cgroup, IsolationKill.PidNamespace, IsolationKill.ProcessScan];
+
     public static RunnerIsolation Probe(RunnerSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var isolation = ProbeKillAndUsers(settings).WithResourceLimits(settings);
-        return settings.JobDiskMax is { } disk ? isolation.WithDiskLimit(disk) : isolation;
+        return ProbeKillAndUsers(settings).WithResourceLimits(settings);
     }
-
-    /// <summary>The per-job disk limit needs nothing of the kernel (the runner measures the files), so it is always in force.</summary>
-    private RunnerIsolation WithDiskLimit(long limit) =>
-        new(Info with { DiskMax = limit }, $"{Description}, disk: {limit} bytes of files per job (measured every {JobDiskUsage.Period.TotalSeconds:0} s)",
-            _shim, _cgroup, _uids, _pidsMax, JobUser) { _memory = _memory, _cpu = _cpu, _memoryMax = _memoryMax, Capacity = Capacity };
 
     /// <summary>
     /// Adds the per-job memory and cpu groups where their controllers can be used: proved by a job that enters each
     /// group, as every probe here is. A runner without one runs without it and says why; the health check's
     /// <c>resources</c> then says a run cannot ask for it (<c>DSTACK_RUNNER_JOB_MEMORY_MAX</c> is a wish, not a promise).
+    /// The per-job disk limit needs nothing of the kernel (the runner measures the files), so it is always in force.
     /// </summary>
     private RunnerIsolation WithResourceLimits(RunnerSettings settings)
     {
@@ -106,11 +107,16 @@ internal sealed class RunnerIsolation : IDisposable
 
         var gpus = GpuCount.Probe();
         notes.Add($"gpus: {gpus}");
+        if (settings.JobDiskMax is { } disk)
+        {
+            notes.Add($"disk: {disk} bytes of files per job (measured every {JobDiskUsage.Period.TotalSeconds:0} s)");
+        }
+
         var capacity = new RunnerCapacity(
             cpu is null ? null : Environment.ProcessorCount,
             memory is null ? null : settings.JobMemoryMax ?? HostMemory(),
             gpus);
-        return new RunnerIsolation(Info with { MemoryMax = memory is null ? null : settings.JobMemoryMax },
+        return new RunnerIsolation(Info with { MemoryMax = memory is null ? null : settings.JobMemoryMax, DiskMax = settings.JobDiskMax },
             $"{Description}, {string.Join(", ", notes)}", _shim, _cgroup, _uids, _pidsMax, JobUser)
         {
             _memory = memory, _cpu = cpu, _memoryMax = settings.JobMemoryMax, Capacity = capacity,
@@ -155,9 +161,6 @@ internal sealed class RunnerIsolation : IDisposable
                 $"kill: process_scan, users: shared ({shim} is missing: the build found no C compiler)", null, null, null, 0, null);
         }
 
-        var limit = settings.KillModeLimit ?? IsolationKill.Cgroup;
-        var why = new List<string>();
-
         JobUids? uids = null;
         string users;
         if (jobUser is not null)
@@ -185,41 +188,50 @@ internal sealed class RunnerIsolation : IDisposable
 
         var probeUid = uids is null ? (uint?)null : settings.JobUids.First;
         var usersMode = jobUser is not null ? IsolationUsers.JobUser : uids is null ? IsolationUsers.Shared : IsolationUsers.PerJob;
-        if (limit == IsolationKill.Cgroup)
+        JobSandbox Sandbox(IsolationKill kill, JobCgroup? cgroup) => jobUser is null
+            ? new JobSandbox(kill, shim, cgroup, probeUid, null, settings.JobPidsMax)
+            : new JobSandbox(kill, shim, cgroup, jobUser);
+        RunnerIsolation Chosen(IsolationKill kill, string how, RunnerCgroup? cgroup) =>
+            new(new IsolationInfo(kill, usersMode), $"kill: {WireNames.Of(kill)} ({how}), {users}", shim, cgroup, uids, settings.JobPidsMax, jobUser);
+
+        var why = new List<string>();
+        var limit = settings.KillModeLimit ?? ProbeOrder[0];
+        foreach (var kill in ProbeOrder[Array.IndexOf(ProbeOrder, limit)..])
         {
-            if (RunnerCgroup.TryCreate(settings.Dir, out var whyNot) is { } cgroup)
+            switch (kill)
             {
-                var probe = cgroup.CreateJob(Guid.Empty, settings.JobPidsMax);
-                var failure = TryJob(jobUser is null ? new JobSandbox(IsolationKill.Cgroup, shim, probe, probeUid, null, settings.JobPidsMax) : new JobSandbox(IsolationKill.Cgroup, shim, probe, jobUser));
-                probe.TryRemove();
-                if (failure is null)
-                {
-                    return new RunnerIsolation(new IsolationInfo(IsolationKill.Cgroup, usersMode),
-                        $"kill: cgroup ({cgroup.Path}, {cgroup.PidsNote}), {users}", shim, cgroup, uids, settings.JobPidsMax, jobUser);
-                }
+                case IsolationKill.Cgroup:
+                    if (RunnerCgroup.TryCreate(settings.Dir, out var whyNot) is { } cgroup)
+                    {
+                        var probe = cgroup.CreateJob(Guid.Empty, settings.JobPidsMax);
+                        var failure = TryJob(Sandbox(kill, probe));
+                        probe.TryRemove();
+                        if (failure is null)
+                        {
+                            return Chosen(kill, $"{cgroup.Path}, {cgroup.PidsNote}", cgroup);
+                        }
 
-                cgroup.Dispose();
-                whyNot = $"a job cannot enter its cgroup: {failure}";
+                        cgroup.Dispose();
+                        whyNot = $"a job cannot enter its cgroup: {failure}";
+                    }
+
+                    why.Add($"no cgroup: {whyNot}");
+                    break;
+                case IsolationKill.PidNamespace:
+                    if (TryJob(Sandbox(kill, null)) is not { } notInNamespace)
+                    {
+                        return Chosen(kill, string.Join("; ", why.Append("the job's shell is PID 1 of its own namespace")), null);
+                    }
+
+                    why.Add($"no PID namespace: {notInNamespace}");
+                    break;
+                default:
+                    why.Add("processes are found by session, descent and the DSTACK_JOB_ID marker");
+                    return Chosen(kill, string.Join("; ", why), null);
             }
-
-            why.Add($"no cgroup: {whyNot}");
         }
 
-        if (limit <= IsolationKill.PidNamespace)
-        {
-            var failure = TryJob(jobUser is null ? new JobSandbox(IsolationKill.PidNamespace, shim, null, probeUid, null, settings.JobPidsMax) : new JobSandbox(IsolationKill.PidNamespace, shim, null, jobUser));
-            if (failure is null)
-            {
-                return new RunnerIsolation(new IsolationInfo(IsolationKill.PidNamespace, usersMode),
-                    $"kill: pid_namespace ({string.Join("; ", why.Append("the job's shell is PID 1 of its own namespace"))}), {users}", shim, null, uids, settings.JobPidsMax, jobUser);
-            }
-
-            why.Add($"no PID namespace: {failure}");
-        }
-
-        why.Add("processes are found by session, descent and the DSTACK_JOB_ID marker");
-        return new RunnerIsolation(new IsolationInfo(IsolationKill.ProcessScan, usersMode),
-            $"kill: process_scan ({string.Join("; ", why)}), {users}", shim, null, uids, settings.JobPidsMax, jobUser);
+        throw new InvalidOperationException("The process scan ends the probe order.");
     }
 
     /// <summary>

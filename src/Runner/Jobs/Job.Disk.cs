@@ -5,40 +5,11 @@ using LogQuota.Shared.Contracts;
 namespace LogQuota.Runner.Jobs;
 
 /// <summary>
-/// A job and the disk (SPEC §7, "the culprit pays"): its records go to its spool, a full disk pauses the reading of its
-/// output until the records held are stored (never failing the job), and the job whose own files pass
-/// <c>DSTACK_RUNNER_JOB_DISK_MAX</c> is the one killed.
+/// A job and the disk (SPEC §7, "the culprit pays"): a full disk pauses the reading of its output until the records held
+/// are stored (never failing the job), and the job whose own files pass <c>DSTACK_RUNNER_JOB_DISK_MAX</c> is the one killed.
 /// </summary>
 internal sealed partial class Job
 {
-    void IQuotaOutput.Store(ReadOnlySpan<byte> text) => Append(text, LogSource.Stdout);
-
-    void IQuotaOutput.StoreRunner(ReadOnlySpan<byte> text) => Append(text, LogSource.Runner);
-
-    private void Append(ReadOnlySpan<byte> text, LogSource source)
-    {
-        if (_fault is not null)
-        {
-            return;
-        }
-
-        try
-        {
-            if (_held.Append(text, source))
-            {
-                _stalledSince = _time.GetTimestamp();
-                RecordEvent(JobEventTypes.LogStalled,
-                    "The runner's disk is full: reading this job's output is paused until space returns; nothing is dropped");
-            }
-        }
-        catch (IOException e)
-        {
-            // EIO, EFBIG: the spool keeps every record committed before (a torn record is past the committed length,
-            // so no reader ever sees it); the job cannot go on unrecorded. A full disk is no fault: it is held above.
-            EndByFault($"log spool write failed: {JobFaults.Describe(e)}");
-        }
-    }
-
     /// <summary>
     /// Blocks the calling job thread while the job's records wait for room on a full disk (SPEC §7: backpressure, never a
     /// failure). The wait ends when they are stored, or when the job is being ended by force (a stop, a kill, a fault):
@@ -57,33 +28,13 @@ internal sealed partial class Job
     {
         lock (_lock)
         {
-            if (!_held.Stalled)
+            var left = _journal.TryLeaveStall(ending: _ending is not null, out var fault);
+            if (fault is not null)
             {
-                return true;
+                EndByFault(fault);
             }
 
-            var held = _held.HeldBytes;
-            try
-            {
-                if (_held.TryStore())
-                {
-                    RecordEvent(JobEventTypes.LogResumed, $"Space returned after {QuotaText.Duration(_time.GetElapsedTime(_stalledSince))}: the {QuotaText.Bytes(held)} of output held are stored, and reading goes on");
-                    return true;
-                }
-            }
-            catch (IOException e)
-            {
-                EndByFault($"log spool write failed: {JobFaults.Describe(e)}");
-            }
-
-            if (_termination is null && !_quotaExceeded && _fault is null && _diskExceeded is null)
-            {
-                return false;
-            }
-
-            var dropped = _held.GiveUp();
-            RecordEvent(JobEventTypes.LogResumed, $"The job is being ended while the disk is still full: the {QuotaText.Bytes(dropped)} of output held are dropped, and so is what finds no room from now on");
-            return true;
+            return left;
         }
     }
 
@@ -97,7 +48,7 @@ internal sealed partial class Job
         var used = _disk!.Measure();
         lock (_lock)
         {
-            if (State.IsFinal() || _termination is not null || _fault is not null)
+            if (_journal.Final || _ending is not null)
             {
                 return;
             }
@@ -108,11 +59,9 @@ internal sealed partial class Job
                 return;
             }
 
-            _diskExceeded = used;
-            State = JobState.Failed; // final from this instant for pulls; the event is recorded once the process is reaped
-            var message = $"disk limit of {QuotaText.Bytes(_disk.Limit)} reached: the job's files take {QuotaText.Bytes(used)}; the job is being killed";
-            _quota.Marker(this, message);
-            RecordEvent(JobEventTypes.DiskQuotaExceeded, $"The job's files in {_disk.Root} take {used} bytes, over its disk limit of {_disk.Limit} bytes; the job is being killed");
+            End(new JobDiskKilled(used, _disk.Limit));
+            _output.Marker($"disk limit of {QuotaText.Bytes(_disk.Limit)} reached: the job's files take {QuotaText.Bytes(used)}; the job is being killed");
+            _journal.RecordEvent(JobEventTypes.DiskQuotaExceeded, $"The job's files in {_disk.Root} take {used} bytes, over its disk limit of {_disk.Limit} bytes; the job is being killed");
             _process!.KillTree();
         }
 

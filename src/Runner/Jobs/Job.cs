@@ -1,21 +1,19 @@
-using System.Buffers;
 using LogQuota.Runner.Execution;
 using LogQuota.Runner.Isolation;
-using LogQuota.Runner.Logs;
 using LogQuota.Runner.Metrics;
 using LogQuota.Runner.Quota;
-using LogQuota.Runner.Storage;
 using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Runner.Jobs;
 
 /// <summary>
-/// One job on this runner: its process, the path from raw output to stored log events (terminal
-/// processing, then the hourly quota, then the spool), and its state events. All state changes
-/// and every stored event happen under <see cref="_lock"/>, so timestamps are strictly increasing
-/// across logs and states and a pull sees a consistent snapshot.
+/// One job on this runner: its process's lifecycle (prepare, start, supervise, stop, kill, end). What the process
+/// writes enters here once, on the output thread, and goes down the output path (<see cref="JobOutput"/>: terminal,
+/// quota) into the journal (<see cref="JobJournal"/>: spool, states, events, pulls). How the job is being ended is one
+/// value (<see cref="JobEnding"/>). Everything happens under <see cref="_lock"/>, so timestamps are strictly increasing
+/// across logs, states and events, and a pull sees a consistent snapshot.
 /// </summary>
-internal sealed partial class Job : IQuotaOutput, IDisposable
+internal sealed partial class Job : IDisposable
 {
     /// <summary>SIGTERM → SIGKILL grace period for stop and max duration (SPEC §3).</summary>
     public static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(10);
@@ -23,35 +21,18 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly TerminalProcessor _terminal;
-    private readonly QuotaPolicy _quota;
-    private readonly LogSpool _spool;
-    private readonly HeldRecords _held;
+    private readonly JobJournal _journal;
+    private readonly JobOutput _output;
     private readonly JobDiskUsage? _disk;
     private readonly RunnerMetrics? _metrics;
-    private readonly List<JobStateEvent> _states = [];
-    private readonly List<JobEvent> _events = [];
-    private readonly ArrayBufferWriter<byte> _lines = new(64 * 1024);
-    private readonly ForgedMarkers _forgedMarkers = new();
-    private readonly ArrayBufferWriter<byte> _live = new(4 * 1024);
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ProcessSupervisor? _process;
     private ITimer? _maxDurationTimer;
     private ITimer? _killTimer;
     private ITimer? _diskTimer;
-    private long _lastTimestamp;
-    private bool _outputClosed;
-    private bool _quotaExceeded;
 
-    /// <summary>Bytes the job's files took when they passed <c>DSTACK_RUNNER_JOB_DISK_MAX</c>; set once, when it is killed for it.</summary>
-    private long? _diskExceeded;
-
-    /// <summary>When the current stall on a full disk began (the clock's timestamp).</summary>
-    private long _stalledSince;
-
-    /// <summary>Why the runner itself had to end the job (a spool write failed other than for room, a job thread threw); final.</summary>
-    private string? _fault;
-    private (TerminationReason Reason, string Message)? _termination;
+    /// <summary>Why the job is being ended before it ends by itself; null while it runs its course.</summary>
+    private volatile JobEnding? _ending;
 
     /// <summary>Cancelled by a stop (or the runner's end) that comes while the job is prepared, before its process exists.</summary>
     private readonly CancellationTokenSource _preparing = new();
@@ -64,14 +45,11 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
         Directory = directory;
         _time = time;
         _logger = logger;
-        // 0700, spool 0600 (SPEC §7): the runner's alone, whatever the umask; jobs under other uids cannot even list it.
-        Isolation.FileModes.CreateDirectory(directory, Isolation.FileModes.Private);
-        _spool = new LogSpool(Path.Combine(directory, "log.spool"));
-        _held = new HeldRecords(_spool, NextTimestamp, bytes => _metrics?.Stored(body.JobSpec.Tty, bytes));
         _disk = disk;
-        var spec = body.JobSpec;
-        _quota = new QuotaPolicy(spec.LogQuotaHour, spec.LogQuotaAction, spec.LogQuotaWarnAt, TimeSpan.FromSeconds(spec.LogQuotaKillGrace), time);
-        _terminal = new TerminalProcessor(time, newLineReturns: !body.JobSpec.Tty);
+        // 0700, spool 0600 (SPEC §7): the runner's alone, whatever the umask; jobs under other uids cannot even list it.
+        FileModes.CreateDirectory(directory, FileModes.Private);
+        _journal = new JobJournal(body.JobId, Path.Combine(directory, "log.spool"), time, logger, bytes => _metrics?.Stored(body.JobSpec.Tty, bytes));
+        _output = new JobOutput(body.JobSpec, _journal, time, EndByFault);
     }
 
     public SubmitBody Body { get; }
@@ -82,10 +60,13 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
     public Guid Id => Body.JobId;
 
     /// <summary>Bytes of the job's spool file on disk.</summary>
-    public long SpoolBytes => _spool.Length;
+    public long SpoolBytes => _journal.SpoolBytes;
 
-    /// <summary>The latest state.</summary>
-    public JobState State { get; private set; } = JobState.Running;
+    /// <summary>
+    /// The latest recorded state; failed from the instant an ending that fails the job is decided. Read without the lock
+    /// (the metrics' gauges), so it may lag a state being recorded by an instant.
+    /// </summary>
+    public JobState State => _ending is { Fails: true } && !_journal.Final ? JobState.Failed : _journal.LastState;
 
     /// <summary>Completes once the final state is recorded and the job's threads are done.</summary>
     public Task Finished => _finished.Task;
@@ -123,8 +104,8 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
             {
                 // Stopped, or the runner disposed it, before its process existed: no process ever starts.
                 launch?.Sandbox.Release();
-                var (reason, message) = _termination ?? (TerminationReason.TerminatedByServer, "The runner stopped before the job started");
-                RecordState(new JobStateEvent(JobState.Terminated, NextTimestamp(), reason, message));
+                var ending = _ending ?? new JobStopped(TerminationReason.TerminatedByServer, "The runner stopped before the job started");
+                _journal.RecordState(ending.FinalState(_journal.NextTimestamp(), exitStatus: 0));
                 _finished.TrySetResult();
                 return;
             }
@@ -141,12 +122,12 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
             if (failure is not null)
             {
                 _logger.LogWarning("Job {JobId} could not start: {Reason}", Id, failure);
-                RecordState(new JobStateEvent(JobState.Failed, NextTimestamp(), TerminationReason.ExecutorError, failure));
+                _journal.RecordState(new JobStateEvent(JobState.Failed, _journal.NextTimestamp(), TerminationReason.ExecutorError, failure));
                 _finished.TrySetResult();
                 return;
             }
 
-            RecordState(new JobStateEvent(JobState.Running, NextTimestamp()));
+            _journal.RecordState(new JobStateEvent(JobState.Running, _journal.NextTimestamp()));
         }
 
         _logger.LogInformation("Job {JobId} started as pid {Pid} ({Mode})", Id, _process!.Pid, Body.JobSpec.Tty ? "tty" : "pipe");
@@ -156,148 +137,52 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
 
         if (Body.JobSpec.MaxDuration is { } seconds)
         {
-            _maxDurationTimer = _time.CreateTimer(
-                _ => Guarded("max-duration", () => Stop(TerminationReason.MaxDurationExceeded, "Max duration exceeded")),
-                null, TimeSpan.FromSeconds(seconds), Timeout.InfiniteTimeSpan);
+            _maxDurationTimer = StartTimer("max-duration", () => Stop(TerminationReason.MaxDurationExceeded, "Max duration exceeded"), TimeSpan.FromSeconds(seconds));
         }
 
         if (_disk is not null)
         {
             // One-shot, re-armed after each measurement: a walk that outlasts the period never overlaps the next one.
-            _diskTimer = _time.CreateTimer(_ => Guarded("disk", CheckDisk), null, JobDiskUsage.Period, Timeout.InfiniteTimeSpan);
+            _diskTimer = StartTimer("disk", CheckDisk, JobDiskUsage.Period);
         }
     }
 
-    /// <summary>Runs on the output thread for every chunk the job writes.</summary>
+    /// <summary>Runs on the output thread for every chunk the job writes: the one way its output enters the job.</summary>
     private void OnOutput(ReadOnlySpan<byte> chunk, long readTimestamp)
     {
         _metrics?.Read(Body.JobSpec.Tty, chunk.Length);
         lock (_lock)
         {
-            if (_outputClosed)
+            if (_output.Closed)
             {
                 // Past a quota kill (in its grace, or in the instant before SIGKILL lands): read and dropped so the
                 // job's writes never block before it dies.
-                if (_quotaExceeded)
+                if (_ending is JobQuotaKilled)
                 {
-                    _quota.DroppedAfterKill(chunk);
+                    _output.DroppedAfterKill(chunk);
                 }
 
                 return;
             }
 
-            _lines.ResetWrittenCount();
-            _terminal.Process(chunk, _lines);
-            if (_lines.WrittenCount > 0)
-            {
-                Store(_lines.WrittenSpan, readTimestamp);
-            }
+            Act(_output.Read(chunk), readTimestamp);
         }
 
         // On a full disk the next read waits: the job blocks on its own writes, as behind a slow terminal.
         WaitForRoom();
     }
 
-    /// <summary>Stores the held lines that have not changed for 30 s (SPEC §2). Called by the registry's timer.</summary>
-    public void StoreStaleLines()
+    /// <summary>About once a second, from the registry's timer: stale lines are stored and the quota's bucket ends on time.</summary>
+    public void Tick()
     {
         lock (_lock)
         {
-            if (_outputClosed)
+            if (!_output.Closed)
             {
-                return;
+                Act(_output.Tick(), _time.GetTimestamp());
             }
-
-            _lines.ResetWrittenCount();
-            _terminal.StoreStale(_lines);
-            if (_lines.WrittenCount > 0)
-            {
-                Store(_lines.WrittenSpan, _time.GetTimestamp());
-            }
-
-            // A silent job's bucket still ends on time: a truncate's drop report is stored within a tick of it.
-            _quota.Tick(this);
         }
     }
-
-    /// <summary>
-    /// Offers <paramref name="text"/> to the quota policy, which stores what its action lets through, with its
-    /// warnings and markers (through <see cref="IQuotaOutput"/>). On a crossing under <c>kill</c>, the kill happens
-    /// right here, synchronously in the read path: no timer sits between the byte that crossed and the signal to the
-    /// job's whole tree. <paramref name="readTimestamp"/> is when the text's bytes were read, so the logged kill time
-    /// covers processing, storing and killing.
-    /// </summary>
-    private void Store(ReadOnlySpan<byte> text, long readTimestamp)
-    {
-        if (_quota.Offer(_forgedMarkers.Defuse(text), this) == QuotaVerdict.Kill)
-        {
-            QuotaKill(readTimestamp);
-        }
-    }
-
-    /// <summary>
-    /// The quota was crossed under <c>kill</c>. Without a grace the whole tree gets SIGKILL now; with one it gets
-    /// SIGTERM now (a training job may save a checkpoint) and SIGKILL when the grace ends, its output read and
-    /// dropped meanwhile. Either way the job ends <c>failed</c> / <c>log_quota_exceeded</c>.
-    /// </summary>
-    private void QuotaKill(long readTimestamp)
-    {
-        _outputClosed = true;
-        _quotaExceeded = true;
-        State = JobState.Failed; // final from this instant for pulls; the event is recorded once the process is reaped
-        if (_quota.KillGrace > TimeSpan.Zero)
-        {
-            _process!.SignalTree(Native.SIGTERM);
-            _killTimer = _time.CreateTimer(_ => Guarded("quota-kill", KillAfterGrace), null, _quota.KillGrace, Timeout.InfiniteTimeSpan);
-            _metrics?.QuotaKill(latency: null);
-            _logger.LogWarning(
-                "Job {JobId} exceeded its log quota of {Quota} bytes; its process tree got SIGTERM, SIGKILL follows in {Grace}",
-                Id, _quota.Limit, _quota.KillGrace);
-            return;
-        }
-
-        var rounds = _process!.KillTree();
-        var latency = _time.GetElapsedTime(readTimestamp);
-        _metrics?.QuotaKill(latency);
-        _logger.LogWarning(
-            "Job {JobId} exceeded its log quota of {Quota} bytes; its whole process tree was gone {KillMilliseconds:F3} ms after the read that crossed it ({Rounds} kill rounds)",
-            Id, _quota.Limit, latency.TotalMilliseconds, rounds);
-    }
-
-    void IQuotaOutput.Event(string type, string message) => RecordEvent(type, message);
-
-    private void RecordEvent(string type, string message)
-    {
-        _events.Add(new JobEvent(NextTimestamp(), type, message));
-        _logger.LogInformation("Job {JobId}: {EventType}: {EventMessage}", Id, type, message);
-    }
-
-    /// <summary>
-    /// Ends the job because the runner cannot carry it on (caller holds <see cref="_lock"/>): output is
-    /// dropped from here, the whole tree is killed, and the final state says why. Other jobs are untouched.
-    /// </summary>
-    private void EndByFault(string message)
-    {
-        if (_fault is not null || _quotaExceeded)
-        {
-            return;
-        }
-
-        _fault = message;
-        _outputClosed = true;
-        State = JobState.Failed;
-        _logger.LogError("Job {JobId} is ended by the runner: {Fault}", Id, message);
-        _process?.KillTree();
-    }
-
-    /// <summary>Runs a job thread's or timer's body so that no exception escapes it (<see cref="JobFaults"/>).</summary>
-    private void Guarded(string what, Action body) => JobFaults.Guarded(_logger, Id, what, body, message =>
-    {
-        lock (_lock)
-        {
-            EndByFault(message);
-        }
-    });
 
     /// <summary>
     /// Runs on the exit thread: reaps the main process, kills whatever it left behind (a job ends
@@ -316,10 +201,10 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
             _logger.LogError(e, "Job {JobId}: supervising it failed", Id);
             lock (_lock)
             {
-                _fault ??= $"runner fault while supervising the job: {e.Message}";
-                if (!_states.Exists(s => s.State.IsFinal()))
+                if (!_journal.Final)
                 {
-                    RecordState(new JobStateEvent(JobState.Failed, NextTimestamp(), TerminationReason.ExecutorError, _fault));
+                    var fault = _ending as JobFaulted ?? new JobFaulted($"runner fault while supervising the job: {e.Message}");
+                    _journal.RecordState(fault.FinalState(_journal.NextTimestamp(), exitStatus: 0));
                 }
             }
 
@@ -336,66 +221,45 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
 
         lock (_lock)
         {
-            if (!_outputClosed)
+            if (!_output.Closed)
             {
                 // The job has ended: its live region is final and is stored now, before the final state.
-                _lines.ResetWrittenCount();
-                _terminal.Finish(_lines);
-                if (_lines.WrittenCount > 0)
-                {
-                    Store(_lines.WrittenSpan, _time.GetTimestamp());
-                }
-
-                _outputClosed = true;
+                Act(_output.Finish(), _time.GetTimestamp());
             }
 
             // What truncate dropped in the last bucket is reported now: the job's end is that bucket's end.
-            _quota.Finish(this);
+            _output.FinishQuota();
         }
 
         // Its last lines, on a full disk, wait for room like the rest: the final state comes after the last stored line.
         WaitForRoom();
+        JobState final;
         lock (_lock)
         {
-            RecordState(FinalState(exitStatus));
+            var state = FinalState(exitStatus);
+            _journal.RecordState(state);
+            final = state.State;
         }
 
-        if (_held.LostBytes > 0)
+        if (_journal.LostBytes > 0)
         {
-            _logger.LogWarning("Job {JobId} ended with the disk still full: {Lost} bytes of its output were not stored", Id, _held.LostBytes);
+            _logger.LogWarning("Job {JobId} ended with the disk still full: {Lost} bytes of its output were not stored", Id, _journal.LostBytes);
         }
 
         _maxDurationTimer?.Dispose();
         _killTimer?.Dispose();
         _diskTimer?.Dispose();
         _process.Dispose();
-        _logger.LogInformation("Job {JobId} ended {State} (exit status {ExitStatus})", Id, State, exitStatus);
+        _logger.LogInformation("Job {JobId} ended {State} (exit status {ExitStatus})", Id, final, exitStatus);
         _finished.TrySetResult();
     }
 
     private JobStateEvent FinalState(int exitStatus)
     {
-        var timestamp = NextTimestamp();
-        if (_fault is not null)
+        var timestamp = _journal.NextTimestamp();
+        if (_ending is not null)
         {
-            return new JobStateEvent(JobState.Failed, timestamp, TerminationReason.ExecutorError, _fault);
-        }
-
-        if (_quotaExceeded)
-        {
-            return new JobStateEvent(JobState.Failed, timestamp, TerminationReason.LogQuotaExceeded,
-                $"Job log output exceeded the hourly quota of {_quota.Limit} bytes");
-        }
-
-        if (_diskExceeded is { } used)
-        {
-            return new JobStateEvent(JobState.Failed, timestamp, TerminationReason.DiskQuotaExceeded,
-                $"The job's files took {used} bytes, over its disk limit of {_disk!.Limit} bytes");
-        }
-
-        if (_termination is { } termination)
-        {
-            return new JobStateEvent(JobState.Terminated, timestamp, termination.Reason, termination.Message);
+            return _ending.FinalState(timestamp, exitStatus);
         }
 
         // A job whose process the kernel killed for memory and that did not recover from it (a training loop's worker
@@ -414,114 +278,25 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
                 $"Job exited with status {exitStatus}", exitStatus);
     }
 
-    /// <summary>
-    /// SIGTERM to the whole tree, SIGKILL after <see cref="StopGracePeriod"/>. Idempotent; a job
-    /// that already ended or is already stopping is left alone.
-    /// </summary>
-    public void Stop(TerminationReason reason, string message)
-    {
-        lock (_lock)
-        {
-            if (State.IsFinal() || _termination is not null)
-            {
-                return;
-            }
-
-            _termination = (reason, message);
-            RecordState(new JobStateEvent(JobState.Terminating, NextTimestamp(), reason, message));
-            if (_process is null)
-            {
-                // Still preparing (unpacking its code): the preparation stops at its next check, and Start ends the job.
-                _preparing.Cancel();
-                return;
-            }
-
-            _process.SignalTree(Native.SIGTERM);
-            _killTimer = _time.CreateTimer(_ => Guarded("stop", KillAfterGrace), null, StopGracePeriod, Timeout.InfiniteTimeSpan);
-        }
-
-        _logger.LogInformation("Job {JobId} is stopping: {Reason}", Id, reason);
-    }
-
-    private void KillAfterGrace()
-    {
-        if (!_finished.Task.IsCompleted)
-        {
-            _process?.KillTree();
-        }
-    }
-
     /// <summary>States and logs after <paramref name="after"/>, at most about <paramref name="maxLogBytes"/> of log text.</summary>
     public PullResponse Pull(long after, int maxLogBytes)
     {
-        long committed;
-        List<JobStateEvent> states;
-        List<JobEvent> events;
+        JournalView view;
         LogQuotaStatus quota;
         bool final;
         long bytesThisHour;
-        byte[]? live = null;
+        byte[]? live;
         lock (_lock)
         {
-            committed = _spool.Length;
-            states = _states.FindAll(s => s.Timestamp > after);
-            events = _events.FindAll(e => e.Timestamp > after);
-            quota = _quota.Status();
+            view = _journal.View(after);
+            quota = _output.QuotaStatus();
             final = _finished.Task.IsCompleted;
-            bytesThisHour = _quota.BytesThisHour;
-            if (!_outputClosed)
-            {
-                _live.ResetWrittenCount();
-                if (_terminal.WriteLive(_live))
-                {
-                    live = _live.WrittenSpan.ToArray();
-                }
-            }
+            bytesThisHour = _output.BytesThisHour;
+            live = _output.Live();
         }
 
-        // Read outside the lock: the spool never changes below the committed length.
-        var logs = new List<LogEvent>();
-        var truncated = _spool.Read(after, committed, maxLogBytes, logs);
-        if (truncated)
-        {
-            // A state newer than the last log in this answer would let the caller skip the logs
-            // between them; it comes with a later page.
-            var lastLog = logs[^1].Timestamp;
-            states.RemoveAll(s => s.Timestamp > lastLog);
-            events.RemoveAll(e => e.Timestamp > lastLog);
-        }
-
-        var lastUpdated = after;
-        if (logs.Count > 0)
-        {
-            lastUpdated = Math.Max(lastUpdated, logs[^1].Timestamp);
-        }
-
-        if (states.Count > 0)
-        {
-            lastUpdated = Math.Max(lastUpdated, states[^1].Timestamp);
-        }
-
-        if (events.Count > 0)
-        {
-            lastUpdated = Math.Max(lastUpdated, events[^1].Timestamp);
-        }
-
-        return new PullResponse(states, logs, lastUpdated, truncated || !final, bytesThisHour, live, quota, events);
-    }
-
-    private void RecordState(JobStateEvent state)
-    {
-        _states.Add(state);
-        State = state.State;
-    }
-
-    /// <summary>Wall-clock milliseconds, bumped to stay strictly increasing within the job.</summary>
-    private long NextTimestamp()
-    {
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        _lastTimestamp = Math.Max(now, _lastTimestamp + 1);
-        return _lastTimestamp;
+        var page = _journal.Read(view, maxLogBytes);
+        return new PullResponse(page.States, page.Logs, page.LastUpdated, page.Truncated || !final, bytesThisHour, live, quota, page.Events);
     }
 
     public void Dispose()
@@ -534,6 +309,6 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
         _maxDurationTimer?.Dispose();
         _killTimer?.Dispose();
         _diskTimer?.Dispose();
-        _spool.Dispose();
+        _journal.Dispose();
     }
 }

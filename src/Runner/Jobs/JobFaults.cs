@@ -29,6 +29,16 @@ internal static class JobFaults
         }
     }
 
+    /// <summary>
+    /// A one-shot timer of a job whose body runs <see cref="Guarded"/>: every job timer is made here, so none can end the
+    /// runner (a quota kill's grace once ran without the guard).
+    /// </summary>
+    public static ITimer StartTimer(TimeProvider time, TimeSpan dueTime, ILogger logger, Guid jobId, string what, Action body, Action<string> endJob)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        return time.CreateTimer(_ => Guarded(logger, jobId, what, body, endJob), null, dueTime, Timeout.InfiniteTimeSpan);
+    }
+
     /// <summary>"No space left on device": the errno text; .NET puts the raw errno in an IOException's HResult on Unix.</summary>
     public static string Describe(IOException e) =>
         e.HResult is > 0 and < 4096 ? Native.Describe(e.HResult) : e.Message;

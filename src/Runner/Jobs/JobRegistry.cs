@@ -41,7 +41,7 @@ internal sealed class JobRegistry : IDisposable
     private readonly bool _ownsIsolation;
     private readonly RunnerMetrics? _metrics;
     private readonly JobDirectories _directories;
-    private readonly JobEnvironment _environment;
+    private readonly JobPreparation _preparation;
     private bool _takingWork = true;
 
     /// <summary>Submits between their registration and the end of their process start; a shutdown waits for them.</summary>
@@ -61,10 +61,11 @@ internal sealed class JobRegistry : IDisposable
         // runner's directory needs to be reachable by a job's uid.
         FileModes.CreateDirectory(JobsDirectory, FileModes.Private);
         _directories = new JobDirectories(settings, _isolation);
-        _environment = new JobEnvironment(Environment.GetEnvironmentVariables(), settings.JobEnvPass);
         RemoveOldHomes();
 
         Code = new CodeArchives(Path.Combine(settings.Dir, "code"), time, settings.CodeMaxUnpacked);
+        _preparation = new JobPreparation(_isolation, _directories,
+            new JobEnvironment(Environment.GetEnvironmentVariables(), settings.JobEnvPass), Code, settings.CodeMaxUnpacked);
         _flushTimer = time.CreateTimer(_ => FlushStaleLines(), null, FlushTick, FlushTick);
         _metrics = metrics;
         metrics?.Observe(this);
@@ -113,7 +114,7 @@ internal sealed class JobRegistry : IDisposable
             if (Directory.Exists(directory))
             {
                 // Left by an earlier runner process on the same directory: that job is gone. Its work directory is
-                // made afresh by BuildLaunch.
+                // made afresh by JobPreparation.
                 Directory.Delete(directory, recursive: true);
             }
 
@@ -125,7 +126,7 @@ internal sealed class JobRegistry : IDisposable
 
         try
         {
-            void Start() => job.Start(cancellationToken => BuildLaunch(job, cancellationToken));
+            void Start() => job.Start(cancellationToken => _preparation.Prepare(job, cancellationToken));
             if (body.JobSpec.CodeHash is null)
             {
                 Start();
@@ -143,42 +144,6 @@ internal sealed class JobRegistry : IDisposable
         }
 
         return (SubmitOutcome.Started, job);
-    }
-
-    /// <summary>The job's sandbox, directories, code and environment. Throws <see cref="JobStartException"/>, which ends the job executor_error.</summary>
-    private JobLaunch BuildLaunch(Job job, CancellationToken cancellationToken)
-    {
-        var spec = job.Body.JobSpec;
-        var sandbox = _isolation.CreateSandbox(job.Id, spec.Resources);
-        JobPaths paths;
-        try
-        {
-            paths = _directories.Create(job.Id, spec.WorkingDir, spec.CodeHash is not null, sandbox);
-        }
-        catch
-        {
-            sandbox.Release();
-            throw;
-        }
-
-        if (spec.CodeHash is { } codeHash)
-        {
-            try
-            {
-                JobCode.Unpack(Code, codeHash, paths.Code, sandbox, _settings.CodeMaxUnpacked, cancellationToken);
-            }
-            catch
-            {
-                sandbox.Release();
-                throw;
-            }
-        }
-
-        var env = _environment.For(sandbox, paths.Home, spec.Tty, spec.Env, job.Body.Run.RunName, job.Id);
-        return new JobLaunch(string.Join(" && ", spec.Commands), env, paths.WorkingDirectory, spec.Tty, Marker(job.Id), sandbox)
-        {
-            Subdirectory = paths.Subdirectory,
-        };
     }
 
     /// <summary>Forgets a finished job and removes its directory. False when the job is still running.</summary>
@@ -363,7 +328,7 @@ internal sealed class JobRegistry : IDisposable
     }
 
     /// <summary>The environment entry every process of a job inherits; how its processes are found even when reparented.</summary>
-    private static string Marker(Guid jobId) => $"DSTACK_JOB_ID={jobId}";
+    internal static string Marker(Guid jobId) => $"DSTACK_JOB_ID={jobId}";
 
     private void FlushStaleLines()
     {
@@ -373,7 +338,7 @@ internal sealed class JobRegistry : IDisposable
             {
                 try
                 {
-                    job.StoreStaleLines();
+                    job.Tick();
                 }
                 catch (Exception e)
                 {

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using LogQuota.Shared;
-using LogQuota.Shared.Security;
+using LogQuota.Hosting;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 
@@ -51,31 +51,20 @@ public static class MetricsExport
     public static void MapPrometheusMetrics(this WebApplication app, string? token, string tokenHint)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var expected = token is null ? null : new BearerToken(token);
+        var auth = new BearerAuth(token, $"Send the metrics token as 'Authorization: Bearer <token>' ({tokenHint}).");
         app.UseOpenTelemetryPrometheusScrapingEndpoint(
             meterProvider: null,
             predicate: context => context.Request.Path == Path,
             path: null,
             configureBranchedPipeline: branch => branch.Use(async (context, next) =>
             {
-                if (expected is null || expected.Matches(context.Request.Headers.Authorization.ToString()))
+                if (auth.Allows(context.Request))
                 {
                     await next(context);
                     return;
                 }
 
-                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                context.Response.Headers.WWWAuthenticate = "Bearer";
-                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = context,
-                    ProblemDetails =
-                    {
-                        Status = StatusCodes.Status401Unauthorized,
-                        Title = "Unauthorized",
-                        Detail = $"Send the metrics token as 'Authorization: Bearer <token>' ({tokenHint}).",
-                    },
-                });
+                await auth.Challenge(context.Response).ExecuteAsync(context);
             }),
             optionsName: null);
     }

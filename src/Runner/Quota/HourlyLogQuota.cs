@@ -14,6 +14,9 @@ public sealed class HourlyLogQuota
     private readonly TimeProvider _timeProvider;
     private readonly long _start;
     private long _bucketIndex;
+
+    /// <summary>The first bucket that ended since the owner last moved to the current one; null when none did.</summary>
+    private long? _endedUnreported;
     private long _bytes;
     private bool _endsWithNewline;
 
@@ -39,6 +42,36 @@ public sealed class HourlyLogQuota
             Roll();
             return _bucketIndex;
         }
+    }
+
+    /// <summary>
+    /// The bucket its owner reports on (its warnings, drops and evidence): the current one, or, once the clock has left it,
+    /// the one that ended, until the owner calls <see cref="MoveToCurrentBucket"/>. Only this window tracks buckets.
+    /// </summary>
+    public long ReportingBucket
+    {
+        get
+        {
+            Roll();
+            return _endedUnreported ?? _bucketIndex;
+        }
+    }
+
+    /// <summary>True when the clock has left <see cref="ReportingBucket"/>: its owner reports on it, then moves on.</summary>
+    public bool ReportingBucketEnded
+    {
+        get
+        {
+            Roll();
+            return _endedUnreported is not null;
+        }
+    }
+
+    /// <summary>The owner has reported on the bucket that ended: <see cref="ReportingBucket"/> is the current one again.</summary>
+    public void MoveToCurrentBucket()
+    {
+        Roll();
+        _endedUnreported = null;
     }
 
     /// <summary>How far into the current bucket the clock is (from 0 to just under an hour).</summary>
@@ -118,6 +151,7 @@ public sealed class HourlyLogQuota
         long bucketIndex = _timeProvider.GetElapsedTime(_start).Ticks / TimeSpan.TicksPerHour;
         if (bucketIndex > _bucketIndex)
         {
+            _endedUnreported ??= _bucketIndex;
             _bucketIndex = bucketIndex;
             _bytes = 0;
             _endsWithNewline = false;

@@ -4,14 +4,14 @@ using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Runner.Quota;
 
-/// <summary>Where <see cref="QuotaPolicy"/> puts what it decides: stored job output, runner lines, events.</summary>
+/// <summary>Where <see cref="QuotaPolicy"/> puts what it decides: job output it lets through, runner lines, events.</summary>
 internal interface IQuotaOutput
 {
-    /// <summary>Stores job output (<c>log_source: stdout</c>); it is counted already.</summary>
-    void Store(ReadOnlySpan<byte> text);
+    /// <summary>Appends job output to the job's log (<c>log_source: stdout</c>); it is counted already.</summary>
+    void Append(ReadOnlySpan<byte> text);
 
-    /// <summary>Stores a line the runner writes (<c>log_source: runner</c>): a marker or a dropped tail; never counted.</summary>
-    void StoreRunner(ReadOnlySpan<byte> text);
+    /// <summary>Appends a line the runner writes (<c>log_source: runner</c>): a marker or a dropped tail; never counted.</summary>
+    void AppendRunner(ReadOnlySpan<byte> text);
 
     /// <summary>Records a job event (<c>log_quota_warning</c>, <c>log_quota_exceeded</c>, <c>log_truncated</c>).</summary>
     void Event(string type, string message);
@@ -54,7 +54,6 @@ internal sealed class QuotaPolicy
     private readonly OutputRate _rate = new();
     private readonly DroppedTail? _tail;
     private readonly DroppedCount _bucketDrops = new();
-    private long _bucket;
     private bool _crossed;
     private bool _dropping;
     private bool _dropsReported;
@@ -99,7 +98,7 @@ internal sealed class QuotaPolicy
         ArgumentNullException.ThrowIfNull(output);
         if (_window.Limit is not { } limit)
         {
-            Store(text, output);
+            LetThrough(text, output);
             return QuotaVerdict.Continue;
         }
 
@@ -115,7 +114,7 @@ internal sealed class QuotaPolicy
 
         if (!Action.DropsOutput())
         {
-            Store(text, output);
+            LetThrough(text, output);
             Warn(limit, inBucket, output);
             if (_window.BytesThisHour > limit && !_crossed)
             {
@@ -128,13 +127,13 @@ internal sealed class QuotaPolicy
         var fit = _window.Fit(text.Length);
         if (fit >= text.Length)
         {
-            Store(text, output);
+            LetThrough(text, output);
             Warn(limit, inBucket, output);
             return QuotaVerdict.Continue;
         }
 
         var keep = QuotaCut.Cut(text, fit, _window.MayCutMidLine);
-        Store(text[..keep], output);
+        LetThrough(text[..keep], output);
         Warn(limit, inBucket, output);
         if (Action.Kills())
         {
@@ -199,14 +198,14 @@ internal sealed class QuotaPolicy
 
     private DateTimeOffset StartOf(long bucket) => _startedAt.AddHours(bucket);
 
-    private void Store(ReadOnlySpan<byte> text, IQuotaOutput output)
+    private void LetThrough(ReadOnlySpan<byte> text, IQuotaOutput output)
     {
         if (text.IsEmpty)
         {
             return;
         }
 
-        output.Store(text);
+        output.Append(text);
         _window.Consume(text);
         _storedEndsWithNewline = text[^1] == '\n';
     }
@@ -267,8 +266,7 @@ internal sealed class QuotaPolicy
     /// <summary>Moves to the current bucket when the clock has left the last one: its drops are reported, its evidence frozen.</summary>
     private void Roll(IQuotaOutput output)
     {
-        var bucket = _window.BucketIndex;
-        if (bucket == _bucket)
+        if (!_window.ReportingBucketEnded)
         {
             return;
         }
@@ -280,7 +278,7 @@ internal sealed class QuotaPolicy
             _lastReport = Report();
         }
 
-        _bucket = bucket;
+        _window.MoveToCurrentBucket();
         _crossed = false;
         _dropping = false;
         _dropsReported = false;
@@ -291,7 +289,7 @@ internal sealed class QuotaPolicy
         _bucketDrops.Clear();
         if (wasDropping)
         {
-            Marker(output, $"a new hour of the log quota began at {QuotaText.Clock(StartOf(_bucket))}; output is stored again");
+            Marker(output, $"a new hour of the log quota began at {QuotaText.Clock(StartOf(_window.ReportingBucket))}; output is stored again");
         }
     }
 
@@ -308,20 +306,20 @@ internal sealed class QuotaPolicy
         var bytes = _tail.Tail();
         var whole = bytes.Length == _bucketDrops.Bytes;
         Marker(output, whole ? $"{dropped}; they follow" : $"{dropped}; the last {QuotaText.Bytes(bytes.Length)} of them follow");
-        output.StoreRunner(bytes);
+        output.AppendRunner(bytes);
         if (bytes.Length > 0 && bytes[^1] != '\n')
         {
-            output.StoreRunner("\n"u8);
+            output.AppendRunner("\n"u8);
         }
 
         _storedEndsWithNewline = true;
         output.Event(JobEventTypes.LogTruncated, whole
-            ? $"{dropped} in the hour from {QuotaText.Clock(StartOf(_bucket))}; all of it is stored after the marker"
-            : $"{dropped} in the hour from {QuotaText.Clock(StartOf(_bucket))}; the last {QuotaText.Bytes(bytes.Length)} of it are stored after the marker");
+            ? $"{dropped} in the hour from {QuotaText.Clock(StartOf(_window.ReportingBucket))}; all of it is stored after the marker"
+            : $"{dropped} in the hour from {QuotaText.Clock(StartOf(_window.ReportingBucket))}; the last {QuotaText.Bytes(bytes.Length)} of it are stored after the marker");
     }
 
     private LogQuotaReport Report() =>
-        new(StartOf(_bucket), _lines.Top(ReportedLines), _rate.PerMinute(), _bucketDrops.Bytes, _bucketDrops.Lines);
+        new(StartOf(_window.ReportingBucket), _lines.Top(ReportedLines), _rate.PerMinute(), _bucketDrops.Bytes, _bucketDrops.Lines);
 
     /// <summary>Writes one marker line; after stored text that ends mid-line it starts a line of its own.</summary>
     /// <summary>Stores one of the runner's own <c>[logquota] </c> lines, on a line of its own; the disk limit's too.</summary>
@@ -329,7 +327,7 @@ internal sealed class QuotaPolicy
     {
         ArgumentNullException.ThrowIfNull(output);
         var line = (_storedEndsWithNewline ? "" : "\n") + QuotaText.MarkerPrefix + message + "\n";
-        output.StoreRunner(Encoding.UTF8.GetBytes(line));
+        output.AppendRunner(Encoding.UTF8.GetBytes(line));
         _storedEndsWithNewline = true;
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LogQuota.Hosting;
 using LogQuota.Server.Apis.Lists;
 using LogQuota.Server.Runs;
 using LogQuota.Shared.Contracts;
@@ -52,11 +53,7 @@ public static class RunsApi
         SubmitRunRequest? body;
         try
         {
-            // Read whole but bounded (Kestrel holds the same limit; this also holds it for chunked bodies in any host).
-            using var buffer = new MemoryStream();
-            await request.Body.CopyToAsync(new BoundedWriteStream(buffer, JobSpecRules.MaxBodyBytes), cancellationToken);
-            buffer.Position = 0;
-            body = await JsonSerializer.DeserializeAsync<SubmitRunRequest>(buffer, LogQuotaJson.StrictOptions, cancellationToken);
+            body = await JsonBody.ReadAsync<SubmitRunRequest>(request, JobSpecRules.MaxBodyBytes, cancellationToken);
         }
         catch (BodyTooLargeException)
         {

@@ -1,3 +1,4 @@
+using LogQuota.Hosting;
 using LogQuota.Runner;
 using LogQuota.Server.Apis;
 using LogQuota.Server.Data;
@@ -24,13 +25,12 @@ internal static class ServerServiceExtensions
 
         // Before the token file, the database or the local runner's directory is touched: a second server on this
         // directory would sweep the first one's jobs as leftovers of a dead process.
-        var directoryLock = LockDirectory(settings.Dir);
+        var directoryLock = ServiceDefaults.LockDirectory(settings.Dir, ServerSettingsLoader.DirVariable, (line, e) => new SettingsException(line + ".", e));
         builder.Services.AddSingleton(_ => directoryLock);
         builder.Services.AddHostedService<DirectoryLockHolder>();
         var tokenFromEnvironment = settings.AdminToken.Length > 0;
         settings = ServerSettingsLoader.WithAdminToken(settings, Console.Out);
-        builder.WebHost.UseUrls($"http://{(settings.Host.Contains(':', StringComparison.Ordinal) && !settings.Host.StartsWith('[') ? $"[{settings.Host}]" : settings.Host)}:{settings.Port}");
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = JobSpecRules.MaxBodyBytes);
+        builder.AddServiceDefaults("server", settings.Host, settings.Port, JobSpecRules.MaxBodyBytes);
 
         // Per-command SQL and per-request HTTP lines drown the job lines; appsettings or Logging__LogLevel__* can lower these again.
         ServiceLogging.Configure(builder.Logging);
@@ -49,10 +49,8 @@ internal static class ServerServiceExtensions
         var services = builder.Services;
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
-        services.AddProblemDetails(options => options.CustomizeProblemDetails = ProblemDetailsDefaults.FillDetail);
         services.AddExceptionHandler<Data.Faults.StorageFaultAnswers>();
         services.AddLogQuotaOpenApi();
-        services.ConfigureHttpJsonOptions(options => LogQuotaJson.Configure(options.SerializerOptions, strict: true));
         services.AddSingleton<LogsPageTokens>();
         services.AddSingleton<Apis.Lists.RunsPageTokens>();
         services.AddScoped<Runs.RunsService>();
@@ -74,19 +72,6 @@ internal static class ServerServiceExtensions
         services.AddHostedService<Code.CodeCollectorService>();
         builder.AddWebPage(settings);
         services.AddHostedService(provider => ActivatorUtilities.CreateInstance<StartupLines>(provider, tokenFromEnvironment));
-    }
-
-    /// <summary>Takes the server directory's lock; a directory that cannot be used is a bad setting.</summary>
-    private static DirectoryLock LockDirectory(string dir)
-    {
-        try
-        {
-            return DirectoryLock.Acquire(dir);
-        }
-        catch (IOException e)
-        {
-            throw new SettingsException($"{ServerSettingsLoader.DirVariable}={dir} is unusable: {e.Message.TrimEnd('.')}.", e);
-        }
     }
 }
 

@@ -31,8 +31,11 @@ public sealed class JobEntity
     /// <summary>The runner timestamp (ms) of the newest event stored; the next pull asks for events after it.</summary>
     public long RunnerTimestamp { get; set; }
 
-    /// <summary>Stored log bytes in the job's current hourly bucket, as the runner last reported.</summary>
-    public long LogBytesHour { get; set; }
+    /// <summary>
+    /// Stored log bytes in the job's current hourly bucket, as the runner last reported: its quota block's count, stored
+    /// once, there (0 before the first block).
+    /// </summary>
+    public long LogBytesHour => LogQuota?.UsedBytesHour ?? 0;
 
     /// <summary>
     /// The job's live region as of the latest stored pull: the lines still on the runner's screen that the program

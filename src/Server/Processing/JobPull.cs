@@ -41,8 +41,8 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
 
             try
             {
-                if (!empty || lastUpdated != job.RunnerTimestamp || response.LogBytesHour != job.LogBytesHour ||
-                    !LiveEquals(job, response.Live) || !QuotaEquals(job.LogQuota, response.LogQuota))
+                if (!empty || lastUpdated != job.RunnerTimestamp || !LiveEquals(job, response.Live) ||
+                    !QuotaEquals(job.LogQuota, PulledQuota(job, response)))
                 {
                     await StorePageAsync(db, job, response, lastUpdated, cancellationToken);
                 }
@@ -80,8 +80,7 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
         }
 
         job.RunnerTimestamp = lastUpdated;
-        job.LogBytesHour = response.LogBytesHour;
-        job.LogQuota = response.LogQuota ?? job.LogQuota;
+        job.LogQuota = PulledQuota(job, response);
 
         // The runner's quota events (warnings, crossings, drop reports) are the run's events; they commit with the
         // page that carried them, so a restarted server neither loses nor repeats one.
@@ -136,6 +135,13 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
     /// <summary>True when the runner's live region is what is stored already: an unchanged screen is no reason to write.</summary>
     private static bool LiveEquals(JobEntity job, byte[]? live) =>
         job.Live is null ? live is null : live is not null && job.Live.AsSpan().SequenceEqual(live);
+
+    /// <summary>
+    /// The quota block to store: the runner's, whose <c>used_bytes_hour</c> is the job's one stored count of
+    /// <c>log_bytes_hour</c>; a page without one (never from a runner of this version) updates the count of the stored one.
+    /// </summary>
+    private static LogQuotaStatus? PulledQuota(JobEntity job, PullResponse response) =>
+        response.LogQuota ?? (job.LogQuota is { } stored ? stored with { UsedBytesHour = response.LogBytesHour } : null);
 
     /// <summary>True when the quota block is what is stored already (or the runner sent none).</summary>
     private static bool QuotaEquals(LogQuotaStatus? stored, LogQuotaStatus? pulled) => pulled is null || pulled == stored;

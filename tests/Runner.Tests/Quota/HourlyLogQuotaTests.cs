@@ -182,6 +182,26 @@ public sealed class HourlyLogQuotaTests
         Assert.Equal(10, quota.Fit(10));
     }
 
+    [Fact]
+    public void ReportingBucket_StaysOnTheFirstBucketThatEnded_UntilItsOwnerMovesToTheCurrentOne()
+    {
+        var quota = new HourlyLogQuota(10, _time);
+        Assert.False(quota.ReportingBucketEnded);
+
+        _time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(1, quota.BucketIndex);
+        _time.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(3, quota.BucketIndex);
+
+        Assert.True(quota.ReportingBucketEnded);
+        Assert.Equal(0, quota.ReportingBucket);
+
+        quota.MoveToCurrentBucket();
+
+        Assert.False(quota.ReportingBucketEnded);
+        Assert.Equal(3, quota.ReportingBucket);
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData(0L)]

@@ -22,9 +22,9 @@ internal sealed class RecordingOutput : IQuotaOutput
 
     public List<string> Markers => [.. Runner.Split('\n').Where(l => l.StartsWith(QuotaText.MarkerPrefix, StringComparison.Ordinal))];
 
-    public void Store(ReadOnlySpan<byte> text) => Stored.Add((LogSource.Stdout, text.ToArray()));
+    public void Append(ReadOnlySpan<byte> text) => Stored.Add((LogSource.Stdout, text.ToArray()));
 
-    public void StoreRunner(ReadOnlySpan<byte> text) => Stored.Add((LogSource.Runner, text.ToArray()));
+    public void AppendRunner(ReadOnlySpan<byte> text) => Stored.Add((LogSource.Runner, text.ToArray()));
 
     public void Event(string type, string message) => Events.Add((type, message));
 

@@ -165,6 +165,14 @@ public sealed class FakeRunner : IAsyncDisposable
     /// <summary>Stored bytes as a runner counts them (one bucket): every log event up to and including <paramref name="timestamp"/>.</summary>
     private long BytesUpTo(long timestamp) => _logs.Where(l => l.Timestamp <= timestamp).Sum(l => (long)l.Message.Length);
 
+    /// <summary>The <c>log_quota</c> block every runner sends with a pull: the submitted quota, one bucket, nothing dropped.</summary>
+    private LogQuotaStatus Quota(long usedBytesHour)
+    {
+        var spec = Submitted.LastOrDefault()?.JobSpec;
+        var bucketStart = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+        return new LogQuotaStatus(spec?.LogQuotaHour, spec?.LogQuotaAction ?? LogQuotaAction.Kill, usedBytesHour, bucketStart, bucketStart.AddHours(1), 0, null, null);
+    }
+
     private PullResponse Pull(long timestamp)
     {
         PulledFrom.Enqueue(timestamp);
@@ -179,7 +187,7 @@ public sealed class FakeRunner : IAsyncDisposable
             var states = _states.Where(s => s.Timestamp > timestamp && s.Timestamp <= until).ToList();
             var last = logs.Select(l => l.Timestamp).Concat(states.Select(s => s.Timestamp)).DefaultIfEmpty(timestamp).Max();
             var live = _live is null ? null : System.Text.Encoding.UTF8.GetBytes(_live);
-            return new PullResponse(states, logs, last, logsLeft || !Ended, BytesUpTo(last), live);
+            return new PullResponse(states, logs, last, logsLeft || !Ended, BytesUpTo(last), live, Quota(BytesUpTo(last)));
         }
     }
 }

@@ -105,10 +105,6 @@ namespace LogQuota.Server.Data.Migrations
                         .HasColumnType("BLOB")
                         .HasColumnName("live");
 
-                    b.Property<long>("LogBytesHour")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("log_bytes_hour");
-
                     b.Property<string>("LogQuota")
                         .HasColumnType("TEXT")
                         .HasColumnName("log_quota");

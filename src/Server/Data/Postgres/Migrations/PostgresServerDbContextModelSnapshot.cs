@@ -110,10 +110,6 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                         .HasColumnType("bytea")
                         .HasColumnName("live");
 
-                    b.Property<long>("LogBytesHour")
-                        .HasColumnType("bigint")
-                        .HasColumnName("log_bytes_hour");
-
                     b.Property<string>("LogQuota")
                         .HasColumnType("text")
                         .HasColumnName("log_quota");

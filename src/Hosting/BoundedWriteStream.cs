@@ -1,7 +1,7 @@
-namespace LogQuota.Server.Apis;
+namespace LogQuota.Hosting;
 
 /// <summary>A request body grew past the limit while it was read.</summary>
-internal sealed class BodyTooLargeException() : IOException("The request body is larger than allowed.");
+public sealed class BodyTooLargeException() : IOException("The request body is larger than allowed.");
 
 /// <summary>Writes through to <paramref name="inner"/> until <paramref name="limit"/> bytes, then throws <see cref="BodyTooLargeException"/>.</summary>
 internal sealed class BoundedWriteStream(Stream inner, long limit) : Stream

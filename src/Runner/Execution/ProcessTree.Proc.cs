@@ -1,0 +1,184 @@
+using System.Buffers.Text;
+using System.IO.Enumeration;
+using System.Runtime.InteropServices;
+
+namespace LogQuota.Runner.Execution;
+
+/// <summary>
+/// The process scan's reads of <c>/proc</c>: every process's stat line, and a process's environment and uid, with plain
+/// open/read/close into reused buffers (the scan runs in the quota kill path).
+/// </summary>
+internal static unsafe partial class ProcessTree
+{
+    /// <summary>/proc/PID/stat is one short line; its comm field is at most 64 bytes.</summary>
+    private const int StatBufferSize = 1024;
+
+    private readonly record struct ProcStat(int Pid, int ParentPid, int SessionId, byte State, ulong StartTime);
+
+
+    /// <summary>Whether the process's environment holds the whole entry <c>needle[1..^1]</c>; read in chunks.</summary>
+    private static bool HasMarker(int pid, ReadOnlySpan<byte> needle, byte[] buffer)
+    {
+        var fd = OpenProcFile(pid, "/environ\0"u8);
+        if (fd < 0)
+        {
+            return false; // exited meanwhile, or another user's process: not one the job could have started as us
+        }
+
+        try
+        {
+            fixed (byte* p = buffer)
+            {
+                var kept = 0;
+                var first = true;
+                while (true)
+                {
+                    var n = Native.read(fd, p + kept, buffer.Length - kept);
+                    if (n <= 0)
+                    {
+                        return false;
+                    }
+
+                    var window = buffer.AsSpan(0, kept + (int)n);
+                    // A whole entry: NUL on both sides, or the very first entry (no NUL before it).
+                    if ((first && window.StartsWith(needle[1..])) || window.IndexOf(needle) >= 0)
+                    {
+                        return true;
+                    }
+
+                    first = false;
+                    kept = Math.Min(needle.Length - 1, window.Length);
+                    window[^kept..].CopyTo(buffer);
+                }
+            }
+        }
+        finally
+        {
+            _ = Native.close(fd);
+        }
+    }
+
+    /// <summary>Whether the process's real uid is <paramref name="uid"/> ("Uid:\treal\teffective\tsaved\tfs" in /proc/PID/status).</summary>
+    private static bool HasUid(int pid, uint uid, byte[] buffer)
+    {
+        var fd = OpenProcFile(pid, "/status\0"u8);
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        nint n;
+        fixed (byte* p = buffer)
+        {
+            n = Native.read(fd, p, buffer.Length);
+        }
+
+        _ = Native.close(fd);
+        var text = buffer.AsSpan(0, (int)Math.Max(n, 0));
+        var at = text.IndexOf("\nUid:\t"u8);
+        return at >= 0 && Utf8Parser.TryParse(text[(at + 6)..], out uint real, out _) && real == uid;
+    }
+
+    private static List<ProcStat> ReadAll()
+    {
+        var result = new List<ProcStat>(256);
+        var pids = new FileSystemEnumerable<int>("/proc", ParsePid, new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true })
+        {
+            ShouldIncludePredicate = IsPidDirectory,
+        };
+        var buffer = stackalloc byte[StatBufferSize];
+        foreach (var pid in pids)
+        {
+            if (TryReadStat(pid, new Span<byte>(buffer, StatBufferSize), out var stat))
+            {
+                result.Add(stat);
+            }
+        }
+
+        return result;
+    }
+
+    private static int ParsePid(ref FileSystemEntry entry) =>
+        int.Parse(entry.FileName, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
+
+    private static bool IsPidDirectory(ref FileSystemEntry entry)
+    {
+        var name = entry.FileName;
+        return entry.IsDirectory && name.Length is > 0 and < 10 && !name.ContainsAnyExceptInRange('0', '9');
+    }
+
+    private static bool TryReadStat(int pid, Span<byte> buffer, out ProcStat stat)
+    {
+        stat = default;
+        var fd = OpenProcFile(pid, "/stat\0"u8);
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        nint n;
+        fixed (byte* p = buffer)
+        {
+            n = Native.read(fd, p, buffer.Length);
+        }
+
+        _ = Native.close(fd);
+        if (n <= 0)
+        {
+            return false;
+        }
+
+        // "pid (comm) state ppid pgrp session ... starttime(22nd) ..."; comm may itself contain spaces and ')'.
+        var line = buffer[..(int)n];
+        var close = line.LastIndexOf((byte)')');
+        if (close < 0 || close + 2 >= line.Length)
+        {
+            return false;
+        }
+
+        var fields = line[(close + 2)..];
+        int ppid = 0, session = 0;
+        for (int i = 0, field = 0, start = 0; i <= fields.Length; i++)
+        {
+            if (i < fields.Length && fields[i] != (byte)' ')
+            {
+                continue;
+            }
+
+            var value = fields[start..i];
+            switch (field)
+            {
+                case 1:
+                    _ = Utf8Parser.TryParse(value, out ppid, out _);
+                    break;
+                case 3:
+                    _ = Utf8Parser.TryParse(value, out session, out _);
+                    break;
+                case 19: // starttime, the 22nd field of the line
+                    if (!Utf8Parser.TryParse(value, out ulong startTime, out _))
+                    {
+                        return false;
+                    }
+
+                    stat = new ProcStat(pid, ppid, session, fields[0], startTime);
+                    return true;
+            }
+
+            field++;
+            start = i + 1;
+        }
+
+        return false;
+    }
+
+    /// <summary>Opens /proc/PID + <paramref name="suffix"/> (NUL-terminated) read-only; negative on failure.</summary>
+    private static int OpenProcFile(int pid, ReadOnlySpan<byte> suffix)
+    {
+        var path = stackalloc byte[64];
+        var span = new Span<byte>(path, 64);
+        "/proc/"u8.CopyTo(span);
+        _ = Utf8Formatter.TryFormat(pid, span[6..], out var digits);
+        suffix.CopyTo(span[(6 + digits)..]);
+        return Native.open(path, Native.O_RDONLY | Native.O_CLOEXEC);
+    }
+}

@@ -1,0 +1,41 @@
+using LogQuota.Runner.Code;
+using LogQuota.Runner.Execution;
+using LogQuota.Runner.Isolation;
+
+namespace LogQuota.Runner.Jobs;
+
+/// <summary>
+/// Lays out what a job runs in before its process starts: its sandbox (cgroup, limits, uid), its directories on disk, its
+/// code unpacked, and its environment. Runs off the submit's path when the job has code (an unpack can take minutes).
+/// </summary>
+/// <param name="codeMaxUnpacked">The most a job's code may take unpacked (<c>DSTACK_RUNNER_CODE_MAX_UNPACKED</c>).</param>
+internal sealed class JobPreparation(
+    RunnerIsolation isolation, JobDirectories directories, JobEnvironment environment, CodeArchives code, long codeMaxUnpacked)
+{
+    /// <summary>The job's launch. Throws <see cref="JobStartException"/>, which ends the job executor_error; a cancellation stops an unpack.</summary>
+    public JobLaunch Prepare(Job job, CancellationToken cancellationToken)
+    {
+        var spec = job.Body.JobSpec;
+        var sandbox = isolation.CreateSandbox(job.Id, spec.Resources);
+        JobPaths paths;
+        try
+        {
+            paths = directories.Create(job.Id, spec.WorkingDir, spec.CodeHash is not null, sandbox);
+            if (spec.CodeHash is { } codeHash)
+            {
+                JobCode.Unpack(code, codeHash, paths.Code, sandbox, codeMaxUnpacked, cancellationToken);
+            }
+        }
+        catch
+        {
+            sandbox.Release();
+            throw;
+        }
+
+        var env = environment.For(sandbox, paths.Home, spec.Tty, spec.Env, job.Body.Run.RunName, job.Id);
+        return new JobLaunch(string.Join(" && ", spec.Commands), env, paths.WorkingDirectory, spec.Tty, JobRegistry.Marker(job.Id), sandbox)
+        {
+            Subdirectory = paths.Subdirectory,
+        };
+    }
+}
