@@ -8,7 +8,7 @@ namespace LogQuota.Runner.Logs;
 /// Turns the raw bytes a job writes to its terminal into the log text a person reads on the screen (SPEC §2
 /// "Terminal processing: the stored log is the screen"): a 200×50 virtual screen with xterm's semantics
 /// (<see cref="ScreenBuffer"/>, driven by <see cref="EscapeParser"/> and <see cref="ScreenCommands"/>), and the
-/// storing rule (<see cref="LiveRegion"/>) that decides when a line of that screen is stored.
+/// storing rule (<see cref="StoringRule"/>) that decides when a line of that screen is stored.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -26,11 +26,11 @@ namespace LogQuota.Runner.Logs;
 public sealed class TerminalProcessor
 {
     /// <summary>A logical line longer than this is stored in pieces of at most this many bytes (SPEC: 32 KiB).</summary>
-    public const int MaxLineBytes = LiveRegion.MaxLineBytes;
+    public const int MaxLineBytes = StoringRule.MaxLineBytes;
 
     private readonly TimeProvider _time;
     private readonly ScreenBuffer _screen = new(hasScrollback: true);
-    private readonly LiveRegion _live;
+    private readonly StoringRule _rule;
     private readonly ScreenCommands _commands;
     private readonly EscapeParser _parser;
 
@@ -52,9 +52,9 @@ public sealed class TerminalProcessor
     {
         _time = time ?? TimeProvider.System;
         _newLineReturns = newLineReturns;
-        _live = new LiveRegion(_screen);
-        _screen.ScrolledOff = _live.ScrolledOff;
-        _commands = new ScreenCommands(_screen, _live, newLineReturns);
+        _rule = new StoringRule(_screen);
+        _screen.ScrolledOff = _rule.ScrolledOff;
+        _commands = new ScreenCommands(_screen, _rule, newLineReturns);
         _parser = new EscapeParser(_commands);
     }
 
@@ -62,7 +62,7 @@ public sealed class TerminalProcessor
     public void Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        _live.Output = output;
+        _rule.Output = output;
         _commands.Now = _time.GetTimestamp();
 
         // Lines are stored at the end of the call, so a redraw later in the same read still finds them held;
@@ -83,34 +83,34 @@ public sealed class TerminalProcessor
             input = input[take..];
         }
 
-        _live.StoreOutOfReach(_commands.CursorHidden);
-        _live.Output = null;
+        _rule.StoreOutOfReach(_commands.CursorHidden);
+        _rule.Output = null;
     }
 
     /// <summary>The job has ended: stores everything still held (trailing empty lines dropped).</summary>
     public void Finish(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        _live.Output = output;
+        _rule.Output = output;
         _commands.EndText();
-        _live.Finish();
-        _live.Output = null;
+        _rule.Finish();
+        _rule.Output = null;
     }
 
     /// <summary>Stores held lines that have not changed for 30 s (SPEC §2). Called by the runner's timer.</summary>
     public void StoreStale(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        _live.Output = output;
-        _live.StoreStale(_time.GetTimestamp(), _time);
-        _live.Output = null;
+        _rule.Output = output;
+        _rule.StoreStale(_time.GetTimestamp(), _time);
+        _rule.Output = null;
     }
 
     /// <summary>Writes the live region's text (lines separated by <c>\n</c>); false when it is empty.</summary>
     public bool WriteLive(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        return _live.WriteLive(_commands.Active, _commands.AlternateActive, output);
+        return _rule.WriteLive(_commands.Active, _commands.AlternateActive, output);
     }
 
     /// <summary>True when the screen is in the state the shortcut needs, after storing every line above the cursor.</summary>
@@ -121,13 +121,13 @@ public sealed class TerminalProcessor
             return true; // the shortcut ran last and left the screen in its state (DeferredLines)
         }
 
-        if (!_parser.InGround || !_commands.IsPlain || !_live.IsLinear(_commands.CursorHidden) || _live.HasHead
+        if (!_parser.InGround || !_commands.IsPlain || !_rule.IsLinear(_commands.CursorHidden) || _rule.HasHead
             || _screen.X != 0 || !_screen.CursorRow.IsBlank)
         {
             return false;
         }
 
-        _live.StoreOutOfReach(_commands.CursorHidden);
+        _rule.StoreOutOfReach(_commands.CursorHidden);
         return true;
     }
 
@@ -139,10 +139,10 @@ public sealed class TerminalProcessor
             return;
         }
 
-        _live.Replaying = true;
+        _rule.Replaying = true;
         _parser.Parse(_deferred.Take());
-        _live.Replaying = false;
-        _live.MarkStoredAboveCursor();
+        _rule.Replaying = false;
+        _rule.MarkStoredAboveCursor();
     }
 
     /// <summary>Copies complete plain lines to the log and defers drawing them on the screen; returns the bytes consumed.</summary>
@@ -158,7 +158,7 @@ public sealed class TerminalProcessor
                 break;
             }
 
-            _live.WriteLine(_visible.AsSpan(0, length));
+            _rule.WriteLine(_visible.AsSpan(0, length));
             _deferred.Add(rest[..(lineFeed + 1)]);
             consumed += lineFeed + 1;
         }

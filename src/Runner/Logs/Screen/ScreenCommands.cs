@@ -13,7 +13,7 @@ internal sealed partial class ScreenCommands
 
     private readonly ScreenBuffer _normal;
     private readonly ScreenBuffer _alternate = new(hasScrollback: false);
-    private readonly LiveRegion _listener;
+    private readonly IRedrawListener _listener;
 
     // UTF-8 bytes of a character not complete yet (a read may end inside one).
     private readonly byte[] _pending = new byte[4];
@@ -37,7 +37,7 @@ internal sealed partial class ScreenCommands
 
     private readonly bool _newLineReturns;
 
-    public ScreenCommands(ScreenBuffer normal, LiveRegion listener, bool newLineReturns)
+    public ScreenCommands(ScreenBuffer normal, IRedrawListener listener, bool newLineReturns)
     {
         _newLineReturns = newLineReturns;
         _normal = normal;

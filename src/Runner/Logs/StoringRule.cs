@@ -25,7 +25,7 @@ namespace LogQuota.Runner.Logs;
 /// Empty lines are held back until a line with text follows, so trailing empty lines are never stored.
 /// </para>
 /// </remarks>
-internal sealed class LiveRegion(ScreenBuffer screen)
+internal sealed class StoringRule(ScreenBuffer screen) : IRedrawListener
 {
     /// <summary>A logical line longer than this is stored in pieces of at most this many bytes (SPEC §2: 32 KiB).</summary>
     public const int MaxLineBytes = 32 * 1024;
