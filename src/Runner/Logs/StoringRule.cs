@@ -11,13 +11,20 @@ namespace LogQuota.Runner.Logs;
 /// <remarks>
 /// <para>
 /// A line is stored when it scrolls off the screen into the scrollback (it can no longer change), when the
-/// job ends, when it has not changed for <see cref="StaleAfter"/>, or when it is out of the program's reach:
-/// more than <c>reach</c> rows above the cursor at the end of a read. A program that never redraws has a
-/// reach of 0, so each line is stored as its <c>\n</c> arrives. A program that has redrawn — moved the cursor
-/// up, or written text after a carriage return, as every progress bar does — has a reach of the furthest it
-/// moved the cursor by other means than a line feed plus <see cref="ReachMargin"/> (a display grows by a row before it first moves up over it), and a
-/// program that hides the cursor, as live displays do, holds the whole screen. The reach falls back to 0
-/// after a screenful of line feeds without any redraw.
+/// job ends, when it has not changed for <see cref="StaleAfter"/>, or as soon as it is out of the program's reach:
+/// more than <c>reach</c> rows above the cursor. The rule is applied at every line feed, cursor move and change of
+/// the cursor's visibility, never at the end of a read, so the stored log depends on the bytes alone and not on how
+/// they were cut into reads (which depends on machine load).
+/// </para>
+/// <para>
+/// A program that never redraws has a reach of 0, so each line is stored as its <c>\n</c> arrives, a first frame of
+/// a display too. A program that has redrawn — moved the cursor to another row, or written text after a carriage
+/// return, as every progress bar does — has a reach measured by where its cursor has been: the furthest it went
+/// above the lowest row it reached, and the whole block of rows it walked up over one row at a time (the
+/// <c>ESC[1A</c> loops of tqdm, log-update, Jest and <c>tput cuu1</c>, and docker's layer lines, each added by a line
+/// feed and an <c>ESC[1A</c>), plus <see cref="ReachMargin"/> (a display grows by a row before it first moves up over
+/// it). A program that hides the cursor, as live displays do, holds the whole screen. The reach falls back to 0 after
+/// a screenful of line feeds without any redraw.
 /// </para>
 /// <para>
 /// A stored line that the program changes later is live again and is stored again when it leaves: that is the
@@ -42,8 +49,14 @@ internal sealed class StoringRule(ScreenBuffer screen) : IRedrawListener
     private readonly List<byte> _head = [];
     private int _heldEmptyLines;
     private bool _redrawing;
+    private bool _cursorHidden;
     private int _furthestUp;
     private int _lineFeedsSinceRedraw;
+
+    // Rows are counted from the start of the scrollback here, so that they stay put while the screen scrolls.
+    private long _lowest;
+    private long _blockTop = -1;
+    private long _blockBottom = -1;
 
     /// <summary>Where stored text goes during a call of the processor.</summary>
     public IBufferWriter<byte>? Output { get; set; }
@@ -54,34 +67,74 @@ internal sealed class StoringRule(ScreenBuffer screen) : IRedrawListener
     public bool HasHead => _head.Count > 0;
 
     /// <summary>True when lines are stored as their <c>\n</c> arrives.</summary>
-    public bool IsLinear(bool cursorHidden) => !_redrawing && !cursorHidden;
+    public bool IsLinear => !_redrawing && !_cursorHidden;
 
-    /// <summary>
-    /// The program put the cursor <paramref name="rows"/> rows away by other means than a line feed — up to redraw, or
-    /// down to draw at a fixed row (apt's bottom bar) — or scrolled the screen down: it draws at places, and may come back.
-    /// </summary>
-    public void Repositioned(int rows)
+    public void Moved(int from, int to, bool stepwise)
     {
         _redrawing = true;
-        _furthestUp = Math.Max(_furthestUp, rows);
         _lineFeedsSinceRedraw = 0;
+        long above = Math.Min(Absolute(from), Absolute(to));
+        _lowest = Math.Max(_lowest, Math.Max(Absolute(from), Absolute(to)));
+        _furthestUp = (int)Math.Max(_furthestUp, Math.Min(Rows, _lowest - above));
+        if (stepwise && to < from)
+        {
+            // A walk up one row at a time, or a line added below a block and walked back to: the block grows.
+            if (_blockTop >= 0 && above >= _blockTop - 1 && above <= _blockBottom + 1)
+            {
+                _blockTop = Math.Min(_blockTop, above);
+                _blockBottom = Math.Max(_blockBottom, above);
+            }
+            else
+            {
+                _blockTop = _blockBottom = above;
+            }
+        }
+
+        StoreOutOfReach();
     }
 
-    /// <summary>Text was written after a carriage return: a line redrawn in place.</summary>
+    public void ScrolledDown()
+    {
+        _redrawing = true;
+        _lineFeedsSinceRedraw = 0;
+        _furthestUp = Math.Max(_furthestUp, 1);
+    }
+
     public void TextAfterCarriageReturn()
     {
         _redrawing = true;
         _lineFeedsSinceRedraw = 0;
     }
 
-    /// <summary>A line feed on the normal screen.</summary>
     public void LineFed()
     {
         if (_redrawing && ++_lineFeedsSinceRedraw > Rows)
         {
             _redrawing = false;
             _furthestUp = 0;
+            _blockTop = _blockBottom = -1;
         }
+
+        _lowest = Math.Max(_lowest, Absolute(screen.Y));
+        StoreOutOfReach();
+    }
+
+    /// <summary>
+    /// <c>clear</c> (CSI H, CSI 2J, CSI 3J): the program starts afresh on a blank terminal, with nothing of its own left to
+    /// redraw, so its next lines are stored as they end, as a new program's are. What was stored stays stored.
+    /// </summary>
+    public void HistoryErased()
+    {
+        _redrawing = false;
+        _furthestUp = 0;
+        _lineFeedsSinceRedraw = 0;
+        _blockTop = _blockBottom = -1;
+    }
+
+    public void CursorHidden(bool hidden)
+    {
+        _cursorHidden = hidden;
+        StoreOutOfReach();
     }
 
     /// <summary>Called by the screen with the top row as it scrolls into the scrollback.</summary>
@@ -119,12 +172,47 @@ internal sealed class StoringRule(ScreenBuffer screen) : IRedrawListener
         }
     }
 
-    /// <summary>At the end of a read: stores the lines out of the program's reach.</summary>
-    public void StoreOutOfReach(bool cursorHidden)
+    /// <summary>Stores the lines out of the program's reach (outside a call of the processor, or while replaying, nothing).</summary>
+    public void StoreOutOfReach()
     {
-        int reach = cursorHidden ? Rows : _redrawing ? _furthestUp + ReachMargin : 0;
-        StoreLines(screen.Y - reach - 1, staleBefore: null);
+        if (Output is null || Replaying)
+        {
+            return;
+        }
+
+        // Blank rows wait for text below them: a program may come back to write on a row it left empty (apt writes
+        // its first step over the blank line it made room with), and trailing empty lines are never stored anyway.
+        int last = screen.Y - Reach() - 1;
+        while (last >= 0 && screen[last].IsBlank)
+        {
+            last--;
+        }
+
+        StoreLines(last, staleBefore: null);
     }
+
+    /// <summary>Stores every line above the cursor, blank ones too: a line with text is about to follow below them.</summary>
+    public void StoreAboveCursor() => StoreLines(screen.Y - 1, staleBefore: null);
+
+    private int Reach()
+    {
+        if (_cursorHidden)
+        {
+            return Rows;
+        }
+
+        if (!_redrawing)
+        {
+            return 0;
+        }
+
+        // The block counts while the cursor is at it or just below it, where a program adding lines to it stands.
+        long cursor = Absolute(screen.Y);
+        int block = _blockTop >= 0 && cursor - _blockBottom <= ReachMargin ? (int)Math.Min(Rows, cursor - _blockTop) : 0;
+        return Math.Max(_furthestUp, block) + ReachMargin;
+    }
+
+    private long Absolute(int row) => row + screen.ScrollbackLength;
 
     /// <summary>Stores, from the top, the held lines that have not changed since <paramref name="now"/> − <see cref="StaleAfter"/>.</summary>
     public void StoreStale(long now, TimeProvider time) =>

@@ -65,14 +65,14 @@ public sealed class TerminalProcessor
         _rule.Output = output;
         _commands.Now = _time.GetTimestamp();
 
-        // Lines are stored at the end of the call, so a redraw later in the same read still finds them held;
-        // the shortcut stores at once, so it is taken only for reads that cannot redraw.
+        // The shortcut is taken only for reads that cannot redraw; the screen path stores lines at the line feeds and
+        // moves that take them out of reach (StoringRule), wherever the read ends.
         bool mayRedraw = PlainLines.MayRedraw(input);
         while (!input.IsEmpty)
         {
             int lineFeed = input.IndexOf((byte)'\n');
             int take = lineFeed < 0 ? input.Length : lineFeed + 1;
-            if (!mayRedraw && lineFeed >= 0 && PlainLines.TryVisibleText(input[..take], _newLineReturns, _visible, out _) && TryStartCopy())
+            if (!mayRedraw && lineFeed >= 0 && PlainLines.TryVisibleText(input[..take], _newLineReturns, _visible, out int visible) && visible > 0 && TryStartCopy())
             {
                 input = input[CopyPlainLines(input)..];
                 continue;
@@ -83,7 +83,6 @@ public sealed class TerminalProcessor
             input = input[take..];
         }
 
-        _rule.StoreOutOfReach(_commands.CursorHidden);
         _rule.Output = null;
     }
 
@@ -121,13 +120,13 @@ public sealed class TerminalProcessor
             return true; // the shortcut ran last and left the screen in its state (DeferredLines)
         }
 
-        if (!_parser.InGround || !_commands.IsPlain || !_rule.IsLinear(_commands.CursorHidden) || _rule.HasHead
+        if (!_parser.InGround || !_commands.IsPlain || !_rule.IsLinear || _rule.HasHead
             || _screen.X != 0 || !_screen.CursorRow.IsBlank)
         {
             return false;
         }
 
-        _rule.StoreOutOfReach(_commands.CursorHidden);
+        _rule.StoreAboveCursor(); // the shortcut's first line has text, so blank rows above it are lines now
         return true;
     }
 
@@ -153,7 +152,8 @@ public sealed class TerminalProcessor
         {
             var rest = input[consumed..];
             int lineFeed = rest.IndexOf((byte)'\n');
-            if (lineFeed < 0 || !PlainLines.TryVisibleText(rest[..(lineFeed + 1)], _newLineReturns, _visible, out int length))
+            // An empty line goes through the screen, which holds a blank row until text follows below it.
+            if (lineFeed < 0 || !PlainLines.TryVisibleText(rest[..(lineFeed + 1)], _newLineReturns, _visible, out int length) || length == 0)
             {
                 break;
             }
