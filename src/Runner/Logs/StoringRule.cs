@@ -119,6 +119,14 @@ internal sealed class StoringRule(ScreenBuffer screen) : IRedrawListener
         StoreOutOfReach();
     }
 
+    /// <summary>A program that erases the whole screen draws at places on it, as a dashboard does: it holds the screen.</summary>
+    public void ScreenErased()
+    {
+        _redrawing = true;
+        _lineFeedsSinceRedraw = 0;
+        _furthestUp = Rows;
+    }
+
     /// <summary>
     /// <c>clear</c> (CSI H, CSI 2J, CSI 3J): the program starts afresh on a blank terminal, with nothing of its own left to
     /// redraw, so its next lines are stored as they end, as a new program's are. What was stored stays stored.

@@ -57,6 +57,22 @@ public sealed class RedrawReachTests
     }
 
     [Fact]
+    public void ADashboardHomingWithCsiH_KeepsItsUnchangedHeaderRow_InItsLastFrame()
+    {
+        // A dashboard that clears the screen once, then homes the cursor for every frame and rewrites each row; the
+        // header row never changes.
+        var reads = new List<string> { "\u001b[H\u001b[2J" };
+        for (int frame = 0; frame < 6; frame++)
+        {
+            reads.Add("\u001b[H" + "NAME     STATUS\r\n" + $"web      {frame * 10}%\u001b[K\r\n" + $"worker   {frame * 20}%\u001b[K\r\n");
+        }
+
+        reads.Add("\r\nstopped\r\n");
+
+        AssertStoredInEveryCut(reads, "NAME     STATUS\nweb      50%\nworker   100%\n\nstopped\n");
+    }
+
+    [Fact]
     public void AScriptCallingClearBetweenPhases_KeepsEveryLineItWrote_HoweverItIsRead()
     {
         // `clear` writes CSI H CSI 2J CSI 3J. Lines a program wrote without redrawing were stored as they ended, and

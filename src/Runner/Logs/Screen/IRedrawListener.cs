@@ -23,6 +23,9 @@ internal interface IRedrawListener
     /// <summary>A line feed on the normal screen.</summary>
     void LineFed();
 
+    /// <summary>The program erased the whole screen (CSI 2J, or CSI J from the home position), as a full-screen display does before drawing.</summary>
+    void ScreenErased();
+
     /// <summary>The program erased the terminal's scrollback (CSI 3J), as <c>clear</c> does between a script's phases.</summary>
     void HistoryErased();
 

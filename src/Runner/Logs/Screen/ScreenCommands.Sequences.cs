@@ -125,8 +125,18 @@ internal sealed partial class ScreenCommands
                     buffer.Tab(n);
                     break;
                 case (byte)'J':
+                    bool wholeScreen = p0 == 2 || (p0 == 0 && buffer.X == 0 && buffer.Y == 0);
                     buffer.EraseInDisplay(p0, _origin);
-                    if (p0 == 3 && !AlternateActive)
+                    if (AlternateActive)
+                    {
+                        break;
+                    }
+
+                    if (wholeScreen)
+                    {
+                        _listener.ScreenErased();
+                    }
+                    else if (p0 == 3)
                     {
                         _listener.HistoryErased();
                     }
