@@ -32,7 +32,7 @@ namespace LogQuota.Runner.Logs;
 /// Empty lines are held back until a line with text follows, so trailing empty lines are never stored.
 /// </para>
 /// </remarks>
-internal sealed class StoringRule(ScreenBuffer screen) : IRedrawListener
+internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
 {
     /// <summary>A logical line longer than this is stored in pieces of at most this many bytes (SPEC §2: 32 KiB).</summary>
     public const int MaxLineBytes = 32 * 1024;
@@ -40,7 +40,6 @@ internal sealed class StoringRule(ScreenBuffer screen) : IRedrawListener
     /// <summary>A held line that has not changed for this long is stored (SPEC §2).</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
 
-    private const int ReachMargin = 2;
     private const int Rows = ScreenBuffer.Rows;
 
     private readonly List<byte> _line = new(4096);
@@ -48,15 +47,6 @@ internal sealed class StoringRule(ScreenBuffer screen) : IRedrawListener
     // The start of the logical line that continues on row 0: rows that scrolled off before the line ended.
     private readonly List<byte> _head = [];
     private int _heldEmptyLines;
-    private bool _redrawing;
-    private bool _cursorHidden;
-    private int _furthestUp;
-    private int _lineFeedsSinceRedraw;
-
-    // Rows are counted from the start of the scrollback here, so that they stay put while the screen scrolls.
-    private long _lowest;
-    private long _blockTop = -1;
-    private long _blockBottom = -1;
 
     /// <summary>Where stored text goes during a call of the processor.</summary>
     public IBufferWriter<byte>? Output { get; set; }
@@ -65,85 +55,6 @@ internal sealed class StoringRule(ScreenBuffer screen) : IRedrawListener
     public bool Replaying { get; set; }
 
     public bool HasHead => _head.Count > 0;
-
-    /// <summary>True when lines are stored as their <c>\n</c> arrives.</summary>
-    public bool IsLinear => !_redrawing && !_cursorHidden;
-
-    public void Moved(int from, int to, bool stepwise)
-    {
-        _redrawing = true;
-        _lineFeedsSinceRedraw = 0;
-        long above = Math.Min(Absolute(from), Absolute(to));
-        _lowest = Math.Max(_lowest, Math.Max(Absolute(from), Absolute(to)));
-        _furthestUp = (int)Math.Max(_furthestUp, Math.Min(Rows, _lowest - above));
-        if (stepwise && to < from)
-        {
-            // A walk up one row at a time, or a line added below a block and walked back to: the block grows.
-            if (_blockTop >= 0 && above >= _blockTop - 1 && above <= _blockBottom + 1)
-            {
-                _blockTop = Math.Min(_blockTop, above);
-                _blockBottom = Math.Max(_blockBottom, above);
-            }
-            else
-            {
-                _blockTop = _blockBottom = above;
-            }
-        }
-
-        StoreOutOfReach();
-    }
-
-    public void ScrolledDown()
-    {
-        _redrawing = true;
-        _lineFeedsSinceRedraw = 0;
-        _furthestUp = Math.Max(_furthestUp, 1);
-    }
-
-    public void TextAfterCarriageReturn()
-    {
-        _redrawing = true;
-        _lineFeedsSinceRedraw = 0;
-    }
-
-    public void LineFed()
-    {
-        if (_redrawing && ++_lineFeedsSinceRedraw > Rows)
-        {
-            _redrawing = false;
-            _furthestUp = 0;
-            _blockTop = _blockBottom = -1;
-        }
-
-        _lowest = Math.Max(_lowest, Absolute(screen.Y));
-        StoreOutOfReach();
-    }
-
-    /// <summary>A program that erases the whole screen draws at places on it, as a dashboard does: it holds the screen.</summary>
-    public void ScreenErased()
-    {
-        _redrawing = true;
-        _lineFeedsSinceRedraw = 0;
-        _furthestUp = Rows;
-    }
-
-    /// <summary>
-    /// <c>clear</c> (CSI H, CSI 2J, CSI 3J): the program starts afresh on a blank terminal, with nothing of its own left to
-    /// redraw, so its next lines are stored as they end, as a new program's are. What was stored stays stored.
-    /// </summary>
-    public void HistoryErased()
-    {
-        _redrawing = false;
-        _furthestUp = 0;
-        _lineFeedsSinceRedraw = 0;
-        _blockTop = _blockBottom = -1;
-    }
-
-    public void CursorHidden(bool hidden)
-    {
-        _cursorHidden = hidden;
-        StoreOutOfReach();
-    }
 
     /// <summary>Called by the screen with the top row as it scrolls into the scrollback.</summary>
     public void ScrolledOff(ScreenRow row)
@@ -201,26 +112,6 @@ internal sealed class StoringRule(ScreenBuffer screen) : IRedrawListener
 
     /// <summary>Stores every line above the cursor, blank ones too: a line with text is about to follow below them.</summary>
     public void StoreAboveCursor() => StoreLines(screen.Y - 1, staleBefore: null);
-
-    private int Reach()
-    {
-        if (_cursorHidden)
-        {
-            return Rows;
-        }
-
-        if (!_redrawing)
-        {
-            return 0;
-        }
-
-        // The block counts while the cursor is at it or just below it, where a program adding lines to it stands.
-        long cursor = Absolute(screen.Y);
-        int block = _blockTop >= 0 && cursor - _blockBottom <= ReachMargin ? (int)Math.Min(Rows, cursor - _blockTop) : 0;
-        return Math.Max(_furthestUp, block) + ReachMargin;
-    }
-
-    private long Absolute(int row) => row + screen.ScrollbackLength;
 
     /// <summary>Stores, from the top, the held lines that have not changed since <paramref name="now"/> − <see cref="StaleAfter"/>.</summary>
     public void StoreStale(long now, TimeProvider time) =>
