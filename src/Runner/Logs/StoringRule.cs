@@ -107,7 +107,17 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
             last--;
         }
 
-        StoreLines(last, staleBefore: null);
+        // This runs at every line feed and move: most of the time every row in reach of it is stored already.
+        int first = 0;
+        while (first <= last && screen[first].Stored)
+        {
+            first++;
+        }
+
+        if (first <= last)
+        {
+            StoreLines(last, staleBefore: null);
+        }
     }
 
     /// <summary>Stores every line above the cursor, blank ones too: a line with text is about to follow below them.</summary>
