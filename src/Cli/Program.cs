@@ -23,6 +23,7 @@ public static class Program
             InputIsTerminal = !Console.IsInputRedirected,
             TerminalWidth = Console.IsOutputRedirected ? null : Console.WindowWidth,
             TerminalHeight = Console.IsOutputRedirected ? null : Console.WindowHeight,
+            CurrentTerminalWidth = Console.IsOutputRedirected ? null : () => Console.WindowWidth,
             ReadKeyAsync = _ => Task.Run(() => (char?)Console.ReadKey(intercept: true).KeyChar),
         };
 

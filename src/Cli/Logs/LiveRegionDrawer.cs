@@ -11,14 +11,18 @@ namespace LogQuota.Cli.Logs;
 /// are erased and the cursor goes back to where the stored text continues.
 /// </summary>
 /// <remarks>
-/// The erasing is exact only if every drawn line takes exactly one row and the cursor sits at the end of the last
-/// one, so the drawer owns both: each line is cut to fit a row, control characters in it are dropped (job output must
-/// not move the cursor behind the drawer's back), and no line end follows the last line. It is pure: it writes bytes
-/// into a buffer and knows nothing of streams or terminals.
+/// The erasing is exact only if the drawer knows how many rows it drew and the cursor sits at the end of the last one,
+/// so it owns both: a line wider than the terminal is wrapped onto as many rows as it needs, never cut, each row
+/// ended by the drawer itself; control characters in it are dropped (job output must not move the cursor behind the
+/// drawer's back), and no line end follows the last row. When the terminal has been resized since the region was
+/// drawn, a terminal that reflows its text (tmux, VTE, iTerm2, Windows Terminal, xterm.js) has rewrapped each drawn
+/// row at the new width, so the rows to erase are counted at that width. It is pure: it writes bytes into a buffer
+/// and knows nothing of streams or terminals.
 /// </remarks>
 /// <param name="width">Terminal width in columns.</param>
 /// <param name="height">Terminal height in rows.</param>
-public sealed class LiveRegionDrawer(int width, int height)
+/// <param name="currentWidth">Reads the terminal's width now, for a terminal that may be resized; null: it never is.</param>
+public sealed class LiveRegionDrawer(int width, int height, Func<int>? currentWidth = null)
 {
     /// <summary>Columns of a tab stop, as on every terminal by default.</summary>
     private const int TabWidth = 8;
@@ -29,15 +33,14 @@ public sealed class LiveRegionDrawer(int width, int height)
     private static readonly byte[] EraseRow = "\r\e[2K"u8.ToArray();
     private static readonly byte[] EraseRowAbove = "\e[1A\e[2K"u8.ToArray();
 
-    // A line as wide as the terminal leaves the cursor in the "pending wrap" state, which terminals treat
-    // differently (some wrap at once): one column less keeps every line on exactly one row everywhere.
-    private readonly int _columns = Math.Max(1, width - 1);
-
     // Rows that scrolled off the top of the screen can no longer be erased: at most one screen less a row is drawn.
     private readonly int _rows = Math.Max(1, height - 1);
 
+    // The cells of each row drawn, to count the rows they take once the terminal has rewrapped them.
+    private readonly List<int> _drawnCells = [];
+
+    private int _width = width;
     private byte[]? _live;
-    private int _drawnRows;
     private bool _atLineStart = true;
 
     /// <summary>A drawer for the console's terminal; null when output is not one that can redraw in place.</summary>
@@ -45,12 +48,16 @@ public sealed class LiveRegionDrawer(int width, int height)
     {
         ArgumentNullException.ThrowIfNull(console);
         return console.DrawsInPlace
-            ? new LiveRegionDrawer(console.TerminalWidth!.Value, console.TerminalHeight is int h and > 0 ? h : DefaultHeight)
+            ? new LiveRegionDrawer(console.TerminalWidth!.Value, console.TerminalHeight is int h and > 0 ? h : DefaultHeight, console.CurrentTerminalWidth)
             : null;
     }
 
-    /// <summary>Rows of the live region on screen now.</summary>
-    public int DrawnRows => _drawnRows;
+    /// <summary>Rows of the live region on screen now, at the width it was drawn.</summary>
+    public int DrawnRows => _drawnCells.Count;
+
+    // A line as wide as the terminal leaves the cursor in the "pending wrap" state, which terminals treat
+    // differently (some wrap at once): one column less keeps every row on exactly one row everywhere.
+    private int Columns => Math.Max(1, _width - 1);
 
     /// <summary>Writes stored log bytes, erasing the live region first when it is drawn. They are written exactly as
     /// stored; the live region comes back with the next <see cref="DrawLive"/>.</summary>
@@ -75,7 +82,8 @@ public sealed class LiveRegionDrawer(int width, int height)
     public void DrawLive(IBufferWriter<byte> output, byte[]? live)
     {
         ArgumentNullException.ThrowIfNull(output);
-        if (_drawnRows > 0 && live is not null && _live is not null && live.AsSpan().SequenceEqual(_live))
+        int now = currentWidth?.Invoke() is int w and > 0 ? w : _width;
+        if (_drawnCells.Count > 0 && now == _width && live is not null && _live is not null && live.AsSpan().SequenceEqual(_live))
         {
             return;
         }
@@ -87,36 +95,38 @@ public sealed class LiveRegionDrawer(int width, int height)
             return;
         }
 
-        var lines = Lines(live);
-        for (var i = 0; i < lines.Count; i++)
+        var rows = Rows(live);
+        for (var i = 0; i < rows.Count; i++)
         {
             if (i > 0)
             {
                 output.Write("\n"u8);
             }
 
-            Encoding.UTF8.GetBytes(lines[i], output);
+            Encoding.UTF8.GetBytes(rows[i].Text, output);
+            _drawnCells.Add(rows[i].Cells);
         }
-
-        _drawnRows = lines.Count;
     }
 
     /// <summary>Erases the live region, leaving the cursor where the stored text continues.</summary>
     public void Erase(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        if (_drawnRows == 0)
+        int now = currentWidth?.Invoke() is int w and > 0 ? w : _width;
+        if (_drawnCells.Count > 0)
         {
-            return;
+            // Resized since drawn: a reflowing terminal has rewrapped each drawn row at the new width.
+            int rows = now == _width ? _drawnCells.Count : _drawnCells.Sum(cells => Math.Max(1, (cells + now - 1) / now));
+            output.Write(EraseRow);
+            for (var row = 1; row < rows; row++)
+            {
+                output.Write(EraseRowAbove);
+            }
+
+            _drawnCells.Clear();
         }
 
-        output.Write(EraseRow);
-        for (var row = 1; row < _drawnRows; row++)
-        {
-            output.Write(EraseRowAbove);
-        }
-
-        _drawnRows = 0;
+        _width = now;
     }
 
     /// <summary>
@@ -127,18 +137,18 @@ public sealed class LiveRegionDrawer(int width, int height)
     public void Leave(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        if (_drawnRows == 0)
+        if (_drawnCells.Count == 0)
         {
             return;
         }
 
         output.Write("\n"u8);
-        _drawnRows = 0;
+        _drawnCells.Clear();
         _live = null;
     }
 
-    /// <summary>The lines to draw, each fitted to a row: the last ones that fit on the screen.</summary>
-    private List<string> Lines(byte[] live)
+    /// <summary>The rows to draw, each line wrapped as a terminal wraps it: the last ones that fit on the screen.</summary>
+    private List<(string Text, int Cells)> Rows(byte[] live)
     {
         var text = Encoding.UTF8.GetString(live);
         var lines = text.Split('\n');
@@ -148,46 +158,64 @@ public sealed class LiveRegionDrawer(int width, int height)
             count--;
         }
 
-        var fitted = new List<string>(Math.Min(count, _rows));
-        for (var i = Math.Max(0, count - _rows); i < count; i++)
+        var rows = new List<(string Text, int Cells)>();
+        for (var i = 0; i < count; i++)
         {
-            fitted.Add(Fit(lines[i]));
+            Wrap(lines[i], rows);
         }
 
-        return fitted;
+        return rows.Count > _rows ? rows[^_rows..] : rows;
     }
 
-    /// <summary>Cuts a line to the row's columns, by the cells each character takes (wide characters take two).</summary>
-    private string Fit(string line)
+    /// <summary>Adds the rows of one line: by the cells each character takes (wide characters take two), a wide one that does not fit going to the next row.</summary>
+    private void Wrap(string line, List<(string Text, int Cells)> rows)
     {
-        var fitted = new StringBuilder(Math.Min(line.Length, _columns));
+        var first = rows.Count;
+        var row = new StringBuilder();
         var used = 0;
         foreach (var rune in line.EnumerateRunes())
         {
             if (rune.Value == '\t')
             {
-                var spaces = Math.Min(TabWidth - (used % TabWidth), _columns - used);
-                fitted.Append(' ', spaces);
+                var spaces = TabWidth - (used % TabWidth);
+                if (used + spaces > Columns)
+                {
+                    spaces = Columns - used;
+                }
+
+                row.Append(' ', spaces);
                 used += spaces;
             }
             else if (!Rune.IsControl(rune))
             {
                 var cells = rune.ToString().GetCellWidth();
-                if (used + cells > _columns)
+                if (used + cells > Columns)
                 {
-                    break;
+                    EndRow(rows, row, used);
+                    used = 0;
                 }
 
-                fitted.Append(rune.ToString());
+                row.Append(rune.ToString());
                 used += cells;
             }
 
-            if (used >= _columns)
+            if (used >= Columns)
             {
-                break;
+                EndRow(rows, row, used);
+                used = 0;
             }
         }
 
-        return fitted.ToString().TrimEnd(' ');
+        if (used > 0 || rows.Count == first)
+        {
+            EndRow(rows, row, used);
+        }
+    }
+
+    private static void EndRow(List<(string Text, int Cells)> rows, StringBuilder row, int used)
+    {
+        var text = row.ToString().TrimEnd(' ');
+        rows.Add((text, used - (row.Length - text.Length)));
+        row.Clear();
     }
 }

@@ -44,6 +44,9 @@ public sealed class CliConsole : IDisposable
     /// <summary>Width of the terminal, when <see cref="OutputIsTerminal"/>.</summary>
     public int? TerminalWidth { get; init; }
 
+    /// <summary>Reads the terminal's width now (it may have been resized since start); null: it is never resized.</summary>
+    public Func<int>? CurrentTerminalWidth { get; init; }
+
     /// <summary>Height of the terminal in rows, when <see cref="OutputIsTerminal"/>.</summary>
     public int? TerminalHeight { get; init; }
 

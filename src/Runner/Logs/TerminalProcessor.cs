@@ -8,7 +8,7 @@ namespace LogQuota.Runner.Logs;
 /// Turns the raw bytes a job writes to its terminal into the log text a person reads on the screen (SPEC §2
 /// "Terminal processing: the stored log is the screen"): a 200×50 virtual screen with xterm's semantics
 /// (<see cref="ScreenBuffer"/>, driven by <see cref="EscapeParser"/> and <see cref="ScreenCommands"/>), and the
-/// storing rule (<see cref="LiveRegion"/>) that decides when a line of that screen is stored.
+/// storing rule (<see cref="StoringRule"/>) that decides when a line of that screen is stored.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -26,11 +26,11 @@ namespace LogQuota.Runner.Logs;
 public sealed class TerminalProcessor
 {
     /// <summary>A logical line longer than this is stored in pieces of at most this many bytes (SPEC: 32 KiB).</summary>
-    public const int MaxLineBytes = LiveRegion.MaxLineBytes;
+    public const int MaxLineBytes = StoringRule.MaxLineBytes;
 
     private readonly TimeProvider _time;
     private readonly ScreenBuffer _screen = new(hasScrollback: true);
-    private readonly LiveRegion _live;
+    private readonly StoringRule _rule;
     private readonly ScreenCommands _commands;
     private readonly EscapeParser _parser;
 
@@ -52,9 +52,9 @@ public sealed class TerminalProcessor
     {
         _time = time ?? TimeProvider.System;
         _newLineReturns = newLineReturns;
-        _live = new LiveRegion(_screen);
-        _screen.ScrolledOff = _live.ScrolledOff;
-        _commands = new ScreenCommands(_screen, _live, newLineReturns);
+        _rule = new StoringRule(_screen);
+        _screen.ScrolledOff = _rule.ScrolledOff;
+        _commands = new ScreenCommands(_screen, _rule, newLineReturns);
         _parser = new EscapeParser(_commands);
     }
 
@@ -62,17 +62,17 @@ public sealed class TerminalProcessor
     public void Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        _live.Output = output;
+        _rule.Output = output;
         _commands.Now = _time.GetTimestamp();
 
-        // Lines are stored at the end of the call, so a redraw later in the same read still finds them held;
-        // the shortcut stores at once, so it is taken only for reads that cannot redraw.
+        // The shortcut is taken only for reads that cannot redraw; the screen path stores lines at the line feeds and
+        // moves that take them out of reach (StoringRule), wherever the read ends.
         bool mayRedraw = PlainLines.MayRedraw(input);
         while (!input.IsEmpty)
         {
             int lineFeed = input.IndexOf((byte)'\n');
             int take = lineFeed < 0 ? input.Length : lineFeed + 1;
-            if (!mayRedraw && lineFeed >= 0 && PlainLines.TryVisibleText(input[..take], _newLineReturns, _visible, out _) && TryStartCopy())
+            if (!mayRedraw && lineFeed >= 0 && PlainLines.TryVisibleText(input[..take], _newLineReturns, _visible, out int visible) && visible > 0 && TryStartCopy())
             {
                 input = input[CopyPlainLines(input)..];
                 continue;
@@ -83,34 +83,33 @@ public sealed class TerminalProcessor
             input = input[take..];
         }
 
-        _live.StoreOutOfReach(_commands.CursorHidden);
-        _live.Output = null;
+        _rule.Output = null;
     }
 
     /// <summary>The job has ended: stores everything still held (trailing empty lines dropped).</summary>
     public void Finish(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        _live.Output = output;
+        _rule.Output = output;
         _commands.EndText();
-        _live.Finish();
-        _live.Output = null;
+        _rule.Finish();
+        _rule.Output = null;
     }
 
     /// <summary>Stores held lines that have not changed for 30 s (SPEC §2). Called by the runner's timer.</summary>
     public void StoreStale(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        _live.Output = output;
-        _live.StoreStale(_time.GetTimestamp(), _time);
-        _live.Output = null;
+        _rule.Output = output;
+        _rule.StoreStale(_time.GetTimestamp(), _time);
+        _rule.Output = null;
     }
 
     /// <summary>Writes the live region's text (lines separated by <c>\n</c>); false when it is empty.</summary>
     public bool WriteLive(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        return _live.WriteLive(_commands.Active, _commands.AlternateActive, output);
+        return _rule.WriteLive(_commands.Active, _commands.AlternateActive, output);
     }
 
     /// <summary>True when the screen is in the state the shortcut needs, after storing every line above the cursor.</summary>
@@ -121,13 +120,13 @@ public sealed class TerminalProcessor
             return true; // the shortcut ran last and left the screen in its state (DeferredLines)
         }
 
-        if (!_parser.InGround || !_commands.IsPlain || !_live.IsLinear(_commands.CursorHidden) || _live.HasHead
+        if (!_parser.InGround || !_commands.IsPlain || !_rule.IsLinear || _rule.HasHead
             || _screen.X != 0 || !_screen.CursorRow.IsBlank)
         {
             return false;
         }
 
-        _live.StoreOutOfReach(_commands.CursorHidden);
+        _rule.StoreAboveCursor(); // the shortcut's first line has text, so blank rows above it are lines now
         return true;
     }
 
@@ -139,10 +138,10 @@ public sealed class TerminalProcessor
             return;
         }
 
-        _live.Replaying = true;
+        _rule.Replaying = true;
         _parser.Parse(_deferred.Take());
-        _live.Replaying = false;
-        _live.MarkStoredAboveCursor();
+        _rule.Replaying = false;
+        _rule.MarkStoredAboveCursor();
     }
 
     /// <summary>Copies complete plain lines to the log and defers drawing them on the screen; returns the bytes consumed.</summary>
@@ -153,12 +152,13 @@ public sealed class TerminalProcessor
         {
             var rest = input[consumed..];
             int lineFeed = rest.IndexOf((byte)'\n');
-            if (lineFeed < 0 || !PlainLines.TryVisibleText(rest[..(lineFeed + 1)], _newLineReturns, _visible, out int length))
+            // An empty line goes through the screen, which holds a blank row until text follows below it.
+            if (lineFeed < 0 || !PlainLines.TryVisibleText(rest[..(lineFeed + 1)], _newLineReturns, _visible, out int length) || length == 0)
             {
                 break;
             }
 
-            _live.WriteLine(_visible.AsSpan(0, length));
+            _rule.WriteLine(_visible.AsSpan(0, length));
             _deferred.Add(rest[..(lineFeed + 1)]);
             consumed += lineFeed + 1;
         }

@@ -51,11 +51,11 @@ public sealed class LiveRegionInTmuxTests
         scripted.Runner.Live = Text(SecondFrame);
         await ShowsAsync(pane, [.. header, .. Stored, .. SecondFrame]);
 
-        // A new stored line goes where the live region was, and the region (one row longer now) comes back below it;
-        // a line wider than the pane is cut to one row so the count of rows to erase stays exact.
+        // A new stored line goes where the live region was, and the region (longer now) comes back below it; a line
+        // wider than the pane is wrapped onto rows of one column less, never cut.
         scripted.Runner.AddLogs(1, "more");
         scripted.Runner.Live = Text(ThirdFrame);
-        await ShowsAsync(pane, [.. header, .. Stored, "more-1", ThirdFrame[0], ThirdFrame[1], new string('x', Width - 1)]);
+        await ShowsAsync(pane, [.. header, .. Stored, "more-1", ThirdFrame[0], ThirdFrame[1], new string('x', Width - 1), new string('x', Width - 1), new string('x', 300 - (2 * (Width - 1)))]);
 
         // A shorter region erases every row of the longer one.
         scripted.Runner.Live = Text(FourthFrame);
@@ -67,6 +67,39 @@ public sealed class LiveRegionInTmuxTests
         string[] footer = command == "run" ? [$"run {runName} done: exited (0)", "[exit 0]"] : ["[exit 0]"];
         await ShowsAsync(pane, [.. header, .. Stored, "more-1", "final-1", .. footer]);
     }
+
+    [SkippableFact]
+    public async Task ABarWiderThanThePane_KeepsItsCounter_AndResizingLeavesNoRepeatedRows()
+    {
+        var unavailable = TmuxPane.Unavailable();
+        Skip.If(unavailable is not null, unavailable);
+        await using var scripted = await ScriptedServer.StartAsync();
+        scripted.Runner.AddState(JobState.Running);
+        scripted.Runner.AddLogs(2, "stored");
+        string Bar(int percent) => $"train {percent,3}%|{new string('#', percent)}{new string(' ', 100 - percent)}| {percent * 10}/1000 [00:12<00:34, 8.1it/s, loss=0.{percent:D3}]";
+        scripted.Runner.Live = Bar(10);
+        await scripted.SubmitAsync("wide-bar");
+        await scripted.WaitForLiveAsync("wide-bar", Bar(10));
+
+        using var pane = TmuxPane.Start(TmuxPane.CliScript(scripted.Server.CliEnvironment, ["logs", "-f", "wide-bar"]), 100, 30);
+
+        // A 150-column bar in a 100-column pane: wrapped, its counter and loss on the second row.
+        await ShowsAsync(pane, ["stored-1", "stored-2", .. Wrapped(Bar(10), 99)]);
+
+        // Narrower, then wider, each with a new frame: the bar's rows are redrawn at the new width, none left behind.
+        pane.Resize(70, 30);
+        scripted.Runner.Live = Bar(40);
+        await ShowsAsync(pane, ["stored-1", "stored-2", .. Wrapped(Bar(40), 69)]);
+        pane.Resize(120, 30);
+        scripted.Runner.Live = Bar(80);
+        await ShowsAsync(pane, ["stored-1", "stored-2", .. Wrapped(Bar(80), 119)]);
+
+        scripted.Runner.AddState(JobState.Done, exitStatus: 0);
+        await ShowsAsync(pane, ["stored-1", "stored-2", "[exit 0]"]);
+    }
+
+    private static string[] Wrapped(string line, int columns) =>
+        [.. line.Chunk(columns).Select(chunk => new string(chunk).TrimEnd())];
 
     /// <summary>Waits until the pane shows exactly <paramref name="rows"/>, top to bottom, and nothing else.</summary>
     private static async Task ShowsAsync(TmuxPane pane, string[] rows) =>

@@ -60,6 +60,9 @@ public sealed class TmuxPane : IDisposable
 
     private static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
+    /// <summary>Resizes the pane's window, as a person dragging the terminal's edge does (tmux rewraps its text).</summary>
+    public void Resize(int width, int height) => Tmux("resize-window", "-x", $"{width}", "-y", $"{height}");
+
     /// <summary>The pane's rows as shown now, trailing blank rows left out.</summary>
     public IReadOnlyList<string> Screen()
     {

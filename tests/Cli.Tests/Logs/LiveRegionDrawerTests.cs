@@ -67,14 +67,43 @@ public sealed class LiveRegionDrawerTests
     }
 
     [Fact]
-    public void EachLine_IsCutToOneColumnLessThanTheWidth_CountingWideCharactersAsTwo()
+    public void ALineWiderThanTheTerminal_IsWrappedOntoRowsOfOneColumnLess_NeverCut_CountingWideCharactersAsTwo()
     {
         var drawer = new LiveRegionDrawer(width: 10, height: 30);
 
         var output = Write(drawer, d => d.DrawLive(Buffer, Bytes("0123456789abcdef\n日本語日本語\nshort")));
 
-        // 9 columns: nine narrow characters, or four wide ones (a fifth would need columns 9 and 10).
-        Assert.Equal("012345678\n日本語日\nshort", output);
+        // 9 columns: nine narrow characters, or four wide ones (a fifth would need columns 9 and 10) per row.
+        Assert.Equal("012345678\n9abcdef\n日本語日\n本語\nshort", output);
+        Assert.Equal(5, drawer.DrawnRows);
+        Assert.Equal("\r\e[2K" + string.Concat(Enumerable.Repeat("\e[1A\e[2K", 4)), Write(drawer, d => d.Erase(Buffer)));
+    }
+
+    [Theory]
+    [InlineData(10, 3)] // narrower: the 19-cell row takes two rows once the terminal rewraps it
+    [InlineData(40, 2)] // wider: each drawn row ended with a line end, so it stays one row
+    [InlineData(20, 2)]
+    public void AfterAResize_TheRowsToEraseAreCountedAtTheNewWidth(int newWidth, int rows)
+    {
+        int width = 20;
+        var drawer = new LiveRegionDrawer(width: 20, height: 30, currentWidth: () => width);
+        Write(drawer, d => d.DrawLive(Buffer, Bytes("0123456789012345678\nab")));
+
+        width = newWidth;
+
+        Assert.Equal("\r\e[2K" + string.Concat(Enumerable.Repeat("\e[1A\e[2K", rows - 1)), Write(drawer, d => d.Erase(Buffer)));
+    }
+
+    [Fact]
+    public void AfterAResize_TheSameLive_IsDrawnAgain_AtTheNewWidth()
+    {
+        int width = 20;
+        var drawer = new LiveRegionDrawer(width: 20, height: 30, currentWidth: () => width);
+        Write(drawer, d => d.DrawLive(Buffer, Bytes("0123456789012345678")));
+
+        width = 10;
+
+        Assert.Equal("\r\e[2K\e[1A\e[2K" + "012345678\n901234567\n8", Write(drawer, d => d.DrawLive(Buffer, Bytes("0123456789012345678"))));
         Assert.Equal(3, drawer.DrawnRows);
     }
 

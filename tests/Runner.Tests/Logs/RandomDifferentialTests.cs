@@ -12,9 +12,10 @@ namespace LogQuota.Runner.Tests.Logs;
 /// <c>tests/oracle/render.mjs</c> where node and its package are installed.
 /// </summary>
 /// <remarks>
-/// Whole-input processing is compared as is. The chunked variant prefixes <c>CSI ?25l</c>: with the cursor hidden the
-/// processor holds every on-screen line until it scrolls off or the job ends, so where reads end must not change what
-/// is stored. Regenerate the goldens after changing the generator with
+/// Behind <c>CSI ?25l</c> the processor holds every on-screen line until it scrolls off or the job ends, so the screen
+/// alone is compared: the log must equal the golden, in random reads. With the cursor visible, random output often
+/// changes lines it wrote before any redraw, which the storing rule stored as written (the documented first frame):
+/// there the log must hold every line the emulator shows, and be the same in random reads as in one. Regenerate the goldens after changing the generator with
 /// <c>LOGQUOTA_REGENERATE_GOLDENS=1 dotnet test tests/Runner.Tests --filter "FullyQualifiedName~GoldenFile_MatchesTheGenerator"</c>.
 /// </remarks>
 public sealed class RandomDifferentialTests
@@ -46,7 +47,7 @@ public sealed class RandomDifferentialTests
     }
 
     [Fact]
-    public void FixedSeeds_WholeInput_AreStoredAsTheEmulatorShowsThem() =>
+    public void FixedSeeds_CursorVisible_KeepEveryLineTheEmulatorShows_HoweverTheReadsEnd() =>
         AssertAll(Load().Select(c => (c.Seed, new TerminalInputGenerator(c.Seed).Generate(), c.Golden)), hiddenCursorInReads: false);
 
     [Fact]
@@ -86,6 +87,17 @@ public sealed class RandomDifferentialTests
             else
             {
                 stored = Encoding.UTF8.GetString(Oracle.Store(input));
+                string inReads = Encoding.UTF8.GetString(Oracle.Store(input, RandomSplits(seed, input.Length)));
+                if (Oracle.Diff(stored, inReads) is { } readsDiff)
+                {
+                    failures.Add($"seed {seed} (random reads against one read), input \"{Oracle.Visible(Encoding.UTF8.GetString(input))}\":\n{readsDiff}");
+                }
+                else if (MissingLines(golden, stored) is { } missing)
+                {
+                    failures.Add($"seed {seed}, input \"{Oracle.Visible(Encoding.UTF8.GetString(input))}\": the log lacks the emulator's line \"{Oracle.Visible(missing)}\"");
+                }
+
+                continue;
             }
 
             if (Oracle.Diff(golden, stored) is { } diff)
@@ -95,7 +107,27 @@ public sealed class RandomDifferentialTests
         }
 
         Assert.True(count > 0, "no cases");
-        Assert.True(failures.Count == 0, $"{failures.Count} of {count} random inputs stored differently from xterm.js; the first:\n\n" + string.Join("\n\n", failures.Take(3)));
+        Assert.True(failures.Count == 0, $"{failures.Count} of {count} random inputs failed; the first:\n\n" + string.Join("\n\n", failures.Take(3)));
+    }
+
+    /// <summary>
+    /// A line with text of <paramref name="golden"/> that <paramref name="stored"/> holds fewer times, or null (an empty
+    /// row the program erased later may leave fewer empty lines than the screen shows).
+    /// </summary>
+    private static string? MissingLines(string golden, string stored)
+    {
+        var counts = stored.Split('\n').CountBy(line => line).ToDictionary(StringComparer.Ordinal);
+        foreach (var line in golden.Split('\n').Where(line => line.Length > 0))
+        {
+            if (counts.GetValueOrDefault(line) == 0)
+            {
+                return line;
+            }
+
+            counts[line]--;
+        }
+
+        return null;
     }
 
     /// <summary>One to six distinct cut points, the same for a seed on every run.</summary>

@@ -6,8 +6,7 @@
 A case is a list of parts; F(...) marks the part under test, whose byte range ControlSequenceTests splits
 at every inner index. Each entry of sequences.json: name, input (base64), focus ([start, end) byte ranges),
 golden (xterm.js), and pyte (pyte's text, only where it disagrees with xterm.js; README lists those).
-Cases stay out of the SPEC's exception classes: no logical line over 200 columns redrawn with \\r, none over
-32 KiB, only valid UTF-8, and no CSI 2J/3J or CSI S/M over lines that ended with a line feed (rows that
+Cases stay out of the SPEC's exception classes: none over 32 KiB, only valid UTF-8, and no CSI 2J/3J or CSI S/M over lines that ended with a line feed (rows that
 a case erases or scrolls away were drawn by cursor addressing, never ended by \\n).
 """
 import base64
@@ -100,6 +99,31 @@ CASES = {
     "private_modes_are_removed": [F(CSI + "?25l"), "a", F(CSI + "?2004h"), "b", F(CSI + ">4;1m"), "\r\n"],
     "scroll_of_more_than_50_lines": ["".join(f"line {i}\r\n" for i in range(80)), "tail", F(CSI + "3A"), "X\r\n\r\n\r\n"],
     "c0_bel_is_invisible": ["a", F("\x07"), "b\r\n"],
+    "cr_redraw_of_a_line_wider_than_the_screen": ["e" * 250, F("\r"), "E" * 250, F("\r"), "f" * 250, "\r\n"],
+    "decstr_soft_reset_keeps_the_cursor": ["a\r\nb", F(CSI + "!p"), "X\r\n"],
+    "decstr_resets_modes_and_region": [CSI + "5;10r" + CSI + "?7l" + CSI + "4h", "a\r\nb", F(CSI + "!p"), "X" + "y" * 205, "\r\n"],
+    "decaln_fills_the_screen_with_e": [CSI + "2;1Hdrawn", F(E + "#8"), CSI + "3;1Hthird", CSI + "50;1H\r\n"],
+    "uk_character_set_g0": [F(E + "(A"), "#1 costs #2", F(E + "(B"), " #3\r\n"],
+    "uk_character_set_g1_shifted": [F(E + ")A"), "a#", F("\x0e"), "b#", F("\x0f"), "c#\r\n"],
+    "reverse_wraparound_backspace_into_the_row_above": [F(CSI + "?45h"), "x" * 200 + "ab", F("\b\b\b"), "Z", F(CSI + "?45l"), "\r\n"],
+    "reverse_wraparound_off_stops_at_column_0": ["x" * 200 + "ab", F("\b\b\b"), "Z\r\n"],
+}
+
+# What the storing rule stores where it differs from the screen's final text: plain lines written before the program
+# first redraws are stored as their \n arrives (nothing tells them from log lines then), so a line the case changes
+# afterwards is in the log twice, as written and as changed (docs/architecture.md, exceptions). With the cursor hidden
+# every case is stored as the golden (ControlSequenceTests.HiddenCursor_ChangesNoGolden).
+STORED = {
+    "cuu_moves_up": "line1\nline2\nline1X\nline3\n",
+    "cpl_previous_line": "line1\nline2\nXine2\nline3\n",
+    "cup_position": "line1\nline2\nliXe2\nline3\n",
+    "hvp_position": "line1\nline2\nlXne1\nline3\n",
+    "cup_default_is_home": "line1\nline2\nXine1\nline3\n",
+    "vpa_row_absolute": "line1\nline2\nline2X\nline3\n",
+    "ri_reverse_index_moves_up": "line1\nline2\nline2X\nline3\n",
+    "decsc_decrc_save_and_restore": "abc\nabcX\ndef\n",
+    "scosc_scorc_save_and_restore": "abc\nabcX\ndef\n",
+    "scroll_of_more_than_50_lines": "".join(f"line {i}\n" for i in range(80)) + "lineX77\ntail\n",
 }
 
 
@@ -130,6 +154,8 @@ def main():
     entries = []
     for name, (data, focus), golden, other in zip(names, inputs, goldens, pyte):
         entry = {"name": name, "input": base64.b64encode(data).decode(), "focus": focus, "golden": golden}
+        if STORED.get(name) is not None:
+            entry["stored"] = STORED[name]
         if other != golden:
             entry["pyte"] = other
             print(f"pyte disagrees: {name}", file=sys.stderr)

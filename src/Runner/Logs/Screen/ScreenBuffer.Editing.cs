@@ -297,6 +297,28 @@ internal sealed partial class ScreenBuffer
         }
     }
 
+    /// <summary>DECALN: the cursor home, and every row from there down filled with <c>E</c>, as xterm.js does.</summary>
+    public void AlignmentPattern(bool origin)
+    {
+        SetCursor(0, 0, origin);
+        for (int y = Y; y < Rows; y++)
+        {
+            var row = _rows[y];
+            if (row.Continuation)
+            {
+                row.Continuation = false;
+                Changed(row);
+            }
+
+            for (int x = 0; x < Columns; x++)
+            {
+                SetCell(row, x, 'E');
+            }
+        }
+
+        SetCursor(0, 0, origin);
+    }
+
     private void ResetRow(ScreenRow row)
     {
         if (row.Reset())

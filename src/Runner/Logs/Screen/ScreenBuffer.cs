@@ -142,6 +142,13 @@ internal sealed partial class ScreenBuffer
         }
     }
 
+    /// <summary>DECSTR's region: the whole screen, without moving the cursor (DECSTBM homes it).</summary>
+    public void ResetScrollRegion()
+    {
+        Top = 0;
+        Bottom = Rows - 1;
+    }
+
     public void LineFeed()
     {
         Y++;
@@ -199,13 +206,44 @@ internal sealed partial class ScreenBuffer
         }
     }
 
-    public void Backspace(bool origin)
+    /// <summary>
+    /// BS. With reverse wraparound (mode 45), at column 0 of a row that continues a wrapped line it goes back to the
+    /// last cell of the row above and ends the wrap there, as xterm.js does (only inside the region, never into the
+    /// scrollback).
+    /// </summary>
+    public void Backspace(bool origin, bool reverseWraparound)
     {
-        Restrict(origin);
+        if (!reverseWraparound)
+        {
+            Restrict(origin);
+            if (X > 0)
+            {
+                X--;
+            }
+
+            return;
+        }
+
+        Restrict(origin, Columns);
         if (X > 0)
         {
             X--;
         }
+        else if (Y > Top && Y <= Bottom && _rows[Y].Continuation)
+        {
+            _rows[Y].Continuation = false;
+            Changed(_rows[Y]);
+            Y--;
+            X = Columns - 1;
+
+            // The empty last cell left where a wide character did not fit holds no character: one more back.
+            if (_rows[Y].Cells[X] == 0)
+            {
+                X--;
+            }
+        }
+
+        Restrict(origin);
     }
 
     public void Tab(int count)

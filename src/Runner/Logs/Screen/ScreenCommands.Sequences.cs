@@ -27,7 +27,7 @@ internal sealed partial class ScreenCommands
             case (0, (byte)'M'):
                 if (buffer.Y == buffer.Top && !AlternateActive)
                 {
-                    _listener.Repositioned(1); // scrolled down to draw above: a redraw
+                    _listener.ScrolledDown();
                 }
 
                 buffer.ReverseIndex(_origin);
@@ -39,18 +39,21 @@ internal sealed partial class ScreenCommands
                 FullReset();
                 break;
             case ((byte)'(', _):
-                _g0Graphics = final == '0';
-                _graphics = _shifted ? _g1Graphics : _g0Graphics;
+                _g0 = CharacterSets.Designated(final);
+                _charset = _shifted ? _g1 : _g0;
                 break;
             case ((byte)')', _):
-                _g1Graphics = final == '0';
-                _graphics = _shifted ? _g1Graphics : _g0Graphics;
+                _g1 = CharacterSets.Designated(final);
+                _charset = _shifted ? _g1 : _g0;
+                break;
+            case ((byte)'#', (byte)'8'):
+                buffer.AlignmentPattern(_origin);
                 break;
         }
 
         if (intermediate != 0 || final is not ((byte)'D' or (byte)'E'))
         {
-            ReportMove(rowBefore); // IND and NEL are line feeds
+            ReportMove(rowBefore, stepwise: intermediate == 0 && final == 'M'); // IND and NEL are line feeds
         }
         else if (!AlternateActive)
         {
@@ -122,7 +125,22 @@ internal sealed partial class ScreenCommands
                     buffer.Tab(n);
                     break;
                 case (byte)'J':
+                    bool wholeScreen = p0 == 2 || (p0 == 0 && buffer.X == 0 && buffer.Y == 0);
                     buffer.EraseInDisplay(p0, _origin);
+                    if (AlternateActive)
+                    {
+                        break;
+                    }
+
+                    if (wholeScreen)
+                    {
+                        _listener.ScreenErased();
+                    }
+                    else if (p0 == 3)
+                    {
+                        _listener.HistoryErased();
+                    }
+
                     break;
                 case (byte)'K':
                     buffer.EraseInLine(p0, _origin);
@@ -187,14 +205,14 @@ internal sealed partial class ScreenCommands
             }
         }
 
-        ReportMove(rowBefore);
+        ReportMove(rowBefore, stepwise: prefix == 0 && intermediate == 0 && final is ((byte)'A' or (byte)'F'));
     }
 
     private void ReportScrollDown()
     {
         if (!AlternateActive)
         {
-            _listener.Repositioned(1);
+            _listener.ScrolledDown();
         }
     }
 
@@ -208,6 +226,9 @@ internal sealed partial class ScreenCommands
                 break;
             case 7:
                 _autoWrap = set;
+                break;
+            case 45:
+                _reverseWraparound = set;
                 break;
             case 25:
                 CursorHidden = !set;
@@ -275,7 +296,7 @@ internal sealed partial class ScreenCommands
     private void SaveCursor()
     {
         var buffer = Active;
-        buffer.Saved = new SavedCursor(buffer.X, buffer.Y + buffer.ScrollbackLength, _graphics);
+        buffer.Saved = new SavedCursor(buffer.X, buffer.Y + buffer.ScrollbackLength, _charset);
     }
 
     private void RestoreCursor()
@@ -287,19 +308,22 @@ internal sealed partial class ScreenCommands
         // @xterm/headless 6.0 (the oracle), DECSC saves the character set in use, not the origin or autowrap mode.
         buffer.X = saved.X;
         buffer.Y = (int)Math.Max(saved.Row - buffer.ScrollbackLength, 0);
-        _graphics = saved.Graphics;
+        _charset = saved.Charset;
         buffer.Restrict(_origin);
     }
 
+    /// <summary>DECSTR, as xterm.js: modes, character sets, the region and the saved cursor back to their defaults; the cursor stays where it is.</summary>
     private void SoftReset()
     {
         CursorHidden = false;
         _insert = false;
         _origin = false;
         _autoWrap = true;
-        _g0Graphics = _g1Graphics = _shifted = _graphics = false;
-        Active.SetScrollRegion(1, ScreenBuffer.Rows, origin: false);
-        Active.Saved = default;
+        _reverseWraparound = false;
+        _g0 = _g1 = _charset = CharacterSets.Ascii;
+        _shifted = false;
+        Active.ResetScrollRegion();
+        Active.Saved = new SavedCursor(0, Active.ScrollbackLength, CharacterSets.Ascii);
     }
 
     /// <summary>RIS: both screens blank, every mode back to its default (what was stored stays stored).</summary>
@@ -313,4 +337,4 @@ internal sealed partial class ScreenCommands
 }
 
 /// <summary>What DECSC saves: the position (the row counted from the start of the scrollback) and the character set in use.</summary>
-internal readonly record struct SavedCursor(int X, long Row, bool Graphics);
+internal readonly record struct SavedCursor(int X, long Row, byte Charset);

@@ -13,7 +13,7 @@ internal sealed partial class ScreenCommands
 
     private readonly ScreenBuffer _normal;
     private readonly ScreenBuffer _alternate = new(hasScrollback: false);
-    private readonly LiveRegion _listener;
+    private readonly IRedrawListener _listener;
 
     // UTF-8 bytes of a character not complete yet (a read may end inside one).
     private readonly byte[] _pending = new byte[4];
@@ -24,20 +24,22 @@ internal sealed partial class ScreenCommands
     private bool _autoWrap = true;
     private bool _insert;
     private bool _carriageReturned;
+    private bool _cursorHidden;
 
     /// <summary>The width of the character printed last, 0 after anything else: a combining mark joins only a character.</summary>
     private int _precedingWidth;
 
-    // G0 and G1 are true when designated DEC Special Graphics; _shifted selects G1 (SO) instead of G0 (SI);
-    // _graphics is the set in use, which DECRC may set apart from both (as xterm.js does).
-    private bool _g0Graphics;
-    private bool _g1Graphics;
+    // The sets designated as G0 and G1 (CharacterSets); _shifted selects G1 (SO) instead of G0 (SI); _charset is the
+    // set in use, which DECRC may set apart from both (as xterm.js does).
+    private byte _g0;
+    private byte _g1;
     private bool _shifted;
-    private bool _graphics;
+    private byte _charset;
+    private bool _reverseWraparound;
 
     private readonly bool _newLineReturns;
 
-    public ScreenCommands(ScreenBuffer normal, LiveRegion listener, bool newLineReturns)
+    public ScreenCommands(ScreenBuffer normal, IRedrawListener listener, bool newLineReturns)
     {
         _newLineReturns = newLineReturns;
         _normal = normal;
@@ -51,7 +53,18 @@ internal sealed partial class ScreenCommands
     public bool AlternateActive => Active == _alternate;
 
     /// <summary>True while the program has hidden the cursor (DECTCEM off), as live displays do.</summary>
-    public bool CursorHidden { get; private set; }
+    public bool CursorHidden
+    {
+        get => _cursorHidden;
+        private set
+        {
+            if (_cursorHidden != value)
+            {
+                _cursorHidden = value;
+                _listener.CursorHidden(value);
+            }
+        }
+    }
 
     /// <summary>
     /// True when printable ASCII is written as it is, so a plain line may skip the screen: normal screen, default
@@ -59,7 +72,7 @@ internal sealed partial class ScreenCommands
     /// </summary>
     public bool IsPlain => !AlternateActive && _autoWrap && !_insert && !_origin && _pendingLength == 0 && !Graphics;
 
-    private bool Graphics => _graphics;
+    private bool Graphics => _charset != CharacterSets.Ascii;
 
     /// <summary>Sets the time that marks changed rows.</summary>
     public long Now
@@ -191,9 +204,9 @@ internal sealed partial class ScreenCommands
             return;
         }
 
-        if (codePoint is >= 0x5F and <= 0x7E && Graphics)
+        if (codePoint is >= 0x20 and <= 0x7E && Graphics)
         {
-            codePoint = DecGraphics.Map(codePoint);
+            codePoint = CharacterSets.Map(_charset, codePoint);
         }
 
         int width = UnicodeWidth.Of(codePoint);
@@ -251,7 +264,9 @@ internal sealed partial class ScreenCommands
         switch (control)
         {
             case 0x08:
-                buffer.Backspace(_origin);
+                int rowBefore = buffer.Y;
+                buffer.Backspace(_origin, _reverseWraparound);
+                ReportMove(rowBefore, stepwise: true); // back over a wrap into the row above
                 break;
             case 0x09:
                 buffer.Tab(1);
@@ -276,11 +291,11 @@ internal sealed partial class ScreenCommands
                 break;
             case 0x0E:
                 _shifted = true;
-                _graphics = _g1Graphics;
+                _charset = _g1;
                 break;
             case 0x0F:
                 _shifted = false;
-                _graphics = _g0Graphics;
+                _charset = _g0;
                 break;
 
             // BEL and the other controls show nothing.
@@ -314,11 +329,11 @@ internal sealed partial class ScreenCommands
     /// A sequence moved the cursor to another row: the program is redrawing lines it wrote (up), or drawing at a fixed
     /// row it will come back from (down, as apt's bottom bar): rows it jumped over were not passed by a line feed.
     /// </summary>
-    private void ReportMove(int rowBefore)
+    private void ReportMove(int rowBefore, bool stepwise)
     {
         if (!AlternateActive && Active.Y != rowBefore)
         {
-            _listener.Repositioned(Math.Abs(rowBefore - Active.Y));
+            _listener.Moved(rowBefore, Active.Y, stepwise);
         }
     }
 }

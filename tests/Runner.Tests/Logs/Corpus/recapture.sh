@@ -15,6 +15,7 @@ trap 'rm -rf "$scratch"' EXIT
 cap tqdm_single -- "$py" "$programs/tqdm_bars.py" single
 cap tqdm_nested -- "$py" "$programs/tqdm_bars.py" nested
 cap tqdm_parallel -- "$py" "$programs/tqdm_bars.py" parallel
+cap tqdm_six_bars -- "$py" "$programs/tqdm_bars.py" six_bars
 cap tqdm_leave_false -- "$py" "$programs/tqdm_bars.py" leave_false
 cap tqdm_write -- "$py" "$programs/tqdm_bars.py" write
 cap tqdm_training -- "$py" "$programs/tqdm_bars.py" training
@@ -27,6 +28,27 @@ cap live_logs -- "$py" "$programs/live_logs.py"
 cap cr_bar -- "$py" "$programs/cr_bar.py"
 cap long_lines -- "$py" "$programs/long_lines.py"
 cap apt_imitation -- "$py" "$programs/apt_imitation.py"
+cap jest_status -- node "$programs/status_block.js" jest
+cap log_update -- node "$programs/status_block.js" log_update
+cap tput_init_cuu1 -- bash "$programs/tput_loop.sh"
+cap clear_phases -- bash "$programs/clear_phases.sh"
+cap dashboard_home -- "$py" "$programs/dashboard.py"
+
+# A real `docker pull` when an engine answers and a registry listens on 127.0.0.1:5000 (Debian's docker-registry:
+# `docker-registry serve` with `http.addr: 127.0.0.1:5000`): an image of six fresh layers, built with the classic
+# builder so that removing it removes its layers, pushed, removed, and pulled back under the pty.
+if docker info >/dev/null 2>&1 && curl -sf http://127.0.0.1:5000/v2/ >/dev/null; then
+  mkdir -p "$scratch/layers"
+  for i in 1 2 3 4 5 6; do head -c $((i * 3 + 4))M /dev/urandom > "$scratch/layers/blob$i"; done
+  { echo "FROM ${DOCKER_PULL_BASE:-logquota-local/debian:bookworm-minbase}"; for i in 1 2 3 4 5 6; do echo "COPY blob$i /data/blob$i"; done; } > "$scratch/layers/Dockerfile"
+  tag=localhost:5000/logquota-corpus-layers:$$
+  DOCKER_BUILDKIT=0 docker build -q -t "$tag" "$scratch/layers" >/dev/null
+  docker push "$tag" >/dev/null && docker rmi "$tag" >/dev/null
+  cap docker_pull_real -- docker pull "$tag"
+  docker rmi "$tag" >/dev/null
+else
+  echo "no docker engine or no registry on 127.0.0.1:5000: docker_pull_real kept as it is" >&2
+fi
 
 # MSBuild's terminal logger on a tiny console project; restored first, off the record, so the
 # captured build downloads nothing.

@@ -1,4 +1,4 @@
-"""tqdm drivers for the corpus: python3 tqdm_bars.py single|nested|parallel|leave_false|write|training."""
+"""tqdm drivers for the corpus: python3 tqdm_bars.py single|nested|parallel|six_bars|leave_false|write|training."""
 import random
 import sys
 import time
@@ -17,16 +17,26 @@ def nested():
             time.sleep(0.01)
 
 
-def parallel():
-    # Four bars at fixed positions, advanced in a seeded random order as worker threads would.
-    rng = random.Random(4)
-    bars = [tqdm(total=40, desc=f"worker {i}", position=i) for i in range(4)]
+def bars_at_positions(count, seed):
+    # Bars at fixed positions, advanced in a seeded random order as worker threads would.
+    rng = random.Random(seed)
+    bars = [tqdm(total=40 if count == 4 else 30, desc=f"{'worker' if count == 4 else 'shard'} {i}", position=i) for i in range(count)]
     while any(b.n < b.total for b in bars):
         bar = rng.choice([b for b in bars if b.n < b.total])
         bar.update(1)
         time.sleep(0.01)
     for bar in bars:
         bar.close()
+
+
+def parallel():
+    bars_at_positions(4, seed=4)
+
+
+def six_bars():
+    # tqdm reaches a bar at position n with n line feeds and comes back with n single-row moves up (ESC[A repeated),
+    # so the reach of its redraws shows only in where the cursor has been.
+    bars_at_positions(6, seed=6)
 
 
 def leave_false():

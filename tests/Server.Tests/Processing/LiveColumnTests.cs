@@ -14,7 +14,7 @@ namespace LogQuota.Server.Tests.Processing;
 /// SPEC §2/§4: the runner's live region reaches the logs endpoint as <c>live</c>, replaced with every pull, gone once
 /// the job has ended, committed with the page it came with, and never stored or counted as log text.
 /// </summary>
-public abstract class LiveRegionTests(DatabaseProvider provider) : IDisposable
+public abstract class LiveColumnTests(DatabaseProvider provider) : IDisposable
 {
     /// <summary>This test's own database, on the provider of the derived class.</summary>
     protected TestDatabase Database { get; } = TestDatabase.Create(provider);
@@ -161,7 +161,7 @@ public abstract class LiveRegionTests(DatabaseProvider provider) : IDisposable
 }
 
 /// <summary>The live region on SQLite.</summary>
-public sealed class LiveRegionSqliteTests() : LiveRegionTests(DatabaseProvider.Sqlite);
+public sealed class LiveColumnSqliteTests() : LiveColumnTests(DatabaseProvider.Sqlite);
 
 /// <summary>The live region on PostgreSQL (skipped without <c>LOGQUOTA_TEST_POSTGRES</c>).</summary>
-public sealed class LiveRegionPostgresTests() : LiveRegionTests(DatabaseProvider.Postgres);
+public sealed class LiveColumnPostgresTests() : LiveColumnTests(DatabaseProvider.Postgres);

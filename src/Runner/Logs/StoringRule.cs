@@ -11,13 +11,20 @@ namespace LogQuota.Runner.Logs;
 /// <remarks>
 /// <para>
 /// A line is stored when it scrolls off the screen into the scrollback (it can no longer change), when the
-/// job ends, when it has not changed for <see cref="StaleAfter"/>, or when it is out of the program's reach:
-/// more than <c>reach</c> rows above the cursor at the end of a read. A program that never redraws has a
-/// reach of 0, so each line is stored as its <c>\n</c> arrives. A program that has redrawn — moved the cursor
-/// up, or written text after a carriage return, as every progress bar does — has a reach of the furthest it
-/// moved the cursor by other means than a line feed plus <see cref="ReachMargin"/> (a display grows by a row before it first moves up over it), and a
-/// program that hides the cursor, as live displays do, holds the whole screen. The reach falls back to 0
-/// after a screenful of line feeds without any redraw.
+/// job ends, when it has not changed for <see cref="StaleAfter"/>, or as soon as it is out of the program's reach:
+/// more than <c>reach</c> rows above the cursor. The rule is applied at every line feed, cursor move and change of
+/// the cursor's visibility, never at the end of a read, so the stored log depends on the bytes alone and not on how
+/// they were cut into reads (which depends on machine load).
+/// </para>
+/// <para>
+/// A program that never redraws has a reach of 0, so each line is stored as its <c>\n</c> arrives, a first frame of
+/// a display too. A program that has redrawn — moved the cursor to another row, or written text after a carriage
+/// return, as every progress bar does — has a reach measured by where its cursor has been: the furthest it went
+/// above the lowest row it reached, and the whole block of rows it walked up over one row at a time (the
+/// <c>ESC[1A</c> loops of tqdm, log-update, Jest and <c>tput cuu1</c>, and docker's layer lines, each added by a line
+/// feed and an <c>ESC[1A</c>), plus <see cref="ReachMargin"/> (a display grows by a row before it first moves up over
+/// it). A program that hides the cursor, as live displays do, holds the whole screen. The reach falls back to 0 after
+/// a screenful of line feeds without any redraw.
 /// </para>
 /// <para>
 /// A stored line that the program changes later is live again and is stored again when it leaves: that is the
@@ -25,7 +32,7 @@ namespace LogQuota.Runner.Logs;
 /// Empty lines are held back until a line with text follows, so trailing empty lines are never stored.
 /// </para>
 /// </remarks>
-internal sealed class LiveRegion(ScreenBuffer screen)
+internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
 {
     /// <summary>A logical line longer than this is stored in pieces of at most this many bytes (SPEC §2: 32 KiB).</summary>
     public const int MaxLineBytes = 32 * 1024;
@@ -33,7 +40,6 @@ internal sealed class LiveRegion(ScreenBuffer screen)
     /// <summary>A held line that has not changed for this long is stored (SPEC §2).</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(30);
 
-    private const int ReachMargin = 2;
     private const int Rows = ScreenBuffer.Rows;
 
     private readonly List<byte> _line = new(4096);
@@ -41,9 +47,6 @@ internal sealed class LiveRegion(ScreenBuffer screen)
     // The start of the logical line that continues on row 0: rows that scrolled off before the line ended.
     private readonly List<byte> _head = [];
     private int _heldEmptyLines;
-    private bool _redrawing;
-    private int _furthestUp;
-    private int _lineFeedsSinceRedraw;
 
     /// <summary>Where stored text goes during a call of the processor.</summary>
     public IBufferWriter<byte>? Output { get; set; }
@@ -52,37 +55,6 @@ internal sealed class LiveRegion(ScreenBuffer screen)
     public bool Replaying { get; set; }
 
     public bool HasHead => _head.Count > 0;
-
-    /// <summary>True when lines are stored as their <c>\n</c> arrives.</summary>
-    public bool IsLinear(bool cursorHidden) => !_redrawing && !cursorHidden;
-
-    /// <summary>
-    /// The program put the cursor <paramref name="rows"/> rows away by other means than a line feed — up to redraw, or
-    /// down to draw at a fixed row (apt's bottom bar) — or scrolled the screen down: it draws at places, and may come back.
-    /// </summary>
-    public void Repositioned(int rows)
-    {
-        _redrawing = true;
-        _furthestUp = Math.Max(_furthestUp, rows);
-        _lineFeedsSinceRedraw = 0;
-    }
-
-    /// <summary>Text was written after a carriage return: a line redrawn in place.</summary>
-    public void TextAfterCarriageReturn()
-    {
-        _redrawing = true;
-        _lineFeedsSinceRedraw = 0;
-    }
-
-    /// <summary>A line feed on the normal screen.</summary>
-    public void LineFed()
-    {
-        if (_redrawing && ++_lineFeedsSinceRedraw > Rows)
-        {
-            _redrawing = false;
-            _furthestUp = 0;
-        }
-    }
 
     /// <summary>Called by the screen with the top row as it scrolls into the scrollback.</summary>
     public void ScrolledOff(ScreenRow row)
@@ -119,12 +91,37 @@ internal sealed class LiveRegion(ScreenBuffer screen)
         }
     }
 
-    /// <summary>At the end of a read: stores the lines out of the program's reach.</summary>
-    public void StoreOutOfReach(bool cursorHidden)
+    /// <summary>Stores the lines out of the program's reach (outside a call of the processor, or while replaying, nothing).</summary>
+    public void StoreOutOfReach()
     {
-        int reach = cursorHidden ? Rows : _redrawing ? _furthestUp + ReachMargin : 0;
-        StoreLines(screen.Y - reach - 1, staleBefore: null);
+        if (Output is null || Replaying)
+        {
+            return;
+        }
+
+        // Blank rows wait for text below them: a program may come back to write on a row it left empty (apt writes
+        // its first step over the blank line it made room with), and trailing empty lines are never stored anyway.
+        int last = screen.Y - Reach() - 1;
+        while (last >= 0 && screen[last].IsBlank)
+        {
+            last--;
+        }
+
+        // This runs at every line feed and move: most of the time every row in reach of it is stored already.
+        int first = 0;
+        while (first <= last && screen[first].Stored)
+        {
+            first++;
+        }
+
+        if (first <= last)
+        {
+            StoreLines(last, staleBefore: null);
+        }
     }
+
+    /// <summary>Stores every line above the cursor, blank ones too: a line with text is about to follow below them.</summary>
+    public void StoreAboveCursor() => StoreLines(screen.Y - 1, staleBefore: null);
 
     /// <summary>Stores, from the top, the held lines that have not changed since <paramref name="now"/> − <see cref="StaleAfter"/>.</summary>
     public void StoreStale(long now, TimeProvider time) =>
