@@ -35,6 +35,7 @@ internal sealed unsafe partial class ProcessSupervisor : IDisposable
     private readonly int _outputFd;
     private readonly string _marker;
     private readonly JobSandbox _sandbox;
+    private readonly IExternalJob? _external;
     private readonly ulong _startTime;
     private long _drainDeadlineTicks = long.MaxValue;
     private int _closed;
@@ -45,6 +46,7 @@ internal sealed unsafe partial class ProcessSupervisor : IDisposable
         _outputFd = outputFd;
         _marker = launch.Marker;
         _sandbox = launch.Sandbox;
+        _external = launch.External;
         // Read while the main process cannot have been reaped yet: only this supervisor reaps it.
         _startTime = ProcessTree.StartTimeOf(pid);
     }
@@ -251,14 +253,28 @@ internal sealed unsafe partial class ProcessSupervisor : IDisposable
     }
 
     /// <summary>Starts the drain deadline: output is read for at most <see cref="DrainAfterExit"/> more.</summary>
-    public void OnMainExited() =>
+    public void OnMainExited()
+    {
         Interlocked.Exchange(ref _drainDeadlineTicks, Environment.TickCount64 + (long)DrainAfterExit.TotalMilliseconds);
+        _external?.OnLocalExit();
+    }
 
-    /// <summary>Sends <paramref name="signal"/> once to every live process of the job.</summary>
-    public void SignalTree(int signal) => _sandbox.SignalAll(Pid, signal, _marker, _startTime);
+    /// <summary>Sends <paramref name="signal"/> once to every live process of the job (in the other system first, when it runs there).</summary>
+    public void SignalTree(int signal)
+    {
+        _external?.Signal(signal);
+        _sandbox.SignalAll(Pid, signal, _marker, _startTime);
+    }
 
     /// <summary>SIGKILLs every process of the job (its cgroup, its PID namespace, or each one the scan finds) until none is left alive. Blocks until then.</summary>
-    public int KillTree() => _sandbox.KillAll(Pid, _marker, _startTime);
+    public int KillTree()
+    {
+        _external?.Kill();
+        return _sandbox.KillAll(Pid, _marker, _startTime);
+    }
+
+    /// <summary>How the other system that runs the job ended it; null for a job run here, or one it did not end.</summary>
+    public ExternalEnding? ExternalEnding => _external?.Ending;
 
     /// <summary>How many of the job's processes the kernel killed for passing its memory limit; 0 without one.</summary>
     public long OomKills => _sandbox.Memory?.OomKills() ?? 0;

@@ -266,6 +266,15 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
 
     void IQuotaOutput.Event(string type, string message) => RecordEvent(type, message);
 
+    /// <summary>Records a run event from outside the job's threads (the Slurm executor's pending reason while it is prepared).</summary>
+    public void Note(string type, string message)
+    {
+        lock (_lock)
+        {
+            RecordEvent(type, message);
+        }
+    }
+
     private void RecordEvent(string type, string message)
     {
         _events.Add(new JobEvent(NextTimestamp(), type, message));
@@ -396,6 +405,11 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
         if (_termination is { } termination)
         {
             return new JobStateEvent(JobState.Terminated, timestamp, termination.Reason, termination.Message);
+        }
+
+        if (_process!.ExternalEnding is { } ending)
+        {
+            return new JobStateEvent(ending.State, timestamp, ending.Reason, ending.Message);
         }
 
         // A job whose process the kernel killed for memory and that did not recover from it (a training loop's worker
