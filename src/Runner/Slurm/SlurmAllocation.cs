@@ -9,6 +9,9 @@ namespace LogQuota.Runner.Slurm;
 /// </summary>
 internal sealed class SlurmAllocation(SlurmExecutor executor, Guid jobId, long slurmJobId, string srunErrors, ILogger logger) : IExternalJob
 {
+    /// <summary>How long an ending Slurm job may show COMPLETING before its final state is read: Slurm's KillWait (default 30 s) and a little.</summary>
+    private static readonly TimeSpan CompletingWait = TimeSpan.FromSeconds(40);
+
     private int _cancelled;
 
     public long SlurmJobId => slurmJobId;
@@ -52,8 +55,22 @@ internal sealed class SlurmAllocation(SlurmExecutor executor, Guid jobId, long s
             return; // ended by the runner: the runner's reason stands
         }
 
-        var answer = SlurmCommands.Run("scontrol", ["-o", "show", "job", slurmJobId.ToString(CultureInfo.InvariantCulture)]);
-        var state = answer.Succeeded ? SlurmEndings.Field(answer.Output, "JobState") : null;
+        // A job Slurm is ending shows COMPLETING (its steps being killed) and only then why it ended: seconds (KillWait).
+        var started = executor.Time.GetTimestamp();
+        SlurmAnswer answer;
+        string? state;
+        while (true)
+        {
+            answer = SlurmCommands.Run("scontrol", ["-o", "show", "job", slurmJobId.ToString(CultureInfo.InvariantCulture)]);
+            state = answer.Succeeded ? SlurmEndings.Field(answer.Output, "JobState") : null;
+            if (state != "COMPLETING" || executor.Time.GetElapsedTime(started) > CompletingWait)
+            {
+                break;
+            }
+
+            Thread.Sleep(200);
+        }
+
         if (!answer.Succeeded)
         {
             logger.LogWarning("Job {JobId}: how Slurm ended job {SlurmJobId} is unknown ({Why}); its exit status decides", jobId, slurmJobId, answer.Why);

@@ -6,6 +6,7 @@ namespace LogQuota.Runner.Tests.Slurm;
 /// The Slurm executor on a real one-node cluster (<c>.ci/slurm.sh</c>): quota, screen, stop, time limit, pending,
 /// Slurm's own endings. After each, Slurm's queue is empty and no process of the job is left on the node.
 /// </summary>
+[Collection(OneSlurmCluster.Name)]
 public sealed class SlurmExecutorTests
 {
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(90);
