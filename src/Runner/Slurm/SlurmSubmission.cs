@@ -62,7 +62,7 @@ internal sealed partial class SlurmSubmission(SlurmExecutor executor, Jobs.Job j
                 executor.Cancel(slurmJobId);
             }
 
-            throw new JobStartException($"Slurm did not run the job: {why.Replace("salloc: ", "", StringComparison.Ordinal)}");
+            throw new JobStartException($"Slurm did not run the job: {why.Replace("salloc: ", "", StringComparison.Ordinal).Replace("error: ", "", StringComparison.Ordinal)}");
         }
 
         var node = SlurmCommands.Run("squeue", ["-h", "-j", slurmJobId.ToString(CultureInfo.InvariantCulture), "-o", "%N"]).Output.Trim();
