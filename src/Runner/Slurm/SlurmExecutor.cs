@@ -70,9 +70,11 @@ internal sealed class SlurmExecutor : IDisposable
             environment.TryAdd("SLURM_CONF", conf);
         }
 
-        // --quiet: srun's progress lines would land in the job's log; its errors go to a file of the runner's.
+        // --quiet: srun's progress lines would land in the job's log; its errors go to a file of the runner's. Without a
+        // terminal (tty: false) the task merges its stderr into its stdout on the node, one stream in order, as locally.
+        var task = launch.Tty ? launch.ShellCommand : "exec 2>&1; " + launch.ShellCommand;
         var command = string.Create(CultureInfo.InvariantCulture,
-            $"exec srun --jobid={slurmJobId} --pty --quiet --chdir={Quote(directory)} /bin/sh -c {Quote(launch.ShellCommand)} 2>>{Quote(errors)}");
+            $"exec srun --jobid={slurmJobId}{(launch.Tty ? " --pty" : "")} --quiet --chdir={Quote(directory)} /bin/sh -c {Quote(task)} 2>>{Quote(errors)}");
         return launch with
         {
             ShellCommand = command,

@@ -47,6 +47,20 @@ public sealed class SlurmExecutorTests
     }
 
     [SkippableFact]
+    public async Task APipeJob_GetsStdoutAndStderrInOrder_AndItsExitStatus()
+    {
+        SlurmCluster.Require();
+        await using var runner = await RunnerHost.StartAsync(slurm: []);
+        var result = await runner.RunAsync(new JobSpec(["echo out; echo err >&2; echo out again; exit 3"], Tty: false), Generous);
+
+        Assert.Equal("out\nerr\nout again\n", result.Text);
+        Assert.Equal(JobState.Failed, result.Final.State);
+        Assert.Equal(TerminationReason.ContainerExitedWithError, result.Final.TerminationReason);
+        Assert.Equal(3, result.Final.ExitStatus);
+        await SlurmCluster.AssertNothingLeftAsync(result.JobId);
+    }
+
+    [SkippableFact]
     public async Task Stop_EndsTheSlurmJob_Terminated()
     {
         SlurmCluster.Require();
