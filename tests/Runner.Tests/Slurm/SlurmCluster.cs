@@ -11,11 +11,34 @@ internal static class SlurmCluster
 {
     public static string? Conf => Environment.GetEnvironmentVariable("LOGQUOTA_TEST_SLURM_CONF") is { Length: > 0 } conf ? conf : null;
 
-    /// <summary>Skips the test without a cluster; with one, points the Slurm clients (the runner's too) at it.</summary>
-    public static void Require()
+    /// <summary>
+    /// Skips the test without a cluster; with one, points the Slurm clients (the runner's too) at it and returns the
+    /// cluster's test lock, held until disposed: the Slurm tests of every test project take it, one at a time, since each
+    /// ends by finding the queue empty and one stops the controller.
+    /// </summary>
+    public static IDisposable Require()
     {
         Skip.If(Conf is null, "no Slurm cluster: LOGQUOTA_TEST_SLURM_CONF is unset (run under .ci/slurm.sh --)");
         Environment.SetEnvironmentVariable("SLURM_CONF", Conf);
+        return TestLock(Conf!);
+    }
+
+    /// <summary>An exclusive lock on <c>tests.lock</c> beside the cluster's slurm.conf (flock through FileShare.None), waited for up to 20 minutes: the other project's Slurm tests take a few.</summary>
+    public static IDisposable TestLock(string conf)
+    {
+        var path = Path.Combine(Path.GetDirectoryName(conf)!, "tests.lock");
+        var deadline = DateTime.UtcNow.AddMinutes(20);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(200);
+            }
+        }
     }
 
     public static string Run(string command, params string[] arguments)

@@ -14,7 +14,7 @@ public sealed class SlurmExecutorTests
     [SkippableFact]
     public async Task QuotaKill_EndsTheSlurmJobAtOnce_WithLogQuotaExceeded_AndKeepsThePartialLog()
     {
-        SlurmCluster.Require();
+        using var cluster = SlurmCluster.Require();
         await using var runner = await RunnerHost.StartAsync(slurm: []);
         var result = await runner.RunAsync(
             new JobSpec(["i=0; while true; do i=$((i+1)); echo \"line $i of a job that writes too much\"; done"], LogQuotaHour: 1000), Generous);
@@ -31,7 +31,7 @@ public sealed class SlurmExecutorTests
     [SkippableFact]
     public async Task NestedTqdm_UnderSrunPty_IsStoredOnceInItsFinalState()
     {
-        SlurmCluster.Require();
+        using var cluster = SlurmCluster.Require();
         Skip.IfNot(File.Exists("/usr/bin/python3") && SlurmCluster.Run("/usr/bin/python3", "-c", "import tqdm").Length == 0, "needs /usr/bin/python3 with tqdm (python3-tqdm)");
         await using var runner = await RunnerHost.StartAsync(slurm: []);
         const string script = "import time\nfrom tqdm import tqdm\nfor i in tqdm(range(3), desc='outer'):\n    for j in tqdm(range(50), desc='inner', leave=False):\n        time.sleep(0.002)\nprint('done')";
@@ -49,7 +49,7 @@ public sealed class SlurmExecutorTests
     [SkippableFact]
     public async Task APipeJob_GetsStdoutAndStderrInOrder_AndItsExitStatus()
     {
-        SlurmCluster.Require();
+        using var cluster = SlurmCluster.Require();
         await using var runner = await RunnerHost.StartAsync(slurm: []);
         var result = await runner.RunAsync(new JobSpec(["echo out; echo err >&2; echo out again; exit 3"], Tty: false), Generous);
 
@@ -63,7 +63,7 @@ public sealed class SlurmExecutorTests
     [SkippableFact]
     public async Task Stop_EndsTheSlurmJob_Terminated()
     {
-        SlurmCluster.Require();
+        using var cluster = SlurmCluster.Require();
         await using var runner = await RunnerHost.StartAsync(slurm: []);
         var jobId = Guid.NewGuid();
         await runner.Api.SubmitAsync(new SubmitBody(jobId, new RunRef(Guid.NewGuid(), "stopped"), new JobSpec(["echo started; sleep 300"])), CancellationToken.None);
@@ -80,7 +80,7 @@ public sealed class SlurmExecutorTests
     [SkippableFact]
     public async Task MaxDuration_BecomesTheSlurmTimeLimit_AndEndsTheJob()
     {
-        SlurmCluster.Require();
+        using var cluster = SlurmCluster.Require();
         await using var runner = await RunnerHost.StartAsync(slurm: []);
         var jobId = Guid.NewGuid();
         await runner.Api.SubmitAsync(new SubmitBody(jobId, new RunRef(Guid.NewGuid(), "bounded"), new JobSpec(["echo started; sleep 300"], MaxDuration: 60)), CancellationToken.None);
@@ -96,7 +96,7 @@ public sealed class SlurmExecutorTests
     [SkippableFact]
     public async Task SlurmTimeLimit_OfTheSite_EndsTheJob_AsMaxDurationExceeded_NamingTimeout()
     {
-        SlurmCluster.Require();
+        using var cluster = SlurmCluster.Require();
         // No max_duration of the run: only the site's --time ends it, so the ending is Slurm's own TIMEOUT.
         await using var runner = await RunnerHost.StartAsync(slurm: ["--time=1"]);
         var result = await runner.RunAsync(new JobSpec(["echo started; sleep 300"]), TimeSpan.FromSeconds(180));
@@ -110,7 +110,7 @@ public sealed class SlurmExecutorTests
     [SkippableFact]
     public async Task MoreCpusThanTheNodeHas_StaysPending_WithSlurmsReasonShown_AndCanBeStopped()
     {
-        SlurmCluster.Require();
+        using var cluster = SlurmCluster.Require();
         await using var runner = await RunnerHost.StartAsync(slurm: []);
         var jobId = Guid.NewGuid();
         await runner.Api.SubmitAsync(new SubmitBody(jobId, new RunRef(Guid.NewGuid(), "too-big"),
@@ -132,7 +132,7 @@ public sealed class SlurmExecutorTests
     [SkippableFact]
     public async Task ScancelFromOutside_EndsTheJob_AsExecutorError_NamingCancelled()
     {
-        SlurmCluster.Require();
+        using var cluster = SlurmCluster.Require();
         await using var runner = await RunnerHost.StartAsync(slurm: []);
         var jobId = Guid.NewGuid();
         await runner.Api.SubmitAsync(new SubmitBody(jobId, new RunRef(Guid.NewGuid(), "cancelled"), new JobSpec(["echo started; sleep 300"])), CancellationToken.None);

@@ -16,7 +16,7 @@ public sealed class SlurmFaultTests
     [SkippableFact]
     public async Task ControllerStoppedAndStarted_WhileAJobRuns_LosesNothing_AndItsAllocationIsReleasedWhenItReturns()
     {
-        SlurmCluster.Require();
+        using var cluster = SlurmCluster.Require();
         var flag = Directory.CreateTempSubdirectory("logquota-slurm-flag-").FullName;
         var controllerStopped = false;
         try
@@ -59,7 +59,7 @@ public sealed class SlurmFaultTests
     [SkippableFact]
     public async Task SlurmctldDownAtSubmit_FailsTheJob_WithOneClearMessage()
     {
-        SlurmCluster.Require();
+        using var cluster = SlurmCluster.Require();
         await using var runner = await RunnerHost.StartAsync(slurm: []);
         await SlurmCluster.StopControllerAsync();
         JobResult result;
@@ -83,7 +83,7 @@ public sealed class SlurmFaultTests
     [SkippableFact]
     public async Task RunnerSigkilledAndRestarted_EndsItsSlurmJob_LeavingNoOrphanInTheQueue()
     {
-        SlurmCluster.Require();
+        using var cluster = SlurmCluster.Require();
         var dir = Directory.CreateTempSubdirectory("logquota-slurm-runner-").FullName;
         var jobId = Guid.NewGuid();
         try
