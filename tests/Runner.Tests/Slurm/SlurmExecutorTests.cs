@@ -130,6 +130,20 @@ public sealed class SlurmExecutorTests
     }
 
     [SkippableFact]
+    public async Task MemoryOverItsLimit_EndsTheJob_OutOfMemory_ThroughSlurmsCgroup()
+    {
+        using var cluster = SlurmCluster.Require();
+        await using var runner = await RunnerHost.StartAsync(slurm: []);
+        var result = await runner.RunAsync(new JobSpec(["echo started; /usr/bin/python3 -c 'x = bytearray(400 << 20); print(len(x))'"],
+            Resources: new JobResources(Memory: 64L << 20)), Generous);
+
+        Assert.Equal(JobState.Failed, result.Final.State);
+        Assert.Equal(TerminationReason.OutOfMemory, result.Final.TerminationReason);
+        Assert.StartsWith("started\n", result.Text, StringComparison.Ordinal);
+        await SlurmCluster.AssertNothingLeftAsync(result.JobId);
+    }
+
+    [SkippableFact]
     public async Task ScancelFromOutside_EndsTheJob_AsExecutorError_NamingCancelled()
     {
         using var cluster = SlurmCluster.Require();
