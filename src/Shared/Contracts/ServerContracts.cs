@@ -107,7 +107,7 @@ public record RunRow(
     long LogBytesHour,
     bool LogTruncated = false,
     LogQuotaStatus? LogQuota = null,
-    string? Waiting = null);
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Waiting = null);
 
 /// <summary>Something that happened to a run: a quota warning or crossing, a drop report, a stop asked, a runner lost.</summary>
 /// <param name="Timestamp">When it happened (UTC, milliseconds).</param>
