@@ -86,6 +86,8 @@ MpiDefault=none
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
+# Without a default, a job that names no --mem is given the whole node's memory and every other job waits behind it.
+DefMemPerCPU=1024
 ReturnToService=2
 KillWait=5
 InactiveLimit=0
@@ -168,5 +170,7 @@ else
   fi
   echo "export LOGQUOTA_TEST_SLURM_CONF='$LOGQUOTA_TEST_SLURM_CONF'"
   echo "Ctrl-C stops and removes it."
-  while true; do sleep 3600; done
+  # In the background and waited for: bash runs a trap only between commands, so a foreground sleep would hold off
+  # Ctrl-C or a TERM (and the cluster's removal) for up to an hour.
+  while true; do sleep 3600 & wait $!; done
 fi

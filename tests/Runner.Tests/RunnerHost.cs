@@ -59,10 +59,12 @@ public sealed class RunnerHost : IAsyncDisposable
     /// <param name="jobUser">DSTACK_RUNNER_JOB_USER.</param>
     /// <param name="jobDiskMax">DSTACK_RUNNER_JOB_DISK_MAX.</param>
     /// <param name="host">DSTACK_RUNNER_HOST.</param>
+    /// <param name="slurm">DSTACK_RUNNER_EXECUTOR=slurm with these DSTACK_RUNNER_SLURM_ARGS; null: the local executor.</param>
+    /// <param name="slurmPartitions">DSTACK_RUNNER_SLURM_PARTITIONS.</param>
     public static async Task<RunnerHost> StartAsync(
         string? dir = null, IsolationKill? killModeLimit = null, bool perJobUids = true, int jobPidsMax = 4096,
         long codeMaxUnpacked = RunnerSettings.DefaultCodeMaxUnpacked, bool keepDir = false, long? jobMemoryMax = null, string? jobUser = null,
-        long? jobDiskMax = null, string host = "127.0.0.1")
+        long? jobDiskMax = null, string host = "127.0.0.1", IReadOnlyList<string>? slurm = null, IReadOnlyList<string>? slurmPartitions = null)
     {
         dir ??= Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;
         // No drain: nothing pulls a test runner's jobs after the test, so a drain would only hold up disposal.
@@ -71,6 +73,7 @@ public sealed class RunnerHost : IAsyncDisposable
             Host = host, Port = 0, Dir = dir, Token = Token, DrainPeriod = TimeSpan.Zero,
             KillModeLimit = killModeLimit, PerJobUidsAllowed = perJobUids, JobPidsMax = jobPidsMax, CodeMaxUnpacked = codeMaxUnpacked,
             JobMemoryMax = jobMemoryMax, WorkDir = WorkDirOf(dir), JobUser = jobUser, JobDiskMax = jobDiskMax,
+            Executor = slurm is null ? RunnerExecutor.Local : RunnerExecutor.Slurm, SlurmArgs = slurm ?? [], SlurmPartitions = slurmPartitions ?? [],
         };
         var app = RunnerApplication.Build(settings, b => b.Logging.ClearProviders());
         await app.StartAsync();

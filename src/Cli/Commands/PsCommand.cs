@@ -21,7 +21,7 @@ public static class PsCommand
     {
         ArgumentNullException.ThrowIfNull(host);
         var all = new Option<bool>("--all", "-a") { Description = "Show all runs, not only active ones (or the newest finished one when none is active)" };
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also show ERROR, QUOTA, LOGS/HOUR and USED (%)" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also show ERROR (or what a provisioning run waits for), QUOTA, LOGS/HOUR and USED (%)" };
         var count = new Option<int>("--last", "-n")
         {
             Description = $"Show at most the newest N runs (default {DefaultCount})",
@@ -106,7 +106,7 @@ public static class PsCommand
             ];
             if (verbose)
             {
-                cells.Add(new Text(run.Error ?? (run.LogTruncated ? "log truncated" : ""), rowStyle));
+                cells.Add(new Text(run.Error ?? (run.LogTruncated ? "log truncated" : run.Waiting ?? ""), rowStyle));
                 cells.Add(new Text(ByteSize.FormatQuota(run.LogQuotaHour), rowStyle));
                 cells.Add(new Text(ByteSize.Format(run.LogBytesHour), rowStyle));
                 cells.Add(new Text(QuotaView.Share(run.LogBytesHour, run.LogQuotaHour), rowStyle));

@@ -47,6 +47,11 @@ public static class ShowCommand
             yield return $"error:      {run.Error}" + (string.IsNullOrWhiteSpace(run.TerminationMessage) ? "" : $" ({run.TerminationMessage})");
         }
 
+        if (run.Waiting is not null)
+        {
+            yield return $"waiting:    {QuotaView.Printable(run.Waiting, int.MaxValue)}";
+        }
+
         yield return $"submitted:  {RelativeTime.Format(run.SubmittedAt, now)}" +
             (run.FinishedAt is { } finished ? $", finished {RelativeTime.Format(finished, now)}" : "");
         foreach (var line in QuotaView.Section(run.LogQuota, run.LogQuotaHour))

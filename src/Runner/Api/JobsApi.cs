@@ -19,8 +19,8 @@ internal static class JobsApi
 
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app, string? token)
     {
-        app.MapGet("/api/healthcheck", (Isolation.RunnerIsolation isolation) =>
-            TypedResults.Ok(new HealthcheckResponse("logquota-runner", ProductVersion.Value, isolation.Info, isolation.Capacity)));
+        app.MapGet("/api/healthcheck", (Isolation.RunnerIsolation isolation, JobRegistry registry) =>
+            TypedResults.Ok(new HealthcheckResponse("logquota-runner", ProductVersion.Value, isolation.Info, registry.Capacity)));
 
         var jobs = app.MapGroup("/api/jobs").AddEndpointFilter(TokenAuth(token));
         jobs.MapPost("/", SubmitAsync);
@@ -40,7 +40,7 @@ internal static class JobsApi
         }
 
         ArgumentNullException.ThrowIfNull(isolation);
-        if (SubmitValidation.Validate(body, isolation.Capacity) is { } error)
+        if (SubmitValidation.Validate(body, registry.Capacity, registry.SlurmPartitions) is { } error)
         {
             return BadRequest(error);
         }

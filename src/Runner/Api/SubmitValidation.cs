@@ -7,7 +7,8 @@ internal static class SubmitValidation
 {
     /// <param name="body">The submit body.</param>
     /// <param name="capacity">What this runner can give a job: a job asking more is refused here, before it starts.</param>
-    public static string? Validate(SubmitBody body, RunnerCapacity capacity)
+    /// <param name="partitions">The Slurm partitions a run may name; null when this runner does not run jobs through Slurm.</param>
+    public static string? Validate(SubmitBody body, RunnerCapacity capacity, IReadOnlyList<string>? partitions = null)
     {
         if (body.JobId == Guid.Empty)
         {
@@ -32,6 +33,13 @@ internal static class SubmitValidation
             .Concat(JobSpecRules.CheckResources(spec.Resources)).FirstOrDefault() is { Field: not null } problem)
         {
             return $"job_spec.{problem.Field}: {problem.Message}";
+        }
+
+        if (spec.Resources?.Partition is { } partition && !(partitions?.Contains(partition, StringComparer.Ordinal) ?? false))
+        {
+            return partitions is null
+                ? $"job_spec.resources.partition: this runner does not run jobs through Slurm, so it cannot place one in partition {JobSpecRules.Quote(partition)}."
+                : $"job_spec.resources.partition: {JobSpecRules.Quote(partition)} is not one of this runner's partitions ({(partitions.Count == 0 ? "none are allowed" : string.Join(", ", partitions))}).";
         }
 
         return capacity.Refusal(spec.Resources) is { } refusal ? $"job_spec.resources.{refusal.Field}: {refusal.Message}" : null;

@@ -79,6 +79,15 @@ public sealed record RunnerSettings
     /// </summary>
     public IReadOnlyList<string> JobEnvPass { get; init; } = [];
 
+    /// <summary>Where jobs run (<c>DSTACK_RUNNER_EXECUTOR</c>): on this host (<c>local</c>, the default) or through Slurm (<c>slurm</c>).</summary>
+    public RunnerExecutor Executor { get; init; } = RunnerExecutor.Local;
+
+    /// <summary>Site options added to every Slurm allocation (<c>DSTACK_RUNNER_SLURM_ARGS</c>, split on whitespace: account, QOS, partition...).</summary>
+    public IReadOnlyList<string> SlurmArgs { get; init; } = [];
+
+    /// <summary>The Slurm partitions a run may name in its <c>resources.partition</c> (<c>DSTACK_RUNNER_SLURM_PARTITIONS</c>, comma-separated); empty: none.</summary>
+    public IReadOnlyList<string> SlurmPartitions { get; init; } = [];
+
     /// <summary>
     /// The strongest kill mechanism the start-up probe may choose; null lets it choose the strongest that works. Not an
     /// environment setting: for tests and benchmarks that compare the modes on one machine.
@@ -114,6 +123,9 @@ public sealed record RunnerSettings
             Token = Get("DSTACK_RUNNER_TOKEN"),
             MetricsToken = Get("DSTACK_RUNNER_METRICS_TOKEN"),
             MetricsEnabled = Get("DSTACK_RUNNER_METRICS") is not { } metrics || ParseOnOff("DSTACK_RUNNER_METRICS", metrics),
+            Executor = Get("DSTACK_RUNNER_EXECUTOR") is { } executor ? ParseExecutor(executor) : RunnerExecutor.Local,
+            SlurmArgs = Get("DSTACK_RUNNER_SLURM_ARGS") is { } slurmArgs ? ParseSlurmArgs(slurmArgs) : [],
+            SlurmPartitions = Get("DSTACK_RUNNER_SLURM_PARTITIONS") is { } partitions ? ParsePartitions(partitions) : [],
         }.WithJobSettings(Get);
         settings.Validate();
         return settings;
@@ -246,6 +258,36 @@ public sealed record RunnerSettings
         return [.. names.Distinct(StringComparer.Ordinal)];
     }
 
+    private static RunnerExecutor ParseExecutor(string text) => text switch
+    {
+        "local" => RunnerExecutor.Local,
+        "slurm" => RunnerExecutor.Slurm,
+        _ => throw new SettingsException($"DSTACK_RUNNER_EXECUTOR must be local or slurm, got '{text}'"),
+    };
+
+    /// <summary>Options only (each starting with <c>-</c>, or the value of the one before): a command or a shell word would change what runs.</summary>
+    private static List<string> ParseSlurmArgs(string text)
+    {
+        var args = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        if (args.Length > 0 && !args[0].StartsWith('-') || args.Any(a => a.Contains('\'', StringComparison.Ordinal) || a.Contains('"', StringComparison.Ordinal)))
+        {
+            throw new SettingsException($"DSTACK_RUNNER_SLURM_ARGS must be Slurm options separated by spaces, such as '--account=ml --qos=normal', without quotes, got '{text}'");
+        }
+
+        return [.. args];
+    }
+
+    private static List<string> ParsePartitions(string text)
+    {
+        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (names.Length == 0 || names.Any(n => !n.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')))
+        {
+            throw new SettingsException($"DSTACK_RUNNER_SLURM_PARTITIONS must be a comma-separated list of Slurm partition names, got '{text}'");
+        }
+
+        return [.. names.Distinct(StringComparer.Ordinal)];
+    }
+
     private static bool ParseOnOff(string name, string text) => text switch
     {
         "on" => true,
@@ -289,6 +331,16 @@ public sealed record UidRange(uint First, uint Last)
     }
 
     public override string ToString() => $"{First}-{Last}";
+}
+
+/// <summary>Where a runner runs its jobs (<c>DSTACK_RUNNER_EXECUTOR</c>).</summary>
+public enum RunnerExecutor
+{
+    /// <summary>On the runner's own host, in its isolation (cgroup, PID namespace, uid).</summary>
+    Local,
+
+    /// <summary>Through Slurm: each job is an allocation, its command a step under the runner's terminal.</summary>
+    Slurm,
 }
 
 /// <summary>A setting is invalid; the message names it and its value.</summary>

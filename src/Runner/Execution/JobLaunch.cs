@@ -20,6 +20,9 @@ internal sealed record JobLaunch(
     /// runs as the job's user, so the job owns what is created and no link in the tree leads the runner anywhere.
     /// </summary>
     public string? Subdirectory { get; init; }
+
+    /// <summary>The job as another system runs it (Slurm), when the process started here is only its local end; null runs it here.</summary>
+    public IExternalJob? External { get; init; }
 }
 
 /// <summary>The job could not be started; the message says why.</summary>

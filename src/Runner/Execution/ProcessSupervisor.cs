@@ -35,6 +35,7 @@ internal sealed unsafe partial class ProcessSupervisor : IDisposable
     private readonly int _outputFd;
     private readonly JobSandbox _sandbox;
     private readonly IJobKill _kill;
+    private readonly IExternalJob? _external;
     private long _drainDeadlineTicks = long.MaxValue;
     private int _closed;
 
@@ -45,6 +46,7 @@ internal sealed unsafe partial class ProcessSupervisor : IDisposable
         _sandbox = launch.Sandbox;
         // The start time is read while the main process cannot have been reaped yet: only this supervisor reaps it.
         _kill = launch.Sandbox.BindKill(pid, launch.Marker, ProcessTree.StartTimeOf(pid));
+        _external = launch.External;
     }
 
     /// <summary>The main process's pid; also the job's session and process group id.</summary>
@@ -249,14 +251,28 @@ internal sealed unsafe partial class ProcessSupervisor : IDisposable
     }
 
     /// <summary>Starts the drain deadline: output is read for at most <see cref="DrainAfterExit"/> more.</summary>
-    public void OnMainExited() =>
+    public void OnMainExited()
+    {
         Interlocked.Exchange(ref _drainDeadlineTicks, Environment.TickCount64 + (long)DrainAfterExit.TotalMilliseconds);
+        _external?.OnLocalExit();
+    }
 
-    /// <summary>Sends <paramref name="signal"/> once to every live process of the job.</summary>
-    public void SignalTree(int signal) => _kill.Signal(signal);
+    /// <summary>Sends <paramref name="signal"/> once to every live process of the job (in the other system first, when it runs there).</summary>
+    public void SignalTree(int signal)
+    {
+        _external?.Signal(signal);
+        _kill.Signal(signal);
+    }
 
     /// <summary>SIGKILLs every process of the job (its cgroup, its PID namespace, or each one the scan finds) until none is left alive. Blocks until then.</summary>
-    public int KillTree() => _kill.KillAll();
+    public int KillTree()
+    {
+        _external?.Kill();
+        return _kill.KillAll();
+    }
+
+    /// <summary>How the other system that runs the job ended it; null for a job run here, or one it did not end.</summary>
+    public ExternalEnding? ExternalEnding => _external?.Ending;
 
     /// <summary>How many of the job's processes the kernel killed for passing its memory limit; 0 without one.</summary>
     public long OomKills => _sandbox.Memory?.OomKills() ?? 0;

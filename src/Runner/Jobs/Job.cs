@@ -184,6 +184,15 @@ internal sealed partial class Job : IDisposable
         }
     }
 
+    /// <summary>Records a run event from outside the job's threads (the Slurm executor's pending reason while it is prepared).</summary>
+    public void Note(string type, string message)
+    {
+        lock (_lock)
+        {
+            _journal.RecordEvent(type, message);
+        }
+    }
+
     /// <summary>
     /// Runs on the exit thread: reaps the main process, kills whatever it left behind (a job ends
     /// with its main process, as a container does), drains the output, then records the final
@@ -260,6 +269,11 @@ internal sealed partial class Job : IDisposable
         if (_ending is not null)
         {
             return _ending.FinalState(timestamp, exitStatus);
+        }
+
+        if (_process!.ExternalEnding is { } ending)
+        {
+            return new JobStateEvent(ending.State, timestamp, ending.Reason, ending.Message);
         }
 
         // A job whose process the kernel killed for memory and that did not recover from it (a training loop's worker

@@ -1,6 +1,7 @@
 using LogQuota.Runner.Code;
 using LogQuota.Runner.Execution;
 using LogQuota.Runner.Isolation;
+using LogQuota.Runner.Slurm;
 
 namespace LogQuota.Runner.Jobs;
 
@@ -9,14 +10,16 @@ namespace LogQuota.Runner.Jobs;
 /// code unpacked, and its environment. Runs off the submit's path when the job has code (an unpack can take minutes).
 /// </summary>
 /// <param name="codeMaxUnpacked">The most a job's code may take unpacked (<c>DSTACK_RUNNER_CODE_MAX_UNPACKED</c>).</param>
+/// <param name="slurm">Runs the jobs through Slurm (<c>DSTACK_RUNNER_EXECUTOR=slurm</c>); null runs them on this host.</param>
 internal sealed class JobPreparation(
-    RunnerIsolation isolation, JobDirectories directories, JobEnvironment environment, CodeArchives code, long codeMaxUnpacked)
+    RunnerIsolation isolation, JobDirectories directories, JobEnvironment environment, CodeArchives code, long codeMaxUnpacked, SlurmExecutor? slurm)
 {
     /// <summary>The job's launch. Throws <see cref="JobStartException"/>, which ends the job executor_error; a cancellation stops an unpack.</summary>
     public JobLaunch Prepare(Job job, CancellationToken cancellationToken)
     {
         var spec = job.Body.JobSpec;
-        var sandbox = isolation.CreateSandbox(job.Id, spec.Resources);
+        // Under Slurm the job's processes run where Slurm puts them, in its containment; here runs only srun.
+        var sandbox = slurm is null ? isolation.CreateSandbox(job.Id, spec.Resources) : JobSandbox.Unconfined;
         JobPaths paths;
         try
         {
@@ -33,9 +36,10 @@ internal sealed class JobPreparation(
         }
 
         var env = environment.For(sandbox, paths.Home, spec.Tty, spec.Env, job.Body.Run.RunName, job.Id);
-        return new JobLaunch(string.Join(" && ", spec.Commands), env, paths.WorkingDirectory, spec.Tty, JobRegistry.Marker(job.Id), sandbox)
+        var launch = new JobLaunch(string.Join(" && ", spec.Commands), env, paths.WorkingDirectory, spec.Tty, JobRegistry.Marker(job.Id), sandbox)
         {
             Subdirectory = paths.Subdirectory,
         };
+        return slurm is null ? launch : slurm.Launch(job, launch, cancellationToken);
     }
 }

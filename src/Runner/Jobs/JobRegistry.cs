@@ -4,6 +4,7 @@ using LogQuota.Runner.Configuration;
 using LogQuota.Runner.Execution;
 using LogQuota.Runner.Isolation;
 using LogQuota.Runner.Metrics;
+using LogQuota.Runner.Slurm;
 using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Runner.Jobs;
@@ -42,6 +43,9 @@ internal sealed class JobRegistry : IDisposable
     private readonly RunnerMetrics? _metrics;
     private readonly JobDirectories _directories;
     private readonly JobPreparation _preparation;
+
+    /// <summary>Runs the jobs through Slurm (<c>DSTACK_RUNNER_EXECUTOR=slurm</c>); null runs them on this host.</summary>
+    private readonly SlurmExecutor? _slurm;
     private bool _takingWork = true;
 
     /// <summary>Submits between their registration and the end of their process start; a shutdown waits for them.</summary>
@@ -64,8 +68,9 @@ internal sealed class JobRegistry : IDisposable
         RemoveOldHomes();
 
         Code = new CodeArchives(Path.Combine(settings.Dir, "code"), time, settings.CodeMaxUnpacked);
+        _slurm = settings.Executor == RunnerExecutor.Slurm ? new SlurmExecutor(settings, time, loggers.CreateLogger<SlurmExecutor>()) : null;
         _preparation = new JobPreparation(_isolation, _directories,
-            new JobEnvironment(Environment.GetEnvironmentVariables(), settings.JobEnvPass), Code, settings.CodeMaxUnpacked);
+            new JobEnvironment(Environment.GetEnvironmentVariables(), settings.JobEnvPass), Code, settings.CodeMaxUnpacked, _slurm);
         _flushTimer = time.CreateTimer(_ => FlushStaleLines(), null, FlushTick, FlushTick);
         _metrics = metrics;
         metrics?.Observe(this);
@@ -81,6 +86,12 @@ internal sealed class JobRegistry : IDisposable
 
     /// <summary>Where the jobs' own directories are (<c>DSTACK_RUNNER_WORK_DIR</c>), for the start-up log.</summary>
     public string WorkDir => _directories.WorkDir;
+
+    /// <summary>The most one job may ask here: the isolation's, or no bound of the runner's own under Slurm, which decides.</summary>
+    public RunnerCapacity Capacity => _slurm is null ? _isolation.Capacity : SlurmExecutor.Capacity;
+
+    /// <summary>The Slurm partitions a run may name; null when jobs do not run through Slurm.</summary>
+    public IReadOnlyList<string>? SlurmPartitions => _slurm?.Partitions;
 
     public Job? Find(Guid jobId) => _jobs.GetValueOrDefault(jobId);
 
@@ -127,7 +138,7 @@ internal sealed class JobRegistry : IDisposable
         try
         {
             void Start() => job.Start(cancellationToken => _preparation.Prepare(job, cancellationToken));
-            if (body.JobSpec.CodeHash is null)
+            if (body.JobSpec.CodeHash is null && _slurm is null)
             {
                 Start();
             }
@@ -226,6 +237,7 @@ internal sealed class JobRegistry : IDisposable
             logger.LogWarning("Job {JobId} was left by an earlier runner process; its cgroup was emptied and removed", jobId);
         }
 
+        _slurm?.EndLeftovers(_jobs.ContainsKey);
         if (SweepCode(startup: true) is var swept and > 0)
         {
             logger.LogInformation("{Count} code archives no job names any more were deleted", swept);
@@ -352,6 +364,7 @@ internal sealed class JobRegistry : IDisposable
     public void Dispose()
     {
         _flushTimer.Dispose();
+        _slurm?.Dispose();
         foreach (var job in _jobs.Values)
         {
             job.Dispose();

@@ -7,7 +7,9 @@ namespace LogQuota.Server.Apis;
 /// <summary>From stored runs and jobs to what the API shows.</summary>
 internal static class RunViews
 {
-    public static RunRow ToRow(RunEntity run)
+    /// <param name="run">The run with its jobs.</param>
+    /// <param name="waiting">The message of its latest Slurm event (<see cref="WaitingEvents"/>), shown while its job is provisioning.</param>
+    public static RunRow ToRow(RunEntity run, string? waiting = null)
     {
         var job = run.Jobs.OrderBy(j => j.SubmittedAt).First();
         var status = ShownStatus(job);
@@ -15,18 +17,22 @@ internal static class RunViews
         return new RunRow(
             run.RunName, JobStatusMapping.ToRunStatus(status), view.StatusMessage, view.Error, job.TerminationReason,
             job.TerminationMessage, job.ExitStatus, run.SubmittedAt, job.FinishedAt, job.Spec.LogQuotaHour, job.LogBytesHour,
-            LogTruncated(job), job.LogQuota);
+            LogTruncated(job), job.LogQuota, job.Status == JobStatus.Provisioning ? waiting : null);
     }
+
+    /// <summary>The run events that say what a provisioning job waits for: Slurm's job id and pending reason, then its start.</summary>
+    public static readonly string[] WaitingEvents = [JobEventTypes.SlurmPending, JobEventTypes.SlurmStarted];
 
     /// <summary>The run with its jobs and <paramref name="events"/> (loaded by the caller: a list of runs never needs them).</summary>
     public static RunDetails ToDetails(RunEntity run, IEnumerable<RunEventEntity> events)
     {
-        var row = ToRow(run);
+        var ordered = events.OrderBy(e => e.Timestamp).ThenBy(e => e.Id).ToList();
+        var row = ToRow(run, ordered.LastOrDefault(e => WaitingEvents.Contains(e.Type))?.Message);
         return new RunDetails(
             row.RunName, row.Status, row.StatusMessage, row.Error, row.TerminationReason, row.TerminationMessage,
             row.ExitStatus, row.SubmittedAt, row.FinishedAt, row.LogQuotaHour, row.LogBytesHour, row.LogTruncated, row.LogQuota,
             [.. run.Jobs.OrderBy(j => j.SubmittedAt).Select(ToDetails)],
-            [.. events.OrderBy(e => e.Timestamp).ThenBy(e => e.Id).Select(e => new RunEvent(e.Timestamp, e.Type, e.Message))]);
+            [.. ordered.Select(e => new RunEvent(e.Timestamp, e.Type, e.Message))], row.Waiting);
     }
 
     /// <summary>SPEC §2 "statuses": a truncate that dropped output marks the row; its error stays what the ending says.</summary>

@@ -7,10 +7,12 @@ namespace LogQuota.Shared.Contracts;
 /// <param name="Cpus">CPUs the job may use, fractions allowed (<c>0.5</c>: half of one CPU's time), through the cgroup v1 cpu controller's CFS quota.</param>
 /// <param name="Memory">Bytes of memory the job may use, through its memory group; on the API also a size such as <c>8GiB</c>, always bytes on the wire to a runner.</param>
 /// <param name="Gpus">GPUs the job needs: it goes only to a runner that has at least this many.</param>
+/// <param name="Partition">The Slurm partition to run in, on a runner whose executor is <c>slurm</c> and that allows it (<c>DSTACK_RUNNER_SLURM_PARTITIONS</c>).</param>
 public sealed record JobResources(
     double? Cpus = null,
     [property: JsonConverter(typeof(ByteCountJsonConverter))] long? Memory = null,
-    int? Gpus = null);
+    int? Gpus = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Partition = null);
 
 /// <summary>
 /// The most of each resource one job may ask on a runner, as its health check reports it (<c>resources</c>) and as the

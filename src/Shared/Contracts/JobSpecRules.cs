@@ -113,6 +113,13 @@ public static partial class JobSpecRules
         {
             yield return ("resources.gpus", $"resources.gpus must be a whole number of GPUs of at least 0; got {gpus}.");
         }
+
+        // Passed to Slurm as one option: a plain name, never anything a shell or salloc could read as more.
+        if (resources.Partition is { } partition
+            && (partition.Length is 0 or > 64 || !partition.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')))
+        {
+            yield return ("resources.partition", $"resources.partition must be a Slurm partition name of letters, digits, '_', '-' and '.' (at most 64); got {Quote(partition)}.");
+        }
     }
 
     /// <summary>Every problem with a job's quota policy, as (JSON field, message); none when it is acceptable.</summary>

@@ -121,6 +121,12 @@ public static class JobEventTypes
     /// <summary>A <see cref="LogStalled"/> ended: space returned and what was held is stored, or the job was ended by force and it was dropped.</summary>
     public const string LogResumed = "log_resumed";
 
+    /// <summary>The job waits in the Slurm queue (the runner's <c>slurm</c> executor): the message names Slurm's job id and its pending reason.</summary>
+    public const string SlurmPending = "slurm_pending";
+
+    /// <summary>Slurm gave the job its allocation (the runner's <c>slurm</c> executor): the message names Slurm's job id and node.</summary>
+    public const string SlurmStarted = "slurm_started";
+
     /// <summary>The job's files passed the runner's per-job disk limit (<c>DSTACK_RUNNER_JOB_DISK_MAX</c>); it is killed.</summary>
     public const string DiskQuotaExceeded = "disk_quota_exceeded";
 }

@@ -92,6 +92,7 @@ public sealed record SubmitRunRequest(
 /// <param name="LogBytesHour">Stored log bytes in the job's current hourly bucket.</param>
 /// <param name="LogTruncated">True when the quota's <c>truncate</c> action dropped output of the run.</param>
 /// <param name="LogQuota">The quota block (limit, action, usage, bucket, drops, evidence); null until the job has started on a runner.</param>
+/// <param name="Waiting">While the job is <c>provisioning</c> on a runner that runs it through Slurm: Slurm's job id and pending reason (<c>Slurm job 12 is pending: Resources</c>); else null.</param>
 public record RunRow(
     string RunName,
     RunStatus Status,
@@ -105,7 +106,8 @@ public record RunRow(
     long? LogQuotaHour,
     long LogBytesHour,
     bool LogTruncated = false,
-    LogQuotaStatus? LogQuota = null);
+    LogQuotaStatus? LogQuota = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Waiting = null);
 
 /// <summary>Something that happened to a run: a quota warning or crossing, a drop report, a stop asked, a runner lost.</summary>
 /// <param name="Timestamp">When it happened (UTC, milliseconds).</param>
@@ -150,9 +152,10 @@ public sealed record RunDetails(
     bool LogTruncated,
     LogQuotaStatus? LogQuota,
     IReadOnlyList<JobDetails> Jobs,
-    IReadOnlyList<RunEvent> Events)
+    IReadOnlyList<RunEvent> Events,
+    string? Waiting = null)
     : RunRow(RunName, Status, StatusMessage, Error, TerminationReason, TerminationMessage, ExitStatus,
-        SubmittedAt, FinishedAt, LogQuotaHour, LogBytesHour, LogTruncated, LogQuota);
+        SubmittedAt, FinishedAt, LogQuotaHour, LogBytesHour, LogTruncated, LogQuota, Waiting);
 
 /// <summary>A stored log event as the server returns it.</summary>
 /// <param name="Timestamp">When the runner stored it (UTC, milliseconds).</param>

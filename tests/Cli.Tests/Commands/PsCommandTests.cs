@@ -41,6 +41,17 @@ public sealed class PsCommandTests
     }
 
     [Fact]
+    public void VerboseTable_ShowsWhatAProvisioningRunWaitsFor_InTheErrorColumn()
+    {
+        var waiting = Row("queued-run", RunStatus.Submitted, "provisioning", null, Now.AddMinutes(-1), null, null, 0) with { Waiting = "Slurm job 12 is pending: Resources" };
+
+        var lines = Render([waiting], verbose: true);
+
+        Assert.Equal(["queued-run", "provisioning", "1", "min", "ago", "Slurm", "job", "12", "is", "pending:", "Resources", "unlimited", "0B", "-"], Words(lines[1]));
+        Assert.DoesNotContain("Slurm", Render([waiting], verbose: false)[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void PipedOutput_HasNoEscapeSequences_AndLongRowsStayOnOneLine()
     {
         var longName = new string('a', 41);

@@ -36,6 +36,19 @@ public sealed class QuotaViewTests
     }
 
     [Fact]
+    public void Show_PrintsWhatAProvisioningRunWaitsFor_BelowItsStatus()
+    {
+        var run = new RunDetails(
+            "queued", RunStatus.Submitted, "provisioning", null, null, null, null, Start, null, null, 0, false, null,
+            [], [new RunEvent(Start.AddSeconds(1), JobEventTypes.SlurmPending, "Slurm job 12 is pending: Resources")], "Slurm job 12 is pending: Resources");
+
+        var lines = ShowCommand.Format(run, Start.AddMinutes(1)).ToList();
+
+        Assert.Equal("waiting:    Slurm job 12 is pending: Resources", lines[2]);
+        Assert.Equal("  14:00:01 UTC  slurm_pending       Slurm job 12 is pending: Resources", lines[^1]);
+    }
+
+    [Fact]
     public void Show_PrintsStatusQuotaBlockTopLinesAndEvents()
     {
         var run = new RunDetails(

@@ -62,8 +62,17 @@ public static class RunsListApi
             run.Jobs = [.. jobsByRun[run.Id]];
         }
 
+        // What a provisioning job waits for (Slurm's pending reason): a third short query, only for those runs.
+        var provisioning = jobs.Where(j => j.Status == JobStatus.Provisioning).Select(j => j.RunId).ToList();
+        var waiting = provisioning.Count == 0
+            ? []
+            : (await db.RunEvents.AsNoTracking()
+                .Where(e => provisioning.Contains(e.RunId) && RunViews.WaitingEvents.Contains(e.Type))
+                .Select(e => new { e.RunId, e.Id, e.Message }).ToListAsync(cancellationToken))
+                .GroupBy(e => e.RunId).ToDictionary(g => g.Key, g => g.MaxBy(e => e.Id)!.Message);
+
         // A run deleted between the two queries has no jobs left: it is left out rather than shown half.
-        return TypedResults.Ok(new RunsPage([.. runs.Where(r => r.Jobs.Count > 0).Select(RunViews.ToRow)], nextToken));
+        return TypedResults.Ok(new RunsPage([.. runs.Where(r => r.Jobs.Count > 0).Select(r => RunViews.ToRow(r, waiting.GetValueOrDefault(r.Id)))], nextToken));
     }
 
     /// <summary>Runs after <paramref name="cursor"/> (older, or as old with a smaller id), newest first.</summary>
