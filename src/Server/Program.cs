@@ -32,12 +32,14 @@ try
         return next(context);
     });
     app.UseStatusCodePages();
-    app.UseMiddleware<AdminTokenMiddleware>();
+    app.UseMiddleware<CallerMiddleware>();
     app.UseWebPage();
     app.MapServerMetrics();
     app.MapOpenApi();
     app.MapHealthApi();
     app.MapRunsApi();
+    app.MapUsersApi();
+    app.MapProjectsApi();
     app.MapCodeApi();
     app.MapWebPage();
 

@@ -55,6 +55,10 @@ internal static class ServerServiceExtensions
         services.ConfigureHttpJsonOptions(options => LogQuotaJson.Configure(options.SerializerOptions, strict: true));
         services.AddSingleton<LogsPageTokens>();
         services.AddSingleton<Apis.Lists.RunsPageTokens>();
+        services.AddScoped<Teams.CallerAuthentication>();
+        services.AddScoped<Teams.TeamAccess>();
+        services.AddScoped<Teams.UsersService>();
+        services.AddScoped<Teams.ProjectsService>();
         services.AddScoped<Runs.RunsService>();
         services.AddServerDatabase(settings);
         builder.AddServerMetrics(metrics);
