@@ -17,9 +17,12 @@ public sealed class SignInModel(CallerAuthentication authentication, ILogger<Sig
         return User.Identity?.IsAuthenticated == true ? LocalRedirect(ReturnUrl) : Page();
     }
 
-    public async Task<IActionResult> OnPostAsync([FromForm] string? token, [FromForm] string? returnUrl, CancellationToken cancellationToken)
+    public async Task<IActionResult> OnPostAsync([FromForm] string? returnUrl, CancellationToken cancellationToken)
     {
         ReturnUrl = LocalOrHome(returnUrl);
+
+        // Read from the form, not bound as an argument: Razor Pages logs a handler's arguments (at Debug), token and all.
+        string? token = Request.Form["token"];
         if (await authentication.AuthenticateAsync(token, cancellationToken) is not { } caller)
         {
             logger.LogWarning("A web sign-in with a wrong token was refused from {RemoteAddress}", HttpContext.Connection.RemoteIpAddress);
