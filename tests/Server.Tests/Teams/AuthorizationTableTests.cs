@@ -134,6 +134,32 @@ public sealed class AuthorizationTableTests(TeamsWorlds worlds) : IClassFixture<
         Assert.Equal(before, await SnapshotAsync(world));
     }
 
+    private static readonly string[] BusyProjects = ["alpha", "beta", "main"];
+
+    /// <summary>The same run name in two projects makes two series, told apart by their <c>project</c> label.</summary>
+    [Fact]
+    public async Task TheJobGauges_NameEachRunsProject()
+    {
+        var world = await worlds.GetAsync(DatabaseProvider.Sqlite);
+        using var admin = world.Api(Who.Bootstrap);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            var lines = (await admin.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Split('\n')
+                .Where(l => l.StartsWith("logquota_job_log_bytes_hour{", StringComparison.Ordinal) && l.Contains("run_name=\"busy\"", StringComparison.Ordinal))
+                .ToList();
+            var projects = BusyProjects.Where(p => lines.Any(l => l.Contains($"project=\"{p}\"", StringComparison.Ordinal))).ToList();
+            if (projects.Count == 3)
+            {
+                Assert.Equal(3, lines.Count);
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"After 90 s the busy runs' gauges are: {string.Join(" | ", lines)}");
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>Users, projects, members, runs and jobs, as text: what a row could change.</summary>
     private static Task<string> SnapshotAsync(TeamsWorld world) => world.Server.QueryAsync(async db =>
     {
