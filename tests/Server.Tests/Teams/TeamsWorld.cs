@@ -197,13 +197,7 @@ public sealed class TeamsWorld : IAsyncDisposable
     {
         var handler = new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() };
         var client = new HttpClient(handler) { BaseAddress = BaseAddress };
-        var html = await client.GetStringAsync(new Uri("/signin", UriKind.Relative));
-        const string marker = "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"";
-        var start = html.IndexOf(marker, StringComparison.Ordinal) + marker.Length;
-        Assert.True(start >= marker.Length, "The sign-in page has no antiforgery field.");
-        using var form = new FormUrlEncodedContent(
-            [KeyValuePair.Create("token", token), KeyValuePair.Create("__RequestVerificationToken", html[start..html.IndexOf('"', start)])]);
-        using var response = await client.PostAsync(new Uri("/signin", UriKind.Relative), form);
+        using var response = await client.PostFormAsync("/signin", ("token", token));
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         return (client, handler);
     }
