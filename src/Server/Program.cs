@@ -25,12 +25,14 @@ try
     ProcessHardening.Apply();
     app.Logger.LogInformation("Server process: {OomScore}", ProcessHardening.OomScoreNote);
     app.UseServiceDefaults();
-    app.UseMiddleware<AdminTokenMiddleware>();
+    app.UseMiddleware<CallerMiddleware>();
     app.UseWebPage();
     app.MapServerMetrics();
     app.MapOpenApi();
     app.MapHealthApi();
     app.MapRunsApi();
+    app.MapUsersApi();
+    app.MapProjectsApi();
     app.MapCodeApi();
     app.MapWebPage();
 

@@ -60,7 +60,7 @@ public sealed class SignInTests(WebServer server, Browser browser)
             r => r.Url.EndsWith("/signin", StringComparison.Ordinal) && r.Request.Method == "POST");
 
         Assert.Equal(401, answer.Status);
-        await Assertions.Expect(tab.Page.Locator("#token-error")).ToHaveTextAsync("That is not the admin token.");
+        await Assertions.Expect(tab.Page.Locator("#token-error")).ToHaveTextAsync("That is not a user's token nor the admin token.");
         Assert.DoesNotContain(await tab.Context.CookiesAsync(), c => c.Name == "logquota_session");
 
         // The typed value is not echoed back into the form.

@@ -14,8 +14,21 @@ public sealed class CommandHost(CliConsole console, GlobalOptions options)
     /// <summary>The exit code after Ctrl-C, as shells report a process ended by SIGINT.</summary>
     public const int InterruptedExitCode = 130;
 
+    /// <summary>The project used when neither <c>--project</c> nor <c>DSTACK_PROJECT</c> names one.</summary>
+    public const string DefaultProject = "main";
+
     /// <summary>The console the command writes to.</summary>
     public CliConsole Console => console;
+
+    /// <summary>The project the command is about: <c>--project</c>, else <c>DSTACK_PROJECT</c>, else <c>main</c>.</summary>
+    /// <param name="parse">The parsed command line.</param>
+    public string ProjectOf(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        return (parse.GetValue(options.Project) ?? console.GetEnvironmentVariable("DSTACK_PROJECT")) is { } named && !string.IsNullOrWhiteSpace(named)
+            ? named.Trim()
+            : DefaultProject;
+    }
 
     /// <summary>Connects to the server and runs <paramref name="body"/>, turning every failure into one line.</summary>
     /// <param name="parse">The parsed command line (for <c>--url</c> and <c>--token</c>).</param>

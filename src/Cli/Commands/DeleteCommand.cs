@@ -18,6 +18,7 @@ public static class DeleteCommand
         command.SetAction((parse, cancellationToken) =>
         {
             var runName = parse.GetRequiredValue(run);
+            var project = host.ProjectOf(parse);
             return host.RunAsync(
                 parse,
                 runName,
@@ -25,12 +26,12 @@ public static class DeleteCommand
                 {
                     try
                     {
-                        await api.DeleteRunAsync(runName, token);
+                        await api.DeleteRunAsync(project, runName, token);
                     }
                     catch (ApiException e) when (e.StatusCode == HttpStatusCode.Conflict)
                     {
                         // The server's detail names its endpoint; the CLI names its own command.
-                        var current = await api.GetRunAsync(runName, token);
+                        var current = await api.GetRunAsync(project, runName, token);
                         throw new CliException(current.Status.IsFinished()
                             ? $"run {runName} cannot be deleted: {ErrorMessages.Detail(e.Content) ?? "the server refused"}"
                             : $"run {runName} has not finished ({current.StatusMessage}); stop it first: logquota stop {runName}");

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace LogQuota.Cli.Commands;
 
-/// <summary><c>--url</c> and <c>--token</c>, accepted before or after the command name.</summary>
+/// <summary><c>--url</c>, <c>--token</c> and <c>--project</c>, accepted before or after the command name.</summary>
 public sealed class GlobalOptions
 {
     /// <summary>The server's URL.</summary>
@@ -13,11 +13,19 @@ public sealed class GlobalOptions
         Recursive = true,
     };
 
-    /// <summary>The admin token.</summary>
+    /// <summary>A user's token or the admin token.</summary>
     public Option<string?> Token { get; } = new("--token")
     {
-        Description = "Admin token [env: DSTACK_TOKEN] [default: the admin-token file of a local server]",
+        Description = "Your token, or the admin token [env: DSTACK_TOKEN] [default: the admin-token file of a local server]",
         HelpName = "TOKEN",
+        Recursive = true,
+    };
+
+    /// <summary>The project whose runs the command is about.</summary>
+    public Option<string?> Project { get; } = new("--project")
+    {
+        Description = "The project whose runs to use [env: DSTACK_PROJECT] [default: main]",
+        HelpName = "PROJECT",
         Recursive = true,
     };
 }

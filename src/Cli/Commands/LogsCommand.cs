@@ -31,6 +31,7 @@ public static class LogsCommand
         command.SetAction((parse, cancellationToken) =>
         {
             var runName = parse.GetRequiredValue(run);
+            var project = host.ProjectOf(parse);
             var only = parse.GetValue(source) is var chosen && chosen != WireNames.Of(LogSourceFilter.All) ? chosen : null;
             return host.RunAsync(
                 parse,
@@ -40,7 +41,7 @@ public static class LogsCommand
                     if (parse.GetValue(follow))
                     {
                         // The live region is drawn while following only: a plain read prints what is stored.
-                        var follower = new LogFollower(api, runName, host.Console.Output, LiveRegionDrawer.For(host.Console), source: only);
+                        var follower = new LogFollower(api, project, runName, host.Console.Output, LiveRegionDrawer.For(host.Console), source: only);
                         try
                         {
                             await follower.FollowAsync(host.Console.Time, token);
@@ -56,7 +57,7 @@ public static class LogsCommand
 
                     // The text endpoint streams the stored bytes in order: a log of any size passes through
                     // without being held in memory, decoded or re-encoded.
-                    using var response = await api.GetLogsTextAsync(runName, only, token);
+                    using var response = await api.GetLogsTextAsync(project, runName, only, token);
                     if (!response.IsSuccessStatusCode)
                     {
                         var body = await response.Content.ReadAsStringAsync(token);

@@ -41,11 +41,11 @@ public static class PsCommand
             async (api, token) =>
             {
                 var wanted = parse.GetValue(count);
-                var (runs, more) = await FetchAsync(api, onlyActive: !parse.GetValue(all), wanted, token);
+                var (runs, more) = await FetchAsync(api, host.ProjectOf(parse), onlyActive: !parse.GetValue(all), wanted, token);
                 if (runs.Count == 0 && !parse.GetValue(all))
                 {
                     // As dstack ps: with nothing active, the newest finished run, so a run that just ended is still seen.
-                    (runs, _) = await FetchAsync(api, onlyActive: false, 1, token);
+                    (runs, _) = await FetchAsync(api, host.ProjectOf(parse), onlyActive: false, 1, token);
                 }
 
                 var now = host.Console.Time.GetUtcNow();
@@ -63,7 +63,8 @@ public static class PsCommand
     }
 
     /// <summary>Up to <paramref name="wanted"/> rows, newest first, in server pages; and whether the server holds more.</summary>
-    public static async Task<(List<RunRow> Runs, bool More)> FetchAsync(IServerApi api, bool onlyActive, int wanted, CancellationToken cancellationToken)
+    public static async Task<(List<RunRow> Runs, bool More)> FetchAsync(
+        IServerApi api, string project, bool onlyActive, int wanted, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(api);
         var runs = new List<RunRow>();
@@ -71,6 +72,7 @@ public static class PsCommand
         do
         {
             var page = await api.ListRunsAsync(
+                project,
                 new RunsQuery { Limit = Math.Min(wanted - runs.Count, MaxPage), OnlyActive = onlyActive, NextToken = next }, cancellationToken);
             runs.AddRange(page.Runs);
             next = page.NextToken;

@@ -118,7 +118,7 @@ public static class RunCommand
                 async (api, token) =>
                 {
                     var withCode = request with { CodeHash = await code.SendAsync(parse, host.Console, api, token) };
-                    return await QuotaRefusal.InCliTermsAsync(() => SubmitAndStreamAsync(api, host, withCode, token), quotaAsTyped);
+                    return await QuotaRefusal.InCliTermsAsync(() => SubmitAndStreamAsync(api, host, host.ProjectOf(parse), withCode, token), quotaAsTyped);
                 },
                 cancellationToken);
         });
@@ -149,18 +149,19 @@ public static class RunCommand
         return null;
     }
 
-    private static async Task<int> SubmitAndStreamAsync(IServerApi api, CommandHost host, SubmitRunRequest request, CancellationToken cancellationToken)
+    private static async Task<int> SubmitAndStreamAsync(
+        IServerApi api, CommandHost host, string project, SubmitRunRequest request, CancellationToken cancellationToken)
     {
         var console = host.Console;
 
         // Captured before the submit, so a Ctrl-C at any moment after it asks rather than abandoning the run silently.
         using var interrupts = console.Interrupts.Capture();
-        var run = await api.SubmitRunAsync(request, cancellationToken);
+        var run = await api.SubmitRunAsync(project, request, cancellationToken);
         await console.Error.WriteLineAsync($"run {run.RunName} submitted (log quota {ByteSize.FormatQuota(run.LogQuotaHour)})");
 
         // The runner's [logquota] lines (warnings, the crossing, a drop report) go to stderr as they arrive: stdout
         // stays the job's own output, and a warning is seen even when stdout is piped away.
-        var follower = new LogFollower(api, run.RunName, console.Output, LiveRegionDrawer.For(console), markers: console.Error);
+        var follower = new LogFollower(api, project, run.RunName, console.Output, LiveRegionDrawer.For(console), markers: console.Error);
         var interrupted = interrupts.NextAsync(cancellationToken);
         var stopRequested = false;
         try
@@ -205,7 +206,7 @@ public static class RunCommand
                     return 0;
                 }
 
-                await api.StopRunAsync(run.RunName, cancellationToken);
+                await api.StopRunAsync(project, run.RunName, cancellationToken);
                 await console.Error.WriteLineAsync($"stopping run {run.RunName} (Ctrl-C again to detach)");
                 stopRequested = true;
                 interrupted = next;

@@ -17,12 +17,13 @@ public static class ShowCommand
         command.SetAction((parse, cancellationToken) =>
         {
             var runName = parse.GetRequiredValue(run);
+            var project = host.ProjectOf(parse);
             return host.RunAsync(
                 parse,
                 runName,
                 async (api, token) =>
                 {
-                    var details = await api.GetRunAsync(runName, token);
+                    var details = await api.GetRunAsync(project, runName, token);
                     foreach (var line in Format(details, host.Console.Time.GetUtcNow()))
                     {
                         await host.Console.OutputText.WriteLineAsync(line);

@@ -15,20 +15,21 @@ public static class StopCommand
         command.SetAction((parse, cancellationToken) =>
         {
             var runName = parse.GetRequiredValue(run);
+            var project = host.ProjectOf(parse);
             return host.RunAsync(
                 parse,
                 runName,
                 async (api, token) =>
                 {
                     // Read first so a finished run gets a clear answer rather than a silent no-op stop.
-                    var current = await api.GetRunAsync(runName, token);
+                    var current = await api.GetRunAsync(project, runName, token);
                     if (current.Status.IsFinished())
                     {
                         await host.Console.OutputText.WriteLineAsync($"run {runName} has already finished: {current.StatusMessage}");
                         return 0;
                     }
 
-                    await api.StopRunAsync(runName, token);
+                    await api.StopRunAsync(project, runName, token);
                     await host.Console.OutputText.WriteLineAsync($"stopping run {runName}");
                     return 0;
                 },

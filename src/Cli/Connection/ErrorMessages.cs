@@ -41,12 +41,13 @@ public static class ErrorMessages
         {
             return connection.Token is null && connection.TokenFile is not null
                 ? $"the server asks for a token and none was found (set DSTACK_TOKEN or --token; no token in {connection.TokenFile})"
-                : $"the server rejected the token{(connection.TokenSource is { } source ? " " + source : "")} (set DSTACK_TOKEN or --token to this server's admin token)";
+                : $"the server rejected the token{(connection.TokenSource is { } source ? " " + source : "")} (set DSTACK_TOKEN or --token to your token on this server, or its admin token)";
         }
 
         if (status == HttpStatusCode.NotFound && runName is not null)
         {
-            return $"run {runName} not found";
+            // The project may be what is missing (or not one of the caller's): then the server's detail says so.
+            return Detail(body) is { } detail && !detail.Contains($"'{runName}'", StringComparison.Ordinal) ? detail : $"run {runName} not found";
         }
 
         return Detail(body) ?? $"the server answered {(int)status} {ReasonPhrase(status)}".TrimEnd();

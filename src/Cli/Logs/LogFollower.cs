@@ -22,7 +22,7 @@ namespace LogQuota.Cli.Logs;
 /// output stays the job's. Null: they are written in place, as the log reads.</param>
 /// <param name="source">Which events to read: <c>job</c>, <c>runner</c>, or null for all.</param>
 public sealed class LogFollower(
-    IServerApi api, string runName, Stream output, LiveRegionDrawer? live = null, TextWriter? markers = null, string? source = null)
+    IServerApi api, string project, string runName, Stream output, LiveRegionDrawer? live = null, TextWriter? markers = null, string? source = null)
 {
     /// <summary>How often a follower asks again when nothing new arrived: half the server's default poll interval.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
@@ -39,7 +39,7 @@ public sealed class LogFollower(
     /// <returns>The run as it was before its logs were read.</returns>
     public async Task<RunRow> PollAsync(CancellationToken cancellationToken)
     {
-        var run = await api.GetRunAsync(runName, cancellationToken);
+        var run = await api.GetRunAsync(project, runName, cancellationToken);
         await CopyNewEventsAsync(cancellationToken);
         return run;
     }
@@ -109,7 +109,7 @@ public sealed class LogFollower(
         while (true)
         {
             var page = await api.GetLogsAsync(
-                runName,
+                project, runName,
                 new LogsQuery { StartTime = _last is { } last ? UtcMillisecondsDateTimeOffsetConverter.ToWire(last) : null, Source = source },
                 cancellationToken);
             foreach (var e in page.Logs)

@@ -6,7 +6,7 @@ namespace LogQuota.Server.Apis;
 
 /// <summary>
 /// Completes <c>/openapi/v1.json</c> where the endpoints' metadata cannot say it: the bearer scheme and the 401 of every
-/// endpoint behind it (answered by <see cref="AdminTokenMiddleware"/>, before any endpoint runs), the types of the logs
+/// endpoint behind it (answered by <see cref="CallerMiddleware"/>, before any endpoint runs), the types of the logs
 /// and runs queries (read as strings, so that a bad value gets a clear 400, but typed on the wire), and the <c>text/plain</c> form of
 /// the logs answer.
 /// </summary>
@@ -44,7 +44,18 @@ internal static class OpenApiDocumentation
                 operation.Security ??= [];
                 operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Bearer, context.Document)] = [] });
                 operation.Responses ??= [];
-                operation.Responses["401"] = ProblemResponse(operation, context, "The admin token is missing or wrong.");
+                operation.Responses["401"] = ProblemResponse(operation, context, "The token (a user's, or the admin token) is missing or wrong.");
+            }
+
+            // The runs handlers read {project} from the route values (ProjectRoute), so nothing declares it but this.
+            if (path.Contains("{project}", StringComparison.Ordinal) && operation.Parameters?.Any(p => p.Name == "project") != true)
+            {
+                operation.Parameters ??= [];
+                operation.Parameters.Insert(0, new OpenApiParameter
+                {
+                    Name = "project", In = ParameterLocation.Path, Required = true, Schema = Schema(JsonSchemaType.String),
+                    Description = "The project's name; /api/runs/... is the main project's alias of /api/projects/main/runs/...",
+                });
             }
 
             if (operation.OperationId == "GetRunLogs")

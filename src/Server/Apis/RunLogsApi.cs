@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using LogQuota.Server.Data;
+using LogQuota.Server.Teams;
 using LogQuota.Shared.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -17,27 +18,35 @@ public static class RunLogsApi
     /// <summary>Bytes the text stream gathers before a write to the response: a few events per chunk on the wire.</summary>
     private const int TextBufferSize = 64 * 1024;
 
-    public static RouteGroupBuilder MapRunLogsApi(this RouteGroupBuilder api)
+    public static RouteGroupBuilder MapRunLogsApi(this RouteGroupBuilder api, string names)
     {
         ArgumentNullException.ThrowIfNull(api);
-        api.MapGet("/{run_name}/logs", GetLogs).WithName("GetRunLogs").Produces<LogsResponse>()
+        api.MapGet("/{run_name}/logs", GetLogs).WithName($"Get{names}RunLogs").Produces<LogsResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 
     public static async Task<Results<Ok<LogsResponse>, PushStreamHttpResult, ProblemHttpResult>> GetLogs(
-        [FromRoute(Name = "run_name")] string runName, [AsParameters] LogsParameters query, ServerDbContext db, LogsPageTokens tokens, CancellationToken cancellationToken)
+        ProjectRoute project, [FromRoute(Name = "run_name")] string runName, [AsParameters] LogsParameters query,
+        Caller caller, TeamAccess access, ServerDbContext db, LogsPageTokens tokens, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(access);
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(tokens);
+        var (reached, refused) = await access.ProjectAsync(caller, project.Name, cancellationToken);
+        if (reached is null)
+        {
+            return TypedResults.Problem(detail: refused!.Detail, statusCode: refused.Status);
+        }
+
         if (!LogsQuery.TryParse(query, out var logs, out var problem))
         {
             return BadRequest(problem);
         }
 
         var job = await db.Jobs.AsNoTracking()
-            .Where(j => j.Run.RunName == runName)
+            .Where(j => j.Run.ProjectId == reached.ProjectId && j.Run.RunName == runName)
             .OrderBy(j => j.SubmittedAt)
             .Select(j => new { j.Id, Live = logs.Text ? null : j.Live })
             .FirstOrDefaultAsync(cancellationToken);

@@ -53,6 +53,10 @@ internal static class ServerServiceExtensions
         services.AddLogQuotaOpenApi();
         services.AddSingleton<LogsPageTokens>();
         services.AddSingleton<Apis.Lists.RunsPageTokens>();
+        services.AddScoped<Teams.CallerAuthentication>();
+        services.AddScoped<Teams.TeamAccess>();
+        services.AddScoped<Teams.UsersService>();
+        services.AddScoped<Teams.ProjectsService>();
         services.AddScoped<Runs.RunsService>();
         services.AddServerDatabase(settings);
         builder.AddServerMetrics(metrics);

@@ -11,6 +11,9 @@ public sealed class JobEntity
 
     public RunEntity Run { get; set; } = null!;
 
+    /// <summary>The run's project, kept on the job too: the project's active runs are found from the jobs' status.</summary>
+    public Guid ProjectId { get; set; } = ProjectEntity.MainId;
+
     /// <summary>The spec sent to the runner, <c>log_quota_hour</c> (the effective quota) included; stored as JSON.</summary>
     public required JobSpec Spec { get; set; }
 

@@ -5,6 +5,9 @@ public sealed class RunEntity
 {
     public Guid Id { get; set; }
 
+    /// <summary>The project the run belongs to (main unless set); its name is unique within it.</summary>
+    public Guid ProjectId { get; set; } = ProjectEntity.MainId;
+
     public required string RunName { get; set; }
 
     public DateTimeOffset SubmittedAt { get; set; }

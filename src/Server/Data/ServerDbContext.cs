@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Metadata;
 namespace LogQuota.Server.Data;
 
 /// <summary>
-/// The server's state: runs, jobs, their log events, and the code archives runs carry. This type is the SQLite model and owns the SQLite migrations
+/// The server's state: runs, jobs, their log events, the code archives runs carry, and the users and projects runs belong to. This type is the SQLite model and owns the SQLite migrations
 /// (<c>Data/Migrations</c>); <see cref="Postgres.PostgresServerDbContext"/> is the same model on PostgreSQL with
 /// migrations of its own (<c>Data/Postgres/Migrations</c>), since each provider's snapshot differs (Data/README.md).
 /// </summary>
@@ -37,6 +37,12 @@ public class ServerDbContext : DbContext
 
     public DbSet<CodeChunkEntity> CodeChunks => Set<CodeChunkEntity>();
 
+    public DbSet<UserEntity> Users => Set<UserEntity>();
+
+    public DbSet<ProjectEntity> Projects => Set<ProjectEntity>();
+
+    public DbSet<ProjectMemberEntity> ProjectMembers => Set<ProjectMemberEntity>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -56,6 +62,9 @@ public class ServerDbContext : DbContext
         modelBuilder.ApplyConfiguration(new JobLeaseEntityConfiguration());
         modelBuilder.ApplyConfiguration(new CodeArchiveEntityConfiguration());
         modelBuilder.ApplyConfiguration(new CodeChunkEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new UserEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new ProjectEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new ProjectMemberEntityConfiguration());
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {

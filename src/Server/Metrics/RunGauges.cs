@@ -65,16 +65,16 @@ internal sealed class RunGauges
             var counts = db.Jobs.AsNoTracking().GroupBy(j => j.Status).Select(g => new { Status = g.Key, Count = g.Count() })
                 .ToDictionary(g => g.Status, g => g.Count);
             var active = db.Jobs.AsNoTracking().Where(j => Active.Contains(j.Status))
-                .Select(j => new { j.Run.RunName, j.LogQuota, j.Spec })
+                .Join(db.Projects, j => j.ProjectId, p => p.Id, (j, p) => new { j.Run.RunName, Project = p.Name, j.LogQuota, j.Spec })
                 .ToList();
 
             var runs = Enum.GetValues<JobStatus>()
                 .Select(s => new Measurement<long>(counts.GetValueOrDefault(s), Label("status", WireNames.Of(s))))
                 .ToList();
-            var bytes = active.Select(j => new Measurement<long>(j.LogQuota?.UsedBytesHour ?? 0, Label("run_name", j.RunName))).ToList();
+            var bytes = active.Select(j => new Measurement<long>(j.LogQuota?.UsedBytesHour ?? 0, Label("run_name", j.RunName), Label("project", j.Project))).ToList();
             var quota = active
                 .Where(j => (j.LogQuota?.Limit ?? j.Spec.LogQuotaHour) is not null)
-                .Select(j => new Measurement<long>((j.LogQuota?.Limit ?? j.Spec.LogQuotaHour)!.Value, Label("run_name", j.RunName)))
+                .Select(j => new Measurement<long>((j.LogQuota?.Limit ?? j.Spec.LogQuotaHour)!.Value, Label("run_name", j.RunName), Label("project", j.Project)))
                 .ToList();
             return new Snapshot(runs, bytes, quota);
         }

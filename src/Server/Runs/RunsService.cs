@@ -4,6 +4,7 @@ using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
 using LogQuota.Server.Processing;
 using LogQuota.Server.Runners;
+using LogQuota.Server.Teams;
 using LogQuota.Shared.Contracts;
 using Microsoft.EntityFrameworkCore;
 
@@ -11,13 +12,22 @@ namespace LogQuota.Server.Runs;
 
 /// <summary>
 /// What can be done to runs (SPEC §4): submit, show, stop, delete. The API's endpoints and the web page both call
-/// it, so both accept and refuse the same things in the same words; neither calls the other.
+/// it, so both accept and refuse the same things in the same words; neither calls the other. Each operation is on a
+/// run of one project (<c>main</c> when null), which <see cref="TeamAccess"/> says whether the caller reaches.
 /// </summary>
-public sealed class RunsService(ServerDbContext db, ServerSettings settings, RunnerCapacities capacities, TimeProvider time, ILogger<RunsService> logger)
+public sealed class RunsService(
+    ServerDbContext db, TeamAccess access, ServerSettings settings, RunnerCapacities capacities, TimeProvider time, ILogger<RunsService> logger)
 {
     /// <summary>Checks <paramref name="request"/> against the rules and the server's quota, and stores the run and its job.</summary>
-    public async Task<RunOutcome> SubmitAsync(SubmitRunRequest request, CancellationToken cancellationToken)
+    public async Task<RunOutcome> SubmitAsync(Caller caller, string? project, SubmitRunRequest request, CancellationToken cancellationToken)
     {
+        var (reached, refused) = await access.ProjectAsync(caller, project, cancellationToken);
+        if (reached is null)
+        {
+            return RunOutcome.Refused(refused!);
+        }
+
+        var projectId = reached.ProjectId;
         var errors = RunRequestValidator.Validate(request, settings.LogQuotaPerJobHour, settings.LogQuotaAction);
         if (errors.Count > 0)
         {
@@ -43,9 +53,9 @@ public sealed class RunsService(ServerDbContext db, ServerSettings settings, Run
             {
                 runName = RunNames.Generate();
             }
-            while (await db.Runs.AnyAsync(r => r.RunName == runName, cancellationToken));
+            while (await db.Runs.AnyAsync(r => r.ProjectId == projectId && r.RunName == runName, cancellationToken));
         }
-        else if (await db.Runs.AnyAsync(r => r.RunName == runName, cancellationToken))
+        else if (await db.Runs.AnyAsync(r => r.ProjectId == projectId && r.RunName == runName, cancellationToken))
         {
             return RunOutcome.Refused(RunProblem.NameTaken(runName));
         }
@@ -60,11 +70,12 @@ public sealed class RunsService(ServerDbContext db, ServerSettings settings, Run
                 $"The server holds no code {codeHash}; upload it first with PUT /api/code/{codeHash} (logquota run does both)."));
         }
 
-        var run = new RunEntity { Id = Guid.CreateVersion7(now), RunName = runName, SubmittedAt = now };
+        var run = new RunEntity { Id = Guid.CreateVersion7(now), ProjectId = projectId, RunName = runName, SubmittedAt = now };
         run.Jobs.Add(new JobEntity
         {
             Id = Guid.CreateVersion7(now),
             Run = run,
+            ProjectId = projectId,
             Status = JobStatus.Submitted,
             SubmittedAt = now,
             CodeHash = request.CodeHash,
@@ -100,7 +111,7 @@ public sealed class RunsService(ServerDbContext db, ServerSettings settings, Run
             }
 
             // Lost a race with another submit of the same name: the unique index decided.
-            if (await ExistsAsync(runName, cancellationToken))
+            if (await ExistsAsync(projectId, runName, cancellationToken))
             {
                 return RunOutcome.Refused(RunProblem.NameTaken(runName));
             }
@@ -108,36 +119,38 @@ public sealed class RunsService(ServerDbContext db, ServerSettings settings, Run
             throw;
         }
 
-        logger.LogInformation("Run {RunName} submitted with a log quota of {LogQuotaHour} bytes per hour", runName, run.Jobs[0].Spec.LogQuotaHour);
+        logger.LogInformation(
+            "Run {RunName} of project {Project} submitted by {Caller} with a log quota of {LogQuotaHour} bytes per hour",
+            runName, reached.Project, caller.Name, run.Jobs[0].Spec.LogQuotaHour);
         return RunOutcome.Done(RunViews.ToDetails(run, []));
     }
 
     /// <summary>The run with its jobs and events, as stored now.</summary>
-    public async Task<RunOutcome> GetAsync(string runName, CancellationToken cancellationToken)
+    public async Task<RunOutcome> GetAsync(Caller caller, string? project, string runName, CancellationToken cancellationToken)
     {
         // A stop or delete earlier in the same scope (the web page's post) left what it read tracked, and stale.
         db.ChangeTracker.Clear();
-        var run = await FindAsync(runName, cancellationToken);
-        return run is null ? RunOutcome.Refused(RunProblem.NotFound(runName)) : RunOutcome.Done(await DetailsAsync(run, cancellationToken));
+        var (run, refused) = await FindAsync(caller, project, runName, cancellationToken);
+        return run is null ? RunOutcome.Refused(refused!) : RunOutcome.Done(await DetailsAsync(run, cancellationToken));
     }
 
     /// <summary>
     /// Asks every unfinished job of the run to stop: one no runner has yet ends here, the others are stopped on their
     /// runner by the processor, which keeps pulling until their final state.
     /// </summary>
-    public async Task<RunOutcome> StopAsync(string runName, CancellationToken cancellationToken)
+    public async Task<RunOutcome> StopAsync(Caller caller, string? project, string runName, CancellationToken cancellationToken)
     {
-        var run = await FindAsync(runName, cancellationToken);
+        var (run, refused) = await FindAsync(caller, project, runName, cancellationToken);
         if (run is null)
         {
-            return RunOutcome.Refused(RunProblem.NotFound(runName));
+            return RunOutcome.Refused(refused!);
         }
 
         if (run.Jobs.Any(j => !j.Status.IsFinal()))
         {
             db.RunEvents.Add(new RunEventEntity
             {
-                RunId = run.Id, Timestamp = time.GetUtcNow(), Type = JobEventTypes.StopRequested, Message = "A stop was asked through the API",
+                RunId = run.Id, Timestamp = time.GetUtcNow(), Type = JobEventTypes.StopRequested, Message = $"A stop was asked by {caller.Name}",
             });
             await db.SaveChangesAsync(cancellationToken);
         }
@@ -159,16 +172,16 @@ public sealed class RunsService(ServerDbContext db, ServerSettings settings, Run
         }
 
         db.ChangeTracker.Clear();
-        return RunOutcome.Done(await DetailsAsync((await FindAsync(runName, cancellationToken))!, cancellationToken));
+        return RunOutcome.Done(await DetailsAsync((await FindAsync(caller, project, runName, cancellationToken)).Run!, cancellationToken));
     }
 
     /// <summary>Deletes a finished run with its jobs, logs and events; refused while a job may still run.</summary>
-    public async Task<RunOutcome> DeleteAsync(string runName, CancellationToken cancellationToken)
+    public async Task<RunOutcome> DeleteAsync(Caller caller, string? project, string runName, CancellationToken cancellationToken)
     {
-        var run = await FindAsync(runName, cancellationToken);
+        var (run, refused) = await FindAsync(caller, project, runName, cancellationToken);
         if (run is null)
         {
-            return RunOutcome.Refused(RunProblem.NotFound(runName));
+            return RunOutcome.Refused(refused!);
         }
 
         if (run.Jobs.Any(j => !j.Status.IsFinal()))
@@ -202,12 +215,23 @@ public sealed class RunsService(ServerDbContext db, ServerSettings settings, Run
         return RunViews.ToDetails(run, events);
     }
 
-    private Task<RunEntity?> FindAsync(string runName, CancellationToken cancellationToken) =>
-        db.Runs.Include(r => r.Jobs).SingleOrDefaultAsync(r => r.RunName == runName, cancellationToken);
+    /// <summary>The run, when the caller reaches its project and the project holds it; else the 404 (of the project, or of the run).</summary>
+    private async Task<(RunEntity? Run, RunProblem? Problem)> FindAsync(Caller caller, string? project, string runName, CancellationToken cancellationToken)
+    {
+        var (reached, refused) = await access.ProjectAsync(caller, project, cancellationToken);
+        if (reached is null)
+        {
+            return (null, refused);
+        }
 
-    private Task<bool> ExistsAsync(string runName, CancellationToken cancellationToken)
+        var run = await db.Runs.Include(r => r.Jobs)
+            .SingleOrDefaultAsync(r => r.ProjectId == reached.ProjectId && r.RunName == runName, cancellationToken);
+        return run is null ? (null, RunProblem.NotFound(runName)) : (run, null);
+    }
+
+    private Task<bool> ExistsAsync(Guid projectId, string runName, CancellationToken cancellationToken)
     {
         db.ChangeTracker.Clear();
-        return db.Runs.AnyAsync(r => r.RunName == runName, cancellationToken);
+        return db.Runs.AnyAsync(r => r.ProjectId == projectId && r.RunName == runName, cancellationToken);
     }
 }

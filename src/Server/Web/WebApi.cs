@@ -16,9 +16,14 @@ internal static class WebApi
 
     public static IEndpointRouteBuilder MapWebApi(this IEndpointRouteBuilder app)
     {
-        var web = app.MapGroup(Prefix + "/runs").RequireAuthorization(WebPage.SessionPolicy).ExcludeFromDescription();
-        web.MapGet("/{run_name}", RunsApi.GetRun);
-        web.MapGet("/{run_name}/logs", RunLogsApi.GetLogs);
+        // A project's runs, and /web/api/runs as main's, as the API has them.
+        foreach (var runs in new[] { Prefix + "/projects/{project}/runs", Prefix + "/runs" })
+        {
+            var web = app.MapGroup(runs).RequireAuthorization(WebPage.SessionPolicy).ExcludeFromDescription();
+            web.MapGet("/{run_name}", RunsApi.GetRun);
+            web.MapGet("/{run_name}/logs", RunLogsApi.GetLogs);
+        }
+
         return app;
     }
 }

@@ -26,12 +26,12 @@ internal static class WebPage
         var services = builder.Services;
 
         // Session and antiforgery cookies are encrypted with keys kept in the server directory, so sessions
-        // survive a restart with the same admin token (WebSession refuses them after a change of token).
+        // survive a restart with the same token (WebSession refuses them after a change of token or a deleted user).
         services.AddDataProtection()
             .SetApplicationName("logquota-server")
             .PersistKeysToFileSystem(new DirectoryInfo(keys));
         services.AddAuthentication(WebSession.Scheme)
-            .AddCookie(WebSession.Scheme, options => WebSession.Configure(options, settings));
+            .AddCookie(WebSession.Scheme, options => WebSession.Configure(options));
         services.AddAuthorizationBuilder()
             .AddPolicy(SessionPolicy, policy => policy.AddAuthenticationSchemes(WebSession.Scheme).RequireAuthenticatedUser());
         services.AddAntiforgery(options =>

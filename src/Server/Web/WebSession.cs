@@ -1,16 +1,16 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
-using LogQuota.Server.Configuration;
+using LogQuota.Server.Teams;
+using LogQuota.Shared.Contracts;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 
 namespace LogQuota.Server.Web;
 
 /// <summary>
-/// The web page's sign-in: the admin token, typed into a form once, becomes an HttpOnly, SameSite=Strict session
-/// cookie. The cookie carries a fingerprint of the token it was issued for, so a server restarted with another
-/// admin token refuses every session issued for the old one.
+/// The web page's sign-in: a user's token or the admin token, typed into a form once, becomes an HttpOnly,
+/// SameSite=Strict session cookie for that <see cref="Caller"/>. The cookie carries a fingerprint of the token it was
+/// issued for, checked on every request, so a rotated token, a deleted user or a server restarted with another admin
+/// token ends every session issued for the old one.
 /// </summary>
 internal static class WebSession
 {
@@ -19,11 +19,13 @@ internal static class WebSession
     public const string AntiforgeryCookieName = "logquota_antiforgery";
 
     private const string FingerprintClaim = "token_fingerprint";
+    private const string UserIdClaim = "user_id";
+    private const string GlobalRoleClaim = "global_role";
 
     /// <summary>A session lasts a working day without use; each request within it renews it (sliding).</summary>
     private static readonly TimeSpan Lifetime = TimeSpan.FromHours(8);
 
-    public static void Configure(CookieAuthenticationOptions options, ServerSettings settings)
+    public static void Configure(CookieAuthenticationOptions options)
     {
         options.Cookie.Name = CookieName;
         options.Cookie.HttpOnly = true;
@@ -36,12 +38,14 @@ internal static class WebSession
         options.LoginPath = "/signin";
         options.LogoutPath = "/signout";
         options.AccessDeniedPath = "/signin";
-        var fingerprint = Fingerprint(settings.AdminToken);
         options.Events = new CookieAuthenticationEvents
         {
             OnValidatePrincipal = async context =>
             {
-                if (context.Principal?.FindFirstValue(FingerprintClaim) != fingerprint)
+                var authentication = context.HttpContext.RequestServices.GetRequiredService<CallerAuthentication>();
+                if (CallerOf(context.Principal) is not { } caller ||
+                    context.Principal!.FindFirstValue(FingerprintClaim) is not { } fingerprint ||
+                    await authentication.FingerprintAsync(caller, context.HttpContext.RequestAborted) != fingerprint)
                 {
                     context.RejectPrincipal();
                     await context.HttpContext.SignOutAsync(Scheme);
@@ -63,21 +67,37 @@ internal static class WebSession
         };
     }
 
-    /// <summary>True when <paramref name="presented"/> is the admin token (constant-time, as the API compares it).</summary>
-    public static bool IsAdminToken(ServerSettings settings, string? presented) =>
-        !string.IsNullOrEmpty(presented) &&
-        CryptographicOperations.FixedTimeEquals(
-            Encoding.ASCII.GetBytes(Fingerprint(presented.Trim())), Encoding.ASCII.GetBytes(Fingerprint(settings.AdminToken)));
-
-    public static Task SignInAsync(HttpContext context, ServerSettings settings)
+    /// <summary>The caller a session cookie's principal stands for; null for anything else.</summary>
+    public static Caller? CallerOf(ClaimsPrincipal? principal)
     {
-        var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, "admin"), new Claim(FingerprintClaim, Fingerprint(settings.AdminToken))], Scheme);
+        if (principal?.Identity is not { IsAuthenticated: true, AuthenticationType: Scheme } ||
+            principal.FindFirstValue(ClaimTypes.Name) is not { } name ||
+            !WireNames.TryParse<GlobalRole>(principal.FindFirstValue(GlobalRoleClaim), out var role))
+        {
+            return null;
+        }
 
-        // Not persistent: the cookie is a browser-session cookie; the ticket inside still expires after Lifetime.
-        return context.SignInAsync(Scheme, new ClaimsPrincipal(identity), new AuthenticationProperties { IsPersistent = false });
+        if (principal.FindFirstValue(UserIdClaim) is not { } id)
+        {
+            return Caller.BootstrapAdmin;
+        }
+
+        return Guid.TryParse(id, out var userId) ? new Caller(userId, name, role) : null;
     }
 
-    /// <summary>SHA-256 of the token, hex: the cookie (encrypted anyway) never holds the token itself.</summary>
-    private static string Fingerprint(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+    public static async Task SignInAsync(HttpContext context, Caller caller, CancellationToken cancellationToken)
+    {
+        var fingerprint = await context.RequestServices.GetRequiredService<CallerAuthentication>().FingerprintAsync(caller, cancellationToken);
+        List<Claim> claims =
+        [
+            new(ClaimTypes.Name, caller.Name), new(GlobalRoleClaim, WireNames.Of(caller.GlobalRole)), new(FingerprintClaim, fingerprint ?? ""),
+        ];
+        if (caller.UserId is { } id)
+        {
+            claims.Add(new Claim(UserIdClaim, id.ToString()));
+        }
+
+        // Not persistent: the cookie is a browser-session cookie; the ticket inside still expires after Lifetime.
+        await context.SignInAsync(Scheme, new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme)), new AuthenticationProperties { IsPersistent = false });
+    }
 }

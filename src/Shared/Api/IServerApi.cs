@@ -47,7 +47,7 @@ public sealed class RunsQuery
     public string? NextToken { get; init; }
 }
 
-/// <summary>The server's REST API (SPEC §4), as the CLI calls it. Every call but the health check needs the admin token.</summary>
+/// <summary>The server's REST API (SPEC §4, §10), as the CLI calls it. Every call but the health check needs a token (a user's or the admin token).</summary>
 public interface IServerApi
 {
     /// <summary><c>GET /api/healthcheck</c>.</summary>
@@ -62,31 +62,67 @@ public interface IServerApi
     [Put("/api/code/{sha256}")]
     Task PutCodeAsync(string sha256, [Body] HttpContent archive, CancellationToken cancellationToken);
 
-    /// <summary><c>POST /api/runs</c>: submit a run.</summary>
-    [Post("/api/runs")]
-    Task<RunDetails> SubmitRunAsync([Body] SubmitRunRequest request, CancellationToken cancellationToken);
+    /// <summary><c>POST /api/projects/{project}/runs</c>: submit a run (<c>/api/runs</c> is the <c>main</c> project's alias).</summary>
+    [Post("/api/projects/{project}/runs")]
+    Task<RunDetails> SubmitRunAsync(string project, [Body] SubmitRunRequest request, CancellationToken cancellationToken);
 
-    /// <summary><c>GET /api/runs</c>: one page of the <c>ps</c> list, newest first.</summary>
-    [Get("/api/runs")]
-    Task<RunsPage> ListRunsAsync([Query] RunsQuery query, CancellationToken cancellationToken);
+    /// <summary><c>GET /api/projects/{project}/runs</c>: one page of the project's <c>ps</c> list, newest first.</summary>
+    [Get("/api/projects/{project}/runs")]
+    Task<RunsPage> ListRunsAsync(string project, [Query] RunsQuery query, CancellationToken cancellationToken);
 
-    /// <summary><c>GET /api/runs/{run_name}</c>.</summary>
-    [Get("/api/runs/{runName}")]
-    Task<RunDetails> GetRunAsync(string runName, CancellationToken cancellationToken);
+    /// <summary><c>GET /api/projects/{project}/runs/{run_name}</c>.</summary>
+    [Get("/api/projects/{project}/runs/{runName}")]
+    Task<RunDetails> GetRunAsync(string project, string runName, CancellationToken cancellationToken);
 
-    /// <summary><c>POST /api/runs/{run_name}/stop</c>.</summary>
-    [Post("/api/runs/{runName}/stop")]
-    Task StopRunAsync(string runName, CancellationToken cancellationToken);
+    /// <summary><c>POST /api/projects/{project}/runs/{run_name}/stop</c>.</summary>
+    [Post("/api/projects/{project}/runs/{runName}/stop")]
+    Task StopRunAsync(string project, string runName, CancellationToken cancellationToken);
 
-    /// <summary><c>GET /api/runs/{run_name}/logs</c>: one page of log events.</summary>
-    [Get("/api/runs/{runName}/logs")]
-    Task<LogsResponse> GetLogsAsync(string runName, [Query] LogsQuery query, CancellationToken cancellationToken);
+    /// <summary><c>GET /api/projects/{project}/runs/{run_name}/logs</c>: one page of log events.</summary>
+    [Get("/api/projects/{project}/runs/{runName}/logs")]
+    Task<LogsResponse> GetLogsAsync(string project, string runName, [Query] LogsQuery query, CancellationToken cancellationToken);
 
-    /// <summary><c>GET /api/runs/{run_name}/logs?format=text</c>: the stored bytes in order, streamed.</summary>
-    [Get("/api/runs/{runName}/logs?format=text")]
-    Task<HttpResponseMessage> GetLogsTextAsync(string runName, [AliasAs("source")] string? source, CancellationToken cancellationToken);
+    /// <summary><c>GET /api/projects/{project}/runs/{run_name}/logs?format=text</c>: the stored bytes in order, streamed.</summary>
+    [Get("/api/projects/{project}/runs/{runName}/logs?format=text")]
+    Task<HttpResponseMessage> GetLogsTextAsync(string project, string runName, [AliasAs("source")] string? source, CancellationToken cancellationToken);
 
-    /// <summary><c>DELETE /api/runs/{run_name}</c>: delete a finished run and its logs.</summary>
-    [Delete("/api/runs/{runName}")]
-    Task DeleteRunAsync(string runName, CancellationToken cancellationToken);
+    /// <summary><c>DELETE /api/projects/{project}/runs/{run_name}</c>: delete a finished run and its logs.</summary>
+    [Delete("/api/projects/{project}/runs/{runName}")]
+    Task DeleteRunAsync(string project, string runName, CancellationToken cancellationToken);
+
+    /// <summary><c>POST /api/users</c> (global admins): create a user; the answer holds their token, shown this once.</summary>
+    [Post("/api/users")]
+    Task<UserWithToken> CreateUserAsync([Body] CreateUserRequest request, CancellationToken cancellationToken);
+
+    /// <summary><c>GET /api/users</c> (global admins): every user.</summary>
+    [Get("/api/users")]
+    Task<UsersList> ListUsersAsync(CancellationToken cancellationToken);
+
+    /// <summary><c>POST /api/users/{user}/token</c> (global admins, or the user): a new token; the old one stops working.</summary>
+    [Post("/api/users/{user}/token")]
+    Task<UserWithToken> RotateUserTokenAsync(string user, CancellationToken cancellationToken);
+
+    /// <summary><c>DELETE /api/users/{user}</c> (global admins): delete a user and their memberships.</summary>
+    [Delete("/api/users/{user}")]
+    Task DeleteUserAsync(string user, CancellationToken cancellationToken);
+
+    /// <summary><c>POST /api/projects</c>: create a project; a user who does is its admin.</summary>
+    [Post("/api/projects")]
+    Task<ProjectInfo> CreateProjectAsync([Body] CreateProjectRequest request, CancellationToken cancellationToken);
+
+    /// <summary><c>GET /api/projects</c>: the projects the caller reaches, with their role in each.</summary>
+    [Get("/api/projects")]
+    Task<ProjectsList> ListProjectsAsync(CancellationToken cancellationToken);
+
+    /// <summary><c>GET /api/projects/{project}</c>: a project and its members.</summary>
+    [Get("/api/projects/{project}")]
+    Task<ProjectInfo> GetProjectAsync(string project, CancellationToken cancellationToken);
+
+    /// <summary><c>PUT /api/projects/{project}/members/{user}</c> (the project's admins and managers): add a member or change their role.</summary>
+    [Put("/api/projects/{project}/members/{user}")]
+    Task<ProjectInfo> SetProjectMemberAsync(string project, string user, [Body] SetMemberRequest request, CancellationToken cancellationToken);
+
+    /// <summary><c>DELETE /api/projects/{project}/members/{user}</c> (the project's admins and managers): remove a member.</summary>
+    [Delete("/api/projects/{project}/members/{user}")]
+    Task RemoveProjectMemberAsync(string project, string user, CancellationToken cancellationToken);
 }

@@ -25,15 +25,30 @@ public sealed class BearerToken
 
     /// <summary>True when <paramref name="authorization"/> is <c>Bearer &lt;token&gt;</c> (scheme case-insensitive, RFC 7235).</summary>
     /// <param name="authorization">The raw <c>Authorization</c> header; null or empty when absent.</param>
-    public bool Matches(string? authorization)
+    public bool Matches(string? authorization) => TryRead(authorization, out var presented) && MatchesToken(presented);
+
+    /// <summary>True when <paramref name="presented"/>, a token read from a header, is the expected token.</summary>
+    /// <param name="presented">The token itself, without the scheme.</param>
+    public bool MatchesToken(string presented)
     {
+        ArgumentNullException.ThrowIfNull(presented);
+        Span<byte> presentedHash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(presented), presentedHash);
+        return CryptographicOperations.FixedTimeEquals(presentedHash, _expectedHash);
+    }
+
+    /// <summary>Reads the token of <c>Bearer &lt;token&gt;</c> (scheme case-insensitive, RFC 7235); false for any other header or an empty token.</summary>
+    /// <param name="authorization">The raw <c>Authorization</c> header; null or empty when absent.</param>
+    /// <param name="token">The token, trimmed; empty when false.</param>
+    public static bool TryRead(string? authorization, out string token)
+    {
+        token = "";
         if (authorization is null || !authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }
 
-        Span<byte> presentedHash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(authorization[Scheme.Length..].Trim()), presentedHash);
-        return CryptographicOperations.FixedTimeEquals(presentedHash, _expectedHash);
+        token = authorization[Scheme.Length..].Trim();
+        return token.Length > 0;
     }
 }

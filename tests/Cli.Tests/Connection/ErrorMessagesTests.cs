@@ -21,7 +21,7 @@ public sealed class ErrorMessagesTests
     [Fact]
     public void Unauthorized_SaysHowToSetTheToken()
     {
-        Assert.Equal("the server rejected the token (set DSTACK_TOKEN or --token to this server's admin token)", ErrorMessages.ForStatus(HttpStatusCode.Unauthorized, null, WithToken, null));
+        Assert.Equal("the server rejected the token (set DSTACK_TOKEN or --token to your token on this server, or its admin token)", ErrorMessages.ForStatus(HttpStatusCode.Unauthorized, null, WithToken, null));
         var noToken = new ServerConnection(new Uri("http://127.0.0.1:3000"), null, "/home/u/.logquota/server/admin-token");
         Assert.Equal(
             "the server asks for a token and none was found (set DSTACK_TOKEN or --token; no token in /home/u/.logquota/server/admin-token)",

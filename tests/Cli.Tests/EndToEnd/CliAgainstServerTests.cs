@@ -234,8 +234,8 @@ public sealed class CliAgainstServerTests(LocalServer server)
             var fromVariable = await CliProcess.RunAsync(
                 new Dictionary<string, string> { ["DSTACK_SERVER_URL"] = server.Url.ToString(), ["DSTACK_TOKEN"] = "a-stale-token-from-yesterday" }, "ps");
 
-            AssertOneErrorLine(fromFile, $"error: the server rejected the token from the token file {tokenFile} (set DSTACK_TOKEN or --token to this server's admin token)");
-            AssertOneErrorLine(fromVariable, "error: the server rejected the token in DSTACK_TOKEN (set DSTACK_TOKEN or --token to this server's admin token)");
+            AssertOneErrorLine(fromFile, $"error: the server rejected the token from the token file {tokenFile} (set DSTACK_TOKEN or --token to your token on this server, or its admin token)");
+            AssertOneErrorLine(fromVariable, "error: the server rejected the token in DSTACK_TOKEN (set DSTACK_TOKEN or --token to your token on this server, or its admin token)");
         }
         finally
         {
@@ -323,7 +323,7 @@ public sealed class CliAgainstServerTests(LocalServer server)
     public async Task BadToken_IsOneLine_AndNonZeroExit(params string[] args)
     {
         var result = await Cli(["--token", "not-the-token", .. args]);
-        AssertOneErrorLine(result, "error: the server rejected the token given with --token (set DSTACK_TOKEN or --token to this server's admin token)");
+        AssertOneErrorLine(result, "error: the server rejected the token given with --token (set DSTACK_TOKEN or --token to your token on this server, or its admin token)");
     }
 
     [Theory]

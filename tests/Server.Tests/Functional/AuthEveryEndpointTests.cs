@@ -38,7 +38,8 @@ public sealed class AuthFixture : IAsyncLifetime
             .Where(e => e.RoutePattern.RawText != "/api/healthcheck")
             .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m =>
                 (m, "/" + e.RoutePattern.RawText!.TrimStart('/').Replace("{run_name}", Run, StringComparison.Ordinal)
-                    .Replace("{sha256}", Sha256, StringComparison.Ordinal))))];
+                    .Replace("{sha256}", Sha256, StringComparison.Ordinal).Replace("{project}", "main", StringComparison.Ordinal)
+                    .Replace("{user}", "someone", StringComparison.Ordinal))))];
     }
 
     public async Task DisposeAsync()
@@ -48,7 +49,7 @@ public sealed class AuthFixture : IAsyncLifetime
     }
 }
 
-/// <summary>SPEC §4: every endpoint under /api/ but the health check answers 401 problem details to anyone without the admin token.</summary>
+/// <summary>SPEC §4, §10: every endpoint under /api/ but the health check answers 401 problem details to anyone without a user's token or the admin token.</summary>
 public sealed class AuthEveryEndpointTests(AuthFixture fixture) : IClassFixture<AuthFixture>
 {
     public static TheoryData<string, string?> Presented => new()
@@ -70,11 +71,15 @@ public sealed class AuthEveryEndpointTests(AuthFixture fixture) : IClassFixture<
     };
 
     [Fact]
-    public void TheRoutingTable_HasTheRunsAndCodeEndpoints() =>
+    public void TheRoutingTable_HasTheRunsCodeUsersAndProjectsEndpoints() =>
         Assert.Equal(
             [
-                "DELETE /api/runs/guarded", "GET /api/runs/", "GET /api/runs/guarded", "GET /api/runs/guarded/logs",
-                $"HEAD /api/code/{AuthFixture.Sha256}", "POST /api/runs/", "POST /api/runs/guarded/stop", $"PUT /api/code/{AuthFixture.Sha256}",
+                "DELETE /api/projects/main/members/someone", "DELETE /api/projects/main/runs/guarded", "DELETE /api/runs/guarded",
+                "DELETE /api/users/someone", "GET /api/projects/", "GET /api/projects/main", "GET /api/projects/main/runs/",
+                "GET /api/projects/main/runs/guarded", "GET /api/projects/main/runs/guarded/logs", "GET /api/runs/", "GET /api/runs/guarded",
+                "GET /api/runs/guarded/logs", "GET /api/users/", $"HEAD /api/code/{AuthFixture.Sha256}", "POST /api/projects/",
+                "POST /api/projects/main/runs/", "POST /api/projects/main/runs/guarded/stop", "POST /api/runs/", "POST /api/runs/guarded/stop",
+                "POST /api/users/", "POST /api/users/someone/token", $"PUT /api/code/{AuthFixture.Sha256}", "PUT /api/projects/main/members/someone",
             ],
             fixture.Endpoints.Select(e => $"{e.Method} {e.Path}").Order(StringComparer.Ordinal));
 
@@ -93,7 +98,7 @@ public sealed class AuthEveryEndpointTests(AuthFixture fixture) : IClassFixture<
                 request.Headers.TryAddWithoutValidation("Authorization", authorization);
             }
 
-            if (method == "POST")
+            if (method is "POST" or "PUT")
             {
                 request.Content = new StringContent("""{"commands": ["echo sneaked in"]}""", Encoding.UTF8, "application/json");
             }

@@ -34,14 +34,23 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
     private static readonly Dictionary<string, int[]> Documented = new()
     {
         ["GET /api/healthcheck"] = [200, 503],
-        ["POST /api/runs"] = [201, 400, 401, 404, 409, 413, 415, 503],
+        ["POST /api/projects/{project}/runs"] = [201, 400, 401, 404, 409, 413, 415, 503],
         ["PUT /api/code/{sha256}"] = [200, 201, 400, 401, 403, 413, 503],
         ["HEAD /api/code/{sha256}"] = [200, 400, 401, 404],
-        ["GET /api/runs"] = [200, 400, 401],
-        ["GET /api/runs/{run_name}"] = [200, 401, 404],
-        ["POST /api/runs/{run_name}/stop"] = [200, 401, 404, 503],
-        ["DELETE /api/runs/{run_name}"] = [204, 401, 404, 409, 503],
-        ["GET /api/runs/{run_name}/logs"] = [200, 400, 401, 404],
+        ["GET /api/projects/{project}/runs"] = [200, 400, 401, 404],
+        ["GET /api/projects/{project}/runs/{run_name}"] = [200, 401, 404],
+        ["POST /api/projects/{project}/runs/{run_name}/stop"] = [200, 401, 404, 503],
+        ["DELETE /api/projects/{project}/runs/{run_name}"] = [204, 401, 404, 409, 503],
+        ["GET /api/projects/{project}/runs/{run_name}/logs"] = [200, 400, 401, 404],
+        ["POST /api/users"] = [201, 400, 401, 403, 409, 413, 415],
+        ["GET /api/users"] = [200, 401, 403],
+        ["POST /api/users/{user}/token"] = [200, 401, 403, 404],
+        ["DELETE /api/users/{user}"] = [204, 401, 403, 404],
+        ["POST /api/projects"] = [201, 400, 401, 409, 413, 415],
+        ["GET /api/projects"] = [200, 401],
+        ["GET /api/projects/{project}"] = [200, 401, 404],
+        ["PUT /api/projects/{project}/members/{user}"] = [200, 400, 401, 403, 404, 413, 415],
+        ["DELETE /api/projects/{project}/members/{user}"] = [204, 401, 403, 404],
     };
 
     private ServerFactory Server => fixture.Server;
@@ -62,6 +71,9 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
             // scripts make under /web/api (README "Web page").
             .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Mvc.RazorPages.CompiledPageActionDescriptor>() is null)
             .Where(e => !e.RoutePattern.RawText!.TrimStart('/').StartsWith("web/", StringComparison.Ordinal))
+
+            // /api/runs is the main project's alias of /api/projects/{project}/runs: the document lists each operation once.
+            .Where(e => !e.RoutePattern.RawText!.TrimStart('/').StartsWith("api/runs", StringComparison.Ordinal))
             .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods
                 .Select(m => $"{m} /{e.RoutePattern.RawText!.Trim('/')}"))
             .Order(StringComparer.Ordinal);
@@ -102,7 +114,7 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
             }
         }
 
-        var logs = Operations.Single(o => o.Key == "GET /api/runs/{run_name}/logs").Operation.GetProperty("parameters")
+        var logs = Operations.Single(o => o.Key == "GET /api/projects/{project}/runs/{run_name}/logs").Operation.GetProperty("parameters")
             .EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("schema"));
         Assert.Equal("integer", logs["limit"].GetProperty("type").GetString());
         Assert.Equal(1000, logs["limit"].GetProperty("maximum").GetInt32());
@@ -110,15 +122,15 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
         Assert.Equal("date-time", logs["start_time"].GetProperty("format").GetString());
         Assert.Equal(["json", "text"], logs["format"].GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
 
-        var runs = Operations.Single(o => o.Key == "GET /api/runs").Operation.GetProperty("parameters")
+        var runs = Operations.Single(o => o.Key == "GET /api/projects/{project}/runs").Operation.GetProperty("parameters")
             .EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("schema"));
-        Assert.Equal(["limit", "next_token", "only_active"], runs.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["limit", "next_token", "only_active", "project"], runs.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("integer", runs["limit"].GetProperty("type").GetString());
         Assert.Equal(100, runs["limit"].GetProperty("default").GetInt32());
         Assert.Equal(1000, runs["limit"].GetProperty("maximum").GetInt32());
         Assert.Equal("boolean", runs["only_active"].GetProperty("type").GetString());
 
-        var page = Operations.Single(o => o.Key == "GET /api/runs").Operation.GetProperty("responses").GetProperty("200")
+        var page = Operations.Single(o => o.Key == "GET /api/projects/{project}/runs").Operation.GetProperty("responses").GetProperty("200")
             .GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString();
         Assert.Equal("#/components/schemas/RunsPage", page);
     }
@@ -157,7 +169,8 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
         {
             var secured = operation.TryGetProperty("security", out var security) && security.GetArrayLength() > 0;
             Assert.Equal(key != "GET /api/healthcheck", secured);
-            var (method, path) = (key.Split(' ')[0], key.Split(' ')[1].Replace("{run_name}", "some-run", StringComparison.Ordinal));
+            var (method, path) = (key.Split(' ')[0], key.Split(' ')[1].Replace("{run_name}", "some-run", StringComparison.Ordinal)
+                .Replace("{project}", "main", StringComparison.Ordinal).Replace("{user}", "someone", StringComparison.Ordinal));
             using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative)));
             Assert.Equal(secured ? HttpStatusCode.Unauthorized : HttpStatusCode.OK, response.StatusCode);
         }

@@ -136,7 +136,7 @@ public sealed class RunsListTests(RunsListFixture fixture) : IClassFixture<RunsL
         var cursor = new RunCursor(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), Guid.CreateVersion7());
         var plan = await fixture.Server.QueryAsync(async db =>
         {
-            var sql = RunsListApi.Page(db, onlyActive, cursor).Take(101).ToQueryString();
+            var sql = RunsListApi.Page(db, LogQuota.Server.Data.ProjectEntity.MainId, onlyActive, cursor).Take(101).ToQueryString();
             var connection = db.Database.GetDbConnection();
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
@@ -163,18 +163,18 @@ public sealed class RunsListTests(RunsListFixture fixture) : IClassFixture<RunsL
             return steps;
         });
 
-        // All runs: a backward range read of the (submitted_at, id) index, no sort. Active runs: the jobs' status index
+        // All runs: a backward range read of the project's part of the (project_id, submitted_at, id) index, no sort. Active runs: the jobs' (project, status) index
         // finds them and only they are sorted (their number, not the number of stored runs, sets the cost).
         var text = string.Join(" | ", plan);
         Assert.DoesNotContain("SCAN", text, StringComparison.Ordinal);
         if (onlyActive)
         {
-            Assert.Contains("USING INDEX IX_jobs_status (status=?)", text, StringComparison.Ordinal);
+            Assert.Contains("USING INDEX IX_jobs_project_id_status (project_id=? AND status=?)", text, StringComparison.Ordinal);
             Assert.Contains("USING INDEX sqlite_autoindex_runs_1 (id=?)", text, StringComparison.Ordinal);
         }
         else
         {
-            Assert.Contains("USING INDEX IX_runs_submitted_at_id (submitted_at<?)", text, StringComparison.Ordinal);
+            Assert.Contains("USING INDEX IX_runs_project_id_submitted_at_id (project_id=? AND submitted_at<?)", text, StringComparison.Ordinal);
             Assert.DoesNotContain("TEMP B-TREE", text, StringComparison.Ordinal);
         }
     }

@@ -127,7 +127,7 @@ public abstract class LiveColumnTests(DatabaseProvider provider) : IDisposable
 
         using var document = JsonDocument.Parse(await client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative)));
 
-        var ok = document.RootElement.GetProperty("paths").GetProperty("/api/runs/{run_name}/logs").GetProperty("get").GetProperty("responses").GetProperty("200");
+        var ok = document.RootElement.GetProperty("paths").GetProperty("/api/projects/{project}/runs/{run_name}/logs").GetProperty("get").GetProperty("responses").GetProperty("200");
         Assert.Equal(["application/json", "text/plain"], ok.GetProperty("content").EnumerateObject().Select(c => c.Name));
         var properties = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("LogsResponse").GetProperty("properties");
         Assert.Equal(["logs", "next_token", "live"], properties.EnumerateObject().Select(p => p.Name));

@@ -18,12 +18,12 @@ public sealed class NewRunFormTests
             new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = "http://127.0.0.1:9/" },
             configureServices: services => services.AddSingleton<TimeProvider>(new FakeTimeProvider(DateTimeOffset.UtcNow)));
         using var browser = server.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
-        using (var signedIn = await PostFormAsync(browser, "/signin", ("token", ServerFactory.AdminToken)))
+        using (var signedIn = await browser.PostFormAsync("/signin", ("token", ServerFactory.AdminToken)))
         {
             Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
         }
 
-        using var refused = await PostFormAsync(browser, "/runs/new", ("commands", "make train"), ("working_dir", "../data"));
+        using var refused = await browser.PostFormAsync("/runs/new", ("commands", "make train"), ("working_dir", "../data"));
         var page = await refused.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains(
@@ -32,7 +32,7 @@ public sealed class NewRunFormTests
         Assert.Contains("value=\"../data\"", page, StringComparison.Ordinal);
         Assert.Equal(0, (await server.CountRowsAsync()).Runs);
 
-        using var accepted = await PostFormAsync(browser, "/runs/new", ("commands", "make train"), ("run_name", "in-src"), ("working_dir", " src "));
+        using var accepted = await browser.PostFormAsync("/runs/new", ("commands", "make train"), ("run_name", "in-src"), ("working_dir", " src "));
         Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
         Assert.Equal("/runs/in-src", accepted.Headers.Location?.ToString());
         Assert.Equal("src", (await server.QueryAsync(db => db.Jobs.Select(j => j.Spec).SingleAsync())).WorkingDir);
@@ -43,41 +43,27 @@ public sealed class NewRunFormTests
     {
         await using var server = new ServerFactory();
         using var browser = server.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
-        using (var signedIn = await PostFormAsync(browser, "/signin", ("token", ServerFactory.AdminToken)))
+        using (var signedIn = await browser.PostFormAsync("/signin", ("token", ServerFactory.AdminToken)))
         {
             Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
         }
 
-        using var unreadable = await PostFormAsync(browser, "/runs/new", ("commands", "make train"), ("memory", "lots"), ("cpus", "half"));
+        using var unreadable = await browser.PostFormAsync("/runs/new", ("commands", "make train"), ("memory", "lots"), ("cpus", "half"));
         var page = WebUtility.HtmlDecode(await unreadable.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.BadRequest, unreadable.StatusCode);
         Assert.Contains("<p id=\"resources.memory-error\" class=\"field-error\">Memory must be a size such as 512MiB or 8GiB; got 'lots'.</p>", page, StringComparison.Ordinal);
         Assert.Contains("<p id=\"resources.cpus-error\" class=\"field-error\">CPUs must be a number such as 0.5 or 2; got 'half'.</p>", page, StringComparison.Ordinal);
 
         // No runner has a thousand GPUs: the API's refusal, in its words, next to the field.
-        using var tooMany = await PostFormAsync(browser, "/runs/new", ("commands", "make train"), ("gpus", "1000"));
+        using var tooMany = await browser.PostFormAsync("/runs/new", ("commands", "make train"), ("gpus", "1000"));
         page = WebUtility.HtmlDecode(await tooMany.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
         Assert.Contains("<p id=\"resources.gpus-error\" class=\"field-error\">resources.gpus 1000 is more than any runner has: ", page, StringComparison.Ordinal);
         Assert.Contains("value=\"1000\"", page, StringComparison.Ordinal);
         Assert.Equal(0, (await server.CountRowsAsync()).Runs);
 
-        using var accepted = await PostFormAsync(browser, "/runs/new", ("commands", "make train"), ("run_name", "no-gpu"), ("gpus", "0"));
+        using var accepted = await browser.PostFormAsync("/runs/new", ("commands", "make train"), ("run_name", "no-gpu"), ("gpus", "0"));
         Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
         Assert.Null((await server.QueryAsync(db => db.Jobs.Select(j => j.Spec).SingleAsync())).Resources);
-    }
-
-    /// <summary>GETs the page for its antiforgery field (the cookie comes with it), then posts the form with it.</summary>
-    private static async Task<HttpResponseMessage> PostFormAsync(HttpClient browser, string path, params (string Name, string Value)[] fields)
-    {
-        using var form = await browser.GetAsync(new Uri(path, UriKind.Relative));
-        Assert.Equal(HttpStatusCode.OK, form.StatusCode);
-        var html = await form.Content.ReadAsStringAsync();
-        const string marker = "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"";
-        var start = html.IndexOf(marker, StringComparison.Ordinal) + marker.Length;
-        Assert.True(start >= marker.Length, $"{path} has no antiforgery field.");
-        var token = html[start..html.IndexOf('"', start)];
-        using var content = new FormUrlEncodedContent(fields.Append(("__RequestVerificationToken", token)).Select(f => KeyValuePair.Create(f.Item1, f.Item2)));
-        return await browser.PostAsync(new Uri(path, UriKind.Relative), content);
     }
 }

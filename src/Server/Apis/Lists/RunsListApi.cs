@@ -1,4 +1,5 @@
 using LogQuota.Server.Data;
+using LogQuota.Server.Teams;
 using LogQuota.Shared.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -13,8 +14,8 @@ public sealed record RunsListParameters(
     [property: FromQuery(Name = "only_active")] string? OnlyActive);
 
 /// <summary>
-/// <c>GET /api/runs</c> (SPEC §4): the <c>ps</c> list, newest first, a page at a time. A page is a keyset range on the
-/// (submitted_at, id) index, read backwards, so its cost is the page's rows whatever the number of stored runs;
+/// <c>GET /api/runs</c> (SPEC §4): a project's <c>ps</c> list, newest first, a page at a time. A page is a keyset range on the
+/// (project_id, submitted_at, id) index, read backwards, so its cost is the page's rows whatever the number of stored runs;
 /// <c>only_active</c> starts from the jobs' status index instead, so it costs the active jobs, not the finished ones.
 /// </summary>
 public static class RunsListApi
@@ -23,11 +24,18 @@ public static class RunsListApi
     public const int MaxLimit = 1000;
 
     public static async Task<Results<Ok<RunsPage>, ProblemHttpResult>> ListRuns(
-        [AsParameters] RunsListParameters query, ServerDbContext db, RunsPageTokens tokens, CancellationToken cancellationToken)
+        ProjectRoute project, [AsParameters] RunsListParameters query, Caller caller, TeamAccess access,
+        ServerDbContext db, RunsPageTokens tokens, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(access);
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(tokens);
+        var (reached, refused) = await access.ProjectAsync(caller, project.Name, cancellationToken);
+        if (reached is null)
+        {
+            return TypedResults.Problem(detail: refused!.Detail, statusCode: refused.Status);
+        }
 
         if (!Paging.TryParseLimit(query.Limit, DefaultLimit, MaxLimit, out var limit, out var problem) ||
             !Paging.TryParseFlag("only_active", query.OnlyActive, out var onlyActive, out problem))
@@ -49,7 +57,7 @@ public static class RunsListApi
         }
 
         var (runs, nextToken) = await Paging.ReadAsync(
-            Page(db, onlyActive, cursor), limit,
+            Page(db, reached.ProjectId, onlyActive, cursor), limit,
             last => tokens.Create(onlyActive, new RunCursor(last.SubmittedAt.ToUnixTimeMilliseconds(), last.Id)), cancellationToken);
 
         // The page's jobs in a second short query by run id (the jobs' run_id index), rather than a join that the
@@ -75,18 +83,25 @@ public static class RunsListApi
         return TypedResults.Ok(new RunsPage([.. runs.Where(r => r.Jobs.Count > 0).Select(r => RunViews.ToRow(r, waiting.GetValueOrDefault(r.Id)))], nextToken));
     }
 
-    /// <summary>Runs after <paramref name="cursor"/> (older, or as old with a smaller id), newest first.</summary>
-    internal static IQueryable<RunEntity> Page(ServerDbContext db, bool onlyActive, RunCursor? cursor)
+    /// <summary>The project's runs after <paramref name="cursor"/> (older, or as old with a smaller id), newest first.</summary>
+    internal static IQueryable<RunEntity> Page(ServerDbContext db, Guid projectId, bool onlyActive, RunCursor? cursor)
     {
         var runs = db.Runs.AsNoTracking();
         if (onlyActive)
         {
-            // Constants rather than a list parameter, so that every provider sees an IN over the status index.
+            // Constants rather than a list parameter, so that every provider sees an IN over the (project, status)
+            // index. The project is the job's own column: a condition on runs.project_id would lead the planner to walk
+            // the project's every run instead.
             var active = db.Jobs
+                .Where(j => j.ProjectId == projectId)
                 .Where(j => j.Status == JobStatus.Submitted || j.Status == JobStatus.Provisioning ||
                     j.Status == JobStatus.Running || j.Status == JobStatus.Terminating)
                 .Select(j => j.RunId);
             runs = runs.Where(r => active.Contains(r.Id));
+        }
+        else
+        {
+            runs = runs.Where(r => r.ProjectId == projectId);
         }
 
         if (cursor is { } c)

@@ -37,6 +37,9 @@ internal sealed class JobEntityConfiguration : IEntityTypeConfiguration<JobEntit
         // The processor's every tick looks up the jobs that are not finished.
         builder.HasIndex(j => j.Status);
 
+        // A project's active runs (GET /api/runs?only_active=true) start from its jobs that are not finished.
+        builder.HasIndex(j => new { j.ProjectId, j.Status });
+
         // DSTACK_SERVER_LOG_RETENTION looks up the jobs that finished before a cutoff.
         builder.HasIndex(j => new { j.FinishedAt, j.Id });
 

@@ -109,6 +109,10 @@ namespace LogQuota.Server.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("log_quota");
 
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("project_id");
+
                     b.Property<Guid>("RunId")
                         .HasColumnType("TEXT")
                         .HasColumnName("run_id");
@@ -168,6 +172,8 @@ namespace LogQuota.Server.Data.Migrations
                     b.HasIndex("Status");
 
                     b.HasIndex("FinishedAt", "Id");
+
+                    b.HasIndex("ProjectId", "Status");
 
                     b.ToTable("jobs", (string)null);
                 });
@@ -237,12 +243,72 @@ namespace LogQuota.Server.Data.Migrations
                     b.ToTable("log_events", (string)null);
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(41)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("projects", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = new Guid("00000000-0000-7000-8000-000000000001"),
+                            CreatedAt = 0L,
+                            Name = "main"
+                        });
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectMemberEntity", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("project_id");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("role");
+
+                    b.HasKey("ProjectId", "UserId");
+
+                    b.HasIndex("UserId");
+
+                    b.ToTable("project_members", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.RunEntity", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("project_id");
 
                     b.Property<string>("RunName")
                         .IsRequired()
@@ -256,10 +322,10 @@ namespace LogQuota.Server.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("RunName")
+                    b.HasIndex("ProjectId", "RunName")
                         .IsUnique();
 
-                    b.HasIndex("SubmittedAt", "Id");
+                    b.HasIndex("ProjectId", "SubmittedAt", "Id");
 
                     b.ToTable("runs", (string)null);
                 });
@@ -296,6 +362,46 @@ namespace LogQuota.Server.Data.Migrations
                     b.HasIndex("RunId", "Timestamp");
 
                     b.ToTable("run_events", (string)null);
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.UserEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("GlobalRole")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("global_role");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(41)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<byte[]>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("token_hash");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.ToTable("users", (string)null);
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.CodeChunkEntity", b =>
@@ -336,6 +442,32 @@ namespace LogQuota.Server.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectMemberEntity", b =>
+                {
+                    b.HasOne("LogQuota.Server.Data.ProjectEntity", null)
+                        .WithMany("Members")
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("LogQuota.Server.Data.UserEntity", "User")
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("User");
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.RunEntity", b =>
+                {
+                    b.HasOne("LogQuota.Server.Data.ProjectEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.RunEventEntity", b =>
                 {
                     b.HasOne("LogQuota.Server.Data.RunEntity", null)
@@ -343,6 +475,11 @@ namespace LogQuota.Server.Data.Migrations
                         .HasForeignKey("RunId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectEntity", b =>
+                {
+                    b.Navigation("Members");
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.RunEntity", b =>

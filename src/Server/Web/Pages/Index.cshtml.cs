@@ -1,14 +1,16 @@
 using LogQuota.Server.Apis.Lists;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
+using LogQuota.Server.Teams;
 using LogQuota.Shared.Contracts;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace LogQuota.Server.Web.Pages;
 
 /// <summary>The runs list (<c>/</c>): ps as a table, newest first, a page at a time, with quota usage bars.</summary>
-public sealed class IndexModel(ServerDbContext db, RunsPageTokens tokens, ServerSettings settings, TimeProvider time) : PageModel
+public sealed class IndexModel(
+    ServerDbContext db, RunsPageTokens tokens, TeamAccess access, ProjectsService projects, ServerSettings settings, TimeProvider time)
+    : ProjectPageModel(projects)
 {
     /// <summary>Rows per page: a screenful or two, and one bounded read of the API.</summary>
     public const int PageSize = 50;
@@ -37,8 +39,10 @@ public sealed class IndexModel(ServerDbContext db, RunsPageTokens tokens, Server
 
     public async Task OnGetAsync(
         [FromQuery(Name = "active")] string? active, [FromQuery(Name = "status")] string? status,
-        [FromQuery(Name = "next_token")] string? nextToken, [FromQuery(Name = "deleted")] string? deleted, CancellationToken cancellationToken)
+        [FromQuery(Name = "next_token")] string? nextToken, [FromQuery(Name = "deleted")] string? deleted,
+        [FromQuery(Name = "project")] string? project, CancellationToken cancellationToken)
     {
+        await ChooseProjectAsync(project, cancellationToken);
         OnlyActive = active is "1" or "true" or "on";
 
         // An unknown status in a hand-edited URL shows every status rather than an error page.
@@ -49,14 +53,15 @@ public sealed class IndexModel(ServerDbContext db, RunsPageTokens tokens, Server
         Now = time.GetUtcNow();
         try
         {
-            var page = await RunsListing.ReadAsync(db, tokens, PageSize, nextToken, OnlyActive, Status, cancellationToken);
+            var page = await RunsListing.ReadAsync(
+                new RunsListing.Source(db, tokens, access, Caller, Project), PageSize, nextToken, OnlyActive, Status, cancellationToken);
             Runs = page.Runs;
             NextToken = page.NextToken;
         }
         catch (RunsListRefusedException e)
         {
             Refused = e.Message;
-            Response.StatusCode = StatusCodes.Status400BadRequest;
+            Response.StatusCode = e.Status;
         }
     }
 
@@ -64,6 +69,11 @@ public sealed class IndexModel(ServerDbContext db, RunsPageTokens tokens, Server
     public string Link(string? nextToken)
     {
         var query = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (ProjectQuery.Length > 0)
+        {
+            query["project"] = Project;
+        }
+
         if (OnlyActive)
         {
             query["active"] = "1";

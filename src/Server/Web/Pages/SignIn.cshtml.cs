@@ -1,11 +1,11 @@
-using LogQuota.Server.Configuration;
+using LogQuota.Server.Teams;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace LogQuota.Server.Web.Pages;
 
-/// <summary>The admin token in, a session cookie out; the token is never written back into the page or a URL.</summary>
-public sealed class SignInModel(ServerSettings settings, ILogger<SignInModel> logger) : PageModel
+/// <summary>A user's token or the admin token in, a session cookie out; the token is never written back into the page or a URL.</summary>
+public sealed class SignInModel(CallerAuthentication authentication, ILogger<SignInModel> logger) : PageModel
 {
     public string? Error { get; private set; }
 
@@ -17,18 +17,21 @@ public sealed class SignInModel(ServerSettings settings, ILogger<SignInModel> lo
         return User.Identity?.IsAuthenticated == true ? LocalRedirect(ReturnUrl) : Page();
     }
 
-    public async Task<IActionResult> OnPostAsync([FromForm] string? token, [FromForm] string? returnUrl)
+    public async Task<IActionResult> OnPostAsync([FromForm] string? returnUrl, CancellationToken cancellationToken)
     {
         ReturnUrl = LocalOrHome(returnUrl);
-        if (!WebSession.IsAdminToken(settings, token))
+
+        // Read from the form, not bound as an argument: Razor Pages logs a handler's arguments (at Debug), token and all.
+        string? token = Request.Form["token"];
+        if (await authentication.AuthenticateAsync(token, cancellationToken) is not { } caller)
         {
             logger.LogWarning("A web sign-in with a wrong token was refused from {RemoteAddress}", HttpContext.Connection.RemoteIpAddress);
-            Error = string.IsNullOrWhiteSpace(token) ? "Type the admin token." : "That is not the admin token.";
+            Error = string.IsNullOrWhiteSpace(token) ? "Type your token." : "That is not a user's token nor the admin token.";
             Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Page();
         }
 
-        await WebSession.SignInAsync(HttpContext, settings);
+        await WebSession.SignInAsync(HttpContext, caller, cancellationToken);
         return LocalRedirect(ReturnUrl);
     }
 

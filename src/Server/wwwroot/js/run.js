@@ -15,7 +15,7 @@
     return;
   }
 
-  const base = `/web/api/runs/${encodeURIComponent(log.dataset.run)}`;
+  const base = `${log.dataset.api}/${encodeURIComponent(log.dataset.run)}`;
   const lines = document.getElementById('log-lines');
   const live = document.getElementById('live');
   const status = document.getElementById('log-status');

@@ -1,0 +1,49 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace LogQuota.Server.Data.Configurations;
+
+internal sealed class UserEntityConfiguration : IEntityTypeConfiguration<UserEntity>
+{
+    public void Configure(EntityTypeBuilder<UserEntity> builder)
+    {
+        builder.ToTable("users");
+        builder.HasKey(u => u.Id);
+        builder.Property(u => u.Name).HasMaxLength(41);
+        builder.HasIndex(u => u.Name).IsUnique();
+        builder.Property(u => u.GlobalRole).HasConversion<string>().HasMaxLength(16);
+        builder.Property(u => u.TokenHash).HasMaxLength(32);
+
+        // Every request with a user's token finds its user by this index.
+        builder.HasIndex(u => u.TokenHash).IsUnique();
+    }
+}
+
+internal sealed class ProjectEntityConfiguration : IEntityTypeConfiguration<ProjectEntity>
+{
+    public void Configure(EntityTypeBuilder<ProjectEntity> builder)
+    {
+        builder.ToTable("projects");
+        builder.HasKey(p => p.Id);
+        builder.Property(p => p.Name).HasMaxLength(41);
+        builder.HasIndex(p => p.Name).IsUnique();
+        builder.HasMany(p => p.Members).WithOne().HasForeignKey(m => m.ProjectId).OnDelete(DeleteBehavior.Cascade);
+
+        // main exists from the first start (and from the migration that brought projects, for the runs already stored).
+        builder.HasData(new ProjectEntity { Id = ProjectEntity.MainId, Name = ProjectEntity.MainName, CreatedAt = DateTimeOffset.UnixEpoch });
+    }
+}
+
+internal sealed class ProjectMemberEntityConfiguration : IEntityTypeConfiguration<ProjectMemberEntity>
+{
+    public void Configure(EntityTypeBuilder<ProjectMemberEntity> builder)
+    {
+        builder.ToTable("project_members");
+        builder.HasKey(m => new { m.ProjectId, m.UserId });
+        builder.Property(m => m.Role).HasConversion<string>().HasMaxLength(16);
+        builder.HasOne(m => m.User).WithMany().HasForeignKey(m => m.UserId).OnDelete(DeleteBehavior.Cascade);
+
+        // A deleted user's memberships go with them; the project's side is the primary key's prefix.
+        builder.HasIndex(m => m.UserId);
+    }
+}
