@@ -76,6 +76,9 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
 
     public SubmitBody Body { get; }
 
+    /// <summary>Told of every change a pull would answer (a stored event or state, a new live region): the runner's stream.</summary>
+    public Action<Job>? Changed { get; init; }
+
     /// <summary>The job's own directory: spool and default working directory.</summary>
     public string Directory { get; }
 
@@ -192,6 +195,9 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
             {
                 Store(_lines.WrittenSpan, readTimestamp);
             }
+
+            // The live region may have changed with no event stored.
+            Changed?.Invoke(this);
         }
 
         // On a full disk the next read waits: the job blocks on its own writes, as behind a slow terminal.
@@ -521,6 +527,9 @@ internal sealed partial class Job : IQuotaOutput, IDisposable
     {
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         _lastTimestamp = Math.Max(now, _lastTimestamp + 1);
+
+        // Every event and state takes its timestamp here, under the job's lock, just before it is recorded.
+        Changed?.Invoke(this);
         return _lastTimestamp;
     }
 

@@ -64,6 +64,7 @@ internal sealed class JobRegistry : IDisposable
         _environment = new JobEnvironment(Environment.GetEnvironmentVariables(), settings.JobEnvPass);
         RemoveOldHomes();
 
+        Stream = new Streaming.RunnerStream(time);
         Code = new CodeArchives(Path.Combine(settings.Dir, "code"), time, settings.CodeMaxUnpacked);
         _flushTimer = time.CreateTimer(_ => FlushStaleLines(), null, FlushTick, FlushTick);
         _metrics = metrics;
@@ -71,6 +72,9 @@ internal sealed class JobRegistry : IDisposable
     }
 
     private string JobsDirectory => Path.Combine(_settings.Dir, "jobs");
+
+    /// <summary>The runner-wide sequence of what the jobs produce (<c>GET /api/pull</c>).</summary>
+    public Streaming.RunnerStream Stream { get; }
 
     /// <summary>The code archives this runner holds for its jobs.</summary>
     public CodeArchives Code { get; }
@@ -118,7 +122,7 @@ internal sealed class JobRegistry : IDisposable
             }
 
             var disk = _settings.JobDiskMax is { } limit ? new JobDiskUsage(_directories.RootOf(body.JobId), limit) : null;
-            job = new Job(body, directory, _time, _loggers.CreateLogger<Job>(), _metrics, disk);
+            job = new Job(body, directory, _time, _loggers.CreateLogger<Job>(), _metrics, disk) { Changed = Stream.Changed };
             _jobs[body.JobId] = job;
             Interlocked.Increment(ref _starting);
         }
@@ -191,6 +195,7 @@ internal sealed class JobRegistry : IDisposable
 
         if (_jobs.TryRemove(job.Id, out _))
         {
+            Stream.Forget(job.Id);
             job.Dispose();
 
             // The work directory first: while its spool remains, the next start on this directory finds the job and

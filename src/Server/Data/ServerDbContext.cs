@@ -37,6 +37,8 @@ public class ServerDbContext : DbContext
 
     public DbSet<CodeChunkEntity> CodeChunks => Set<CodeChunkEntity>();
 
+    public DbSet<RunnerStreamEntity> RunnerStreams => Set<RunnerStreamEntity>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -56,6 +58,7 @@ public class ServerDbContext : DbContext
         modelBuilder.ApplyConfiguration(new JobLeaseEntityConfiguration());
         modelBuilder.ApplyConfiguration(new CodeArchiveEntityConfiguration());
         modelBuilder.ApplyConfiguration(new CodeChunkEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new RunnerStreamEntityConfiguration());
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {
