@@ -7,7 +7,7 @@ namespace LogQuota.Server.Replicas;
 /// jobs on shared runners go on at another replica's next pass. A replica that dies without this is covered by the
 /// leases' expiry (LOCKING.md).
 /// </summary>
-internal sealed class LeaseKeeper(JobLeases leases, StreamLeases streams, IServiceScopeFactory scopes, TimeProvider time, ILogger<LeaseKeeper> logger) : BackgroundService
+internal sealed class LeaseKeeper(JobLeases leases, StreamLeases streams, Data.Faults.StorageHealth storage, IServiceScopeFactory scopes, TimeProvider time, ILogger<LeaseKeeper> logger) : BackgroundService
 {
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -55,10 +55,12 @@ internal sealed class LeaseKeeper(JobLeases leases, StreamLeases streams, IServi
                     await leases.RenewAllAsync(db, stoppingToken);
                     await streams.RenewAllAsync(db, stoppingToken);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     // The database is unreachable: the next beat tries again; a lease period without one hands the jobs on.
+                    // Meanwhile the health check says so (503): this replica's work is about to go elsewhere.
                     logger.LogWarning("Replica {Replica} could not renew its job leases: {Error}", leases.Replica, e.Message);
+                    storage.Failed(Data.Faults.StorageFault.From(e) ?? new Data.Faults.StorageFault("lease renewal failed", e.Message));
                 }
             }
         }
