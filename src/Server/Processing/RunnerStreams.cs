@@ -88,10 +88,11 @@ internal sealed class RunnerStreams(
             {
                 if (!await leases.HoldAsync(db, runner, stoppingToken))
                 {
-                    // Another replica reads it; ask again within a third of a lease, so a dead holder is replaced in time.
+                    // Another replica reads it. Asked again every tenth of a lease, apart from any pass: a dead holder's
+                    // stream is taken over at most a tenth of a lease after its lease ran out, however long passes take.
                     _carried[runner] = false;
                     known = false;
-                    delay = settings.JobLease / 3;
+                    delay = settings.JobLease / 10;
                     continue;
                 }
 

@@ -75,6 +75,11 @@ public sealed class ReplicaTests : IDisposable
 
         // The kills did take jobs over (else this test proved nothing about takeovers).
         Assert.True(takeovers > 0, "no job changed replica");
+
+        // The lines came through each runner's one stream, stored with its cursor, read by a replica that holds its lease.
+        var streams = await _database.QueryAsync("SELECT runner, cursor, lease_owner FROM runner_streams");
+        Assert.Equal(2, streams.Count);
+        Assert.All(streams, s => Assert.True(s[1] is string && s[2] is string, $"runner {s[0]}: cursor {s[1]}, lease owner {s[2]}"));
     }
 
     /// <summary>Three replicas cold-start together on an empty database: one migrates; then one run name sent to two
