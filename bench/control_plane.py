@@ -118,7 +118,7 @@ def scenario(d, mode, a):
     server, runner_procs = procs[-1], procs[:-1]
     result = {}
     try:
-        busy = f"bash -c 'exec 3<> <(:); for i in $(seq 1 {a.seconds}); do echo \"t=$EPOCHREALTIME i=$i\"; read -t 1 -u 3; done'"
+        busy = f"bash -c 'exec 3<> <(:); for i in $(seq 1 {a.seconds}); do echo \"t=$EPOCHREALTIME i=$i\"; read -t 1 -u 3; done; true'"
         latencies, to_running = submit_all(base, "busy", a.jobs, busy)
         stop, visible = threading.Event(), []
         follower = threading.Thread(target=follow, args=(base, [f"busy-{i}" for i in range(0, a.jobs, max(1, a.jobs // 5))][:5], stop, visible), daemon=True)
@@ -131,8 +131,12 @@ def scenario(d, mode, a):
         result["busy runner cores (max)"] = max(cpu[p.pid] for p in runner_procs)
         result["visible p50 s"] = load.pct(visible, 50)
         result["visible p99 s"] = load.pct(visible, 99)
-        while sum(r["status"] == "done" for r in runs(base) if r["run_name"].startswith("busy-")) < a.jobs:
+        deadline = time.monotonic() + a.seconds + 300
+        while sum(r["status"] in ("done", "failed", "terminated") for r in runs(base) if r["run_name"].startswith("busy-")) < a.jobs:
+            if time.monotonic() > deadline:
+                raise SystemExit("the busy jobs did not all end within 300 s of their last line")
             time.sleep(1)
+        result["busy jobs not done"] = sum(r["status"] != "done" for r in runs(base) if r["run_name"].startswith("busy-"))
         expected = [str(i).encode() for i in range(1, a.seconds + 1)]
         wrong = 0
         for i in range(a.jobs):

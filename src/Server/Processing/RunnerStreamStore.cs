@@ -73,7 +73,12 @@ internal sealed class RunnerStreamStore(StreamLeases leases, ServerMetrics metri
         foreach (var (job, page, droppedBefore) in stored)
         {
             metrics.PageStored(job, page, droppedBefore);
-            metrics.Lag.Pulled(job.Id, caughtUp: true, job.RunnerTimestamp);
+            metrics.Lag.Streamed(job.Id, runner, job.RunnerTimestamp);
+        }
+
+        if (!answer.HasMore)
+        {
+            metrics.Lag.StreamCaughtUp(runner);
         }
     }
 
