@@ -24,6 +24,12 @@ internal static class StreamApi
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(lifetime);
+        // A parameter of another endpoint is a mistake worth naming (a job's pull reached here as /api/jobs/../pull).
+        if (request.Query.Keys.FirstOrDefault(k => k is not "after" and not "wait") is { } unknown)
+        {
+            return JobsApi.BadRequest($"GET /api/pull takes after and wait, not '{unknown}'.");
+        }
+
         var after = request.Query["after"];
         if (after.Count > 1 || !RunnerStream.IsWellFormed(after.ToString()))
         {

@@ -67,14 +67,14 @@ internal static class ServerServiceExtensions
         services.AddSingleton<Code.CodeStore>();
         services.AddSingleton<StreamLeases>();
         services.AddSingleton<RunnerStreamStore>();
-        services.AddSingleton<RunnerStreams>();
+        services.AddSingleton<CarriedStreams>();
         services.AddSingleton<StreamedJobs>();
         services.AddSingleton<JobProcessor>();
         services.AddHostedService<LeaseKeeper>();
         services.AddHostedService<JobProcessingService>();
 
         // After the processor: stops before it, so the final pass of a stopping server pulls per job, as it always did.
-        services.AddHostedService(sp => sp.GetRequiredService<RunnerStreams>());
+        services.AddHostedService<RunnerStreams>();
         services.AddSingleton<Retention.LogRetention>();
         services.AddHostedService<Retention.LogRetentionService>();
         services.AddSingleton<Code.CodeCollector>();

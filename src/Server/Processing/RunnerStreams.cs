@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -29,6 +28,7 @@ internal sealed class RunnerStreams(
     RunnerStreamStore store,
     IHttpClientFactory http,
     StorageHealth storage,
+    CarriedStreams carried,
     TimeProvider time,
     IServiceProvider services,
     ILogger<RunnerStreams> logger) : BackgroundService
@@ -39,17 +39,11 @@ internal sealed class RunnerStreams(
     /// <summary>Longest pause between attempts on a failing stream; the passes carry its jobs meanwhile.</summary>
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
-    /// <summary>Runners whose stream this replica reads and whose last answer was stored.</summary>
-    private readonly ConcurrentDictionary<string, bool> _carried = new(StringComparer.Ordinal);
-
     /// <summary>
     /// How long a request waits for news: long enough that an idle runner costs one call per this period, short enough that
     /// a runner that stops answering (SIGSTOP, a cut link) is noticed well within the unreachable timeout.
     /// </summary>
     public TimeSpan Wait => TimeSpan.FromSeconds(Math.Clamp(settings.RunnerUnreachableTimeout.TotalSeconds / 4, 1, 10));
-
-    /// <summary>True when this replica reads <paramref name="runner"/>'s stream and its last answer was stored.</summary>
-    public bool Carries(string runner) => _carried.GetValueOrDefault(runner);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -90,7 +84,7 @@ internal sealed class RunnerStreams(
                 {
                     // Another replica reads it. Asked again every tenth of a lease, apart from any pass: a dead holder's
                     // stream is taken over at most a tenth of a lease after its lease ran out, however long passes take.
-                    _carried[runner] = false;
+                    carried.Set(runner, false);
                     known = false;
                     delay = settings.JobLease / 10;
                     continue;
@@ -118,12 +112,11 @@ internal sealed class RunnerStreams(
             catch (Exception e) when (JobProcessor.IsRunnerFailure(e, stoppingToken) || e is StreamUnsupportedException)
             {
                 runners.Report(runner, healthy: e is StreamUnsupportedException);
-                if (_carried.GetValueOrDefault(runner, true))
+                if (carried.Set(runner, false))
                 {
                     logger.LogWarning("The stream of runner {Runner} failed ({Error}); its jobs are pulled one by one until it answers again", runner, RunnerCallFailure.Describe(e));
                 }
 
-                _carried[runner] = false;
                 await MarkFailingAsync(db, runner, stoppingToken);
                 delay = e is StreamUnsupportedException ? TimeSpan.FromMinutes(1) : NextDelay(delay);
                 continue;
@@ -133,7 +126,7 @@ internal sealed class RunnerStreams(
             {
                 await store.StoreAsync(db, runner, cursor, answer, stoppingToken);
                 cursor = answer.Cursor;
-                _carried[runner] = true;
+                carried.Set(runner, true);
                 delay = TimeSpan.Zero;
                 wait = answer.HasMore ? TimeSpan.Zero : Wait;
             }

@@ -12,7 +12,7 @@ namespace LogQuota.Server.Processing;
 /// forward a stop, or delete it once ended, never on a timer. Every other job (its runner's stream fails, or the server
 /// pulls per job: <c>DSTACK_SERVER_PULL=job</c>, the final pass of a stopping server) is pulled one by one, as before.
 /// </summary>
-internal sealed class StreamedJobs(ServerSettings settings, RunnerStreams streams, TimeProvider time)
+internal sealed class StreamedJobs(ServerSettings settings, CarriedStreams streams, TimeProvider time)
 {
     /// <summary>A submitted job's first state comes through the stream within a moment; until then it is not submitted again.</summary>
     private static readonly TimeSpan ResubmitAfter = TimeSpan.FromSeconds(5);

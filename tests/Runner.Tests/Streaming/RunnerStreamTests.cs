@@ -108,6 +108,7 @@ public sealed class RunnerStreamTests : IAsyncLifetime
     [InlineData("wait=-1")]
     [InlineData("wait=61")]
     [InlineData("wait=soon")]
+    [InlineData("timestamp=0")]
     public async Task BadQueries_AreAnswered400(string query)
     {
         using var response = await _runner.Http.GetAsync($"/api/pull?{query}");
