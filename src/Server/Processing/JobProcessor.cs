@@ -85,6 +85,8 @@ internal sealed class JobProcessor(
                 metrics.PassEnded(time.GetElapsedTime(started));
             }
 
+            faults.AddRange(streamed.StoreFaults());
+
             await _storage.PassEndedAsync(scopes, faults, cancellationToken);
         }
         finally

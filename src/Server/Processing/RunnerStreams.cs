@@ -127,6 +127,7 @@ internal sealed class RunnerStreams(
                 await store.StoreAsync(db, runner, cursor, answer, stoppingToken);
                 cursor = answer.Cursor;
                 carried.Set(runner, true);
+                carried.StoreSucceeded(runner);
                 delay = TimeSpan.Zero;
                 wait = answer.HasMore ? TimeSpan.Zero : Wait;
             }
@@ -139,9 +140,11 @@ internal sealed class RunnerStreams(
             }
             catch (Exception e) when (StorageFault.From(e) is { } fault)
             {
-                // Rolled back whole; the runner answers the same again from the same cursor.
+                // Rolled back whole; the runner answers the same again from the same cursor, no sooner than the passes
+                // retry (their backoff, which these faults feed), so a full disk is not hammered.
                 storage.Failed(fault);
-                delay = NextDelay(delay);
+                carried.StoreFailed(runner, fault, answer.Jobs.Select(j => j.JobId));
+                delay = TimeSpan.FromTicks(Math.Max(NextDelay(delay).Ticks, TimeSpan.FromSeconds(storage.RetryAfterSeconds).Ticks));
                 wait = TimeSpan.Zero;
             }
         }

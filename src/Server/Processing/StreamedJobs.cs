@@ -23,6 +23,9 @@ internal sealed class StreamedJobs(ServerSettings settings, CarriedStreams strea
     /// <summary>True when the job's runner's stream carried its events as of this pass.</summary>
     public bool Carries(JobEntity job) => job.Runner is not null && _carried.Contains(job.Runner);
 
+    /// <summary>The jobs whose stream answers cannot be stored now (<see cref="CarriedStreams.StoreFaults"/>).</summary>
+    public List<(Guid JobId, Data.Faults.StorageFault Fault)> StoreFaults() => streams.StoreFaults();
+
     /// <summary>The job was handed to its runner; its state comes through the stream.</summary>
     public void Submitted(Guid jobId) => _submitted[jobId] = time.GetTimestamp();
 
