@@ -131,7 +131,7 @@ internal sealed class RunnerStreams(
                 delay = TimeSpan.Zero;
                 wait = answer.HasMore ? TimeSpan.Zero : Wait;
             }
-            catch (Exception e) when (e is LeaseLostException or DbUpdateException)
+            catch (Exception e) when (e is LeaseLostException or DbUpdateException && StorageFault.From(e) is null)
             {
                 // Another replica stored or took the stream meanwhile: nothing of this answer was stored; start again from the stored cursor.
                 logger.LogWarning("Runner {Runner}'s stream answer was not stored: {Reason}", runner, e.Message);
