@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LogQuota.Hosting;
 using LogQuota.Shared.Contracts;
 using LogQuota.Shared.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -33,7 +34,7 @@ internal static class JsonBody
         try
         {
             // Read whole but bounded (Kestrel holds the same limit; this also holds it for chunked bodies in any host).
-            body = await LogQuota.Hosting.JsonBody.ReadAsync<T>(request, JobSpecRules.MaxBodyBytes, cancellationToken);
+            body = await Hosting.JsonBody.ReadAsync<T>(request, JobSpecRules.MaxBodyBytes, cancellationToken);
         }
         catch (BodyTooLargeException)
         {
