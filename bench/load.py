@@ -4,6 +4,10 @@ tests/EndToEnd.Tests/LoadTests.cs, not part of the test suite. Usage (after `dot
 and `dotnet build src/Runner`, Release builds are used when present):
 
     python3 bench/load.py [--jobs 200] [--lines 2000] [--readers 4]
+    python3 bench/load.py control-plane [--jobs 200] [--runners 2] [--seconds 60] [--modes stream,job]
+
+The second form measures the control plane's cost per job, the runner-wide stream against one pull per job
+(bench/control_plane.py says how).
 
 Starts one runner and one server (quota 0) as processes, submits --jobs runs at once (a third
 plain numbered lines, a third progress bars with ANSI colour on the terminal, a third chatty
@@ -156,4 +160,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+    if sys.argv[1:2] == ["control-plane"]:
+        import control_plane
+        control_plane.main(sys.argv[2:])
+    else:
+        main()

@@ -3,6 +3,7 @@ using LogQuota.Runner.Configuration;
 using LogQuota.Runner.Isolation;
 using LogQuota.Runner.Jobs;
 using LogQuota.Runner.Metrics;
+using LogQuota.Runner.Streaming;
 using LogQuota.Shared.Hosting;
 using LogQuota.Hosting;
 
@@ -60,6 +61,7 @@ public static class RunnerApplication
         app.UseServiceDefaults();
         app.MapRunnerMetrics(settings);
         app.MapJobsApi(settings.Token);
+        app.MapStreamApi(settings.Token);
         app.MapCodeApi(settings.Token);
 
         // Resolved once so that the container owns the lock and releases it when the runner is disposed.

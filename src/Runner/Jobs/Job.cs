@@ -48,11 +48,22 @@ internal sealed partial class Job : IDisposable
         _disk = disk;
         // 0700, spool 0600 (SPEC §7): the runner's alone, whatever the umask; jobs under other uids cannot even list it.
         FileModes.CreateDirectory(directory, FileModes.Private);
-        _journal = new JobJournal(body.JobId, Path.Combine(directory, "log.spool"), time, logger, bytes => _metrics?.Stored(body.JobSpec.Tty, bytes));
+        _journal = new JobJournal(body.JobId, Path.Combine(directory, "log.spool"), time, logger, bytes =>
+        {
+            if (bytes > 0)
+            {
+                _metrics?.Stored(body.JobSpec.Tty, bytes);
+            }
+
+            Changed?.Invoke(this);
+        });
         _output = new JobOutput(body.JobSpec, _journal, time, EndByFault);
     }
 
     public SubmitBody Body { get; }
+
+    /// <summary>Told of every change a pull would answer (a stored event or state, a new live region): the runner's stream.</summary>
+    public Action<Job>? Changed { get; init; }
 
     /// <summary>The job's own directory: spool and default working directory.</summary>
     public string Directory { get; }
@@ -166,6 +177,9 @@ internal sealed partial class Job : IDisposable
             }
 
             Act(_output.Read(chunk), readTimestamp);
+
+            // The live region may have changed with no record, state or event published.
+            Changed?.Invoke(this);
         }
 
         // On a full disk the next read waits: the job blocks on its own writes, as behind a slow terminal.

@@ -34,7 +34,7 @@ internal sealed class JobJournal : IDisposable
     private bool _recordsRefused;
 
     /// <param name="spoolPath">The job's spool file, created here.</param>
-    /// <param name="recordWritten">Told the length of each record written, for the metrics.</param>
+    /// <param name="recordWritten">Told of everything published: the length of each record written (for the metrics), 0 for a state or an event (the runner's stream).</param>
     public JobJournal(Guid jobId, string spoolPath, TimeProvider time, ILogger logger, Action<int>? recordWritten = null)
     {
         _jobId = jobId;
@@ -150,13 +150,7 @@ internal sealed class JobJournal : IDisposable
     /// A record (<paramref name="recordBytes"/> of log text; 0 for a state or an event) was just added, and a pull from
     /// now on sees it: the one place where what the job leaves becomes visible.
     /// </summary>
-    private void Published(int recordBytes)
-    {
-        if (recordBytes > 0)
-        {
-            _recordWritten?.Invoke(recordBytes);
-        }
-    }
+    private void Published(int recordBytes) => _recordWritten?.Invoke(recordBytes);
 
     /// <summary>What a pull after <paramref name="after"/> will read: the states and events, and the spool's committed length, as of now.</summary>
     public JournalView View(long after) =>

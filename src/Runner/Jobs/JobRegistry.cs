@@ -67,6 +67,7 @@ internal sealed class JobRegistry : IDisposable
         _directories = new JobDirectories(settings, _isolation);
         RemoveOldHomes();
 
+        Stream = new Streaming.RunnerStream(time);
         Code = new CodeArchives(Path.Combine(settings.Dir, "code"), time, settings.CodeMaxUnpacked);
         _slurm = settings.Executor == RunnerExecutor.Slurm ? new SlurmExecutor(settings, time, loggers.CreateLogger<SlurmExecutor>()) : null;
         _preparation = new JobPreparation(_isolation, _directories,
@@ -77,6 +78,9 @@ internal sealed class JobRegistry : IDisposable
     }
 
     private string JobsDirectory => Path.Combine(_settings.Dir, "jobs");
+
+    /// <summary>The runner-wide sequence of what the jobs produce (<c>GET /api/pull</c>).</summary>
+    public Streaming.RunnerStream Stream { get; }
 
     /// <summary>The code archives this runner holds for its jobs.</summary>
     public CodeArchives Code { get; }
@@ -130,7 +134,7 @@ internal sealed class JobRegistry : IDisposable
             }
 
             var disk = _settings.JobDiskMax is { } limit ? new JobDiskUsage(_directories.RootOf(body.JobId), limit) : null;
-            job = new Job(body, directory, _time, _loggers.CreateLogger<Job>(), _metrics, disk);
+            job = new Job(body, directory, _time, _loggers.CreateLogger<Job>(), _metrics, disk) { Changed = Stream.Changed };
             _jobs[body.JobId] = job;
             Interlocked.Increment(ref _starting);
         }
@@ -167,6 +171,7 @@ internal sealed class JobRegistry : IDisposable
 
         if (_jobs.TryRemove(job.Id, out _))
         {
+            Stream.Forget(job.Id);
             job.Dispose();
 
             // The work directory first: while its spool remains, the next start on this directory finds the job and

@@ -67,9 +67,16 @@ internal static class ServerServiceExtensions
         services.AddSingleton<ReplicaIdentity>();
         services.AddSingleton<JobLeases>();
         services.AddSingleton<Code.CodeStore>();
+        services.AddSingleton<StreamLeases>();
+        services.AddSingleton<RunnerStreamStore>();
+        services.AddSingleton<CarriedStreams>();
+        services.AddSingleton<StreamedJobs>();
         services.AddSingleton<JobProcessor>();
         services.AddHostedService<LeaseKeeper>();
         services.AddHostedService<JobProcessingService>();
+
+        // After the processor: stops before it, so the final pass of a stopping server pulls per job, as it always did.
+        services.AddHostedService<RunnerStreams>();
         services.AddSingleton<Retention.LogRetention>();
         services.AddHostedService<Retention.LogRetentionService>();
         services.AddSingleton<Code.CodeCollector>();

@@ -65,9 +65,23 @@ public sealed record ServerSettings
     /// <summary>Largest code archive <c>PUT /api/code/{sha256}</c> takes, compressed (<c>DSTACK_SERVER_CODE_MAX_BYTES</c>); 0 turns uploads off.</summary>
     public long CodeMaxBytes { get; init; } = DefaultCodeMaxBytes;
 
+    /// <summary>How runs' events come from the runners (<c>DSTACK_SERVER_PULL</c>).</summary>
+    public PullMode Pull { get; init; } = PullMode.Job;
+
     /// <summary>The quota as it goes into a job spec: null when disabled.</summary>
     public long? LogQuotaOrNull => LogQuotaPerJobHour == 0 ? null : LogQuotaPerJobHour;
 
     /// <summary>True when the server hosts its own runner.</summary>
     public bool UsesEmbeddedRunner => Runners.Count == 0;
+}
+
+/// <summary>How the server collects what jobs produce from their runners.</summary>
+public enum PullMode
+{
+    /// <summary>One long-polled stream per runner (<c>GET /api/pull</c>); per-job calls only when a job needs one.</summary>
+    Stream,
+
+    /// <summary>One pull per job per pass (<c>GET /api/jobs/{id}/pull</c>): the design before the stream, kept for comparison
+    /// and for runners without the stream.</summary>
+    Job,
 }

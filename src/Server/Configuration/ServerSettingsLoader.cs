@@ -21,6 +21,7 @@ public static class ServerSettingsLoader
     public const string PollIntervalVariable = "DSTACK_SERVER_POLL_INTERVAL";
     public const string JobLeaseVariable = "DSTACK_SERVER_JOB_LEASE";
     public const string CodeMaxBytesVariable = "DSTACK_SERVER_CODE_MAX_BYTES";
+    public const string PullVariable = "DSTACK_SERVER_PULL";
 
     /// <summary>Reads every setting; the first bad one throws <see cref="SettingsException"/> naming the variable and the value.</summary>
     /// <param name="configuration">Where the variables are looked up (the process environment in production).</param>
@@ -65,6 +66,7 @@ public static class ServerSettingsLoader
             AdminToken = ReadToken(configuration, AdminTokenVariable) ?? "",
             LogRetention = RetentionSetting.Parse(configuration[RetentionSetting.Variable]),
             CodeMaxBytes = ParseCodeMaxBytes(configuration[CodeMaxBytesVariable]),
+            Pull = ParsePull(configuration[PullVariable]),
         };
     }
 
@@ -92,6 +94,14 @@ public static class ServerSettingsLoader
 
         throw Bad(LogQuotaVariable, text, "must be a whole number of bytes from 0 (disabled) to 9223372036854775807");
     }
+
+    /// <summary>Parses <c>DSTACK_SERVER_PULL</c>: <c>job</c> (the default) or <c>stream</c>.</summary>
+    public static PullMode ParsePull(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        "stream" => PullMode.Stream,
+        null or "" or "job" => PullMode.Job,
+        _ => throw Bad(PullVariable, text, "must be stream (one long-polled stream per runner) or job (one pull per job per pass)"),
+    };
 
     /// <summary>Parses <c>DSTACK_SERVER_CODE_MAX_BYTES</c>: bytes with an optional unit (<c>128MiB</c>, <c>1G</c>); 0 turns uploads off.</summary>
     public static long ParseCodeMaxBytes(string? text)

@@ -41,6 +41,32 @@ internal static class LogEventWriter
         Append((SqliteTransaction)transaction, jobId, logs);
     }
 
+    /// <summary>Inserts the log events of several jobs (a runner's stream answer) in the transaction <paramref name="db"/>
+    /// has open: on PostgreSQL with one COPY for all of them.</summary>
+    public static async Task AppendAsync(ServerDbContext db, IReadOnlyList<(Guid JobId, IReadOnlyList<LogEvent> Logs)> batches, CancellationToken cancellationToken)
+    {
+        if (batches.All(b => b.Logs.Count == 0))
+        {
+            return;
+        }
+
+        var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
+            ?? throw new InvalidOperationException("Log events are appended inside the transaction that also moves the stream's cursor.");
+        if (transaction is NpgsqlTransaction postgres)
+        {
+            await PostgresLogEventWriter.AppendAsync(postgres, batches, cancellationToken);
+            return;
+        }
+
+        foreach (var (jobId, logs) in batches)
+        {
+            if (logs.Count > 0)
+            {
+                Append((SqliteTransaction)transaction, jobId, logs);
+            }
+        }
+    }
+
     private static void Append(SqliteTransaction transaction, Guid jobId, IReadOnlyList<LogEvent> logs)
     {
         var index = 0;

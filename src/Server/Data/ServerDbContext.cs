@@ -43,6 +43,8 @@ public class ServerDbContext : DbContext
 
     public DbSet<ProjectMemberEntity> ProjectMembers => Set<ProjectMemberEntity>();
 
+    public DbSet<RunnerStreamEntity> RunnerStreams => Set<RunnerStreamEntity>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -65,6 +67,7 @@ public class ServerDbContext : DbContext
         modelBuilder.ApplyConfiguration(new UserEntityConfiguration());
         modelBuilder.ApplyConfiguration(new ProjectEntityConfiguration());
         modelBuilder.ApplyConfiguration(new ProjectMemberEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new RunnerStreamEntityConfiguration());
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {

@@ -10,6 +10,9 @@ internal sealed class IngestLag(TimeProvider time)
 {
     private readonly Dictionary<Guid, DateTimeOffset> _storedUpTo = [];
 
+    /// <summary>The runner of each job whose events come through its runner's stream.</summary>
+    private readonly Dictionary<Guid, string> _streamed = [];
+
     /// <summary>A page of <paramref name="jobId"/> was pulled and stored (or had nothing to store).</summary>
     /// <param name="jobId">The job.</param>
     /// <param name="caughtUp">The runner had nothing newer: the page was empty, or the job's last.</param>
@@ -23,6 +26,33 @@ internal sealed class IngestLag(TimeProvider time)
         }
     }
 
+    /// <summary>A page of <paramref name="jobId"/> came through <paramref name="runner"/>'s stream and was stored.</summary>
+    public void Streamed(Guid jobId, string runner, long newestEvent)
+    {
+        Pulled(jobId, caughtUp: false, newestEvent);
+        lock (_storedUpTo)
+        {
+            _streamed[jobId] = runner;
+        }
+    }
+
+    /// <summary>An answer of <paramref name="runner"/>'s stream with nothing more behind it was stored: every job on that
+    /// runner is stored up to now, the quiet ones included.</summary>
+    public void StreamCaughtUp(string runner)
+    {
+        var now = time.GetUtcNow();
+        lock (_storedUpTo)
+        {
+            foreach (var (jobId, of) in _streamed)
+            {
+                if (of == runner)
+                {
+                    _storedUpTo[jobId] = now;
+                }
+            }
+        }
+    }
+
     /// <summary>Forgets the jobs that are not in <paramref name="activeJobs"/> any more (ended and released).</summary>
     public void Retain(IReadOnlyCollection<Guid> activeJobs)
     {
@@ -32,6 +62,7 @@ internal sealed class IngestLag(TimeProvider time)
             foreach (var gone in _storedUpTo.Keys.Where(id => !keep.Contains(id)).ToList())
             {
                 _storedUpTo.Remove(gone);
+                _streamed.Remove(gone);
             }
         }
     }

@@ -50,7 +50,7 @@ internal sealed class JobProcessingService(
         using var timer = new PeriodicTimer(settings.PollInterval, time);
         try
         {
-            await WhenStartedAsync(stoppingToken);
+            await WhenStartedAsync(services, stoppingToken);
             do
             {
                 try
@@ -76,7 +76,7 @@ internal sealed class JobProcessingService(
     /// the services without stopping them; a pass running then would log an ObjectDisposedException with its stack
     /// under the one line that says what went wrong.
     /// </summary>
-    private async Task WhenStartedAsync(CancellationToken stoppingToken)
+    internal static async Task WhenStartedAsync(IServiceProvider services, CancellationToken stoppingToken)
     {
         var started = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted;
         var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -28,6 +28,7 @@ internal sealed class JobProcessor(
     ServerMetrics metrics,
     StorageHealth storage,
     Code.CodeStore code,
+    StreamedJobs streamed,
     ILogger<JobProcessor> logger) : IDisposable
 {
     /// <summary>Jobs processed side by side; a runner that hangs holds up only its own jobs.</summary>
@@ -84,6 +85,8 @@ internal sealed class JobProcessor(
                 metrics.PassEnded(time.GetElapsedTime(started));
             }
 
+            faults.AddRange(streamed.StoreFaults());
+
             await _storage.PassEndedAsync(scopes, faults, cancellationToken);
         }
         finally
@@ -99,10 +102,15 @@ internal sealed class JobProcessor(
             await _assignment.AssignAsync(cancellationToken);
         }
 
-        var jobs = await ActiveJobsAsync(includeUnsubmitted: !finalPass, cancellationToken);
-        metrics.Lag.Retain(jobs);
-        _contact.Retain(jobs);
+        var claimed = await ActiveJobsAsync(includeUnsubmitted: !finalPass, cancellationToken);
+        metrics.Lag.Retain(claimed);
+        List<Guid> jobs;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            jobs = await streamed.SelectAsync(scope.ServiceProvider.GetRequiredService<ServerDbContext>(), claimed, finalPass, cancellationToken);
+        }
 
+        _contact.Retain(jobs);
         _reconciliation.Retain(jobs);
         await Parallel.ForEachAsync(
             jobs,
@@ -237,17 +245,35 @@ internal sealed class JobProcessor(
             {
                 return;
             }
+
+            streamed.Submitted(job.Id);
+        }
+
+        if (streamed.Carries(job))
+        {
+            // Its events come through the runner's stream. An ended job's final state came last, after all its logs: everything is stored.
+            if (job.Status.IsFinal())
+            {
+                await ReleaseAsync(db, job, client, cancellationToken);
+            }
+
+            return;
         }
 
         var drained = await _pull.PullAsync(db, job, client, cancellationToken);
         if (drained && job.Status.IsFinal())
         {
-            // Everything the runner had is stored: only now may it forget the job and its spool.
-            await client.DeleteAsync(job.Id, cancellationToken);
-            job.Release();
-            await db.SaveChangesAsync(cancellationToken);
-            logger.LogInformation("Job {JobId} ended {Status}; runner {Runner} released it", job.Id, job.Status, job.Runner);
+            await ReleaseAsync(db, job, client, cancellationToken);
         }
+    }
+
+    /// <summary>Everything the runner had is stored: only now may it forget the job and its spool.</summary>
+    private async Task ReleaseAsync(ServerDbContext db, JobEntity job, IRunnerApi client, CancellationToken cancellationToken)
+    {
+        await client.DeleteAsync(job.Id, cancellationToken);
+        job.Release();
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Job {JobId} ended {Status}; runner {Runner} released it", job.Id, job.Status, job.Runner);
     }
 
     private async Task StopAsync(ServerDbContext db, JobEntity job, IRunnerApi client, CancellationToken cancellationToken)

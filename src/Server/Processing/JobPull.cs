@@ -16,9 +16,6 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
     /// <summary>Pages pulled per job per pass: a job that logs faster than we store cannot starve the others.</summary>
     private const int MaxPagesPerPass = 50;
 
-    /// <summary>Characters of an event message kept (the column's limit); the runner's are far shorter.</summary>
-    private const int MaxEventMessage = 2048;
-
     /// <summary>Pulls until the runner has nothing more right now; true when it has nothing more at all.</summary>
     public async Task<bool> PullAsync(ServerDbContext db, JobEntity job, IRunnerApi client, CancellationToken cancellationToken)
     {
@@ -41,8 +38,7 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
 
             try
             {
-                if (!empty || lastUpdated != job.RunnerTimestamp || !LiveEquals(job, response.Live) ||
-                    !QuotaEquals(job.LogQuota, PulledQuota(job, response)))
+                if (JobPage.HasNews(job, response, lastUpdated))
                 {
                     await StorePageAsync(db, job, response, lastUpdated, cancellationToken);
                 }
@@ -74,28 +70,7 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
     private async Task StorePageAsync(ServerDbContext db, JobEntity job, PullResponse response, long lastUpdated, CancellationToken cancellationToken)
     {
         var droppedBefore = job.LogQuota?.DroppedBytes ?? 0;
-        foreach (var state in response.JobStates.OrderBy(s => s.Timestamp))
-        {
-            Apply(job, state);
-        }
-
-        job.RunnerTimestamp = lastUpdated;
-        job.LogQuota = PulledQuota(job, response);
-
-        // The runner's quota events (warnings, crossings, drop reports) are the run's events; they commit with the
-        // page that carried them, so a restarted server neither loses nor repeats one.
-        foreach (var e in response.JobEvents ?? [])
-        {
-            db.RunEvents.Add(new RunEventEntity
-            {
-                RunId = job.RunId, Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp), Type = e.Type, Message = Bounded(e.Message),
-            });
-        }
-
-        // The live region is what the runner's screen showed when it answered this page: shown, never stored as
-        // events or counted. It commits with the page, so it never runs ahead of the stored lines it sits below,
-        // and an ended job has none (its last lines arrive as stored events).
-        job.Live = job.Status.IsFinal() || response.Live is not { Length: > 0 } ? null : response.Live;
+        JobPage.Apply(db, job, response, lastUpdated, logger);
 
         // One transaction: the events, the state, the pull position, the quota and the live region commit together. Killed
         // before the commit, the server pulls the same events again; after it, it asks for later ones. Either
@@ -108,43 +83,4 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
         await transaction.CommitAsync(cancellationToken);
         metrics.PageStored(job, response, droppedBefore);
     }
-
-    private void Apply(JobEntity job, JobStateEvent state)
-    {
-        if (job.Status.IsFinal())
-        {
-            return;
-        }
-
-        var status = JobStatusMapping.FromRunnerState(state.State);
-        switch (status)
-        {
-            case JobStatus.Running when job.Status is JobStatus.Terminating:
-                // A stop is on its way; the runner's earlier "running" does not undo it.
-                return;
-            case JobStatus.Done or JobStatus.Failed or JobStatus.Terminated:
-                job.TryEnd(new JobEnd(status, state.TerminationReason, state.TerminationMessage), DateTimeOffset.FromUnixTimeMilliseconds(state.Timestamp));
-                job.ExitStatus = state.ExitStatus;
-                logger.LogInformation("Job {JobId} ended {Status}: {Outcome}", job.Id, status, JobStatusMapping.Describe(state));
-                return;
-        }
-
-        job.Status = status;
-    }
-
-    /// <summary>True when the runner's live region is what is stored already: an unchanged screen is no reason to write.</summary>
-    private static bool LiveEquals(JobEntity job, byte[]? live) =>
-        job.Live is null ? live is null : live is not null && job.Live.AsSpan().SequenceEqual(live);
-
-    /// <summary>
-    /// The quota block to store: the runner's, whose <c>used_bytes_hour</c> is the job's one stored count of
-    /// <c>log_bytes_hour</c>; a page without one (never from a runner of this version) updates the count of the stored one.
-    /// </summary>
-    private static LogQuotaStatus? PulledQuota(JobEntity job, PullResponse response) =>
-        response.LogQuota ?? (job.LogQuota is { } stored ? stored with { UsedBytesHour = response.LogBytesHour } : null);
-
-    /// <summary>True when the quota block is what is stored already (or the runner sent none).</summary>
-    private static bool QuotaEquals(LogQuotaStatus? stored, LogQuotaStatus? pulled) => pulled is null || pulled == stored;
-
-    private static string Bounded(string message) => message.Length <= MaxEventMessage ? message : message[..(MaxEventMessage - 1)] + "…";
 }

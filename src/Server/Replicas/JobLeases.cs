@@ -63,12 +63,16 @@ internal sealed class JobLeases(ServerSettings settings, ReplicaIdentity replica
         SELECT count(*) FROM renewed
         """;
 
-    /// <summary>The heartbeat: extends every lease this replica holds, whatever its passes are doing.</summary>
+    /// <summary>The heartbeat: extends every lease this replica holds, whatever its passes are doing. Rows a stream answer or
+    /// a page is writing right now are skipped, not waited for (that answer renews nothing of its jobs, but the next beat
+    /// does): the heartbeat never waits on a transaction that holds several job rows, so no two can wait on each other.</summary>
     private const string RenewAllSql = $"""
         WITH clock AS (SELECT {Now} AS now),
+        mine AS (
+            SELECT j.id FROM jobs j WHERE j.lease_owner = @me AND NOT j.runner_released FOR UPDATE SKIP LOCKED),
         renewed AS (
-            UPDATE jobs j SET lease_expires_at = clock.now + @lease_ms FROM clock
-            WHERE j.lease_owner = @me AND NOT j.runner_released RETURNING j.id, clock.now)
+            UPDATE jobs j SET lease_expires_at = clock.now + @lease_ms FROM clock, mine
+            WHERE j.id = mine.id RETURNING j.id, clock.now)
         UPDATE job_leases l SET expires_at = renewed.now + @lease_ms FROM renewed
         WHERE l.id = (SELECT max(m.id) FROM job_leases m WHERE m.job_id = renewed.id AND m.owner = @me)
         """;

@@ -1,13 +1,13 @@
 namespace LogQuota.Server.Replicas;
 
 /// <summary>
-/// Keeps this replica's job leases alive while it runs (a heartbeat three times per lease period, apart from the job
+/// Keeps this replica's job and stream leases alive while it runs (a heartbeat three times per lease period, apart from the job
 /// processor's passes, so a slow pass or a slow runner never lets a lease lapse), and gives them up when it stops
 /// cleanly, after the job processor has stopped (hosted services stop in reverse order of registration), so that its
 /// jobs on shared runners go on at another replica's next pass. A replica that dies without this is covered by the
 /// leases' expiry (LOCKING.md).
 /// </summary>
-internal sealed class LeaseKeeper(JobLeases leases, IServiceScopeFactory scopes, TimeProvider time, ILogger<LeaseKeeper> logger) : BackgroundService
+internal sealed class LeaseKeeper(JobLeases leases, StreamLeases streams, Data.Faults.StorageHealth storage, IServiceScopeFactory scopes, TimeProvider time, ILogger<LeaseKeeper> logger) : BackgroundService
 {
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -20,7 +20,9 @@ internal sealed class LeaseKeeper(JobLeases leases, IServiceScopeFactory scopes,
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            await leases.ReleaseAllAsync(scope.ServiceProvider.GetRequiredService<Data.ServerDbContext>(), cancellationToken);
+            var db = scope.ServiceProvider.GetRequiredService<Data.ServerDbContext>();
+            await leases.ReleaseAllAsync(db, cancellationToken);
+            await streams.ReleaseAllAsync(db, cancellationToken);
             logger.LogInformation("Replica {Replica} released its job leases", leases.Replica);
         }
         catch (ObjectDisposedException)
@@ -49,12 +51,16 @@ internal sealed class LeaseKeeper(JobLeases leases, IServiceScopeFactory scopes,
                 try
                 {
                     await using var scope = scopes.CreateAsyncScope();
-                    await leases.RenewAllAsync(scope.ServiceProvider.GetRequiredService<Data.ServerDbContext>(), stoppingToken);
+                    var db = scope.ServiceProvider.GetRequiredService<Data.ServerDbContext>();
+                    await leases.RenewAllAsync(db, stoppingToken);
+                    await streams.RenewAllAsync(db, stoppingToken);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     // The database is unreachable: the next beat tries again; a lease period without one hands the jobs on.
+                    // Meanwhile the health check says so (503): this replica's work is about to go elsewhere.
                     logger.LogWarning("Replica {Replica} could not renew its job leases: {Error}", leases.Replica, e.Message);
+                    storage.Failed(Data.Faults.StorageFault.From(e) ?? new Data.Faults.StorageFault("lease renewal failed", e.Message));
                 }
             }
         }

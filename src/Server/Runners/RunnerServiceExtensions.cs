@@ -48,6 +48,12 @@ internal static class RunnerServiceExtensions
         services.AddSingleton<RunnerPool>();
         services.AddSingleton<RunnerCapacities>();
 
+        // The streams' long polls: no resilience pipeline (its 5 s attempt timeout would cut them); RunnerStreams sets
+        // each request's timeout and retries with its own backoff.
+        services.AddHttpClient(Processing.RunnerStreams.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers()
+            .AddHttpMessageHandler(() => new RunnerTokenHandler(localRunner?.Token ?? settings.RunnerToken));
+
         if (localRunner is not null)
         {
             var token = localRunner.Token!;

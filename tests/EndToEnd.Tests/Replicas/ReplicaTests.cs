@@ -19,10 +19,13 @@ public sealed class ReplicaTests : IDisposable
 
     public void Dispose() => _database.Dispose();
 
-    [SkippableFact]
-    public async Task ReplicasKilledMidPull_StoreEveryLineOnce_EndEveryJob_AndNeverShareAJob()
+    [SkippableTheory]
+    [InlineData("job")]
+    [InlineData("stream")]
+    public async Task ReplicasKilledMidPull_StoreEveryLineOnce_EndEveryJob_AndNeverShareAJob(string pull)
     {
-        await using var cluster = await ReplicaCluster.StartAsync(_database.Url, replicas: 2, runners: 2);
+        await using var cluster = await ReplicaCluster.StartAsync(_database.Url, replicas: 2, runners: 2,
+            new Dictionary<string, string> { ["DSTACK_SERVER_PULL"] = pull });
 
         // Numbered lines in bursts, for about 8 s per job: long enough that every kill lands while pulls are going on.
         var script = $"for i in $(seq 1 {Lines}); do echo \"line-$i\"; if [ $((i % 100)) -eq 0 ]; then sleep 0.4; fi; done";
@@ -75,6 +78,12 @@ public sealed class ReplicaTests : IDisposable
 
         // The kills did take jobs over (else this test proved nothing about takeovers).
         Assert.True(takeovers > 0, "no job changed replica");
+
+        // Under the stream, the lines came through each runner's one stream, stored with its cursor, read by a replica
+        // that holds its lease; under per-job pulls there is no stream.
+        var streams = await _database.QueryAsync("SELECT runner, cursor, lease_owner FROM runner_streams");
+        Assert.Equal(pull == "stream" ? 2 : 0, streams.Count);
+        Assert.All(streams, s => Assert.True(s[1] is string && s[2] is string, $"runner {s[0]}: cursor {s[1]}, lease owner {s[2]}"));
     }
 
     /// <summary>Three replicas cold-start together on an empty database: one migrates; then one run name sent to two

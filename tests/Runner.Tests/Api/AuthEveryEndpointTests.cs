@@ -57,10 +57,10 @@ public sealed class AuthEveryEndpointTests : IAsyncLifetime
     private static readonly string Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Code.TestArchive.Empty()));
 
     [Fact]
-    public void TheRoutingTable_HasTheFourJobEndpoints_AndTheTwoCodeEndpoints() =>
+    public void TheRoutingTable_HasTheFourJobEndpoints_TheStream_AndTheTwoCodeEndpoints() =>
         Assert.Equal(
             [
-                $"DELETE /api/jobs/{Running}", $"GET /api/jobs/{Running}/pull", $"HEAD /api/code/{Sha256}", "POST /api/jobs/",
+                $"DELETE /api/jobs/{Running}", $"GET /api/jobs/{Running}/pull", "GET /api/pull", $"HEAD /api/code/{Sha256}", "POST /api/jobs/",
                 $"POST /api/jobs/{Running}/stop", $"PUT /api/code/{Sha256}",
             ],
             Endpoints().Select(e => $"{e.Method} {e.Path}").Order(StringComparer.Ordinal));

@@ -31,8 +31,8 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
     /// <param name="database">The test's database; SQLite in the server directory when null.</param>
     /// <param name="passesByTest">
     /// No background loops of the processor: passes run only when the test calls
-    /// <see cref="LogQuota.Server.Processing.JobProcessor"/> itself, and no lease heartbeat runs (a pass renews its own
-    /// leases). A test that moves a fake clock needs this: the clock wakes both loops, the processing loop's pass reads the
+    /// <see cref="LogQuota.Server.Processing.JobProcessor"/> itself, no runner stream is read (every job is pulled by the
+    /// passes, one by one), and no lease heartbeat runs (a pass renews its own leases). A test that moves a fake clock needs this: the clock wakes both loops, the processing loop's pass reads the
     /// clock and the scripted runner in between the test's steps, and on PostgreSQL the heartbeat's row locks make the
     /// test's pass skip the job (<c>FOR UPDATE SKIP LOCKED</c>), as a replica skips a job another one is claiming.
     /// </param>
@@ -121,7 +121,11 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
         {
             builder.ConfigureTestServices(services =>
             {
-                foreach (var loop in new[] { typeof(LogQuota.Server.Processing.JobProcessingService), typeof(LogQuota.Server.Replicas.LeaseKeeper) })
+                foreach (var loop in new[]
+                         {
+                             typeof(LogQuota.Server.Processing.JobProcessingService), typeof(LogQuota.Server.Replicas.LeaseKeeper),
+                             typeof(LogQuota.Server.Processing.RunnerStreams),
+                         })
                 {
                     services.Remove(services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == loop));
                 }

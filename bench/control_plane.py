@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""The control plane's cost per job: one runner-wide stream (DSTACK_SERVER_PULL=stream) against one pull per job per
+pass (DSTACK_SERVER_PULL=job), in one command, on the same machine, one after the other. Not part of the test suite.
+Usage (after `dotnet build -c Release src/Server` and `src/Runner`; Debug builds are used when Release is absent):
+
+    python3 bench/load.py control-plane [--jobs 200] [--runners 2] [--seconds 60] [--modes stream,job]
+
+For each mode it starts --runners runners and one server (SQLite, default poll interval) as processes, then:
+  1. busy: submits --jobs runs at once, each printing one line per second for --seconds (bash, builtin sleep, the write
+     time in the line); records each submit's latency and the time until all are `running`; samples the server's and
+     the runners' CPU from /proc over the steady part; follows a few jobs' logs to measure write -> visible in the API
+     (p50/p99), and checks afterwards that every job stored every line exactly once.
+  2. idle: the same number of jobs running `sleep`, CPU of server and runners per job-minute.
+Prints one table per mode and the ratios stream / job.
+"""
+import argparse, base64, json, os, re, shutil, subprocess, tempfile, threading, time
+
+import load
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+LINE = re.compile(rb"t=(\d+\.\d+) i=(\d+)")
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+
+
+def start_system(d, mode, runners):
+    quiet = dict(os.environ, Logging__LogLevel__Default="Warning")
+    log = open(os.path.join(d, f"processes-{mode}.log"), "w+")
+    procs, urls = [], []
+    for r in range(runners):
+        port = load.free_port()
+        procs.append(subprocess.Popen(["dotnet", load.dll("Runner")], stdout=log, stderr=subprocess.STDOUT, env=dict(
+            quiet, DSTACK_RUNNER_PORT=str(port), DSTACK_RUNNER_DIR=os.path.join(d, f"runner-{mode}-{r}"),
+            DSTACK_RUNNER_WORK_DIR=os.path.join(d, f"work-{mode}-{r}"), DSTACK_RUNNER_TOKEN=load.RUNNER_TOKEN)))
+        urls.append(f"http://127.0.0.1:{port}")
+    for url in urls:
+        load.wait_healthy(url)
+    sport = load.free_port()
+    procs.append(subprocess.Popen(["dotnet", load.dll("Server")], stdout=log, stderr=subprocess.STDOUT, env=dict(
+        quiet, DSTACK_SERVER_PORT=str(sport), DSTACK_SERVER_DIR=os.path.join(d, f"server-{mode}"), DSTACK_SERVER_ADMIN_TOKEN=load.ADMIN,
+        DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR="0", DSTACK_SERVER_RUNNERS=",".join(urls), DSTACK_RUNNER_TOKEN=load.RUNNER_TOKEN,
+        DSTACK_SERVER_PULL=mode)))
+    base = f"http://127.0.0.1:{sport}"
+    load.wait_healthy(base)
+    return base, procs, log
+
+
+def stop_system(procs, log):
+    for p in reversed(procs):
+        p.terminate()
+        try:
+            p.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            p.kill(); p.wait()
+    log.close()
+
+
+def runs(base):
+    out, token = [], None
+    while True:
+        status, page = load.call(base, "GET", "/api/runs?limit=1000" + (f"&next_token={token}" if token else ""))
+        if status != 200:
+            raise SystemExit(f"GET /api/runs: {status} {page}")
+        out += page["runs"]
+        token = page.get("next_token")
+        if not token:
+            return out
+
+
+def submit_all(base, prefix, jobs, command):
+    latencies, started = [], time.monotonic()
+    for i in range(jobs):
+        t = time.monotonic()
+        status, answer = load.call(base, "POST", "/api/runs", {"run_name": f"{prefix}-{i}", "commands": [command], "tty": False})
+        latencies.append((time.monotonic() - t) * 1000)
+        if status != 201:
+            raise SystemExit(f"submit {prefix}-{i}: {status} {answer}")
+    while True:
+        active = [r for r in runs(base) if r["run_name"].startswith(prefix + "-")]
+        if sum(r["status"] == "running" for r in active) == jobs:
+            return latencies, time.monotonic() - started
+        if time.monotonic() - started > 600:
+            raise SystemExit(f"{prefix}: not all {jobs} jobs running after 600 s")
+        time.sleep(0.2)
+
+
+def follow(base, names, stop, visible):
+    """Polls the newest lines of a few jobs every 0.2 s; the first time a line is seen, now minus its write time."""
+    seen = {n: set() for n in names}
+    while not stop.is_set():
+        for name in names:
+            status, page = load.call(base, "GET", f"/api/runs/{name}/logs?descending=true&limit=5")
+            now = time.time()
+            if status != 200:
+                continue
+            for event in page["logs"]:
+                for t, i in LINE.findall(base64.b64decode(event["message"])):
+                    if i not in seen[name]:
+                        seen[name].add(i)
+                        visible.append(now - float(t))
+        time.sleep(0.2)
+
+
+def measure(base, procs, window):
+    before = {p.pid: cpu_seconds(p.pid) for p in procs}
+    t = time.monotonic()
+    time.sleep(window)
+    wall = time.monotonic() - t
+    return {p.pid: (cpu_seconds(p.pid) - before[p.pid]) / wall for p in procs}, wall
+
+
+def scenario(d, mode, a):
+    base, procs, log = start_system(d, mode, a.runners)
+    server, runner_procs = procs[-1], procs[:-1]
+    result = {}
+    try:
+        busy = f"bash -c 'exec 3<> <(:); for i in $(seq 1 {a.seconds}); do echo \"t=$EPOCHREALTIME i=$i\"; read -t 1 -u 3; done; true'"
+        latencies, to_running = submit_all(base, "busy", a.jobs, busy)
+        stop, visible = threading.Event(), []
+        follower = threading.Thread(target=follow, args=(base, [f"busy-{i}" for i in range(0, a.jobs, max(1, a.jobs // 5))][:5], stop, visible), daemon=True)
+        follower.start()
+        cpu, wall = measure(base, procs, max(5, a.seconds - to_running - 10))
+        stop.set(); follower.join()
+        result["submit p99 ms"] = load.pct(latencies, 99)
+        result["all running s"] = to_running
+        result["busy server cores"] = cpu[server.pid]
+        result["busy runner cores (max)"] = max(cpu[p.pid] for p in runner_procs)
+        result["visible p50 s"] = load.pct(visible, 50)
+        result["visible p99 s"] = load.pct(visible, 99)
+        deadline = time.monotonic() + a.seconds + 300
+        while sum(r["status"] in ("done", "failed", "terminated") for r in runs(base) if r["run_name"].startswith("busy-")) < a.jobs:
+            if time.monotonic() > deadline:
+                raise SystemExit("the busy jobs did not all end within 300 s of their last line")
+            time.sleep(1)
+        result["busy jobs not done"] = sum(r["status"] != "done" for r in runs(base) if r["run_name"].startswith("busy-"))
+        expected = [str(i).encode() for i in range(1, a.seconds + 1)]
+        wrong = 0
+        for i in range(a.jobs):
+            status, text = load.call(base, "GET", f"/api/runs/busy-{i}/logs?format=text")
+            if [m[1] for m in LINE.findall(text)] != expected:
+                wrong += 1
+        result["jobs not stored exactly once"] = wrong
+
+        latencies, to_running = submit_all(base, "idle", a.jobs, f"sleep {a.seconds + 60}")
+        cpu, wall = measure(base, procs, a.seconds)
+        total = sum(cpu.values()) * wall
+        result["idle server cores"] = cpu[server.pid]
+        result["idle ms CPU per job-minute"] = total * 1000 / (a.jobs * wall / 60)
+        for r in runs(base):
+            if r["status"] == "running":
+                load.call(base, "POST", f"/api/runs/{r['run_name']}/stop")
+    finally:
+        stop_system(procs, log)
+    return result
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="load.py control-plane")
+    ap.add_argument("--jobs", type=int, default=200)
+    ap.add_argument("--runners", type=int, default=2)
+    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--modes", default="stream,job")
+    a = ap.parse_args(argv)
+    d = tempfile.mkdtemp(prefix="logquota-bench-cp-")
+    os.chmod(d, 0o755)
+    results = {}
+    try:
+        for mode in a.modes.split(","):
+            results[mode] = scenario(d, mode, a)
+            print(f"{mode}: {json.dumps({k: round(v, 4) for k, v in results[mode].items()})}", flush=True)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    modes = list(results)
+    print(f"\n{a.jobs} jobs over {a.runners} runners, {a.seconds} s, one line per second (busy) or sleep (idle); "
+          f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print("| figure | " + " | ".join(modes) + (" | ratio stream / job |" if {"stream", "job"} <= set(modes) else " |"))
+    print("| --- " * (len(modes) + 1 + ({"stream", "job"} <= set(modes))) + "|")
+    for key in results[modes[0]]:
+        cells = [f"{results[m][key]:.3f}" for m in modes]
+        ratio = ""
+        if {"stream", "job"} <= set(modes):
+            j = results["job"][key]
+            ratio = f" | {results['stream'][key] / j:.2f}" if j else " | —"
+        print(f"| {key} | " + " | ".join(cells) + ratio + " |")
+
+
+if __name__ == "__main__":
+    main()

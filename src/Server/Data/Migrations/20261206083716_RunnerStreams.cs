@@ -1,0 +1,36 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace LogQuota.Server.Data.Migrations
+{
+    /// <inheritdoc />
+    public partial class RunnerStreams : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "runner_streams",
+                columns: table => new
+                {
+                    runner = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
+                    cursor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    failing_since = table.Column<long>(type: "INTEGER", nullable: true),
+                    lease_owner = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    lease_expires_at = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_runner_streams", x => x.runner);
+                });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "runner_streams");
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using LogQuota.Server.Data;
+using LogQuota.Server.Metrics;
+using LogQuota.Server.Replicas;
+using LogQuota.Shared.Contracts;
+using Microsoft.EntityFrameworkCore;
+
+namespace LogQuota.Server.Processing;
+
+/// <summary>
+/// Stores one answer of a runner's stream in one transaction: every job's events, states, quota blocks and live regions,
+/// and the runner's cursor, which moves only from the cursor the answer was asked after (a concurrency token). Killed
+/// before the commit, the server asks again from the old cursor and the runner answers the same events; after it, it asks
+/// from the new one. Each job's part is cut to what follows the job's stored position, so an answer from an earlier
+/// position (a runner that started its sequence afresh) repeats nothing either.
+/// </summary>
+internal sealed class RunnerStreamStore(StreamLeases leases, ServerMetrics metrics, TimeProvider time, ILogger<RunnerStreamStore> logger)
+{
+    /// <exception cref="DbUpdateConcurrencyException">Another writer moved the cursor: nothing was stored.</exception>
+    /// <exception cref="LeaseLostException">Another replica reads this runner's stream now: nothing was stored.</exception>
+    public async Task StoreAsync(ServerDbContext db, string runner, string? after, StreamResponse answer, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await leases.RenewInTransactionAsync(db, runner, cancellationToken);
+        var stream = await db.RunnerStreams.SingleOrDefaultAsync(r => r.Runner == runner, cancellationToken);
+        if (stream is null)
+        {
+            stream = new RunnerStreamEntity { Runner = runner };
+            db.RunnerStreams.Add(stream);
+        }
+
+        if (stream.Cursor != after)
+        {
+            throw new DbUpdateConcurrencyException($"The cursor of runner {runner} moved from {after} to {stream.Cursor} meanwhile.");
+        }
+
+        var ids = answer.Jobs.Select(j => j.JobId).ToList();
+        var jobs = ids.Count == 0
+            ? []
+            : await db.Jobs.Where(j => ids.Contains(j.Id) && j.Runner == runner && !j.RunnerReleased).ToDictionaryAsync(j => j.Id, cancellationToken);
+        var logs = new List<(Guid JobId, IReadOnlyList<LogEvent> Logs)>();
+        var stored = new List<(JobEntity Job, PullResponse Page, long DroppedBefore)>();
+        foreach (var entry in answer.Jobs)
+        {
+            // A job the server does not hold on this runner (deleted, released, or another server's) is not ours to store.
+            if (!jobs.TryGetValue(entry.JobId, out var job))
+            {
+                continue;
+            }
+
+            var page = JobPage.After(job, entry.Page);
+            var lastUpdated = Math.Max(job.RunnerTimestamp, page.LastUpdated);
+            if (!JobPage.HasNews(job, page, lastUpdated))
+            {
+                continue;
+            }
+
+            stored.Add((job, page, job.LogQuota?.DroppedBytes ?? 0));
+            JobPage.Apply(db, job, page, lastUpdated, logger);
+            logs.Add((job.Id, page.JobLogs));
+        }
+
+        if (answer.Held is { } held)
+        {
+            await EndLostAsync(db, runner, held, cancellationToken);
+        }
+
+        stream.Cursor = answer.Cursor;
+        stream.FailingSince = null;
+        await LogEventWriter.AppendAsync(db, logs, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        foreach (var (job, page, droppedBefore) in stored)
+        {
+            metrics.PageStored(job, page, droppedBefore);
+            metrics.Lag.Streamed(job.Id, runner, job.RunnerTimestamp);
+        }
+
+        if (!answer.HasMore)
+        {
+            metrics.Lag.StreamCaughtUp(runner);
+        }
+    }
+
+    /// <summary>
+    /// The runner started its sequence afresh and named every job it holds: a job it ran (the server saw it running) and
+    /// does not hold any more was lost with an earlier process of that runner, whose successor killed what was left of it.
+    /// Waiting for the unreachable timeout would only delay the same verdict. A job still being submitted is left to its
+    /// submit, which the runner takes as new.
+    /// </summary>
+    private async Task EndLostAsync(ServerDbContext db, string runner, IReadOnlyList<Guid> held, CancellationToken cancellationToken)
+    {
+        var heldSet = held.ToHashSet();
+        var candidates = await db.Jobs
+            .Where(j => j.Runner == runner && !j.RunnerReleased && (j.Status == JobStatus.Running || j.Status == JobStatus.Terminating))
+            .ToListAsync(cancellationToken);
+        foreach (var job in candidates.Where(j => !heldSet.Contains(j.Id)))
+        {
+            var message = $"Runner {runner} no longer knows job {job.Id}: it was restarted, and the job ended with its previous process";
+            if (job.TryEnd(JobEnd.ExecutorError(message), time.GetUtcNow()))
+            {
+                logger.LogError("Job {JobId} failed: runner {Runner} was restarted and no longer holds it", job.Id, runner);
+            }
+
+            job.Release();
+        }
+    }
+}

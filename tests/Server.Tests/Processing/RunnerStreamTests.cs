@@ -1,0 +1,93 @@
+using System.Text;
+using LogQuota.Server.Configuration;
+using LogQuota.Server.Processing;
+using LogQuota.Server.Tests.Infrastructure;
+using LogQuota.Shared.Contracts;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LogQuota.Server.Tests.Processing;
+
+/// <summary>
+/// The server reading its runner's one stream (the server's own local runner, real jobs, real SQLite): jobs' lines stored
+/// once through it, the runner's cursor stored with them, and no per-job call for a job that only runs.
+/// </summary>
+public sealed class RunnerStreamTests
+{
+    [Fact]
+    public async Task RunningJobs_AreCarriedByTheStream_NoPassCallsTheirRunner_AndEveryLineIsStoredOnce()
+    {
+        await using var server = new ServerFactory(new Dictionary<string, string> { ["DSTACK_SERVER_PULL"] = "stream" });
+        using var client = server.CreateAdminClient();
+        for (var i = 0; i < 5; i++)
+        {
+            await client.SubmitAsync(new SubmitRunRequest([$"for n in 1 2 3; do echo idle{i}-$n; done; sleep 600"], RunName: $"idle-{i}", Tty: false));
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            var expected = $"idle{i}-1\nidle{i}-2\nidle{i}-3\n";
+            await WaitAsync(async () => Encoding.UTF8.GetString(await client.GetLogsTextAsync($"idle-{i}")) == expected, $"idle-{i}'s three lines");
+        }
+
+        var cursor = await server.QueryAsync(db => db.RunnerStreams.Select(r => r.Cursor).SingleAsync());
+        Assert.NotNull(cursor);
+
+        // Every job is running and its events came through the stream: a pass has no runner call to make for any of them.
+        var jobs = await server.QueryAsync(db => db.Jobs.Select(j => j.Id).ToListAsync());
+        var streamed = server.Services.GetRequiredService<StreamedJobs>();
+        await WaitAsync(
+            async () => (await server.QueryAsync(db => streamed.SelectAsync(db, jobs, finalPass: false, CancellationToken.None))).Count == 0,
+            "a pass with no job to call its runner for");
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var stopped = await client.PostAsync(new Uri($"/api/runs/idle-{i}/stop", UriKind.Relative), null);
+            Assert.True(stopped.IsSuccessStatusCode, await stopped.Content.ReadAsStringAsync());
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(RunStatus.Terminated, (await client.WaitForEndAsync($"idle-{i}")).Status);
+            Assert.Equal($"idle{i}-1\nidle{i}-2\nidle{i}-3\n", Encoding.UTF8.GetString(await client.GetLogsTextAsync($"idle-{i}")));
+        }
+
+        // Ended jobs are deleted on the runner and released, as with per-job pulls.
+        await WaitAsync(async () => await server.QueryAsync(db => db.Jobs.AllAsync(j => j.RunnerReleased)), "every job released on its runner");
+    }
+
+    [Fact]
+    public async Task PullPerJob_StillStoresEveryLine_WithoutAStream()
+    {
+        await using var server = new ServerFactory(new Dictionary<string, string> { ["DSTACK_SERVER_PULL"] = "job" });
+        using var client = server.CreateAdminClient();
+        await client.SubmitAsync(new SubmitRunRequest(["for n in $(seq 1 50); do echo line$n; done"], RunName: "per-job", Tty: false));
+
+        Assert.Equal(RunStatus.Done, (await client.WaitForEndAsync("per-job")).Status);
+        Assert.Equal(string.Concat(Enumerable.Range(1, 50).Select(n => $"line{n}\n")), Encoding.UTF8.GetString(await client.GetLogsTextAsync("per-job")));
+        Assert.Equal(0, await server.QueryAsync(db => db.RunnerStreams.CountAsync()));
+    }
+
+    [Theory]
+    [InlineData("", PullMode.Job)]
+    [InlineData("stream", PullMode.Stream)]
+    [InlineData(" JOB ", PullMode.Job)]
+    public void ThePullSetting_IsRead(string text, PullMode expected) => Assert.Equal(expected, ServerSettingsLoader.ParsePull(text));
+
+    [Fact]
+    public void ABadPullSetting_IsOneLineNamingTheVariable()
+    {
+        var e = Assert.Throws<SettingsException>(() => ServerSettingsLoader.ParsePull("sometimes"));
+        Assert.Equal("DSTACK_SERVER_PULL=sometimes is invalid: it must be stream (one long-polled stream per runner) or job (one pull per job per pass).", e.Message);
+    }
+
+    private static async Task WaitAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"waited 90 s for {what}");
+            await Task.Delay(100);
+        }
+    }
+}
