@@ -41,6 +41,9 @@ public static class RunnerApplication
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = FillDetail);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(_ => directoryLock);
+
+        // Under the directory's lock: one id per directory, whichever process made it.
+        builder.Services.AddSingleton(RunnerIdentity.Load(settings.Dir));
         builder.Services.AddSingleton(TimeProvider.System);
         // Probed once, before the first job: what every job runs in, and what the health check reports.
         builder.Services.AddSingleton(_ => RunnerIsolation.Probe(settings));

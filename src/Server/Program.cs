@@ -38,6 +38,7 @@ try
     app.MapOpenApi();
     app.MapHealthApi();
     app.MapRunsApi();
+    app.MapRunnersApi();
     app.MapCodeApi();
     app.MapWebPage();
 

@@ -18,8 +18,8 @@ internal static class JobsApi
 
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app, string? token)
     {
-        app.MapGet("/api/healthcheck", (Isolation.RunnerIsolation isolation) =>
-            TypedResults.Ok(new HealthcheckResponse("logquota-runner", ProductVersion.Value, isolation.Info, isolation.Capacity)));
+        app.MapGet("/api/healthcheck", (Isolation.RunnerIsolation isolation, Configuration.RunnerIdentity identity, Configuration.RunnerSettings settings) =>
+            TypedResults.Ok(new HealthcheckResponse("logquota-runner", ProductVersion.Value, isolation.Info, isolation.Capacity, identity.Id, settings.EffectiveMaxJobs)));
 
         var jobs = app.MapGroup("/api/jobs").AddEndpointFilter(new BearerTokenFilter(token));
         jobs.MapPost("/", SubmitAsync);

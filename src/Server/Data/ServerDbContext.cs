@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Metadata;
 namespace LogQuota.Server.Data;
 
 /// <summary>
-/// The server's state: runs, jobs, their log events, and the code archives runs carry. This type is the SQLite model and owns the SQLite migrations
+/// The server's state: runs, jobs, their log events, the code archives runs carry, and the runners. This type is the SQLite model and owns the SQLite migrations
 /// (<c>Data/Migrations</c>); <see cref="Postgres.PostgresServerDbContext"/> is the same model on PostgreSQL with
 /// migrations of its own (<c>Data/Postgres/Migrations</c>), since each provider's snapshot differs (Data/README.md).
 /// </summary>
@@ -37,6 +37,8 @@ public class ServerDbContext : DbContext
 
     public DbSet<CodeChunkEntity> CodeChunks => Set<CodeChunkEntity>();
 
+    public DbSet<RunnerEntity> Runners => Set<RunnerEntity>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -56,6 +58,7 @@ public class ServerDbContext : DbContext
         modelBuilder.ApplyConfiguration(new JobLeaseEntityConfiguration());
         modelBuilder.ApplyConfiguration(new CodeArchiveEntityConfiguration());
         modelBuilder.ApplyConfiguration(new CodeChunkEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new RunnerEntityConfiguration());
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {
