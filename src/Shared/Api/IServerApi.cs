@@ -89,4 +89,20 @@ public interface IServerApi
     /// <summary><c>DELETE /api/runs/{run_name}</c>: delete a finished run and its logs.</summary>
     [Delete("/api/runs/{runName}")]
     Task DeleteRunAsync(string runName, CancellationToken cancellationToken);
+
+    /// <summary><c>GET /api/runners</c>: every runner, its state, jobs and capacity.</summary>
+    [Get("/api/runners")]
+    Task<RunnersList> ListRunnersAsync(CancellationToken cancellationToken);
+
+    /// <summary><c>POST /api/runners</c>: add a runner once it answers with the shared runner token.</summary>
+    [Post("/api/runners")]
+    Task<RunnerView> AddRunnerAsync([Body] AddRunnerRequest request, CancellationToken cancellationToken);
+
+    /// <summary><c>POST /api/runners/{name}/drain</c>: no new job goes to the runner.</summary>
+    [Post("/api/runners/{name}/drain")]
+    Task<RunnerView> DrainRunnerAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary><c>DELETE /api/runners/{name}</c>: remove a runner that holds no job.</summary>
+    [Delete("/api/runners/{name}")]
+    Task RemoveRunnerAsync(string name, CancellationToken cancellationToken);
 }
