@@ -17,15 +17,16 @@ public static class RunnersApi
     public static IEndpointRouteBuilder MapRunnersApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/runners").WithTags("Runners");
+        // 503: the database cannot be written right now (Data/Faults), with Retry-After.
         api.MapGet("/", ListRunners).WithName("ListRunners");
         api.MapPost("/", AddRunner).Accepts<AddRunnerRequest>("application/json").WithName("AddRunner")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.MapPost("/{name}/drain", DrainRunner).WithName("DrainRunner")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.MapDelete("/{name}", RemoveRunner).WithName("RemoveRunner")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 

@@ -38,7 +38,7 @@ public sealed class AuthFixture : IAsyncLifetime
             .Where(e => e.RoutePattern.RawText != "/api/healthcheck")
             .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m =>
                 (m, "/" + e.RoutePattern.RawText!.TrimStart('/').Replace("{run_name}", Run, StringComparison.Ordinal)
-                    .Replace("{sha256}", Sha256, StringComparison.Ordinal))))];
+                    .Replace("{sha256}", Sha256, StringComparison.Ordinal).Replace("{name}", "local", StringComparison.Ordinal))))];
     }
 
     public async Task DisposeAsync()
@@ -70,11 +70,12 @@ public sealed class AuthEveryEndpointTests(AuthFixture fixture) : IClassFixture<
     };
 
     [Fact]
-    public void TheRoutingTable_HasTheRunsAndCodeEndpoints() =>
+    public void TheRoutingTable_HasTheRunsCodeAndRunnersEndpoints() =>
         Assert.Equal(
             [
-                "DELETE /api/runs/guarded", "GET /api/runs/", "GET /api/runs/guarded", "GET /api/runs/guarded/logs",
-                $"HEAD /api/code/{AuthFixture.Sha256}", "POST /api/runs/", "POST /api/runs/guarded/stop", $"PUT /api/code/{AuthFixture.Sha256}",
+                "DELETE /api/runners/local", "DELETE /api/runs/guarded", "GET /api/runners/", "GET /api/runs/", "GET /api/runs/guarded",
+                "GET /api/runs/guarded/logs", $"HEAD /api/code/{AuthFixture.Sha256}", "POST /api/runners/", "POST /api/runners/local/drain",
+                "POST /api/runs/", "POST /api/runs/guarded/stop", $"PUT /api/code/{AuthFixture.Sha256}",
             ],
             fixture.Endpoints.Select(e => $"{e.Method} {e.Path}").Order(StringComparer.Ordinal));
 

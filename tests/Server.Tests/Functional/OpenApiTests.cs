@@ -42,6 +42,10 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
         ["POST /api/runs/{run_name}/stop"] = [200, 401, 404, 503],
         ["DELETE /api/runs/{run_name}"] = [204, 401, 404, 409, 503],
         ["GET /api/runs/{run_name}/logs"] = [200, 400, 401, 404],
+        ["GET /api/runners"] = [200, 401],
+        ["POST /api/runners"] = [201, 400, 401, 409, 413, 415, 422, 503],
+        ["POST /api/runners/{name}/drain"] = [200, 401, 404, 409, 503],
+        ["DELETE /api/runners/{name}"] = [204, 401, 404, 409, 503],
     };
 
     private ServerFactory Server => fixture.Server;
