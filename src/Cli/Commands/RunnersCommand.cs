@@ -1,5 +1,8 @@
 using System.CommandLine;
+using System.Net;
+using LogQuota.Cli.Connection;
 using LogQuota.Shared.Contracts;
+using Refit;
 using Spectre.Console;
 
 namespace LogQuota.Cli.Commands;
@@ -84,7 +87,17 @@ public static class RunnersCommand
             runName: null,
             async (api, token) =>
             {
-                var runner = await api.DrainRunnerAsync(parse.GetRequiredValue(name), token);
+                var runnerName = parse.GetRequiredValue(name);
+                RunnerView runner;
+                try
+                {
+                    runner = await api.DrainRunnerAsync(runnerName, token);
+                }
+                catch (ApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+                {
+                    throw NotFound(runnerName);
+                }
+
                 await host.Console.OutputText.WriteLineAsync(
                     $"runner {runner.Name} is draining: no new job goes to it; it holds {runner.Jobs} job{(runner.Jobs == 1 ? "" : "s")}");
                 return 0;
@@ -103,11 +116,29 @@ public static class RunnersCommand
             async (api, token) =>
             {
                 var runnerName = parse.GetRequiredValue(name);
-                await api.RemoveRunnerAsync(runnerName, token);
+                try
+                {
+                    await api.RemoveRunnerAsync(runnerName, token);
+                }
+                catch (ApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
+                {
+                    throw NotFound(runnerName);
+                }
+                catch (ApiException e) when (e.StatusCode == HttpStatusCode.Conflict)
+                {
+                    // The server's detail names its endpoint; the CLI names its own command.
+                    var held = (await api.ListRunnersAsync(token)).Runners.FirstOrDefault(r => r.Name == runnerName);
+                    throw new CliException(held is { Jobs: > 0 }
+                        ? $"runner {runnerName} still holds {held.Jobs} job{(held.Jobs == 1 ? "" : "s")}; drain it (logquota runners drain {runnerName}), wait until they end, then remove it"
+                        : $"runner {runnerName} cannot be removed: {ErrorMessages.Detail(e.Content) ?? "the server refused"}");
+                }
+
                 await host.Console.OutputText.WriteLineAsync($"removed runner {runnerName}");
                 return 0;
             },
             cancellationToken));
         return command;
     }
+
+    private static CliException NotFound(string name) => new($"no runner named {name}; logquota runners lists them");
 }
