@@ -19,26 +19,19 @@ public static class LogFollow
     public static bool TryParse(string? follow, string? wait, out TimeSpan? waitFor, out string problem)
     {
         waitFor = null;
-        problem = "";
-        var following = follow switch
+        if (!Apis.Paging.TryParseFlag("follow", follow, out var following, out problem))
         {
-            null or "false" => false,
-            "true" => true,
-            _ => (bool?)null,
-        };
-        if (following is null)
-        {
-            problem = $"follow must be true or false, got '{follow}'.";
             return false;
         }
 
+        problem = "";
         if (wait is null)
         {
-            waitFor = following.Value ? DefaultWait : null;
+            waitFor = following ? DefaultWait : null;
             return true;
         }
 
-        if (!following.Value)
+        if (!following)
         {
             problem = "wait applies only with follow=true.";
             return false;

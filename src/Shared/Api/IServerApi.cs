@@ -29,6 +29,14 @@ public sealed class LogsQuery
     /// <summary><c>job</c> (the job's output), <c>runner</c> (the <c>[logquota] </c> markers) or <c>all</c> (the default, null).</summary>
     [AliasAs("source")]
     public string? Source { get; init; }
+
+    /// <summary>True: hold the answer until something after <see cref="StartTime"/> is stored, the run ends, or <see cref="Wait"/> is over (a long poll).</summary>
+    [AliasAs("follow")]
+    public bool? Follow { get; init; }
+
+    /// <summary>Seconds a <see cref="Follow"/> answer may be held (0–60; the server's default 25).</summary>
+    [AliasAs("wait")]
+    public int? Wait { get; init; }
 }
 
 /// <summary>Query of <c>GET /api/runs</c>.</summary>
