@@ -154,13 +154,14 @@ public sealed class LogFeed
         {
             lock (_gate)
             {
-                if (_readsVersion != version)
+                if (version > _readsVersion)
                 {
                     _readsVersion = version;
                     _reads = new ConcurrentDictionary<string, Lazy<Task<object>>>(StringComparer.Ordinal);
                 }
 
-                return _reads;
+                // A follower still at an older version reads alone: the shared reads only move forward.
+                return version == _readsVersion ? _reads : new ConcurrentDictionary<string, Lazy<Task<object>>>(StringComparer.Ordinal);
             }
         }
 

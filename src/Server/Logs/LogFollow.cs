@@ -64,8 +64,9 @@ public static class LogFollow
 
         // Following before the first read: a commit between the read and the wait is not missed.
         using var follower = feed.Follow(runId);
+        // Followers that are caught up all ask for the same events at the same version: one read answers them all.
         var version = follower.Version;
-        var page = await read();
+        var page = await follower.SharedAsync(version, key, read);
         while (!worthAnswering(page))
         {
             var left = wait - time.GetElapsedTime(started);
