@@ -262,7 +262,9 @@
       do {
         page = await newer();
       } while (page.next_token !== null && following);
-      scrollToEnd();
+      if (following) {
+        scrollToEnd();  // paused meanwhile: the view stays where the reader put it
+      }
     }
     if (active) {
       await refreshRun();
@@ -273,14 +275,18 @@
   buttons.end.addEventListener('click', () => act(async () => { await loadEnd(); following = active; }));
   buttons.older.addEventListener('click', () => act(async () => { following = false; await older(); }));
   buttons.newer.addEventListener('click', () => act(newer));
-  follow.addEventListener('click', () => act(async () => {
+  follow.addEventListener('click', () => {
+    // At once, not inside act: a read in flight (the follow loop answers every commit) must not swallow the click.
     following = !following;
-    if (following && !atEnd) {
-      await loadEnd();
-    } else if (following) {
-      scrollToEnd();
-    }
-  }));
+    describe();
+    act(async () => {
+      if (following && !atEnd) {
+        await loadEnd();
+      } else if (following) {
+        scrollToEnd();
+      }
+    });
+  });
 
   // While the run is active: when following at the end, ask the server to answer when more is stored, then read it;
   // else read the run once a second, as before.
