@@ -68,7 +68,7 @@ public static class Program
             cancellationToken);
     }
 
-    /// <summary>The command tree: <c>ps</c>, <c>run</c>, <c>logs</c>, <c>show</c>, <c>stop</c>, <c>delete</c>, with <c>--url</c>, <c>--token</c> and <c>--project</c> on each.</summary>
+    /// <summary>The command tree: <c>ps</c>, <c>run</c>, <c>logs</c>, <c>show</c>, <c>stop</c>, <c>delete</c>, <c>runners</c>, with <c>--url</c>, <c>--token</c> and <c>--project</c> on each.</summary>
     /// <remarks>A plain command named <c>logquota</c> rather than a <see cref="RootCommand"/>, which takes its name from the
     /// executable: help reads <c>logquota</c> whether it runs as the tool, through <c>dotnet run</c> or in a test host.</remarks>
     public static Command BuildRootCommand(CliConsole console)
@@ -88,6 +88,7 @@ public static class Program
             ShowCommand.Create(host),
             StopCommand.Create(host),
             DeleteCommand.Create(host),
+            RunnersCommand.Create(host),
         };
     }
 

@@ -39,6 +39,9 @@ public static class RunnerApplication
         builder.AddServiceDefaults("runner", settings.Host, settings.Port, JobsApi.MaxSubmitBytes);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(_ => directoryLock);
+
+        // Under the directory's lock: one id per directory, whichever process made it.
+        builder.Services.AddSingleton(RunnerIdentity.Load(settings.Dir));
         builder.Services.AddSingleton(TimeProvider.System);
         // Probed once, before the first job: what every job runs in, and what the health check reports.
         builder.Services.AddSingleton(_ => RunnerIsolation.Probe(settings));

@@ -85,6 +85,30 @@ public sealed class SystemProcesses : IAsyncDisposable
         await WaitHealthyAsync(url, this, allowExited: true);
     }
 
+    /// <summary>
+    /// Starts one more runner process the server was not told about (for adding it at run time), with the runner token and
+    /// <paramref name="settings"/>; returns its index for <see cref="Runner"/> and <see cref="RunnerUrls"/>.
+    /// </summary>
+    public async Task<int> StartDetachedRunnerAsync(Dictionary<string, string>? settings = null)
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["DSTACK_RUNNER_PORT"] = $"{FreePort()}",
+            ["DSTACK_RUNNER_DIR"] = TempDir("runner"),
+            ["DSTACK_RUNNER_TOKEN"] = RunnerToken,
+            ["DSTACK_RUNNER_WORK_DIR"] = TempDir("work"),
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            env[key] = value;
+        }
+
+        var url = new Uri($"http://127.0.0.1:{env["DSTACK_RUNNER_PORT"]}");
+        _runners.Add((url, env, Start(["exec", Dll("Runner")], env, _runnerLauncher)));
+        await WaitHealthyAsync(url, this);
+        return _runners.Count - 1;
+    }
+
     /// <summary>Sends SIGTERM to the server and waits until it has exited; returns its exit code.</summary>
     public async Task<int> TerminateServerAsync()
     {

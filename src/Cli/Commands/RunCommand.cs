@@ -188,11 +188,25 @@ public static class RunCommand
                     return RunSummary.ExitCode(current);
                 }
 
-                var delay = Task.Delay(LogFollower.PollInterval, console.Time, cancellationToken);
-                if (await Task.WhenAny(delay, interrupted) == delay)
+                // The server answers when more of the run is stored; Ctrl-C meanwhile cancels the wait, not a write.
+                using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                 {
-                    await delay;
-                    continue;
+                    var more = follower.WaitForMoreAsync(console.Time, waiting.Token, cancellationToken);
+                    if (await Task.WhenAny(more, interrupted) == more)
+                    {
+                        await more;
+                        continue;
+                    }
+
+                    await waiting.CancelAsync();
+                    try
+                    {
+                        await more;
+                    }
+                    catch (Exception) when (waiting.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                    {
+                        // The wait was cancelled (Refit may wrap the cancellation): nothing of it was written.
+                    }
                 }
 
                 // Stderr shares the terminal: a question or a message drawn over the live region would be erased with it.

@@ -7,8 +7,9 @@ using LogQuota.Shared.Json;
 namespace LogQuota.Cli.Logs;
 
 /// <summary>
-/// Copies a run's stored log to a stream as it grows: each poll asks for the events after the last one
-/// written (<c>start_time</c> is exclusive), so nothing is written twice or skipped.
+/// Copies a run's stored log to a stream as it grows: each read asks for the events after the last one
+/// written (<c>start_time</c> is exclusive), so nothing is written twice or skipped; between reads the server is asked to
+/// answer when more is stored (<c>follow=true</c>), not polled on a timer.
 /// </summary>
 /// <remarks>
 /// The run is read before its logs: the server stores a job's logs no later than its final state (one
@@ -24,7 +25,7 @@ namespace LogQuota.Cli.Logs;
 public sealed class LogFollower(
     IServerApi api, string project, string runName, Stream output, LiveRegionDrawer? live = null, TextWriter? markers = null, string? source = null)
 {
-    /// <summary>How often a follower asks again when nothing new arrived: half the server's default poll interval.</summary>
+    /// <summary>The least time between two asks when nothing new arrived (a server without <c>follow=true</c> answers at once).</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Bytes gathered before a write while drawing: a page of a thousand long lines is not held whole.</summary>
@@ -40,11 +41,11 @@ public sealed class LogFollower(
     public async Task<RunRow> PollAsync(CancellationToken cancellationToken)
     {
         var run = await api.GetRunAsync(project, runName, cancellationToken);
-        await CopyNewEventsAsync(cancellationToken);
+        await CopyNewEventsAsync(null, cancellationToken);
         return run;
     }
 
-    /// <summary>Polls until the run has finished and its whole log is written.</summary>
+    /// <summary>Follows until the run has finished and its whole log is written.</summary>
     /// <returns>The finished run.</returns>
     public async Task<RunRow> FollowAsync(TimeProvider time, CancellationToken cancellationToken)
     {
@@ -57,7 +58,28 @@ public sealed class LogFollower(
                 return run;
             }
 
-            await Task.Delay(PollInterval, time, cancellationToken);
+            await WaitForMoreAsync(time, cancellationToken, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Asks the server to answer when something after the last written event is stored (<c>follow=true</c>, a long poll
+    /// the server answers when the run is stored, not on a timer) and writes what it answers.
+    /// </summary>
+    /// <param name="time">The clock of the floor between two asks (<see cref="PollInterval"/>), for a server that answers at once.</param>
+    /// <param name="waitToken">Cancels the wait only (Ctrl-C while waiting): what was answered is written whole or not at all.</param>
+    /// <param name="cancellationToken">Cancels everything.</param>
+    public async Task WaitForMoreAsync(TimeProvider time, CancellationToken waitToken, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        var started = time.GetTimestamp();
+        var written = await CopyNewEventsAsync(waitToken, cancellationToken);
+
+        // A server older than follow=true answers at once: ask it no more often than a poll did.
+        var left = PollInterval - time.GetElapsedTime(started);
+        if (written == 0 && left > TimeSpan.Zero)
+        {
+            await Task.Delay(left, time, waitToken);
         }
     }
 
@@ -103,15 +125,25 @@ public sealed class LogFollower(
         await markers.FlushAsync(cancellationToken);
     }
 
-    private async Task CopyNewEventsAsync(CancellationToken cancellationToken)
+    /// <summary>Writes the events stored after the last one written; returns how many.</summary>
+    /// <param name="followToken">Non-null: the first page is a long poll (<c>follow=true</c>), cancelled by this token.</param>
+    /// <param name="cancellationToken">Cancels everything.</param>
+    private async Task<int> CopyNewEventsAsync(CancellationToken? followToken, CancellationToken cancellationToken)
     {
         var buffer = live is null ? null : new ArrayBufferWriter<byte>();
+        var written = 0;
         while (true)
         {
             var page = await api.GetLogsAsync(
                 project, runName,
-                new LogsQuery { StartTime = _last is { } last ? UtcMillisecondsDateTimeOffsetConverter.ToWire(last) : null, Source = source },
-                cancellationToken);
+                new LogsQuery
+                {
+                    StartTime = _last is { } last ? UtcMillisecondsDateTimeOffsetConverter.ToWire(last) : null, Source = source,
+                    Follow = followToken is null ? null : true,
+                },
+                followToken ?? cancellationToken);
+            followToken = null;
+            written += page.Logs.Count;
             foreach (var e in page.Logs)
             {
                 _last = e.Timestamp;
@@ -159,7 +191,7 @@ public sealed class LogFollower(
             await output.FlushAsync(cancellationToken);
             if (!more)
             {
-                return;
+                return written;
             }
         }
     }

@@ -19,8 +19,8 @@ internal static class JobsApi
 
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app, string? token)
     {
-        app.MapGet("/api/healthcheck", (Isolation.RunnerIsolation isolation, JobRegistry registry) =>
-            TypedResults.Ok(new HealthcheckResponse("logquota-runner", ProductVersion.Value, isolation.Info, registry.Capacity)));
+        app.MapGet("/api/healthcheck", (Isolation.RunnerIsolation isolation, JobRegistry registry, Configuration.RunnerIdentity identity, Configuration.RunnerSettings settings) =>
+            TypedResults.Ok(new HealthcheckResponse("logquota-runner", ProductVersion.Value, isolation.Info, registry.Capacity, identity.Id, settings.EffectiveMaxJobs)));
 
         var jobs = app.MapGroup("/api/jobs").AddEndpointFilter(TokenAuth(token));
         jobs.MapPost("/", SubmitAsync);

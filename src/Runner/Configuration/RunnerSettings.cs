@@ -51,6 +51,26 @@ public sealed record RunnerSettings
     /// </summary>
     public long? JobDiskMax { get; init; }
 
+    /// <summary>
+    /// The most jobs this runner takes at once (<c>DSTACK_RUNNER_MAX_JOBS</c>); null: <see cref="DefaultMaxJobs"/> of this
+    /// machine. A server never gives it more; past every runner's capacity, jobs wait <c>submitted</c>.
+    /// </summary>
+    public int? MaxJobs { get; init; }
+
+    /// <summary>
+    /// The default capacity: 256 jobs per core, at most one per 8 MiB of the memory the runner may use (its cgroup's
+    /// limit in a container), at least 1. A light job (a shell printing a line a second) costs about 1% of a core and
+    /// 4 to 8 MiB resident with its terminal and spool; a heavy one should be bounded with the setting.
+    /// </summary>
+    public static int DefaultMaxJobs()
+    {
+        var byMemory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (8L << 20);
+        return (int)Math.Max(1, Math.Min(256L * Environment.ProcessorCount, byMemory));
+    }
+
+    /// <summary>The capacity in force: <see cref="MaxJobs"/> or, unset, <see cref="DefaultMaxJobs"/>.</summary>
+    public int EffectiveMaxJobs => MaxJobs ?? DefaultMaxJobs();
+
     /// <summary>Most processes one job may have at once under cgroups (<c>DSTACK_RUNNER_JOB_PIDS_MAX</c>): bounds a fork bomb.</summary>
     public int JobPidsMax { get; init; } = 4096;
 
@@ -150,6 +170,7 @@ public sealed record RunnerSettings
             CodeMaxUnpacked = Get("DSTACK_RUNNER_CODE_MAX_UNPACKED") is { } unpacked ? ParseCodeMaxUnpacked(unpacked) : DefaultCodeMaxUnpacked,
             JobMemoryMax = Get("DSTACK_RUNNER_JOB_MEMORY_MAX") is { } memory ? ParseMemoryMax(memory) : null,
             JobDiskMax = Get("DSTACK_RUNNER_JOB_DISK_MAX") is { } disk ? ParseDiskMax(disk) : null,
+            MaxJobs = Get("DSTACK_RUNNER_MAX_JOBS") is { } maxJobs ? ParseMaxJobs(maxJobs) : null,
         };
     }
 
@@ -220,6 +241,14 @@ public sealed record RunnerSettings
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var max) && max is >= 1 and <= PidsMaxCeiling
             ? max
             : throw new SettingsException($"DSTACK_RUNNER_JOB_PIDS_MAX must be a whole number of processes from 1 to {PidsMaxCeiling}, got '{text}'");
+
+    /// <summary>A million: far above what one machine's process table holds as jobs, so anything larger is a typo.</summary>
+    private const int MaxJobsCeiling = 1_000_000;
+
+    private static int ParseMaxJobs(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var max) && max is >= 1 and <= MaxJobsCeiling
+            ? max
+            : throw new SettingsException($"DSTACK_RUNNER_MAX_JOBS must be a whole number of jobs from 1 to {MaxJobsCeiling}, got '{text}'");
 
     private static long ParseCodeMaxUnpacked(string text) =>
         ByteCount.TryParse(text, out var bytes) && bytes >= 1

@@ -14,7 +14,9 @@ public sealed record LogsParameters(
     [property: FromQuery(Name = "descending")] string? Descending,
     [property: FromQuery(Name = "next_token")] string? NextToken,
     [property: FromQuery(Name = "format")] string? Format,
-    [property: FromQuery(Name = "source")] string? Source = null);
+    [property: FromQuery(Name = "source")] string? Source = null,
+    [property: FromQuery(Name = "follow")] string? Follow = null,
+    [property: FromQuery(Name = "wait")] string? Wait = null);
 
 /// <summary>
 /// A checked logs query: which events of a job, in which order, and whether as JSON pages or the whole log as text.

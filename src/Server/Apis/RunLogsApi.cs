@@ -28,7 +28,8 @@ public static class RunLogsApi
 
     public static async Task<Results<Ok<LogsResponse>, PushStreamHttpResult, ProblemHttpResult>> GetLogs(
         ProjectRoute project, [FromRoute(Name = "run_name")] string runName, [AsParameters] LogsParameters query,
-        Caller caller, TeamAccess access, ServerDbContext db, LogsPageTokens tokens, CancellationToken cancellationToken)
+        Caller caller, TeamAccess access, ServerDbContext db, LogsPageTokens tokens,
+        [FromServices] Logs.LogFeed feed, [FromServices] TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(access);
@@ -40,19 +41,34 @@ public static class RunLogsApi
             return TypedResults.Problem(detail: refused!.Detail, statusCode: refused.Status);
         }
 
-        if (!LogsQuery.TryParse(query, out var logs, out var problem))
+        if (!LogsQuery.TryParse(query, out var logs, out var problem) || !Logs.LogFollow.TryParse(query.Follow, query.Wait, out var follow, out problem))
         {
             return BadRequest(problem);
+        }
+
+        if (follow is not null && (logs.Text || logs.Descending))
+        {
+            return BadRequest("follow=true waits for new events in order, as JSON pages; it cannot be combined with format=text or descending.");
         }
 
         var job = await db.Jobs.AsNoTracking()
             .Where(j => j.Run.ProjectId == reached.ProjectId && j.Run.RunName == runName)
             .OrderBy(j => j.SubmittedAt)
-            .Select(j => new { j.Id, Live = logs.Text ? null : j.Live })
+            .Select(j => new { j.Id, j.RunId, Live = logs.Text ? null : j.Live })
             .FirstOrDefaultAsync(cancellationToken);
         if (job is null)
         {
             return NotFound(runName);
+        }
+
+        if (follow is { } wait)
+        {
+            // The key of a read every follower at the same place shares; the page token is bound to this run already.
+            var key = $"{logs.Source}|{logs.Start}|{logs.End}|{logs.Limit}|{logs.NextToken}";
+            var followed = await Logs.LogFollow.WaitAsync(
+                feed, job.RunId, key, () => FollowPageAsync(db, tokens, job.Id, logs, cancellationToken),
+                page => page.Page.Logs.Count > 0 || page.Ended, wait, time, cancellationToken);
+            return followed.Problem is { } followProblem ? BadRequest(followProblem) : TypedResults.Ok(followed.Page);
         }
 
         LogCursor? cursor = null;
@@ -80,6 +96,36 @@ public static class RunLogsApi
             nextToken,
             logs.Source == LogSource.Runner ? null : job.Live));
     }
+
+    /// <summary>One page for a follower, with the job's live region and whether it has ended, read afresh.</summary>
+    private static async Task<FollowedPage> FollowPageAsync(ServerDbContext db, LogsPageTokens tokens, Guid jobId, LogsQuery logs, CancellationToken cancellationToken)
+    {
+        var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.Live, j.Status }).SingleAsync(cancellationToken);
+        LogCursor? cursor = null;
+        if (logs.NextToken is not null)
+        {
+            if (!tokens.TryRead(logs.NextToken, jobId, logs.Descending, out var read))
+            {
+                return new FollowedPage(new LogsResponse([], null, null), true, "next_token is not a token this server issued for this run's logs in this direction.");
+            }
+
+            cursor = read;
+        }
+
+        var (page, nextToken) = await Paging.ReadAsync(
+            LogsQuery.Ordered(logs.Filter(db.LogEvents.AsNoTracking().Where(e => e.JobId == jobId)), cursor, descending: false), logs.Limit,
+            last => tokens.Create(jobId, descending: false, new LogCursor(last.Timestamp, last.Id)), cancellationToken);
+        return new FollowedPage(
+            new LogsResponse(
+                [.. page.Select(e => new RunLogEvent(DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp), e.Message, e.LogSource))],
+                nextToken,
+                logs.Source == LogSource.Runner ? null : job.Live),
+            Processing.JobStatusMapping.IsFinal(job.Status),
+            null);
+    }
+
+    /// <summary>A follower's page, whether the job has ended (nothing more will come), or why its token was refused.</summary>
+    private sealed record FollowedPage(LogsResponse Page, bool Ended, string? Problem);
 
     /// <summary>Writes the stored bytes in order, a batch at a time, never holding the whole log. Each batch is
     /// one short query, so a slow reader never holds a read transaction open (which would stall WAL checkpoints).</summary>

@@ -236,14 +236,11 @@ public static class ServerSettingsLoader
         var runners = new List<Uri>();
         foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!Uri.TryCreate(part, UriKind.Absolute, out var uri) ||
-                (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) ||
-                !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+            if (!Runners.RunnerAddress.TryParse(part, out var normalized))
             {
                 throw Bad(RunnersVariable, part, "must be a comma-separated list of http(s) base URLs such as http://10.0.0.5:10999");
             }
 
-            var normalized = new Uri(uri.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/");
             if (!runners.Contains(normalized))
             {
                 runners.Add(normalized);

@@ -18,6 +18,8 @@ internal static class DatabaseExtensions
     public static void AddServerDatabase(this IServiceCollection services, ServerSettings settings)
     {
         services.AddSingleton<Faults.StorageHealth>();
+        services.AddSingleton<Logs.LogFeed>();
+        services.AddSingleton<Logs.LogFeedInterceptor>();
         if (settings.DatabaseProvider == DatabaseProvider.Postgres)
         {
             services.AddDbContext<ServerDbContext, PostgresServerDbContext>((provider, options) => options
@@ -38,11 +40,11 @@ internal static class DatabaseExtensions
             .AddInterceptors(StorageWatches(provider)));
     }
 
-    /// <summary>What tells <see cref="Faults.StorageHealth"/> whether the database can be written, on either provider.</summary>
+    /// <summary>What tells <see cref="Faults.StorageHealth"/> whether the database can be written, and log followers that a run was stored, on either provider.</summary>
     private static IInterceptor[] StorageWatches(IServiceProvider provider)
     {
         var health = provider.GetRequiredService<Faults.StorageHealth>();
-        return [new Faults.StorageCommandWatch(health), new Faults.StorageTransactionWatch(health)];
+        return [new Faults.StorageCommandWatch(health), new Faults.StorageTransactionWatch(health), provider.GetRequiredService<Logs.LogFeedInterceptor>()];
     }
 
     /// <summary>Applies pending migrations, before anything serves or processes.</summary>

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Metadata;
 namespace LogQuota.Server.Data;
 
 /// <summary>
-/// The server's state: runs, jobs, their log events, the code archives runs carry, and the users and projects runs belong to. This type is the SQLite model and owns the SQLite migrations
+/// The server's state: runs, jobs, their log events, the code archives runs carry, the users and projects runs belong to, and the runners. This type is the SQLite model and owns the SQLite migrations
 /// (<c>Data/Migrations</c>); <see cref="Postgres.PostgresServerDbContext"/> is the same model on PostgreSQL with
 /// migrations of its own (<c>Data/Postgres/Migrations</c>), since each provider's snapshot differs (Data/README.md).
 /// </summary>
@@ -45,6 +45,8 @@ public class ServerDbContext : DbContext
 
     public DbSet<RunnerStreamEntity> RunnerStreams => Set<RunnerStreamEntity>();
 
+    public DbSet<RunnerEntity> Runners => Set<RunnerEntity>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         ArgumentNullException.ThrowIfNull(configurationBuilder);
@@ -68,6 +70,7 @@ public class ServerDbContext : DbContext
         modelBuilder.ApplyConfiguration(new ProjectEntityConfiguration());
         modelBuilder.ApplyConfiguration(new ProjectMemberEntityConfiguration());
         modelBuilder.ApplyConfiguration(new RunnerStreamEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new RunnerEntityConfiguration());
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {

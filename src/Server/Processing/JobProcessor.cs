@@ -40,7 +40,7 @@ internal sealed class JobProcessor(
     // Its own JobPull (a field initializer cannot use _pull); a JobPull holds nothing but references to shared services.
     private readonly Reconciliation _reconciliation = new(new JobPull(logger, leases, metrics), settings, time, logger);
 
-    private readonly JobAssignment _assignment = new(scopes, runners, capacities, leases, settings, logger);
+    private readonly JobAssignment _assignment = new(scopes, runners, capacities, leases, logger);
     private readonly JobSubmission _submission = new(code, time, logger);
     private readonly RunnerContact _contact = new(time);
 

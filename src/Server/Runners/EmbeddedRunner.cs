@@ -17,6 +17,9 @@ internal sealed class EmbeddedRunner(RunnerSettings settings, ILogger<EmbeddedRu
     /// <summary>The runner's base URL; known once the server has started.</summary>
     public Uri BaseAddress => _baseAddress ?? throw new InvalidOperationException("The local runner has not started yet.");
 
+    /// <summary>The runner's base URL once it listens, else null.</summary>
+    public string? Started => _baseAddress?.ToString();
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // Build creates the directory under its lock, and names it in one line when it cannot be used.

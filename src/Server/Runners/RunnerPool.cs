@@ -1,36 +1,94 @@
 using System.Collections.Concurrent;
 using LogQuota.Server.Configuration;
+using LogQuota.Server.Data;
 using LogQuota.Shared.Api;
+using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
+using Refit;
 
 namespace LogQuota.Server.Runners;
 
-/// <summary>The runners jobs can go to, their Refit clients, and whether each answered its last call.</summary>
-public sealed class RunnerPool(ServerSettings settings, IServiceProvider services)
+/// <summary>
+/// The runners jobs can go to, as this replica last read them from the database (<see cref="RunnerWatch"/>, every few
+/// seconds, and at once after a change made here), plus its local runner; their Refit clients; and whether each answered
+/// its last call.
+/// </summary>
+public sealed class RunnerPool(ServerSettings settings, IServiceProvider services, IHttpClientFactory http)
 {
     /// <summary>Service key of the local runner's client; its address is only known once it listens.</summary>
     public const string EmbeddedKey = "embedded";
 
-    private readonly ConcurrentDictionary<string, bool> _healthy = new(StringComparer.Ordinal);
+    /// <summary>The name the server's own local runner is listed under.</summary>
+    public const string LocalName = "local";
 
-    /// <summary>Base URLs of the runners, as stored in <c>jobs.runner</c>.</summary>
-    public IReadOnlyList<string> Runners => settings.UsesEmbeddedRunner
-        ? [services.GetRequiredService<EmbeddedRunner>().BaseAddress.ToString()]
-        : [.. settings.Runners.Select(r => r.ToString())];
+    /// <summary>The HttpClient behind the clients of runners added at run time (the token, Polly per runner address).</summary>
+    internal const string AddedClientName = "runner-added";
+
+    private static readonly RefitSettings Refit = new(new SystemTextJsonContentSerializer(LogQuotaJson.Options));
+
+    private readonly ConcurrentDictionary<string, bool> _healthy = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IRunnerApi> _added = new(StringComparer.Ordinal);
+
+    /// <summary>This replica's own spelling of a stored runner's address, by runner id (from DSTACK_SERVER_RUNNERS).</summary>
+    private readonly ConcurrentDictionary<string, string> _ownAddress = new(StringComparer.Ordinal);
+
+    private readonly ConcurrentDictionary<string, bool> _reachable = new(StringComparer.Ordinal);
+
+    private volatile IReadOnlyList<RunnerEntity> _stored = [];
+
+    /// <summary>The local runner's health answer, as <see cref="RunnerWatch"/> last had it; null without one.</summary>
+    public HealthcheckResponse? LocalHealth { get; set; }
+
+    /// <summary>The stored runners as last read, draining ones included.</summary>
+    public IReadOnlyList<RunnerEntity> Stored => _stored;
+
+    /// <summary>The local runner's base URL when the server hosts one and it has started, else null.</summary>
+    public string? LocalUrl => settings.UsesEmbeddedRunner ? services.GetService<EmbeddedRunner>()?.Started : null;
+
+    /// <summary>Base URLs of the runners whose jobs this replica may process, as stored in <c>jobs.runner</c>.</summary>
+    public IReadOnlyList<string> Runners => LocalUrl is { } local ? [local, .. _stored.Select(r => r.Url)] : [.. _stored.Select(r => r.Url)];
+
+    /// <summary>Replaces what this replica knows of the stored runners.</summary>
+    public void Update(IReadOnlyList<RunnerEntity> stored) => _stored = stored;
+
+    /// <summary>Remembers that this replica reaches the runner <paramref name="runnerId"/> at <paramref name="ownUrl"/>.</summary>
+    public void Alias(string runnerId, string ownUrl) => _ownAddress[runnerId] = ownUrl;
 
     /// <summary>The client of a runner, or null when <paramref name="runner"/> is not one of ours any more
-    /// (a job assigned to a local runner of a previous server process).</summary>
+    /// (a job assigned to a local runner of a previous server process, or a runner removed since).</summary>
     public IRunnerApi? Client(string runner)
     {
-        if (settings.UsesEmbeddedRunner)
+        if (LocalUrl is { } local && local == runner)
         {
-            return Runners[0] == runner ? services.GetRequiredKeyedService<IRunnerApi>(EmbeddedKey) : null;
+            return services.GetRequiredKeyedService<IRunnerApi>(EmbeddedKey);
         }
 
-        return services.GetKeyedService<IRunnerApi>(runner);
+        var stored = _stored.FirstOrDefault(r => r.Url == runner);
+        if (stored is null)
+        {
+            // A runner of DSTACK_SERVER_RUNNERS is also registered under its address before the first read.
+            return settings.UsesEmbeddedRunner ? null : services.GetKeyedService<IRunnerApi>(runner);
+        }
+
+        // The address this replica was given for the same runner, when it was given one: it may be the only one it reaches.
+        var address = stored.RunnerId is { } id && _ownAddress.TryGetValue(id, out var own) ? own : stored.Url;
+        return services.GetKeyedService<IRunnerApi>(address) ?? _added.GetOrAdd(address, NewClient);
     }
 
     /// <summary>False when the runner's last call failed; new jobs go to healthy runners first.</summary>
     public bool IsHealthy(string runner) => _healthy.GetValueOrDefault(runner, true);
 
     public void Report(string runner, bool healthy) => _healthy[runner] = healthy;
+
+    /// <summary>Whether the runner answered this replica's last health check (<see cref="RunnerWatch"/>); true before the first.</summary>
+    public bool IsReachable(string runner) => _reachable.GetValueOrDefault(runner, true);
+
+    public void MarkReachable(string runner, bool reachable) => _reachable[runner] = reachable;
+
+    private IRunnerApi NewClient(string address)
+    {
+        var client = http.CreateClient(AddedClientName);
+        client.BaseAddress = new Uri(address);
+        return RestService.For<IRunnerApi>(client, Refit);
+    }
 }

@@ -37,7 +37,10 @@ internal static class RunnerServiceExtensions
         return local;
     }
 
-    /// <summary>One Refit <see cref="IRunnerApi"/> client per runner, keyed by its base URL, behind Polly.</summary>
+    /// <summary>
+    /// One Refit <see cref="IRunnerApi"/> client per runner of <c>DSTACK_SERVER_RUNNERS</c>, keyed by its base URL, behind
+    /// Polly; the clients of runners added at run time are made by <see cref="RunnerPool"/> from one named pipeline.
+    /// </summary>
     /// <remarks>The clients log nothing themselves: IHttpClientFactory's request logging redacts header values in its
     /// message but hands them unredacted to structured sinks (JSON console, OpenTelemetry), the runner token included.
     /// Failed calls are logged by the job processor.</remarks>
@@ -47,6 +50,16 @@ internal static class RunnerServiceExtensions
         var refit = new RefitSettings(new SystemTextJsonContentSerializer(LogQuotaJson.Options));
         services.AddSingleton<RunnerPool>();
         services.AddSingleton<RunnerCapacities>();
+        services.AddSingleton<RunnerCheck>();
+        services.AddScoped<RunnersService>();
+        services.AddHttpClient(RunnerCheck.HttpClientName).RemoveAllLoggers();
+
+        // Runners added at run time: one client per address, each with a Polly pipeline (and circuit breaker) of its own.
+        services.AddHttpClient(RunnerPool.AddedClientName)
+            .RemoveAllLoggers()
+            .AddHttpMessageHandler(() => new RunnerTokenHandler(settings.RunnerToken))
+            .AddStandardResilienceHandler(Configure)
+            .SelectPipelineByAuthority();
 
         // The streams' long polls: no resilience pipeline (its 5 s attempt timeout would cut them); RunnerStreams sets
         // each request's timeout and retries with its own backoff.
@@ -67,6 +80,7 @@ internal static class RunnerServiceExtensions
                 .RemoveAllLoggers()
                 .AddHttpMessageHandler(() => new RunnerTokenHandler(token))
                 .AddStandardResilienceHandler(Configure);
+            services.AddHostedService<RunnerWatch>();
             return;
         }
 
@@ -79,6 +93,8 @@ internal static class RunnerServiceExtensions
                 .AddHttpMessageHandler(() => new RunnerTokenHandler(settings.RunnerToken))
                 .AddStandardResilienceHandler(Configure);
         }
+
+        services.AddHostedService<RunnerWatch>();
     }
 
     private static void Configure(HttpStandardResilienceOptions options)

@@ -72,6 +72,10 @@ public sealed class TeamAccess(ServerDbContext db)
         return caller.IsGlobalAdmin ? null : Forbidden("Only a global admin manages users.");
     }
 
+    /// <summary>Null when <paramref name="caller"/> may list, add, drain and remove runners (global admins: runners are the installation's, not a project's), else the 403.</summary>
+    public static RunProblem? MayManageRunners(Caller? caller) =>
+        caller?.IsGlobalAdmin == true ? null : Forbidden("Only a global admin manages runners.");
+
     /// <summary>Null when <paramref name="caller"/> may rotate the token of <paramref name="user"/>: a global admin, or the user themself.</summary>
     public static RunProblem? MayRotateToken(Caller caller, string user)
     {

@@ -29,6 +29,14 @@ public sealed class LogsQuery
     /// <summary><c>job</c> (the job's output), <c>runner</c> (the <c>[logquota] </c> markers) or <c>all</c> (the default, null).</summary>
     [AliasAs("source")]
     public string? Source { get; init; }
+
+    /// <summary>True: hold the answer until something after <see cref="StartTime"/> is stored, the run ends, or <see cref="Wait"/> is over (a long poll).</summary>
+    [AliasAs("follow")]
+    public bool? Follow { get; init; }
+
+    /// <summary>Seconds a <see cref="Follow"/> answer may be held (0–60; the server's default 25).</summary>
+    [AliasAs("wait")]
+    public int? Wait { get; init; }
 }
 
 /// <summary>Query of <c>GET /api/runs</c>.</summary>
@@ -125,4 +133,20 @@ public interface IServerApi
     /// <summary><c>DELETE /api/projects/{project}/members/{user}</c> (the project's admins and managers): remove a member.</summary>
     [Delete("/api/projects/{project}/members/{user}")]
     Task RemoveProjectMemberAsync(string project, string user, CancellationToken cancellationToken);
+
+    /// <summary><c>GET /api/runners</c>: every runner, its state, jobs and capacity.</summary>
+    [Get("/api/runners")]
+    Task<RunnersList> ListRunnersAsync(CancellationToken cancellationToken);
+
+    /// <summary><c>POST /api/runners</c>: add a runner once it answers with the shared runner token.</summary>
+    [Post("/api/runners")]
+    Task<RunnerView> AddRunnerAsync([Body] AddRunnerRequest request, CancellationToken cancellationToken);
+
+    /// <summary><c>POST /api/runners/{name}/drain</c>: no new job goes to the runner.</summary>
+    [Post("/api/runners/{name}/drain")]
+    Task<RunnerView> DrainRunnerAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary><c>DELETE /api/runners/{name}</c>: remove a runner that holds no job.</summary>
+    [Delete("/api/runners/{name}")]
+    Task RemoveRunnerAsync(string name, CancellationToken cancellationToken);
 }

@@ -90,11 +90,18 @@ public sealed record StopBody(TerminationReason? TerminationReason = null, strin
 /// <param name="Version">The service's version.</param>
 /// <param name="Isolation">The runner's isolation of jobs, probed at its start (SPEC §7); null on the server.</param>
 /// <param name="Resources">The most of each resource one job may ask of the runner (SPEC §9); null on the server.</param>
+/// <param name="RunnerId">
+/// The runner's identity, made once and kept in its directory: the same runner however its address is written
+/// (<c>localhost</c> or <c>127.0.0.1</c>); null on the server and on older runners.
+/// </param>
+/// <param name="MaxJobs">The most jobs the runner takes at once (<c>DSTACK_RUNNER_MAX_JOBS</c>); null on the server and on older runners.</param>
 public sealed record HealthcheckResponse(
     string Service,
     string Version,
     IsolationInfo? Isolation = null,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] RunnerCapacity? Resources = null);
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] RunnerCapacity? Resources = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? RunnerId = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? MaxJobs = null);
 
 /// <summary>How a runner keeps each job's processes together (for the kill) and apart (from each other and from itself).</summary>
 /// <param name="Kill">What a quota kill, stop or max-duration kill goes through.</param>

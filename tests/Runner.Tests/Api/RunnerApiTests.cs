@@ -162,6 +162,37 @@ public sealed class RunnerApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Healthcheck_ReportsTheRunnersIdentityAndCapacity_AndTheIdentityOutlivesARestart()
+    {
+        var dir = Directory.CreateTempSubdirectory("logquota-runner-identity-").FullName;
+        try
+        {
+            string first;
+            await using (var runner = await RunnerHost.StartAsync(dir, keepDir: true))
+            {
+                var health = await runner.Api.HealthcheckAsync(CancellationToken.None);
+                first = health.RunnerId!;
+                Assert.Matches("^[0-9a-f]{32}$", first);
+                Assert.True(health.MaxJobs >= 1, $"max_jobs {health.MaxJobs}");
+            }
+
+            Assert.Equal(first + "\n", await File.ReadAllTextAsync(Path.Combine(dir, RunnerIdentity.FileName)));
+            Assert.True(OperatingSystem.IsWindows() || File.GetUnixFileMode(Path.Combine(dir, RunnerIdentity.FileName)) == (UnixFileMode.UserRead | UnixFileMode.UserWrite), "runner-id is not 0600");
+            await using (var again = await RunnerHost.StartAsync(dir, keepDir: true))
+            {
+                Assert.Equal(first, (await again.Api.HealthcheckAsync(CancellationToken.None)).RunnerId);
+            }
+        }
+        finally
+        {
+            foreach (var path in new[] { dir, RunnerHost.WorkDirOf(dir) }.Where(Directory.Exists))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Stop_RejectsAReasonThatIsNotAStop()
     {
         var id = Guid.NewGuid();
@@ -179,6 +210,15 @@ public sealed class RunnerSettingsTests
     private static RunnerSettings Read(params (string Name, string Value)[] vars) =>
         RunnerSettings.FromEnvironment(vars.ToDictionary(v => v.Name, v => (object)v.Value) as System.Collections.IDictionary
             ?? throw new InvalidOperationException());
+
+    [Fact]
+    public void MaxJobs_IsTheSetting_OrDerivedFromCoresAndMemory()
+    {
+        Assert.Equal(7, Read(("DSTACK_RUNNER_MAX_JOBS", "7")).EffectiveMaxJobs);
+        var derived = Read().EffectiveMaxJobs;
+        Assert.InRange(derived, 1, 256 * Environment.ProcessorCount);
+        Assert.True(derived <= Math.Max(1, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (8L << 20)), $"{derived} jobs is more than one per 8 MiB");
+    }
 
     [Fact]
     public void Defaults_AreLoopbackAndPort10999()
@@ -201,6 +241,9 @@ public sealed class RunnerSettingsTests
     [InlineData("DSTACK_RUNNER_JOB_UIDS", "300000-200000", "DSTACK_RUNNER_JOB_UIDS")]
     [InlineData("DSTACK_RUNNER_JOB_UIDS", "a-b", "DSTACK_RUNNER_JOB_UIDS")]
     [InlineData("DSTACK_RUNNER_JOB_UIDS", "1-4294967295", "DSTACK_RUNNER_JOB_UIDS")]
+    [InlineData("DSTACK_RUNNER_MAX_JOBS", "0", "DSTACK_RUNNER_MAX_JOBS")]
+    [InlineData("DSTACK_RUNNER_MAX_JOBS", "many", "DSTACK_RUNNER_MAX_JOBS")]
+    [InlineData("DSTACK_RUNNER_MAX_JOBS", "2000000", "DSTACK_RUNNER_MAX_JOBS")]
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "0", "DSTACK_RUNNER_JOB_PIDS_MAX")]
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "-5", "DSTACK_RUNNER_JOB_PIDS_MAX")]
     [InlineData("DSTACK_RUNNER_JOB_PIDS_MAX", "max", "DSTACK_RUNNER_JOB_PIDS_MAX")]

@@ -39,7 +39,7 @@ public sealed class AuthFixture : IAsyncLifetime
             .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m =>
                 (m, "/" + e.RoutePattern.RawText!.TrimStart('/').Replace("{run_name}", Run, StringComparison.Ordinal)
                     .Replace("{sha256}", Sha256, StringComparison.Ordinal).Replace("{project}", "main", StringComparison.Ordinal)
-                    .Replace("{user}", "someone", StringComparison.Ordinal))))];
+                    .Replace("{user}", "someone", StringComparison.Ordinal).Replace("{name}", "local", StringComparison.Ordinal))))];
     }
 
     public async Task DisposeAsync()
@@ -71,15 +71,17 @@ public sealed class AuthEveryEndpointTests(AuthFixture fixture) : IClassFixture<
     };
 
     [Fact]
-    public void TheRoutingTable_HasTheRunsCodeUsersAndProjectsEndpoints() =>
+    public void TheRoutingTable_HasTheRunsCodeUsersProjectsAndRunnersEndpoints() =>
         Assert.Equal(
             [
-                "DELETE /api/projects/main/members/someone", "DELETE /api/projects/main/runs/guarded", "DELETE /api/runs/guarded",
-                "DELETE /api/users/someone", "GET /api/projects/", "GET /api/projects/main", "GET /api/projects/main/runs/",
-                "GET /api/projects/main/runs/guarded", "GET /api/projects/main/runs/guarded/logs", "GET /api/runs/", "GET /api/runs/guarded",
-                "GET /api/runs/guarded/logs", "GET /api/users/", $"HEAD /api/code/{AuthFixture.Sha256}", "POST /api/projects/",
-                "POST /api/projects/main/runs/", "POST /api/projects/main/runs/guarded/stop", "POST /api/runs/", "POST /api/runs/guarded/stop",
-                "POST /api/users/", "POST /api/users/someone/token", $"PUT /api/code/{AuthFixture.Sha256}", "PUT /api/projects/main/members/someone",
+                "DELETE /api/projects/main/members/someone", "DELETE /api/projects/main/runs/guarded", "DELETE /api/runners/local",
+                "DELETE /api/runs/guarded", "DELETE /api/users/someone", "GET /api/projects/", "GET /api/projects/main",
+                "GET /api/projects/main/runs/", "GET /api/projects/main/runs/guarded", "GET /api/projects/main/runs/guarded/logs",
+                "GET /api/runners/", "GET /api/runs/", "GET /api/runs/guarded", "GET /api/runs/guarded/logs", "GET /api/users/",
+                $"HEAD /api/code/{AuthFixture.Sha256}", "POST /api/projects/", "POST /api/projects/main/runs/",
+                "POST /api/projects/main/runs/guarded/stop", "POST /api/runners/", "POST /api/runners/local/drain", "POST /api/runs/",
+                "POST /api/runs/guarded/stop", "POST /api/users/", "POST /api/users/someone/token", $"PUT /api/code/{AuthFixture.Sha256}",
+                "PUT /api/projects/main/members/someone",
             ],
             fixture.Endpoints.Select(e => $"{e.Method} {e.Path}").Order(StringComparer.Ordinal));
 

@@ -51,6 +51,10 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
         ["GET /api/projects/{project}"] = [200, 401, 404],
         ["PUT /api/projects/{project}/members/{user}"] = [200, 400, 401, 403, 404, 413, 415],
         ["DELETE /api/projects/{project}/members/{user}"] = [204, 401, 403, 404],
+        ["GET /api/runners"] = [200, 401, 403],
+        ["POST /api/runners"] = [201, 400, 401, 403, 409, 413, 415, 422, 503],
+        ["POST /api/runners/{name}/drain"] = [200, 401, 403, 404, 409, 503],
+        ["DELETE /api/runners/{name}"] = [204, 401, 403, 404, 409, 503],
     };
 
     private ServerFactory Server => fixture.Server;

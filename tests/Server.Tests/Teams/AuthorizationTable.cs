@@ -53,6 +53,12 @@ public static class AuthorizationTable
         Api("/api/projects/{project}/members/{user}", "DELETE", "/api/projects/alpha/members/nobody", null, [404, 404, 404, 404, 403, 404, 401]),
         Api("/api/projects/{project}/members/{user}", "DELETE", "/api/projects/beta/members/nobody", null, [404, 404, 404, 404, 404, 404, 401]),
 
+        // Runners are the installation's: global admins only (a body or name the rules refuse, so nothing changes).
+        Api("/api/runners", "GET", "/api/runners", null, [200, 200, 403, 403, 403, 403, 401]),
+        Api("/api/runners", "POST", "/api/runners", """{"url": "not a url"}""", [400, 400, 403, 403, 403, 403, 401]),
+        Api("/api/runners/{name}/drain", "POST", "/api/runners/nobody/drain", null, [404, 404, 403, 403, 403, 403, 401]),
+        Api("/api/runners/{name}", "DELETE", "/api/runners/nobody", null, [404, 404, 403, 403, 403, 403, 401]),
+
         // Code is content-addressed and shared: anyone signed in may ask for it or send it (an empty body is no archive).
         Api("/api/code/{sha256}", "HEAD", "/api/code/" + new string('0', 64), null, [404, 404, 404, 404, 404, 404, 401]),
         Api("/api/code/{sha256}", "PUT", "/api/code/" + new string('0', 64), "", [400, 400, 400, 400, 400, 400, 401]),

@@ -16,6 +16,9 @@ public sealed class WebServer : WebApplicationFactory<ServerSettings>, IAsyncLif
 {
     public const string AdminToken = "web-test-admin-token-0123456789";
 
+    /// <summary>The runner token of the server (and its local runner): a runner started with it can be added on the Runners tab.</summary>
+    public const string RunnerToken = "web-test-runner-token-0123456789";
+
     private readonly string _dir = Directory.CreateTempSubdirectory("logquota-web-test-").FullName;
 
     public Uri Url { get; private set; } = null!;
@@ -47,6 +50,7 @@ public sealed class WebServer : WebApplicationFactory<ServerSettings>, IAsyncLif
         builder.UseSetting("DSTACK_SERVER_DIR", _dir);
         builder.UseSetting("DSTACK_SERVER_PORT", "0");
         builder.UseSetting("DSTACK_SERVER_ADMIN_TOKEN", AdminToken);
+        builder.UseSetting("DSTACK_RUNNER_TOKEN", RunnerToken);
 
         // The local runner's jobs' directories: beside the test's directory, never the shared default.
         builder.UseSetting("DSTACK_RUNNER_WORK_DIR", _dir + "-work");

@@ -364,6 +364,57 @@ namespace LogQuota.Server.Data.Migrations
                     b.ToTable("run_events", (string)null);
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.RunnerEntity", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(41)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<long>("AddedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("added_at");
+
+                    b.Property<bool>("Draining")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("draining");
+
+                    b.Property<string>("IsolationKill")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("isolation_kill");
+
+                    b.Property<string>("IsolationUsers")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("isolation_users");
+
+                    b.Property<int?>("MaxJobs")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_jobs");
+
+                    b.Property<string>("RunnerId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("runner_id");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("url");
+
+                    b.HasKey("Name");
+
+                    b.HasIndex("RunnerId")
+                        .IsUnique();
+
+                    b.HasIndex("Url")
+                        .IsUnique();
+
+                    b.ToTable("runners", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.UserEntity", b =>
                 {
                     b.Property<Guid>("Id")

@@ -7,7 +7,7 @@
   // request follows the size of the events seen so far.
   const PAGE_BYTES = 256 * 1024;      // about what one request brings
   const MAX_BYTES = 4 * 1024 * 1024;  // text kept in the page; the far side leaves as more arrives
-  const POLL_MS = 1000;      // the server pulls from its runner about this often (DSTACK_SERVER_POLL_INTERVAL)
+  const POLL_MS = 1000;      // how often the run is read when the log is not being followed, and the floor between asks
   const ACTIVE = new Set(['pending', 'submitted', 'running', 'terminating']);
 
   const log = document.getElementById('log');
@@ -75,10 +75,11 @@
     shownBytes = 0;
   }
 
-  async function read(path, params) {
+  async function read(path, params, signal) {
     const response = await fetch(`${base}${path}?${new URLSearchParams(params)}`, {
       credentials: 'same-origin',
       headers: { Accept: 'application/json' },
+      signal,
     });
     if (response.status === 401) {
       location.assign(`/signin?returnUrl=${encodeURIComponent(location.pathname)}`);
@@ -219,7 +220,28 @@
     }
   }
 
+  // The follow=true ask in flight: the server answers it when more of the run is stored (a long poll).
+  let waiting = null;
+
+  async function waitForMore() {
+    const last = edge(lines.lastElementChild);
+    const params = { limit: 1, follow: 'true' };
+    if (last !== null) {
+      params.start_time = iso(last);  // exclusive
+    }
+    waiting = new AbortController();
+    try {
+      await read('/logs', params, waiting.signal);
+    } finally {
+      waiting = null;
+    }
+  }
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
   async function act(work, note) {
+    // A button moves the window: the pending ask was for the old one.
+    waiting?.abort();
     if (busy) {
       return;
     }
@@ -240,7 +262,9 @@
       do {
         page = await newer();
       } while (page.next_token !== null && following);
-      scrollToEnd();
+      if (following) {
+        scrollToEnd();  // paused meanwhile: the view stays where the reader put it
+      }
     }
     if (active) {
       await refreshRun();
@@ -251,19 +275,38 @@
   buttons.end.addEventListener('click', () => act(async () => { await loadEnd(); following = active; }));
   buttons.older.addEventListener('click', () => act(async () => { following = false; await older(); }));
   buttons.newer.addEventListener('click', () => act(newer));
-  follow.addEventListener('click', () => act(async () => {
+  follow.addEventListener('click', () => {
+    // At once, not inside act: a read in flight (the follow loop answers every commit) must not swallow the click.
     following = !following;
-    if (following && !atEnd) {
-      await loadEnd();
-    } else if (following) {
-      scrollToEnd();
-    }
-  }));
+    describe();
+    act(async () => {
+      if (following && !atEnd) {
+        await loadEnd();
+      } else if (following) {
+        scrollToEnd();
+      }
+    });
+  });
 
-  act(loadEnd);
-  setInterval(() => {
-    if (active) {
-      act(tick);
+  // While the run is active: when following at the end, ask the server to answer when more is stored, then read it;
+  // else read the run once a second, as before.
+  async function followLoop() {
+    while (active) {
+      const started = Date.now();
+      try {
+        if (following && atEnd) {
+          await waitForMore();
+        } else {
+          await sleep(POLL_MS);
+        }
+      } catch {
+        // Aborted by a button, or a failed ask: the tick below reads afresh (and says so when it cannot).
+      }
+      await act(tick);
+      // A server without follow=true answers at once: ask it no more often than a poll did.
+      await sleep(Math.max(0, Math.min(POLL_MS, 100) - (Date.now() - started)));
     }
-  }, POLL_MS);
+  }
+
+  act(loadEnd).then(followLoop);
 })();

@@ -375,6 +375,57 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                     b.ToTable("run_events", (string)null);
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.RunnerEntity", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(41)
+                        .HasColumnType("character varying(41)")
+                        .HasColumnName("name");
+
+                    b.Property<long>("AddedAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("added_at");
+
+                    b.Property<bool>("Draining")
+                        .HasColumnType("boolean")
+                        .HasColumnName("draining");
+
+                    b.Property<string>("IsolationKill")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("isolation_kill");
+
+                    b.Property<string>("IsolationUsers")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("isolation_users");
+
+                    b.Property<int?>("MaxJobs")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_jobs");
+
+                    b.Property<string>("RunnerId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("runner_id");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("url");
+
+                    b.HasKey("Name");
+
+                    b.HasIndex("RunnerId")
+                        .IsUnique();
+
+                    b.HasIndex("Url")
+                        .IsUnique();
+
+                    b.ToTable("runners", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.UserEntity", b =>
                 {
                     b.Property<Guid>("Id")
