@@ -77,6 +77,8 @@ public sealed class SlurmExecutorTests
         await SlurmCluster.AssertNothingLeftAsync(jobId);
     }
 
+    // Over 60 s by nature: Slurm's time limit is whole minutes (--time 1 is the least), and slurmctld checks limits on
+    // its own period, so the job ends a minute or a little more after it starts.
     [SkippableFact]
     public async Task MaxDuration_BecomesTheSlurmTimeLimit_AndEndsTheJob()
     {
@@ -93,6 +95,7 @@ public sealed class SlurmExecutorTests
         await SlurmCluster.AssertNothingLeftAsync(jobId);
     }
 
+    // Over 60 s by nature, as above: the site's limit is a whole minute at the least.
     [SkippableFact]
     public async Task SlurmTimeLimit_OfTheSite_EndsTheJob_AsMaxDurationExceeded_NamingTimeout()
     {
