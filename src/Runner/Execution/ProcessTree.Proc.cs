@@ -61,20 +61,13 @@ internal static unsafe partial class ProcessTree
     /// <summary>Whether the process's real uid is <paramref name="uid"/> ("Uid:\treal\teffective\tsaved\tfs" in /proc/PID/status).</summary>
     private static bool HasUid(int pid, uint uid, byte[] buffer)
     {
-        var fd = OpenProcFile(pid, "/status\0"u8);
-        if (fd < 0)
+        var n = ReadProcFile(pid, "/status\0"u8, buffer);
+        if (n < 0)
         {
             return false;
         }
 
-        nint n;
-        fixed (byte* p = buffer)
-        {
-            n = Native.read(fd, p, buffer.Length);
-        }
-
-        _ = Native.close(fd);
-        var text = buffer.AsSpan(0, (int)Math.Max(n, 0));
+        var text = buffer.AsSpan(0, (int)n);
         var at = text.IndexOf("\nUid:\t"u8);
         return at >= 0 && Utf8Parser.TryParse(text[(at + 6)..], out uint real, out _) && real == uid;
     }
@@ -110,19 +103,7 @@ internal static unsafe partial class ProcessTree
     private static bool TryReadStat(int pid, Span<byte> buffer, out ProcStat stat)
     {
         stat = default;
-        var fd = OpenProcFile(pid, "/stat\0"u8);
-        if (fd < 0)
-        {
-            return false;
-        }
-
-        nint n;
-        fixed (byte* p = buffer)
-        {
-            n = Native.read(fd, p, buffer.Length);
-        }
-
-        _ = Native.close(fd);
+        var n = ReadProcFile(pid, "/stat\0"u8, buffer);
         if (n <= 0)
         {
             return false;
@@ -172,6 +153,25 @@ internal static unsafe partial class ProcessTree
     }
 
     /// <summary>Opens /proc/PID + <paramref name="suffix"/> (NUL-terminated) read-only; negative on failure.</summary>
+    /// <summary>One read(2) of <c>/proc/PID&lt;suffix&gt;</c> into <paramref name="buffer"/>: the bytes read, or -1 when it cannot be opened or read (the process is gone).</summary>
+    private static nint ReadProcFile(int pid, ReadOnlySpan<byte> suffix, Span<byte> buffer)
+    {
+        var fd = OpenProcFile(pid, suffix);
+        if (fd < 0)
+        {
+            return -1;
+        }
+
+        nint n;
+        fixed (byte* p = buffer)
+        {
+            n = Native.read(fd, p, buffer.Length);
+        }
+
+        _ = Native.close(fd);
+        return Math.Max(n, -1);
+    }
+
     private static int OpenProcFile(int pid, ReadOnlySpan<byte> suffix)
     {
         var path = stackalloc byte[64];
