@@ -23,7 +23,10 @@ public sealed class BearerAuth(string? token, string detail) : IEndpointFilter
     }
 
     /// <summary>The answer to a request that does not carry the token.</summary>
-    public ProblemHttpResult Challenge(HttpResponse response)
+    public ProblemHttpResult Challenge(HttpResponse response) => Challenge(response, detail);
+
+    /// <summary>The one 401 for a request without a token its service takes, saying in <paramref name="detail"/> which to send.</summary>
+    public static ProblemHttpResult Challenge(HttpResponse response, string detail)
     {
         ArgumentNullException.ThrowIfNull(response);
         response.Headers.WWWAuthenticate = "Bearer";

@@ -1,3 +1,4 @@
+using LogQuota.Hosting;
 using LogQuota.Server.Teams;
 using LogQuota.Shared.Security;
 
@@ -8,7 +9,7 @@ namespace LogQuota.Server.Apis;
 /// token or the admin token. The <see cref="Caller"/> it proves goes with the request to the endpoint, which asks
 /// <see cref="TeamAccess"/> what that caller may do.
 /// </summary>
-internal sealed class CallerMiddleware(RequestDelegate next, IProblemDetailsService problems)
+internal sealed class CallerMiddleware(RequestDelegate next)
 {
     public async Task InvokeAsync(HttpContext context, CallerAuthentication authentication)
     {
@@ -28,18 +29,8 @@ internal sealed class CallerMiddleware(RequestDelegate next, IProblemDetailsServ
             return;
         }
 
-        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-        context.Response.Headers.WWWAuthenticate = "Bearer";
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status401Unauthorized,
-                Title = "Unauthorized",
-                Detail = "Send your token as 'Authorization: Bearer <token>': a user's token, or the admin token " +
-                    "(DSTACK_SERVER_ADMIN_TOKEN or the admin-token file in the server directory).",
-            },
-        });
+        await BearerAuth.Challenge(context.Response,
+            "Send your token as 'Authorization: Bearer <token>': a user's token, or the admin token " +
+            "(DSTACK_SERVER_ADMIN_TOKEN or the admin-token file in the server directory).").ExecuteAsync(context);
     }
 }
