@@ -15,7 +15,11 @@ namespace LogQuota.Cli.Tests.EndToEnd;
 public sealed class NestedBarsTests(LocalServer server)
 {
     // 30 frames, 0.1 s apart: an outer and an inner bar redrawn in place with "\r" and CSI A, as tqdm draws them.
-    private const string Bars = "i=0; while [ $i -lt 30 ]; do i=$((i+1)); printf '\\router %3d%%\\n\\rinner %3d%%\\033[A' $i $i; sleep 0.1; done; "
+    // After frames 10 and 25 the job waits for a gate file the test creates once it has seen that frame on screen, so
+    // a follower slowed by a loaded machine still sees an early and a later frame (once it took over 3 s to see one).
+    private static string Bars(string gate) =>
+        "i=0; while [ $i -lt 30 ]; do i=$((i+1)); printf '\\router %3d%%\\n\\rinner %3d%%\\033[A' $i $i; sleep 0.1; "
+        + $"if [ $i -eq 10 ] || [ $i -eq 25 ]; then while [ ! -e {gate}.$i ]; do sleep 0.05; done; fi; done; "
         + "printf '\\n\\n'; echo trained";
 
     [SkippableFact]
@@ -24,8 +28,10 @@ public sealed class NestedBarsTests(LocalServer server)
         var unavailable = TmuxPane.Unavailable();
         Skip.If(unavailable is not null, unavailable);
         const string runName = "e2e-nested-bars";
+        // In the temp directory itself: a job under its own uid can see it there (the server's directory is 0700).
+        var gate = Path.Combine(Path.GetTempPath(), $"logquota-bars-gate-{Guid.NewGuid():N}");
         using var http = server.CreateAdminHttpClient();
-        using (var submitted = await http.PostAsJsonAsync("/api/runs", new { run_name = runName, commands = new[] { Bars } }))
+        using (var submitted = await http.PostAsJsonAsync("/api/runs", new { run_name = runName, commands = new[] { Bars(gate) } }))
         {
             Assert.True(submitted.IsSuccessStatusCode, await submitted.Content.ReadAsStringAsync());
         }
@@ -33,13 +39,23 @@ public sealed class NestedBarsTests(LocalServer server)
         using var pane = TmuxPane.Start(TmuxPane.CliScript(server.CliEnvironment, ["logs", "-f", runName]), 120, 30);
 
         // While it runs: both bars on screen, one row each, and later frames replace earlier ones on the same rows.
-        var first = await pane.WaitForAsync(screen => Percent(screen) is > 0 and < 20, "the bars at an early frame");
-        AssertBarsOnce(first);
-        var later = await pane.WaitForAsync(screen => Percent(screen) is >= 20 and < 30, "the bars at a later frame");
-        AssertBarsOnce(later);
+        try
+        {
+            var first = await pane.WaitForAsync(screen => Percent(screen) is > 0 and < 20, "the bars at an early frame");
+            AssertBarsOnce(first);
+            File.Create(gate + ".10").Dispose();
+            var later = await pane.WaitForAsync(screen => Percent(screen) is >= 20 and < 30, "the bars at a later frame");
+            AssertBarsOnce(later);
+            File.Create(gate + ".25").Dispose();
 
-        var done = await pane.WaitForAsync(screen => screen.Contains("[exit 0]"), "the end of the run");
-        Assert.Equal(["outer  30%", "inner  30%", "trained", "[exit 0]"], done);
+            var done = await pane.WaitForAsync(screen => screen.Contains("[exit 0]"), "the end of the run");
+            Assert.Equal(["outer  30%", "inner  30%", "trained", "[exit 0]"], done);
+        }
+        finally
+        {
+            File.Delete(gate + ".10");
+            File.Delete(gate + ".25");
+        }
 
         // The stored log holds the final bars once, and log_bytes_hour counted exactly those bytes.
         var logs = await http.GetByteArrayAsync($"/api/runs/{runName}/logs?format=text");
