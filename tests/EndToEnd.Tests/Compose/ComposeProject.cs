@@ -177,6 +177,14 @@ public sealed class ComposeProject
         await UpAsync([], ["--no-deps", "server"], ct);
     }
 
+    /// <summary>The id of <paramref name="service"/>'s container.</summary>
+    public async Task<string> ContainerIdAsync(string service, CancellationToken ct)
+    {
+        var id = (await ComposeAsync(Short, ct, "ps", "-a", "-q", service)).Stdout.Trim();
+        Assert.False(id.Length == 0, $"the project has no container of {service}");
+        return id;
+    }
+
     /// <summary>SIGKILLs <paramref name="service"/>'s container (no shutdown of any kind).</summary>
     public Task KillAsync(string service, CancellationToken ct) => ComposeAsync(Short, ct, "kill", "-s", "SIGKILL", service);
 
@@ -197,9 +205,12 @@ public sealed class ComposeProject
     }
 
     /// <summary>A client of the server's API with the admin token.</summary>
-    public HttpClient ServerClient()
+    public HttpClient ServerClient() => ClientOf(ServerUrl);
+
+    /// <summary>A client of the API at <paramref name="baseAddress"/> (a replica, the balancer) with the admin token.</summary>
+    public static HttpClient ClientOf(Uri baseAddress)
     {
-        var client = new HttpClient { BaseAddress = ServerUrl, Timeout = TimeSpan.FromSeconds(60) };
+        var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
         return client;
     }
