@@ -18,6 +18,7 @@ namespace LogQuota.EndToEnd.Tests;
 public sealed class DockerComposeProfilesTests(ITestOutputHelper log)
 {
     private const int Jobs = 4;
+
     /// <summary>Where a job looks for the test's word to stop (the runner container's /tmp, which every job uid sees).</summary>
     private const string StopFile = "/tmp/logquota-profiles-test-stop";
 
