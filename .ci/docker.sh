@@ -2,8 +2,9 @@
 # Where an engine already answers, it is used as it is. Else the local engine set-up of this machine kind is run when
 # it is found (../shared/docker-local/setup.sh beside the repository, or /work/shared/docker-local/setup.sh), and the
 # engine it started is stopped when .ci/run exits (a trap). Where neither works, the tests skip with the reason.
-# The compose test needs python:3.12-slim (docker-compose.python.yml builds runners on it): the set-up builds its
-# stand-in with the others (STANDINS=all, its default, unless STANDINS is set); it is kept on the engine afterwards.
+# The compose tests need python:3.12-slim (docker-compose.python.yml builds runners on it) and the optional profiles'
+# postgres:16, nginx:1.27-alpine and prom/prometheus:v2.53.4 (DockerComposeProfilesTests): the set-up builds their
+# stand-ins (STANDINS=all, its default, unless STANDINS is set); they are kept on the engine afterwards.
 # Exports DOCKER_HOST and TESTCONTAINERS_RYUK_DISABLED=true (Ryuk's image cannot be pulled; the tests clean up).
 
 ci_docker_setup=""
@@ -20,9 +21,11 @@ ci_docker_stop() {
 
 if docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
   echo "docker: using the engine that answers on ${DOCKER_HOST:-/var/run/docker.sock} ($(docker version --format '{{.Server.Version}}'))"
-  if ! docker image inspect python:3.12-slim >/dev/null 2>&1; then
-    echo "docker: python:3.12-slim is not on that engine, so the compose test will skip; docker pull it, or build the stand-in (STANDINS=python docker-local/setup.sh)"
-  fi
+  for ci_docker_image in python:3.12-slim postgres:16 nginx:1.27-alpine prom/prometheus:v2.53.4; do
+    if ! docker image inspect "$ci_docker_image" >/dev/null 2>&1; then
+      echo "docker: $ci_docker_image is not on that engine, so a compose test will skip; docker pull it, or build its stand-in (docker-local/setup.sh, STANDINS=all)"
+    fi
+  done
 else
   for candidate in "$(pwd)/../shared/docker-local/setup.sh" /work/shared/docker-local/setup.sh; do
     if [ -f "$candidate" ]; then ci_docker_setup=$(readlink -f "$candidate"); break; fi

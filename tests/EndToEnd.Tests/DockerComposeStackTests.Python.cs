@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LogQuota.EndToEnd.Tests.Compose;
 using LogQuota.Shared.Contracts;
+using static LogQuota.EndToEnd.Tests.Compose.ComposeRuns;
 
 namespace LogQuota.EndToEnd.Tests;
 

@@ -8,6 +8,7 @@ using LogQuota.EndToEnd.Tests.Compose;
 using LogQuota.Shared.Contracts;
 using LogQuota.Shared.Json;
 using Xunit.Abstractions;
+using static LogQuota.EndToEnd.Tests.Compose.ComposeRuns;
 
 namespace LogQuota.EndToEnd.Tests;
 
@@ -24,8 +25,6 @@ namespace LogQuota.EndToEnd.Tests;
 /// </summary>
 public sealed partial class DockerComposeStackTests(ITestOutputHelper log)
 {
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(120);
-
     // Over 60 s: it builds the product's images and starts the whole compose stack (about 6 min cold, README
     // "Run with Docker"); one test, so the stack is built and started once.
     [SkippableFact]
@@ -52,24 +51,7 @@ public sealed partial class DockerComposeStackTests(ITestOutputHelper log)
         });
     }
 
-    private async Task Step(string name, Func<Task> body)
-    {
-        var watch = Stopwatch.StartNew();
-        try
-        {
-            await body();
-        }
-        catch (Exception e) when (e is not Xunit.Sdk.XunitException)
-        {
-            throw new InvalidOperationException($"step '{name}' failed: {e.Message}", e);
-        }
-        catch (Xunit.Sdk.XunitException e)
-        {
-            throw new Xunit.Sdk.XunitException($"step '{name}': {e.Message}");
-        }
-
-        log.WriteLine($"{name}: {watch.Elapsed.TotalSeconds:0.0} s");
-    }
+    private Task Step(string name, Func<Task> body) => StepAsync(log, name, body);
 
     /// <summary>
     /// The shipped file publishes the server on 127.0.0.1:3000 only. An idle stack for longer than one health-check interval: every container's health check ran (Docker's record
@@ -352,37 +334,6 @@ public sealed partial class DockerComposeStackTests(ITestOutputHelper log)
 
         Assert.Equal("log quota exceeded", (await Details(server, "chatty", ct)).Error);
     }
-
-    private static async Task Submit(HttpClient server, SubmitRunRequest request, CancellationToken ct)
-    {
-        using var response = await server.PostAsJsonAsync("/api/runs", request, LogQuotaJson.Options, ct);
-        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync(ct));
-    }
-
-    private static async Task<RunDetails> Details(HttpClient server, string runName, CancellationToken ct) =>
-        (await server.GetFromJsonAsync<RunDetails>($"/api/runs/{runName}", LogQuotaJson.Options, ct))!;
-
-    private static Task<RunDetails> WaitFinished(HttpClient server, string runName, CancellationToken ct) =>
-        WaitFor(server, runName, r => r.Status is RunStatus.Done or RunStatus.Failed or RunStatus.Terminated, ct);
-
-    private static async Task<RunDetails> WaitFor(HttpClient server, string runName, Func<RunDetails, bool> done, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow + RunTimeout;
-        while (true)
-        {
-            var run = await Details(server, runName, ct);
-            if (done(run))
-            {
-                return run;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"run {runName} still {run.Status} ({run.StatusMessage}) after {RunTimeout.TotalSeconds:0} s");
-            await Task.Delay(200, ct);
-        }
-    }
-
-    private static async Task<string> LogText(HttpClient server, string runName, CancellationToken ct) =>
-        Encoding.UTF8.GetString(await server.GetByteArrayAsync(new Uri($"/api/runs/{runName}/logs?format=text&source=job", UriKind.Relative), ct));
 
     private static Task<CommandResult> Logquota(ComposeProject stack, CancellationToken ct, params string[] args) =>
         Command.RunAsync("dotnet", [CliDll, .. args], TimeSpan.FromSeconds(150),

@@ -157,8 +157,9 @@ public sealed class ComposeProject
     public async Task UpAsync(IReadOnlyList<string> profiles, IReadOnlyList<string> services, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
-        string[] args = [.. ProfileArgs(profiles), "up", "-d", "--no-build", "--wait", "--wait-timeout", "180", .. services];
-        await ComposeAsync(TimeSpan.FromMinutes(4), ct, args);
+        // 360 s: the profiles' eight containers took 117-156 s to be healthy at a load average of 35-60.
+        string[] args = [.. ProfileArgs(profiles), "up", "-d", "--no-build", "--wait", "--wait-timeout", "360", .. services];
+        await ComposeAsync(TimeSpan.FromMinutes(7), ct, args);
         ServerUrl = await PublishedAsync("server", 3000, ct);
         _log.WriteLine($"docker compose {string.Join(' ', args)}: {watch.Elapsed.TotalSeconds:0.0} s; server at {ServerUrl}");
     }
@@ -175,6 +176,14 @@ public sealed class ComposeProject
     {
         _env["LOGQUOTA_TEST_SERVER_QUOTA"] = $"{quota}";
         await UpAsync([], ["--no-deps", "server"], ct);
+    }
+
+    /// <summary>The id of <paramref name="service"/>'s container.</summary>
+    public async Task<string> ContainerIdAsync(string service, CancellationToken ct)
+    {
+        var id = (await ComposeAsync(Short, ct, "ps", "-a", "-q", service)).Stdout.Trim();
+        Assert.False(id.Length == 0, $"the project has no container of {service}");
+        return id;
     }
 
     /// <summary>SIGKILLs <paramref name="service"/>'s container (no shutdown of any kind).</summary>
@@ -197,9 +206,12 @@ public sealed class ComposeProject
     }
 
     /// <summary>A client of the server's API with the admin token.</summary>
-    public HttpClient ServerClient()
+    public HttpClient ServerClient() => ClientOf(ServerUrl);
+
+    /// <summary>A client of the API at <paramref name="baseAddress"/> (a replica, the balancer) with the admin token.</summary>
+    public static HttpClient ClientOf(Uri baseAddress)
     {
-        var client = new HttpClient { BaseAddress = ServerUrl, Timeout = TimeSpan.FromSeconds(60) };
+        var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
         return client;
     }
