@@ -283,7 +283,7 @@ public static class RunCommand
     private static int? ParseMaxDuration(ArgumentResult result)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-        if (DurationArgument.TryParse(text, out var seconds))
+        if (DurationText.TryParseSeconds(text, out var seconds))
         {
             return seconds;
         }
