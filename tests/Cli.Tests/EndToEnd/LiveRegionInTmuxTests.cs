@@ -107,10 +107,23 @@ public sealed class LiveRegionInTmuxTests
         scripted.Runner.Live = Bar(80);
         await ShowsAsync(pane, [.. header, "stored-1", "stored-2", .. Wrapped(Bar(80), 119)]);
 
+        // Narrowed (the same frame is redrawn at the new width: rows of 49 cells, not tmux's own rewrap at 50), then
+        // widened, then a new frame: it replaces exactly the bar's rows, at the width the terminal has then. tmux keeps
+        // the rows that scrolled up while narrow in its history, so the screen is compared with its history.
+        pane.Resize(50, 30);
+        await pane.WaitForAsync(screen => screen.Any(row => row.StartsWith("train", StringComparison.Ordinal) && row.Length == 49), "the bar redrawn at 50 columns");
+        pane.Resize(100, 30);
+        scripted.Runner.Live = Bar(90);
+        await WithHistoryAsync(pane, [.. header, "stored-1", "stored-2", .. Wrapped(Bar(90), 99)]);
+
         scripted.Runner.AddState(JobState.Done, exitStatus: 0);
         string[] footer = command == "run" ? [$"run {runName} done: exited (0)", "[exit 0]"] : ["[exit 0]"];
-        await ShowsAsync(pane, [.. header, "stored-1", "stored-2", .. footer]);
+        await WithHistoryAsync(pane, [.. header, "stored-1", "stored-2", .. footer]);
     }
+
+    /// <summary>Waits until the pane's history and screen together are exactly <paramref name="rows"/>: nothing lost, nothing repeated.</summary>
+    private static async Task WithHistoryAsync(TmuxPane pane, string[] rows) =>
+        await pane.WaitForAsync(screen => screen.SequenceEqual(rows), $"with its history, exactly these rows:\n{string.Join('\n', rows)}\n--- but showed", withHistory: true);
 
     private static string[] Wrapped(string line, int columns) =>
         [.. line.Chunk(columns).Select(chunk => new string(chunk).TrimEnd())];
