@@ -6,9 +6,10 @@ namespace LogQuota.Runner.Logs;
 
 /// <summary>
 /// Turns the raw bytes a job writes to its terminal into the log text a person reads on the screen (SPEC §2
-/// "Terminal processing: the stored log is the screen"): a virtual screen of 50 rows, as wide as the job's terminal (200 columns unless the run asks otherwise), with xterm's semantics
-/// (<see cref="ScreenBuffer"/>, driven by <see cref="EscapeParser"/> and <see cref="ScreenCommands"/>), and the
-/// storing rule (<see cref="StoringRule"/>) that decides when a line of that screen is stored.
+/// "Terminal processing: the stored log is the screen"): a virtual screen of 50 rows, as wide as the job's terminal
+/// (200 columns unless the run asks otherwise), with xterm's semantics (<see cref="ScreenBuffer"/>, driven by
+/// <see cref="EscapeParser"/> and <see cref="ScreenCommands"/>), and the storing rule (<see cref="StoringRule"/>)
+/// that decides when a line of that screen is stored.
 /// </summary>
 /// <remarks>
 /// <para>
