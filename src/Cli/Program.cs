@@ -23,7 +23,7 @@ public static class Program
             InputIsTerminal = !Console.IsInputRedirected,
             TerminalWidth = Console.IsOutputRedirected ? null : Console.WindowWidth,
             TerminalHeight = Console.IsOutputRedirected ? null : Console.WindowHeight,
-            CurrentTerminalWidth = Console.IsOutputRedirected ? null : () => Console.WindowWidth,
+            CurrentTerminalWidth = Console.IsOutputRedirected ? null : TerminalSize.Columns,
             ReadKeyAsync = _ => Task.Run(() => (char?)Console.ReadKey(intercept: true).KeyChar),
         };
 

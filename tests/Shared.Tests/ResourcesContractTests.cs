@@ -46,7 +46,7 @@ public sealed class ResourcesContractTests
         Assert.Null(runner.Refusal(null));
         Assert.Equal(["cpus", "memory", "gpus"], runner.Refusals(new JobResources(Cpus: 2.5, Memory: 2L << 30, Gpus: 1)).Select(r => r.Field));
         Assert.Equal("resources.cpus 2.5 is more than this runner has: 2.", runner.Refusal(new JobResources(Cpus: 2.5))!.Value.Message);
-        Assert.Equal("resources.memory 4194304 bytes cannot be given: no runner can limit a job's memory (none has a memory controller).",
+        Assert.Equal("resources.memory 4MiB cannot be given: no runner can limit a job's memory (none has a memory controller).",
             RunnerCapacity.None.Refusals(new JobResources(Memory: 4L << 20), ofAll: true).Single().Message);
     }
 }

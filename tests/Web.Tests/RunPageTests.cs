@@ -30,7 +30,13 @@ public sealed class RunPageTests(WebServer server, Browser browser)
 
         await Assertions.Expect(page.Locator("#run-status")).ToHaveTextAsync("error");
         await Assertions.Expect(page.Locator("#run-error")).ToContainTextAsync("log quota exceeded");
-        await Assertions.Expect(page.Locator("#quota-usage .usage-text")).ToHaveTextAsync("1000 B of 1000 B (100%)");
+        // Killed at the quota: the bar is full and red, and says why.
+        await Assertions.Expect(page.Locator("#quota-usage .usage-text")).ToHaveTextAsync("Killed at its log quota · 1000 B of 1000 B (100%)");
+        await Assertions.Expect(page.Locator("#quota-usage .bar-ended")).ToHaveAttributeAsync("aria-label", "Killed at its log quota");
+        Assert.Equal(
+            await page.Locator("#run-error").EvaluateAsync<string>("e => getComputedStyle(e).color"),
+            await page.Locator("#quota-usage .bar-fill").EvaluateAsync<string>("e => getComputedStyle(e).backgroundColor"));
+        Assert.Equal("100%", await page.Locator("#quota-usage .bar-fill").EvaluateAsync<string>("e => (100 * e.getBoundingClientRect().width / e.parentElement.getBoundingClientRect().width).toFixed(0) + '%'"));
         await Assertions.Expect(page.Locator(".events")).ToContainTextAsync("log_quota_exceeded");
 
         // The partial log: what was stored before the kill, every line "y", at most the quota's bytes.
@@ -54,13 +60,14 @@ public sealed class RunPageTests(WebServer server, Browser browser)
         var row = page.Locator("tr[data-run=web-yes]");
         await Assertions.Expect(row).ToHaveClassAsync("failed");
         await Assertions.Expect(row.Locator("td.error")).ToContainTextAsync("log quota exceeded");
-        await Assertions.Expect(row.Locator("meter")).ToHaveAttributeAsync("value", "1000");
+        await Assertions.Expect(row.Locator(".usage.ended .usage-text")).ToContainTextAsync("Killed at its log quota");
+        await Assertions.Expect(row.Locator("meter")).ToHaveCountAsync(0);
         await tab.ScreenshotAsync("web-runs-quota", fullPage: false);
         Assert.True(tab.ConsoleProblems.IsEmpty, string.Join("\n", tab.ConsoleProblems));
     }
 
     [SkippableFact]
-    public async Task SubmitForm_ShowsEachErrorOfTheApi_NextToItsField_AndKeepsWhatWasTyped()
+    public async Task SubmitForm_TakesTheCliUnits_AndAnswersEveryBadFieldInOneRound_NextToItsField()
     {
         Skip.If(browser.Unavailable is not null, browser.Unavailable);
         await using var tab = await browser.OpenAsync(server.Url);
@@ -68,27 +75,47 @@ public sealed class RunPageTests(WebServer server, Browser browser)
         await tab.SignInAsync();
         await page.GotoAsync("/runs/new");
 
-        // A quota that is not a number never reaches the API.
+        // Four bad fields at once: two the form cannot read, two only the API refuses. One submit answers them all.
         await page.Locator("#commands").FillAsync("echo one\necho two");
-        await page.Locator("#log_quota_hour").FillAsync("lots");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Submit run" }).ClickAsync();
-        await Assertions.Expect(page.Locator("#log_quota_hour-error")).ToContainTextAsync("whole number of bytes");
-        await Assertions.Expect(page.Locator("#log_quota_hour")).ToHaveAttributeAsync("aria-invalid", "true");
-
-        // The API's own refusals, each by its field: a bad name and a quota above the server's (both numbers named).
         await page.Locator("#run_name").FillAsync("Bad Name!");
-        await page.Locator("#log_quota_hour").FillAsync("99999999999");
+        await page.Locator("#log_quota_hour").FillAsync("lots");
+        await page.Locator("#max_duration").FillAsync("2 hours");
+        await page.Locator("#columns").FillAsync("5");
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit run" }).ClickAsync();
-        await Assertions.Expect(page.Locator("#run_name-error")).ToContainTextAsync("must match");
-        await Assertions.Expect(page.Locator("#log_quota_hour-error")).ToContainTextAsync("99999999999 is above the server's quota of 52428800");
+        await Assertions.Expect(page.Locator("#run_name-error")).ToHaveTextAsync("run_name 'Bad Name!' must be a lowercase letter, then up to 40 lowercase letters, digits or dashes.");
+        await Assertions.Expect(page.Locator("#log_quota_hour-error")).ToHaveTextAsync("The quota must be a size such as 100MiB or 1GiB, or a number of bytes; got 'lots'.");
+        await Assertions.Expect(page.Locator("#max_duration-error")).ToHaveTextAsync("The max duration must be a duration such as 90m, 2h or 1d, or a number of seconds; got '2 hours'.");
+        await Assertions.Expect(page.Locator("#columns-error")).ToHaveTextAsync("columns must be a terminal width from 20 to 1000 characters; got 5.");
+        foreach (var field in new[] { "run_name", "log_quota_hour", "max_duration", "columns" })
+        {
+            await Assertions.Expect(page.Locator($"#{field}")).ToHaveAttributeAsync("aria-invalid", "true");
+            await Assertions.Expect(page.Locator($"#{field}")).ToHaveAttributeAsync("aria-describedby", $"{field}-error");
+        }
+
+        await Assertions.Expect(page.Locator("#commands")).Not.ToHaveAttributeAsync("aria-invalid", "true");
+        await Assertions.Expect(page.Locator("[role=alert]")).ToHaveTextAsync("The server refused the run: see the 4 fields marked below.");
         await Assertions.Expect(page.Locator("#commands")).ToHaveValueAsync("echo one\necho two");
         await Assertions.Expect(page.Locator("#run_name")).ToHaveValueAsync("Bad Name!");
 
-        await page.Locator("#commands").FillAsync("");
-        await page.Locator("#run_name").FillAsync("");
-        await page.Locator("#log_quota_hour").FillAsync("");
+        // A quota above the server's, said in units.
+        await page.Locator("#run_name").FillAsync("web-units");
+        await page.Locator("#log_quota_hour").FillAsync("100MiB");
+        await page.Locator("#max_duration").FillAsync("2h");
+        await page.Locator("#columns").FillAsync("80");
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit run" }).ClickAsync();
-        await Assertions.Expect(page.Locator("#commands-error")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#log_quota_hour-error")).ToHaveTextAsync("log_quota_hour 100MiB is above the server's quota of 50MiB per hour; ask for 50MiB or less.");
+        await Assertions.Expect(page.Locator("#max_duration")).Not.ToHaveAttributeAsync("aria-invalid", "true");
+
+        // The CLI's units are taken: the run gets 1 MiB an hour, two hours, and an 80-column terminal.
+        await page.Locator("#commands").FillAsync("tput cols");
+        await page.Locator("#log_quota_hour").FillAsync("1MiB");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Submit run" }).ClickAsync();
+        await page.WaitForURLAsync("**/runs/web-units", Committed);
+        using var admin = server.CreateAdminHttpClient();
+        var run = await admin.WaitForEndAsync("web-units");
+        Assert.Equal(1L << 20, run!.Jobs[0].JobSpec.LogQuotaHour);
+        Assert.Equal(7200, run.Jobs[0].JobSpec.MaxDuration);
+        Assert.Equal("80\n", Encoding.UTF8.GetString(await admin.GetLogTextAsync("web-units", "job")));
 
         // A refused form is answered 400, which Chromium reports for the document; nothing else may appear.
         var unexpected = tab.ConsoleProblems.Where(p => !p.Contains("status of 400", StringComparison.Ordinal)).ToList();

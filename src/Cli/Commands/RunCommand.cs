@@ -12,7 +12,7 @@ namespace LogQuota.Cli.Commands;
 
 /// <summary>
 /// <c>run [--name N] [--log-quota BYTES] [--log-quota-action A] [--log-quota-kill-grace S] [--max-duration S] [-e K=V]...
-/// [--no-tty] [--code DIR | --no-code] [--working-dir DIR] [--cpus N] [--memory SIZE] [--gpus N] -- CMD...</c>: sends the code (the current directory by
+/// [--no-tty] [--columns N] [--code DIR | --no-code] [--working-dir DIR] [--cpus N] [--memory SIZE] [--gpus N] -- CMD...</c>: sends the code (the current directory by
 /// default), submits a run and streams its log until it ends (the runner's quota lines on stderr); exits 0 only when
 /// it ended <c>done</c>.
 /// </summary>
@@ -75,6 +75,12 @@ public static class RunCommand
             }
         });
         var noTty = new Option<bool>("--no-tty") { Description = "Run on a pipe instead of a pseudo-terminal" };
+        var columns = new Option<int?>("--columns")
+        {
+            Description = $"Width of the job's terminal in characters ({JobSpecRules.MinColumns}-{JobSpecRules.MaxColumns}; default {JobSpecRules.DefaultColumns})",
+            HelpName = "N",
+            CustomParser = ParseColumns,
+        };
         var commandWords = new Argument<string[]>("CMD")
         {
             Description = "The command, after --: one word is a shell command line, several are one command and its arguments",
@@ -85,7 +91,7 @@ public static class RunCommand
         var resources = new ResourceOptions();
         var command = new Command("run", "Send the current directory as the job's code, submit a run and stream its log until it ends")
         {
-            name, logQuota, action, killGrace, maxDuration, env, noTty,
+            name, logQuota, action, killGrace, maxDuration, env, noTty, columns,
         };
         code.AddTo(command);
         resources.AddTo(command);
@@ -110,7 +116,8 @@ public static class RunCommand
                 LogQuotaAction: WireNames.TryParse<LogQuotaAction>(parse.GetValue(action), out var chosen) ? chosen : null,
                 LogQuotaKillGrace: parse.GetValue(killGrace),
                 WorkingDir: parse.GetValue(code.WorkingDir),
-                Resources: resources.From(parse));
+                Resources: resources.From(parse),
+                Columns: parse.GetValue(columns));
             var quotaAsTyped = parse.GetResult(logQuota)?.Tokens is [.., var typed] ? typed.Value : null;
             return await host.RunAsync(
                 parse,
@@ -280,10 +287,23 @@ public static class RunCommand
         return null;
     }
 
+    private static int? ParseColumns(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var width)
+            && width is >= JobSpecRules.MinColumns and <= JobSpecRules.MaxColumns)
+        {
+            return width;
+        }
+
+        result.AddError($"--columns must be a terminal width from {JobSpecRules.MinColumns} to {JobSpecRules.MaxColumns} characters; got '{text}'");
+        return null;
+    }
+
     private static int? ParseMaxDuration(ArgumentResult result)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-        if (DurationArgument.TryParse(text, out var seconds))
+        if (DurationText.TryParseSeconds(text, out var seconds))
         {
             return seconds;
         }

@@ -1,8 +1,7 @@
-using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using LogQuota.Cli.Formatting;
+using LogQuota.Shared.Contracts;
 using Refit;
 
 namespace LogQuota.Cli.Connection;
@@ -51,9 +50,9 @@ public static partial class QuotaRefusal
             foreach (var message in messages.EnumerateArray())
             {
                 if (message.ValueKind == JsonValueKind.String && AboveServerQuota().Match(message.GetString()!) is { Success: true } match &&
-                    long.TryParse(match.Groups["quota"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var serverQuota))
+                    ByteCount.TryParse(match.Groups["quota"].Value, out var serverQuota))
                 {
-                    var quota = Compact(serverQuota);
+                    var quota = ByteCount.Compact(serverQuota);
                     return $"--log-quota {quotaAsTyped} is above the server's quota of {quota}/h; ask for {quota} or less";
                 }
             }
@@ -65,15 +64,6 @@ public static partial class QuotaRefusal
         return null;
     }
 
-    /// <summary><c>52428800</c> → <c>50MiB</c>; a size that is no whole number of a unit keeps one decimal (<c>1.5KiB</c>).</summary>
-    public static string Compact(long bytes)
-    {
-        var formatted = ByteSize.Format(bytes);
-        return formatted.Replace(".0", "", StringComparison.Ordinal) is var whole && ByteSize.TryParse(whole, out var back) && back == bytes
-            ? whole
-            : formatted;
-    }
-
-    [GeneratedRegex(@"above the server's quota of (?<quota>\d+) bytes")]
+    [GeneratedRegex(@"above the server's quota of (?<quota>.+?) per hour")]
     private static partial Regex AboveServerQuota();
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Cli.Formatting;
@@ -6,33 +5,8 @@ namespace LogQuota.Cli.Formatting;
 /// <summary>Byte counts as people read and type them: binary units, one decimal (<c>50.0MiB</c>).</summary>
 public static class ByteSize
 {
-    private static readonly string[] Units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-
-    /// <summary><c>512B</c>, <c>1.5KiB</c>, <c>50.0MiB</c>: below 1 KiB exact, above it one decimal in the largest unit that keeps the number ≥ 1.</summary>
-    public static string Format(long bytes)
-    {
-        if (bytes < 1024)
-        {
-            return bytes.ToString(CultureInfo.InvariantCulture) + "B";
-        }
-
-        double value = bytes;
-        var unit = -1;
-        while (value >= 1024 && unit < Units.Length - 1)
-        {
-            value /= 1024;
-            unit++;
-        }
-
-        // Rounding can carry into the next unit (1023.96KiB would print as "1024.0KiB").
-        if (Math.Round(value, 1) >= 1024 && unit < Units.Length - 1)
-        {
-            value /= 1024;
-            unit++;
-        }
-
-        return value.ToString("0.0", CultureInfo.InvariantCulture) + Units[unit];
-    }
+    /// <summary><c>512B</c>, <c>1.5KiB</c>, <c>50.0MiB</c>, as <see cref="ByteCount.Format"/> writes them.</summary>
+    public static string Format(long bytes) => ByteCount.Format(bytes);
 
     /// <summary>An hourly quota as <c>ps -v</c> shows it: <c>50.0MiB/h</c>, or <c>unlimited</c> for null.</summary>
     public static string FormatQuota(long? bytesPerHour) =>

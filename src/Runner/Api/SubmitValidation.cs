@@ -30,7 +30,8 @@ internal static class SubmitValidation
 
         if (JobSpecRules.Check(spec.Commands, spec.Env, spec.WorkingDir, spec.MaxDuration, spec.LogQuotaHour)
             .Concat(JobSpecRules.CheckQuotaPolicy(spec.LogQuotaWarnAt, spec.LogQuotaKillGrace))
-            .Concat(JobSpecRules.CheckResources(spec.Resources)).FirstOrDefault() is { Field: not null } problem)
+            .Concat(JobSpecRules.CheckResources(spec.Resources))
+            .Concat(JobSpecRules.CheckColumns(spec.Columns)).FirstOrDefault() is { Field: not null } problem)
         {
             return $"job_spec.{problem.Field}: {problem.Message}";
         }

@@ -21,6 +21,9 @@ internal sealed record JobLaunch(
     /// </summary>
     public string? Subdirectory { get; init; }
 
+    /// <summary>The width of the job's terminal in characters (a job on a pipe has none); the stored screen is as wide.</summary>
+    public int Columns { get; init; } = LogQuota.Shared.Contracts.JobSpecRules.DefaultColumns;
+
     /// <summary>The job as another system runs it (Slurm), when the process started here is only its local end; null runs it here.</summary>
     public IExternalJob? External { get; init; }
 }

@@ -90,8 +90,9 @@ internal sealed unsafe partial class ProcessSupervisor : IDisposable
                 throw new JobStartException($"Cannot prepare the pseudo-terminal: {Native.Describe(Marshal.GetLastPInvokeError())}");
             }
 
-            // A fixed, roomy size so programs that ask for the width draw full-width progress bars.
-            var size = new Native.WinSize { Rows = 50, Cols = 200 };
+            // The run's width (roomy by default, so progress bars keep their counters) and the screen's 50 rows: a program
+            // that asks for the size draws for the screen its log is stored from.
+            var size = new Native.WinSize { Rows = 50, Cols = (ushort)launch.Columns };
             _ = Native.ioctl(master, Native.TIOCSWINSZ, &size);
 
             // The terminal belongs to the job's uid, mode 0600: no other job may open it (grantpt left it 0620, group tty).

@@ -14,7 +14,7 @@ namespace LogQuota.Runner.Jobs;
 /// <param name="fault">Told why the journal could not take a record (the caller holds the job's lock).</param>
 internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider time, Action<string> fault) : IQuotaOutput
 {
-    private readonly TerminalProcessor _terminal = new(time, newLineReturns: !spec.Tty);
+    private readonly TerminalProcessor _terminal = new(time, newLineReturns: !spec.Tty, columns: spec.Columns ?? JobSpecRules.DefaultColumns);
     private readonly QuotaPolicy _quota = new(spec.LogQuotaHour, spec.LogQuotaAction, spec.LogQuotaWarnAt, TimeSpan.FromSeconds(spec.LogQuotaKillGrace), time);
     private readonly ForgedMarkers _forgedMarkers = new();
     private readonly ArrayBufferWriter<byte> _lines = new(64 * 1024);

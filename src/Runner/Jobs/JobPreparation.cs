@@ -2,6 +2,7 @@ using LogQuota.Runner.Code;
 using LogQuota.Runner.Execution;
 using LogQuota.Runner.Isolation;
 using LogQuota.Runner.Slurm;
+using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Runner.Jobs;
 
@@ -39,6 +40,7 @@ internal sealed class JobPreparation(
         var launch = new JobLaunch(string.Join(" && ", spec.Commands), env, paths.WorkingDirectory, spec.Tty, JobRegistry.Marker(job.Id), sandbox)
         {
             Subdirectory = paths.Subdirectory,
+            Columns = spec.Columns ?? JobSpecRules.DefaultColumns,
         };
         return slurm is null ? launch : slurm.Launch(job, launch, cancellationToken);
     }

@@ -69,7 +69,7 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
             // The logical line goes on below: keep its start until it ends, in pieces once it is long.
             if (!row.Stored)
             {
-                row.WriteText(_head, trim: false, row.Cells[^1] == 0 && ScreenRow.IsWide(screen[1].Cells[0]) ? ScreenBuffer.Columns - 1 : ScreenBuffer.Columns);
+                row.WriteText(_head, trim: false, row.Cells[^1] == 0 && ScreenRow.IsWide(screen[1].Cells[0]) ? screen.Columns - 1 : screen.Columns);
                 while (_head.Count > MaxLineBytes)
                 {
                     int piece = PieceLength(CollectionsMarshal.AsSpan(_head));
@@ -308,8 +308,8 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
         {
             // The empty last cell left where a wide character did not fit and wrapped holds no character.
             int columns = r < last && buffer[r].Cells[^1] == 0 && ScreenRow.IsWide(buffer[r + 1].Cells[0])
-                ? ScreenBuffer.Columns - 1
-                : ScreenBuffer.Columns;
+                ? buffer.Columns - 1
+                : buffer.Columns;
             buffer[r].WriteText(_line, trim: r == last, columns);
         }
 

@@ -6,9 +6,10 @@ namespace LogQuota.Runner.Logs;
 
 /// <summary>
 /// Turns the raw bytes a job writes to its terminal into the log text a person reads on the screen (SPEC §2
-/// "Terminal processing: the stored log is the screen"): a 200×50 virtual screen with xterm's semantics
-/// (<see cref="ScreenBuffer"/>, driven by <see cref="EscapeParser"/> and <see cref="ScreenCommands"/>), and the
-/// storing rule (<see cref="StoringRule"/>) that decides when a line of that screen is stored.
+/// "Terminal processing: the stored log is the screen"): a virtual screen of 50 rows, as wide as the job's terminal
+/// (200 columns unless the run asks otherwise), with xterm's semantics (<see cref="ScreenBuffer"/>, driven by
+/// <see cref="EscapeParser"/> and <see cref="ScreenCommands"/>), and the storing rule (<see cref="StoringRule"/>)
+/// that decides when a line of that screen is stored.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -29,7 +30,7 @@ public sealed class TerminalProcessor
     public const int MaxLineBytes = StoringRule.MaxLineBytes;
 
     private readonly TimeProvider _time;
-    private readonly ScreenBuffer _screen = new(hasScrollback: true);
+    private readonly ScreenBuffer _screen;
     private readonly StoringRule _rule;
     private readonly ScreenCommands _commands;
     private readonly EscapeParser _parser;
@@ -46,11 +47,13 @@ public sealed class TerminalProcessor
     /// A processor whose stale-line rule reads <paramref name="time"/> (the system clock when null). With
     /// <paramref name="newLineReturns"/> (output from a pipe), <c>\n</c> also returns the carriage, as a terminal's
     /// line discipline makes it (ONLCR); from a pseudo-terminal the kernel has done that already, unless the
-    /// program turned it off, and a bare <c>\n</c> is a line feed as in xterm.
+    /// program turned it off, and a bare <c>\n</c> is a line feed as in xterm. The screen is
+    /// <paramref name="columns"/> wide, as the job's terminal is: a line wraps where the job's program saw it wrap.
     /// </summary>
-    public TerminalProcessor(TimeProvider? time = null, bool newLineReturns = false)
+    public TerminalProcessor(TimeProvider? time = null, bool newLineReturns = false, int columns = ScreenBuffer.DefaultColumns)
     {
         _time = time ?? TimeProvider.System;
+        _screen = new ScreenBuffer(hasScrollback: true, columns);
         _newLineReturns = newLineReturns;
         _rule = new StoringRule(_screen);
         _screen.ScrolledOff = _rule.ScrolledOff;

@@ -15,7 +15,7 @@ internal static class RunRequestValidator
 
         if (request.RunName is { } name && !RunNames.IsValid(name))
         {
-            errors["run_name"] = [$"run_name {JobSpecRules.Quote(name)} must match {JobSpecRules.RunNamePattern}: a lowercase letter, then up to 40 lowercase letters, digits or dashes."];
+            errors["run_name"] = [$"run_name {JobSpecRules.Quote(name)} must be a lowercase letter, then up to 40 lowercase letters, digits or dashes."];
         }
 
         if (request.CodeHash is { } codeHash && !JobSpecRules.IsValidCodeHash(codeHash))
@@ -31,10 +31,15 @@ internal static class RunRequestValidator
 
         if (!errors.ContainsKey("log_quota_hour") && request.LogQuotaHour is { } asked && serverQuota > 0 && asked > serverQuota)
         {
-            errors["log_quota_hour"] = [$"log_quota_hour {asked} is above the server's quota of {serverQuota} bytes per hour; ask for {serverQuota} or less."];
+            errors["log_quota_hour"] = [$"log_quota_hour {ByteCount.Readable(asked)} is above the server's quota of {ByteCount.Readable(serverQuota)} per hour; ask for {ByteCount.Readable(serverQuota)} or less."];
         }
 
         foreach (var (field, message) in JobSpecRules.CheckResources(request.Resources))
+        {
+            errors[field] = [message];
+        }
+
+        foreach (var (field, message) in JobSpecRules.CheckColumns(request.Columns))
         {
             errors[field] = [message];
         }

@@ -28,24 +28,12 @@ public sealed class RunsService(
         }
 
         var projectId = reached.ProjectId;
-        var errors = RunRequestValidator.Validate(request, settings.LogQuotaPerJobHour, settings.LogQuotaAction);
-        if (errors.Count > 0)
+        if (await ProblemAsync(projectId, request, cancellationToken) is { } problem)
         {
-            return RunOutcome.Refused(RunProblem.Invalid(errors));
+            return RunOutcome.Refused(problem);
         }
 
         var resources = RunRequestValidator.Asked(request.Resources);
-        if (resources is not null)
-        {
-            switch (await capacities.RefusalsAsync(resources, cancellationToken))
-            {
-                case null:
-                    return RunOutcome.Refused(RunProblem.NoRunnerAnswered());
-                case { Count: > 0 } refusals:
-                    return RunOutcome.Refused(RunProblem.Invalid(refusals));
-            }
-        }
-
         var runName = request.RunName;
         if (runName is null)
         {
@@ -54,10 +42,6 @@ public sealed class RunsService(
                 runName = RunNames.Generate();
             }
             while (await db.Runs.AnyAsync(r => r.ProjectId == projectId && r.RunName == runName, cancellationToken));
-        }
-        else if (await db.Runs.AnyAsync(r => r.ProjectId == projectId && r.RunName == runName, cancellationToken))
-        {
-            return RunOutcome.Refused(RunProblem.NameTaken(runName));
         }
 
         var now = time.GetUtcNow();
@@ -90,7 +74,8 @@ public sealed class RunsService(
                 settings.LogQuotaWarnAt,
                 request.LogQuotaKillGrace ?? 0,
                 request.CodeHash,
-                resources),
+                resources,
+                request.Columns),
         });
         db.Runs.Add(run);
         try
@@ -123,6 +108,22 @@ public sealed class RunsService(
             "Run {RunName} of project {Project} submitted by {Caller} with a log quota of {LogQuotaHour} bytes per hour",
             runName, reached.Project, caller.Name, run.Jobs[0].Spec.LogQuotaHour);
         return RunOutcome.Done(RunViews.ToDetails(run, []));
+    }
+
+    /// <summary>
+    /// What <see cref="SubmitAsync"/> would refuse in <paramref name="request"/>, without storing anything: the web form
+    /// shows it beside the fields it could not read, so every field is answered in one round. Done (with no run) when
+    /// nothing is wrong.
+    /// </summary>
+    public async Task<RunOutcome> CheckAsync(Caller caller, string? project, SubmitRunRequest request, CancellationToken cancellationToken)
+    {
+        var (reached, refused) = await access.ProjectAsync(caller, project, cancellationToken);
+        if (reached is null)
+        {
+            return RunOutcome.Refused(refused!);
+        }
+
+        return await ProblemAsync(reached.ProjectId, request, cancellationToken) is { } problem ? RunOutcome.Refused(problem) : RunOutcome.Done(null);
     }
 
     /// <summary>The run with its jobs and events, as stored now.</summary>
@@ -213,6 +214,46 @@ public sealed class RunsService(
     {
         var events = await db.RunEvents.AsNoTracking().Where(e => e.RunId == run.Id).ToListAsync(cancellationToken);
         return RunViews.ToDetails(run, events);
+    }
+
+    /// <summary>
+    /// Every problem a submit of <paramref name="request"/> into the project meets, all at once: the rules (400, by
+    /// field), resources no runner can give, and a name already taken, which is a 409 when it is the only problem.
+    /// </summary>
+    private async Task<RunProblem?> ProblemAsync(Guid projectId, SubmitRunRequest request, CancellationToken cancellationToken)
+    {
+        var errors = RunRequestValidator.Validate(request, settings.LogQuotaPerJobHour, settings.LogQuotaAction);
+
+        // Only resources that pass the rules are worth a question to the runners.
+        if (RunRequestValidator.Asked(request.Resources) is { } resources && !errors.Keys.Any(k => k.StartsWith("resources.", StringComparison.Ordinal)))
+        {
+            switch (await capacities.RefusalsAsync(resources, cancellationToken))
+            {
+                case null when errors.Count == 0:
+                    return RunProblem.NoRunnerAnswered();
+                case { Count: > 0 } refusals:
+                    foreach (var (field, messages) in refusals)
+                    {
+                        errors[field] = messages;
+                    }
+
+                    break;
+            }
+        }
+
+        var taken = request.RunName is { } name && !errors.ContainsKey("run_name")
+            && await db.Runs.AnyAsync(r => r.ProjectId == projectId && r.RunName == name, cancellationToken);
+        if (errors.Count == 0)
+        {
+            return taken ? RunProblem.NameTaken(request.RunName!) : null;
+        }
+
+        if (taken)
+        {
+            errors["run_name"] = [RunProblem.NameTaken(request.RunName!).Detail];
+        }
+
+        return RunProblem.Invalid(errors);
     }
 
     /// <summary>The run, when the caller reaches its project and the project holds it; else the 404 (of the project, or of the run).</summary>

@@ -5,7 +5,8 @@ namespace LogQuota.Server.Web;
 
 /// <summary>
 /// The submit form as typed: every field a string, so what the user wrote is shown back as written next to its
-/// error. Field names are the API's JSON names, so the API's per-field errors land next to the right field.
+/// error. Field names are the API's JSON names, so the API's per-field errors land next to the right field. Sizes and
+/// durations take the CLI's units (<see cref="ByteCount"/>, <see cref="DurationText"/>): <c>100MiB</c>, <c>2h</c>.
 /// </summary>
 internal sealed class SubmitForm
 {
@@ -31,13 +32,48 @@ internal sealed class SubmitForm
 
     public string Gpus { get; init; } = "";
 
-    /// <summary>The API's request, or the fields that cannot even be put into one (a quota that is not a number).</summary>
-    public (SubmitRunRequest? Request, Dictionary<string, string> Errors) ToRequest()
+    public string Columns { get; init; } = "";
+
+    /// <summary>
+    /// The API's request, with the fields that cannot even be put into one (a quota that is not a size) left out and
+    /// named in the errors: the API checks the rest, so the user hears of every field at once.
+    /// </summary>
+    public (SubmitRunRequest Request, Dictionary<string, string> Errors) ToRequest()
     {
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
         var commands = Commands.Split('\n').Select(c => c.TrimEnd('\r')).Where(c => c.Trim().Length > 0).ToList();
-        var quota = ParseNumber(LogQuotaHour, "log_quota_hour", "The quota must be a whole number of bytes, such as 1000", errors);
-        var maxDuration = ParseNumber(MaxDuration, "max_duration", "The max duration must be a whole number of seconds, such as 3600", errors);
+        long? quota = null;
+        if (LogQuotaHour.Trim() is { Length: > 0 } quotaText)
+        {
+            if (ByteCount.TryParse(quotaText, out var bytes))
+            {
+                quota = bytes;
+            }
+            else
+            {
+                errors["log_quota_hour"] = $"The quota must be a size such as 100MiB or 1GiB, or a number of bytes; got {JobSpecRules.Quote(quotaText)}.";
+            }
+        }
+
+        int? maxDuration = null;
+        if (MaxDuration.Trim() is { Length: > 0 } durationText)
+        {
+            if (DurationText.TryParseSeconds(durationText, out var seconds))
+            {
+                maxDuration = seconds;
+            }
+            else
+            {
+                errors["max_duration"] = $"The max duration must be a duration such as 90m, 2h or 1d, or a number of seconds; got {JobSpecRules.Quote(durationText)}.";
+            }
+        }
+
+        var columns = ParseNumber(Columns, "columns", "The terminal width must be a whole number of characters, such as 200", errors);
+        if (columns is > int.MaxValue)
+        {
+            errors["columns"] = $"The terminal width must be from {JobSpecRules.MinColumns} to {JobSpecRules.MaxColumns} characters; got {columns}.";
+        }
+
         LogQuotaAction? action = WireNames.TryParse<LogQuotaAction>(LogQuotaAction, out var chosen) ? chosen : null;
         if (LogQuotaAction != "" && action is null)
         {
@@ -46,26 +82,17 @@ internal sealed class SubmitForm
 
         var env = ParseEnv(errors);
         var resources = ParseResources(errors);
-        if (maxDuration is > int.MaxValue)
-        {
-            errors["max_duration"] = $"The max duration must be at most {int.MaxValue} seconds.";
-        }
-
-        if (errors.Count > 0)
-        {
-            return (null, errors);
-        }
-
         return (new SubmitRunRequest(
             commands,
             RunName.Trim().Length == 0 ? null : RunName.Trim(),
             env,
             WorkingDir: WorkingDir.Trim().Length == 0 ? null : WorkingDir.Trim(),
-            MaxDuration: (int?)maxDuration,
+            MaxDuration: maxDuration,
             LogQuotaHour: quota,
             Tty: Tty,
             LogQuotaAction: action,
-            Resources: resources), errors);
+            Resources: resources,
+            Columns: columns is { } c and <= int.MaxValue ? (int)c : null), errors);
     }
 
     /// <summary>The three resource fields; the API checks the numbers against its rules and the runners.</summary>
@@ -80,7 +107,7 @@ internal sealed class SubmitForm
             }
             else
             {
-                errors["resources.cpus"] = $"CPUs must be a number such as 0.5 or 2; got '{cpusText}'.";
+                errors["resources.cpus"] = $"CPUs must be a number such as 0.5 or 2; got {JobSpecRules.Quote(cpusText)}.";
             }
         }
 
@@ -93,7 +120,7 @@ internal sealed class SubmitForm
             }
             else
             {
-                errors["resources.memory"] = $"Memory must be a size such as 512MiB or 8GiB; got '{memoryText}'.";
+                errors["resources.memory"] = $"Memory must be a size such as 512MiB or 8GiB; got {JobSpecRules.Quote(memoryText)}.";
             }
         }
 
@@ -119,7 +146,7 @@ internal sealed class SubmitForm
             return value;
         }
 
-        errors[field] = $"{message}; got '{trimmed}'.";
+        errors[field] = $"{message}; got {JobSpecRules.Quote(trimmed)}.";
         return null;
     }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 using LogQuota.Shared.Contracts;
+using Microsoft.AspNetCore.Html;
+using Microsoft.AspNetCore.Mvc.Rendering;
 
 namespace LogQuota.Server.Web;
 
@@ -28,6 +30,38 @@ internal static class WebFormat
 
     /// <summary>ISO 8601 UTC with milliseconds, as the API writes times.</summary>
     public static string Iso(DateTimeOffset when) => when.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>The exact time for a tooltip: <c>2026-12-06 12:04:31.123 UTC</c>.</summary>
+    public static string ExactUtc(DateTimeOffset when) => when.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff 'UTC'", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A <c>&lt;time&gt;</c> a person reads: relative (<c>3 min ago</c>) or the clock (<c>12:04:31</c>), with the exact UTC
+    /// in its tooltip. The server writes UTC; <c>times.js</c> rewrites it in the reader's time zone and keeps it ticking.
+    /// </summary>
+    public static IHtmlContent Time(DateTimeOffset when, DateTimeOffset now, bool relative, string? id = null)
+    {
+        var time = new TagBuilder("time");
+        time.Attributes["datetime"] = Iso(when);
+        time.Attributes["title"] = ExactUtc(when);
+        time.Attributes["data-time"] = relative ? "relative" : "clock";
+        if (id is not null)
+        {
+            time.Attributes["id"] = id;
+        }
+
+        time.InnerHtml.Append(relative ? Relative(when, now) : when.UtcDateTime.ToString("HH:mm:ss 'UTC'", CultureInfo.InvariantCulture));
+        return time;
+    }
+
+    /// <summary>A count with digit grouping: <c>1,234,567</c>.</summary>
+    public static string Count(long count) => count.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>Why the run's quota bar is red and full, in words; null when the quota did not end the run.</summary>
+    public static string? QuotaEnding(RunRow run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return run.TerminationReason == TerminationReason.LogQuotaExceeded ? "Killed at its log quota" : null;
+    }
 
     public static string Bytes(long bytes) => bytes switch
     {

@@ -47,8 +47,8 @@ public sealed record RunnerCapacity(double? Cpus, long? Memory, int Gpus)
         if (asked.Memory is { } memory && !(Memory >= memory))
         {
             yield return ("memory", Memory is { } most
-                ? $"resources.memory {memory} bytes is more than {who} gives one job: {most} bytes."
-                : $"resources.memory {memory} bytes cannot be given: {(ofAll ? "no runner can limit a job's memory (none has a memory controller)" : "this runner cannot limit a job's memory (it has no memory controller)")}.");
+                ? $"resources.memory {ByteCount.Readable(memory)} is more than {who} gives one job: {ByteCount.Readable(most)}."
+                : $"resources.memory {ByteCount.Readable(memory)} cannot be given: {(ofAll ? "no runner can limit a job's memory (none has a memory controller)" : "this runner cannot limit a job's memory (it has no memory controller)")}.");
         }
 
         if (asked.Gpus is > 0 and var gpus && Gpus < gpus)

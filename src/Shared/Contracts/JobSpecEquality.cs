@@ -20,7 +20,8 @@ public sealed partial record JobSpec
         && ValueEquality.Sequence(LogQuotaWarnAt, other.LogQuotaWarnAt)
         && LogQuotaKillGrace == other.LogQuotaKillGrace
         && CodeHash == other.CodeHash
-        && Resources == other.Resources;
+        && Resources == other.Resources
+        && Columns == other.Columns;
 
     /// <inheritdoc />
     public override int GetHashCode() =>

@@ -41,6 +41,15 @@ public static partial class JobSpecRules
     /// <summary>Most entries of <c>log_quota_warn_at</c>.</summary>
     public const int MaxWarnThresholds = 10;
 
+    /// <summary>The width of a job's terminal when its run asks none: roomy, so progress bars keep their counters.</summary>
+    public const int DefaultColumns = 200;
+
+    /// <summary>The narrowest terminal a run may ask: narrower, most programs' own lines no longer fit.</summary>
+    public const int MinColumns = 20;
+
+    /// <summary>The widest terminal a run may ask: the screen keeps 50 rows of this many cells per job.</summary>
+    public const int MaxColumns = 1000;
+
     /// <summary>The run name rule of SPEC §4.</summary>
     public const string RunNamePattern = "^[a-z][a-z0-9-]{0,40}$";
 
@@ -106,7 +115,7 @@ public static partial class JobSpecRules
 
         if (resources.Memory is < MinMemoryBytes and var memory)
         {
-            yield return ("resources.memory", $"resources.memory must be at least 4MiB ({MinMemoryBytes} bytes), such as \"512MiB\" or \"8GiB\"; got {memory} bytes.");
+            yield return ("resources.memory", $"resources.memory must be at least 4MiB, such as \"512MiB\" or \"8GiB\"; got {ByteCount.Readable(memory)}.");
         }
 
         if (resources.Gpus is < 0 and var gpus)
@@ -119,6 +128,15 @@ public static partial class JobSpecRules
             && (partition.Length is 0 or > 64 || !partition.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')))
         {
             yield return ("resources.partition", $"resources.partition must be a Slurm partition name of letters, digits, '_', '-' and '.' (at most 64); got {Quote(partition)}.");
+        }
+    }
+
+    /// <summary>The problem with a requested terminal width, as (JSON field, message); none when it is null or from <see cref="MinColumns"/> to <see cref="MaxColumns"/>.</summary>
+    public static IEnumerable<(string Field, string Message)> CheckColumns(int? columns)
+    {
+        if (columns is < MinColumns or > MaxColumns)
+        {
+            yield return ("columns", $"columns must be a terminal width from {MinColumns} to {MaxColumns} characters; got {columns}.");
         }
     }
 
@@ -212,7 +230,7 @@ public static partial class JobSpecRules
         {
             if (!EnvName().IsMatch(name))
             {
-                return $"env name {Quote(name)} must match {EnvNamePattern}.";
+                return $"env name {Quote(name)} must be letters, digits and _, not starting with a digit.";
             }
 
             if (value is null || value.Contains('\0', StringComparison.Ordinal))

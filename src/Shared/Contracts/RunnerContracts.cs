@@ -15,6 +15,10 @@ namespace LogQuota.Shared.Contracts;
 /// runner unpacks it into the job's code directory, as the job's user, before the first command; the job starts there.
 /// </param>
 /// <param name="Resources">What the job asks of its runner (CPUs, memory in bytes, GPUs), or null for nothing beyond the runner's defaults.</param>
+/// <param name="Columns">
+/// The width of the job's pseudo-terminal in characters (20–1000), which is also the width of the screen its log is
+/// stored from; <see cref="JobSpecRules.DefaultColumns"/> when null. Ignored for a job on a pipe.
+/// </param>
 public sealed partial record JobSpec(
     IReadOnlyList<string> Commands,
     IReadOnlyDictionary<string, string>? Env = null,
@@ -26,7 +30,8 @@ public sealed partial record JobSpec(
     IReadOnlyList<int>? LogQuotaWarnAt = null,
     int LogQuotaKillGrace = 0,
     string? CodeHash = null,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] JobResources? Resources = null);
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] JobResources? Resources = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? Columns = null);
 
 /// <summary>The run a job belongs to, as the runner sees it.</summary>
 /// <param name="Id">The run's id.</param>

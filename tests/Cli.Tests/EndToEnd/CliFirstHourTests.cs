@@ -66,7 +66,7 @@ public sealed class CliFirstHourTests(LocalServer server)
     [InlineData(1536L, "1.5KiB")]
     [InlineData(1000L, "1000B")]
     public void Quotas_AreShownInTheUnitsTheOptionTakes(long bytes, string expected) =>
-        Assert.Equal(expected, QuotaRefusal.Compact(bytes));
+        Assert.Equal(expected, ByteCount.Compact(bytes));
 
     private Task<CliResult> Cli(params string[] args) => CliProcess.RunAsync(server.CliEnvironment, args);
 }

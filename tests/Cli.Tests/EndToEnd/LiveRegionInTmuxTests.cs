@@ -68,35 +68,62 @@ public sealed class LiveRegionInTmuxTests
         await ShowsAsync(pane, [.. header, .. Stored, "more-1", "final-1", .. footer]);
     }
 
-    [SkippableFact]
-    public async Task ABarWiderThanThePane_KeepsItsCounter_AndResizingLeavesNoRepeatedRows()
+    [SkippableTheory]
+    [InlineData("logs")]
+    [InlineData("run")]
+    public async Task ABarWiderThanThePane_KeepsItsCounter_AndResizingLeavesNoRepeatedRows(string command)
     {
         var unavailable = TmuxPane.Unavailable();
         Skip.If(unavailable is not null, unavailable);
         await using var scripted = await ScriptedServer.StartAsync();
+        var runName = $"wide-{command}";
         scripted.Runner.AddState(JobState.Running);
         scripted.Runner.AddLogs(2, "stored");
         string Bar(int percent) => $"train {percent,3}%|{new string('#', percent)}{new string(' ', 100 - percent)}| {percent * 10}/1000 [00:12<00:34, 8.1it/s, loss=0.{percent:D3}]";
         scripted.Runner.Live = Bar(10);
-        await scripted.SubmitAsync("wide-bar");
-        await scripted.WaitForLiveAsync("wide-bar", Bar(10));
+        string[] header = [];
+        string[] args = ["run", "--name", runName, "--no-code", "--", "the scripted job"];
+        if (command == "logs")
+        {
+            await scripted.SubmitAsync(runName);
+            await scripted.WaitForLiveAsync(runName, Bar(10));
+            args = ["logs", "-f", runName];
+        }
+        else
+        {
+            header = [$"run {runName} submitted (log quota 50.0MiB/h)"];
+        }
 
-        using var pane = TmuxPane.Start(TmuxPane.CliScript(scripted.Server.CliEnvironment, ["logs", "-f", "wide-bar"]), 100, 30);
+        using var pane = TmuxPane.Start(TmuxPane.CliScript(scripted.Server.CliEnvironment, args), 100, 30);
 
         // A 150-column bar in a 100-column pane: wrapped, its counter and loss on the second row.
-        await ShowsAsync(pane, ["stored-1", "stored-2", .. Wrapped(Bar(10), 99)]);
+        await ShowsAsync(pane, [.. header, "stored-1", "stored-2", .. Wrapped(Bar(10), 99)]);
 
         // Narrower, then wider, each with a new frame: the bar's rows are redrawn at the new width, none left behind.
         pane.Resize(70, 30);
         scripted.Runner.Live = Bar(40);
-        await ShowsAsync(pane, ["stored-1", "stored-2", .. Wrapped(Bar(40), 69)]);
+        await ShowsAsync(pane, [.. header, "stored-1", "stored-2", .. Wrapped(Bar(40), 69)]);
         pane.Resize(120, 30);
         scripted.Runner.Live = Bar(80);
-        await ShowsAsync(pane, ["stored-1", "stored-2", .. Wrapped(Bar(80), 119)]);
+        await ShowsAsync(pane, [.. header, "stored-1", "stored-2", .. Wrapped(Bar(80), 119)]);
+
+        // Narrowed (the same frame is redrawn at the new width: rows of 49 cells, not tmux's own rewrap at 50), then
+        // widened, then a new frame: it replaces exactly the bar's rows, at the width the terminal has then. tmux keeps
+        // the rows that scrolled up while narrow in its history, so the screen is compared with its history.
+        pane.Resize(50, 30);
+        await pane.WaitForAsync(screen => screen.Any(row => row.StartsWith("train", StringComparison.Ordinal) && row.Length == 49), "the bar redrawn at 50 columns");
+        pane.Resize(100, 30);
+        scripted.Runner.Live = Bar(90);
+        await WithHistoryAsync(pane, [.. header, "stored-1", "stored-2", .. Wrapped(Bar(90), 99)]);
 
         scripted.Runner.AddState(JobState.Done, exitStatus: 0);
-        await ShowsAsync(pane, ["stored-1", "stored-2", "[exit 0]"]);
+        string[] footer = command == "run" ? [$"run {runName} done: exited (0)", "[exit 0]"] : ["[exit 0]"];
+        await WithHistoryAsync(pane, [.. header, "stored-1", "stored-2", .. footer]);
     }
+
+    /// <summary>Waits until the pane's history and screen together are exactly <paramref name="rows"/>: nothing lost, nothing repeated.</summary>
+    private static async Task WithHistoryAsync(TmuxPane pane, string[] rows) =>
+        await pane.WaitForAsync(screen => screen.SequenceEqual(rows), $"with its history, exactly these rows:\n{string.Join('\n', rows)}\n--- but showed", withHistory: true);
 
     private static string[] Wrapped(string line, int columns) =>
         [.. line.Chunk(columns).Select(chunk => new string(chunk).TrimEnd())];

@@ -64,9 +64,14 @@ public sealed class TmuxPane : IDisposable
     public void Resize(int width, int height) => Tmux("resize-window", "-x", $"{width}", "-y", $"{height}");
 
     /// <summary>The pane's rows as shown now, trailing blank rows left out.</summary>
-    public IReadOnlyList<string> Screen()
+    public IReadOnlyList<string> Screen() => Capture("capture-pane", "-p");
+
+    /// <summary>The rows tmux keeps above the screen (those that scrolled up, also when a narrower pane rewrapped them) and the screen's.</summary>
+    public IReadOnlyList<string> ScreenWithHistory() => Capture("capture-pane", "-p", "-S", "-");
+
+    private List<string> Capture(params string[] args)
     {
-        var rows = Tmux("capture-pane", "-p").Split('\n').Select(r => r.TrimEnd()).ToList();
+        var rows = Tmux(args).Split('\n').Select(r => r.TrimEnd()).ToList();
         while (rows.Count > 0 && rows[^1].Length == 0)
         {
             rows.RemoveAt(rows.Count - 1);
@@ -76,12 +81,12 @@ public sealed class TmuxPane : IDisposable
     }
 
     /// <summary>Waits until the screen satisfies <paramref name="condition"/>; fails with the screen as it was.</summary>
-    public async Task<IReadOnlyList<string>> WaitForAsync(Func<IReadOnlyList<string>, bool> condition, string what)
+    public async Task<IReadOnlyList<string>> WaitForAsync(Func<IReadOnlyList<string>, bool> condition, string what, bool withHistory = false)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
-            var screen = Screen();
+            var screen = withHistory ? ScreenWithHistory() : Screen();
             if (condition(screen))
             {
                 return screen;

@@ -61,6 +61,8 @@ public sealed class CommandLineTests
     [InlineData("error: --memory must be a size of at least 4MiB, such as 512MiB or 8GiB; got '1KiB' (see 'logquota run --help')", "run", "--memory", "1KiB", "--", "echo")]
     [InlineData("error: --memory must be a size of at least 4MiB, such as 512MiB or 8GiB; got 'lots' (see 'logquota run --help')", "run", "--memory", "lots", "--", "echo")]
     [InlineData("error: --gpus must be a whole number of GPUs, such as 1; got '1.5' (see 'logquota run --help')", "run", "--gpus", "1.5", "--", "echo")]
+    [InlineData("error: --columns must be a terminal width from 20 to 1000 characters; got '19' (see 'logquota run --help')", "run", "--columns", "19", "--", "echo")]
+    [InlineData("error: --columns must be a terminal width from 20 to 1000 characters; got 'wide' (see 'logquota run --help')", "run", "--columns", "wide", "--", "echo")]
     [InlineData("error: unknown option '--nmae' for run (the job's own options go after --: logquota run [OPTIONS] -- CMD...)", "run", "--nmae", "x", "--", "echo")]
     [InlineData("error: unknown command or argument 'bogus' (see 'logquota --help')", "bogus")]
     [InlineData("error: unknown command or argument '--bogus' (see 'logquota ps --help')", "ps", "--bogus")]

@@ -82,7 +82,7 @@ public sealed class ResourceLimitTests
         // where the runner cannot limit it): each refused before anything runs, naming the field.
         await AssertRefusedAsync(runner, new JobResources(Gpus: capacity.Gpus + 1), "job_spec.resources.gpus: resources.gpus");
         await AssertRefusedAsync(runner, new JobResources(Cpus: Environment.ProcessorCount + 1), "job_spec.resources.cpus: resources.cpus");
-        await AssertRefusedAsync(runner, new JobResources(Memory: 128L << 20), "job_spec.resources.memory: resources.memory 134217728 bytes");
+        await AssertRefusedAsync(runner, new JobResources(Memory: 128L << 20), "job_spec.resources.memory: resources.memory 128MiB");
 
         // Whatever the host, these are no requests at all.
         await AssertRefusedAsync(runner, new JobResources(Cpus: 0), "job_spec.resources.cpus: resources.cpus must be a number of CPUs from 0.01");

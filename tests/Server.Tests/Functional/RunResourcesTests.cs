@@ -40,7 +40,7 @@ public sealed class RunResourcesTests
     [InlineData("""{"cpus": "two"}""", "`resources.cpus` must be")]
     [InlineData("""{"memory": "lots"}""", "`resources.memory`: must be a whole number of bytes, or a size such as \"8GiB\" or \"512MiB\"; got 'lots'.")]
     [InlineData("""{"memory": 1.5}""", "`resources.memory`: must be a whole number of bytes")]
-    [InlineData("""{"memory": "1KiB"}""", "resources.memory must be at least 4MiB (4194304 bytes), such as \"512MiB\" or \"8GiB\"; got 1024 bytes.")]
+    [InlineData("""{"memory": "1KiB"}""", "resources.memory must be at least 4MiB, such as \"512MiB\" or \"8GiB\"; got 1KiB.")]
     [InlineData("""{"gpus": -1}""", "resources.gpus must be a whole number of GPUs of at least 0; got -1.")]
     [InlineData("""{"gpus": 1.5}""", "`resources.gpus` must be")]
     [InlineData("""{"gpus": 1000}""", "resources.gpus 1000 is more than any runner has: ")]

@@ -66,4 +66,78 @@ public sealed class NewRunFormTests
         Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
         Assert.Null((await server.QueryAsync(db => db.Jobs.Select(j => j.Spec).SingleAsync())).Resources);
     }
+
+    [Fact]
+    public async Task SizesAndDurations_TakeTheCliUnits()
+    {
+        await using var server = new ServerFactory(
+            new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = "http://127.0.0.1:9/" },
+            configureServices: services => services.AddSingleton<TimeProvider>(new FakeTimeProvider(DateTimeOffset.UtcNow)));
+        using var browser = await SignedInAsync(server);
+
+        using var accepted = await browser.PostFormAsync("/runs/new",
+            ("commands", "make train"), ("run_name", "units"), ("log_quota_hour", "10MiB"), ("max_duration", "2h"), ("columns", "120"));
+
+        Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
+        var spec = await server.QueryAsync(db => db.Jobs.Select(j => j.Spec).SingleAsync());
+        Assert.Equal(10L << 20, spec.LogQuotaHour);
+        Assert.Equal(7200, spec.MaxDuration);
+        Assert.Equal(120, spec.Columns);
+    }
+
+    [Fact]
+    public async Task EveryBadField_IsAnsweredInOneRound_InPlainWords_EachMarkedBesideItsField()
+    {
+        await using var server = new ServerFactory(
+            new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = "http://127.0.0.1:9/" },
+            configureServices: services => services.AddSingleton<TimeProvider>(new FakeTimeProvider(DateTimeOffset.UtcNow)));
+        using var browser = await SignedInAsync(server);
+        using (var first = await browser.PostFormAsync("/runs/new", ("commands", "make train"), ("run_name", "taken")))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+        }
+
+        // Fields the form cannot read (quota, duration, width) and fields only the API refuses (name, quota above the
+        // server's, environment, working directory): all in the one answer.
+        using var refused = await browser.PostFormAsync("/runs/new",
+            ("commands", "make train"), ("run_name", "Bad Name!"), ("log_quota_hour", "lots"), ("max_duration", "soon"),
+            ("columns", "5"), ("env", "1A=x"), ("working_dir", "../data"));
+        var page = WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var expected = new Dictionary<string, string>
+        {
+            ["run_name"] = "run_name 'Bad Name!' must be a lowercase letter, then up to 40 lowercase letters, digits or dashes.",
+            ["log_quota_hour"] = "The quota must be a size such as 100MiB or 1GiB, or a number of bytes; got 'lots'.",
+            ["max_duration"] = "The max duration must be a duration such as 90m, 2h or 1d, or a number of seconds; got 'soon'.",
+            ["columns"] = "columns must be a terminal width from 20 to 1000 characters; got 5.",
+            ["env"] = "env name '1A' must be letters, digits and _, not starting with a digit.",
+            ["working_dir"] = "working_dir '../data' must stay inside the code directory: a relative path may not contain '..' segments.",
+        };
+        foreach (var (field, message) in expected)
+        {
+            Assert.Contains($"<p id=\"{field}-error\" class=\"field-error\">{message}</p>", page, StringComparison.Ordinal);
+            Assert.Matches($"id=\"{field}\"[^>]*aria-invalid=\"true\" aria-describedby=\"{field}-error\"", page);
+        }
+
+        Assert.Contains("see the 6 fields marked below.", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("^[", page, StringComparison.Ordinal);
+
+        // A quota above the server's is said in units; a taken name is told with the other problems, not after them.
+        using var second = await browser.PostFormAsync("/runs/new",
+            ("commands", "make train"), ("run_name", "taken"), ("log_quota_hour", "100MiB"), ("max_duration", "soon"));
+        page = WebUtility.HtmlDecode(await second.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, second.StatusCode);
+        Assert.Contains("<p id=\"log_quota_hour-error\" class=\"field-error\">log_quota_hour 100MiB is above the server's quota of 50MiB per hour; ask for 50MiB or less.</p>", page, StringComparison.Ordinal);
+        Assert.Contains("<p id=\"run_name-error\" class=\"field-error\">A run named 'taken' already exists;", page, StringComparison.Ordinal);
+        Assert.Contains("<p id=\"max_duration-error\"", page, StringComparison.Ordinal);
+        Assert.Equal(1, (await server.CountRowsAsync()).Runs);
+    }
+
+    private static async Task<HttpClient> SignedInAsync(ServerFactory server)
+    {
+        var browser = server.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        using var signedIn = await browser.PostFormAsync("/signin", ("token", ServerFactory.AdminToken));
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
+        return browser;
+    }
 }

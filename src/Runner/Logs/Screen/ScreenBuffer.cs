@@ -1,3 +1,5 @@
+using LogQuota.Shared.Contracts;
+
 namespace LogQuota.Runner.Logs.Screen;
 
 /// <summary>
@@ -13,17 +15,22 @@ namespace LogQuota.Runner.Logs.Screen;
 /// </remarks>
 internal sealed partial class ScreenBuffer
 {
-    public const int Columns = 200;
+    /// <summary>The width a job's terminal has unless its run asks for another (<c>columns</c>).</summary>
+    public const int DefaultColumns = JobSpecRules.DefaultColumns;
     public const int Rows = 50;
     private const int TabWidth = 8;
 
     private readonly ScreenRow[] _rows = new ScreenRow[Rows];
-    private readonly bool[] _tabs = new bool[Columns];
+    private readonly bool[] _tabs;
     private readonly bool _hasScrollback;
 
-    public ScreenBuffer(bool hasScrollback)
+    /// <param name="hasScrollback">Rows scrolling off the top go to the scrollback (the normal screen), or are lost (the alternate one).</param>
+    /// <param name="columns">The width, as the job's terminal has it.</param>
+    public ScreenBuffer(bool hasScrollback, int columns = DefaultColumns)
     {
         _hasScrollback = hasScrollback;
+        Columns = columns;
+        _tabs = new bool[columns];
         for (int i = 0; i < Rows; i++)
         {
             _rows[i] = new ScreenRow(Columns);
@@ -52,6 +59,9 @@ internal sealed partial class ScreenBuffer
     public int Top { get; private set; }
 
     public int Bottom { get; private set; }
+
+    /// <summary>The screen's width in cells.</summary>
+    public int Columns { get; }
 
     public ScreenRow this[int row] => _rows[row];
 
@@ -92,9 +102,9 @@ internal sealed partial class ScreenBuffer
     }
 
     /// <summary>Keeps the cursor on the screen (and inside the region in origin mode); xterm.js's <c>_restrictCursor</c>.</summary>
-    public void Restrict(bool origin, int maxColumn = Columns - 1)
+    public void Restrict(bool origin, int? maxColumn = null)
     {
-        X = Math.Clamp(X, 0, maxColumn);
+        X = Math.Clamp(X, 0, maxColumn ?? Columns - 1);
         Y = origin ? Math.Clamp(Y, Top, Bottom) : Math.Clamp(Y, 0, Rows - 1);
     }
 

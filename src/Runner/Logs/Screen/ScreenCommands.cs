@@ -9,10 +9,10 @@ namespace LogQuota.Runner.Logs.Screen;
 internal sealed partial class ScreenCommands
 {
     /// <summary>REP repeats at most this many characters: a screenful, so a hostile count cannot spin the CPU.</summary>
-    private const int MaxRepeat = ScreenBuffer.Columns * ScreenBuffer.Rows;
+    private readonly int _maxRepeat;
 
     private readonly ScreenBuffer _normal;
-    private readonly ScreenBuffer _alternate = new(hasScrollback: false);
+    private readonly ScreenBuffer _alternate;
     private readonly IRedrawListener _listener;
 
     // UTF-8 bytes of a character not complete yet (a read may end inside one).
@@ -43,6 +43,8 @@ internal sealed partial class ScreenCommands
     {
         _newLineReturns = newLineReturns;
         _normal = normal;
+        _alternate = new ScreenBuffer(hasScrollback: false, normal.Columns);
+        _maxRepeat = normal.Columns * ScreenBuffer.Rows;
         _listener = listener;
         Active = normal;
     }
@@ -166,7 +168,7 @@ internal sealed partial class ScreenCommands
     {
         while (!run.IsEmpty)
         {
-            int room = ScreenBuffer.Columns - buffer.X;
+            int room = buffer.Columns - buffer.X;
             if (room <= 0 || _insert || Graphics || !_autoWrap)
             {
                 PrintCodePoint(run[0]);
@@ -307,7 +309,7 @@ internal sealed partial class ScreenCommands
     {
         var buffer = Active;
         int x = buffer.X - width;
-        if (width == 0 || x < 0 || x >= ScreenBuffer.Columns)
+        if (width == 0 || x < 0 || x >= buffer.Columns)
         {
             return;
         }
@@ -318,7 +320,7 @@ internal sealed partial class ScreenCommands
             return;
         }
 
-        count = Math.Min(count, MaxRepeat);
+        count = Math.Min(count, _maxRepeat);
         for (int i = 0; i < count; i++)
         {
             buffer.Print(cell, width, _autoWrap, _insert);

@@ -9,7 +9,8 @@ namespace LogQuota.Server.Web.Pages;
 
 /// <summary>
 /// The submit form (<c>/runs/new</c>). The run goes through the runs service that <c>POST /api/runs</c> calls, so the
-/// form accepts and refuses exactly what the API does, in the same words.
+/// form accepts and refuses exactly what the API does, in the same words. A field the form cannot read (a quota that
+/// is not a size) is left out of the request and the service checks the rest, so every field is answered in one round.
 /// </summary>
 public sealed class NewRunModel(RunsService runs, ProjectsService projects, ServerSettings settings) : ProjectPageModel(projects)
 {
@@ -31,29 +32,35 @@ public sealed class NewRunModel(RunsService runs, ProjectsService projects, Serv
         [FromForm(Name = "log_quota_hour")] string? quota, [FromForm(Name = "log_quota_action")] string? action,
         [FromForm(Name = "max_duration")] string? maxDuration, [FromForm(Name = "env")] string? env,
         [FromForm(Name = "working_dir")] string? workingDir, [FromForm(Name = "tty")] string? tty,
-        [FromForm(Name = "cpus")] string? cpus, [FromForm(Name = "memory")] string? memory, [FromForm(Name = "gpus")] string? gpus, CancellationToken cancellationToken)
+        [FromForm(Name = "cpus")] string? cpus, [FromForm(Name = "memory")] string? memory, [FromForm(Name = "gpus")] string? gpus,
+        [FromForm(Name = "columns")] string? columns, CancellationToken cancellationToken)
     {
         await ChooseProjectAsync(project, cancellationToken);
         Form = new SubmitForm
         {
             Commands = commands ?? "", RunName = runName ?? "", LogQuotaHour = quota ?? "", LogQuotaAction = action ?? "",
             MaxDuration = maxDuration ?? "", Env = env ?? "", WorkingDir = workingDir ?? "", Tty = tty is not null,
-            Cpus = cpus ?? "", Memory = memory ?? "", Gpus = gpus ?? "",
+            Cpus = cpus ?? "", Memory = memory ?? "", Gpus = gpus ?? "", Columns = columns ?? "",
         };
-        var (request, errors) = Form.ToRequest();
-        if (request is null)
+        var (request, unreadable) = Form.ToRequest();
+        var outcome = unreadable.Count == 0
+            ? await runs.SubmitAsync(Caller, Project, request, cancellationToken)
+            : await runs.CheckAsync(Caller, Project, request, cancellationToken);
+        var errors = outcome.Problem switch
         {
-            return Refused(errors);
+            null => new Dictionary<string, string>(StringComparer.Ordinal),
+            { Errors: { } invalid } => invalid.ToDictionary(e => e.Key, e => string.Join(" ", e.Value), StringComparer.Ordinal),
+            { Status: StatusCodes.Status409Conflict } conflict => new Dictionary<string, string>(StringComparer.Ordinal) { ["run_name"] = conflict.Detail },
+            { } problem => new Dictionary<string, string>(StringComparer.Ordinal) { [""] = problem.Detail },
+        };
+
+        // What the form could not read is said in its words; the service saw those fields as not given.
+        foreach (var (field, message) in unreadable)
+        {
+            errors[field] = message;
         }
 
-        var outcome = await runs.SubmitAsync(Caller, Project, request, cancellationToken);
-        return outcome.Problem switch
-        {
-            null => Redirect($"/runs/{outcome.Run!.RunName}{ProjectQuery}"),
-            { Errors: { } invalid } => Refused(invalid.ToDictionary(e => e.Key, e => string.Join(" ", e.Value), StringComparer.Ordinal)),
-            { Status: StatusCodes.Status409Conflict } conflict => Refused(new Dictionary<string, string>(StringComparer.Ordinal) { ["run_name"] = conflict.Detail }),
-            { } problem => Refused(new Dictionary<string, string>(StringComparer.Ordinal) { [""] = problem.Detail }),
-        };
+        return errors.Count == 0 ? Redirect($"/runs/{outcome.Run!.RunName}{ProjectQuery}") : Refused(errors);
     }
 
     public string? ErrorFor(string field) => Errors.TryGetValue(field, out var message) ? message : null;

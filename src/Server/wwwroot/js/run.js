@@ -43,9 +43,10 @@
 
   function node(event) {
     const line = document.createElement('div');
-    line.className = event.log_source === 'runner' ? 'ln marker' : 'ln';
-    line.dataset.ts = String(Date.parse(event.timestamp));
     const text = decode(event.message);
+    // The runner's events are its [logquota] markers and a dropped tail, which is the job's own lines.
+    line.className = event.log_source !== 'runner' ? 'ln' : text.startsWith('[logquota] ') ? 'ln marker' : 'ln dropped';
+    line.dataset.ts = String(Date.parse(event.timestamp));
     line.textContent = text.endsWith('\n') ? text.slice(0, -1) : text;
     line.dataset.lines = String(text.split('\n').length - (text.endsWith('\n') ? 1 : 0));
     line.dataset.bytes = String(text.length);
@@ -121,7 +122,7 @@
     for (const line of lines.children) {
       count += Number(line.dataset.lines);
     }
-    status.textContent = note ?? `${count} stored lines shown (${where}); ${mode}.`;
+    status.textContent = note ?? `${count.toLocaleString()} stored ${count === 1 ? 'line' : 'lines'} shown (${where}); ${mode}.`;
     buttons.start.disabled = atStart && log.scrollTop === 0;
     buttons.older.disabled = atStart;
     buttons.newer.disabled = atEnd;

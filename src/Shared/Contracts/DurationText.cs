@@ -1,12 +1,17 @@
 using System.Globalization;
 
-namespace LogQuota.Cli.Parsing;
+namespace LogQuota.Shared.Contracts;
 
-/// <summary>The <c>--max-duration</c> value: seconds, or a number with <c>s</c>, <c>m</c>, <c>h</c> or <c>d</c> as dstack accepts (<c>90m</c>, <c>2h</c>).</summary>
-public static class DurationArgument
+/// <summary>
+/// Durations as people type them, on the command line and in the web form: seconds, or a whole number with <c>s</c>,
+/// <c>m</c>, <c>h</c> or <c>d</c> as dstack accepts (<c>90m</c>, <c>2h</c>). One parser for the CLI and the server.
+/// </summary>
+public static class DurationText
 {
+    private static readonly (char Unit, int Seconds)[] Units = [('d', 86_400), ('h', 3600), ('m', 60)];
+
     /// <summary>Parses <paramref name="text"/> to whole seconds, at least 1 and at most <see cref="int.MaxValue"/>.</summary>
-    public static bool TryParse(string? text, out int seconds)
+    public static bool TryParseSeconds(string? text, out int seconds)
     {
         seconds = 0;
         if (string.IsNullOrWhiteSpace(text))
@@ -39,5 +44,19 @@ public static class DurationArgument
 
         seconds = (int)(value * multiplier);
         return true;
+    }
+
+    /// <summary>Seconds as a person would type them back: <c>7200</c> → <c>2h</c>, <c>5400</c> → <c>90m</c>, <c>61</c> → <c>61s</c>.</summary>
+    public static string Format(long seconds)
+    {
+        foreach (var (unit, size) in Units)
+        {
+            if (seconds != 0 && seconds % size == 0)
+            {
+                return (seconds / size).ToString(CultureInfo.InvariantCulture) + unit;
+            }
+        }
+
+        return seconds.ToString(CultureInfo.InvariantCulture) + "s";
     }
 }
