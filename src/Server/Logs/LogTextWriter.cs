@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text.Json;
 using LogQuota.Server.Data;
 using LogQuota.Shared.Contracts;
@@ -34,22 +33,8 @@ internal sealed class LogTextWriter(bool ansi, bool timestamps)
         }
 
         var styles = ansi ? ReadStyles(e.Styles) : null;
-        var message = e.Message.AsSpan();
-        var stamp = timestamps ? Stamp(e.Timestamp) : null;
-        int at = 0;
-        while (at < message.Length)
-        {
-            int newline = message[at..].IndexOf((byte)'\n');
-            int end = newline < 0 ? message.Length : at + newline + 1;
-            if (_atLineStart && stamp is not null)
-            {
-                output.Write(stamp);
-            }
-
-            StyledText.WriteAnsi(message, styles, at, end, output);
-            _atLineStart = newline >= 0;
-            at = end;
-        }
+        var stamp = timestamps ? StyledText.Stamp(DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp)) : null;
+        StyledText.WriteLines(e.Message, styles, stamp, ref _atLineStart, output);
     }
 
     /// <summary>A stored <c>styles</c> column as runs; null for none (or, never expected, text that is not runs).</summary>
@@ -69,7 +54,4 @@ internal sealed class LogTextWriter(bool ansi, bool timestamps)
             return null;
         }
     }
-
-    private static byte[] Stamp(long timestamp) =>
-        System.Text.Encoding.ASCII.GetBytes(DateTimeOffset.FromUnixTimeMilliseconds(timestamp).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z' ", CultureInfo.InvariantCulture));
 }

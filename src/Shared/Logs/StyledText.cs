@@ -114,6 +114,34 @@ public static class StyledText
         output.Write(message[at..to]);
     }
 
+    /// <summary>
+    /// Writes one stored message as a text view shows it: with <paramref name="styles"/> (null: none) rebuilt as
+    /// sequences, and with <paramref name="stamp"/> (null: none) before each line that starts in it.
+    /// <paramref name="atLineStart"/> carries whether the previous message ended a line.
+    /// </summary>
+    public static void WriteLines(ReadOnlySpan<byte> message, LogStyles? styles, byte[]? stamp, ref bool atLineStart, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        int at = 0;
+        while (at < message.Length)
+        {
+            int newline = message[at..].IndexOf((byte)'\n');
+            int end = newline < 0 ? message.Length : at + newline + 1;
+            if (atLineStart && stamp is not null)
+            {
+                output.Write(stamp);
+            }
+
+            WriteAnsi(message, styles, at, end, output);
+            atLineStart = newline >= 0;
+            at = end;
+        }
+    }
+
+    /// <summary>The prefix of a line stored at <paramref name="time"/> with <c>timestamps=true</c>: ISO 8601 UTC with milliseconds, and a space.</summary>
+    public static byte[] Stamp(DateTimeOffset time) =>
+        Encoding.ASCII.GetBytes(time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z' ", System.Globalization.CultureInfo.InvariantCulture));
+
     private static void Open(LogStyle style, IBufferWriter<byte> output)
     {
         if (style.Link is { } link)
