@@ -45,8 +45,7 @@
     const line = document.createElement('div');
     line.className = event.log_source === 'runner' ? 'ln marker' : 'ln';
     line.dataset.ts = String(Date.parse(event.timestamp));
-    const text = decode(event.message);
-    line.textContent = text.endsWith('\n') ? text.slice(0, -1) : text;
+    const text = window.LogView.fill(line, Uint8Array.from(atob(event.message), (c) => c.charCodeAt(0)), event.styles, event.timestamp, decoder);
     line.dataset.lines = String(text.split('\n').length - (text.endsWith('\n') ? 1 : 0));
     line.dataset.bytes = String(text.length);
     shownBytes += text.length;
