@@ -174,8 +174,9 @@ public sealed class TerminalProcessor
         {
             var rest = input[consumed..];
             int lineFeed = rest.IndexOf((byte)'\n');
-            // An empty line goes through the screen, which holds a blank row until text follows below it.
-            if (lineFeed < 0 || !PlainLines.TryVisibleText(rest[..(lineFeed + 1)], _newLineReturns, _visible, out int length) || length == 0)
+            // An empty line goes through the screen, which holds a blank row until text follows below it; so does a line
+            // with a sequence, which may change the pen.
+            if (lineFeed < 0 || rest[..(lineFeed + 1)].Contains(Escape) || !PlainLines.TryVisibleText(rest[..(lineFeed + 1)], _newLineReturns, _visible, out int length) || length == 0)
             {
                 break;
             }

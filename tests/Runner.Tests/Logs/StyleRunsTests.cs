@@ -59,6 +59,15 @@ public sealed class StyleRunsTests
     }
 
     [Fact]
+    public void AColouredLineAfterPlainOnesInOneRead_KeepsItsColour()
+    {
+        var (text, runs) = Store("plain 1\r\nplain 2\r\n\e[31mred\e[0m\r\nplain 3\r\n");
+
+        Assert.Equal("plain 1\nplain 2\nred\nplain 3\n", text);
+        Assert.Equal([("red", "31", null)], runs);
+    }
+
+    [Fact]
     public void ColourCarriedAcrossLines_StylesEachLineUntilReset()
     {
         var (text, runs) = Store("\e[32mgreen\r\nstill\e[0m\r\nplain\r\n");
