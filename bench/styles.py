@@ -10,12 +10,14 @@ Figures:
   storage     a real runner (Release) runs two tty jobs printing the same 20,000 pytest-like lines, once plain and
               once with pytest's colours (bold red FAILED, green PASSED, a yellow summary): stored text bytes and the
               bytes of their style runs as the server stores them (compact JSON), pulled as the server pulls them.
-  ingest      bench/TerminalProcessor.Bench (--quick, reads of 4 KiB) for plain lines ("\\n" and "\\r\\n") and
-              coloured build output, in this tree and at REV: MB/s here / MB/s at REV. Coloured output takes the
-              screen's path now (the shortcut copies only lines without sequences), so its ratio is the price of
-              keeping its colours.
+  ingest      the terminal processor on bench/TerminalProcessor.Bench's inputs (about 4 MiB each, reads of 4,093
+              bytes), in this tree and at REV, through the same harness (CpuTime.cs, copied into REV's tree): CPU
+              nanoseconds per input byte, median of 5 rounds of 4 passes, runs of the two builds alternated 5 times
+              (quick: 3); ratio = here / REV. CPU time, not wall time: on a machine shared with other builds wall time
+              varies several-fold between runs. Coloured output takes the screen's path now (the shortcut copies only
+              lines without sequences), so its ratio is the price of keeping its colours.
 """
-import argparse, base64, json, os, shutil, subprocess, sys, tempfile
+import argparse, base64, json, os, shutil, statistics, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import runner as bench_runner  # noqa: E402
@@ -76,20 +78,11 @@ def build_bench(tree):
                    stdout=subprocess.DEVNULL)
 
 
-def run_bench(tree, out):
-    subprocess.run(["dotnet", "run", "-c", "Release", "--no-build", "--project", "bench/TerminalProcessor.Bench", "--",
-                    "--quick", "--json", out, "--filter", "*Process*"], cwd=tree, check=True, stdout=subprocess.DEVNULL)
-    with open(out) as f:
-        return json.load(f)["figures"]
-
-
-def throughput(figures):
-    """{(input, read_bytes): MB/s} of the Process cases."""
-    found = {}
-    for f in figures:
-        if f.get("unit") == "MB/s":
-            found[f["id"]] = f["value"]
-    return found
+def cpu_time(tree, rounds):
+    """{kind: CPU ns per input byte} of the processor in `tree`, through this tree's CpuTime.cs harness."""
+    result = subprocess.run(["dotnet", "run", "-c", "Release", "--no-build", "--project", "bench/TerminalProcessor.Bench", "--",
+                             "--cpu-time", str(rounds)], cwd=tree, check=True, capture_output=True, text=True).stdout
+    return {line.split()[0]: float(line.split()[2]) for line in result.splitlines() if len(line.split()) == 3}
 
 
 def main():
@@ -108,10 +101,17 @@ def main():
     try:
         archive = subprocess.run(["git", "archive", base], cwd=ROOT, check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", old], input=archive, check=True)
+        # The same harness (this tree's Program.cs and CpuTime.cs) measures both processors.
+        for name in ("Program.cs", "CpuTime.cs"):
+            shutil.copy(os.path.join(ROOT, "bench/TerminalProcessor.Bench", name), os.path.join(old, "bench/TerminalProcessor.Bench", name))
         build_bench(ROOT)
         build_bench(old)
-        here = throughput(run_bench(ROOT, os.path.join(old, "here.json")))
-        before = throughput(run_bench(old, os.path.join(old, "before.json")))
+        here, before = {}, {}
+        for _ in range(3 if args.quick else 5):  # alternated, so a burst of load hits both alike
+            for kind, ns in cpu_time(ROOT, 5).items():
+                here.setdefault(kind, []).append(ns)
+            for kind, ns in cpu_time(old, 5).items():
+                before.setdefault(kind, []).append(ns)
     finally:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -120,11 +120,11 @@ def main():
         extra = s["style_bytes"] / s["text_bytes"] if s["text_bytes"] else 0
         print(f"storage {kind:6}: {s['text_bytes']} text bytes in {s['events']} events, {s['style_bytes']} style bytes "
               f"in {s['styled_events']} events: +{extra:.1%}")
-    for case in sorted(here):
-        if case in before:
-            print(f"ingest {case}: {here[case]:.1f} MB/s here, {before[case]:.1f} MB/s at {base[:10]}: "
-                  f"ratio {here[case] / before[case]:.2f}")
-
+    for kind in sorted(here):
+        if kind in before:
+            now, then = statistics.median(here[kind]), statistics.median(before[kind])
+            print(f"ingest {kind}: {now:.3f} CPU ns/byte here, {then:.3f} at {base[:10]}: ratio {now / then:.2f} "
+                  f"(here {', '.join(f'{v:.3f}' for v in here[kind])}; before {', '.join(f'{v:.3f}' for v in before[kind])})")
 
 if __name__ == "__main__":
     main()

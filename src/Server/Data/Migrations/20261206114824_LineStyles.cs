@@ -20,9 +20,9 @@ namespace LogQuota.Server.Data.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropColumn(
-                name: "styles",
-                table: "log_events");
+            // SQLite drops the column in place (3.35+): EF's own way rebuilds the table and turns foreign keys back on
+            // in the middle of a migration down that needs them off.
+            migrationBuilder.Sql("ALTER TABLE log_events DROP COLUMN styles;");
         }
     }
 }
