@@ -12,6 +12,13 @@ using Perfolizer.Horology;
 using LogQuota.Bench.Terminal;
 
 // Usage: dotnet run -c Release --project bench/TerminalProcessor.Bench -- [--quick] [--json PATH]
+// Or: ... -- --cpu-time ROUNDS   (CPU nanoseconds per input byte of each kind, 4 KiB reads; see CpuTime.cs)
+if (args.Length == 2 && args[0] == "--cpu-time")
+{
+    CpuTime.Print(Enum.GetValues<InputKind>(), 4_093, int.Parse(args[1], CultureInfo.InvariantCulture), 4);
+    return 0;
+}
+
 bool quick = false;
 string? jsonPath = null;
 string? filter = null;

@@ -27,12 +27,14 @@ public static class LogsCommand
                 result.AddError($"--source must be {WireNames.Alternatives<LogSourceFilter>()}; got '{value}'");
             }
         });
-        var command = new Command("logs", "Print a run's log") { run, follow, source };
+        var timestamps = new Option<bool>("--timestamps") { Description = "Start each line with the time it was stored (UTC)" };
+        var command = new Command("logs", "Print a run's log") { run, follow, source, timestamps };
         command.SetAction((parse, cancellationToken) =>
         {
             var runName = parse.GetRequiredValue(run);
             var project = host.ProjectOf(parse);
             var only = parse.GetValue(source) is var chosen && chosen != WireNames.Of(LogSourceFilter.All) ? chosen : null;
+            var view = new LogView(host.Console.UsesColor, parse.GetValue(timestamps));
             return host.RunAsync(
                 parse,
                 runName,
@@ -41,7 +43,7 @@ public static class LogsCommand
                     if (parse.GetValue(follow))
                     {
                         // The live region is drawn while following only: a plain read prints what is stored.
-                        var follower = new LogFollower(api, project, runName, host.Console.Output, LiveRegionDrawer.For(host.Console), source: only);
+                        var follower = new LogFollower(api, project, runName, host.Console.Output, LiveRegionDrawer.For(host.Console), source: only, view: view);
                         try
                         {
                             await follower.FollowAsync(host.Console.Time, token);
@@ -57,7 +59,8 @@ public static class LogsCommand
 
                     // The text endpoint streams the stored bytes in order: a log of any size passes through
                     // without being held in memory, decoded or re-encoded.
-                    using var response = await api.GetLogsTextAsync(project, runName, only, token);
+                    using var response = await api.GetLogsTextAsync(
+                        project, runName, only, view.Colour ? "ansi" : "text", view.Timestamps ? true : null, token);
                     if (!response.IsSuccessStatusCode)
                     {
                         var body = await response.Content.ReadAsStringAsync(token);

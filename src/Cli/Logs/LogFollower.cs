@@ -22,8 +22,10 @@ namespace LogQuota.Cli.Logs;
 /// drop report and its tail) go instead of <paramref name="output"/>: <c>run</c> puts them on stderr, so the job's
 /// output stays the job's. Null: they are written in place, as the log reads.</param>
 /// <param name="source">Which events to read: <c>job</c>, <c>runner</c>, or null for all.</param>
+/// <param name="view">How the job's events are shown (colour, timestamps); null: their stored bytes.</param>
 public sealed class LogFollower(
-    IServerApi api, string project, string runName, Stream output, LiveRegionDrawer? live = null, TextWriter? markers = null, string? source = null)
+    IServerApi api, string project, string runName, Stream output, LiveRegionDrawer? live = null, TextWriter? markers = null, string? source = null,
+    LogView? view = null)
 {
     /// <summary>The least time between two asks when nothing new arrived (a server without <c>follow=true</c> answers at once).</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
@@ -153,13 +155,14 @@ public sealed class LogFollower(
                     continue;
                 }
 
+                var shown = view?.Render(e) ?? e.Message;
                 if (buffer is null)
                 {
-                    await output.WriteAsync(e.Message, cancellationToken);
+                    await output.WriteAsync(shown, cancellationToken);
                 }
                 else
                 {
-                    live!.WriteStored(buffer, e.Message);
+                    live!.WriteStored(buffer, shown.Span);
                     if (buffer.WrittenCount >= FlushBytes)
                     {
                         await output.WriteAsync(buffer.WrittenMemory, cancellationToken);

@@ -64,7 +64,7 @@ internal sealed class JobJournal : IDisposable
     /// Appends a log record, or holds it while the disk is full (the first one held records <c>log_stalled</c>). A
     /// write that fails other than for room is a fault: the returned message says so, and no record is taken after it.
     /// </summary>
-    public string? Append(ReadOnlySpan<byte> text, LogSource source)
+    public string? Append(ReadOnlySpan<byte> text, LogSource source, LogStyles? styles = null)
     {
         if (_recordsRefused)
         {
@@ -73,7 +73,7 @@ internal sealed class JobJournal : IDisposable
 
         try
         {
-            if (_held.Append(text, source))
+            if (_held.Append(text, source, styles))
             {
                 _stalledSince = _time.GetTimestamp();
                 RecordEvent(JobEventTypes.LogStalled,

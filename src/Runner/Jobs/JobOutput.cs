@@ -20,6 +20,10 @@ internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider t
     private readonly ArrayBufferWriter<byte> _lines = new(64 * 1024);
     private readonly ArrayBufferWriter<byte> _live = new(4 * 1024);
 
+    // The style runs of the text offered to the quota now, over that text (after the forged markers' escapes).
+    private readonly List<StoredRun> _offeredRuns = [];
+    private readonly Dictionary<(string Sgr, string? Link), int> _styleIndex = [];
+
     /// <summary>No more output is processed: the job ended, or its output is dropped (a quota kill, a fault).</summary>
     public bool Closed { get; private set; }
 
@@ -94,18 +98,68 @@ internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider t
     /// warnings and markers (as <see cref="IQuotaOutput"/>). Forged markers are defused first: only the runner writes
     /// <c>[logquota]</c> lines.
     /// </summary>
-    private QuotaVerdict OfferToQuota() =>
-        _lines.WrittenCount == 0 ? QuotaVerdict.Continue : _quota.Offer(_forgedMarkers.Defuse(_lines.WrittenSpan), this);
+    private QuotaVerdict OfferToQuota()
+    {
+        if (_lines.WrittenCount == 0)
+        {
+            return QuotaVerdict.Continue;
+        }
 
-    void IQuotaOutput.Append(ReadOnlySpan<byte> text) => AppendToJournal(text, LogSource.Stdout);
+        var text = _forgedMarkers.Defuse(_lines.WrittenSpan);
+        _offeredRuns.Clear();
+        foreach (var run in _terminal.Styles)
+        {
+            int start = _forgedMarkers.Moved(run.Start);
+            _offeredRuns.Add(run with { Start = start });
+        }
 
-    void IQuotaOutput.AppendRunner(ReadOnlySpan<byte> text) => AppendToJournal(text, LogSource.Runner);
+        return _quota.Offer(text, this);
+    }
+
+    /// <summary>The quota lets a prefix of the offered text through: the runs over it, with their styles once each.</summary>
+    private LogStyles? StylesOf(int length)
+    {
+        if (_offeredRuns.Count == 0)
+        {
+            return null;
+        }
+
+        _styleIndex.Clear();
+        var styles = new List<LogStyle>();
+        var runs = new List<int>(_offeredRuns.Count * 3);
+        foreach (var run in _offeredRuns)
+        {
+            int end = Math.Min(run.Start + run.Length, length);
+            if (end <= run.Start)
+            {
+                break;
+            }
+
+            if (!_styleIndex.TryGetValue((run.Sgr, run.Link), out int index))
+            {
+                index = styles.Count;
+                _styleIndex[(run.Sgr, run.Link)] = index;
+                styles.Add(new LogStyle(run.Sgr, run.Link));
+            }
+
+            runs.Add(run.Start);
+            runs.Add(end - run.Start);
+            runs.Add(index);
+        }
+
+        _offeredRuns.Clear(); // the quota lets text through once per offer
+        return runs.Count == 0 ? null : new LogStyles(styles, runs);
+    }
+
+    void IQuotaOutput.Append(ReadOnlySpan<byte> text) => AppendToJournal(text, LogSource.Stdout, StylesOf(text.Length));
+
+    void IQuotaOutput.AppendRunner(ReadOnlySpan<byte> text) => AppendToJournal(text, LogSource.Runner, null);
 
     void IQuotaOutput.Event(string type, string message) => journal.RecordEvent(type, message);
 
-    private void AppendToJournal(ReadOnlySpan<byte> text, LogSource source)
+    private void AppendToJournal(ReadOnlySpan<byte> text, LogSource source, LogStyles? styles)
     {
-        if (journal.Append(text, source) is { } failure)
+        if (journal.Append(text, source, styles) is { } failure)
         {
             fault(failure);
         }

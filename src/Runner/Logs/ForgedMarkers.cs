@@ -20,6 +20,7 @@ internal sealed class ForgedMarkers
     private static readonly byte[] PrefixAfterNewline = System.Text.Encoding.ASCII.GetBytes("\n" + QuotaText.MarkerPrefix);
 
     private readonly ArrayBufferWriter<byte> _escaped = new(4096);
+    private readonly List<int> _escapedAt = [];
 
     /// <summary>Whether the next byte offered starts a line: stored text may end mid-line (a stale line stored whole).</summary>
     private bool _atLineStart = true;
@@ -30,6 +31,7 @@ internal sealed class ForgedMarkers
     /// </summary>
     public ReadOnlySpan<byte> Defuse(ReadOnlySpan<byte> text)
     {
+        _escapedAt.Clear();
         if (text.IsEmpty)
         {
             return text;
@@ -51,6 +53,7 @@ internal sealed class ForgedMarkers
             var line = newline < 0 ? rest : rest[..(newline + 1)];
             if (lineStart && line.StartsWith(Prefix))
             {
+                _escapedAt.Add(text.Length - rest.Length);
                 _escaped.Write([Escape]);
             }
 
@@ -60,6 +63,24 @@ internal sealed class ForgedMarkers
         }
 
         return _escaped.WrittenSpan;
+    }
+
+    /// <summary>
+    /// Where offset <paramref name="offset"/> of the text given to the last <see cref="Defuse"/> is in what it returned:
+    /// moved by each escape put before a line that starts at or before it (style runs follow their text).
+    /// </summary>
+    public int Moved(int offset)
+    {
+        int moved = offset;
+        foreach (int at in _escapedAt)
+        {
+            if (at <= offset)
+            {
+                moved++;
+            }
+        }
+
+        return moved;
     }
 
     /// <summary>One vectorised search: the common chunk holds no forged line and is never copied.</summary>

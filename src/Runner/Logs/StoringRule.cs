@@ -43,13 +43,30 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
     private const int Rows = ScreenBuffer.Rows;
 
     private readonly List<byte> _line = new(4096);
+    private readonly StyleRuns _lineRuns = new();
 
     // The start of the logical line that continues on row 0: rows that scrolled off before the line ended.
     private readonly List<byte> _head = [];
+    private readonly StyleRuns _headRuns = new();
     private int _heldEmptyLines;
+    private IBufferWriter<byte>? _output;
+
+    /// <summary>Bytes written to <see cref="Output"/> since it was set: where the next line's style runs start.</summary>
+    private int _written;
 
     /// <summary>Where stored text goes during a call of the processor.</summary>
-    public IBufferWriter<byte>? Output { get; set; }
+    public IBufferWriter<byte>? Output
+    {
+        get => _output;
+        set
+        {
+            _output = value;
+            _written = 0;
+        }
+    }
+
+    /// <summary>Where the style runs of the stored text go, over the bytes written to <see cref="Output"/> in this call; null: not kept.</summary>
+    public StoredStyles? Styles { get; set; }
 
     /// <summary>While true, rows scrolling off are not stored: the processor replays lines it already stored.</summary>
     public bool Replaying { get; set; }
@@ -69,12 +86,13 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
             // The logical line goes on below: keep its start until it ends, in pieces once it is long.
             if (!row.Stored)
             {
-                row.WriteText(_head, trim: false, row.Cells[^1] == 0 && ScreenRow.IsWide(screen[1].Cells[0]) ? screen.Columns - 1 : screen.Columns);
+                row.WriteText(_head, trim: false, row.Cells[^1] == 0 && ScreenRow.IsWide(screen[1].Cells[0]) ? screen.Columns - 1 : screen.Columns, _headRuns);
                 while (_head.Count > MaxLineBytes)
                 {
                     int piece = PieceLength(CollectionsMarshal.AsSpan(_head));
-                    WriteLine(CollectionsMarshal.AsSpan(_head)[..piece]);
+                    WriteLine(CollectionsMarshal.AsSpan(_head)[..piece], _headRuns);
                     _head.RemoveRange(0, piece);
+                    _headRuns.RemovePrefix(piece);
                 }
             }
 
@@ -83,10 +101,8 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
 
         if (!row.Stored || _head.Count > 0)
         {
-            _line.Clear();
-            _line.AddRange(_head);
-            _head.Clear();
-            row.WriteText(_line, trim: true);
+            TakeHead();
+            row.WriteText(_line, trim: true, runs: _lineRuns);
             Emit();
         }
     }
@@ -133,9 +149,7 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
         StoreLines(LastRowWithText(), staleBefore: null);
         if (_head.Count > 0)
         {
-            _line.Clear();
-            _line.AddRange(_head);
-            _head.Clear();
+            TakeHead();
             Emit();
         }
 
@@ -197,9 +211,7 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
 
                 if (row == 0 && _head.Count > 0)
                 {
-                    _line.Clear();
-                    _line.AddRange(_head);
-                    _head.Clear();
+                    TakeHead();
                     AppendRows(screen, 0, end);
                 }
                 else
@@ -295,7 +307,19 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
     private void AssembleLine(ScreenBuffer buffer, int first, int last)
     {
         _line.Clear();
+        _lineRuns.Clear();
         AppendRows(buffer, first, last);
+    }
+
+    /// <summary>Starts <see cref="_line"/> with the head of the line that scrolled off, which it takes.</summary>
+    private void TakeHead()
+    {
+        _line.Clear();
+        _line.AddRange(_head);
+        _lineRuns.Clear();
+        _lineRuns.AddRange(_headRuns, 0, _head.Count, 0);
+        _head.Clear();
+        _headRuns.Clear();
     }
 
     /// <summary>
@@ -310,7 +334,7 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
             int columns = r < last && buffer[r].Cells[^1] == 0 && ScreenRow.IsWide(buffer[r + 1].Cells[0])
                 ? buffer.Columns - 1
                 : buffer.Columns;
-            buffer[r].WriteText(_line, trim: r == last, columns);
+            buffer[r].WriteText(_line, trim: r == last, columns, Styles is null ? null : _lineRuns);
         }
 
         int length = _line.Count;
@@ -320,6 +344,7 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
         }
 
         _line.RemoveRange(length, _line.Count - length);
+        _lineRuns.Truncate(length);
     }
 
     /// <summary>Writes <see cref="_line"/> as one stored line (or its 32 KiB pieces); an empty one is held back.</summary>
@@ -339,18 +364,21 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
             return;
         }
 
+        _lineRuns.Truncate(length);
         while (text.Length > MaxLineBytes)
         {
             int piece = PieceLength(text);
-            WriteLine(text[..piece]);
+            WriteLine(text[..piece], _lineRuns);
             text = text[piece..];
+            _lineRuns.RemovePrefix(piece);
         }
 
-        WriteLine(text);
+        WriteLine(text, _lineRuns);
+        _lineRuns.Clear();
     }
 
-    /// <summary>Writes the held empty lines, then <paramref name="text"/> and its <c>\n</c>.</summary>
-    public void WriteLine(ReadOnlySpan<byte> text)
+    /// <summary>Writes the held empty lines, then <paramref name="text"/> and its <c>\n</c>; <paramref name="runs"/> are its style runs (those past its end are left out).</summary>
+    public void WriteLine(ReadOnlySpan<byte> text, StyleRuns? runs = null)
     {
         var output = Output ?? throw new InvalidOperationException("No output during this call.");
         if (text.IsEmpty)
@@ -362,10 +390,17 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
         for (; _heldEmptyLines > 0; _heldEmptyLines--)
         {
             output.Write("\n"u8);
+            _written++;
+        }
+
+        if (runs is { Count: > 0 } && Styles is { } styles)
+        {
+            styles.Add(runs, _written, text.Length);
         }
 
         output.Write(text);
         output.Write("\n"u8);
+        _written += text.Length + 1;
     }
 
     /// <summary>At most <see cref="MaxLineBytes"/>, ending on a UTF-8 character boundary where one is near.</summary>

@@ -18,10 +18,15 @@ namespace LogQuota.Runner.Logs;
 /// the live region (<see cref="WriteLive"/>): shown, never stored, never counted.
 /// </para>
 /// <para>
-/// Plain lines take a shortcut. While the program has not redrawn anything, complete lines of printable ASCII
-/// and colours are copied to the log as they are (SGR left out, trailing spaces trimmed, <c>\r\n</c> stored as
-/// <c>\n</c>), which is what the screen would store for them, and only the last screenful of them is drawn on the screen so that a later
-/// redraw finds them there. It allocates nothing once warm.
+/// Plain lines take a shortcut. While the program has not redrawn anything and writes in the default style,
+/// complete lines of printable text without escape sequences are copied to the log as they are (trailing spaces
+/// trimmed, <c>\r\n</c> stored as <c>\n</c>), which is what the screen would store for them, and only the last
+/// screenful of them is drawn on the screen so that a later redraw finds them there. It allocates nothing once warm.
+/// </para>
+/// <para>
+/// Each cell keeps its style (colours, bold, italic, underline, inverse, OSC 8 link); a stored line's styled stretches
+/// go to <see cref="Styles"/> as runs beside the text, never in it. Lines with a sequence in them take the screen's
+/// path, so the shortcut never has to know the pen.
 /// </para>
 /// </remarks>
 public sealed class TerminalProcessor
@@ -35,9 +40,12 @@ public sealed class TerminalProcessor
     private readonly ScreenCommands _commands;
     private readonly EscapeParser _parser;
 
+    private const byte Escape = 0x1B;
+
     private readonly bool _newLineReturns;
 
     private readonly DeferredLines _deferred = new();
+    private readonly StoredStyles _styles;
 
     // A plain line's text without its SGR sequences.
     private readonly byte[] _visible = new byte[MaxLineBytes];
@@ -59,23 +67,31 @@ public sealed class TerminalProcessor
         _screen.ScrolledOff = _rule.ScrolledOff;
         _commands = new ScreenCommands(_screen, _rule, newLineReturns);
         _parser = new EscapeParser(_commands);
+        _styles = new StoredStyles(_commands.Links);
+        _rule.Styles = _styles;
     }
+
+    /// <summary>The style runs of the text the last call stored (process, finish or stale), over that text's bytes.</summary>
+    public IReadOnlyList<StoredRun> Styles => _styles.Runs;
 
     /// <summary>Processes raw bytes; appends every line stored now to <paramref name="output"/>, each ending in <c>\n</c>.</summary>
     public void Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        _rule.Output = output;
+        Begin(output);
         _commands.Now = _time.GetTimestamp();
 
         // The shortcut is taken only for reads that cannot redraw; the screen path stores lines at the line feeds and
-        // moves that take them out of reach (StoringRule), wherever the read ends.
+        // moves that take them out of reach (StoringRule), wherever the read ends. A line with a sequence may change
+        // the pen, which only the screen follows.
         bool mayRedraw = PlainLines.MayRedraw(input);
+        bool hasEscape = input.Contains(Escape);
         while (!input.IsEmpty)
         {
             int lineFeed = input.IndexOf((byte)'\n');
             int take = lineFeed < 0 ? input.Length : lineFeed + 1;
-            if (!mayRedraw && lineFeed >= 0 && PlainLines.TryVisibleText(input[..take], _newLineReturns, _visible, out int visible) && visible > 0 && TryStartCopy())
+            if (!mayRedraw && lineFeed >= 0 && (!hasEscape || !input[..take].Contains(Escape))
+                && PlainLines.TryVisibleText(input[..take], _newLineReturns, _visible, out int visible) && visible > 0 && TryStartCopy())
             {
                 input = input[CopyPlainLines(input)..];
                 continue;
@@ -93,7 +109,7 @@ public sealed class TerminalProcessor
     public void Finish(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        _rule.Output = output;
+        Begin(output);
         _commands.EndText();
         _rule.Finish();
         _rule.Output = null;
@@ -103,7 +119,7 @@ public sealed class TerminalProcessor
     public void StoreStale(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        _rule.Output = output;
+        Begin(output);
         _rule.StoreStale(_time.GetTimestamp(), _time);
         _rule.Output = null;
     }
@@ -115,6 +131,12 @@ public sealed class TerminalProcessor
         return _rule.WriteLive(_commands.Active, _commands.AlternateActive, output);
     }
 
+    private void Begin(IBufferWriter<byte> output)
+    {
+        _rule.Output = output;
+        _styles.Clear();
+    }
+
     /// <summary>True when the screen is in the state the shortcut needs, after storing every line above the cursor.</summary>
     private bool TryStartCopy()
     {
@@ -123,7 +145,7 @@ public sealed class TerminalProcessor
             return true; // the shortcut ran last and left the screen in its state (DeferredLines)
         }
 
-        if (!_parser.InGround || !_commands.IsPlain || !_rule.IsLinear || _rule.HasHead
+        if (!_parser.InGround || !_commands.IsPlain || _commands.Pen != 0 || !_rule.IsLinear || _rule.HasHead
             || _screen.X != 0 || !_screen.CursorRow.IsBlank)
         {
             return false;
@@ -155,8 +177,9 @@ public sealed class TerminalProcessor
         {
             var rest = input[consumed..];
             int lineFeed = rest.IndexOf((byte)'\n');
-            // An empty line goes through the screen, which holds a blank row until text follows below it.
-            if (lineFeed < 0 || !PlainLines.TryVisibleText(rest[..(lineFeed + 1)], _newLineReturns, _visible, out int length) || length == 0)
+            // An empty line goes through the screen, which holds a blank row until text follows below it; so does a line
+            // with a sequence, which may change the pen.
+            if (lineFeed < 0 || rest[..(lineFeed + 1)].Contains(Escape) || !PlainLines.TryVisibleText(rest[..(lineFeed + 1)], _newLineReturns, _visible, out int length) || length == 0)
             {
                 break;
             }

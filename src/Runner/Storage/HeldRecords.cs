@@ -15,7 +15,7 @@ namespace LogQuota.Runner.Storage;
 /// <param name="stored">Told the length of each record written, for the metrics.</param>
 internal sealed class HeldRecords(LogSpool spool, Func<long> nextTimestamp, Action<int> stored)
 {
-    private readonly Queue<(byte[] Text, LogSource Source)> _held = new();
+    private readonly Queue<(byte[] Text, LogSource Source, LogStyles? Styles)> _held = new();
     private bool _givenUp;
 
     /// <summary>True while records wait for room: the job's output must not be read meanwhile.</summary>
@@ -31,9 +31,9 @@ internal sealed class HeldRecords(LogSpool spool, Func<long> nextTimestamp, Acti
     /// Stores <paramref name="text"/> after whatever is held, or holds it. True when this call began a stall (the
     /// spool had no room and nothing was held before). Throws <see cref="IOException"/> for any other write failure.
     /// </summary>
-    public bool Append(ReadOnlySpan<byte> text, LogSource source)
+    public bool Append(ReadOnlySpan<byte> text, LogSource source, LogStyles? styles = null)
     {
-        if (_held.Count == 0 && TryWrite(text, source))
+        if (_held.Count == 0 && TryWrite(text, source, styles))
         {
             return false;
         }
@@ -45,7 +45,7 @@ internal sealed class HeldRecords(LogSpool spool, Func<long> nextTimestamp, Acti
             return false;
         }
 
-        _held.Enqueue((text.ToArray(), source));
+        _held.Enqueue((text.ToArray(), source, styles));
         HeldBytes += text.Length;
         return _held.Count == 1;
     }
@@ -55,7 +55,7 @@ internal sealed class HeldRecords(LogSpool spool, Func<long> nextTimestamp, Acti
     {
         while (_held.TryPeek(out var record))
         {
-            if (!TryWrite(record.Text, record.Source))
+            if (!TryWrite(record.Text, record.Source, record.Styles))
             {
                 return false;
             }
@@ -82,9 +82,9 @@ internal sealed class HeldRecords(LogSpool spool, Func<long> nextTimestamp, Acti
         return dropped;
     }
 
-    private bool TryWrite(ReadOnlySpan<byte> text, LogSource source)
+    private bool TryWrite(ReadOnlySpan<byte> text, LogSource source, LogStyles? styles)
     {
-        if (!spool.TryAppend(nextTimestamp(), text, source))
+        if (!spool.TryAppend(nextTimestamp(), text, source, styles))
         {
             return false;
         }

@@ -1,12 +1,15 @@
 using System.Buffers.Binary;
+using System.Text.Json;
 using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
 using Microsoft.Win32.SafeHandles;
 
 namespace LogQuota.Runner.Storage;
 
 /// <summary>
 /// A job's stored log events in an append-only file, so a job that writes gigabytes costs disk,
-/// not RAM. Each record is <c>[int64 timestamp][int32 length][uint8 log_source][bytes]</c>, little-endian. RAM holds
+/// not RAM. Each record is <c>[int64 timestamp][int32 length][uint8 log_source][bytes]</c>, little-endian; a record
+/// whose source byte has <see cref="StyledFlag"/> set is followed by <c>[int32 length][styles as JSON]</c>. RAM holds
 /// only a sparse index (one entry per <see cref="IndexStride"/> bytes of file) to start reads near
 /// the asked-for timestamp. One writer (the job's output thread, under the job's lock) appends;
 /// any number of readers read what was committed before they looked.
@@ -14,6 +17,9 @@ namespace LogQuota.Runner.Storage;
 internal sealed class LogSpool : IDisposable
 {
     private const int HeaderSize = 13;
+
+    /// <summary>Set in a record's source byte when its style runs follow the message.</summary>
+    private const byte StyledFlag = 0x80;
 
     /// <summary>64 KiB between index entries: 1 GB of log costs 16 k entries (256 KiB) of RAM.</summary>
     private const long IndexStride = 64 * 1024;
@@ -39,11 +45,11 @@ internal sealed class LogSpool : IDisposable
     /// <c>EDQUOT</c> of a disk quota), so the caller can hold it and try again. Any other failure throws
     /// <see cref="IOException"/>. Timestamps must be strictly increasing (the caller's job lock guarantees it).
     /// </summary>
-    public bool TryAppend(long timestamp, ReadOnlySpan<byte> message, LogSource source = LogSource.Stdout)
+    public bool TryAppend(long timestamp, ReadOnlySpan<byte> message, LogSource source = LogSource.Stdout, LogStyles? styles = null)
     {
         try
         {
-            Append(timestamp, message, source);
+            Append(timestamp, message, source, styles is null ? default : JsonSerializer.SerializeToUtf8Bytes(styles, LogQuotaJson.Options));
             return true;
         }
         catch (IOException e) when (IsOutOfRoom(e))
@@ -57,10 +63,11 @@ internal sealed class LogSpool : IDisposable
     /// <summary>ENOSPC (28) or EDQUOT (122): .NET puts the raw errno in an IOException's HResult on Unix.</summary>
     public static bool IsOutOfRoom(IOException e) => e?.HResult is 28 or 122;
 
-    private void Append(long timestamp, ReadOnlySpan<byte> message, LogSource source)
+    private void Append(long timestamp, ReadOnlySpan<byte> message, LogSource source, ReadOnlySpan<byte> styles)
     {
         var offset = _length;
-        var recordSize = HeaderSize + message.Length;
+        var styled = !styles.IsEmpty;
+        var recordSize = HeaderSize + message.Length + (styled ? 4 + styles.Length : 0);
         if (_writeBuffer.Length < recordSize)
         {
             _writeBuffer = new byte[Math.Max(recordSize, _writeBuffer.Length * 2)];
@@ -70,8 +77,14 @@ internal sealed class LogSpool : IDisposable
         var record = _writeBuffer.AsSpan(0, recordSize);
         BinaryPrimitives.WriteInt64LittleEndian(record, timestamp);
         BinaryPrimitives.WriteInt32LittleEndian(record[8..], message.Length);
-        record[12] = (byte)source;
+        record[12] = (byte)((byte)source | (styled ? StyledFlag : 0));
         message.CopyTo(record[HeaderSize..]);
+        if (styled)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(record[(HeaderSize + message.Length)..], styles.Length);
+            styles.CopyTo(record[(HeaderSize + message.Length + 4)..]);
+        }
+
         RandomAccess.Write(_file, record, offset);
         if (offset - _lastIndexedOffset >= IndexStride)
         {
@@ -97,11 +110,20 @@ internal sealed class LogSpool : IDisposable
         var offset = StartOffset(after);
         var collected = 0L;
         Span<byte> header = stackalloc byte[HeaderSize];
+        Span<byte> size = stackalloc byte[4];
         while (offset < committedLength)
         {
             RandomAccess.Read(_file, header, offset);
             var timestamp = BinaryPrimitives.ReadInt64LittleEndian(header);
             var length = BinaryPrimitives.ReadInt32LittleEndian(header[8..]);
+            var styled = (header[12] & StyledFlag) != 0;
+            var stylesLength = 0;
+            if (styled)
+            {
+                RandomAccess.Read(_file, size, offset + HeaderSize + length);
+                stylesLength = 4 + BinaryPrimitives.ReadInt32LittleEndian(size);
+            }
+
             if (timestamp > after)
             {
                 if (into.Count > 0 && collected + length > maxBytes)
@@ -111,11 +133,19 @@ internal sealed class LogSpool : IDisposable
 
                 var message = new byte[length];
                 RandomAccess.Read(_file, message, offset + HeaderSize);
-                into.Add(new LogEvent(timestamp, message, (LogSource)header[12]));
+                LogStyles? styles = null;
+                if (styled)
+                {
+                    var json = new byte[stylesLength - 4];
+                    RandomAccess.Read(_file, json, offset + HeaderSize + length + 4);
+                    styles = JsonSerializer.Deserialize<LogStyles>(json, LogQuotaJson.Options);
+                }
+
+                into.Add(new LogEvent(timestamp, message, (LogSource)(header[12] & ~StyledFlag), styles));
                 collected += length;
             }
 
-            offset += HeaderSize + length;
+            offset += HeaderSize + length + stylesLength;
         }
 
         return false;

@@ -16,19 +16,23 @@ public sealed record LogsParameters(
     [property: FromQuery(Name = "format")] string? Format,
     [property: FromQuery(Name = "source")] string? Source = null,
     [property: FromQuery(Name = "follow")] string? Follow = null,
-    [property: FromQuery(Name = "wait")] string? Wait = null);
+    [property: FromQuery(Name = "wait")] string? Wait = null,
+    [property: FromQuery(Name = "timestamps")] string? Timestamps = null);
 
 /// <summary>
 /// A checked logs query: which events of a job, in which order, and whether as JSON pages or the whole log as text.
 /// </summary>
-/// <param name="Text">The whole log as text, in order (<c>format=text</c>), rather than JSON pages.</param>
+/// <param name="Text">The whole log as text, in order (<c>format=text</c> or <c>format=ansi</c>), rather than JSON pages.</param>
 /// <param name="Source">The one source kept; null for both.</param>
 /// <param name="Start">Only events after this Unix millisecond (exclusive: a follower passes its last event's).</param>
 /// <param name="End">Only events at or before this Unix millisecond.</param>
 /// <param name="Limit">Events per JSON page.</param>
 /// <param name="Descending">Newest first.</param>
 /// <param name="NextToken">Where the page starts, as issued with the previous page.</param>
-internal sealed record LogsQuery(bool Text, LogSource? Source, long? Start, long? End, int Limit, bool Descending, string? NextToken)
+/// <param name="Ansi">The text with its style runs rebuilt as SGR and OSC 8 sequences (<c>format=ansi</c>).</param>
+/// <param name="Timestamps">Each line of the text starts with the time it was stored (<c>timestamps=true</c>).</param>
+internal sealed record LogsQuery(bool Text, LogSource? Source, long? Start, long? End, int Limit, bool Descending, string? NextToken,
+    bool Ansi = false, bool Timestamps = false)
 {
     public const int MaxLimit = 1000;
 
@@ -39,12 +43,23 @@ internal sealed record LogsQuery(bool Text, LogSource? Source, long? Start, long
         var text = query.Format switch
         {
             null or "json" => false,
-            "text" => true,
+            "text" or "ansi" => true,
             _ => (bool?)null,
         };
         if (text is null)
         {
-            problem = $"format must be json or text, got '{query.Format}'.";
+            problem = $"format must be json, text or ansi, got '{query.Format}'.";
+            return false;
+        }
+
+        if (!Paging.TryParseFlag("timestamps", query.Timestamps, out var timestamps, out problem))
+        {
+            return false;
+        }
+
+        if (timestamps && !text.Value)
+        {
+            problem = "timestamps=true prefixes the lines of format=text or format=ansi; JSON pages carry each event's timestamp already.";
             return false;
         }
 
@@ -82,11 +97,11 @@ internal sealed record LogsQuery(bool Text, LogSource? Source, long? Start, long
 
         if (text.Value && (query.Limit is not null || query.NextToken is not null || descending))
         {
-            problem = "format=text streams the whole log in order; limit, next_token and descending apply to JSON pages only.";
+            problem = $"format={query.Format} streams the whole log in order; limit, next_token and descending apply to JSON pages only.";
             return false;
         }
 
-        parsed = new LogsQuery(text.Value, filter.Source(), start, end, limit, descending, query.NextToken);
+        parsed = new LogsQuery(text.Value, filter.Source(), start, end, limit, descending, query.NextToken, query.Format == "ansi", timestamps);
         problem = "";
         return true;
     }

@@ -98,8 +98,9 @@ internal static class OpenApiDocumentation
                 "limit" => (Schema(JsonSchemaType.Integer, minimum: "1", maximum: "1000", @default: JsonValue.Create(1000)), "Events per page (each event is a chunk of lines)."),
                 "descending" => (Schema(JsonSchemaType.Boolean, @default: JsonValue.Create(false)), "Newest first."),
                 "next_token" => (Schema(JsonSchemaType.String), "The next_token of the previous page."),
-                "format" => (new OpenApiSchema { Type = JsonSchemaType.String, Enum = [JsonValue.Create("json"), JsonValue.Create("text")], Default = JsonValue.Create("json") },
-                    "json: pages of base64 events; text: the stored bytes as text/plain, in order."),
+                "format" => (new OpenApiSchema { Type = JsonSchemaType.String, Enum = [JsonValue.Create("json"), JsonValue.Create("text"), JsonValue.Create("ansi")], Default = JsonValue.Create("json") },
+                    "json: pages of base64 events with their style runs; text: the stored bytes as text/plain, in order; ansi: the same with colours and links rebuilt as SGR and OSC 8 sequences."),
+                "timestamps" => (Schema(JsonSchemaType.Boolean, @default: JsonValue.Create(false)), "format=text or ansi: each line starts with the time it was stored (ISO 8601 UTC) and a space."),
                 _ => (parameter.Schema, parameter.Description),
             };
         }

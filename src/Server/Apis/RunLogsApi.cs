@@ -85,17 +85,22 @@ public static class RunLogsApi
         var events = logs.Filter(db.LogEvents.AsNoTracking().Where(e => e.JobId == job.Id));
         if (logs.Text)
         {
-            return TypedResults.Stream(body => StreamTextAsync(events, body, cancellationToken), "text/plain; charset=utf-8");
+            var view = new Logs.LogTextWriter(logs.Ansi, logs.Timestamps);
+            return TypedResults.Stream(body => StreamTextAsync(events, view, body, cancellationToken), "text/plain; charset=utf-8");
         }
 
         var (page, nextToken) = await Paging.ReadAsync(
             LogsQuery.Ordered(events, cursor, logs.Descending), logs.Limit,
             last => tokens.Create(job.Id, logs.Descending, new LogCursor(last.Timestamp, last.Id)), cancellationToken);
         return TypedResults.Ok(new LogsResponse(
-            [.. page.Select(e => new RunLogEvent(DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp), e.Message, e.LogSource))],
+            [.. page.Select(View)],
             nextToken,
             logs.Source == LogSource.Runner ? null : job.Live));
     }
+
+    /// <summary>A stored event as a JSON page shows it, its style runs included.</summary>
+    private static RunLogEvent View(LogEventEntity e) =>
+        new(DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp), e.Message, e.LogSource, Logs.LogTextWriter.ReadStyles(e.Styles));
 
     /// <summary>One page for a follower, with the job's live region and whether it has ended, read afresh.</summary>
     private static async Task<FollowedPage> FollowPageAsync(ServerDbContext db, LogsPageTokens tokens, Guid jobId, LogsQuery logs, CancellationToken cancellationToken)
@@ -117,7 +122,7 @@ public static class RunLogsApi
             last => tokens.Create(jobId, descending: false, new LogCursor(last.Timestamp, last.Id)), cancellationToken);
         return new FollowedPage(
             new LogsResponse(
-                [.. page.Select(e => new RunLogEvent(DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp), e.Message, e.LogSource))],
+                [.. page.Select(View)],
                 nextToken,
                 logs.Source == LogSource.Runner ? null : job.Live),
             Processing.JobStatusMapping.IsFinal(job.Status),
@@ -129,7 +134,7 @@ public static class RunLogsApi
 
     /// <summary>Writes the stored bytes in order, a batch at a time, never holding the whole log. Each batch is
     /// one short query, so a slow reader never holds a read transaction open (which would stall WAL checkpoints).</summary>
-    private static async Task StreamTextAsync(IQueryable<LogEventEntity> events, Stream body, CancellationToken cancellationToken)
+    private static async Task StreamTextAsync(IQueryable<LogEventEntity> events, Logs.LogTextWriter view, Stream body, CancellationToken cancellationToken)
     {
         // Events are copied into the pipe's buffers and sent a batch at a time: a write straight to the
         // response body is a flush, so an event of a hundred bytes used to cost a chunk and a send of its own.
@@ -140,7 +145,7 @@ public static class RunLogsApi
             var batch = await LogsQuery.Ordered(events, cursor, descending: false).Take(TextBatchSize).ToListAsync(cancellationToken);
             foreach (var e in batch)
             {
-                writer.Write(e.Message);
+                view.Write(e, writer);
             }
 
             await writer.FlushAsync(cancellationToken);

@@ -16,4 +16,10 @@ public sealed class LogEventEntity
 
     /// <summary><c>stdout</c> (the job's output) or <c>runner</c> (a <c>[logquota] </c> marker or a dropped tail).</summary>
     public LogSource LogSource { get; set; }
+
+    /// <summary>
+    /// The message's style runs as the runner sent them (<see cref="LogStyles"/> as JSON), checked when stored; null
+    /// for plain text, so a plain log stores nothing more. Never counted, never in <c>format=text</c>.
+    /// </summary>
+    public string? Styles { get; set; }
 }

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using LogQuota.Server.Data.Postgres;
 using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
+using LogQuota.Shared.Logs;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -72,7 +75,7 @@ internal static class LogEventWriter
         var index = 0;
         if (logs.Count >= RowsPerStatement)
         {
-            using var many = Prepare(transaction, jobId, RowsPerStatement, out var timestamps, out var messages, out var sources);
+            using var many = Prepare(transaction, jobId, RowsPerStatement, out var timestamps, out var messages, out var sources, out var styles);
             for (; index + RowsPerStatement <= logs.Count; index += RowsPerStatement)
             {
                 for (var row = 0; row < RowsPerStatement; row++)
@@ -80,6 +83,7 @@ internal static class LogEventWriter
                     timestamps[row].Value = logs[index + row].Timestamp;
                     messages[row].Value = logs[index + row].Message;
                     sources[row].Value = SourceName(logs[index + row].LogSource);
+                    styles[row].Value = (object?)StylesColumn(logs[index + row]) ?? DBNull.Value;
                 }
 
                 // Synchronous on purpose: Microsoft.Data.Sqlite has no asynchronous I/O, its async calls run the
@@ -90,12 +94,13 @@ internal static class LogEventWriter
 
         if (index < logs.Count)
         {
-            using var one = Prepare(transaction, jobId, 1, out var timestamp, out var message, out var source);
+            using var one = Prepare(transaction, jobId, 1, out var timestamp, out var message, out var source, out var style);
             for (; index < logs.Count; index++)
             {
                 timestamp[0].Value = logs[index].Timestamp;
                 message[0].Value = logs[index].Message;
                 source[0].Value = SourceName(logs[index].LogSource);
+                style[0].Value = (object?)StylesColumn(logs[index]) ?? DBNull.Value;
                 one.ExecuteNonQuery();
             }
         }
@@ -104,9 +109,17 @@ internal static class LogEventWriter
     /// <summary>The column's text, as EF's string conversion of the enum writes it (<c>Stdout</c>, <c>Runner</c>).</summary>
     internal static string SourceName(LogSource source) => source == LogSource.Runner ? nameof(LogSource.Runner) : nameof(LogSource.Stdout);
 
+    /// <summary>
+    /// The <c>styles</c> column of an event: its style runs as JSON, or null for plain text. Runs that are not well
+    /// formed for the message (out of order, outside it, an SGR text that is not digits and <c>;</c>, a link with a
+    /// refused scheme) are not stored: the text is, plain.
+    /// </summary>
+    internal static string? StylesColumn(LogEvent log) =>
+        log.Styles is { } styles && StyledText.IsValid(styles, log.Message.Length) ? JsonSerializer.Serialize(styles, LogQuotaJson.Options) : null;
+
     private static SqliteCommand Prepare(
         SqliteTransaction transaction, Guid jobId, int rows, out SqliteParameter[] timestamps, out SqliteParameter[] messages,
-        out SqliteParameter[] sources)
+        out SqliteParameter[] sources, out SqliteParameter[] styles)
     {
         var command = transaction.Connection!.CreateCommand();
         command.Transaction = transaction;
@@ -117,10 +130,12 @@ internal static class LogEventWriter
         timestamps = new SqliteParameter[rows];
         messages = new SqliteParameter[rows];
         sources = new SqliteParameter[rows];
-        var sql = new StringBuilder("INSERT INTO log_events (job_id, timestamp, message, log_source) VALUES ");
+        styles = new SqliteParameter[rows];
+        var sql = new StringBuilder("INSERT INTO log_events (job_id, timestamp, message, log_source, styles) VALUES ");
         for (var row = 0; row < rows; row++)
         {
-            sql.Append(row == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"($job_id, $t{row}, $m{row}, $s{row})");
+            sql.Append(row == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"($job_id, $t{row}, $m{row}, $s{row}, $y{row})");
+            styles[row] = command.Parameters.Add($"$y{row}", SqliteType.Text);
             timestamps[row] = command.Parameters.Add($"$t{row}", SqliteType.Integer);
             messages[row] = command.Parameters.Add($"$m{row}", SqliteType.Blob);
             sources[row] = command.Parameters.Add($"$s{row}", SqliteType.Text);

@@ -90,9 +90,14 @@ public interface IServerApi
     [Get("/api/projects/{project}/runs/{runName}/logs")]
     Task<LogsResponse> GetLogsAsync(string project, string runName, [Query] LogsQuery query, CancellationToken cancellationToken);
 
-    /// <summary><c>GET /api/projects/{project}/runs/{run_name}/logs?format=text</c>: the stored bytes in order, streamed.</summary>
-    [Get("/api/projects/{project}/runs/{runName}/logs?format=text")]
-    Task<HttpResponseMessage> GetLogsTextAsync(string project, string runName, [AliasAs("source")] string? source, CancellationToken cancellationToken);
+    /// <summary>
+    /// <c>GET /api/projects/{project}/runs/{run_name}/logs?format=text</c> (or <c>ansi</c>, the colours rebuilt): the
+    /// stored bytes in order, streamed; <paramref name="timestamps"/>: each line after the time it was stored.
+    /// </summary>
+    [Get("/api/projects/{project}/runs/{runName}/logs")]
+    Task<HttpResponseMessage> GetLogsTextAsync(
+        string project, string runName, [AliasAs("source")] string? source, [AliasAs("format")] string format = "text",
+        [AliasAs("timestamps")] bool? timestamps = null, CancellationToken cancellationToken = default);
 
     /// <summary><c>DELETE /api/projects/{project}/runs/{run_name}</c>: delete a finished run and its logs.</summary>
     [Delete("/api/projects/{project}/runs/{runName}")]

@@ -61,7 +61,12 @@ public sealed record JobStateEvent(
 /// <param name="Timestamp">Milliseconds since the Unix epoch; strictly increasing per job.</param>
 /// <param name="Message">The stored bytes (base64 on the wire); not necessarily valid UTF-8.</param>
 /// <param name="LogSource"><c>stdout</c> for the job's output, <c>runner</c> for the runner's own <c>[logquota] </c> marker lines.</param>
-public sealed record LogEvent(long Timestamp, byte[] Message, LogSource LogSource = LogSource.Stdout);
+/// <param name="Styles">The message's style runs (colours, links), never counted; absent for plain text.</param>
+public sealed record LogEvent(
+    long Timestamp,
+    byte[] Message,
+    LogSource LogSource = LogSource.Stdout,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] LogStyles? Styles = null);
 
 /// <summary>Answer of <c>GET /api/jobs/{job_id}/pull</c>.</summary>
 /// <param name="JobStates">State events with a timestamp after the one asked for.</param>

@@ -163,7 +163,12 @@ public sealed record RunDetails(
 /// <param name="Timestamp">When the runner stored it (UTC, milliseconds).</param>
 /// <param name="Message">The stored bytes (base64 on the wire).</param>
 /// <param name="LogSource"><c>stdout</c> for the job's output, <c>runner</c> for the runner's <c>[logquota] </c> markers and a dropped tail.</param>
-public sealed record RunLogEvent(DateTimeOffset Timestamp, byte[] Message, LogSource LogSource = LogSource.Stdout);
+/// <param name="Styles">The message's style runs (colours, links), never counted; absent for plain text.</param>
+public sealed record RunLogEvent(
+    DateTimeOffset Timestamp,
+    byte[] Message,
+    LogSource LogSource = LogSource.Stdout,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] LogStyles? Styles = null);
 
 /// <summary>Answer of <c>GET /api/runs/{run_name}/logs</c>.</summary>
 /// <param name="Logs">One page of log events.</param>

@@ -80,6 +80,9 @@ public sealed class TmuxPane : IDisposable
         return rows;
     }
 
+    /// <summary>The pane's rows with their colours as escape sequences (<c>capture-pane -e</c>), as tmux keeps them.</summary>
+    public string ScreenWithEscapes() => Tmux("capture-pane", "-p", "-e");
+
     /// <summary>Waits until the screen satisfies <paramref name="condition"/>; fails with the screen as it was.</summary>
     public async Task<IReadOnlyList<string>> WaitForAsync(Func<IReadOnlyList<string>, bool> condition, string what, bool withHistory = false)
     {

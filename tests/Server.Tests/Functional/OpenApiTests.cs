@@ -124,7 +124,8 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
         Assert.Equal(1000, logs["limit"].GetProperty("maximum").GetInt32());
         Assert.Equal("boolean", logs["descending"].GetProperty("type").GetString());
         Assert.Equal("date-time", logs["start_time"].GetProperty("format").GetString());
-        Assert.Equal(["json", "text"], logs["format"].GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["json", "text", "ansi"], logs["format"].GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("boolean", logs["timestamps"].GetProperty("type").GetString());
 
         var runs = Operations.Single(o => o.Key == "GET /api/projects/{project}/runs").Operation.GetProperty("parameters")
             .EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("schema"));

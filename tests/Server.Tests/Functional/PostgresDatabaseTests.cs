@@ -52,4 +52,29 @@ public sealed class PostgresDatabaseTests : IDisposable
         Assert.Equal(message, await client.GetLogsTextAsync("bytes"));
         Assert.Equal(message, await server.QueryAsync(db => db.LogEvents.Select(e => e.Message).SingleAsync()));
     }
+
+    /// <summary>Style runs go through the COPY into their own column and come back in the pages and as ANSI.</summary>
+    [SkippableFact]
+    public async Task StyleRuns_RoundTripThroughTheLogs()
+    {
+        await using var runner = await FakeRunner.StartAsync();
+        runner.AddState(JobState.Running);
+        runner.AddLog("plain\n"u8.ToArray());
+        runner.AddLog("ok red\n"u8.ToArray(), new LogStyles([new LogStyle("31", "https://example.com")], [3, 3, 0]));
+        runner.AddState(JobState.Done, exitStatus: 0);
+        await using var server = new ServerFactory(
+            new Dictionary<string, string> { ["DSTACK_SERVER_RUNNERS"] = runner.BaseUrl, ["DSTACK_RUNNER_TOKEN"] = FakeRunner.Token },
+            database: _database);
+        using var client = server.CreateAdminClient();
+
+        await client.SubmitAsync(new SubmitRunRequest(["anything"], RunName: "styles"));
+        await client.WaitForEndAsync("styles");
+
+        var logs = (await client.GetLogsAsync("styles")).Logs;
+        Assert.Null(logs[0].Styles);
+        Assert.Equal([3, 3, 0], logs[1].Styles!.Runs);
+        Assert.Equal(new LogStyle("31", "https://example.com"), logs[1].Styles!.Styles[0]);
+        using var ansi = await client.GetAsync(new Uri("/api/runs/styles/logs?format=ansi", UriKind.Relative));
+        Assert.Equal("plain\nok \e]8;;https://example.com\e\\\e[31mred\e[0m\e]8;;\e\\\n", await ansi.Content.ReadAsStringAsync());
+    }
 }

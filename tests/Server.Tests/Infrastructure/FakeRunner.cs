@@ -104,12 +104,12 @@ public sealed class FakeRunner : IAsyncDisposable
         }
     }
 
-    /// <summary>One log event of exactly these bytes.</summary>
-    public void AddLog(byte[] message)
+    /// <summary>One log event of exactly these bytes (and these style runs).</summary>
+    public void AddLog(byte[] message, LogStyles? styles = null)
     {
         lock (_gate)
         {
-            _logs.Add(new LogEvent(++_clock, message));
+            _logs.Add(new LogEvent(++_clock, message, Styles: styles));
         }
     }
 

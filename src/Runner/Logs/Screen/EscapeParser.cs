@@ -9,7 +9,8 @@ namespace LogQuota.Runner.Logs.Screen;
 /// parser keeps its state between calls and allocates nothing.
 /// </summary>
 /// <remarks>
-/// Strings (OSC, DCS, SOS, PM, APC) are skipped without being kept, however long. Bytes are never C1
+/// Strings (DCS, SOS, PM, APC) are skipped without being kept, however long; of an OSC string only the first
+/// <see cref="MaxOscBytes"/> are kept, for OSC 8 hyperlinks. Bytes are never C1
 /// controls: 0x80–0x9F are UTF-8 continuation bytes here, part of printable text.
 /// </remarks>
 internal sealed class EscapeParser(ScreenCommands commands)
@@ -25,17 +26,25 @@ internal sealed class EscapeParser(ScreenCommands commands)
     private const byte Bel = 0x07;
     private const byte Del = 0x7F;
 
+    /// <summary>An OSC string kept for its command: the longest link the screen takes, and its parameters.</summary>
+    private const int MaxOscBytes = LinkTable.MaxUriBytes + 256;
+
     // Printable runs end at any C0 control or DEL.
     private static readonly SearchValues<byte> s_runEnds = SearchValues.Create(
         [.. Enumerable.Range(0, 0x20).Select(b => (byte)b), Del]);
 
     private static readonly SearchValues<byte> s_sgrParameters = SearchValues.Create("0123456789;:"u8);
-    private static readonly int[] s_noParameters = [0];
 
     private static readonly SearchValues<byte> s_oscEnds = SearchValues.Create(Bel, Esc, Can, Sub);
     private static readonly SearchValues<byte> s_stringEnds = SearchValues.Create(Esc, Can, Sub);
 
     private readonly int[] _parameters = new int[MaxParameters];
+    private readonly byte[] _osc = new byte[MaxOscBytes];
+    private int _oscLength;
+    private bool _oscOverflow;
+
+    /// <summary>Bit <c>i</c> set when parameter <c>i</c> followed a <c>:</c> (SGR's sub-parameters).</summary>
+    private int _colons;
     private State _state;
     private int _parameterCount;
     private byte _prefix;
@@ -81,8 +90,8 @@ internal sealed class EscapeParser(ScreenCommands commands)
                     int sgr = SgrLength(input[end..]);
                     if (sgr > 0)
                     {
-                        // SGR, the commonest sequence, changes nothing stored: skipped whole, without the state machine.
-                        commands.Csi(s_noParameters, 0, 0, (byte)'m');
+                        // SGR, the commonest sequence, is read whole without the state machine.
+                        FastSgr(input.Slice(end + 2, sgr - 3));
                         input = input[(end + sgr)..];
                         break;
                     }
@@ -91,7 +100,7 @@ internal sealed class EscapeParser(ScreenCommands commands)
                     input = input[(end + 1)..];
                     break;
                 case State.Osc:
-                    input = SkipString(input, s_oscEnds);
+                    input = SkipOsc(input);
                     break;
                 case State.String:
                     input = SkipString(input, s_stringEnds);
@@ -114,6 +123,61 @@ internal sealed class EscapeParser(ScreenCommands commands)
 
         int end = input[2..].IndexOfAnyExcept(s_sgrParameters);
         return end >= 0 && input[2 + end] == 'm' ? end + 3 : 0;
+    }
+
+    /// <summary>The parameters of a complete SGR (its bytes between <c>ESC [</c> and <c>m</c>), to the commands.</summary>
+    private void FastSgr(ReadOnlySpan<byte> body)
+    {
+        Span<int> parameters = stackalloc int[MaxParameters];
+        int count = 1;
+        int colons = 0;
+        parameters[0] = 0;
+        foreach (byte b in body)
+        {
+            if (b is (byte)';' or (byte)':')
+            {
+                if (count < MaxParameters)
+                {
+                    colons |= b == ':' ? 1 << count : 0;
+                    parameters[count++] = 0;
+                }
+            }
+            else
+            {
+                ref int value = ref parameters[count - 1];
+                value = Math.Min(MaxParameterValue, (value * 10) + (b - '0'));
+            }
+        }
+
+        commands.Csi(parameters[..count], 0, 0, (byte)'m', colons);
+    }
+
+    /// <summary>Like <see cref="SkipString"/>, keeping the string's first <see cref="MaxOscBytes"/> for the commands.</summary>
+    private ReadOnlySpan<byte> SkipOsc(ReadOnlySpan<byte> input)
+    {
+        int end = input.IndexOfAny(s_oscEnds);
+        var body = end < 0 ? input : input[..end];
+        int room = MaxOscBytes - _oscLength;
+        if (body.Length > room)
+        {
+            _oscOverflow = true;
+            body = body[..room];
+        }
+
+        body.CopyTo(_osc.AsSpan(_oscLength));
+        _oscLength += body.Length;
+        if (end < 0)
+        {
+            return [];
+        }
+
+        // CAN and SUB abort the string: nothing of it is acted on.
+        if (input[end] is Bel or Esc)
+        {
+            commands.Osc(_osc.AsSpan(0, _oscLength), complete: !_oscOverflow);
+        }
+
+        return SkipString(input, s_oscEnds);
     }
 
     private ReadOnlySpan<byte> SkipString(ReadOnlySpan<byte> input, SearchValues<byte> ends)
@@ -205,11 +269,14 @@ internal sealed class EscapeParser(ScreenCommands commands)
                 _state = State.CsiEntry;
                 _parameterCount = 1;
                 _parameters[0] = 0;
+                _colons = 0;
                 _prefix = 0;
                 _intermediate = 0;
                 break;
             case (byte)']':
                 _state = State.Osc;
+                _oscLength = 0;
+                _oscOverflow = false;
                 break;
             case (byte)'P' or (byte)'X' or (byte)'^' or (byte)'_':
                 _state = State.String;
@@ -233,7 +300,7 @@ internal sealed class EscapeParser(ScreenCommands commands)
             _state = State.Ground;
             if (state != State.CsiIgnore)
             {
-                commands.Csi(_parameters.AsSpan(0, _parameterCount), _prefix, _intermediate, b);
+                commands.Csi(_parameters.AsSpan(0, _parameterCount), _prefix, _intermediate, b, _colons);
             }
 
             return;
@@ -265,9 +332,10 @@ internal sealed class EscapeParser(ScreenCommands commands)
         }
         else if (b is (byte)';' or (byte)':')
         {
-            // Sub-parameters (':') only matter to SGR, which changes nothing stored.
+            // Sub-parameters (':') only matter to SGR's extended colours and underline kinds.
             if (_parameterCount < MaxParameters)
             {
+                _colons |= b == ':' ? 1 << _parameterCount : 0;
                 _parameters[_parameterCount++] = 0;
             }
 

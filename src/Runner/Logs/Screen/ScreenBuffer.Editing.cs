@@ -64,10 +64,10 @@ internal sealed partial class ScreenBuffer
             InsertCells(row, X, width);
         }
 
-        SetCell(row, X++, cell);
+        SetCell(row, X++, cell, Pen);
         if (width == 2)
         {
-            SetCell(row, X++, ScreenRow.WideTail);
+            SetCell(row, X++, ScreenRow.WideTail, Pen);
         }
     }
 
@@ -92,6 +92,7 @@ internal sealed partial class ScreenBuffer
             cells[i] = value;
         }
 
+        changed |= row.SetStyle(X, text.Length, Pen);
         X += text.Length;
         row.Extend(X);
         if (changed)
@@ -122,7 +123,7 @@ internal sealed partial class ScreenBuffer
             column--;
         }
 
-        SetCell(row, column, ScreenRow.Join(row.Cells[column], mark));
+        SetCell(row, column, ScreenRow.Join(row.Cells[column], mark), row.Styles?[column] ?? 0);
     }
 
     public void EraseInLine(int mode, bool origin)
@@ -206,6 +207,12 @@ internal sealed partial class ScreenBuffer
         count = Math.Min(count, Columns - X);
         cells[(X + count)..].CopyTo(cells[X..]);
         cells[(Columns - count)..].Clear();
+        if (row.Styles is { } styles)
+        {
+            styles.AsSpan((X + count)..).CopyTo(styles.AsSpan(X));
+            styles.AsSpan(Columns - count).Clear();
+        }
+
         // As xterm.js: the wide character left of the cursor lost its tail, and a tail shifted under the cursor lost its head.
         if (X > 0 && IsWide(cells[X - 1]))
         {
@@ -261,6 +268,12 @@ internal sealed partial class ScreenBuffer
         row.Extend(row.Extent + count);
         cells[x..(Columns - count)].CopyTo(cells[(x + count)..]);
         cells.Slice(x, count).Clear();
+        if (row.Styles is { } styles)
+        {
+            styles.AsSpan(x..(Columns - count)).CopyTo(styles.AsSpan(x + count));
+            styles.AsSpan(x, count).Clear();
+        }
+
         if (IsWide(cells[Columns - 1]))
         {
             cells[Columns - 1] = 0;
@@ -288,6 +301,11 @@ internal sealed partial class ScreenBuffer
         {
             cells[start..end].Clear();
             Changed(row);
+        }
+
+        if (start < end)
+        {
+            row.Styles?.AsSpan(start..end).Clear();
         }
 
         if (clearContinuation && row.Continuation)
@@ -327,9 +345,10 @@ internal sealed partial class ScreenBuffer
         }
     }
 
-    private void SetCell(ScreenRow row, int x, ulong value)
+    private void SetCell(ScreenRow row, int x, ulong value, ulong style = 0)
     {
-        if (row.Cells[x] != value)
+        bool restyled = row.SetStyle(x, 1, style);
+        if (row.Cells[x] != value || restyled)
         {
             row.Cells[x] = value;
             row.Extend(x + 1);

@@ -52,6 +52,9 @@ internal sealed partial class ScreenBuffer
     /// <summary>The cursor DECSC saved for this buffer.</summary>
     public SavedCursor Saved { get; set; }
 
+    /// <summary>The <see cref="CellStyle"/> characters are written in (SGR and OSC 8 set it).</summary>
+    public ulong Pen { get; set; }
+
     public int X { get; set; }
 
     public int Y { get; set; }

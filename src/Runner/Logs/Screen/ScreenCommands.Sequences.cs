@@ -1,6 +1,6 @@
 namespace LogQuota.Runner.Logs.Screen;
 
-/// <summary>ESC and CSI commands. Anything not listed changes nothing that is stored (SGR, reports, window operations).</summary>
+/// <summary>ESC and CSI commands. Anything not listed changes nothing that is stored (reports, window operations).</summary>
 internal sealed partial class ScreenCommands
 {
     public void Escape(byte intermediate, byte final)
@@ -61,7 +61,8 @@ internal sealed partial class ScreenCommands
         }
     }
 
-    public void Csi(ReadOnlySpan<int> parameters, byte prefix, byte intermediate, byte final)
+    /// <param name="colons">Bit <c>i</c> set when parameter <c>i</c> followed a <c>:</c>.</param>
+    public void Csi(ReadOnlySpan<int> parameters, byte prefix, byte intermediate, byte final, int colons = 0)
     {
         EndText();
         int preceding = _precedingWidth;
@@ -92,6 +93,9 @@ internal sealed partial class ScreenCommands
         {
             switch (final)
             {
+                case (byte)'m':
+                    Pen = CellStyle.Apply(Pen, parameters, colons);
+                    break;
                 case (byte)'@':
                     buffer.InsertCharacters(n, _origin);
                     break;
@@ -296,7 +300,7 @@ internal sealed partial class ScreenCommands
     private void SaveCursor()
     {
         var buffer = Active;
-        buffer.Saved = new SavedCursor(buffer.X, buffer.Y + buffer.ScrollbackLength, _charset);
+        buffer.Saved = new SavedCursor(buffer.X, buffer.Y + buffer.ScrollbackLength, _charset, Pen);
     }
 
     private void RestoreCursor()
@@ -309,6 +313,7 @@ internal sealed partial class ScreenCommands
         buffer.X = saved.X;
         buffer.Y = (int)Math.Max(saved.Row - buffer.ScrollbackLength, 0);
         _charset = saved.Charset;
+        Pen = saved.Pen;
         buffer.Restrict(_origin);
     }
 
@@ -323,7 +328,8 @@ internal sealed partial class ScreenCommands
         _g0 = _g1 = _charset = CharacterSets.Ascii;
         _shifted = false;
         Active.ResetScrollRegion();
-        Active.Saved = new SavedCursor(0, Active.ScrollbackLength, CharacterSets.Ascii);
+        Active.Saved = new SavedCursor(0, Active.ScrollbackLength, CharacterSets.Ascii, 0);
+        Pen = 0;
     }
 
     /// <summary>RIS: both screens blank, every mode back to its default (what was stored stays stored).</summary>
@@ -336,5 +342,5 @@ internal sealed partial class ScreenCommands
     }
 }
 
-/// <summary>What DECSC saves: the position (the row counted from the start of the scrollback) and the character set in use.</summary>
-internal readonly record struct SavedCursor(int X, long Row, byte Charset);
+/// <summary>What DECSC saves: the position (the row counted from the start of the scrollback), the character set in use and the pen (SGR and link).</summary>
+internal readonly record struct SavedCursor(int X, long Row, byte Charset, ulong Pen);

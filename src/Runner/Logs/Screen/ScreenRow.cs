@@ -30,6 +30,35 @@ internal sealed class ScreenRow
     public ulong[] Cells { get; }
 
     /// <summary>
+    /// Each cell's <see cref="CellStyle"/>, or null while every cell of the row has the default style: allocated with
+    /// the first styled cell, so plain text never pays for it.
+    /// </summary>
+    public ulong[]? Styles { get; private set; }
+
+    /// <summary>Sets the style of cells <paramref name="start"/>..<paramref name="start"/>+<paramref name="count"/>; true when one changed.</summary>
+    public bool SetStyle(int start, int count, ulong style)
+    {
+        if (Styles is null)
+        {
+            if (style == 0)
+            {
+                return false;
+            }
+
+            Styles = new ulong[Cells.Length];
+        }
+
+        var span = Styles.AsSpan(start, count);
+        if (!span.ContainsAnyExcept(style))
+        {
+            return false;
+        }
+
+        span.Fill(style);
+        return true;
+    }
+
+    /// <summary>
     /// Every cell from here on is blank: an upper bound kept by every write, so that trimming, blanking and
     /// reading a row touch only the cells a program wrote, not all 200.
     /// </summary>
@@ -59,6 +88,7 @@ internal sealed class ScreenRow
         var written = Cells.AsSpan(0, Extent);
         bool changed = Continuation || written.ContainsAnyExcept(0UL);
         written.Clear();
+        Styles?.AsSpan(0, Extent).Clear();
         Extent = 0;
         Continuation = false;
         return changed;
@@ -93,13 +123,31 @@ internal sealed class ScreenRow
     /// <paramref name="trim"/>, the blank cells after the last written one are left out (the caller trims the
     /// trailing spaces of a logical line as a whole).
     /// </summary>
-    public void WriteText(List<byte> output, bool trim, int columns = int.MaxValue)
+    /// <remarks>With <paramref name="runs"/>, the styled cells' bytes are added to it as runs over <paramref name="output"/>.</remarks>
+    public void WriteText(List<byte> output, bool trim, int columns = int.MaxValue, StyleRuns? runs = null)
     {
         ReadOnlySpan<ulong> cells = Cells.AsSpan(0, Math.Min(columns, Cells.Length));
         int end = trim ? TrimmedLength(cells[..Math.Min(Extent, cells.Length)]) : cells.Length;
+        if (runs is not null && Styles is { } styles && styles.AsSpan(0, Math.Min(Extent, end)).ContainsAnyExcept(0UL))
+        {
+            // A styled row, the rare case, goes cell by cell.
+            for (int i = 0; i < end; i++)
+            {
+                int at = output.Count;
+                WriteCells(output, cells, i, i + 1, afterWide: i > 0 && IsWide(cells[i - 1]));
+                runs.Add(at, output.Count - at, styles[i]);
+            }
+
+            return;
+        }
+
+        WriteCells(output, cells, 0, end, afterWide: false);
+    }
+
+    private static void WriteCells(List<byte> output, ReadOnlySpan<ulong> cells, int start, int end, bool afterWide)
+    {
         Span<byte> utf8 = stackalloc byte[4];
-        bool afterWide = false;
-        for (int i = 0; i < end; i++)
+        for (int i = start; i < end; i++)
         {
             ulong cell = cells[i];
             ulong b = cell & BaseMask;

@@ -11,6 +11,7 @@ internal sealed class LogEventEntityConfiguration : IEntityTypeConfiguration<Log
         builder.HasKey(e => e.Id);
         builder.Property(e => e.Id).ValueGeneratedOnAdd();
         builder.Property(e => e.LogSource).HasConversion<string>().HasMaxLength(8);
+        builder.Property(e => e.Styles).IsRequired(false);
 
         // Every logs query is "events of one job in time order, from a point": with this index a page of a
         // job with millions of events is a range scan (SQLite appends the rowid, the page tie-breaker).

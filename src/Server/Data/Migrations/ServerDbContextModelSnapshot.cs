@@ -232,6 +232,10 @@ namespace LogQuota.Server.Data.Migrations
                         .HasColumnType("BLOB")
                         .HasColumnName("message");
 
+                    b.Property<string>("Styles")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("styles");
+
                     b.Property<long>("Timestamp")
                         .HasColumnType("INTEGER")
                         .HasColumnName("timestamp");

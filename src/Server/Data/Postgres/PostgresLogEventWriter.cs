@@ -11,7 +11,7 @@ namespace LogQuota.Server.Data.Postgres;
 /// </summary>
 internal static class PostgresLogEventWriter
 {
-    public const string CopyCommand = "COPY log_events (job_id, timestamp, message, log_source) FROM STDIN (FORMAT BINARY)";
+    public const string CopyCommand = "COPY log_events (job_id, timestamp, message, log_source, styles) FROM STDIN (FORMAT BINARY)";
 
     public static Task AppendAsync(NpgsqlTransaction transaction, Guid jobId, IReadOnlyList<LogEvent> logs, CancellationToken cancellationToken) =>
         AppendAsync(transaction, [(jobId, logs)], cancellationToken);
@@ -31,6 +31,14 @@ internal static class PostgresLogEventWriter
                 await writer.WriteAsync(log.Timestamp, NpgsqlDbType.Bigint, cancellationToken);
                 await writer.WriteAsync(log.Message, NpgsqlDbType.Bytea, cancellationToken);
                 await writer.WriteAsync(LogEventWriter.SourceName(log.LogSource), NpgsqlDbType.Varchar, cancellationToken);
+                if (LogEventWriter.StylesColumn(log) is { } styles)
+                {
+                    await writer.WriteAsync(styles, NpgsqlDbType.Text, cancellationToken);
+                }
+                else
+                {
+                    await writer.WriteNullAsync(cancellationToken);
+                }
             }
         }
 

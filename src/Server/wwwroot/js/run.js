@@ -43,11 +43,10 @@
 
   function node(event) {
     const line = document.createElement('div');
-    const text = decode(event.message);
+    const text = window.LogView.fill(line, Uint8Array.from(atob(event.message), (c) => c.charCodeAt(0)), event.styles, event.timestamp, decoder);
     // The runner's events are its [logquota] markers and a dropped tail, which is the job's own lines.
     line.className = event.log_source !== 'runner' ? 'ln' : text.startsWith('[logquota] ') ? 'ln marker' : 'ln dropped';
     line.dataset.ts = String(Date.parse(event.timestamp));
-    line.textContent = text.endsWith('\n') ? text.slice(0, -1) : text;
     line.dataset.lines = String(text.split('\n').length - (text.endsWith('\n') ? 1 : 0));
     line.dataset.bytes = String(text.length);
     shownBytes += text.length;

@@ -241,6 +241,10 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                         .HasColumnType("bytea")
                         .HasColumnName("message");
 
+                    b.Property<string>("Styles")
+                        .HasColumnType("text")
+                        .HasColumnName("styles");
+
                     b.Property<long>("Timestamp")
                         .HasColumnType("bigint")
                         .HasColumnName("timestamp");
