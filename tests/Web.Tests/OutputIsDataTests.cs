@@ -41,8 +41,14 @@ public sealed class OutputIsDataTests(WebServer server, Browser browser)
 
         foreach (var container in new[] { "#log-lines .ln", "#live", ".top-lines code", ".commands pre", ".events li" })
         {
-            Assert.Equal(0, await page.Locator($"{container} *:not(time):not(code)").CountAsync());
+            Assert.Equal(0, await page.Locator($"{container} *:not(time):not(code):not(.line):not(.lnum):not(.text):not(.nl)").CountAsync());
         }
+
+        // The page's own line rows (number link, text, kept newline) hold no element of the job's either.
+        await Assertions.Expect(page.Locator("#log-lines .line").First).ToBeAttachedAsync();
+        Assert.Equal(0, await page.Locator("#log-lines .line .text *, #log-lines .lnum *, #log-lines .nl *").CountAsync());
+        Assert.All(await page.Locator("#log-lines a").EvaluateAllAsync<string[]>("links => links.map(a => a.getAttribute('href'))"),
+            href => Assert.Matches("^#L[0-9]+$", href));
 
         Assert.Equal(0, await page.Locator("main img, main script, main b").CountAsync());
         Assert.True(await page.EvaluateAsync<bool>("window.__pwned === undefined"));

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 
@@ -13,14 +14,14 @@ public sealed class LogLinePattern
     /// <summary>Longer patterns are refused: a search is for a line a person types, and the 400 names the limit.</summary>
     public const int MaxLength = 1000;
 
-    private readonly string? _substring;
-    private readonly StringComparison _comparison;
+    // A substring is looked for through SearchValues (vectorized, in either case mode): per line, span.Contains with
+    // OrdinalIgnoreCase searched a 1 GiB log at less than half the speed of a full read (bench/search.py).
+    private readonly SearchValues<string>? _substring;
     private readonly Regex? _regex;
 
-    private LogLinePattern(string? substring, StringComparison comparison, Regex? regex)
+    private LogLinePattern(SearchValues<string>? substring, Regex? regex)
     {
         _substring = substring;
-        _comparison = comparison;
         _regex = regex;
     }
 
@@ -37,14 +38,14 @@ public sealed class LogLinePattern
 
         if (!regex)
         {
-            pattern = new LogLinePattern(text, matchCase ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase, null);
+            pattern = new LogLinePattern(SearchValues.Create([text], matchCase ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase), null);
             return true;
         }
 
         var options = RegexOptions.CultureInvariant | (matchCase ? RegexOptions.None : RegexOptions.IgnoreCase);
         try
         {
-            pattern = new LogLinePattern(null, StringComparison.Ordinal, new Regex(text, options, MatchTimeout));
+            pattern = new LogLinePattern(null, new Regex(text, options, MatchTimeout));
             return true;
         }
         catch (ArgumentException error)
@@ -56,5 +57,5 @@ public sealed class LogLinePattern
 
     /// <summary>Whether <paramref name="line"/> matches. Throws <see cref="RegexMatchTimeoutException"/> past <see cref="MatchTimeout"/>.</summary>
     public bool IsMatch(ReadOnlySpan<char> line) =>
-        _regex is null ? line.Contains(_substring, _comparison) : _regex.IsMatch(line);
+        _regex is null ? line.IndexOfAny(_substring!) >= 0 : _regex.IsMatch(line);
 }

@@ -27,7 +27,8 @@ public sealed record LogSearchPage(List<LogLine> Lines, LogSearchPosition? Next,
 /// Reads a job's log from a position, line by line and numbered from the log's start, a batch of events per database
 /// round trip: memory is one batch of events (at most <see cref="BatchSize"/> reads of 64 KiB) and the page's lines,
 /// however long the log. Each batch is a short query of its own, as the text stream's are, so a long search never holds
-/// a read transaction open. A page ends at <c>limit</c> lines or after <see cref="PageTime"/>, whichever comes first.
+/// a read transaction open. A search's page ends at <c>limit</c> lines or after <see cref="PageTime"/>, whichever comes
+/// first; a line look-up reads until it finds its line.
 /// </summary>
 public static class LogSearch
 {
@@ -105,7 +106,8 @@ public static class LogSearch
                     return new LogSearchPage(found, null, lastLine);
                 }
 
-                if (time.GetElapsedTime(started) >= PageTime)
+                // A line look-up answers in one request (it has no pages): only searches are cut by time.
+                if (target.Pattern is not null && time.GetElapsedTime(started) >= PageTime)
                 {
                     return new LogSearchPage(found, new LogSearchPosition(after, line, 0), lastLine);
                 }
