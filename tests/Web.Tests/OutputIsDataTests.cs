@@ -41,11 +41,15 @@ public sealed class OutputIsDataTests(WebServer server, Browser browser)
 
         foreach (var container in new[] { "#live", ".top-lines code", ".commands pre", ".events li" })
         {
-            Assert.Equal(0, await page.Locator($"{container} *:not(time):not(code)").CountAsync());
+            Assert.Equal(0, await page.Locator($"{container} *:not(time):not(code):not(.line):not(.lnum):not(.text):not(.nl)").CountAsync());
         }
 
-        // A log line holds spans only: one per line, and one per coloured stretch (the red above), built from data.
-        Assert.Equal(0, await page.Locator("#log-lines .ln *:not(span)").CountAsync());
+        // A log line holds the page's own line row (number link, text, kept newline) and spans only: one per line, and
+        // one per coloured stretch (the red above), built from data; its only links go to its own lines.
+        await Assertions.Expect(page.Locator("#log-lines .line").First).ToBeAttachedAsync();
+        Assert.Equal(0, await page.Locator("#log-lines .ln *:not(span):not(div.line):not(a.lnum)").CountAsync());
+        Assert.All(await page.Locator("#log-lines a").EvaluateAllAsync<string[]>("links => links.map(a => a.getAttribute('href'))"),
+            href => Assert.Matches("^#L[0-9]+$", href));
 
         Assert.Equal(0, await page.Locator("main img, main script, main b").CountAsync());
         Assert.True(await page.EvaluateAsync<bool>("window.__pwned === undefined"));

@@ -6,7 +6,8 @@ using LogQuota.Shared.Contracts;
 namespace LogQuota.Cli.Commands;
 
 /// <summary><c>logs RUN [-f] [--source job|runner|all]</c>: the stored log, byte for byte; <c>-f</c> keeps following until
-/// the run ends, drawing the live region below the stored lines when standard output is a terminal.</summary>
+/// the run ends, drawing the live region below the stored lines when standard output is a terminal; <c>--grep</c> prints
+/// the matching lines with their numbers.</summary>
 public static class LogsCommand
 {
     /// <summary>Creates the command.</summary>
@@ -28,7 +29,22 @@ public static class LogsCommand
             }
         });
         var timestamps = new Option<bool>("--timestamps") { Description = "Start each line with the time it was stored (UTC)" };
-        var command = new Command("logs", "Print a run's log") { run, follow, source, timestamps };
+        var grep = new Option<string>("--grep") { Description = "Print only the lines containing PATTERN (any case), as NUMBER:LINE", HelpName = "PATTERN" };
+        var regex = new Option<bool>("--regex") { Description = "With --grep: PATTERN is a .NET regular expression" };
+        var matchCase = new Option<bool>("--match-case") { Description = "With --grep: upper and lower case differ" };
+        var command = new Command("logs", "Print a run's log") { run, follow, source, timestamps, grep, regex, matchCase };
+        command.Validators.Add(result =>
+        {
+            var grepping = result.GetResult(grep) is not null;
+            if (grepping && (result.GetValue(follow) || result.GetValue(timestamps) || result.GetResult(source) is { Implicit: false }))
+            {
+                result.AddError("--grep searches the whole stored log: it cannot be used with --follow, --source or --timestamps");
+            }
+            else if (!grepping && (result.GetValue(regex) || result.GetValue(matchCase)))
+            {
+                result.AddError("--regex and --match-case apply to --grep PATTERN");
+            }
+        });
         command.SetAction((parse, cancellationToken) =>
         {
             var runName = parse.GetRequiredValue(run);
@@ -40,6 +56,11 @@ public static class LogsCommand
                 runName,
                 async (api, token) =>
                 {
+                    if (parse.GetValue(grep) is { } pattern)
+                    {
+                        return await LogGrep.PrintAsync(api, project, runName, pattern, parse.GetValue(regex), parse.GetValue(matchCase), host.Console.Output, token);
+                    }
+
                     if (parse.GetValue(follow))
                     {
                         // The live region is drawn while following only: a plain read prints what is stored.

@@ -17,7 +17,15 @@ public sealed record LogsParameters(
     [property: FromQuery(Name = "source")] string? Source = null,
     [property: FromQuery(Name = "follow")] string? Follow = null,
     [property: FromQuery(Name = "wait")] string? Wait = null,
-    [property: FromQuery(Name = "timestamps")] string? Timestamps = null);
+    [property: FromQuery(Name = "timestamps")] string? Timestamps = null,
+    [property: FromQuery(Name = "q")] string? Q = null,
+    [property: FromQuery(Name = "regex")] string? Regex = null,
+    [property: FromQuery(Name = "match_case")] string? MatchCase = null,
+    [property: FromQuery(Name = "line")] string? Line = null)
+{
+    /// <summary>Whether this is a search (<c>q</c>) or a line look-up (<c>line</c>) rather than a read of events.</summary>
+    public bool Searches => Q is not null || Line is not null || Regex is not null || MatchCase is not null;
+}
 
 /// <summary>
 /// A checked logs query: which events of a job, in which order, and whether as JSON pages or the whole log as text.

@@ -95,12 +95,16 @@ internal static class OpenApiDocumentation
             {
                 "start_time" => (Schema(JsonSchemaType.String, format: "date-time"), "Only events stored after this time (exclusive), ISO 8601."),
                 "end_time" => (Schema(JsonSchemaType.String, format: "date-time"), "Only events stored up to this time (inclusive), ISO 8601."),
-                "limit" => (Schema(JsonSchemaType.Integer, minimum: "1", maximum: "1000", @default: JsonValue.Create(1000)), "Events per page (each event is a chunk of lines)."),
+                "limit" => (Schema(JsonSchemaType.Integer, minimum: "1", maximum: "1000", @default: JsonValue.Create(1000)), "Events per page (each event is a chunk of lines); with q, matching lines per page (default 100)."),
                 "descending" => (Schema(JsonSchemaType.Boolean, @default: JsonValue.Create(false)), "Newest first."),
                 "next_token" => (Schema(JsonSchemaType.String), "The next_token of the previous page."),
                 "format" => (new OpenApiSchema { Type = JsonSchemaType.String, Enum = [JsonValue.Create("json"), JsonValue.Create("text"), JsonValue.Create("ansi")], Default = JsonValue.Create("json") },
                     "json: pages of base64 events with their style runs; text: the stored bytes as text/plain, in order; ansi: the same with colours and links rebuilt as SGR and OSC 8 sequences."),
                 "timestamps" => (Schema(JsonSchemaType.Boolean, @default: JsonValue.Create(false)), "format=text or ansi: each line starts with the time it was stored (ISO 8601 UTC) and a space."),
+                "q" => (Schema(JsonSchemaType.String), "Search: the lines containing this text (any case), answered as a LogSearchResponse page of numbered lines."),
+                "regex" => (Schema(JsonSchemaType.Boolean, @default: JsonValue.Create(false)), "Search: q is a .NET regular expression (1 s per line at most, else 400)."),
+                "match_case" => (Schema(JsonSchemaType.Boolean, @default: JsonValue.Create(false)), "Search: upper and lower case differ."),
+                "line" => (Schema(JsonSchemaType.String), "One line by its number (from 1), or last: a LogSearchResponse with that line."),
                 _ => (parameter.Schema, parameter.Description),
             };
         }

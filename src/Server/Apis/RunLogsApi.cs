@@ -26,9 +26,9 @@ public static class RunLogsApi
         return api;
     }
 
-    public static async Task<Results<Ok<LogsResponse>, PushStreamHttpResult, ProblemHttpResult>> GetLogs(
+    public static async Task<Results<Ok<LogsResponse>, Ok<LogSearchResponse>, PushStreamHttpResult, ProblemHttpResult>> GetLogs(
         ProjectRoute project, [FromRoute(Name = "run_name")] string runName, [AsParameters] LogsParameters query,
-        Caller caller, TeamAccess access, ServerDbContext db, LogsPageTokens tokens,
+        Caller caller, TeamAccess access, ServerDbContext db, LogsPageTokens tokens, LogSearchTokens searchTokens,
         [FromServices] Logs.LogFeed feed, [FromServices] TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -39,6 +39,11 @@ public static class RunLogsApi
         if (reached is null)
         {
             return TypedResults.Problem(detail: refused!.Detail, statusCode: refused.Status);
+        }
+
+        if (query.Searches)
+        {
+            return await LogSearchApi.SearchAsync(reached.ProjectId, runName, query, db, searchTokens, time, cancellationToken);
         }
 
         if (!LogsQuery.TryParse(query, out var logs, out var problem) || !Logs.LogFollow.TryParse(query.Follow, query.Wait, out var follow, out problem))

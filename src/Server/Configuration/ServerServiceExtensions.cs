@@ -52,6 +52,7 @@ internal static class ServerServiceExtensions
         services.AddExceptionHandler<Data.Faults.StorageFaultAnswers>();
         services.AddLogQuotaOpenApi();
         services.AddSingleton<LogsPageTokens>();
+        services.AddSingleton<LogSearchTokens>();
         services.AddSingleton<Apis.Lists.RunsPageTokens>();
         services.AddScoped<Teams.CallerAuthentication>();
         services.AddScoped<Teams.TeamAccess>();

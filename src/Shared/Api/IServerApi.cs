@@ -90,6 +90,10 @@ public interface IServerApi
     [Get("/api/projects/{project}/runs/{runName}/logs")]
     Task<LogsResponse> GetLogsAsync(string project, string runName, [Query] LogsQuery query, CancellationToken cancellationToken);
 
+    /// <summary><c>GET /api/projects/{project}/runs/{run_name}/logs?q=...</c>: the lines that match, numbered, a page at a time.</summary>
+    [Get("/api/projects/{project}/runs/{runName}/logs")]
+    Task<LogSearchResponse> SearchLogsAsync(string project, string runName, [Query] LogSearchRequest query, CancellationToken cancellationToken);
+
     /// <summary>
     /// <c>GET /api/projects/{project}/runs/{run_name}/logs?format=text</c> (or <c>ansi</c>, the colours rebuilt): the
     /// stored bytes in order, streamed; <paramref name="timestamps"/>: each line after the time it was stored.

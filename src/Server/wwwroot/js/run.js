@@ -161,6 +161,18 @@
     log.scrollTop = 0;
   }
 
+  // A window that starts at the stored event of time ts (a search hit, a #L link), with a page before it for context.
+  async function loadAt(ts) {
+    const page = await read('/logs', { limit: limit(), start_time: iso(ts - 1) });
+    learn(page.logs);
+    clear();
+    lines.append(fragment(page.logs));
+    atStart = false;
+    atEnd = page.next_token === null;
+    showLive(page.live);
+    await older();
+  }
+
   async function older() {
     const first = edge(lines.firstElementChild);
     if (atStart || first === null) {
@@ -307,6 +319,16 @@
       await sleep(Math.max(0, Math.min(POLL_MS, 100) - (Date.now() - started)));
     }
   }
+
+  // search.js moves the window to a line it found: it waits on detail.done, then scrolls to the line.
+  log.addEventListener('log:goto', (event) => {
+    event.detail.done = (async () => {
+      while (busy) {
+        await sleep(50);
+      }
+      await act(async () => { following = false; await loadAt(event.detail.ts); });
+    })();
+  });
 
   act(loadEnd).then(followLoop);
 })();
