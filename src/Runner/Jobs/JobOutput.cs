@@ -12,7 +12,8 @@ namespace LogQuota.Runner.Jobs;
 /// every call.
 /// </summary>
 /// <param name="fault">Told why the journal could not take a record (the caller holds the job's lock).</param>
-internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider time, Action<string> fault) : IQuotaOutput
+/// <param name="secrets">Replaces the job's secret values with <c>***</c> in its stored text and live region, before the quota counts; null without secrets.</param>
+internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider time, Action<string> fault, SecretMask? secrets = null) : IQuotaOutput
 {
     private readonly TerminalProcessor _terminal = new(time, newLineReturns: !spec.Tty);
     private readonly QuotaPolicy _quota = new(spec.LogQuotaHour, spec.LogQuotaAction, spec.LogQuotaWarnAt, TimeSpan.FromSeconds(spec.LogQuotaKillGrace), time);
@@ -86,16 +87,30 @@ internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider t
         }
 
         _live.ResetWrittenCount();
-        return _terminal.WriteLive(_live) ? _live.WrittenSpan.ToArray() : null;
+        if (!_terminal.WriteLive(_live))
+        {
+            return null;
+        }
+
+        return secrets is null ? _live.WrittenSpan.ToArray() : secrets.ApplyLive(_live.WrittenSpan);
     }
 
     /// <summary>
     /// Offers the text the terminal let go of to the quota policy, which appends what its action lets through, with its
-    /// warnings and markers (as <see cref="IQuotaOutput"/>). Forged markers are defused first: only the runner writes
-    /// <c>[logquota]</c> lines.
+    /// warnings and markers (as <see cref="IQuotaOutput"/>). Secret values are masked first, so that what is counted,
+    /// stored, kept as a dropped tail or reported as a repeated line holds none; then forged markers are defused: only
+    /// the runner writes <c>[logquota]</c> lines.
     /// </summary>
-    private QuotaVerdict OfferToQuota() =>
-        _lines.WrittenCount == 0 ? QuotaVerdict.Continue : _quota.Offer(_forgedMarkers.Defuse(_lines.WrittenSpan), this);
+    private QuotaVerdict OfferToQuota()
+    {
+        if (_lines.WrittenCount == 0)
+        {
+            return QuotaVerdict.Continue;
+        }
+
+        var text = secrets is null ? _lines.WrittenSpan : secrets.Apply(_lines.WrittenSpan);
+        return _quota.Offer(_forgedMarkers.Defuse(text), this);
+    }
 
     void IQuotaOutput.Append(ReadOnlySpan<byte> text) => AppendToJournal(text, LogSource.Stdout);
 

@@ -34,6 +34,14 @@ public sealed class RunsService(
             return RunOutcome.Refused(RunProblem.Invalid(errors));
         }
 
+        if (request.Secrets is { Count: > 0 } secrets && await SecretsService.FirstMissingAsync(db, projectId, secrets, cancellationToken) is { } missing)
+        {
+            return RunOutcome.Refused(RunProblem.Invalid(new Dictionary<string, string[]>
+            {
+                ["secrets"] = [$"Project '{reached.Project}' has no secret named {JobSpecRules.Quote(missing)}; a manager sets it with PUT /api/projects/{reached.Project}/secrets/{missing}."],
+            }));
+        }
+
         var resources = RunRequestValidator.Asked(request.Resources);
         if (resources is not null)
         {
@@ -70,7 +78,10 @@ public sealed class RunsService(
                 $"The server holds no code {codeHash}; upload it first with PUT /api/code/{codeHash} (logquota run does both)."));
         }
 
-        var run = new RunEntity { Id = Guid.CreateVersion7(now), ProjectId = projectId, RunName = runName, SubmittedAt = now };
+        var run = new RunEntity
+        {
+            Id = Guid.CreateVersion7(now), ProjectId = projectId, RunName = runName, SubmittedAt = now, SubmittedById = caller.UserId, SubmittedBy = caller.Name,
+        };
         run.Jobs.Add(new JobEntity
         {
             Id = Guid.CreateVersion7(now),
@@ -90,7 +101,8 @@ public sealed class RunsService(
                 settings.LogQuotaWarnAt,
                 request.LogQuotaKillGrace ?? 0,
                 request.CodeHash,
-                resources),
+                resources,
+                request.Secrets is { Count: > 0 } ? request.Secrets : null),
         });
         db.Runs.Add(run);
         try
@@ -122,7 +134,7 @@ public sealed class RunsService(
         logger.LogInformation(
             "Run {RunName} of project {Project} submitted by {Caller} with a log quota of {LogQuotaHour} bytes per hour",
             runName, reached.Project, caller.Name, run.Jobs[0].Spec.LogQuotaHour);
-        return RunOutcome.Done(RunViews.ToDetails(run, []));
+        return RunOutcome.Done(RunViews.ToDetails(run, [], caller));
     }
 
     /// <summary>The run with its jobs and events, as stored now.</summary>
@@ -131,7 +143,7 @@ public sealed class RunsService(
         // A stop or delete earlier in the same scope (the web page's post) left what it read tracked, and stale.
         db.ChangeTracker.Clear();
         var (run, refused) = await FindAsync(caller, project, runName, cancellationToken);
-        return run is null ? RunOutcome.Refused(refused!) : RunOutcome.Done(await DetailsAsync(run, cancellationToken));
+        return run is null ? RunOutcome.Refused(refused!) : RunOutcome.Done(await DetailsAsync(run, caller, cancellationToken));
     }
 
     /// <summary>
@@ -172,7 +184,7 @@ public sealed class RunsService(
         }
 
         db.ChangeTracker.Clear();
-        return RunOutcome.Done(await DetailsAsync((await FindAsync(caller, project, runName, cancellationToken)).Run!, cancellationToken));
+        return RunOutcome.Done(await DetailsAsync((await FindAsync(caller, project, runName, cancellationToken)).Run!, caller, cancellationToken));
     }
 
     /// <summary>Deletes a finished run with its jobs, logs and events; refused while a job may still run.</summary>
@@ -209,10 +221,10 @@ public sealed class RunsService(
         return RunOutcome.Done(null);
     }
 
-    private async Task<RunDetails> DetailsAsync(RunEntity run, CancellationToken cancellationToken)
+    private async Task<RunDetails> DetailsAsync(RunEntity run, Caller caller, CancellationToken cancellationToken)
     {
         var events = await db.RunEvents.AsNoTracking().Where(e => e.RunId == run.Id).ToListAsync(cancellationToken);
-        return RunViews.ToDetails(run, events);
+        return RunViews.ToDetails(run, events, caller);
     }
 
     /// <summary>The run, when the caller reaches its project and the project holds it; else the 404 (of the project, or of the run).</summary>

@@ -20,7 +20,8 @@ public sealed partial record JobSpec
         && ValueEquality.Sequence(LogQuotaWarnAt, other.LogQuotaWarnAt)
         && LogQuotaKillGrace == other.LogQuotaKillGrace
         && CodeHash == other.CodeHash
-        && Resources == other.Resources;
+        && Resources == other.Resources
+        && ValueEquality.Sequence(Secrets, other.Secrets);
 
     /// <inheritdoc />
     public override int GetHashCode() =>
