@@ -74,6 +74,13 @@ public static class RunCommand
                 result.AddError(error!);
             }
         });
+        var secret = new Option<string[]>("--secret")
+        {
+            Description = "A secret of the project the job gets as an environment variable of that name (masked as *** in its log); repeat for more",
+            HelpName = "NAME",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
         var noTty = new Option<bool>("--no-tty") { Description = "Run on a pipe instead of a pseudo-terminal" };
         var commandWords = new Argument<string[]>("CMD")
         {
@@ -85,7 +92,7 @@ public static class RunCommand
         var resources = new ResourceOptions();
         var command = new Command("run", "Send the current directory as the job's code, submit a run and stream its log until it ends")
         {
-            name, logQuota, action, killGrace, maxDuration, env, noTty,
+            name, logQuota, action, killGrace, maxDuration, env, secret, noTty,
         };
         code.AddTo(command);
         resources.AddTo(command);
@@ -110,7 +117,8 @@ public static class RunCommand
                 LogQuotaAction: WireNames.TryParse<LogQuotaAction>(parse.GetValue(action), out var chosen) ? chosen : null,
                 LogQuotaKillGrace: parse.GetValue(killGrace),
                 WorkingDir: parse.GetValue(code.WorkingDir),
-                Resources: resources.From(parse));
+                Resources: resources.From(parse),
+                Secrets: parse.GetValue(secret) is { Length: > 0 } secrets ? secrets : null);
             var quotaAsTyped = parse.GetResult(logQuota)?.Tokens is [.., var typed] ? typed.Value : null;
             return await host.RunAsync(
                 parse,

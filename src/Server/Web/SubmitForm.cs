@@ -31,6 +31,9 @@ internal sealed class SubmitForm
 
     public string Gpus { get; init; } = "";
 
+    /// <summary>Names of the project's secrets, separated by spaces, commas or lines.</summary>
+    public string Secrets { get; init; } = "";
+
     /// <summary>The API's request, or the fields that cannot even be put into one (a quota that is not a number).</summary>
     public (SubmitRunRequest? Request, Dictionary<string, string> Errors) ToRequest()
     {
@@ -65,7 +68,8 @@ internal sealed class SubmitForm
             LogQuotaHour: quota,
             Tty: Tty,
             LogQuotaAction: action,
-            Resources: resources), errors);
+            Resources: resources,
+            Secrets: Secrets.Split([' ', ',', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } secrets ? secrets : null), errors);
     }
 
     /// <summary>The three resource fields; the API checks the numbers against its rules and the runners.</summary>

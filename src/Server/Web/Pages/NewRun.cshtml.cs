@@ -31,14 +31,15 @@ public sealed class NewRunModel(RunsService runs, ProjectsService projects, Serv
         [FromForm(Name = "log_quota_hour")] string? quota, [FromForm(Name = "log_quota_action")] string? action,
         [FromForm(Name = "max_duration")] string? maxDuration, [FromForm(Name = "env")] string? env,
         [FromForm(Name = "working_dir")] string? workingDir, [FromForm(Name = "tty")] string? tty,
-        [FromForm(Name = "cpus")] string? cpus, [FromForm(Name = "memory")] string? memory, [FromForm(Name = "gpus")] string? gpus, CancellationToken cancellationToken)
+        [FromForm(Name = "cpus")] string? cpus, [FromForm(Name = "memory")] string? memory, [FromForm(Name = "gpus")] string? gpus,
+        [FromForm(Name = "secrets")] string? secrets, CancellationToken cancellationToken)
     {
         await ChooseProjectAsync(project, cancellationToken);
         Form = new SubmitForm
         {
             Commands = commands ?? "", RunName = runName ?? "", LogQuotaHour = quota ?? "", LogQuotaAction = action ?? "",
             MaxDuration = maxDuration ?? "", Env = env ?? "", WorkingDir = workingDir ?? "", Tty = tty is not null,
-            Cpus = cpus ?? "", Memory = memory ?? "", Gpus = gpus ?? "",
+            Cpus = cpus ?? "", Memory = memory ?? "", Gpus = gpus ?? "", Secrets = secrets ?? "",
         };
         var (request, errors) = Form.ToRequest();
         if (request is null)
