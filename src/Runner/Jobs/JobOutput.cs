@@ -38,7 +38,7 @@ internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider t
     {
         _lines.ResetWrittenCount();
         _terminal.Process(chunk, _lines);
-        return OfferToQuota();
+        return OfferToQuota(fromScreen: false);
     }
 
     /// <summary>About once a second: lines unchanged for 30 s leave the terminal (SPEC §2), and a silent job's quota bucket ends on time.</summary>
@@ -46,7 +46,7 @@ internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider t
     {
         _lines.ResetWrittenCount();
         _terminal.StoreStale(_lines);
-        var verdict = OfferToQuota();
+        var verdict = OfferToQuota(fromScreen: true);
 
         // A truncate's drop report is stored within a tick of its bucket's end.
         _quota.Tick(this);
@@ -58,7 +58,7 @@ internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider t
     {
         _lines.ResetWrittenCount();
         _terminal.Finish(_lines);
-        var verdict = OfferToQuota();
+        var verdict = OfferToQuota(fromScreen: true);
         Closed = true;
         return verdict;
     }
@@ -99,16 +99,17 @@ internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider t
     /// Offers the text the terminal let go of to the quota policy, which appends what its action lets through, with its
     /// warnings and markers (as <see cref="IQuotaOutput"/>). Secret values are masked first, so that what is counted,
     /// stored, kept as a dropped tail or reported as a repeated line holds none; then forged markers are defused: only
-    /// the runner writes <c>[logquota]</c> lines.
+    /// the runner writes <c>[logquota]</c> lines. Lines taken from the screen as it stands (<paramref name="fromScreen"/>:
+    /// at the job's end, or unchanged for 30 s) may be a redraw's mix, and fragments of values are masked there too.
     /// </summary>
-    private QuotaVerdict OfferToQuota()
+    private QuotaVerdict OfferToQuota(bool fromScreen)
     {
         if (_lines.WrittenCount == 0)
         {
             return QuotaVerdict.Continue;
         }
 
-        var text = secrets is null ? _lines.WrittenSpan : secrets.Apply(_lines.WrittenSpan);
+        var text = secrets is null ? _lines.WrittenSpan : fromScreen ? secrets.ApplyToScreen(_lines.WrittenSpan) : secrets.Apply(_lines.WrittenSpan);
         return _quota.Offer(_forgedMarkers.Defuse(text), this);
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Text;
 using LogQuota.Shared.Contracts;
 
@@ -26,12 +27,29 @@ internal sealed class SecretMask
     /// <summary>What each occurrence becomes; it costs its own 3 bytes against the quota, whatever the value's length.</summary>
     public static ReadOnlySpan<byte> Replacement => "***"u8;
 
+    /// <summary>Bytes of a value that count as a fragment of it, where the screen may show one (<see cref="ApplyToScreen"/>).</summary>
+    public const int FragmentLength = 8;
+
     // Longest first, so that a value containing another is masked whole rather than around the shorter one.
     private readonly byte[][] _needles;
+
+    // Every run of FragmentLength bytes of every value, as a number.
+    private readonly HashSet<ulong> _fragments = [];
     private readonly ArrayBufferWriter<byte> _first = new(4 * 1024);
     private readonly ArrayBufferWriter<byte> _second = new(4 * 1024);
+    private readonly ArrayBufferWriter<byte> _screen = new(4 * 1024);
 
-    private SecretMask(byte[][] needles) => _needles = needles;
+    private SecretMask(byte[][] needles)
+    {
+        _needles = needles;
+        foreach (var needle in needles)
+        {
+            for (var at = 0; at + FragmentLength <= needle.Length; at++)
+            {
+                _fragments.Add(BinaryPrimitives.ReadUInt64LittleEndian(needle.AsSpan(at)));
+            }
+        }
+    }
 
     /// <summary>A mask for <paramref name="values"/>, or null when there is nothing to mask.</summary>
     public static SecretMask? For(IEnumerable<string>? values)
@@ -82,14 +100,61 @@ internal sealed class SecretMask
     }
 
     /// <summary>
-    /// The live region with every value replaced, and also the start of a value at the end of a line (at least
-    /// <see cref="SecretRules.MinValueLength"/> bytes of it): a value being written there, whose rest has not come yet. The
-    /// live region is only shown, never stored or counted, so hiding a little more there costs nothing.
+    /// <see cref="Apply"/>, and also every run of at least <see cref="FragmentLength"/> bytes that is part of a value, for
+    /// text taken from the screen as it stands (the live region, and lines stored when the job ends or after 30 s
+    /// without change). There a redraw may have left a mix: <c>\r10 hf_a</c> over <c>9 hf_abcdef…</c> shows
+    /// <c>10 hf_acdef…</c>, most of the value and no whole occurrence. Lines a job finished with a line feed are
+    /// masked by <see cref="Apply"/> alone, so ordinary words inside a value (a password's) stay readable there.
+    /// </summary>
+    public ReadOnlySpan<byte> ApplyToScreen(ReadOnlySpan<byte> text)
+    {
+        var masked = Apply(text);
+        if (_fragments.Count == 0 || masked.Length < FragmentLength)
+        {
+            return masked;
+        }
+
+        var coveredUntil = -1;
+        var covered = new bool[masked.Length];
+        for (var at = 0; at + FragmentLength <= masked.Length; at++)
+        {
+            if (_fragments.Contains(BinaryPrimitives.ReadUInt64LittleEndian(masked[at..])))
+            {
+                covered.AsSpan(at, FragmentLength).Fill(true);
+                coveredUntil = at + FragmentLength;
+            }
+        }
+
+        if (coveredUntil < 0)
+        {
+            return masked;
+        }
+
+        _screen.ResetWrittenCount();
+        for (var at = 0; at < masked.Length;)
+        {
+            var start = at;
+            var inFragment = covered[at];
+            while (at < masked.Length && covered[at] == inFragment)
+            {
+                at++;
+            }
+
+            _screen.Write(inFragment ? Replacement : masked[start..at]);
+        }
+
+        return _screen.WrittenSpan;
+    }
+
+    /// <summary>
+    /// The live region as <see cref="ApplyToScreen"/> masks it, and also the start of a value at the end of a line (at
+    /// least <see cref="SecretRules.MinValueLength"/> bytes of it): a value being written there, whose rest has not come
+    /// yet. The live region is only shown, never stored or counted, so hiding a little more there costs nothing.
     /// </summary>
     public byte[] ApplyLive(ReadOnlySpan<byte> live)
     {
-        var masked = Apply(live);
-        var output = new ArrayBufferWriter<byte>(masked.Length);
+        var masked = ApplyToScreen(live);
+        var output = new ArrayBufferWriter<byte>(masked.Length + 8);
         while (!masked.IsEmpty)
         {
             var end = masked.IndexOf((byte)'\n');
