@@ -33,6 +33,7 @@ try
     app.MapRunsApi();
     app.MapUsersApi();
     app.MapProjectsApi();
+    app.MapSecretsApi();
     app.MapRunnersApi();
     app.MapCodeApi();
     app.MapWebPage();

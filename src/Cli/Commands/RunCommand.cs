@@ -74,6 +74,13 @@ public static class RunCommand
                 result.AddError(error!);
             }
         });
+        var secret = new Option<string[]>("--secret")
+        {
+            Description = "A secret of the project the job gets as an environment variable of that name (masked as *** in its log); repeat for more",
+            HelpName = "NAME",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
         var noTty = new Option<bool>("--no-tty") { Description = "Run on a pipe instead of a pseudo-terminal" };
         var columns = new Option<int?>("--columns")
         {
@@ -91,7 +98,7 @@ public static class RunCommand
         var resources = new ResourceOptions();
         var command = new Command("run", "Send the current directory as the job's code, submit a run and stream its log until it ends")
         {
-            name, logQuota, action, killGrace, maxDuration, env, noTty, columns,
+            name, logQuota, action, killGrace, maxDuration, env, secret, noTty, columns,
         };
         code.AddTo(command);
         resources.AddTo(command);
@@ -117,7 +124,8 @@ public static class RunCommand
                 LogQuotaKillGrace: parse.GetValue(killGrace),
                 WorkingDir: parse.GetValue(code.WorkingDir),
                 Resources: resources.From(parse),
-                Columns: parse.GetValue(columns));
+                Columns: parse.GetValue(columns),
+                Secrets: parse.GetValue(secret) is { Length: > 0 } secrets ? secrets : null);
             var quotaAsTyped = parse.GetResult(logQuota)?.Tokens is [.., var typed] ? typed.Value : null;
             return await host.RunAsync(
                 parse,

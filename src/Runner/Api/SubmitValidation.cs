@@ -36,6 +36,11 @@ internal static class SubmitValidation
             return $"job_spec.{problem.Field}: {problem.Message}";
         }
 
+        if (CheckSecrets(spec.Secrets, body.Secrets) is { } secretsProblem)
+        {
+            return secretsProblem;
+        }
+
         if (spec.Resources?.Partition is { } partition && !(partitions?.Contains(partition, StringComparer.Ordinal) ?? false))
         {
             return partitions is null
@@ -44,5 +49,25 @@ internal static class SubmitValidation
         }
 
         return capacity.Refusal(spec.Resources) is { } refusal ? $"job_spec.resources.{refusal.Field}: {refusal.Message}" : null;
+    }
+
+    /// <summary>Every secret the spec names comes with a value, and no value comes without its name (nor a null one).</summary>
+    private static string? CheckSecrets(IReadOnlyList<string>? names, IReadOnlyDictionary<string, string>? values)
+    {
+        var named = names ?? [];
+        if (SecretRules.CheckRunSecrets(named, null).FirstOrDefault() is { Field: not null } problem)
+        {
+            return $"job_spec.{problem.Field}: {problem.Message}";
+        }
+
+        var given = values ?? new Dictionary<string, string>();
+        if (named.FirstOrDefault(name => !given.TryGetValue(name, out var value) || value is null) is { } missing)
+        {
+            return $"secrets: job_spec.secrets names {JobSpecRules.Quote(missing)}, but the body holds no value for it.";
+        }
+
+        return given.Keys.FirstOrDefault(name => !named.Contains(name, StringComparer.Ordinal)) is { } extra
+            ? $"secrets: {JobSpecRules.Quote(extra)} has a value but is not in job_spec.secrets."
+            : null;
     }
 }

@@ -1,5 +1,6 @@
 using LogQuota.Runner.Execution;
 using LogQuota.Runner.Isolation;
+using LogQuota.Runner.Logs;
 using LogQuota.Runner.Metrics;
 using LogQuota.Runner.Quota;
 using LogQuota.Shared.Contracts;
@@ -57,7 +58,7 @@ internal sealed partial class Job : IDisposable
 
             Changed?.Invoke(this);
         });
-        _output = new JobOutput(body.JobSpec, _journal, time, EndByFault);
+        _output = new JobOutput(body.JobSpec, _journal, time, EndByFault, SecretMask.For(body.Secrets?.Values));
     }
 
     public SubmitBody Body { get; }

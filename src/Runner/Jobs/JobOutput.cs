@@ -12,7 +12,8 @@ namespace LogQuota.Runner.Jobs;
 /// every call.
 /// </summary>
 /// <param name="fault">Told why the journal could not take a record (the caller holds the job's lock).</param>
-internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider time, Action<string> fault) : IQuotaOutput
+/// <param name="secrets">Replaces the job's secret values with <c>***</c> in its stored text and live region, before the quota counts; null without secrets.</param>
+internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider time, Action<string> fault, SecretMask? secrets = null) : IQuotaOutput
 {
     private readonly TerminalProcessor _terminal = new(time, newLineReturns: !spec.Tty, columns: spec.Columns ?? JobSpecRules.DefaultColumns);
     private readonly QuotaPolicy _quota = new(spec.LogQuotaHour, spec.LogQuotaAction, spec.LogQuotaWarnAt, TimeSpan.FromSeconds(spec.LogQuotaKillGrace), time);
@@ -41,7 +42,7 @@ internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider t
     {
         _lines.ResetWrittenCount();
         _terminal.Process(chunk, _lines);
-        return OfferToQuota();
+        return OfferToQuota(fromScreen: false);
     }
 
     /// <summary>About once a second: lines unchanged for 30 s leave the terminal (SPEC §2), and a silent job's quota bucket ends on time.</summary>
@@ -49,7 +50,7 @@ internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider t
     {
         _lines.ResetWrittenCount();
         _terminal.StoreStale(_lines);
-        var verdict = OfferToQuota();
+        var verdict = OfferToQuota(fromScreen: true);
 
         // A truncate's drop report is stored within a tick of its bucket's end.
         _quota.Tick(this);
@@ -61,7 +62,7 @@ internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider t
     {
         _lines.ResetWrittenCount();
         _terminal.Finish(_lines);
-        var verdict = OfferToQuota();
+        var verdict = OfferToQuota(fromScreen: true);
         Closed = true;
         return verdict;
     }
@@ -90,25 +91,42 @@ internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider t
         }
 
         _live.ResetWrittenCount();
-        return _terminal.WriteLive(_live) ? _live.WrittenSpan.ToArray() : null;
+        if (!_terminal.WriteLive(_live))
+        {
+            return null;
+        }
+
+        return secrets is null ? _live.WrittenSpan.ToArray() : secrets.ApplyLive(_live.WrittenSpan);
     }
 
     /// <summary>
     /// Offers the text the terminal let go of to the quota policy, which appends what its action lets through, with its
-    /// warnings and markers (as <see cref="IQuotaOutput"/>). Forged markers are defused first: only the runner writes
-    /// <c>[logquota]</c> lines.
+    /// warnings and markers (as <see cref="IQuotaOutput"/>). Secret values are masked first, so that what is counted,
+    /// stored, kept as a dropped tail or reported as a repeated line holds none; then forged markers are defused: only
+    /// the runner writes <c>[logquota]</c> lines. Lines taken from the screen as it stands (<paramref name="fromScreen"/>:
+    /// at the job's end, or unchanged for 30 s) may be a redraw's mix, and fragments of values are masked there too.
     /// </summary>
-    private QuotaVerdict OfferToQuota()
+    private QuotaVerdict OfferToQuota(bool fromScreen)
     {
         if (_lines.WrittenCount == 0)
         {
             return QuotaVerdict.Continue;
         }
 
-        var text = _forgedMarkers.Defuse(_lines.WrittenSpan);
+        var written = _lines.WrittenSpan;
+        var masked = secrets is null ? written : fromScreen ? secrets.ApplyToScreen(written) : secrets.Apply(written);
+        // A masked value moves the bytes after it: style runs reaching past the first masked byte are left out of this
+        // offer (its text stays exact; that stretch shows without colour).
+        int unmasked = masked == written ? int.MaxValue : written.CommonPrefixLength(masked); // the same span when nothing was masked
+        var text = _forgedMarkers.Defuse(masked);
         _offeredRuns.Clear();
         foreach (var run in _terminal.Styles)
         {
+            if (run.Start + run.Length > unmasked)
+            {
+                break;
+            }
+
             int start = _forgedMarkers.Moved(run.Start);
             _offeredRuns.Add(run with { Start = start });
         }

@@ -36,12 +36,29 @@ internal sealed class JobPreparation(
             throw;
         }
 
-        var env = environment.For(sandbox, paths.Home, spec.Tty, spec.Env, job.Body.Run.RunName, job.Id);
+        var env = environment.For(sandbox, paths.Home, spec.Tty, WithSecrets(spec.Env, job.Body.Secrets), job.Body.Run.RunName, job.Id);
         var launch = new JobLaunch(string.Join(" && ", spec.Commands), env, paths.WorkingDirectory, spec.Tty, JobRegistry.Marker(job.Id), sandbox)
         {
             Subdirectory = paths.Subdirectory,
             Columns = spec.Columns ?? JobSpecRules.DefaultColumns,
         };
         return slurm is null ? launch : slurm.Launch(job, launch, cancellationToken);
+    }
+
+    /// <summary>The run's own variables and its secrets' values, which the server checked never share a name.</summary>
+    private static IReadOnlyDictionary<string, string>? WithSecrets(IReadOnlyDictionary<string, string>? env, IReadOnlyDictionary<string, string>? secrets)
+    {
+        if (secrets is not { Count: > 0 })
+        {
+            return env;
+        }
+
+        var all = new Dictionary<string, string>(env ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        foreach (var (name, value) in secrets)
+        {
+            all[name] = value;
+        }
+
+        return all;
     }
 }

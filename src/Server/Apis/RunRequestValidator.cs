@@ -34,6 +34,11 @@ internal static class RunRequestValidator
             errors["log_quota_hour"] = [$"log_quota_hour {ByteCount.Readable(asked)} is above the server's quota of {ByteCount.Readable(serverQuota)} per hour; ask for {ByteCount.Readable(serverQuota)} or less."];
         }
 
+        foreach (var (field, message) in SecretRules.CheckRunSecrets(request.Secrets, request.Env))
+        {
+            errors[field] = [message];
+        }
+
         foreach (var (field, message) in JobSpecRules.CheckResources(request.Resources))
         {
             errors[field] = [message];

@@ -58,6 +58,7 @@ internal static class ServerServiceExtensions
         services.AddScoped<Teams.TeamAccess>();
         services.AddScoped<Teams.UsersService>();
         services.AddScoped<Teams.ProjectsService>();
+        services.AddScoped<Teams.SecretsService>();
         services.AddScoped<Runs.RunsService>();
         services.AddServerDatabase(settings);
         builder.AddServerMetrics(metrics);

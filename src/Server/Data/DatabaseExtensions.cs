@@ -58,6 +58,7 @@ internal static class DatabaseExtensions
         if (settings.DatabaseProvider == DatabaseProvider.Postgres)
         {
             await PostgresDatabase.MigrateAsync(db, logger, stopping);
+            await Teams.DataProtectionSetup.EnsureSharedKeyAsync(app.Services, db, app.Services.GetRequiredService<TimeProvider>(), stopping);
         }
         else
         {

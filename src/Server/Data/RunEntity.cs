@@ -12,6 +12,15 @@ public sealed class RunEntity
 
     public DateTimeOffset SubmittedAt { get; set; }
 
+    /// <summary>
+    /// The user who submitted it (null: the bootstrap admin, or a run from before runs had authors). Only its author
+    /// sees the values of the run's own <c>env</c> in its details.
+    /// </summary>
+    public Guid? SubmittedById { get; set; }
+
+    /// <summary>The name of who submitted it (<c>admin</c> for the bootstrap admin); null for a run from before runs had authors.</summary>
+    public string? SubmittedBy { get; set; }
+
     public List<JobEntity> Jobs { get; set; } = [];
 
     /// <summary>The run's events, oldest first by timestamp.</summary>

@@ -43,6 +43,8 @@ public class ServerDbContext : DbContext
 
     public DbSet<ProjectMemberEntity> ProjectMembers => Set<ProjectMemberEntity>();
 
+    public DbSet<ProjectSecretEntity> ProjectSecrets => Set<ProjectSecretEntity>();
+
     public DbSet<RunnerStreamEntity> RunnerStreams => Set<RunnerStreamEntity>();
 
     public DbSet<RunnerEntity> Runners => Set<RunnerEntity>();
@@ -69,6 +71,7 @@ public class ServerDbContext : DbContext
         modelBuilder.ApplyConfiguration(new UserEntityConfiguration());
         modelBuilder.ApplyConfiguration(new ProjectEntityConfiguration());
         modelBuilder.ApplyConfiguration(new ProjectMemberEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new ProjectSecretEntityConfiguration());
         modelBuilder.ApplyConfiguration(new RunnerStreamEntityConfiguration());
         modelBuilder.ApplyConfiguration(new RunnerEntityConfiguration());
 

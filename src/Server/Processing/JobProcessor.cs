@@ -29,6 +29,7 @@ internal sealed class JobProcessor(
     StorageHealth storage,
     Code.CodeStore code,
     StreamedJobs streamed,
+    Teams.SecretProtection secrets,
     ILogger<JobProcessor> logger) : IDisposable
 {
     /// <summary>Jobs processed side by side; a runner that hangs holds up only its own jobs.</summary>
@@ -41,7 +42,7 @@ internal sealed class JobProcessor(
     private readonly Reconciliation _reconciliation = new(new JobPull(logger, leases, metrics), settings, time, logger);
 
     private readonly JobAssignment _assignment = new(scopes, runners, capacities, leases, logger);
-    private readonly JobSubmission _submission = new(code, time, logger);
+    private readonly JobSubmission _submission = new(code, secrets, time, logger);
     private readonly RunnerContact _contact = new(time);
 
     private readonly StorageBackoff _storage = new(storage, time, logger);

@@ -9,9 +9,10 @@ namespace LogQuota.Server.Processing;
 
 /// <summary>
 /// Hands a job to its runner: the job's code first, when it has code and the runner answers 404 for it (SPEC §9),
-/// then the job itself. Every call is idempotent, so a pass cut off anywhere here is simply repeated by the next one.
+/// then the job itself, with the values of its secrets decrypted for this call only (they are in no row and no log).
+/// Every call is idempotent, so a pass cut off anywhere here is simply repeated by the next one.
 /// </summary>
-internal sealed class JobSubmission(CodeStore code, TimeProvider time, ILogger logger)
+internal sealed class JobSubmission(CodeStore code, Teams.SecretProtection secrets, TimeProvider time, ILogger logger)
 {
     /// <summary>Submits the job; false when it failed here instead (its code is no longer on the server) and nothing was sent.</summary>
     public async Task<bool> SubmitAsync(ServerDbContext db, JobEntity job, IRunnerApi client, CancellationToken cancellationToken)
@@ -21,7 +22,18 @@ internal sealed class JobSubmission(CodeStore code, TimeProvider time, ILogger l
             return false;
         }
 
-        await client.SubmitAsync(new SubmitBody(job.Id, new RunRef(job.RunId, job.Run.RunName), job.Spec), cancellationToken);
+        Dictionary<string, string>? values = null;
+        if (job.Spec.Secrets is { Count: > 0 } names)
+        {
+            (values, var problem) = await Teams.SecretsService.DecryptAsync(db, secrets, job.ProjectId, names, cancellationToken);
+            if (values is null)
+            {
+                await FailAsync(db, job, problem!, cancellationToken);
+                return false;
+            }
+        }
+
+        await client.SubmitAsync(new SubmitBody(job.Id, new RunRef(job.RunId, job.Run.RunName), job.Spec, values), cancellationToken);
         return true;
     }
 
@@ -59,10 +71,16 @@ internal sealed class JobSubmission(CodeStore code, TimeProvider time, ILogger l
 
         // A run holds its code from its submit on (the garbage collector skips code a job names), so this is a
         // database restored without it or a row deleted by hand: the job cannot start anywhere.
-        logger.LogError("Job {JobId} failed: its code {CodeHash} is no longer on the server", job.Id, codeHash);
-        job.TryEnd(JobEnd.ExecutorError($"The run's code {codeHash} is no longer on the server; upload it again and submit a new run"), time.GetUtcNow(), expected: JobStatus.Provisioning);
+        await FailAsync(db, job, $"The run's code {codeHash} is no longer on the server; upload it again and submit a new run", cancellationToken);
+        return false;
+    }
+
+    /// <summary>Ends a job that cannot start anywhere (<c>executor_error</c>, with <paramref name="message"/>) before any runner has it.</summary>
+    private async Task FailAsync(ServerDbContext db, JobEntity job, string message, CancellationToken cancellationToken)
+    {
+        logger.LogError("Job {JobId} failed before its hand-off: {Message}", job.Id, message);
+        job.TryEnd(JobEnd.ExecutorError(message), time.GetUtcNow(), expected: JobStatus.Provisioning);
         job.Release();
         await db.SaveChangesAsync(cancellationToken);
-        return false;
     }
 }

@@ -28,7 +28,7 @@ public sealed class RunsService(
         }
 
         var projectId = reached.ProjectId;
-        if (await ProblemAsync(projectId, request, cancellationToken) is { } problem)
+        if (await ProblemAsync(projectId, reached.Project, request, cancellationToken) is { } problem)
         {
             return RunOutcome.Refused(problem);
         }
@@ -54,7 +54,10 @@ public sealed class RunsService(
                 $"The server holds no code {codeHash}; upload it first with PUT /api/code/{codeHash} (logquota run does both)."));
         }
 
-        var run = new RunEntity { Id = Guid.CreateVersion7(now), ProjectId = projectId, RunName = runName, SubmittedAt = now };
+        var run = new RunEntity
+        {
+            Id = Guid.CreateVersion7(now), ProjectId = projectId, RunName = runName, SubmittedAt = now, SubmittedById = caller.UserId, SubmittedBy = caller.Name,
+        };
         run.Jobs.Add(new JobEntity
         {
             Id = Guid.CreateVersion7(now),
@@ -75,7 +78,8 @@ public sealed class RunsService(
                 request.LogQuotaKillGrace ?? 0,
                 request.CodeHash,
                 resources,
-                request.Columns),
+                request.Columns,
+                request.Secrets is { Count: > 0 } ? request.Secrets : null),
         });
         db.Runs.Add(run);
         try
@@ -107,7 +111,7 @@ public sealed class RunsService(
         logger.LogInformation(
             "Run {RunName} of project {Project} submitted by {Caller} with a log quota of {LogQuotaHour} bytes per hour",
             runName, reached.Project, caller.Name, run.Jobs[0].Spec.LogQuotaHour);
-        return RunOutcome.Done(RunViews.ToDetails(run, []));
+        return RunOutcome.Done(RunViews.ToDetails(run, [], caller));
     }
 
     /// <summary>
@@ -123,7 +127,7 @@ public sealed class RunsService(
             return RunOutcome.Refused(refused!);
         }
 
-        return await ProblemAsync(reached.ProjectId, request, cancellationToken) is { } problem ? RunOutcome.Refused(problem) : RunOutcome.Done(null);
+        return await ProblemAsync(reached.ProjectId, reached.Project, request, cancellationToken) is { } problem ? RunOutcome.Refused(problem) : RunOutcome.Done(null);
     }
 
     /// <summary>The run with its jobs and events, as stored now.</summary>
@@ -132,7 +136,7 @@ public sealed class RunsService(
         // A stop or delete earlier in the same scope (the web page's post) left what it read tracked, and stale.
         db.ChangeTracker.Clear();
         var (run, refused) = await FindAsync(caller, project, runName, cancellationToken);
-        return run is null ? RunOutcome.Refused(refused!) : RunOutcome.Done(await DetailsAsync(run, cancellationToken));
+        return run is null ? RunOutcome.Refused(refused!) : RunOutcome.Done(await DetailsAsync(run, caller, cancellationToken));
     }
 
     /// <summary>
@@ -173,7 +177,7 @@ public sealed class RunsService(
         }
 
         db.ChangeTracker.Clear();
-        return RunOutcome.Done(await DetailsAsync((await FindAsync(caller, project, runName, cancellationToken)).Run!, cancellationToken));
+        return RunOutcome.Done(await DetailsAsync((await FindAsync(caller, project, runName, cancellationToken)).Run!, caller, cancellationToken));
     }
 
     /// <summary>Deletes a finished run with its jobs, logs and events; refused while a job may still run.</summary>
@@ -210,19 +214,24 @@ public sealed class RunsService(
         return RunOutcome.Done(null);
     }
 
-    private async Task<RunDetails> DetailsAsync(RunEntity run, CancellationToken cancellationToken)
+    private async Task<RunDetails> DetailsAsync(RunEntity run, Caller caller, CancellationToken cancellationToken)
     {
         var events = await db.RunEvents.AsNoTracking().Where(e => e.RunId == run.Id).ToListAsync(cancellationToken);
-        return RunViews.ToDetails(run, events);
+        return RunViews.ToDetails(run, events, caller);
     }
 
     /// <summary>
     /// Every problem a submit of <paramref name="request"/> into the project meets, all at once: the rules (400, by
     /// field), resources no runner can give, and a name already taken, which is a 409 when it is the only problem.
     /// </summary>
-    private async Task<RunProblem?> ProblemAsync(Guid projectId, SubmitRunRequest request, CancellationToken cancellationToken)
+    private async Task<RunProblem?> ProblemAsync(Guid projectId, string project, SubmitRunRequest request, CancellationToken cancellationToken)
     {
         var errors = RunRequestValidator.Validate(request, settings.LogQuotaPerJobHour, settings.LogQuotaAction);
+        if (!errors.ContainsKey("secrets") && request.Secrets is { Count: > 0 } secrets
+            && await SecretsService.FirstMissingAsync(db, projectId, secrets, cancellationToken) is { } missing)
+        {
+            errors["secrets"] = [$"Project '{project}' has no secret named {JobSpecRules.Quote(missing)}; a manager sets it with PUT /api/projects/{project}/secrets/{missing}."];
+        }
 
         // Only resources that pass the rules are worth a question to the runners.
         if (RunRequestValidator.Asked(request.Resources) is { } resources && !errors.Keys.Any(k => k.StartsWith("resources.", StringComparison.Ordinal)))

@@ -20,6 +20,7 @@ public sealed record ProjectAccess(Guid ProjectId, string Project, ProjectRole R
 /// <item>A member reaches their project's runs in any role; anyone else is told the project does not exist (404, never
 /// 403, so names do not leak), whether it exists or not.</item>
 /// <item>A project's admins manage its members; its managers manage members who are not admins, never to admin.</item>
+/// <item>A project's admins and managers set and delete its secrets; every member lists their names.</item>
 /// </list>
 /// </summary>
 public sealed class TeamAccess(ServerDbContext db)
@@ -63,6 +64,15 @@ public sealed class TeamAccess(ServerDbContext db)
             ProjectRole.Manager => Forbidden($"A manager of '{access.Project}' cannot add, change or remove its admins; ask one of its admins."),
             _ => Forbidden($"Only the admins and managers of '{access.Project}' manage its members; you are a {WireNames.Of(access.Role)}."),
         };
+    }
+
+    /// <summary>Null when <paramref name="access"/> may set and delete the project's secrets (its admins and managers), else the 403. Every member may list their names.</summary>
+    public static RunProblem? MayManageSecrets(ProjectAccess access)
+    {
+        ArgumentNullException.ThrowIfNull(access);
+        return access.Role is ProjectRole.Admin or ProjectRole.Manager
+            ? null
+            : Forbidden($"Only the admins and managers of '{access.Project}' set and delete its secrets; you are a {WireNames.Of(access.Role)}.");
     }
 
     /// <summary>Null when <paramref name="caller"/> may create, list and delete users, else the 403.</summary>

@@ -34,6 +34,9 @@ internal sealed class SubmitForm
 
     public string Columns { get; init; } = "";
 
+    /// <summary>Names of the project's secrets, separated by spaces, commas or lines.</summary>
+    public string Secrets { get; init; } = "";
+
     /// <summary>
     /// The API's request, with the fields that cannot even be put into one (a quota that is not a size) left out and
     /// named in the errors: the API checks the rest, so the user hears of every field at once.
@@ -92,7 +95,9 @@ internal sealed class SubmitForm
             Tty: Tty,
             LogQuotaAction: action,
             Resources: resources,
-            Columns: columns is { } c and <= int.MaxValue ? (int)c : null), errors);
+            Columns: columns is { } c and <= int.MaxValue ? (int)c : null,
+
+            Secrets: Secrets.Split([' ', ',', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } secrets ? secrets : null), errors);
     }
 
     /// <summary>The three resource fields; the API checks the numbers against its rules and the runners.</summary>

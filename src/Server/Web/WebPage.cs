@@ -1,5 +1,5 @@
 using LogQuota.Server.Configuration;
-using Microsoft.AspNetCore.DataProtection;
+using LogQuota.Server.Teams;
 
 namespace LogQuota.Server.Web;
 
@@ -13,23 +13,12 @@ internal static class WebPage
         // The keys are stored unencrypted in a directory only the server's user can read, as the admin token is;
         // data protection's warning that they are unencrypted would be printed at every start.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
-        var keys = Path.Combine(settings.Dir, "web-keys");
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(keys);
-        }
-        else
-        {
-            Directory.CreateDirectory(keys, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
         var services = builder.Services;
 
-        // Session and antiforgery cookies are encrypted with keys kept in the server directory, so sessions
-        // survive a restart with the same token (WebSession refuses them after a change of token or a deleted user).
-        services.AddDataProtection()
-            .SetApplicationName("logquota-server")
-            .PersistKeysToFileSystem(new DirectoryInfo(keys));
+        // Session and antiforgery cookies are encrypted with the server's data protection keys (in its directory, or in
+        // a PostgreSQL database for every replica), so sessions survive a restart with the same token (WebSession refuses
+        // them after a change of token or a deleted user).
+        services.AddServerDataProtection(settings);
         services.AddAuthentication(WebSession.Scheme)
             .AddCookie(WebSession.Scheme, options => WebSession.Configure(options));
         services.AddAuthorizationBuilder()

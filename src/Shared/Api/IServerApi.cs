@@ -143,6 +143,18 @@ public interface IServerApi
     [Delete("/api/projects/{project}/members/{user}")]
     Task RemoveProjectMemberAsync(string project, string user, CancellationToken cancellationToken);
 
+    /// <summary><c>PUT /api/projects/{project}/secrets/{name}</c> (the project's admins and managers): set a secret's value, stored encrypted.</summary>
+    [Put("/api/projects/{project}/secrets/{name}")]
+    Task<SecretInfo> SetProjectSecretAsync(string project, string name, [Body] SetSecretRequest request, CancellationToken cancellationToken);
+
+    /// <summary><c>GET /api/projects/{project}/secrets</c> (members): the project's secrets by name and update time, never their values.</summary>
+    [Get("/api/projects/{project}/secrets")]
+    Task<SecretsList> ListProjectSecretsAsync(string project, CancellationToken cancellationToken);
+
+    /// <summary><c>DELETE /api/projects/{project}/secrets/{name}</c> (the project's admins and managers): delete a secret.</summary>
+    [Delete("/api/projects/{project}/secrets/{name}")]
+    Task DeleteProjectSecretAsync(string project, string name, CancellationToken cancellationToken);
+
     /// <summary><c>GET /api/runners</c>: every runner, its state, jobs and capacity.</summary>
     [Get("/api/runners")]
     Task<RunnersList> ListRunnersAsync(CancellationToken cancellationToken);

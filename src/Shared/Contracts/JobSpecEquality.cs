@@ -21,7 +21,8 @@ public sealed partial record JobSpec
         && LogQuotaKillGrace == other.LogQuotaKillGrace
         && CodeHash == other.CodeHash
         && Resources == other.Resources
-        && Columns == other.Columns;
+        && Columns == other.Columns
+        && ValueEquality.Sequence(Secrets, other.Secrets);
 
     /// <inheritdoc />
     public override int GetHashCode() =>

@@ -19,6 +19,10 @@ namespace LogQuota.Shared.Contracts;
 /// The width of the job's pseudo-terminal in characters (20–1000), which is also the width of the screen its log is
 /// stored from; <see cref="JobSpecRules.DefaultColumns"/> when null. Ignored for a job on a pipe.
 /// </param>
+/// <param name="Secrets">
+/// The names of the project's secrets the job gets as environment variables, or null for none. Only the names: the
+/// values travel beside the spec, in <see cref="SubmitBody.Secrets"/>, and are never stored with it.
+/// </param>
 public sealed partial record JobSpec(
     IReadOnlyList<string> Commands,
     IReadOnlyDictionary<string, string>? Env = null,
@@ -31,7 +35,8 @@ public sealed partial record JobSpec(
     int LogQuotaKillGrace = 0,
     string? CodeHash = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] JobResources? Resources = null,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? Columns = null);
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? Columns = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Secrets = null);
 
 /// <summary>The run a job belongs to, as the runner sees it.</summary>
 /// <param name="Id">The run's id.</param>
@@ -42,7 +47,24 @@ public sealed record RunRef(Guid Id, string RunName);
 /// <param name="JobId">The job's id; submitting the same body twice is idempotent.</param>
 /// <param name="Run">The run the job belongs to.</param>
 /// <param name="JobSpec">What to run.</param>
-public sealed record SubmitBody(Guid JobId, RunRef Run, JobSpec JobSpec);
+/// <param name="Secrets">
+/// The values of the secrets <see cref="JobSpec.Secrets"/> names, by name, decrypted by the server as it hands the job
+/// over: the job gets them in its environment, and the runner replaces each value with <c>***</c> in everything it
+/// stores or shows of the job's output. Null when the job asks for none.
+/// </param>
+public sealed record SubmitBody(
+    Guid JobId,
+    RunRef Run,
+    JobSpec JobSpec,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Secrets = null)
+{
+    /// <summary>True when <paramref name="other"/> submits the same job with the same secrets.</summary>
+    public bool Equals(SubmitBody? other) =>
+        other is not null && JobId == other.JobId && Run == other.Run && JobSpec == other.JobSpec && ValueEquality.Entries(Secrets, other.Secrets);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(JobId, Run, JobSpec);
+}
 
 /// <summary>One change of a job's state, as recorded by the runner.</summary>
 /// <param name="State">The new state.</param>

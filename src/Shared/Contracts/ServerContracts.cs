@@ -66,6 +66,7 @@ public enum JobStatus
 /// <param name="CodeHash">The SHA-256 of code uploaded with <c>PUT /api/code/{sha256}</c> (SPEC §9); the job starts in it. 404 when unknown.</param>
 /// <param name="Resources">CPUs, memory (bytes, or a size such as <c>"8GiB"</c>) and GPUs the job asks; 400 when no runner can give them.</param>
 /// <param name="Columns">The width of the job's terminal in characters (20–1000); 200 when null.</param>
+/// <param name="Secrets">Names of the project's secrets the job gets as environment variables; 400 naming one the project does not have.</param>
 public sealed record SubmitRunRequest(
     IReadOnlyList<string> Commands,
     string? RunName = null,
@@ -78,7 +79,8 @@ public sealed record SubmitRunRequest(
     int? LogQuotaKillGrace = null,
     string? CodeHash = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] JobResources? Resources = null,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? Columns = null);
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? Columns = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Secrets = null);
 
 /// <summary>One row of <c>GET /api/runs</c>, the <c>ps</c> view of a run.</summary>
 /// <param name="RunName">The run's name.</param>

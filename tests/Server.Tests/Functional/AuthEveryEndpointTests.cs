@@ -74,14 +74,14 @@ public sealed class AuthEveryEndpointTests(AuthFixture fixture) : IClassFixture<
     public void TheRoutingTable_HasTheRunsCodeUsersProjectsAndRunnersEndpoints() =>
         Assert.Equal(
             [
-                "DELETE /api/projects/main/members/someone", "DELETE /api/projects/main/runs/guarded", "DELETE /api/runners/local",
+                "DELETE /api/projects/main/members/someone", "DELETE /api/projects/main/runs/guarded", "DELETE /api/projects/main/secrets/local", "DELETE /api/runners/local",
                 "DELETE /api/runs/guarded", "DELETE /api/users/someone", "GET /api/projects/", "GET /api/projects/main",
-                "GET /api/projects/main/runs/", "GET /api/projects/main/runs/guarded", "GET /api/projects/main/runs/guarded/logs",
+                "GET /api/projects/main/runs/", "GET /api/projects/main/runs/guarded", "GET /api/projects/main/runs/guarded/logs", "GET /api/projects/main/secrets/",
                 "GET /api/runners/", "GET /api/runs/", "GET /api/runs/guarded", "GET /api/runs/guarded/logs", "GET /api/users/",
                 $"HEAD /api/code/{AuthFixture.Sha256}", "POST /api/projects/", "POST /api/projects/main/runs/",
                 "POST /api/projects/main/runs/guarded/stop", "POST /api/runners/", "POST /api/runners/local/drain", "POST /api/runs/",
                 "POST /api/runs/guarded/stop", "POST /api/users/", "POST /api/users/someone/token", $"PUT /api/code/{AuthFixture.Sha256}",
-                "PUT /api/projects/main/members/someone",
+                "PUT /api/projects/main/members/someone", "PUT /api/projects/main/secrets/local",
             ],
             fixture.Endpoints.Select(e => $"{e.Method} {e.Path}").Order(StringComparer.Ordinal));
 

@@ -53,6 +53,15 @@ public static class AuthorizationTable
         Api("/api/projects/{project}/members/{user}", "DELETE", "/api/projects/alpha/members/nobody", null, [404, 404, 404, 404, 403, 404, 401]),
         Api("/api/projects/{project}/members/{user}", "DELETE", "/api/projects/beta/members/nobody", null, [404, 404, 404, 404, 404, 404, 401]),
 
+        // Secrets: admins and managers set and delete them (a value too short to mask, so nothing is set); every member lists their names.
+        Api("/api/projects/{project}/secrets/{name}", "PUT", "/api/projects/alpha/secrets/HF_TOKEN", """{"value": "ab"}""", [400, 400, 400, 400, 403, 404, 401]),
+        Api("/api/projects/{project}/secrets/{name}", "PUT", "/api/projects/beta/secrets/HF_TOKEN", """{"value": "ab"}""", [400, 400, 404, 404, 404, 400, 401]),
+        Api("/api/projects/{project}/secrets/{name}", "PUT", "/api/projects/main/secrets/HF_TOKEN", """{"value": "ab"}""", [400, 400, 404, 404, 404, 404, 401]),
+        Api("/api/projects/{project}/secrets", "GET", "/api/projects/alpha/secrets", null, [200, 200, 200, 200, 200, 404, 401]),
+        Api("/api/projects/{project}/secrets", "GET", "/api/projects/beta/secrets", null, [200, 200, 404, 404, 404, 200, 401]),
+        Api("/api/projects/{project}/secrets/{name}", "DELETE", "/api/projects/alpha/secrets/NOBODY", null, [404, 404, 404, 404, 403, 404, 401]),
+        Api("/api/projects/{project}/secrets/{name}", "DELETE", "/api/projects/beta/secrets/NOBODY", null, [404, 404, 404, 404, 404, 404, 401]),
+
         // Runners are the installation's: global admins only (a body or name the rules refuse, so nothing changes).
         Api("/api/runners", "GET", "/api/runners", null, [200, 200, 403, 403, 403, 403, 401]),
         Api("/api/runners", "POST", "/api/runners", """{"url": "not a url"}""", [400, 400, 403, 403, 403, 403, 401]),

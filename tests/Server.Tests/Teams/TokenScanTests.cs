@@ -12,16 +12,18 @@ using Microsoft.Extensions.Logging;
 namespace LogQuota.Server.Tests.Teams;
 
 /// <summary>
-/// Users' tokens exist only in the answers that hand them out: never in the database file nor in the server's log (every
-/// entry at Trace, as <see cref="TokenLoggingTests"/> captures them), through the API and the web page's sign-in.
+/// Users' tokens exist only in the answers that hand them out, and secrets' values only in the jobs that get them: never in
+/// the database file nor in the server's log (every entry at Trace, as <see cref="TokenLoggingTests"/> captures them),
+/// through the API and the web page's sign-in.
 /// </summary>
 public sealed class TokenScanTests
 {
     [Fact]
-    public async Task NoUserToken_IsInTheDatabaseFile_OrTheServerLog()
+    public async Task NoUserToken_NorSecret_IsInTheDatabaseFile_OrTheServerLog()
     {
         var capture = new CapturingLoggerProvider();
         var tokens = new List<string>();
+        var secret = SecretsTests.NewSecret();
         using var dir = new TempDirectory();
         await using (var server = new ServerFactory(dir: dir.Path, configureServices: services =>
         {
@@ -40,8 +42,10 @@ public sealed class TokenScanTests
             using var alice = server.CreateClient();
             alice.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokens[0]);
             Assert.Equal(HttpStatusCode.Created, (await alice.PostAsync(new Uri("/api/projects", UriKind.Relative), ApiClient.Json(new CreateProjectRequest("scan")))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await alice.PutAsync(new Uri("/api/projects/scan/secrets/SCAN_KEY", UriKind.Relative), ApiClient.Json(new SetSecretRequest(secret)))).StatusCode);
             Assert.Equal(HttpStatusCode.Created, (await alice.PostAsync(
-                new Uri("/api/projects/scan/runs", UriKind.Relative), ApiClient.Json(new SubmitRunRequest(["echo scanned"], RunName: "scanned")))).StatusCode);
+                new Uri("/api/projects/scan/runs", UriKind.Relative), ApiClient.Json(new SubmitRunRequest(["echo scanned $SCAN_KEY"], RunName: "scanned", Secrets: ["SCAN_KEY"])))).StatusCode);
+            await WaitForLogAsync(alice, "scanned ***\n");
             using (var rotated = await alice.PostAsync(new Uri("/api/users/alice/token", UriKind.Relative), null))
             {
                 tokens.Add((await rotated.Content.ReadFromJsonAsync<UserWithToken>(LogQuotaJson.Options))!.Token);
@@ -66,14 +70,30 @@ public sealed class TokenScanTests
         foreach (var file in files)
         {
             var bytes = await File.ReadAllBytesAsync(file);
-            foreach (var token in tokens)
+            foreach (var token in tokens.Append(secret))
             {
                 Assert.True(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(token)) < 0, $"{Path.GetFileName(file)} holds a user's token in clear text");
                 Assert.True(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(token[4..20])) < 0, $"{Path.GetFileName(file)} holds part of a user's token");
             }
         }
 
-        var leaks = capture.Entries.Where(e => tokens.Any(t => e.Text.Contains(t, StringComparison.Ordinal))).Select(e => $"{e.Category}: {e.Text}").ToList();
-        Assert.True(leaks.Count == 0, $"logged a user's token:\n{string.Join('\n', leaks)}");
+        var leaks = capture.Entries.Where(e => tokens.Append(secret).Any(t => e.Text.Contains(t, StringComparison.Ordinal))).Select(e => $"{e.Category}: {e.Text}").ToList();
+        Assert.True(leaks.Count == 0, $"logged a user's token or a secret:\n{string.Join('\n', leaks)}");
+    }
+
+    private static async Task WaitForLogAsync(HttpClient client, string wanted)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            var text = await client.GetStringAsync(new Uri("/api/projects/scan/runs/scanned/logs?format=text", UriKind.Relative));
+            if (text == wanted)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"waited 90 s for the run's log to read '{wanted}'; it read '{text}'");
+            await Task.Delay(100);
+        }
     }
 }

@@ -129,15 +129,21 @@ public sealed class UsersAndProjectsTests
             await before.QueryAsync(async db =>
             {
                 var migrations = db.Database.GetMigrations().ToList();
-                var beforeTeams = migrations[migrations.FindIndex(m => m.EndsWith("_Teams", StringComparison.Ordinal)) - 1];
-                if (provider == DatabaseProvider.Sqlite)
+                var beforeTeams = migrations.FindIndex(m => m.EndsWith("_Teams", StringComparison.Ordinal)) - 1;
+                await db.Database.OpenConnectionAsync();
+
+                // One migration at a time: a later one that rebuilds a SQLite table turns foreign keys back on at its end.
+                for (var target = migrations.Count - 2; target >= beforeTeams; target--)
                 {
-                    // Going down drops projects while runs still name them; SQLite checks that only with this on.
-                    await db.Database.OpenConnectionAsync();
-                    await db.Database.ExecuteSqlRawAsync("PRAGMA foreign_keys = OFF");
+                    if (provider == DatabaseProvider.Sqlite)
+                    {
+                        // Going down drops projects while runs still name them; SQLite checks that only with this on.
+                        await db.Database.ExecuteSqlRawAsync("PRAGMA foreign_keys = OFF");
+                    }
+
+                    await db.GetService<IMigrator>().MigrateAsync(migrations[target]);
                 }
 
-                await db.GetService<IMigrator>().MigrateAsync(beforeTeams);
                 return 0;
             });
         }

@@ -10,6 +10,7 @@ internal sealed class RunEntityConfiguration : IEntityTypeConfiguration<RunEntit
         builder.ToTable("runs");
         builder.HasKey(r => r.Id);
         builder.Property(r => r.RunName).HasMaxLength(41);
+        builder.Property(r => r.SubmittedBy).HasMaxLength(41);
         builder.HasIndex(r => new { r.ProjectId, r.RunName }).IsUnique();
         builder.HasOne<ProjectEntity>().WithMany().HasForeignKey(r => r.ProjectId).OnDelete(DeleteBehavior.Restrict);
 

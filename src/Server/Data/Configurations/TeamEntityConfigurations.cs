@@ -47,3 +47,15 @@ internal sealed class ProjectMemberEntityConfiguration : IEntityTypeConfiguratio
         builder.HasIndex(m => m.UserId);
     }
 }
+
+internal sealed class ProjectSecretEntityConfiguration : IEntityTypeConfiguration<ProjectSecretEntity>
+{
+    public void Configure(EntityTypeBuilder<ProjectSecretEntity> builder)
+    {
+        builder.ToTable("project_secrets");
+        builder.HasKey(s => new { s.ProjectId, s.Name });
+        builder.Property(s => s.Name).HasMaxLength(Shared.Contracts.SecretRules.MaxNameLength);
+        builder.Property(s => s.UpdatedBy).HasMaxLength(41);
+        builder.HasOne<ProjectEntity>().WithMany().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -303,6 +303,37 @@ namespace LogQuota.Server.Data.Migrations
                     b.ToTable("project_members", (string)null);
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectSecretEntity", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("project_id");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("ProtectedValue")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("protected_value");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(41)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_by");
+
+                    b.HasKey("ProjectId", "Name");
+
+                    b.ToTable("project_secrets", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.RunEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -323,6 +354,15 @@ namespace LogQuota.Server.Data.Migrations
                     b.Property<long>("SubmittedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("submitted_at");
+
+                    b.Property<string>("SubmittedBy")
+                        .HasMaxLength(41)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("submitted_by");
+
+                    b.Property<Guid?>("SubmittedById")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("submitted_by_id");
 
                     b.HasKey("Id");
 
@@ -419,6 +459,37 @@ namespace LogQuota.Server.Data.Migrations
                     b.ToTable("runners", (string)null);
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.RunnerStreamEntity", b =>
+                {
+                    b.Property<string>("Runner")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("runner");
+
+                    b.Property<string>("Cursor")
+                        .IsConcurrencyToken()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("cursor");
+
+                    b.Property<long?>("FailingSince")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("failing_since");
+
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("lease_expires_at");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("lease_owner");
+
+                    b.HasKey("Runner");
+
+                    b.ToTable("runner_streams", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.UserEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -457,37 +528,6 @@ namespace LogQuota.Server.Data.Migrations
                         .IsUnique();
 
                     b.ToTable("users", (string)null);
-                });
-
-            modelBuilder.Entity("LogQuota.Server.Data.RunnerStreamEntity", b =>
-                {
-                    b.Property<string>("Runner")
-                        .HasMaxLength(2048)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("runner");
-
-                    b.Property<string>("Cursor")
-                        .IsConcurrencyToken()
-                        .HasMaxLength(128)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("cursor");
-
-                    b.Property<long?>("FailingSince")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("failing_since");
-
-                    b.Property<long?>("LeaseExpiresAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("lease_expires_at");
-
-                    b.Property<string>("LeaseOwner")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("lease_owner");
-
-                    b.HasKey("Runner");
-
-                    b.ToTable("runner_streams", (string)null);
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.CodeChunkEntity", b =>
@@ -543,6 +583,15 @@ namespace LogQuota.Server.Data.Migrations
                         .IsRequired();
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectSecretEntity", b =>
+                {
+                    b.HasOne("LogQuota.Server.Data.ProjectEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.RunEntity", b =>

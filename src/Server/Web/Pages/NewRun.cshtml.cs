@@ -33,14 +33,14 @@ public sealed class NewRunModel(RunsService runs, ProjectsService projects, Serv
         [FromForm(Name = "max_duration")] string? maxDuration, [FromForm(Name = "env")] string? env,
         [FromForm(Name = "working_dir")] string? workingDir, [FromForm(Name = "tty")] string? tty,
         [FromForm(Name = "cpus")] string? cpus, [FromForm(Name = "memory")] string? memory, [FromForm(Name = "gpus")] string? gpus,
-        [FromForm(Name = "columns")] string? columns, CancellationToken cancellationToken)
+        [FromForm(Name = "columns")] string? columns, [FromForm(Name = "secrets")] string? secrets, CancellationToken cancellationToken)
     {
         await ChooseProjectAsync(project, cancellationToken);
         Form = new SubmitForm
         {
             Commands = commands ?? "", RunName = runName ?? "", LogQuotaHour = quota ?? "", LogQuotaAction = action ?? "",
             MaxDuration = maxDuration ?? "", Env = env ?? "", WorkingDir = workingDir ?? "", Tty = tty is not null,
-            Cpus = cpus ?? "", Memory = memory ?? "", Gpus = gpus ?? "", Columns = columns ?? "",
+            Cpus = cpus ?? "", Memory = memory ?? "", Gpus = gpus ?? "", Columns = columns ?? "", Secrets = secrets ?? "",
         };
         var (request, unreadable) = Form.ToRequest();
         var outcome = unreadable.Count == 0

@@ -312,6 +312,37 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                     b.ToTable("project_members", (string)null);
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectSecretEntity", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("project_id");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("ProtectedValue")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("protected_value");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(41)
+                        .HasColumnType("character varying(41)")
+                        .HasColumnName("updated_by");
+
+                    b.HasKey("ProjectId", "Name");
+
+                    b.ToTable("project_secrets", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.RunEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -332,6 +363,15 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                     b.Property<long>("SubmittedAt")
                         .HasColumnType("bigint")
                         .HasColumnName("submitted_at");
+
+                    b.Property<string>("SubmittedBy")
+                        .HasMaxLength(41)
+                        .HasColumnType("character varying(41)")
+                        .HasColumnName("submitted_by");
+
+                    b.Property<Guid?>("SubmittedById")
+                        .HasColumnType("uuid")
+                        .HasColumnName("submitted_by_id");
 
                     b.HasKey("Id");
 
@@ -430,6 +470,37 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                     b.ToTable("runners", (string)null);
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.RunnerStreamEntity", b =>
+                {
+                    b.Property<string>("Runner")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("runner");
+
+                    b.Property<string>("Cursor")
+                        .IsConcurrencyToken()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("cursor");
+
+                    b.Property<long?>("FailingSince")
+                        .HasColumnType("bigint")
+                        .HasColumnName("failing_since");
+
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("lease_expires_at");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("lease_owner");
+
+                    b.HasKey("Runner");
+
+                    b.ToTable("runner_streams", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.UserEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -470,35 +541,26 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                     b.ToTable("users", (string)null);
                 });
 
-            modelBuilder.Entity("LogQuota.Server.Data.RunnerStreamEntity", b =>
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
-                    b.Property<string>("Runner")
-                        .HasMaxLength(2048)
-                        .HasColumnType("character varying(2048)")
-                        .HasColumnName("runner");
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
 
-                    b.Property<string>("Cursor")
-                        .IsConcurrencyToken()
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
-                        .HasColumnName("cursor");
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
 
-                    b.Property<long?>("FailingSince")
-                        .HasColumnType("bigint")
-                        .HasColumnName("failing_since");
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text")
+                        .HasColumnName("friendly_name");
 
-                    b.Property<long?>("LeaseExpiresAt")
-                        .HasColumnType("bigint")
-                        .HasColumnName("lease_expires_at");
+                    b.Property<string>("Xml")
+                        .HasColumnType("text")
+                        .HasColumnName("xml");
 
-                    b.Property<string>("LeaseOwner")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("lease_owner");
+                    b.HasKey("Id");
 
-                    b.HasKey("Runner");
-
-                    b.ToTable("runner_streams", (string)null);
+                    b.ToTable("data_protection_keys", (string)null);
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.CodeChunkEntity", b =>
@@ -554,6 +616,15 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                         .IsRequired();
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectSecretEntity", b =>
+                {
+                    b.HasOne("LogQuota.Server.Data.ProjectEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.RunEntity", b =>
