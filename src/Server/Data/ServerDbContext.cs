@@ -43,6 +43,10 @@ public class ServerDbContext : DbContext
 
     public DbSet<ProjectMemberEntity> ProjectMembers => Set<ProjectMemberEntity>();
 
+    public DbSet<ProjectBudgetHourEntity> ProjectBudgetHours => Set<ProjectBudgetHourEntity>();
+
+    public DbSet<ProjectEventEntity> ProjectEvents => Set<ProjectEventEntity>();
+
     public DbSet<RunnerStreamEntity> RunnerStreams => Set<RunnerStreamEntity>();
 
     public DbSet<RunnerEntity> Runners => Set<RunnerEntity>();
@@ -69,6 +73,8 @@ public class ServerDbContext : DbContext
         modelBuilder.ApplyConfiguration(new UserEntityConfiguration());
         modelBuilder.ApplyConfiguration(new ProjectEntityConfiguration());
         modelBuilder.ApplyConfiguration(new ProjectMemberEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new ProjectBudgetHourEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new ProjectEventEntityConfiguration());
         modelBuilder.ApplyConfiguration(new RunnerStreamEntityConfiguration());
         modelBuilder.ApplyConfiguration(new RunnerEntityConfiguration());
 

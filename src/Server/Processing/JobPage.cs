@@ -73,7 +73,10 @@ internal static class JobPage
             return;
         }
 
-        var status = JobStatusMapping.FromRunnerState(state.State);
+        // A job the server stopped for its project's log budget failed, as a job killed at its own quota does.
+        var status = state is { State: JobState.Terminated, TerminationReason: TerminationReason.LogBudgetExceeded }
+            ? JobStatus.Failed
+            : JobStatusMapping.FromRunnerState(state.State);
         switch (status)
         {
             case JobStatus.Running when job.Status is JobStatus.Terminating:

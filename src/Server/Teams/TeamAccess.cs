@@ -65,6 +65,15 @@ public sealed class TeamAccess(ServerDbContext db)
         };
     }
 
+    /// <summary>Null when <paramref name="access"/> may set the project's log budget: its admins and managers (global admins act as admins).</summary>
+    public static RunProblem? MayManageBudget(ProjectAccess access)
+    {
+        ArgumentNullException.ThrowIfNull(access);
+        return access.Role is ProjectRole.Admin or ProjectRole.Manager
+            ? null
+            : Forbidden($"Only the admins and managers of '{access.Project}' set its log budget; you are a {WireNames.Of(access.Role)}.");
+    }
+
     /// <summary>Null when <paramref name="caller"/> may create, list and delete users, else the 403.</summary>
     public static RunProblem? MayManageUsers(Caller caller)
     {
