@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using LogQuota.Server.Data;
-using LogQuota.Server.Processing;
 using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Server.Budgets;
@@ -143,8 +142,8 @@ internal static class BudgetCharge
             job.BudgetDroppingHour = hour.HourStart;
             if (rule.Action.Kills())
             {
-                Kill = !job.Status.IsFinal() && !job.StopRequested;
-                Cross(timestamp, Kill ? "the job is being killed" : "its output is dropped");
+                Kill = job.StopReason is null;
+                Cross(timestamp, "the job is being killed");
                 return;
             }
 

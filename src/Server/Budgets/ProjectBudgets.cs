@@ -36,7 +36,7 @@ internal sealed class ProjectBudgets(ServerSettings settings, BudgetMetrics metr
     }
 
     /// <summary>
-    /// Charges the page <paramref name="page"/> of <paramref name="job"/> (its states already applied) and answers the log
+    /// Charges the page <paramref name="page"/> of <paramref name="job"/> (before its states are applied) and answers the log
     /// events to store: the page's, cut where the budget ends, with the budget's markers. Run and project events and the
     /// job's stop are added to <paramref name="db"/>, to commit with the page.
     /// </summary>
@@ -45,7 +45,8 @@ internal sealed class ProjectBudgets(ServerSettings settings, BudgetMetrics metr
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(page);
-        long? endedAt = job.Status.IsFinal() && page.JobStates.Count > 0 ? page.JobStates.Max(s => s.Timestamp) : null;
+        long? endedAt = page.JobStates.Where(s => s.State is JobState.Done or JobState.Failed or JobState.Terminated)
+            .Select(s => (long?)s.Timestamp).Max();
         if (!page.JobLogs.Any(l => l.LogSource == LogSource.Stdout) && (endedAt is null || job.BudgetDroppedBytes == 0))
         {
             return page.JobLogs;
@@ -77,7 +78,8 @@ internal sealed class ProjectBudgets(ServerSettings settings, BudgetMetrics metr
 
         if (outcome.Kill)
         {
-            // The processor sends the stop on this job's next pass; the runner's final state then reads as this reason.
+            // The processor sends the stop on this job's next pass. Whatever final state the runner then reports (or
+            // reports in this very page), the job ends failed for the budget (JobPage).
             job.StopRequested = true;
             job.StopReason = TerminationReason.LogBudgetExceeded;
             logger.LogWarning("Job {JobId} crossed the hourly log budget of project {Project} ({Budget} bytes); it is being killed", job.Id, project.Name, rule.Limit);

@@ -70,7 +70,6 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
     private async Task StorePageAsync(ServerDbContext db, JobEntity job, PullResponse response, long lastUpdated, CancellationToken cancellationToken)
     {
         var droppedBefore = job.LogQuota?.DroppedBytes ?? 0;
-        JobPage.Apply(db, job, response, lastUpdated, logger);
 
         // One transaction: the events, the state, the pull position, the quota and the live region commit together. Killed
         // before the commit, the server pulls the same events again; after it, it asks for later ones. Either
@@ -79,6 +78,7 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await leases.RenewInTransactionAsync(db, job.Id, cancellationToken);
         var logs = await budgets.ChargeAsync(db, job, response, cancellationToken);
+        JobPage.Apply(db, job, response, lastUpdated, logger);
         await LogEventWriter.AppendAsync(db, job.Id, logs, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

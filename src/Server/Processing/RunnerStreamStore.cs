@@ -57,8 +57,8 @@ internal sealed class RunnerStreamStore(StreamLeases leases, ServerMetrics metri
             }
 
             var droppedBefore = job.LogQuota?.DroppedBytes ?? 0;
-            JobPage.Apply(db, job, page, lastUpdated, logger);
             var charged = await budgets.ChargeAsync(db, job, page, cancellationToken);
+            JobPage.Apply(db, job, page, lastUpdated, logger);
             stored.Add((job, page with { JobLogs = charged }, droppedBefore));
             logs.Add((job.Id, charged));
         }
