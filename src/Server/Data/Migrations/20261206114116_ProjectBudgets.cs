@@ -119,29 +119,19 @@ namespace LogQuota.Server.Data.Migrations
             migrationBuilder.DropTable(
                 name: "project_events");
 
-            migrationBuilder.DropColumn(
-                name: "log_budget_action",
-                table: "projects");
+            // SQLite drops these in place: EF's rebuild of the tables would follow the Teams migration's model, which
+            // still names jobs.log_bytes_hour (dropped before it), and fail on a database migrated down from here.
+            migrationBuilder.Sql("ALTER TABLE projects DROP COLUMN log_budget_action;");
 
-            migrationBuilder.DropColumn(
-                name: "log_budget_hour",
-                table: "projects");
+            migrationBuilder.Sql("ALTER TABLE projects DROP COLUMN log_budget_hour;");
 
-            migrationBuilder.DropColumn(
-                name: "budget_dropped_bytes",
-                table: "jobs");
+            migrationBuilder.Sql("ALTER TABLE jobs DROP COLUMN budget_dropped_bytes;");
 
-            migrationBuilder.DropColumn(
-                name: "budget_dropped_lines",
-                table: "jobs");
+            migrationBuilder.Sql("ALTER TABLE jobs DROP COLUMN budget_dropped_lines;");
 
-            migrationBuilder.DropColumn(
-                name: "budget_dropping_hour",
-                table: "jobs");
+            migrationBuilder.Sql("ALTER TABLE jobs DROP COLUMN budget_dropping_hour;");
 
-            migrationBuilder.DropColumn(
-                name: "stop_reason",
-                table: "jobs");
+            migrationBuilder.Sql("ALTER TABLE jobs DROP COLUMN stop_reason;");
         }
     }
 }
