@@ -89,6 +89,7 @@ public static class Program
             StopCommand.Create(host),
             DeleteCommand.Create(host),
             RunnersCommand.Create(host),
+            ProjectsCommand.Create(host),
         };
     }
 

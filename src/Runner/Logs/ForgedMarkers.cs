@@ -1,5 +1,6 @@
 using System.Buffers;
 using LogQuota.Runner.Quota;
+using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Runner.Logs;
 

@@ -16,6 +16,9 @@ public static class ProjectsApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         api.MapGet("/", ListProjects).WithName("ListProjects");
         api.MapGet("/{project}", GetProject).WithName("GetProject").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPatch("/{project}", UpdateProject).Accepts<UpdateProjectRequest>("application/json").WithName("UpdateProject")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         api.MapPut("/{project}/members/{user}", SetMember).Accepts<SetMemberRequest>("application/json").WithName("SetProjectMember")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
@@ -50,6 +53,21 @@ public static class ProjectsApi
     {
         ArgumentNullException.ThrowIfNull(projects);
         return Answer(await projects.GetAsync(caller, project, cancellationToken));
+    }
+
+    /// <summary>Sets or removes the project's hourly log budget; answers the project with its budget.</summary>
+    public static async Task<Results<Ok<ProjectInfo>, ProblemHttpResult>> UpdateProject(
+        [FromRoute(Name = "project")] string project, HttpRequest request, Caller caller, ProjectsService projects, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(projects);
+        var (body, malformed) = await JsonBody.ReadAsync<UpdateProjectRequest>(
+            request, "project", "{\"log_budget_hour\": 1048576, \"log_budget_action\": \"truncate\"}", cancellationToken);
+        if (body is null)
+        {
+            return malformed!;
+        }
+
+        return Answer(await projects.UpdateAsync(caller, project, body, cancellationToken));
     }
 
     /// <summary>Adds the user to the project in the role, or changes their role; answers the project with its members.</summary>

@@ -70,6 +70,7 @@ internal static class ServerServiceExtensions
         services.AddSingleton<JobLeases>();
         services.AddSingleton<Code.CodeStore>();
         services.AddSingleton<StreamLeases>();
+        services.AddSingleton<Budgets.ProjectBudgets>();
         services.AddSingleton<RunnerStreamStore>();
         services.AddSingleton<CarriedStreams>();
         services.AddSingleton<StreamedJobs>();

@@ -57,6 +57,21 @@ public sealed class JobEntity
     /// <summary>A user asked to stop the job; the processor forwards it to the runner.</summary>
     public bool StopRequested { get; set; }
 
+    /// <summary>Why the server stops the job when not for a user: <c>log_budget_exceeded</c>; null for a user's stop.</summary>
+    public TerminationReason? StopReason { get; set; }
+
+    /// <summary>
+    /// The hour (server clock) in which the project's budget stopped storing this job's output (<c>kill</c>, <c>truncate</c>):
+    /// its output of that hour is dropped; null while it is stored.
+    /// </summary>
+    public DateTimeOffset? BudgetDroppingHour { get; set; }
+
+    /// <summary>Bytes of job output dropped by the project's budget in <see cref="BudgetDroppingHour"/>.</summary>
+    public long BudgetDroppedBytes { get; set; }
+
+    /// <summary>Lines of job output dropped by the project's budget in <see cref="BudgetDroppingHour"/>.</summary>
+    public long BudgetDroppedLines { get; set; }
+
     /// <summary>The runner accepted the stop request.</summary>
     public bool StopSent { get; set; }
 

@@ -1,3 +1,5 @@
+using LogQuota.Shared.Contracts;
+
 namespace LogQuota.Server.Data;
 
 /// <summary>A project: every run belongs to one, and its members reach its runs.</summary>
@@ -14,6 +16,12 @@ public sealed class ProjectEntity
     public required string Name { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Stored log bytes per hour summed over the project's jobs; null when it has no budget.</summary>
+    public long? LogBudgetHour { get; set; }
+
+    /// <summary>What happens when an hour crosses <see cref="LogBudgetHour"/>.</summary>
+    public LogQuotaAction LogBudgetAction { get; set; }
 
     public List<ProjectMemberEntity> Members { get; set; } = [];
 }

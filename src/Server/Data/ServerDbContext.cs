@@ -45,6 +45,10 @@ public class ServerDbContext : DbContext
 
     public DbSet<ProjectSecretEntity> ProjectSecrets => Set<ProjectSecretEntity>();
 
+    public DbSet<ProjectBudgetHourEntity> ProjectBudgetHours => Set<ProjectBudgetHourEntity>();
+
+    public DbSet<ProjectEventEntity> ProjectEvents => Set<ProjectEventEntity>();
+
     public DbSet<RunnerStreamEntity> RunnerStreams => Set<RunnerStreamEntity>();
 
     public DbSet<RunnerEntity> Runners => Set<RunnerEntity>();
@@ -72,6 +76,8 @@ public class ServerDbContext : DbContext
         modelBuilder.ApplyConfiguration(new ProjectEntityConfiguration());
         modelBuilder.ApplyConfiguration(new ProjectMemberEntityConfiguration());
         modelBuilder.ApplyConfiguration(new ProjectSecretEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new ProjectBudgetHourEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new ProjectEventEntityConfiguration());
         modelBuilder.ApplyConfiguration(new RunnerStreamEntityConfiguration());
         modelBuilder.ApplyConfiguration(new RunnerEntityConfiguration());
 

@@ -15,6 +15,7 @@ internal static class ServerMetricsSetup
         var services = builder.Services;
         services.AddSingleton(metrics);
         services.AddSingleton<ServerMetrics>();
+        services.AddSingleton<BudgetMetrics>();
         if (!metrics.Enabled)
         {
             return;

@@ -39,7 +39,10 @@ internal static class JobPage
         };
     }
 
-    /// <summary>Applies the page's states, position, quota block, live region and quota events to the tracked job.</summary>
+    /// <summary>
+    /// Applies the page's states, position, quota block, live region and quota events to the tracked job; after the page
+    /// was charged to its project's log budget, which may have decided the job's end.
+    /// </summary>
     public static void Apply(ServerDbContext db, JobEntity job, PullResponse response, long lastUpdated, ILogger logger)
     {
         foreach (var state in response.JobStates.OrderBy(s => s.Timestamp))
@@ -80,8 +83,12 @@ internal static class JobPage
                 // A stop is on its way; the runner's earlier "running" does not undo it.
                 return;
             case JobStatus.Done or JobStatus.Failed or JobStatus.Terminated:
-                job.TryEnd(new JobEnd(status, state.TerminationReason, state.TerminationMessage), DateTimeOffset.FromUnixTimeMilliseconds(state.Timestamp));
-                job.ExitStatus = state.ExitStatus;
+                // A job that crossed its project's log budget under kill (ProjectBudgets) failed for it, as a job killed at its
+                // own quota does, whether the server's stop reached it or it ended first.
+                var budgetKilled = job.StopReason == TerminationReason.LogBudgetExceeded;
+                job.TryEnd(budgetKilled ? JobEnd.LogBudgetExceeded : new JobEnd(status, state.TerminationReason, state.TerminationMessage),
+                    DateTimeOffset.FromUnixTimeMilliseconds(state.Timestamp));
+                job.ExitStatus = budgetKilled ? null : state.ExitStatus;
                 logger.LogInformation("Job {JobId} ended {Status}: {Outcome}", job.Id, status, JobStatusMapping.Describe(state));
                 return;
         }

@@ -30,16 +30,17 @@ internal sealed class JobProcessor(
     Code.CodeStore code,
     StreamedJobs streamed,
     Teams.SecretProtection secrets,
+    Budgets.ProjectBudgets budgets,
     ILogger<JobProcessor> logger) : IDisposable
 {
     /// <summary>Jobs processed side by side; a runner that hangs holds up only its own jobs.</summary>
     internal const int MaxParallelJobs = 8;
 
     private readonly SemaphoreSlim _pass = new(1, 1);
-    private readonly JobPull _pull = new(logger, leases, metrics);
+    private readonly JobPull _pull = new(logger, leases, metrics, budgets);
 
     // Its own JobPull (a field initializer cannot use _pull); a JobPull holds nothing but references to shared services.
-    private readonly Reconciliation _reconciliation = new(new JobPull(logger, leases, metrics), settings, time, logger);
+    private readonly Reconciliation _reconciliation = new(new JobPull(logger, leases, metrics, budgets), settings, time, logger);
 
     private readonly JobAssignment _assignment = new(scopes, runners, capacities, leases, logger);
     private readonly JobSubmission _submission = new(code, secrets, time, logger);
@@ -281,7 +282,9 @@ internal sealed class JobProcessor(
     {
         try
         {
-            await client.StopAsync(job.Id, new StopBody(TerminationReason.TerminatedByUser, "Stopped by the user"), cancellationToken);
+            await client.StopAsync(job.Id, job.StopReason is TerminationReason.LogBudgetExceeded
+                ? new StopBody(TerminationReason.LogBudgetExceeded, "Job log output crossed its project's hourly log budget")
+                : new StopBody(TerminationReason.TerminatedByUser, "Stopped by the user"), cancellationToken);
             job.StopSent = true;
             if (job.Status is JobStatus.Provisioning or JobStatus.Running)
             {

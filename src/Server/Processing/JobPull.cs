@@ -11,7 +11,7 @@ namespace LogQuota.Server.Processing;
 /// transaction with the pull position (SPEC §6). The other half of <see cref="JobProcessor"/>: that one decides what
 /// to do with a job, this one moves its data.
 /// </summary>
-internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics metrics)
+internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics metrics, Budgets.ProjectBudgets budgets)
 {
     /// <summary>Pages pulled per job per pass: a job that logs faster than we store cannot starve the others.</summary>
     private const int MaxPagesPerPass = 50;
@@ -70,7 +70,6 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
     private async Task StorePageAsync(ServerDbContext db, JobEntity job, PullResponse response, long lastUpdated, CancellationToken cancellationToken)
     {
         var droppedBefore = job.LogQuota?.DroppedBytes ?? 0;
-        JobPage.Apply(db, job, response, lastUpdated, logger);
 
         // One transaction: the events, the state, the pull position, the quota and the live region commit together. Killed
         // before the commit, the server pulls the same events again; after it, it asks for later ones. Either
@@ -78,9 +77,11 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
         // On PostgreSQL the page is this replica's to store only while it holds the job's lease (LOCKING.md).
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await leases.RenewInTransactionAsync(db, job.Id, cancellationToken);
-        await LogEventWriter.AppendAsync(db, job.Id, response.JobLogs, cancellationToken);
+        var logs = await budgets.ChargeAsync(db, job, response, cancellationToken);
+        JobPage.Apply(db, job, response, lastUpdated, logger);
+        await LogEventWriter.AppendAsync(db, job.Id, logs, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        metrics.PageStored(job, response, droppedBefore);
+        metrics.PageStored(job, response with { JobLogs = logs }, droppedBefore);
     }
 }

@@ -64,6 +64,7 @@ public static class JobStatusMapping
         TerminationReason.InstanceUnreachable => "instance unreachable",
         TerminationReason.OutOfMemory => "out of memory",
         TerminationReason.DiskQuotaExceeded => "disk quota exceeded",
+        TerminationReason.LogBudgetExceeded => "log budget exceeded",
         _ => reason.ToString(),
     };
 

@@ -13,7 +13,7 @@ namespace LogQuota.Server.Processing;
 /// from the new one. Each job's part is cut to what follows the job's stored position, so an answer from an earlier
 /// position (a runner that started its sequence afresh) repeats nothing either.
 /// </summary>
-internal sealed class RunnerStreamStore(StreamLeases leases, ServerMetrics metrics, TimeProvider time, ILogger<RunnerStreamStore> logger)
+internal sealed class RunnerStreamStore(StreamLeases leases, ServerMetrics metrics, Budgets.ProjectBudgets budgets, TimeProvider time, ILogger<RunnerStreamStore> logger)
 {
     /// <exception cref="DbUpdateConcurrencyException">Another writer moved the cursor: nothing was stored.</exception>
     /// <exception cref="LeaseLostException">Another replica reads this runner's stream now: nothing was stored.</exception>
@@ -38,6 +38,7 @@ internal sealed class RunnerStreamStore(StreamLeases leases, ServerMetrics metri
         var jobs = ids.Count == 0
             ? []
             : await db.Jobs.Where(j => ids.Contains(j.Id) && j.Runner == runner && !j.RunnerReleased).ToDictionaryAsync(j => j.Id, cancellationToken);
+        await budgets.LockAsync(db, jobs.Values.Select(j => j.ProjectId), cancellationToken);
         var logs = new List<(Guid JobId, IReadOnlyList<LogEvent> Logs)>();
         var stored = new List<(JobEntity Job, PullResponse Page, long DroppedBefore)>();
         foreach (var entry in answer.Jobs)
@@ -55,9 +56,11 @@ internal sealed class RunnerStreamStore(StreamLeases leases, ServerMetrics metri
                 continue;
             }
 
-            stored.Add((job, page, job.LogQuota?.DroppedBytes ?? 0));
+            var droppedBefore = job.LogQuota?.DroppedBytes ?? 0;
+            var charged = await budgets.ChargeAsync(db, job, page, cancellationToken);
             JobPage.Apply(db, job, page, lastUpdated, logger);
-            logs.Add((job.Id, page.JobLogs));
+            stored.Add((job, page with { JobLogs = charged }, droppedBefore));
+            logs.Add((job.Id, charged));
         }
 
         if (answer.Held is { } held)

@@ -1,3 +1,4 @@
+using LogQuota.Server.Budgets;
 using LogQuota.Server.Data;
 using LogQuota.Server.Runs;
 using LogQuota.Shared.Contracts;
@@ -18,13 +19,22 @@ public sealed class ProjectsService(ServerDbContext db, TeamAccess access, TimeP
             return TeamOutcome.Refused<ProjectInfo>(invalid);
         }
 
+        if (BudgetReads.Check(request.LogBudgetHour) is { } badBudget)
+        {
+            return TeamOutcome.Refused<ProjectInfo>(badBudget);
+        }
+
         if (await db.Projects.AnyAsync(p => p.Name == request.Name, cancellationToken))
         {
             return TeamOutcome.Refused<ProjectInfo>(NameTaken(request.Name));
         }
 
         var now = time.GetUtcNow();
-        var project = new ProjectEntity { Id = Guid.CreateVersion7(now), Name = request.Name, CreatedAt = now };
+        var project = new ProjectEntity
+        {
+            Id = Guid.CreateVersion7(now), Name = request.Name, CreatedAt = now,
+            LogBudgetHour = request.LogBudgetHour is > 0 ? request.LogBudgetHour : null, LogBudgetAction = request.LogBudgetAction ?? LogQuotaAction.Kill,
+        };
         if (caller.UserId is { } userId)
         {
             project.Members.Add(new ProjectMemberEntity { ProjectId = project.Id, UserId = userId, Role = ProjectRole.Admin });
@@ -65,6 +75,39 @@ public sealed class ProjectsService(ServerDbContext db, TeamAccess access, TimeP
             .Join(db.Projects, m => m.ProjectId, p => p.Id, (m, p) => new { p.Name, m.Role })
             .ToListAsync(cancellationToken);
         return new ProjectsList([.. mine.OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => new ProjectRow(p.Name, p.Role))]);
+    }
+
+    /// <summary>Sets or removes the project's hourly log budget (its admins and managers; global admins).</summary>
+    public async Task<TeamOutcome<ProjectInfo>> UpdateAsync(Caller caller, string project, UpdateProjectRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (reached, problem) = await access.ProjectAsync(caller, project, cancellationToken);
+        if (reached is null)
+        {
+            return TeamOutcome.Refused<ProjectInfo>(problem!);
+        }
+
+        if (TeamAccess.MayManageBudget(reached) is { } refused)
+        {
+            return TeamOutcome.Refused<ProjectInfo>(refused);
+        }
+
+        if (BudgetReads.Check(request.LogBudgetHour) is { } badBudget)
+        {
+            return TeamOutcome.Refused<ProjectInfo>(badBudget);
+        }
+
+        var entity = await db.Projects.FirstAsync(p => p.Id == reached.ProjectId, cancellationToken);
+        if (request.LogBudgetHour is { } bytes)
+        {
+            entity.LogBudgetHour = bytes > 0 ? bytes : null;
+        }
+
+        entity.LogBudgetAction = request.LogBudgetAction ?? entity.LogBudgetAction;
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Project {Project}'s log budget is {Budget} bytes an hour ({Action}), set by {Caller}",
+            reached.Project, entity.LogBudgetHour ?? 0, WireNames.Of(entity.LogBudgetAction), caller.Name);
+        return TeamOutcome.Done<ProjectInfo>(await InfoAsync(reached, cancellationToken));
     }
 
     public async Task<TeamOutcome<ProjectInfo>> GetAsync(Caller caller, string project, CancellationToken cancellationToken)
@@ -144,7 +187,9 @@ public sealed class ProjectsService(ServerDbContext db, TeamAccess access, TimeP
             .Select(m => new { m.User.Name, m.Role })
             .ToListAsync(cancellationToken);
         return new ProjectInfo(
-            reached.Project, createdAt, reached.Role, [.. members.OrderBy(m => m.Name, StringComparer.Ordinal).Select(m => new ProjectMember(m.Name, m.Role))]);
+            reached.Project, createdAt, reached.Role, [.. members.OrderBy(m => m.Name, StringComparer.Ordinal).Select(m => new ProjectMember(m.Name, m.Role))],
+            await BudgetReads.StatusAsync(db, reached.ProjectId, time.GetUtcNow(), cancellationToken),
+            await BudgetReads.EventsAsync(db, reached.ProjectId, cancellationToken));
     }
 
     private static RunProblem NameTaken(string name) =>

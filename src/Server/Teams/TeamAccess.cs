@@ -67,12 +67,17 @@ public sealed class TeamAccess(ServerDbContext db)
     }
 
     /// <summary>Null when <paramref name="access"/> may set and delete the project's secrets (its admins and managers), else the 403. Every member may list their names.</summary>
-    public static RunProblem? MayManageSecrets(ProjectAccess access)
+    public static RunProblem? MayManageSecrets(ProjectAccess access) => ManagersOnly(access, "set and delete its secrets");
+
+    /// <summary>Null when <paramref name="access"/> may set the project's log budget: its admins and managers (global admins act as admins).</summary>
+    public static RunProblem? MayManageBudget(ProjectAccess access) => ManagersOnly(access, "set its log budget");
+
+    private static RunProblem? ManagersOnly(ProjectAccess access, string what)
     {
         ArgumentNullException.ThrowIfNull(access);
         return access.Role is ProjectRole.Admin or ProjectRole.Manager
             ? null
-            : Forbidden($"Only the admins and managers of '{access.Project}' set and delete its secrets; you are a {WireNames.Of(access.Role)}.");
+            : Forbidden($"Only the admins and managers of '{access.Project}' {what}; you are a {WireNames.Of(access.Role)}.");
     }
 
     /// <summary>Null when <paramref name="caller"/> may create, list and delete users, else the 403.</summary>

@@ -60,7 +60,12 @@ internal static class WebFormat
     public static string? QuotaEnding(RunRow run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return run.TerminationReason == TerminationReason.LogQuotaExceeded ? "Killed at its log quota" : null;
+        return run.TerminationReason switch
+        {
+            TerminationReason.LogQuotaExceeded => "Killed at its log quota",
+            TerminationReason.LogBudgetExceeded => "Killed at its project's log budget",
+            _ => null,
+        };
     }
 
     public static string Bytes(long bytes) => bytes switch

@@ -135,6 +135,10 @@ public interface IServerApi
     [Get("/api/projects/{project}")]
     Task<ProjectInfo> GetProjectAsync(string project, CancellationToken cancellationToken);
 
+    /// <summary><c>PATCH /api/projects/{project}</c> (the project's admins and managers): set or remove its hourly log budget.</summary>
+    [Patch("/api/projects/{project}")]
+    Task<ProjectInfo> UpdateProjectAsync(string project, [Body] UpdateProjectRequest request, CancellationToken cancellationToken);
+
     /// <summary><c>PUT /api/projects/{project}/members/{user}</c> (the project's admins and managers): add a member or change their role.</summary>
     [Put("/api/projects/{project}/members/{user}")]
     Task<ProjectInfo> SetProjectMemberAsync(string project, string user, [Body] SetMemberRequest request, CancellationToken cancellationToken);

@@ -48,7 +48,9 @@ public sealed record UsersList(IReadOnlyList<UserInfo> Users);
 
 /// <summary>Body of <c>POST /api/projects</c>.</summary>
 /// <param name="Name">Matches <c>^[a-z][a-z0-9-]{0,40}$</c>, unique.</param>
-public sealed record CreateProjectRequest(string Name);
+/// <param name="LogBudgetHour">Stored log bytes per hour summed over the project's jobs; null or 0: no budget.</param>
+/// <param name="LogBudgetAction">What happens when the budget is crossed (default <c>kill</c>).</param>
+public sealed record CreateProjectRequest(string Name, long? LogBudgetHour = null, LogQuotaAction? LogBudgetAction = null);
 
 /// <summary>Body of <c>PUT /api/projects/{project}/members/{user}</c>.</summary>
 /// <param name="Role"><c>admin</c>, <c>manager</c> or <c>user</c>.</param>
@@ -64,7 +66,11 @@ public sealed record ProjectMember(string User, ProjectRole Role);
 /// <param name="CreatedAt">When it was created (UTC).</param>
 /// <param name="Role">The caller's role in it (a global admin is <c>admin</c> everywhere).</param>
 /// <param name="Members">Its members, by name; a global admin who is not a member is not listed.</param>
-public sealed record ProjectInfo(string Name, DateTimeOffset CreatedAt, ProjectRole Role, IReadOnlyList<ProjectMember> Members);
+/// <param name="LogBudget">Its hourly log budget and this hour's usage; null when it has none.</param>
+/// <param name="Events">Its latest events (budget warnings and crossings), newest first, at most 50.</param>
+public sealed record ProjectInfo(
+    string Name, DateTimeOffset CreatedAt, ProjectRole Role, IReadOnlyList<ProjectMember> Members,
+    ProjectBudgetStatus? LogBudget = null, IReadOnlyList<ProjectEvent>? Events = null);
 
 /// <summary>One row of <c>GET /api/projects</c>.</summary>
 /// <param name="Name">The project's name.</param>

@@ -29,4 +29,7 @@ public enum TerminationReason
 
     /// <summary>Set by the server only: the job's runner did not answer for longer than the unreachable timeout.</summary>
     InstanceUnreachable,
+
+    /// <summary>Set by the server only: the job's output crossed its project's hourly log budget under <c>kill</c>; the server stopped it.</summary>
+    LogBudgetExceeded,
 }

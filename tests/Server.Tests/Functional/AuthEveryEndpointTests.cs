@@ -78,7 +78,7 @@ public sealed class AuthEveryEndpointTests(AuthFixture fixture) : IClassFixture<
                 "DELETE /api/runs/guarded", "DELETE /api/users/someone", "GET /api/projects/", "GET /api/projects/main",
                 "GET /api/projects/main/runs/", "GET /api/projects/main/runs/guarded", "GET /api/projects/main/runs/guarded/logs", "GET /api/projects/main/secrets/",
                 "GET /api/runners/", "GET /api/runs/", "GET /api/runs/guarded", "GET /api/runs/guarded/logs", "GET /api/users/",
-                $"HEAD /api/code/{AuthFixture.Sha256}", "POST /api/projects/", "POST /api/projects/main/runs/",
+                $"HEAD /api/code/{AuthFixture.Sha256}", "PATCH /api/projects/main", "POST /api/projects/", "POST /api/projects/main/runs/",
                 "POST /api/projects/main/runs/guarded/stop", "POST /api/runners/", "POST /api/runners/local/drain", "POST /api/runs/",
                 "POST /api/runs/guarded/stop", "POST /api/users/", "POST /api/users/someone/token", $"PUT /api/code/{AuthFixture.Sha256}",
                 "PUT /api/projects/main/members/someone", "PUT /api/projects/main/secrets/local",

@@ -49,6 +49,7 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
         ["POST /api/projects"] = [201, 400, 401, 409, 413, 415],
         ["GET /api/projects"] = [200, 401],
         ["GET /api/projects/{project}"] = [200, 401, 404],
+        ["PATCH /api/projects/{project}"] = [200, 400, 401, 403, 404, 413, 415],
         ["PUT /api/projects/{project}/members/{user}"] = [200, 400, 401, 403, 404, 413, 415],
         ["DELETE /api/projects/{project}/members/{user}"] = [204, 401, 403, 404],
         ["PUT /api/projects/{project}/secrets/{name}"] = [200, 400, 401, 403, 404, 413, 415],

@@ -44,6 +44,11 @@ public static class AuthorizationTable
         Api("/api/projects/{project}", "GET", "/api/projects/beta", null, [200, 200, 404, 404, 404, 200, 401]),
         Api("/api/projects/{project}", "GET", "/api/projects/main", null, [200, 200, 404, 404, 404, 404, 401]),
 
+        // The log budget: the project's admins and managers (a budget the rules refuse, so nothing changes).
+        Api("/api/projects", "POST", "/api/projects", """{"name": "gamma", "log_budget_hour": -1}""", [400, 400, 400, 400, 400, 400, 401]),
+        Api("/api/projects/{project}", "PATCH", "/api/projects/alpha", """{"log_budget_hour": -1}""", [400, 400, 400, 400, 403, 404, 401]),
+        Api("/api/projects/{project}", "PATCH", "/api/projects/beta", """{"log_budget_hour": -1}""", [400, 400, 404, 404, 404, 400, 401]),
+
         // Members: admins manage all; managers all but admins, and never to admin; users none; outsiders see no project.
         Api("/api/projects/{project}/members/{user}", "PUT", "/api/projects/alpha/members/uma", """{"role": "user"}""", [200, 200, 200, 200, 403, 404, 401]),
         Api("/api/projects/{project}/members/{user}", "PUT", "/api/projects/alpha/members/alice", """{"role": "admin"}""", [200, 200, 200, 403, 403, 404, 401]),

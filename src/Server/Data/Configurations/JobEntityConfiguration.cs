@@ -26,6 +26,7 @@ internal sealed class JobEntityConfiguration : IEntityTypeConfiguration<JobEntit
                 new ValueComparer<LogQuotaStatus?>((a, b) => a == b, quota => quota == null ? 0 : quota.GetHashCode()));
         builder.Property(j => j.Status).HasConversion<string>().HasMaxLength(16);
         builder.Property(j => j.TerminationReason).HasConversion<string>().HasMaxLength(32);
+        builder.Property(j => j.StopReason).HasConversion<string>().HasMaxLength(32);
         builder.Property(j => j.Runner).HasMaxLength(2048);
         builder.Property(j => j.LeaseOwner).HasMaxLength(64);
         builder.Property(j => j.CodeHash).HasMaxLength(64);

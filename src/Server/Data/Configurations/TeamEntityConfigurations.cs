@@ -27,6 +27,7 @@ internal sealed class ProjectEntityConfiguration : IEntityTypeConfiguration<Proj
         builder.HasKey(p => p.Id);
         builder.Property(p => p.Name).HasMaxLength(41);
         builder.HasIndex(p => p.Name).IsUnique();
+        builder.Property(p => p.LogBudgetAction).HasConversion<string>().HasMaxLength(16);
         builder.HasMany(p => p.Members).WithOne().HasForeignKey(m => m.ProjectId).OnDelete(DeleteBehavior.Cascade);
 
         // main exists from the first start (and from the migration that brought projects, for the runs already stored).
@@ -57,5 +58,29 @@ internal sealed class ProjectSecretEntityConfiguration : IEntityTypeConfiguratio
         builder.Property(s => s.Name).HasMaxLength(Shared.Contracts.SecretRules.MaxNameLength);
         builder.Property(s => s.UpdatedBy).HasMaxLength(41);
         builder.HasOne<ProjectEntity>().WithMany().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class ProjectBudgetHourEntityConfiguration : IEntityTypeConfiguration<ProjectBudgetHourEntity>
+{
+    public void Configure(EntityTypeBuilder<ProjectBudgetHourEntity> builder)
+    {
+        builder.ToTable("project_budget_hours");
+        builder.HasKey(h => new { h.ProjectId, h.HourStart });
+        builder.HasOne<ProjectEntity>().WithMany().HasForeignKey(h => h.ProjectId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class ProjectEventEntityConfiguration : IEntityTypeConfiguration<ProjectEventEntity>
+{
+    public void Configure(EntityTypeBuilder<ProjectEventEntity> builder)
+    {
+        builder.ToTable("project_events");
+        builder.HasKey(e => e.Id);
+        builder.Property(e => e.Id).ValueGeneratedOnAdd();
+        builder.Property(e => e.Type).HasMaxLength(32);
+        builder.Property(e => e.Message).HasMaxLength(2048);
+        builder.HasIndex(e => new { e.ProjectId, e.Timestamp });
+        builder.HasOne<ProjectEntity>().WithMany().HasForeignKey(e => e.ProjectId).OnDelete(DeleteBehavior.Cascade);
     }
 }

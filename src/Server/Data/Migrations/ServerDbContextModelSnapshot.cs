@@ -75,6 +75,18 @@ namespace LogQuota.Server.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
+                    b.Property<long>("BudgetDroppedBytes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("budget_dropped_bytes");
+
+                    b.Property<long>("BudgetDroppedLines")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("budget_dropped_lines");
+
+                    b.Property<long?>("BudgetDroppingHour")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("budget_dropping_hour");
+
                     b.Property<string>("CodeHash")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT")
@@ -141,6 +153,11 @@ namespace LogQuota.Server.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT")
                         .HasColumnName("status");
+
+                    b.Property<string>("StopReason")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stop_reason");
 
                     b.Property<bool>("StopRequested")
                         .HasColumnType("INTEGER")
@@ -247,6 +264,37 @@ namespace LogQuota.Server.Data.Migrations
                     b.ToTable("log_events", (string)null);
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectBudgetHourEntity", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("project_id");
+
+                    b.Property<long>("HourStart")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("hour_start");
+
+                    b.Property<long>("DroppedBytes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("dropped_bytes");
+
+                    b.Property<long?>("ExceededAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("exceeded_at");
+
+                    b.Property<long>("UsedBytes")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("used_bytes");
+
+                    b.Property<int>("WarnedPercent")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("warned_percent");
+
+                    b.HasKey("ProjectId", "HourStart");
+
+                    b.ToTable("project_budget_hours", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.ProjectEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -257,6 +305,16 @@ namespace LogQuota.Server.Data.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
+
+                    b.Property<string>("LogBudgetAction")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("log_budget_action");
+
+                    b.Property<long?>("LogBudgetHour")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("log_budget_hour");
 
                     b.Property<string>("Name")
                         .IsRequired()
@@ -276,8 +334,43 @@ namespace LogQuota.Server.Data.Migrations
                         {
                             Id = new Guid("00000000-0000-7000-8000-000000000001"),
                             CreatedAt = 0L,
+                            LogBudgetAction = "Kill",
                             Name = "main"
                         });
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectEventEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("message");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("project_id");
+
+                    b.Property<long>("Timestamp")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("timestamp");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId", "Timestamp");
+
+                    b.ToTable("project_events", (string)null);
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.ProjectMemberEntity", b =>
@@ -564,6 +657,24 @@ namespace LogQuota.Server.Data.Migrations
                     b.HasOne("LogQuota.Server.Data.JobEntity", null)
                         .WithMany()
                         .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectBudgetHourEntity", b =>
+                {
+                    b.HasOne("LogQuota.Server.Data.ProjectEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectEventEntity", b =>
+                {
+                    b.HasOne("LogQuota.Server.Data.ProjectEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -35,6 +35,9 @@ public sealed class IndexModel(
 
     public IReadOnlyList<int> WarnAt => settings.LogQuotaWarnAt;
 
+    /// <summary>The project's hourly log budget and this hour's usage; null when it has none.</summary>
+    public ProjectBudgetStatus? Budget { get; private set; }
+
     public bool AnyActive => Runs.Any(r => WebFormat.IsActive(r.Status));
 
     public async Task OnGetAsync(
@@ -51,6 +54,11 @@ public sealed class IndexModel(
         // Only a run name is echoed back: the message cannot be made to say anything else.
         Deleted = deleted is not null && Apis.RunNames.IsValid(deleted) ? deleted : null;
         Now = time.GetUtcNow();
+        if ((await access.ProjectAsync(Caller, Project, cancellationToken)).Access is { } reached)
+        {
+            Budget = await Budgets.BudgetReads.StatusAsync(db, reached.ProjectId, Now, cancellationToken);
+        }
+
         try
         {
             var page = await RunsListing.ReadAsync(

@@ -80,6 +80,18 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<long>("BudgetDroppedBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("budget_dropped_bytes");
+
+                    b.Property<long>("BudgetDroppedLines")
+                        .HasColumnType("bigint")
+                        .HasColumnName("budget_dropped_lines");
+
+                    b.Property<long?>("BudgetDroppingHour")
+                        .HasColumnType("bigint")
+                        .HasColumnName("budget_dropping_hour");
+
                     b.Property<string>("CodeHash")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
@@ -146,6 +158,11 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
                         .HasColumnName("status");
+
+                    b.Property<string>("StopReason")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("stop_reason");
 
                     b.Property<bool>("StopRequested")
                         .HasColumnType("boolean")
@@ -256,6 +273,37 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                     b.ToTable("log_events", (string)null);
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectBudgetHourEntity", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("project_id");
+
+                    b.Property<long>("HourStart")
+                        .HasColumnType("bigint")
+                        .HasColumnName("hour_start");
+
+                    b.Property<long>("DroppedBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("dropped_bytes");
+
+                    b.Property<long?>("ExceededAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("exceeded_at");
+
+                    b.Property<long>("UsedBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("used_bytes");
+
+                    b.Property<int>("WarnedPercent")
+                        .HasColumnType("integer")
+                        .HasColumnName("warned_percent");
+
+                    b.HasKey("ProjectId", "HourStart");
+
+                    b.ToTable("project_budget_hours", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.ProjectEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -266,6 +314,16 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint")
                         .HasColumnName("created_at");
+
+                    b.Property<string>("LogBudgetAction")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("log_budget_action");
+
+                    b.Property<long?>("LogBudgetHour")
+                        .HasColumnType("bigint")
+                        .HasColumnName("log_budget_hour");
 
                     b.Property<string>("Name")
                         .IsRequired()
@@ -285,8 +343,45 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                         {
                             Id = new Guid("00000000-0000-7000-8000-000000000001"),
                             CreatedAt = 0L,
+                            LogBudgetAction = "Kill",
                             Name = "main"
                         });
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectEventEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("message");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("project_id");
+
+                    b.Property<long>("Timestamp")
+                        .HasColumnType("bigint")
+                        .HasColumnName("timestamp");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId", "Timestamp");
+
+                    b.ToTable("project_events", (string)null);
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.ProjectMemberEntity", b =>
@@ -597,6 +692,24 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                     b.HasOne("LogQuota.Server.Data.JobEntity", null)
                         .WithMany()
                         .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectBudgetHourEntity", b =>
+                {
+                    b.HasOne("LogQuota.Server.Data.ProjectEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectEventEntity", b =>
+                {
+                    b.HasOne("LogQuota.Server.Data.ProjectEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -1,11 +1,12 @@
 using System.Globalization;
 
-namespace LogQuota.Runner.Quota;
+namespace LogQuota.Shared.Contracts;
 
-/// <summary>How the runner writes sizes, rates and times in its <c>[logquota] </c> marker lines and events.</summary>
-internal static class QuotaText
+/// <summary>How the runner (the per-job quota) and the server (a project's budget) write sizes, rates and times in their
+/// <c>[logquota] </c> marker lines and events.</summary>
+public static class QuotaText
 {
-    /// <summary>The prefix of every line the runner writes into a job's log (SPEC §2 "markers").</summary>
+    /// <summary>The prefix of every marker line written into a job's log, by the runner or by the server.</summary>
     public const string MarkerPrefix = "[logquota] ";
 
     /// <summary>1536 → <c>1.5 KiB</c>; 52428800 → <c>50.0 MiB</c>; under 1 KiB in bytes.</summary>

@@ -1,0 +1,51 @@
+using System.Net;
+using System.Net.Http.Json;
+using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
+using LogQuota.Web.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace LogQuota.Web.Tests;
+
+/// <summary>The runs list of a project with a log budget shows the budget's usage bar for this hour; one without shows none.</summary>
+[Collection(WebPageGroup.Name)]
+public sealed class BudgetBarTests(WebServer server, Browser browser)
+{
+    [SkippableFact]
+    public async Task ARunsList_ShowsItsProjectsBudgetBar_FilledByWhatItsJobsStored()
+    {
+        Skip.If(browser.Unavailable is not null, browser.Unavailable);
+        using var admin = server.CreateAdminHttpClient();
+        using (var created = await admin.PostAsync(new Uri("/api/projects", UriKind.Relative), JsonContent.Create(
+            new { name = "web-budget", log_budget_hour = 1024, log_budget_action = "truncate" })))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // seq 1 500 writes 1892 bytes: its first 1024 (lines 1 to 284, whole) fill the budget, the rest is dropped.
+        using (var submitted = await admin.PostAsJsonAsync("/api/projects/web-budget/runs", new SubmitRunRequest(["seq 1 500"], RunName: "web-budget-seq"), LogQuotaJson.Options))
+        {
+            Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
+        }
+
+        await Runs.UntilAsync(
+            () => admin.GetFromJsonAsync<RunDetails>("/api/projects/web-budget/runs/web-budget-seq", LogQuotaJson.Options),
+            r => r?.Status == RunStatus.Done, "web-budget-seq to end");
+
+        await using var tab = await browser.OpenAsync(server.Url);
+        var page = tab.Page;
+        await tab.SignInAsync();
+        await page.GotoAsync("/?project=web-budget");
+        var bar = page.Locator("#runs .budget");
+        await Assertions.Expect(bar.Locator(".usage-text")).ToHaveTextAsync("1 KiB of 1 KiB (100%)", new() { Timeout = 90_000 });
+        await Assertions.Expect(bar).ToContainTextAsync("Log budget of web-budget");
+        await Assertions.Expect(bar).ToContainTextAsync("truncate, resets");
+        await Assertions.Expect(bar).ToContainTextAsync("exceeded");
+        Assert.Equal("1024", await bar.Locator("meter").GetAttributeAsync("value"));
+
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.Locator("#runs")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#runs .budget")).ToHaveCountAsync(0);
+        Assert.True(tab.ConsoleProblems.IsEmpty, string.Join("\n", tab.ConsoleProblems));
+    }
+}
