@@ -69,6 +69,7 @@ internal static class ServerServiceExtensions
         services.AddSingleton<Code.CodeStore>();
         services.AddSingleton<StreamLeases>();
         services.AddSingleton<RunnerStreamStore>();
+        services.AddSingleton<RunnerStreamReader>();
         services.AddSingleton<CarriedStreams>();
         services.AddSingleton<StreamedJobs>();
         services.AddSingleton<JobProcessor>();

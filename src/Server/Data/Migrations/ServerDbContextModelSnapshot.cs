@@ -415,6 +415,37 @@ namespace LogQuota.Server.Data.Migrations
                     b.ToTable("runners", (string)null);
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.RunnerStreamEntity", b =>
+                {
+                    b.Property<string>("RunnerId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("runner_id");
+
+                    b.Property<string>("Cursor")
+                        .IsConcurrencyToken()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("cursor");
+
+                    b.Property<long?>("FailingSince")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("failing_since");
+
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("lease_expires_at");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("lease_owner");
+
+                    b.HasKey("RunnerId");
+
+                    b.ToTable("runner_streams", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.UserEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -453,37 +484,6 @@ namespace LogQuota.Server.Data.Migrations
                         .IsUnique();
 
                     b.ToTable("users", (string)null);
-                });
-
-            modelBuilder.Entity("LogQuota.Server.Data.RunnerStreamEntity", b =>
-                {
-                    b.Property<string>("Runner")
-                        .HasMaxLength(2048)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("runner");
-
-                    b.Property<string>("Cursor")
-                        .IsConcurrencyToken()
-                        .HasMaxLength(128)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("cursor");
-
-                    b.Property<long?>("FailingSince")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("failing_since");
-
-                    b.Property<long?>("LeaseExpiresAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("lease_expires_at");
-
-                    b.Property<string>("LeaseOwner")
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("lease_owner");
-
-                    b.HasKey("Runner");
-
-                    b.ToTable("runner_streams", (string)null);
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.CodeChunkEntity", b =>

@@ -426,6 +426,37 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                     b.ToTable("runners", (string)null);
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.RunnerStreamEntity", b =>
+                {
+                    b.Property<string>("RunnerId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("runner_id");
+
+                    b.Property<string>("Cursor")
+                        .IsConcurrencyToken()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("cursor");
+
+                    b.Property<long?>("FailingSince")
+                        .HasColumnType("bigint")
+                        .HasColumnName("failing_since");
+
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("lease_expires_at");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("lease_owner");
+
+                    b.HasKey("RunnerId");
+
+                    b.ToTable("runner_streams", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.UserEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -464,37 +495,6 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                         .IsUnique();
 
                     b.ToTable("users", (string)null);
-                });
-
-            modelBuilder.Entity("LogQuota.Server.Data.RunnerStreamEntity", b =>
-                {
-                    b.Property<string>("Runner")
-                        .HasMaxLength(2048)
-                        .HasColumnType("character varying(2048)")
-                        .HasColumnName("runner");
-
-                    b.Property<string>("Cursor")
-                        .IsConcurrencyToken()
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
-                        .HasColumnName("cursor");
-
-                    b.Property<long?>("FailingSince")
-                        .HasColumnType("bigint")
-                        .HasColumnName("failing_since");
-
-                    b.Property<long?>("LeaseExpiresAt")
-                        .HasColumnType("bigint")
-                        .HasColumnName("lease_expires_at");
-
-                    b.Property<string>("LeaseOwner")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("lease_owner");
-
-                    b.HasKey("Runner");
-
-                    b.ToTable("runner_streams", (string)null);
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.CodeChunkEntity", b =>
