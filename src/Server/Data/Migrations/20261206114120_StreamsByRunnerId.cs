@@ -1,4 +1,4 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
@@ -11,56 +11,45 @@ namespace LogQuota.Server.Data.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             // A stream was keyed by its runner's address; it is keyed by the runner's id now. A cursor only saves a re-read: a
-            // stream without one is answered afresh, and each job's stored position drops what is stored already.
-            migrationBuilder.Sql("DELETE FROM runner_streams;");
+            // stream without one is answered afresh, and each job's stored position drops what is stored already. SQLite
+            // cannot drop a primary key, so the table is made anew (both ways).
+            migrationBuilder.DropTable(name: "runner_streams");
 
-            migrationBuilder.DropPrimaryKey(
-                name: "PK_runner_streams",
-                table: "runner_streams");
-
-            migrationBuilder.DropColumn(
-                name: "runner",
-                table: "runner_streams");
-
-            migrationBuilder.AddColumn<string>(
-                name: "runner_id",
-                table: "runner_streams",
-                type: "TEXT",
-                maxLength: 64,
-                nullable: false,
-                defaultValue: "");
-
-            migrationBuilder.AddPrimaryKey(
-                name: "PK_runner_streams",
-                table: "runner_streams",
-                column: "runner_id");
+            migrationBuilder.CreateTable(
+                name: "runner_streams",
+                columns: table => new
+                {
+                    runner_id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    cursor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    failing_since = table.Column<long>(type: "INTEGER", nullable: true),
+                    lease_owner = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    lease_expires_at = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_runner_streams", x => x.runner_id);
+                });
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql("DELETE FROM runner_streams;");
+            migrationBuilder.DropTable(name: "runner_streams");
 
-            migrationBuilder.DropPrimaryKey(
-                name: "PK_runner_streams",
-                table: "runner_streams");
-
-            migrationBuilder.DropColumn(
-                name: "runner_id",
-                table: "runner_streams");
-
-            migrationBuilder.AddColumn<string>(
-                name: "runner",
-                table: "runner_streams",
-                type: "TEXT",
-                maxLength: 2048,
-                nullable: false,
-                defaultValue: "");
-
-            migrationBuilder.AddPrimaryKey(
-                name: "PK_runner_streams",
-                table: "runner_streams",
-                column: "runner");
+            migrationBuilder.CreateTable(
+                name: "runner_streams",
+                columns: table => new
+                {
+                    runner = table.Column<string>(type: "TEXT", maxLength: 2048, nullable: false),
+                    cursor = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    failing_since = table.Column<long>(type: "INTEGER", nullable: true),
+                    lease_owner = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    lease_expires_at = table.Column<long>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_runner_streams", x => x.runner);
+                });
         }
     }
 }
