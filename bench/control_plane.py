@@ -46,8 +46,12 @@ def start_runners(d, mode, runners, log, jobs):
             DSTACK_RUNNER_WORK_DIR=os.path.join(d, f"work-{mode}-{r}"), DSTACK_RUNNER_TOKEN=load.RUNNER_TOKEN,
             DSTACK_RUNNER_MAX_JOBS=str(max(jobs, 1)))))
         urls.append(f"http://127.0.0.1:{port}")
-    for url in urls:
-        load.wait_healthy(url)
+    try:
+        for url in urls:
+            load.wait_healthy(url)
+    except BaseException:
+        stop_system(procs, None)  # a runner that never answered leaves no process behind
+        raise
     return procs, urls
 
 
@@ -61,7 +65,11 @@ def start_system(d, mode, runners, jobs):
         DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR="0", DSTACK_SERVER_RUNNERS=",".join(urls), DSTACK_RUNNER_TOKEN=load.RUNNER_TOKEN,
         DSTACK_SERVER_PULL=mode)))
     base = f"http://127.0.0.1:{sport}"
-    load.wait_healthy(base)
+    try:
+        load.wait_healthy(base)
+    except BaseException:
+        stop_system(procs, log)
+        raise
     return base, procs, log
 
 
@@ -72,7 +80,8 @@ def stop_system(procs, log):
             p.wait(timeout=90)
         except subprocess.TimeoutExpired:
             p.kill(); p.wait()
-    log.close()
+    if log:
+        log.close()
 
 
 def runs(base):
