@@ -3,7 +3,11 @@
 pass (DSTACK_SERVER_PULL=job), in one command, on the same machine, one after the other. Not part of the test suite.
 Usage (after `dotnet build -c Release src/Server` and `src/Runner`; Debug builds are used when Release is absent):
 
-    python3 bench/load.py control-plane [--jobs 200] [--runners 2] [--seconds 60] [--modes stream,job]
+    python3 bench/load.py control-plane [--jobs 2000] [--runners 4] [--seconds 120] [--modes stream,job]
+    .ci/postgres.sh -- python3 bench/load.py control-plane [--jobs 2000] [--runners 4] [--seconds 120] --modes stream,job,postgres
+
+The defaults are the full size (2,000 jobs printing one line a second for 120 s over 4 runners, on one machine); give a
+smaller --jobs and --seconds to prove the script on a busy machine.
 
 For each mode it starts --runners runners and one server (SQLite, default poll interval) as processes, then:
   1. busy: submits --jobs runs at once, each printing one line per second for --seconds (bash, builtin sleep, the write
@@ -11,6 +15,11 @@ For each mode it starts --runners runners and one server (SQLite, default poll i
      the runners' CPU from /proc over the steady part; follows a few jobs' logs to measure write -> visible in the API
      (p50/p99), and checks afterwards that every job stored every line exactly once.
   2. idle: the same number of jobs running `sleep`, CPU of server and runners per job-minute.
+The mode `postgres` (needs LOGQUOTA_TEST_POSTGRES, which .ci/postgres.sh sets) runs the busy jobs against two server
+replicas on one PostgreSQL database (a database of its own, dropped afterwards), submitted to both in turn, and SIGKILLs
+the first replica halfway through the jobs' lines: it reports how long after the kill the runners' streams and the jobs
+it held were taken over by the other replica (from the database: the rows whose lease_owner names the killed process),
+and checks that every job stored every line exactly once.
 Prints one table per mode and the ratios stream / job.
 """
 import argparse, base64, json, os, re, shutil, subprocess, tempfile, threading, time
@@ -27,25 +36,40 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
 
-def start_system(d, mode, runners):
+def start_runners(d, mode, runners, log, jobs):
     quiet = dict(os.environ, Logging__LogLevel__Default="Warning")
-    log = open(os.path.join(d, f"processes-{mode}.log"), "w+")
     procs, urls = [], []
     for r in range(runners):
         port = load.free_port()
         procs.append(subprocess.Popen(["dotnet", load.dll("Runner")], stdout=log, stderr=subprocess.STDOUT, env=dict(
             quiet, DSTACK_RUNNER_PORT=str(port), DSTACK_RUNNER_DIR=os.path.join(d, f"runner-{mode}-{r}"),
-            DSTACK_RUNNER_WORK_DIR=os.path.join(d, f"work-{mode}-{r}"), DSTACK_RUNNER_TOKEN=load.RUNNER_TOKEN)))
+            DSTACK_RUNNER_WORK_DIR=os.path.join(d, f"work-{mode}-{r}"), DSTACK_RUNNER_TOKEN=load.RUNNER_TOKEN,
+            DSTACK_RUNNER_MAX_JOBS=str(max(jobs, 1)))))
         urls.append(f"http://127.0.0.1:{port}")
-    for url in urls:
-        load.wait_healthy(url)
+    try:
+        for url in urls:
+            load.wait_healthy(url)
+    except BaseException:
+        stop_system(procs, None)  # a runner that never answered leaves no process behind
+        raise
+    return procs, urls
+
+
+def start_system(d, mode, runners, jobs):
+    quiet = dict(os.environ, Logging__LogLevel__Default="Warning")
+    log = open(os.path.join(d, f"processes-{mode}.log"), "w+")
+    procs, urls = start_runners(d, mode, runners, log, jobs)
     sport = load.free_port()
     procs.append(subprocess.Popen(["dotnet", load.dll("Server")], stdout=log, stderr=subprocess.STDOUT, env=dict(
         quiet, DSTACK_SERVER_PORT=str(sport), DSTACK_SERVER_DIR=os.path.join(d, f"server-{mode}"), DSTACK_SERVER_ADMIN_TOKEN=load.ADMIN,
         DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR="0", DSTACK_SERVER_RUNNERS=",".join(urls), DSTACK_RUNNER_TOKEN=load.RUNNER_TOKEN,
         DSTACK_SERVER_PULL=mode)))
     base = f"http://127.0.0.1:{sport}"
-    load.wait_healthy(base)
+    try:
+        load.wait_healthy(base)
+    except BaseException:
+        stop_system(procs, log)
+        raise
     return base, procs, log
 
 
@@ -56,7 +80,8 @@ def stop_system(procs, log):
             p.wait(timeout=90)
         except subprocess.TimeoutExpired:
             p.kill(); p.wait()
-    log.close()
+    if log:
+        log.close()
 
 
 def runs(base):
@@ -71,14 +96,30 @@ def runs(base):
             return out
 
 
-def submit_all(base, prefix, jobs, command):
-    latencies, started = [], time.monotonic()
-    for i in range(jobs):
+def submit_all(base, prefix, jobs, command, bases=None):
+    """Submits from 8 threads at once (as many clients would); the submits' latencies and the seconds from the first
+    submit until every job is `running`."""
+    bases = bases or [base]
+    latencies, started, failed = [], time.monotonic(), []
+
+    def submit(i):
         t = time.monotonic()
-        status, answer = load.call(base, "POST", "/api/runs", {"run_name": f"{prefix}-{i}", "commands": [command], "tty": False})
+        status, answer = load.call(bases[i % len(bases)], "POST", "/api/runs", {"run_name": f"{prefix}-{i}", "commands": [command], "tty": False})
         latencies.append((time.monotonic() - t) * 1000)
         if status != 201:
-            raise SystemExit(f"submit {prefix}-{i}: {status} {answer}")
+            failed.append(f"submit {prefix}-{i}: {status} {answer}")
+
+    def worker(k):
+        for i in range(k, jobs, 8):
+            submit(i)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failed:
+        raise SystemExit(failed[0])
     while True:
         active = [r for r in runs(base) if r["run_name"].startswith(prefix + "-")]
         if sum(r["status"] == "running" for r in active) == jobs:
@@ -114,7 +155,7 @@ def measure(base, procs, window):
 
 
 def scenario(d, mode, a):
-    base, procs, log = start_system(d, mode, a.runners)
+    base, procs, log = start_system(d, mode, a.runners, a.jobs)
     server, runner_procs = procs[-1], procs[:-1]
     result = {}
     try:
@@ -137,13 +178,7 @@ def scenario(d, mode, a):
                 raise SystemExit("the busy jobs did not all end within 300 s of their last line")
             time.sleep(1)
         result["busy jobs not done"] = sum(r["status"] != "done" for r in runs(base) if r["run_name"].startswith("busy-"))
-        expected = [str(i).encode() for i in range(1, a.seconds + 1)]
-        wrong = 0
-        for i in range(a.jobs):
-            status, text = load.call(base, "GET", f"/api/runs/busy-{i}/logs?format=text")
-            if [m[1] for m in LINE.findall(text)] != expected:
-                wrong += 1
-        result["jobs not stored exactly once"] = wrong
+        result["jobs not stored exactly once"] = not_exactly_once(base, "busy", a)
 
         latencies, to_running = submit_all(base, "idle", a.jobs, f"sleep {a.seconds + 60}")
         cpu, wall = measure(base, procs, a.seconds)
@@ -158,11 +193,87 @@ def scenario(d, mode, a):
     return result
 
 
+def not_exactly_once(base, prefix, a):
+    expected = [str(i).encode() for i in range(1, a.seconds + 1)]
+    wrong = 0
+    for i in range(a.jobs):
+        status, text = load.call(base, "GET", f"/api/runs/{prefix}-{i}/logs?format=text")
+        if status != 200 or [m[1] for m in LINE.findall(text)] != expected:
+            wrong += 1
+    return wrong
+
+
+def psql(url, sql):
+    out = subprocess.run(["psql", url, "-XAtq", "-c", sql], check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def postgres_scenario(d, a):
+    """Two replicas on one PostgreSQL database, the first SIGKILLed halfway through the busy jobs' lines."""
+    admin = os.environ.get("LOGQUOTA_TEST_POSTGRES")
+    if not admin:
+        raise SystemExit("the postgres mode needs LOGQUOTA_TEST_POSTGRES: .ci/postgres.sh -- python3 bench/load.py control-plane ...")
+    name = f"bench_cp_{os.getpid()}"
+    psql(admin, f"CREATE DATABASE {name}")
+    url = admin.rsplit("/", 1)[0] + "/" + name
+    log = open(os.path.join(d, "processes-postgres.log"), "w+")
+    procs, urls = start_runners(d, "postgres", a.runners, log, a.jobs)
+    quiet = dict(os.environ, Logging__LogLevel__Default="Warning")
+    replicas, bases = [], []
+    result = {}
+    try:
+        for r in range(2):
+            port = load.free_port()
+            replicas.append(subprocess.Popen(["dotnet", load.dll("Server")], stdout=log, stderr=subprocess.STDOUT, env=dict(
+                quiet, DSTACK_SERVER_PORT=str(port), DSTACK_SERVER_DIR=os.path.join(d, f"server-postgres-{r}"),
+                DSTACK_SERVER_ADMIN_TOKEN=load.ADMIN, DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR="0", DSTACK_DATABASE_URL=url,
+                DSTACK_SERVER_RUNNERS=",".join(urls), DSTACK_RUNNER_TOKEN=load.RUNNER_TOKEN, DSTACK_SERVER_PULL="stream")))
+            bases.append(f"http://127.0.0.1:{port}")
+            load.wait_healthy(bases[-1])
+        busy = f"bash -c 'exec 3<> <(:); for i in $(seq 1 {a.seconds}); do echo \"t=$EPOCHREALTIME i=$i\"; read -t 1 -u 3; done; true'"
+        latencies, to_running = submit_all(bases[1], "pg", a.jobs, busy, bases=bases)
+        result["submit p99 ms"] = load.pct(latencies, 99)
+        result["all running s"] = to_running
+        time.sleep(max(0, a.seconds / 2 - to_running))
+        victim = replicas[0]
+        mine = f"%:{victim.pid}:%"
+        streams_held = int(psql(url, f"SELECT count(*) FROM runner_streams WHERE lease_owner LIKE '{mine}'"))
+        jobs_held = int(psql(url, f"SELECT count(*) FROM jobs WHERE NOT runner_released AND lease_owner LIKE '{mine}'"))
+        victim.kill()
+        killed = time.monotonic()
+        victim.wait()
+        streams_at = jobs_at = None
+        while streams_at is None or jobs_at is None:
+            now = time.monotonic() - killed
+            if streams_at is None and int(psql(url, f"SELECT count(*) FROM runner_streams WHERE lease_owner LIKE '{mine}'")) == 0:
+                streams_at = now
+            if jobs_at is None and int(psql(url, f"SELECT count(*) FROM jobs WHERE NOT runner_released AND lease_owner LIKE '{mine}'")) == 0:
+                jobs_at = now
+            if now > 300:
+                raise SystemExit("the killed replica's streams or jobs were not taken over within 300 s")
+            time.sleep(0.2)
+        result["streams the killed replica read"] = streams_held
+        result["jobs the killed replica held"] = jobs_held
+        result["streams taken over after the kill s"] = streams_at
+        result["jobs taken over after the kill s"] = jobs_at
+        deadline = time.monotonic() + a.seconds + 300
+        while sum(r["status"] in ("done", "failed", "terminated") for r in runs(bases[1]) if r["run_name"].startswith("pg-")) < a.jobs:
+            if time.monotonic() > deadline:
+                raise SystemExit("the jobs did not all end within 300 s of their last line")
+            time.sleep(1)
+        result["jobs not done"] = sum(r["status"] != "done" for r in runs(bases[1]) if r["run_name"].startswith("pg-"))
+        result["jobs not stored exactly once"] = not_exactly_once(bases[1], "pg", a)
+    finally:
+        stop_system(procs + replicas, log)
+        psql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return result
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="load.py control-plane")
-    ap.add_argument("--jobs", type=int, default=200)
-    ap.add_argument("--runners", type=int, default=2)
-    ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--jobs", type=int, default=2000)
+    ap.add_argument("--runners", type=int, default=4)
+    ap.add_argument("--seconds", type=int, default=120)
     ap.add_argument("--modes", default="stream,job")
     a = ap.parse_args(argv)
     d = tempfile.mkdtemp(prefix="logquota-bench-cp-")
@@ -170,11 +281,16 @@ def main(argv=None):
     results = {}
     try:
         for mode in a.modes.split(","):
-            results[mode] = scenario(d, mode, a)
+            results[mode] = postgres_scenario(d, a) if mode == "postgres" else scenario(d, mode, a)
             print(f"{mode}: {json.dumps({k: round(v, 4) for k, v in results[mode].items()})}", flush=True)
     finally:
         shutil.rmtree(d, ignore_errors=True)
+    pg = results.pop("postgres", None)
     modes = list(results)
+    if pg:
+        print("\nPostgreSQL, 2 replicas, the first SIGKILLed halfway: " + json.dumps({k: round(v, 3) for k, v in pg.items()}))
+    if not modes:
+        return
     print(f"\n{a.jobs} jobs over {a.runners} runners, {a.seconds} s, one line per second (busy) or sleep (idle); "
           f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print("| figure | " + " | ".join(modes) + (" | ratio stream / job |" if {"stream", "job"} <= set(modes) else " |"))

@@ -23,7 +23,7 @@ public sealed class FullDiskTests
         await using var mount = await Tmpfs.MountAsync(sizeMiB: 16);
         await using var system = await SystemProcesses.StartAsync(runners: 1,
             serverSettings: new() { ["DSTACK_SERVER_DIR"] = mount.Path },
-            // The runner's request log (one "Request starting ... /pull?timestamp=" line per pull) is what counts the pulls.
+            // The runner's request log (one "Request starting ... /pull?" line per pull) is what counts the pulls.
             runnerSettings: new() { ["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information" });
 
         // All but 1 MiB taken: the job's 3.4 MB of lines cannot all be stored.
@@ -92,9 +92,11 @@ public sealed class FullDiskTests
         }
     }
 
-    /// <summary>Pulls the runner received so far: its "Request starting" lines (each request also has a "finished" one).</summary>
+    /// <summary>Pulls the runner received so far, per job (<c>/api/jobs/{id}/pull?timestamp=</c>) or of its stream
+    /// (<c>/api/pull?wait=</c>): its "Request starting" lines (each request also has a "finished" one).</summary>
     private static int Pulls(SystemProcesses system) =>
-        system.ProcessOutput.Split('\n').Count(l => l.Contains("Request starting", StringComparison.Ordinal) && l.Contains("/pull?timestamp=", StringComparison.Ordinal));
+        system.ProcessOutput.Split('\n').Count(l => l.Contains("Request starting", StringComparison.Ordinal) &&
+            (l.Contains("/pull?timestamp=", StringComparison.Ordinal) || l.Contains("/api/pull?", StringComparison.Ordinal)));
 
     private static async Task<(HttpStatusCode Status, string Body)> HealthAsync(SystemProcesses system)
     {

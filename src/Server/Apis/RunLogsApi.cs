@@ -1,11 +1,14 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Text.Json;
 using LogQuota.Server.Data;
 using LogQuota.Server.Teams;
 using LogQuota.Shared.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace LogQuota.Server.Apis;
 
@@ -26,10 +29,10 @@ public static class RunLogsApi
         return api;
     }
 
-    public static async Task<Results<Ok<LogsResponse>, Ok<LogSearchResponse>, PushStreamHttpResult, ProblemHttpResult>> GetLogs(
+    public static async Task<Results<Ok<LogsResponse>, Ok<LogSearchResponse>, FileContentHttpResult, PushStreamHttpResult, ProblemHttpResult>> GetLogs(
         ProjectRoute project, [FromRoute(Name = "run_name")] string runName, [AsParameters] LogsParameters query,
         Caller caller, TeamAccess access, ServerDbContext db, LogsPageTokens tokens, LogSearchTokens searchTokens,
-        [FromServices] Logs.LogFeed feed, [FromServices] TimeProvider time, CancellationToken cancellationToken)
+        [FromServices] Logs.LogFeed feed, [FromServices] TimeProvider time, [FromServices] IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(access);
@@ -70,10 +73,11 @@ public static class RunLogsApi
         {
             // The key of a read every follower at the same place shares; the page token is bound to this run already.
             var key = $"{logs.Source}|{logs.Start}|{logs.End}|{logs.Limit}|{logs.NextToken}";
+            // The page is serialized once, inside the shared read: every follower it answers is sent the same bytes.
             var followed = await Logs.LogFollow.WaitAsync(
-                feed, job.RunId, key, () => FollowPageAsync(db, tokens, job.Id, logs, cancellationToken),
+                feed, job.RunId, key, () => FollowPageAsync(db, tokens, job.Id, logs, json.Value.SerializerOptions, cancellationToken),
                 page => page.Page.Logs.Count > 0 || page.Ended, wait, time, cancellationToken);
-            return followed.Problem is { } followProblem ? BadRequest(followProblem) : TypedResults.Ok(followed.Page);
+            return followed.Problem is { } followProblem ? BadRequest(followProblem) : TypedResults.Bytes(followed.Json, "application/json");
         }
 
         LogCursor? cursor = null;
@@ -108,7 +112,8 @@ public static class RunLogsApi
         new(DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp), e.Message, e.LogSource, Logs.LogTextWriter.ReadStyles(e.Styles));
 
     /// <summary>One page for a follower, with the job's live region and whether it has ended, read afresh.</summary>
-    private static async Task<FollowedPage> FollowPageAsync(ServerDbContext db, LogsPageTokens tokens, Guid jobId, LogsQuery logs, CancellationToken cancellationToken)
+    private static async Task<FollowedPage> FollowPageAsync(
+        ServerDbContext db, LogsPageTokens tokens, Guid jobId, LogsQuery logs, JsonSerializerOptions json, CancellationToken cancellationToken)
     {
         var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.Live, j.Status }).SingleAsync(cancellationToken);
         LogCursor? cursor = null;
@@ -116,7 +121,7 @@ public static class RunLogsApi
         {
             if (!tokens.TryRead(logs.NextToken, jobId, logs.Descending, out var read))
             {
-                return new FollowedPage(new LogsResponse([], null, null), true, "next_token is not a token this server issued for this run's logs in this direction.");
+                return new FollowedPage(new LogsResponse([], null, null), true, "next_token is not a token this server issued for this run's logs in this direction.", []);
             }
 
             cursor = read;
@@ -125,17 +130,16 @@ public static class RunLogsApi
         var (page, nextToken) = await Paging.ReadAsync(
             LogsQuery.Ordered(logs.Filter(db.LogEvents.AsNoTracking().Where(e => e.JobId == jobId)), cursor, descending: false), logs.Limit,
             last => tokens.Create(jobId, descending: false, new LogCursor(last.Timestamp, last.Id)), cancellationToken);
-        return new FollowedPage(
-            new LogsResponse(
-                [.. page.Select(View)],
-                nextToken,
-                logs.Source == LogSource.Runner ? null : job.Live),
-            Processing.JobStatusMapping.IsFinal(job.Status),
-            null);
+        var response = new LogsResponse(
+            [.. page.Select(View)],
+            nextToken,
+            logs.Source == LogSource.Runner ? null : job.Live);
+        return new FollowedPage(response, Processing.JobStatusMapping.IsFinal(job.Status), null, JsonSerializer.SerializeToUtf8Bytes(response, json));
     }
 
-    /// <summary>A follower's page, whether the job has ended (nothing more will come), or why its token was refused.</summary>
-    private sealed record FollowedPage(LogsResponse Page, bool Ended, string? Problem);
+    /// <summary>A follower's page, whether the job has ended (nothing more will come), or why its token was refused; and
+    /// the page as sent (its JSON, made once for all the followers the read is shared with).</summary>
+    private sealed record FollowedPage(LogsResponse Page, bool Ended, string? Problem, byte[] Json);
 
     /// <summary>Writes the stored bytes in order, a batch at a time, never holding the whole log. Each batch is
     /// one short query, so a slow reader never holds a read transaction open (which would stall WAL checkpoints).</summary>

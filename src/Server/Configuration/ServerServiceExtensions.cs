@@ -72,6 +72,7 @@ internal static class ServerServiceExtensions
         services.AddSingleton<StreamLeases>();
         services.AddSingleton<Budgets.ProjectBudgets>();
         services.AddSingleton<RunnerStreamStore>();
+        services.AddSingleton<RunnerStreamReader>();
         services.AddSingleton<CarriedStreams>();
         services.AddSingleton<StreamedJobs>();
         services.AddSingleton<JobProcessor>();

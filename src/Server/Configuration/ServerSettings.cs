@@ -66,7 +66,7 @@ public sealed record ServerSettings
     public long CodeMaxBytes { get; init; } = DefaultCodeMaxBytes;
 
     /// <summary>How runs' events come from the runners (<c>DSTACK_SERVER_PULL</c>).</summary>
-    public PullMode Pull { get; init; } = PullMode.Job;
+    public PullMode Pull { get; init; } = PullMode.Stream;
 
     /// <summary>The quota as it goes into a job spec: null when disabled.</summary>
     public long? LogQuotaOrNull => LogQuotaPerJobHour == 0 ? null : LogQuotaPerJobHour;

@@ -95,11 +95,11 @@ public static class ServerSettingsLoader
         throw Bad(LogQuotaVariable, text, "must be a whole number of bytes from 0 (disabled) to 9223372036854775807");
     }
 
-    /// <summary>Parses <c>DSTACK_SERVER_PULL</c>: <c>job</c> (the default) or <c>stream</c>.</summary>
+    /// <summary>Parses <c>DSTACK_SERVER_PULL</c>: <c>stream</c> (the default) or <c>job</c>.</summary>
     public static PullMode ParsePull(string? text) => text?.Trim().ToLowerInvariant() switch
     {
-        "stream" => PullMode.Stream,
-        null or "" or "job" => PullMode.Job,
+        null or "" or "stream" => PullMode.Stream,
+        "job" => PullMode.Job,
         _ => throw Bad(PullVariable, text, "must be stream (one long-polled stream per runner) or job (one pull per job per pass)"),
     };
 

@@ -6,8 +6,9 @@ namespace LogQuota.Server.Data;
 /// </summary>
 public sealed class RunnerStreamEntity
 {
-    /// <summary>The runner's base URL, as in <see cref="JobEntity.Runner"/>.</summary>
-    public required string Runner { get; set; }
+    /// <summary>The runner's stored identity (<see cref="RunnerEntity.RunnerId"/>, or the local runner's own id), never
+    /// its address: one runner written two ways by two replicas is one stream, with one lease and one cursor.</summary>
+    public required string RunnerId { get; set; }
 
     /// <summary>The cursor of the last stored answer; null before the first. A concurrency token: an answer is stored only
     /// on top of the cursor it was asked after.</summary>

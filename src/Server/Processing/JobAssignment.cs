@@ -8,8 +8,10 @@ using Microsoft.EntityFrameworkCore;
 namespace LogQuota.Server.Processing;
 
 /// <summary>
-/// The first step of a pass: jobs waiting in <c>submitted</c> get a runner (and, with replicas, this replica's lease)
-/// by one conditional update each, so a job stopped meanwhile is never sent anywhere.
+/// The first step of a pass: jobs waiting in <c>submitted</c> get a runner (and, with replicas, this replica's lease),
+/// in batches of up to <see cref="Batch"/> jobs, each batch in one transaction of one conditional update per runner, so a
+/// job stopped meanwhile is never sent anywhere. No cap per pass: a burst of thousands is assigned in one pass, as far as
+/// the runners' capacities go.
 /// </summary>
 internal sealed class JobAssignment(
     IServiceScopeFactory scopes,
@@ -18,29 +20,50 @@ internal sealed class JobAssignment(
     JobLeases leases,
     ILogger logger)
 {
+    /// <summary>Jobs assigned in one transaction: large enough that 2,000 waiting jobs take two, small enough that the
+    /// runners' rows (locked on PostgreSQL until the commit) are not held for long.</summary>
+    internal const int Batch = 1000;
+
     /// <summary>
     /// Gives each waiting job to the least-loaded runner that has room and is not draining, healthy runners first; a job
     /// that asks for resources only to a runner that can give them, and while none that answers can, it waits.
     /// </summary>
     public async Task AssignAsync(CancellationToken cancellationToken)
     {
+        // Each batch takes the oldest jobs still waiting, but for those that wait for resources no runner can give now:
+        // every batch assigns or sets aside at least one job, so the loop ends.
+        var skipped = new HashSet<Guid>();
+        while (await AssignBatchAsync(skipped, cancellationToken))
+        {
+        }
+    }
+
+    /// <summary>One batch of the oldest waiting jobs; true when there may be more to assign now (the batch was full and no
+    /// runner is at its capacity).</summary>
+    private async Task<bool> AssignBatchAsync(HashSet<Guid> skipped, CancellationToken cancellationToken)
+    {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
-        // With replicas, each takes a share per pass, so that a burst of submissions spreads over them.
-        var waiting = await db.Jobs
-            .Where(j => j.Status == JobStatus.Submitted)
+        var query = db.Jobs.Where(j => j.Status == JobStatus.Submitted);
+        if (skipped.Count > 0)
+        {
+            query = query.Where(j => !skipped.Contains(j.Id));
+        }
+
+        var waiting = await query
             .OrderBy(j => j.SubmittedAt)
             .Select(j => new { j.Id, j.Spec })
-            .Take(leases.Enabled ? JobProcessor.MaxParallelJobs : int.MaxValue)
+            .Take(Batch)
             .ToListAsync(cancellationToken);
         if (waiting.Count == 0)
         {
-            return;
+            return false;
         }
 
-        // On PostgreSQL the runners' rows stay locked until the last claim commits: no other replica fills the same
-        // capacity meanwhile, and no runner is removed between its count and a claim (RunnersService.RemoveAsync).
-        await using var transaction = leases.Enabled ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        // On PostgreSQL the runners' rows stay locked until the batch commits: no other replica fills the same capacity
+        // meanwhile, and no runner is removed between its count and a claim (RunnersService.RemoveAsync). On SQLite the
+        // transaction makes the batch one commit instead of one per job.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var stored = leases.Enabled
             ? await db.Runners.FromSqlRaw("SELECT * FROM runners ORDER BY name FOR UPDATE").AsNoTracking().ToListAsync(cancellationToken)
             : await db.Runners.AsNoTracking().OrderBy(r => r.Name).ToListAsync(cancellationToken);
@@ -56,13 +79,9 @@ internal sealed class JobAssignment(
             .Select(g => new { Runner = g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.Runner, g => g.Count, cancellationToken);
 
-        // The assigning replica holds the job from the start: no other may claim it between here and its first pass.
-        var leaseOwner = leases.Enabled ? leases.Replica : null;
-        DateTimeOffset? leaseExpiresAt = leases.Enabled
-            ? (await JobLeases.DatabaseNowAsync(db, cancellationToken)).AddMilliseconds(leases.LeaseMilliseconds)
-            : null;
-
         var capable = waiting.Any(j => j.Spec.Resources is not null) ? await capacities.CurrentAsync(cancellationToken) : null;
+        var chosen = new Dictionary<string, List<Guid>>(StringComparer.Ordinal);
+        var full = false;
         foreach (var (jobId, resources) in waiting.Select(j => (j.Id, j.Spec.Resources)))
         {
             // A runner at its capacity (DSTACK_RUNNER_MAX_JOBS) takes nothing more; when every runner is full, the jobs
@@ -71,6 +90,7 @@ internal sealed class JobAssignment(
             if (open.Count == 0)
             {
                 logger.LogDebug("Every runner is at its capacity; job {JobId} and those after it wait", jobId);
+                full = true;
                 break;
             }
 
@@ -82,15 +102,26 @@ internal sealed class JobAssignment(
             if (runner is null)
             {
                 logger.LogDebug("Job {JobId} waits for a runner that can give it {Resources}", jobId, resources);
+                skipped.Add(jobId);
                 continue;
             }
 
-            // A conditional update is the claim: if a user stopped the job meanwhile, its status is no longer
-            // Submitted and nothing changes, so a stopped job is never sent to a runner; nor does a job go to a runner
-            // drained or removed since it was read.
+            load[runner] = load.GetValueOrDefault(runner) + 1;
+            (chosen.TryGetValue(runner, out var jobs) ? jobs : chosen[runner] = []).Add(jobId);
+        }
+
+        // The assigning replica holds the job from the start: no other may claim it between here and its first pass.
+        var leaseOwner = leases.Enabled ? leases.Replica : null;
+        DateTimeOffset? leaseExpiresAt = leases.Enabled
+            ? (await JobLeases.DatabaseNowAsync(db, cancellationToken)).AddMilliseconds(leases.LeaseMilliseconds)
+            : null;
+        foreach (var (runner, jobIds) in chosen)
+        {
+            // A conditional update is the claim: a job a user stopped meanwhile is no longer Submitted and is left alone,
+            // so a stopped job is never sent to a runner; nor does a job go to a runner drained or removed since it was read.
             var isLocal = runner == local;
             var claimed = await db.Jobs
-                .Where(j => j.Id == jobId && j.Status == JobStatus.Submitted)
+                .Where(j => jobIds.Contains(j.Id) && j.Status == JobStatus.Submitted)
                 .Where(j => isLocal || db.Runners.Any(r => r.Url == runner && !r.Draining))
                 .ExecuteUpdateAsync(
                     s => s.SetProperty(j => j.Status, JobStatus.Provisioning)
@@ -99,16 +130,10 @@ internal sealed class JobAssignment(
                         .SetProperty(j => j.LeaseOwner, leaseOwner)
                         .SetProperty(j => j.LeaseExpiresAt, leaseExpiresAt),
                     cancellationToken);
-            if (claimed == 1)
-            {
-                load[runner] = load.GetValueOrDefault(runner) + 1;
-                logger.LogInformation("Job {JobId} assigned to runner {Runner}", jobId, runner);
-            }
+            logger.LogInformation("{Claimed} of {Jobs} jobs assigned to runner {Runner}", claimed, jobIds.Count, runner);
         }
 
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
+        await transaction.CommitAsync(cancellationToken);
+        return !full && waiting.Count == Batch;
     }
 }

@@ -1,6 +1,7 @@
 using LogQuota.Server.Data;
 using LogQuota.Server.Metrics;
 using LogQuota.Server.Replicas;
+using LogQuota.Server.Runners;
 using LogQuota.Shared.Contracts;
 using Microsoft.EntityFrameworkCore;
 
@@ -17,15 +18,16 @@ internal sealed class RunnerStreamStore(StreamLeases leases, ServerMetrics metri
 {
     /// <exception cref="DbUpdateConcurrencyException">Another writer moved the cursor: nothing was stored.</exception>
     /// <exception cref="LeaseLostException">Another replica reads this runner's stream now: nothing was stored.</exception>
-    public async Task StoreAsync(ServerDbContext db, string runner, string? after, StreamResponse answer, CancellationToken cancellationToken)
+    public async Task StoreAsync(ServerDbContext db, StreamedRunner streamed, string? after, StreamResponse answer, CancellationToken cancellationToken)
     {
+        var runner = streamed.Url;
         db.ChangeTracker.Clear();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await leases.RenewInTransactionAsync(db, runner, cancellationToken);
-        var stream = await db.RunnerStreams.SingleOrDefaultAsync(r => r.Runner == runner, cancellationToken);
+        await leases.RenewInTransactionAsync(db, streamed.RunnerId, cancellationToken);
+        var stream = await db.RunnerStreams.SingleOrDefaultAsync(r => r.RunnerId == streamed.RunnerId, cancellationToken);
         if (stream is null)
         {
-            stream = new RunnerStreamEntity { Runner = runner };
+            stream = new RunnerStreamEntity { RunnerId = streamed.RunnerId };
             db.RunnerStreams.Add(stream);
         }
 

@@ -1,49 +1,38 @@
-using System.Globalization;
-using System.Net;
-using System.Net.Http.Json;
 using LogQuota.Server.Configuration;
-using LogQuota.Server.Data;
-using LogQuota.Server.Data.Faults;
-using LogQuota.Server.Replicas;
 using LogQuota.Server.Runners;
-using LogQuota.Shared.Contracts;
-using LogQuota.Shared.Json;
-using Microsoft.EntityFrameworkCore;
 
 namespace LogQuota.Server.Processing;
 
 /// <summary>
-/// Reads every runner's stream (<c>GET /api/pull?after=CURSOR&amp;wait=S</c>), one loop per runner: a long poll that
-/// answers as soon as any job on the runner produced something, each answer stored in one transaction with the runner's
-/// cursor (<see cref="RunnerStreamStore"/>). So an idle job costs nothing: no call, no transaction. On PostgreSQL a loop
-/// reads only while its replica holds the runner's stream lease (LOCKING.md). While a stream fails (the runner does not
-/// answer, or has no stream), the job processor's passes pull that runner's jobs one by one, as before, which is also
-/// where the unreachable timeout is measured.
+/// One <see cref="RunnerStreamReader"/> loop per runner this replica knows (<see cref="RunnerPool.Streamed"/>), keyed by the
+/// runner's stored identity: a loop starts for a runner added at run time (on any replica) and stops for one removed, within
+/// <see cref="Interval"/> of this replica's pool learning of it. So an idle job costs nothing: no call, no transaction.
 /// </summary>
 internal sealed class RunnerStreams(
     ServerSettings settings,
     RunnerPool runners,
-    IServiceScopeFactory scopes,
-    StreamLeases leases,
-    RunnerStreamStore store,
-    IHttpClientFactory http,
-    StorageHealth storage,
+    RunnerStreamReader reader,
     CarriedStreams carried,
     TimeProvider time,
     IServiceProvider services,
     ILogger<RunnerStreams> logger) : BackgroundService
 {
-    /// <summary>The named HttpClient of the streams: no resilience pipeline, whose 5 s attempt timeout would cut a long poll.</summary>
-    public const string ClientName = "runner-stream";
+    /// <summary>How often the loops are matched to the runners this replica knows (an in-memory look, no query).</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
-    /// <summary>Longest pause between attempts on a failing stream; the passes carry its jobs meanwhile.</summary>
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
+    private readonly Dictionary<string, Loop> _loops = new(StringComparer.Ordinal);
 
-    /// <summary>
-    /// How long a request waits for news: long enough that an idle runner costs one call per this period, short enough that
-    /// a runner that stops answering (SIGSTOP, a cut link) is noticed well within the unreachable timeout.
-    /// </summary>
-    public TimeSpan Wait => TimeSpan.FromSeconds(Math.Clamp(settings.RunnerUnreachableTimeout.TotalSeconds / 4, 1, 10));
+    /// <summary>The runner ids whose stream this replica has a loop for now (its loop may still wait for the lease).</summary>
+    public IReadOnlyCollection<string> Reading
+    {
+        get
+        {
+            lock (_loops)
+            {
+                return [.. _loops.Keys];
+            }
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -56,139 +45,81 @@ internal sealed class RunnerStreams(
         {
             // The local runner's address is known only once it listens.
             await JobProcessingService.WhenStartedAsync(services, stoppingToken);
-            await Task.WhenAll(runners.Runners.Select(r => ReadAsync(r, stoppingToken)));
+            while (true)
+            {
+                await MatchAsync(runners.Streamed(), stoppingToken);
+                await Task.Delay(Interval, time, stoppingToken);
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        finally
+        {
+            await MatchAsync([], CancellationToken.None);
+        }
     }
 
-    private async Task ReadAsync(string runner, CancellationToken stoppingToken)
+    /// <summary>Starts a loop for each runner without one, and stops the loops of runners gone (or now at another address).</summary>
+    private async Task MatchAsync(IReadOnlyList<StreamedRunner> wanted, CancellationToken stoppingToken)
     {
-        var delay = TimeSpan.Zero;
-        string? cursor = null;
-        var known = false;
-        var wait = TimeSpan.Zero;
-        while (!stoppingToken.IsCancellationRequested)
+        var byId = wanted.ToDictionary(r => r.RunnerId, StringComparer.Ordinal);
+        List<Loop> stopped;
+        lock (_loops)
         {
-            if (delay > TimeSpan.Zero)
+            stopped = [.. _loops.Values.Where(l => !byId.TryGetValue(l.Runner.RunnerId, out var w) || w != l.Runner)];
+            foreach (var loop in stopped)
             {
-                await Task.Delay(delay, time, stoppingToken);
+                _loops.Remove(loop.Runner.RunnerId);
             }
+        }
 
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
-            try
-            {
-                if (!await leases.HoldAsync(db, runner, stoppingToken))
-                {
-                    // Another replica reads it. Asked again every tenth of a lease, apart from any pass: a dead holder's
-                    // stream is taken over at most a tenth of a lease after its lease ran out, however long passes take.
-                    carried.Set(runner, false);
-                    known = false;
-                    delay = settings.JobLease / 10;
-                    continue;
-                }
+        foreach (var loop in stopped)
+        {
+            await loop.Stop.CancelAsync();
+            await loop.Task;
+            loop.Stop.Dispose();
+            carried.Set(loop.Runner.Url, false);
+            carried.StoreSucceeded(loop.Runner.Url);
+            logger.LogInformation("Stopped reading the stream of runner {Runner} ({RunnerId})", loop.Runner.Url, loop.Runner.RunnerId);
+        }
 
-                if (!known)
-                {
-                    cursor = await db.RunnerStreams.Where(r => r.Runner == runner).Select(r => r.Cursor).SingleOrDefaultAsync(stoppingToken);
-                    known = true;
-                }
-            }
-            catch (Exception e) when (StorageFault.From(e) is { } fault)
-            {
-                storage.Failed(fault);
-                delay = NextDelay(delay);
-                continue;
-            }
+        if (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
 
-            StreamResponse answer;
-            try
+        lock (_loops)
+        {
+            foreach (var runner in wanted.Where(r => !_loops.ContainsKey(r.RunnerId)))
             {
-                answer = await PullAsync(runner, cursor, wait, stoppingToken);
-                runners.Report(runner, healthy: true);
-            }
-            catch (Exception e) when (JobProcessor.IsRunnerFailure(e, stoppingToken) || e is StreamUnsupportedException)
-            {
-                runners.Report(runner, healthy: e is StreamUnsupportedException);
-                if (carried.Set(runner, false))
-                {
-                    logger.LogWarning("The stream of runner {Runner} failed ({Error}); its jobs are pulled one by one until it answers again", runner, RunnerCallFailure.Describe(e));
-                }
-
-                await MarkFailingAsync(db, runner, stoppingToken);
-                delay = e is StreamUnsupportedException ? TimeSpan.FromMinutes(1) : NextDelay(delay);
-                continue;
-            }
-
-            try
-            {
-                await store.StoreAsync(db, runner, cursor, answer, stoppingToken);
-                cursor = answer.Cursor;
-                carried.Set(runner, true);
-                carried.StoreSucceeded(runner);
-                delay = TimeSpan.Zero;
-                wait = answer.HasMore ? TimeSpan.Zero : Wait;
-            }
-            catch (Exception e) when (e is LeaseLostException or DbUpdateException && StorageFault.From(e) is null)
-            {
-                // Another replica stored or took the stream meanwhile: nothing of this answer was stored; start again from the stored cursor.
-                logger.LogWarning("Runner {Runner}'s stream answer was not stored: {Reason}", runner, e.Message);
-                known = false;
-                wait = TimeSpan.Zero;
-            }
-            catch (Exception e) when (StorageFault.From(e) is { } fault)
-            {
-                // Rolled back whole; the runner answers the same again from the same cursor, no sooner than the passes
-                // retry (their backoff, which these faults feed), so a full disk is not hammered.
-                storage.Failed(fault);
-                carried.StoreFailed(runner, fault, answer.Jobs.Select(j => j.JobId));
-                delay = TimeSpan.FromTicks(Math.Max(NextDelay(delay).Ticks, TimeSpan.FromSeconds(storage.RetryAfterSeconds).Ticks));
-                wait = TimeSpan.Zero;
+                var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                _loops[runner.RunnerId] = new Loop(runner, stop, RunAsync(runner, stop.Token));
+                logger.LogInformation("Reading the stream of runner {Runner} ({RunnerId})", runner.Url, runner.RunnerId);
             }
         }
     }
 
-    private async Task<StreamResponse> PullAsync(string runner, string? cursor, TimeSpan wait, CancellationToken cancellationToken)
+    private async Task RunAsync(StreamedRunner runner, CancellationToken stop)
     {
-        var client = http.CreateClient(ClientName);
-        var query = string.Create(CultureInfo.InvariantCulture, $"api/pull?wait={wait.TotalSeconds:0.###}");
-        if (cursor is not null)
-        {
-            query += "&after=" + Uri.EscapeDataString(cursor);
-        }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(wait + TimeSpan.FromSeconds(10));
-        using var response = await client.GetAsync(new Uri(new Uri(runner), query), HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
-        {
-            throw new StreamUnsupportedException($"runner {runner} has no stream (GET /api/pull answered {(int)response.StatusCode})");
-        }
-
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadFromJsonAsync<StreamResponse>(LogQuotaJson.Options, timeout.Token)
-            ?? throw new HttpRequestException($"runner {runner} answered an empty stream page");
-    }
-
-    /// <summary>Tells every replica's passes that this runner's jobs need pulling one by one; written once per failure.</summary>
-    private async Task MarkFailingAsync(ServerDbContext db, string runner, CancellationToken cancellationToken)
-    {
+        await Task.Yield();
         try
         {
-            await db.RunnerStreams.Where(r => r.Runner == runner && r.FailingSince == null)
-                .ExecuteUpdateAsync(u => u.SetProperty(r => r.FailingSince, time.GetUtcNow()), cancellationToken);
+            await reader.ReadAsync(runner, stop);
         }
-        catch (Exception e) when (StorageFault.From(e) is not null)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            // The passes of this replica know already; others learn when the database answers again.
+        }
+        catch (Exception e)
+        {
+            // Not expected (each step catches its own faults); the next match starts the loop again.
+            logger.LogError(e, "The stream loop of runner {Runner} ended", runner.Url);
+            lock (_loops)
+            {
+                _loops.Remove(runner.RunnerId);
+            }
         }
     }
 
-    private static TimeSpan NextDelay(TimeSpan delay) =>
-        delay == TimeSpan.Zero ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
-
-    /// <summary>The runner answers 404 for <c>GET /api/pull</c>: a runner from before the stream.</summary>
-    private sealed class StreamUnsupportedException(string message) : Exception(message);
+    private sealed record Loop(StreamedRunner Runner, CancellationTokenSource Stop, Task Task);
 }

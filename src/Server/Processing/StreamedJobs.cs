@@ -12,7 +12,7 @@ namespace LogQuota.Server.Processing;
 /// forward a stop, or delete it once ended, never on a timer. Every other job (its runner's stream fails, or the server
 /// pulls per job: <c>DSTACK_SERVER_PULL=job</c>, the final pass of a stopping server) is pulled one by one, as before.
 /// </summary>
-internal sealed class StreamedJobs(ServerSettings settings, CarriedStreams streams, TimeProvider time)
+internal sealed class StreamedJobs(ServerSettings settings, CarriedStreams streams, Runners.RunnerPool runners, TimeProvider time)
 {
     /// <summary>A submitted job's first state comes through the stream within a moment; until then it is not submitted again.</summary>
     private static readonly TimeSpan ResubmitAfter = TimeSpan.FromSeconds(5);
@@ -57,19 +57,32 @@ internal sealed class StreamedJobs(ServerSettings settings, CarriedStreams strea
     private bool RecentlySubmitted(Guid jobId) =>
         _submitted.TryGetValue(jobId, out var at) && time.GetElapsedTime(at) < ResubmitAfter;
 
-    /// <summary>The runners whose stream is carried: by this replica, or by another whose lease runs and that reported no failure.</summary>
+    /// <summary>The runners (by the address their jobs are stored under) whose stream is carried: by this replica, or by
+    /// another whose lease runs and that reported no failure. Stream rows are keyed by runner id, jobs by address.</summary>
     private async Task<HashSet<string>> CarriedAsync(ServerDbContext db, CancellationToken cancellationToken)
     {
         var carried = new HashSet<string>(StringComparer.Ordinal);
-        var rows = await db.RunnerStreams.Select(r => new { r.Runner, r.Cursor, r.FailingSince, r.LeaseOwner, r.LeaseExpiresAt }).ToListAsync(cancellationToken);
-        var now = settings.DatabaseProvider == DatabaseProvider.Postgres ? await Replicas.JobLeases.DatabaseNowAsync(db, cancellationToken) : time.GetUtcNow();
-        foreach (var row in rows)
+        var urls = runners.Streamed().ToDictionary(r => r.RunnerId, r => r.Url, StringComparer.Ordinal);
+        foreach (var url in urls.Values.Where(streams.Carries))
         {
-            if (streams.Carries(row.Runner) ||
-                (settings.DatabaseProvider == DatabaseProvider.Postgres && row.Cursor is not null && row.FailingSince is null &&
-                 row.LeaseOwner is not null && row.LeaseExpiresAt > now))
+            carried.Add(url);
+        }
+
+        if (settings.DatabaseProvider != DatabaseProvider.Postgres)
+        {
+            return carried;
+        }
+
+        var now = await Replicas.JobLeases.DatabaseNowAsync(db, cancellationToken);
+        var rows = await db.RunnerStreams
+            .Where(r => r.Cursor != null && r.FailingSince == null && r.LeaseOwner != null)
+            .Select(r => new { r.RunnerId, r.LeaseExpiresAt })
+            .ToListAsync(cancellationToken);
+        foreach (var row in rows.Where(r => r.LeaseExpiresAt > now))
+        {
+            if (urls.TryGetValue(row.RunnerId, out var url))
             {
-                carried.Add(row.Runner);
+                carried.Add(url);
             }
         }
 

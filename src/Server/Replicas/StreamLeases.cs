@@ -8,7 +8,8 @@ using Npgsql;
 namespace LogQuota.Server.Replicas;
 
 /// <summary>
-/// Which replica reads which runner's stream, on PostgreSQL: one row per runner in <c>runner_streams</c>, leased as jobs
+/// Which replica reads which runner's stream, on PostgreSQL: one row per runner in <c>runner_streams</c>, keyed by the runner's stored identity
+/// (<c>runner_id</c>), not by how its address is written,, leased as jobs
 /// are (<see cref="JobLeases"/>): taken when free or run out, renewed by the heartbeat and by every stored answer, given up
 /// on a clean stop (LOCKING.md). On SQLite the server is one process and reads every stream itself.
 /// </summary>
@@ -18,17 +19,17 @@ internal sealed class StreamLeases(ServerSettings settings, ReplicaIdentity repl
 
     /// <summary>Takes or renews the stream's lease: free, run out, or this replica's already. One statement, no wait.</summary>
     private const string HoldSql = $"""
-        INSERT INTO runner_streams (runner, cursor, lease_owner, lease_expires_at, failing_since)
+        INSERT INTO runner_streams (runner_id, cursor, lease_owner, lease_expires_at, failing_since)
         VALUES (@runner, NULL, @me, {Now} + @lease_ms, NULL)
-        ON CONFLICT (runner) DO UPDATE SET lease_owner = @me, lease_expires_at = {Now} + @lease_ms
+        ON CONFLICT (runner_id) DO UPDATE SET lease_owner = @me, lease_expires_at = {Now} + @lease_ms
         WHERE runner_streams.lease_owner = @me OR runner_streams.lease_owner IS NULL
            OR runner_streams.lease_expires_at IS NULL OR runner_streams.lease_expires_at < {Now}
-        RETURNING runner
+        RETURNING runner_id
         """;
 
     /// <summary>The lease of one answer being stored: renewed in its transaction, whose row lock it holds to the commit.</summary>
     private const string RenewSql = $"""
-        UPDATE runner_streams SET lease_expires_at = {Now} + @lease_ms WHERE runner = @runner AND lease_owner = @me
+        UPDATE runner_streams SET lease_expires_at = {Now} + @lease_ms WHERE runner_id = @runner AND lease_owner = @me
         """;
 
     /// <summary>The heartbeat's part: every stream this replica reads.</summary>
@@ -46,21 +47,21 @@ internal sealed class StreamLeases(ServerSettings settings, ReplicaIdentity repl
 
     public string Replica => replica.Id;
 
-    /// <summary>True when this replica may read <paramref name="runner"/>'s stream for the next lease period.</summary>
-    public async Task<bool> HoldAsync(ServerDbContext db, string runner, CancellationToken cancellationToken)
+    /// <summary>True when this replica may read the stream of runner <paramref name="runnerId"/> for the next lease period.</summary>
+    public async Task<bool> HoldAsync(ServerDbContext db, string runnerId, CancellationToken cancellationToken)
     {
         if (!Enabled)
         {
             return true;
         }
 
-        var held = await db.Database.SqlQueryRaw<string>(HoldSql + " AS \"Value\"", Parameters(("runner", runner))).ToListAsync(cancellationToken);
+        var held = await db.Database.SqlQueryRaw<string>(HoldSql + " AS \"Value\"", Parameters(("runner", runnerId))).ToListAsync(cancellationToken);
         return held.Count == 1;
     }
 
     /// <summary>Renews the lease in the transaction <paramref name="db"/> has open; throws when another replica reads the stream now.</summary>
     /// <exception cref="LeaseLostException">The stream is another replica's.</exception>
-    public async Task RenewInTransactionAsync(ServerDbContext db, string runner, CancellationToken cancellationToken)
+    public async Task RenewInTransactionAsync(ServerDbContext db, string runnerId, CancellationToken cancellationToken)
     {
         if (!Enabled)
         {
@@ -72,10 +73,10 @@ internal sealed class StreamLeases(ServerSettings settings, ReplicaIdentity repl
         await using DbCommand command = transaction.Connection!.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = RenewSql;
-        command.Parameters.AddRange(Parameters(("runner", runner)));
+        command.Parameters.AddRange(Parameters(("runner", runnerId)));
         if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
         {
-            throw new LeaseLostException(runner, replica.Id);
+            throw new LeaseLostException(runnerId, replica.Id);
         }
     }
 

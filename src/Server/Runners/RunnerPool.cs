@@ -70,10 +70,31 @@ public sealed class RunnerPool(ServerSettings settings, IServiceProvider service
             return settings.UsesEmbeddedRunner ? null : services.GetKeyedService<IRunnerApi>(runner);
         }
 
-        // The address this replica was given for the same runner, when it was given one: it may be the only one it reaches.
-        var address = stored.RunnerId is { } id && _ownAddress.TryGetValue(id, out var own) ? own : stored.Url;
+        var address = OwnAddress(stored);
         return services.GetKeyedService<IRunnerApi>(address) ?? _added.GetOrAdd(address, NewClient);
     }
+
+    /// <summary>
+    /// The runners whose stream this replica may read, by their stored identity: the local runner and every stored runner
+    /// that has reported its id (one that never answered has no stream to read yet). <c>Url</c> is the address its jobs are
+    /// stored under (<c>jobs.runner</c>), <c>Address</c> the one this replica calls.
+    /// </summary>
+    public IReadOnlyList<StreamedRunner> Streamed()
+    {
+        var streamed = new List<StreamedRunner>();
+        if (LocalUrl is { } local && LocalHealth?.RunnerId is { } localId)
+        {
+            streamed.Add(new StreamedRunner(localId, local, local));
+        }
+
+        streamed.AddRange(_stored.Where(r => r.RunnerId is not null).Select(r => new StreamedRunner(r.RunnerId!, r.Url, OwnAddress(r))));
+        return streamed;
+    }
+
+    /// <summary>The address this replica was given for a stored runner, when it was given one (it may be the only one it
+    /// reaches), else the stored one.</summary>
+    private string OwnAddress(RunnerEntity stored) =>
+        stored.RunnerId is { } id && _ownAddress.TryGetValue(id, out var own) ? own : stored.Url;
 
     /// <summary>False when the runner's last call failed; new jobs go to healthy runners first.</summary>
     public bool IsHealthy(string runner) => _healthy.GetValueOrDefault(runner, true);
@@ -92,3 +113,6 @@ public sealed class RunnerPool(ServerSettings settings, IServiceProvider service
         return RestService.For<IRunnerApi>(client, Refit);
     }
 }
+
+/// <summary>A runner whose stream is read: its stored identity, the address its jobs are stored under, and the one called.</summary>
+public sealed record StreamedRunner(string RunnerId, string Url, string Address);

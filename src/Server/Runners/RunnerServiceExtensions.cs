@@ -63,7 +63,7 @@ internal static class RunnerServiceExtensions
 
         // The streams' long polls: no resilience pipeline (its 5 s attempt timeout would cut them); RunnerStreams sets
         // each request's timeout and retries with its own backoff.
-        services.AddHttpClient(Processing.RunnerStreams.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+        services.AddHttpClient(Processing.RunnerStreamReader.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers()
             .AddHttpMessageHandler(() => new RunnerTokenHandler(localRunner?.Token ?? settings.RunnerToken));
 

@@ -157,6 +157,12 @@ public sealed class RunnersService(
 
         db.Runners.Remove(runner);
         await db.SaveChangesAsync(cancellationToken);
+        if (runner.RunnerId is { } id)
+        {
+            // Its stream's cursor and lease go with it (each replica's loop for it stops once its pool reads the removal).
+            await db.RunnerStreams.Where(s => s.RunnerId == id).ExecuteDeleteAsync(cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Runner {Name} at {RunnerUrl} removed", name, runner.Url);
         pool.Update(await db.Runners.AsNoTracking().OrderBy(r => r.Name).ToListAsync(cancellationToken));

@@ -81,7 +81,7 @@ public sealed class ReplicaTests : IDisposable
 
         // Under the stream, the lines came through each runner's one stream, stored with its cursor, read by a replica
         // that holds its lease; under per-job pulls there is no stream.
-        var streams = await _database.QueryAsync("SELECT runner, cursor, lease_owner FROM runner_streams");
+        var streams = await _database.QueryAsync("SELECT runner_id, cursor, lease_owner FROM runner_streams");
         Assert.Equal(pull == "stream" ? 2 : 0, streams.Count);
         Assert.All(streams, s => Assert.True(s[1] is string && s[2] is string, $"runner {s[0]}: cursor {s[1]}, lease owner {s[2]}"));
     }

@@ -80,6 +80,10 @@ public sealed class FakeRunner : IAsyncDisposable
         set => Volatile.Write(ref _resources, value);
     }
 
+    /// <summary>The capacity its health check reports (<c>max_jobs</c>); null leaves it out, as an older runner does. Set
+    /// before the server starts: the server reads it when it stores the runner.</summary>
+    public int? MaxJobs { get; set; }
+
     public static async Task<FakeRunner> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -129,7 +133,8 @@ public sealed class FakeRunner : IAsyncDisposable
         app.Use(async (context, next) =>
         {
             Calls.Enqueue($"{context.Request.Method} {context.Request.Path}");
-            if (context.Request.Headers.Authorization != $"Bearer {Token}")
+            // The health check is open, as the real runner's is (the server asks it before it sends the token anywhere).
+            if (context.Request.Headers.Authorization != $"Bearer {Token}" && context.Request.Path != "/api/healthcheck")
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 return;
@@ -137,7 +142,7 @@ public sealed class FakeRunner : IAsyncDisposable
 
             await next(context);
         });
-        app.MapGet("/api/healthcheck", () => new HealthcheckResponse("logquota-runner", "fake", Resources: Resources));
+        app.MapGet("/api/healthcheck", () => new HealthcheckResponse("logquota-runner", "fake", Resources: Resources, MaxJobs: MaxJobs));
         app.MapPost("/api/jobs", (SubmitBody body) =>
         {
             Submitted.Enqueue(body);

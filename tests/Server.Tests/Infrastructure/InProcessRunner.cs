@@ -1,6 +1,9 @@
 using LogQuota.Runner;
 using LogQuota.Runner.Configuration;
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace LogQuota.Server.Tests.Infrastructure;
@@ -16,11 +19,15 @@ public sealed class InProcessRunner : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly TempDirectory _dir;
 
-    private InProcessRunner(WebApplication app, TempDirectory dir)
+    private InProcessRunner(WebApplication app, TempDirectory dir, ConcurrentQueue<string> requests)
     {
         _app = app;
         _dir = dir;
+        Requests = requests;
     }
+
+    /// <summary>The path of every request it received, in order (which calls a server made of it).</summary>
+    public ConcurrentQueue<string> Requests { get; }
 
     /// <summary>Its base URL on 127.0.0.1, with a trailing slash.</summary>
     public string BaseUrl => _app.Urls.First().TrimEnd('/') + "/";
@@ -42,9 +49,14 @@ public sealed class InProcessRunner : IAsyncDisposable
             MaxJobs = maxJobs,
             DrainPeriod = TimeSpan.Zero,
         };
-        var app = RunnerApplication.Build(settings, builder => builder.Logging.ClearProviders());
+        var requests = new ConcurrentQueue<string>();
+        var app = RunnerApplication.Build(settings, builder =>
+        {
+            builder.Logging.ClearProviders();
+            builder.Services.AddSingleton<IStartupFilter>(new RequestLog(requests));
+        });
         await app.StartAsync();
-        return new InProcessRunner(app, dir);
+        return new InProcessRunner(app, dir, requests);
     }
 
     public async ValueTask DisposeAsync()
@@ -59,4 +71,18 @@ public sealed class InProcessRunner : IAsyncDisposable
     }
 
     private static string WorkDirOf(string dir) => dir.TrimEnd('/') + "-work";
+
+    /// <summary>Records each request's path before anything else of the runner sees it.</summary>
+    private sealed class RequestLog(ConcurrentQueue<string> requests) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, then) =>
+            {
+                requests.Enqueue(context.Request.Path.Value ?? string.Empty);
+                return then(context);
+            });
+            next(app);
+        };
+    }
 }

@@ -3,6 +3,7 @@ using LogQuota.Server.Processing;
 using LogQuota.Server.Runners;
 using LogQuota.Server.Tests.Infrastructure;
 using LogQuota.Shared.Contracts;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -112,6 +113,37 @@ public abstract class JobAssignmentTests(DatabaseProvider provider) : IDisposabl
         Assert.Equal(large.BaseUrl, (await client.GetRunAsync("waits")).Jobs[0].Runner);
         Assert.Equal([waiting], large.Submitted.Select(s => s.JobId).Distinct());
         Assert.Empty(small.Submitted);
+    }
+
+    [SkippableFact]
+    public async Task ABurstOfJobs_IsAssignedAndSubmittedInOnePass_UpToEachRunnersCapacity_AndTheRestWaitInOrder()
+    {
+        await using var small = await FakeRunner.StartAsync();
+        await using var large = await FakeRunner.StartAsync();
+        small.MaxJobs = 25;
+        large.MaxJobs = 20;
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = WithRunners(time, small, large);
+        using var client = server.CreateAdminClient();
+        var processor = server.Services.GetRequiredService<JobProcessor>();
+        var jobs = new List<Guid>();
+        for (var i = 0; i < 60; i++)
+        {
+            jobs.Add(await SubmitAsync(client, time, $"burst-{i}", null));
+        }
+
+        // One pass: far more than the 8 a pass used to claim; each runner up to its capacity, the oldest jobs first.
+        await processor.ProcessOnceAsync(CancellationToken.None);
+        var status = await server.QueryAsync(db => db.Jobs.ToDictionaryAsync(j => j.Id, j => j.Status));
+        Assert.All(Enumerable.Range(0, 45), i => Assert.Equal((i, JobStatus.Provisioning), (i, status[jobs[i]])));
+        Assert.All(Enumerable.Range(45, 15), i => Assert.Equal((i, JobStatus.Submitted), (i, status[jobs[i]])));
+        Assert.Equal(25, small.Submitted.Select(s => s.JobId).Distinct().Count());
+        Assert.Equal(20, large.Submitted.Select(s => s.JobId).Distinct().Count());
+        Assert.Equal(jobs[..45].Order(), small.Submitted.Concat(large.Submitted).Select(s => s.JobId).Distinct().Order());
+
+        // Passes later, nothing more goes to runners at their capacity.
+        await processor.ProcessOnceAsync(CancellationToken.None);
+        Assert.Equal(45, small.Submitted.Concat(large.Submitted).Select(s => s.JobId).Distinct().Count());
     }
 
     /// <summary>

@@ -69,7 +69,7 @@ public sealed class RunnerStreamTests
     }
 
     [Theory]
-    [InlineData("", PullMode.Job)]
+    [InlineData("", PullMode.Stream)]
     [InlineData("stream", PullMode.Stream)]
     [InlineData(" JOB ", PullMode.Job)]
     public void ThePullSetting_IsRead(string text, PullMode expected) => Assert.Equal(expected, ServerSettingsLoader.ParsePull(text));

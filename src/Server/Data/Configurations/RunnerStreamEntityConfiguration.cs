@@ -8,8 +8,8 @@ internal sealed class RunnerStreamEntityConfiguration : IEntityTypeConfiguration
     public void Configure(EntityTypeBuilder<RunnerStreamEntity> builder)
     {
         builder.ToTable("runner_streams");
-        builder.HasKey(r => r.Runner);
-        builder.Property(r => r.Runner).HasMaxLength(2048);
+        builder.HasKey(r => r.RunnerId);
+        builder.Property(r => r.RunnerId).HasMaxLength(64);
         builder.Property(r => r.Cursor).HasMaxLength(128).IsConcurrencyToken();
         builder.Property(r => r.LeaseOwner).HasMaxLength(64);
     }

@@ -554,10 +554,10 @@ namespace LogQuota.Server.Data.Migrations
 
             modelBuilder.Entity("LogQuota.Server.Data.RunnerStreamEntity", b =>
                 {
-                    b.Property<string>("Runner")
-                        .HasMaxLength(2048)
+                    b.Property<string>("RunnerId")
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT")
-                        .HasColumnName("runner");
+                        .HasColumnName("runner_id");
 
                     b.Property<string>("Cursor")
                         .IsConcurrencyToken()
@@ -578,7 +578,7 @@ namespace LogQuota.Server.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("lease_owner");
 
-                    b.HasKey("Runner");
+                    b.HasKey("RunnerId");
 
                     b.ToTable("runner_streams", (string)null);
                 });

@@ -567,10 +567,10 @@ namespace LogQuota.Server.Data.Postgres.Migrations
 
             modelBuilder.Entity("LogQuota.Server.Data.RunnerStreamEntity", b =>
                 {
-                    b.Property<string>("Runner")
-                        .HasMaxLength(2048)
-                        .HasColumnType("character varying(2048)")
-                        .HasColumnName("runner");
+                    b.Property<string>("RunnerId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("runner_id");
 
                     b.Property<string>("Cursor")
                         .IsConcurrencyToken()
@@ -591,7 +591,7 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("lease_owner");
 
-                    b.HasKey("Runner");
+                    b.HasKey("RunnerId");
 
                     b.ToTable("runner_streams", (string)null);
                 });

@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using LogQuota.Server.Configuration;
+using LogQuota.Server.Data;
+using LogQuota.Server.Data.Faults;
+using LogQuota.Server.Replicas;
+using LogQuota.Server.Runners;
+using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
+using Microsoft.EntityFrameworkCore;
+
+namespace LogQuota.Server.Processing;
+
+/// <summary>
+/// Reads one runner's stream (<c>GET /api/pull?after=CURSOR&amp;wait=S</c>) until told to stop: a long poll that answers as
+/// soon as any job on the runner produced something, each answer stored in one transaction with the runner's cursor
+/// (<see cref="RunnerStreamStore"/>). On PostgreSQL it reads only while its replica holds the runner's stream lease, keyed
+/// by the runner's stored identity (LOCKING.md). While the stream fails, the job processor's passes pull that runner's
+/// jobs one by one, which is also where the unreachable timeout is measured.
+/// </summary>
+internal sealed class RunnerStreamReader(
+    ServerSettings settings,
+    RunnerPool runners,
+    IServiceScopeFactory scopes,
+    StreamLeases leases,
+    RunnerStreamStore store,
+    IHttpClientFactory http,
+    StorageHealth storage,
+    CarriedStreams carried,
+    TimeProvider time,
+    ILogger<RunnerStreamReader> logger)
+{
+    /// <summary>The named HttpClient of the streams: no resilience pipeline, whose 5 s attempt timeout would cut a long poll.</summary>
+    public const string ClientName = "runner-stream";
+
+    /// <summary>Longest pause between attempts on a failing stream; the passes carry its jobs meanwhile.</summary>
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a request waits for news: long enough that an idle runner costs one call per this period, short enough that
+    /// a runner that stops answering (SIGSTOP, a cut link) is noticed well within the unreachable timeout.
+    /// </summary>
+    public TimeSpan Wait => TimeSpan.FromSeconds(Math.Clamp(settings.RunnerUnreachableTimeout.TotalSeconds / 4, 1, 10));
+
+    public async Task ReadAsync(StreamedRunner runner, CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.Zero;
+        string? cursor = null;
+        var known = false;
+        var wait = TimeSpan.Zero;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, time, stoppingToken);
+            }
+
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+            try
+            {
+                if (!await leases.HoldAsync(db, runner.RunnerId, stoppingToken))
+                {
+                    // Another replica reads it. Asked again every tenth of a lease, apart from any pass: a dead holder's
+                    // stream is taken over at most a tenth of a lease after its lease ran out, however long passes take.
+                    carried.Set(runner.Url, false);
+                    known = false;
+                    delay = settings.JobLease / 10;
+                    continue;
+                }
+
+                if (!known)
+                {
+                    cursor = await db.RunnerStreams.Where(r => r.RunnerId == runner.RunnerId).Select(r => r.Cursor).SingleOrDefaultAsync(stoppingToken);
+                    known = true;
+                }
+            }
+            catch (Exception e) when (StorageFault.From(e) is { } fault)
+            {
+                storage.Failed(fault);
+                delay = NextDelay(delay);
+                continue;
+            }
+
+            StreamResponse answer;
+            try
+            {
+                answer = await PullAsync(runner, cursor, wait, stoppingToken);
+                runners.Report(runner.Url, healthy: true);
+            }
+            catch (Exception e) when (JobProcessor.IsRunnerFailure(e, stoppingToken) || e is StreamUnsupportedException)
+            {
+                runners.Report(runner.Url, healthy: e is StreamUnsupportedException);
+                if (carried.Set(runner.Url, false))
+                {
+                    logger.LogWarning("The stream of runner {Runner} failed ({Error}); its jobs are pulled one by one until it answers again", runner.Url, RunnerCallFailure.Describe(e));
+                }
+
+                await MarkFailingAsync(db, runner, stoppingToken);
+                delay = e is StreamUnsupportedException ? TimeSpan.FromMinutes(1) : NextDelay(delay);
+                continue;
+            }
+
+            try
+            {
+                await store.StoreAsync(db, runner, cursor, answer, stoppingToken);
+                cursor = answer.Cursor;
+                carried.Set(runner.Url, true);
+                carried.StoreSucceeded(runner.Url);
+                delay = TimeSpan.Zero;
+                wait = answer.HasMore ? TimeSpan.Zero : Wait;
+            }
+            catch (Exception e) when (e is LeaseLostException or DbUpdateException && StorageFault.From(e) is null)
+            {
+                // Another replica stored or took the stream meanwhile: nothing of this answer was stored; start again from the stored cursor.
+                logger.LogWarning("Runner {Runner}'s stream answer was not stored: {Reason}", runner.Url, e.Message);
+                known = false;
+                wait = TimeSpan.Zero;
+            }
+            catch (Exception e) when (StorageFault.From(e) is { } fault)
+            {
+                // Rolled back whole; the runner answers the same again from the same cursor, no sooner than the passes
+                // retry (their backoff, which these faults feed), so a full disk is not hammered.
+                storage.Failed(fault);
+                carried.StoreFailed(runner.Url, fault, answer.Jobs.Select(j => j.JobId));
+                delay = TimeSpan.FromTicks(Math.Max(NextDelay(delay).Ticks, TimeSpan.FromSeconds(storage.RetryAfterSeconds).Ticks));
+                wait = TimeSpan.Zero;
+            }
+        }
+    }
+
+    private async Task<StreamResponse> PullAsync(StreamedRunner runner, string? cursor, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var client = http.CreateClient(ClientName);
+        var query = string.Create(CultureInfo.InvariantCulture, $"api/pull?wait={wait.TotalSeconds:0.###}");
+        if (cursor is not null)
+        {
+            query += "&after=" + Uri.EscapeDataString(cursor);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(wait + TimeSpan.FromSeconds(10));
+        using var response = await client.GetAsync(new Uri(new Uri(runner.Address), query), HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
+        {
+            throw new StreamUnsupportedException($"runner {runner.Url} has no stream (GET /api/pull answered {(int)response.StatusCode})");
+        }
+
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<StreamResponse>(LogQuotaJson.Options, timeout.Token)
+            ?? throw new HttpRequestException($"runner {runner.Url} answered an empty stream page");
+    }
+
+    /// <summary>Tells every replica's passes that this runner's jobs need pulling one by one; written once per failure.</summary>
+    private async Task MarkFailingAsync(ServerDbContext db, StreamedRunner runner, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.RunnerStreams.Where(r => r.RunnerId == runner.RunnerId && r.FailingSince == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.FailingSince, time.GetUtcNow()), cancellationToken);
+        }
+        catch (Exception e) when (StorageFault.From(e) is not null)
+        {
+            // The passes of this replica know already; others learn when the database answers again.
+        }
+    }
+
+    private static TimeSpan NextDelay(TimeSpan delay) =>
+        delay == TimeSpan.Zero ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+
+    /// <summary>The runner answers 404 for <c>GET /api/pull</c>: a runner from before the stream.</summary>
+    private sealed class StreamUnsupportedException(string message) : Exception(message);
+}
