@@ -11,7 +11,7 @@ namespace LogQuota.Server.Apis;
 /// with line numbers, read through <see cref="LogSearch"/> in bounded memory.</summary>
 internal static class LogSearchApi
 {
-    public static async Task<Results<Ok<LogsResponse>, Ok<LogSearchResponse>, PushStreamHttpResult, ProblemHttpResult>> SearchAsync(
+    public static async Task<Results<Ok<LogsResponse>, Ok<LogSearchResponse>, FileContentHttpResult, PushStreamHttpResult, ProblemHttpResult>> SearchAsync(
         Guid projectId, string runName, LogsParameters parameters, ServerDbContext db, LogSearchTokens tokens, TimeProvider time,
         CancellationToken cancellationToken)
     {

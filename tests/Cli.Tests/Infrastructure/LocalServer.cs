@@ -77,17 +77,34 @@ public sealed class LocalServer : WebApplicationFactory<ServerSettings>, IAsyncL
 
     async Task IAsyncLifetime.DisposeAsync()
     {
-        await DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var dir in new[] { _dir, _dir + "-work" }.Where(Directory.Exists))
+        try
+        {
+            await DisposeAsync();
+        }
+        finally
+        {
+            // Also when the host's disposal throws: the directories held its database, keys and every job's files.
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            foreach (var dir in new[] { _dir, _dir + "-work" })
+            {
+                await DeleteAsync(dir);
+            }
+        }
+    }
+
+    /// <summary>Deletes <paramref name="dir"/>, retrying for up to 30 s while a job's last process still closes a file in it.</summary>
+    private static async Task DeleteAsync(string dir)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (Directory.Exists(dir))
         {
             try
             {
                 Directory.Delete(dir, recursive: true);
             }
-            catch (IOException)
+            catch (IOException) when (DateTime.UtcNow < deadline)
             {
-                // A job's process may still be closing a file in its working directory; the OS temp cleaner gets it.
+                await Task.Delay(100);
             }
         }
     }
