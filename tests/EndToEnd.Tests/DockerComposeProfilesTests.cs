@@ -192,7 +192,7 @@ public sealed class DockerComposeProfilesTests(ITestOutputHelper log)
         {
             // Two queries: psql prints only the last result of a -c with several.
             var rows = (await QueryAsync(stack, "SELECT 'job', j.id::text, j.lease_owner FROM jobs j JOIN runs r ON r.id = j.run_id WHERE r.run_name LIKE 'numbered-%' AND j.lease_owner IS NOT NULL", ct))
-                .Concat(await QueryAsync(stack, "SELECT 'stream', runner, lease_owner FROM runner_streams WHERE lease_owner IS NOT NULL", ct))
+                .Concat(await QueryAsync(stack, "SELECT 'stream', runner_id, lease_owner FROM runner_streams WHERE lease_owner IS NOT NULL", ct))
                 .ToList();
             if (rows.Count > 0)
             {

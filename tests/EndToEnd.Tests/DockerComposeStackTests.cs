@@ -166,7 +166,7 @@ public sealed partial class DockerComposeStackTests(ITestOutputHelper log)
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
             var detail = await refused.Content.ReadAsStringAsync(ct);
             Assert.Contains("52428801", detail, StringComparison.Ordinal);
-            Assert.Contains("52428800", detail, StringComparison.Ordinal);
+            Assert.Contains("50MiB", detail, StringComparison.Ordinal); // the ceiling, in the unit it was set in
         }
 
         await Submit(server, new SubmitRunRequest(["echo default"], RunName: "default-quota"), ct);

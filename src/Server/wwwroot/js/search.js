@@ -43,9 +43,11 @@
 
   const learn = (line) => starts.set(Date.parse(line.timestamp), line.line - line.line_in_event);
 
-  // The rows of a node: its content cut at each newline, elements (colour spans) cloned around each piece.
+  // The rows of a node: its content cut at each newline, elements (colour spans) cloned around each piece. A stored
+  // line's own span (.l, which carries the time it was stored) is not cloned: its time goes to the row instead.
   function rowsOf(node) {
     const rows = [[]];
+    const times = [];
     const visit = (child, wrap) => {
       if (child.nodeType === Node.TEXT_NODE) {
         child.data.split('\n').forEach((part, i) => {
@@ -56,6 +58,11 @@
             rows[rows.length - 1].push(wrap(document.createTextNode(part)));
           }
         });
+      } else if (child.nodeType === Node.ELEMENT_NODE && child.classList.contains('l')) {
+        times[rows.length - 1] = child.dataset.time;
+        for (const inner of [...child.childNodes]) {
+          visit(inner, wrap);
+        }
       } else if (child.nodeType === Node.ELEMENT_NODE) {
         for (const inner of [...child.childNodes]) {
           visit(inner, (piece) => {
@@ -69,7 +76,7 @@
     for (const child of [...node.childNodes]) {
       visit(child, (piece) => piece);
     }
-    return rows;
+    return { rows, times };
   }
 
   function label(node, first) {
@@ -79,7 +86,7 @@
     node.dataset.first = String(first);
     // The number is drawn by CSS from data-line and the newline kept in a hidden span: the node's textContent stays the
     // stored text, as copied, downloaded and read by everything else on the page.
-    const rows = rowsOf(node);
+    const { rows, times } = rowsOf(node);
     node.replaceChildren(...rows.map((row, i) => {
       const number = first + i;
       const line = document.createElement('div');
@@ -92,6 +99,10 @@
       link.setAttribute('aria-label', `Line ${number}`);
       const text = document.createElement('span');
       text.className = 'text';
+      if (times[i]) {
+        text.classList.add('l');  // the stored line: the Times toggle draws its time before it
+        text.dataset.time = times[i];
+      }
       text.append(...row);
       line.append(link, text);
       if (i < rows.length - 1) {
