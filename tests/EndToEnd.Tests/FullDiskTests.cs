@@ -17,6 +17,8 @@ public sealed class FullDiskTests
     private const int Lines = 30_000;
     private static readonly string Padding = new('x', 100);
 
+    // Over 60 s: it watches the pulls back off for a fixed 30 s window while the disk stays full (the back-off is what
+    // it measures), and the job's own end waits 20 s after its lines so that the stall is seen while the job still runs.
     [SkippableFact]
     public async Task ServerDiskFills_WritesAnswer503_PullsBackOff_AndWhenSpaceReturnsEveryLineIsStoredOnce()
     {
