@@ -75,11 +75,17 @@ public sealed class LocalServer : WebApplicationFactory<ServerSettings>, IAsyncL
         }
     }
 
-    async Task IAsyncLifetime.DisposeAsync()
+    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
+
+    /// <summary>
+    /// Stops the host and deletes its directories: as a collection fixture (through <see cref="IAsyncLifetime"/>) and
+    /// after <c>await using</c> alike, which calls this and never the fixture's disposal.
+    /// </summary>
+    public override async ValueTask DisposeAsync()
     {
         try
         {
-            await DisposeAsync();
+            await base.DisposeAsync();
         }
         finally
         {
