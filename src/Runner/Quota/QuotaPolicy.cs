@@ -228,9 +228,7 @@ internal sealed class QuotaPolicy
         var used = _window.BytesThisHour;
         for (var i = 0; i < _warnAt.Length; i++)
         {
-            // Exact integer arithmetic (80 % of 52428800 is reached at exactly 41943040 bytes), in 128 bits so a quota
-            // near long.MaxValue cannot overflow into a warning.
-            if (_warned[i] || (Int128)used * 100 < (Int128)_warnAt[i] * limit)
+            if (_warned[i] || !QuotaShare.Reached(used, _warnAt[i], limit))
             {
                 continue;
             }
@@ -245,7 +243,7 @@ internal sealed class QuotaPolicy
                     ? $"at the last minute's rate ({QuotaText.Bytes(rate)}/s) it lasts until the reset"
                     : $"at the last minute's rate ({QuotaText.Bytes(rate)}/s) it is exhausted in {QuotaText.Duration(left)}";
             // The share actually used: one read may carry a job from below a threshold to the whole quota at once.
-            var percent = (long)Int128.Min((Int128)used * 100 / limit, long.MaxValue);
+            var percent = QuotaShare.Percent(used, limit);
             var threshold = percent == _warnAt[i] ? "" : string.Create(CultureInfo.InvariantCulture, $" (warning at {_warnAt[i]}%)");
             var message = string.Create(CultureInfo.InvariantCulture,
                 $"{percent}% of the log quota used{threshold}: {used} of {limit} bytes ({QuotaText.Bytes(used)} of {QuotaText.Bytes(limit)}) this hour; {when}; the quota resets at {QuotaText.Clock(resetsAt)} (action: {ActionWord})");

@@ -168,8 +168,7 @@ internal static class BudgetCharge
             var reached = 0;
             foreach (var percent in rule.WarnAt)
             {
-                // Exact integer arithmetic in 128 bits, as the per-job quota's warnings.
-                if (percent > hour.WarnedPercent && (Int128)hour.UsedBytes * 100 >= (Int128)percent * rule.Limit)
+                if (percent > hour.WarnedPercent && QuotaShare.Reached(hour.UsedBytes, percent, rule.Limit))
                 {
                     reached = Math.Max(reached, percent);
                 }
@@ -182,7 +181,7 @@ internal static class BudgetCharge
 
             hour.WarnedPercent = reached;
             var used = hour.UsedBytes;
-            var share = (long)Int128.Min((Int128)used * 100 / rule.Limit, long.MaxValue);
+            var share = QuotaShare.Percent(used, rule.Limit);
             var threshold = share == reached ? "" : string.Create(CultureInfo.InvariantCulture, $" (warning at {reached}%)");
             var elapsed = Math.Max(1, (now - hour.HourStart).TotalSeconds);
             var rate = used / elapsed;
