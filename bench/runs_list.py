@@ -73,17 +73,19 @@ class Server:
 
 def seed(directory, runs):
     db = sqlite3.connect(os.path.join(directory, "server.db"))
+    # Every run belongs to a project; the server makes "main" at its first start.
+    (project,) = db.execute("SELECT id FROM projects WHERE name = 'main'").fetchone()
     start = int(time.time() * 1000) - runs * 1000
     run_rows, job_rows = [], []
     for i in range(runs):
         at = start + i * 1000
         run_id, job_id = str(uuid.uuid4()).upper(), str(uuid.uuid4()).upper()
-        run_rows.append((run_id, f"run-{i:06d}", at))
-        job_rows.append((job_id, run_id, SPEC, "Done", None, None, 0, None, 0, 1234, None, None, at, at + 500, 0, 0, 1))
-    db.executemany("INSERT INTO runs (id, run_name, submitted_at) VALUES (?, ?, ?)", run_rows)
-    db.executemany("INSERT INTO jobs (id, run_id, job_spec, status, termination_reason, termination_message, exit_status, runner, "
+        run_rows.append((run_id, project, f"run-{i:06d}", at))
+        job_rows.append((job_id, run_id, project, SPEC, "Done", None, None, 0, None, 0, 1234, None, None, at, at + 500, 0, 0, 1))
+    db.executemany("INSERT INTO runs (id, project_id, run_name, submitted_at) VALUES (?, ?, ?, ?)", run_rows)
+    db.executemany("INSERT INTO jobs (id, run_id, project_id, job_spec, status, termination_reason, termination_message, exit_status, runner, "
                    "runner_timestamp, log_bytes_hour, live, log_quota, submitted_at, finished_at, stop_requested, stop_sent, runner_released) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", job_rows)
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", job_rows)
     db.commit()
     db.close()
 

@@ -11,7 +11,7 @@ internal static class RawSqlite
 
     /// <summary>
     /// Inserts <paramref name="script"/>'s events into a fresh database with the server's own schema (copied from
-    /// <paramref name="serverDb"/>, with its runs and jobs rows, so the foreign key holds): one prepared INSERT,
+    /// <paramref name="serverDb"/>, with its projects, runs and jobs rows, so the foreign keys hold): one prepared INSERT,
     /// one transaction per pull answer, as the server commits. The <paramref name="before"/> runs' events go in
     /// first, untimed, so the file and its WAL are as full as the server's were when it stored the same rows (a
     /// WAL checkpoint falls due after 64 MB, whoever writes).
@@ -47,7 +47,7 @@ internal static class RawSqlite
                 await ExecuteAsync(setup, statement);
             }
 
-            await ExecuteAsync(setup, "INSERT INTO main.runs SELECT * FROM src.runs; INSERT INTO main.jobs SELECT * FROM src.jobs; DETACH DATABASE src;");
+            await ExecuteAsync(setup, "INSERT INTO main.projects SELECT * FROM src.projects; INSERT INTO main.runs SELECT * FROM src.runs; INSERT INTO main.jobs SELECT * FROM src.jobs; DETACH DATABASE src;");
         }
 
         await using var connection = await OpenAsync(baselineDb);

@@ -272,7 +272,19 @@ internal sealed class JobProcessor(
     /// <summary>Everything the runner had is stored: only now may it forget the job and its spool.</summary>
     private async Task ReleaseAsync(ServerDbContext db, JobEntity job, IRunnerApi client, CancellationToken cancellationToken)
     {
-        await client.DeleteAsync(job.Id, cancellationToken);
+        try
+        {
+            await client.DeleteAsync(job.Id, cancellationToken);
+        }
+        catch (ApiException e) when (e.StatusCode == HttpStatusCode.Conflict)
+        {
+            // The runner records a job's final state a moment before its supervisor lets go of it; a server that read
+            // that state from the stream can ask in between. Released on a later pass, never given up: the runner would
+            // keep the job and its spool for as long as it runs.
+            logger.LogInformation("Runner {Runner} still holds ended job {JobId}; it is released on a later pass", job.Runner, job.Id);
+            return;
+        }
+
         job.Release();
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Job {JobId} ended {Status}; runner {Runner} released it", job.Id, job.Status, job.Runner);

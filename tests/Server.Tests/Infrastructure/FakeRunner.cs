@@ -24,6 +24,7 @@ public sealed class FakeRunner : IAsyncDisposable
     private long _clock = 1_700_000_000_000;
     private string? _live;
     private int _failCodePuts;
+    private int _conflictDeletes;
     private RunnerCapacity? _resources;
 
     private FakeRunner(WebApplication app) => _app = app;
@@ -71,6 +72,13 @@ public sealed class FakeRunner : IAsyncDisposable
     {
         get => Volatile.Read(ref _failCodePuts);
         set => Volatile.Write(ref _failCodePuts, value);
+    }
+
+    /// <summary>How many <c>DELETE</c>s of a job to answer 409 (a real runner still letting go of an ended job) before one succeeds.</summary>
+    public int ConflictDeletes
+    {
+        get => Volatile.Read(ref _conflictDeletes);
+        set => Volatile.Write(ref _conflictDeletes, value);
     }
 
     /// <summary>The <c>resources</c> block of this runner's health check (SPEC §9); null leaves it out, as an older runner does.</summary>
@@ -163,7 +171,9 @@ public sealed class FakeRunner : IAsyncDisposable
             return Results.Ok();
         });
         app.MapPost("/api/jobs/{jobId}/stop", (Guid jobId) => Results.Ok());
-        app.MapDelete("/api/jobs/{jobId}", (Guid jobId) => Results.Ok());
+        app.MapDelete("/api/jobs/{jobId}", (Guid jobId) => Interlocked.Decrement(ref _conflictDeletes) >= 0
+            ? Results.Problem(title: "Conflict", detail: $"Job {jobId} is still running; stop it first.", statusCode: StatusCodes.Status409Conflict)
+            : Results.Ok());
         app.MapGet("/api/jobs/{jobId}/pull", (Guid jobId, long timestamp) => Pull(timestamp));
     }
 

@@ -41,6 +41,30 @@ public abstract class JobProcessorTests(DatabaseProvider provider) : IDisposable
         await WaitUntilAsync(() => runner.Calls.Any(c => c.StartsWith("DELETE", StringComparison.Ordinal)));
     }
 
+    /// <summary>A runner answers 409 to a DELETE while it still holds the ended job (its final state is recorded a moment
+    /// before its supervisor lets go). The server must ask again, not take the refusal as a release: the runner would
+    /// keep the job and its spool for as long as it runs.</summary>
+    [SkippableFact]
+    public async Task ADeleteAnsweredConflict_IsAskedAgain_AndTheJobIsReleasedOnlyOnceTheRunnerForgetsIt()
+    {
+        await using var runner = await FakeRunner.StartAsync();
+        runner.ConflictDeletes = 2;
+        runner.AddState(JobState.Running);
+        runner.AddLogs(3, "line");
+        runner.AddState(JobState.Done, exitStatus: 0);
+        await using var server = WithRunner(runner);
+        using var client = server.CreateAdminClient();
+
+        await client.SubmitAsync(new SubmitRunRequest(["anything"], RunName: "held"));
+        await client.WaitForEndAsync("held");
+
+        await WaitUntilAsync(() => runner.Calls.Count(c => c.StartsWith("DELETE", StringComparison.Ordinal)) == 3);
+        await WaitUntilAsync(() => server.QueryAsync(db => db.Jobs.AllAsync(j => j.RunnerReleased)));
+        var run = await client.GetRunAsync("held");
+        Assert.Equal("exited (0)", run.StatusMessage);
+        Assert.Equal(3, runner.Calls.Count(c => c.StartsWith("DELETE", StringComparison.Ordinal)));
+    }
+
     [SkippableFact]
     public async Task AfterARestart_PullingResumesWhereItStopped()
     {
