@@ -77,7 +77,7 @@ class Server:
                    DSTACK_RUNNER_WORK_DIR=os.path.join(work, "work"), Logging__LogLevel__Default="Warning")
         self.log = open(os.path.join(self.dir, "server.log"), "w")
         self.proc = subprocess.Popen(["dotnet", SERVER], env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300  # a start-up on a machine far busier than its cores can take minutes
         while time.monotonic() < deadline:
             try:
                 if self.request("GET", "/api/healthcheck")[0] == 200:

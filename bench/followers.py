@@ -94,7 +94,7 @@ def main():
         server = subprocess.Popen(["dotnet", DLL], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + 300  # a start-up on a machine far busier than its cores can take minutes
             while True:
                 try:
                     if request(conn, "GET", "/api/healthcheck")[0] == 200:
@@ -124,15 +124,21 @@ def main():
                 server.wait()
             log.close()
 
+    def figure(id_, name, value, baseline, goal=None, met=None):
+        # The schema every sub-benchmark of bench/run writes.
+        return {"id": id_, "figure": name, "value": round(value, 3), "unit": "core",
+                "baseline": None if baseline is None else "1 follower (follow=true)",
+                "baseline_value": None if baseline is None else round(baseline, 3),
+                "ratio": None if baseline is None else round(value / baseline, 2), "goal": goal, "met": met,
+                "note": f"1-min load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores when measured"}
+
     figures = [
-        {"name": "server CPU, 1 follower (follow=true)", "value": round(one, 3), "unit": "core", "baseline": None, "ratio": 1},
-        {"name": "server CPU, 100 followers (follow=true)", "value": round(hundred, 3), "unit": "core", "baseline": round(one, 3),
-         "ratio": round(hundred / one, 2), "goal": "about as much as 1 follower"},
-        {"name": "server CPU, 100 followers polling every 0.5 s (before follow=true)", "value": round(polling, 3), "unit": "core",
-         "baseline": round(one, 3), "ratio": round(polling / one, 2)},
+        figure("followers_1", "server CPU, 1 follower (follow=true)", one, None),
+        figure("followers_100", "server CPU, 100 followers (follow=true)", hundred, one, "<= 2x 1 follower", hundred / one <= 2),
+        figure("pollers_100", "server CPU, 100 followers polling every 0.5 s (before follow=true)", polling, one),
     ]
     for f in figures:
-        print(f"{f['name']}: {f['value']} core (ratio {f['ratio']})")
+        print(f"{f['figure']}: {f['value']} core (ratio {f['ratio']})")
     print(f"lines each follower got at least: 1 follower {one_lines}, 100 followers {hundred_lines}, 100 pollers {polling_lines}")
     if args.json:
         with open(args.json, "w") as out:

@@ -46,7 +46,7 @@ def call(base, method, path, body=None):
 
 
 def wait_healthy(base):
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # a start-up on a machine far busier than its cores can take minutes
     while time.monotonic() < deadline:
         try:
             if call(base, "GET", "/api/healthcheck")[0] == 200:

@@ -96,7 +96,7 @@ class Runner:
             raise
 
     def _wait_healthy(self):
-        deadline = time.monotonic() + 120  # a loaded machine can take long to start .NET
+        deadline = time.monotonic() + 300  # a start-up on a machine far busier than its cores can take minutes
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"runner exited with {self.proc.returncode}: {self.read_log()[-2000:]}")

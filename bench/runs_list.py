@@ -33,7 +33,7 @@ class Server:
         env = {k: v for k, v in env.items() if not k.startswith("DSTACK_") or k in ("DSTACK_SERVER_DIR", "DSTACK_SERVER_PORT", "DSTACK_SERVER_ADMIN_TOKEN")}
         self.log = open(os.path.join(self.dir, "..", f"server-{self.port}.log"), "w")
         self.proc = subprocess.Popen(["dotnet", DLL], env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # a start-up on a machine far busier than its cores can take minutes
         while time.monotonic() < deadline:
             try:
                 if self.get("/api/healthcheck")[0] == 200:
@@ -75,17 +75,27 @@ def seed(directory, runs):
     db = sqlite3.connect(os.path.join(directory, "server.db"))
     # Every run belongs to a project; the server makes "main" at its first start.
     (project,) = db.execute("SELECT id FROM projects WHERE name = 'main'").fetchone()
+    # The columns as the server's migrations left them: one the rows below do not name gets 0 where it must have a
+    # value, so that a new column does not break the seed.
+    def columns(table, given):
+        names = []
+        for _, name, _, notnull, default, pk in db.execute(f"PRAGMA table_info({table})"):
+            if name in given or (notnull and default is None and not pk):
+                names.append(name)
+        return names
     start = int(time.time() * 1000) - runs * 1000
     run_rows, job_rows = [], []
     for i in range(runs):
         at = start + i * 1000
         run_id, job_id = str(uuid.uuid4()).upper(), str(uuid.uuid4()).upper()
-        run_rows.append((run_id, project, f"run-{i:06d}", at))
-        job_rows.append((job_id, run_id, project, SPEC, "Done", None, None, 0, None, 0, 1234, None, None, at, at + 500, 0, 0, 1))
-    db.executemany("INSERT INTO runs (id, project_id, run_name, submitted_at) VALUES (?, ?, ?, ?)", run_rows)
-    db.executemany("INSERT INTO jobs (id, run_id, project_id, job_spec, status, termination_reason, termination_message, exit_status, runner, "
-                   "runner_timestamp, log_bytes_hour, live, log_quota, submitted_at, finished_at, stop_requested, stop_sent, runner_released) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", job_rows)
+        run_rows.append({"id": run_id, "project_id": project, "run_name": f"run-{i:06d}", "submitted_at": at})
+        job_rows.append({"id": job_id, "run_id": run_id, "project_id": project, "job_spec": SPEC, "status": "Done",
+                         "exit_status": 0, "runner_timestamp": 0, "submitted_at": at, "finished_at": at + 500,
+                         "stop_requested": 0, "stop_sent": 0, "runner_released": 1})
+    for table, rows in (("runs", run_rows), ("jobs", job_rows)):
+        names = columns(table, rows[0])
+        db.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                       [tuple(row.get(n, 0) for n in names) for row in rows])
     db.commit()
     db.close()
 

@@ -108,7 +108,18 @@ internal static class MetricsBench
         {
             while (true)
             {
-                var text = await http.GetStringAsync(new Uri("metrics", UriKind.Relative), cancellationToken);
+                string text;
+                try
+                {
+                    text = await http.GetStringAsync(new Uri("metrics", UriKind.Relative), cancellationToken);
+                }
+                catch (TaskCanceledException e) when (e.InnerException is TimeoutException && !cancellationToken.IsCancellationRequested)
+                {
+                    // Prometheus's default scrape timeout: a scrape that takes longer (a machine loaded far past its
+                    // cores) is a missed scrape, as it would be for Prometheus, and the next one follows.
+                    continue;
+                }
+
                 if (!text.Contains("logquota_log_bytes_stored_total", StringComparison.Ordinal))
                 {
                     throw new InvalidOperationException("/metrics does not answer the server's metrics.");
