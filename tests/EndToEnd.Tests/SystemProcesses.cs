@@ -340,13 +340,13 @@ public sealed class SystemProcesses : IAsyncDisposable
             describe: () => $"processes said:\n{system.Output}");
 
     /// <summary>
-    /// Polls <c>/api/healthcheck</c> until it answers 2xx; throws after 120 s (a loaded machine starts .NET slowly), or as soon as <paramref name="gaveUp"/>
+    /// Polls <c>/api/healthcheck</c> until it answers 2xx; throws after 300 s (a loaded machine starts .NET slowly: at a load average of 60 on 2 cores a server took over 120 s), or as soon as <paramref name="gaveUp"/>
     /// says a process it depends on has exited, with <paramref name="describe"/>'s text.
     /// </summary>
     public static async Task WaitHealthyAsync(Uri baseUri, Func<bool> gaveUp, Func<string> describe)
     {
         using var client = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(10) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(300);
         while (true)
         {
             try
@@ -366,7 +366,7 @@ public sealed class SystemProcesses : IAsyncDisposable
 
             if (DateTime.UtcNow > deadline || gaveUp())
             {
-                throw new InvalidOperationException($"{baseUri} did not answer /api/healthcheck with 2xx within 120 s; {describe()}");
+                throw new InvalidOperationException($"{baseUri} did not answer /api/healthcheck with 2xx within 300 s; {describe()}");
             }
 
             await Task.Delay(100);

@@ -144,7 +144,8 @@ public sealed class BuiltServer : IAsyncDisposable
     private async Task WaitHealthyAsync()
     {
         using var client = new HttpClient { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        // A loaded machine starts .NET slowly: at a load average of 60 on 2 cores a server took over 120 s.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(300);
         while (true)
         {
             try
@@ -161,7 +162,7 @@ public sealed class BuiltServer : IAsyncDisposable
 
             if (_process.HasExited || DateTime.UtcNow > deadline)
             {
-                throw new InvalidOperationException($"the server at {Url} did not become healthy within 90 s; it said:\n{Output}");
+                throw new InvalidOperationException($"the server at {Url} did not become healthy within 300 s; it said:\n{Output}");
             }
 
             await Task.Delay(100);

@@ -68,7 +68,8 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         var server = new ServerProcess(process, dir, new Uri($"http://127.0.0.1:{port}/"));
         using var http = new HttpClient { BaseAddress = server.Url, Timeout = TimeSpan.FromSeconds(30) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        // A loaded machine starts .NET slowly: at a load average of 60 on 2 cores a server took over 120 s.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(300);
         while (true)
         {
             try
@@ -90,7 +91,7 @@ public sealed class ServerProcess : IAsyncDisposable
             if (process.HasExited || DateTime.UtcNow > deadline)
             {
                 await server.DisposeAsync();
-                throw new InvalidOperationException($"The server process did not answer /api/healthcheck with 200 within 120 s (exited: {process.HasExited}).");
+                throw new InvalidOperationException($"The server process did not answer /api/healthcheck with 200 within 300 s (exited: {process.HasExited}).");
             }
 
             await Task.Delay(200);
