@@ -194,6 +194,19 @@ public sealed class SectionMarkersTests : IDisposable
     }
 
     [Fact]
+    public void AColouredTitle_KeepsItsColour_OnTheTextLeftAfterTheMarker()
+    {
+        var (output, journal) = Create();
+
+        output.Read("ok\r\n\e[1;32m::group::Green title\e[0m\r\n"u8);
+
+        var e = journal.Read(journal.View(0), int.MaxValue).Logs.Last();
+        Assert.Equal("Green title\n", Encoding.UTF8.GetString(e.Message));
+        Assert.Equal([0, 11, 0], e.Styles!.Runs);
+        Assert.Equal("1;32", e.Styles.Styles.Single().Sgr);
+    }
+
+    [Fact]
     public void OutputWithoutMarkers_IsStoredAsBefore_WithNoMarks()
     {
         var (output, journal) = Create();
