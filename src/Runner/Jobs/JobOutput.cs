@@ -106,8 +106,9 @@ internal sealed partial class JobOutput(JobSpec spec, JobJournal journal, TimePr
     /// <summary>
     /// Offers the text the terminal let go of to the quota policy, which appends what its action lets through, with its
     /// warnings and markers (as <see cref="IQuotaOutput"/>). Secret values are masked first, so that what is counted,
-    /// stored, kept as a dropped tail or reported as a repeated line holds none; then forged markers are defused: only
-    /// the runner writes <c>[logquota]</c> lines. Lines taken from the screen as it stands (<paramref name="fromScreen"/>:
+    /// stored, kept as a dropped tail or reported as a repeated line holds none; then GitHub's and Buildkite's section
+    /// markers are taken out, the text offered in the pieces between them (JobOutput.Sections.cs); then forged markers
+    /// are defused: only the runner writes <c>[logquota]</c> lines. Lines taken from the screen as it stands (<paramref name="fromScreen"/>:
     /// at the job's end, or unchanged for 30 s) may be a redraw's mix, and fragments of values are masked there too.
     /// </summary>
     private QuotaVerdict OfferToQuota(bool fromScreen)
