@@ -178,6 +178,7 @@ public sealed class SectionMarkersTests : IDisposable
         }
 
         hostile.Append(Start(new string('n', GitlabMarkers.MaxName + 1))).Append("long name\r\n");
+        hostile.Insert(0, string.Concat(Enumerable.Repeat("^^^ +++\r\n", 10_000))).Insert(0, "--- Group\r\n");
 
         output.Read(Encoding.UTF8.GetBytes(hostile.ToString()));
         output.Finish();
@@ -185,7 +186,8 @@ public sealed class SectionMarkersTests : IDisposable
         var page = journal.Read(journal.View(0), int.MaxValue);
         var starts = page.Sections.Where(m => m.Kind == LogSectionMarkKind.Start).ToList();
         Assert.Equal(JobSections.MaxSections, starts.Count);
-        Assert.Equal(JobSections.MaxDepth, starts.Count(m => m.Format == LogSectionFormat.Gitlab));
+        Assert.Single(page.Sections, m => m.Kind == LogSectionMarkKind.Expand); // one group, opened once however often asked
+        Assert.Equal(JobSections.MaxDepth - 1, starts.Count(m => m.Format == LogSectionFormat.Gitlab)); // inside the Buildkite group
         Assert.All(starts, m => Assert.True(m.Title!.Length <= JobSections.MaxTitle));
         Assert.Single(page.Events, e => e.Type == JobEventTypes.LogSectionsLimited);
         // The too-long name is no marker: the terminal erases it as a terminal would, and the header stays.

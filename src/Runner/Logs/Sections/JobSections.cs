@@ -27,6 +27,7 @@ internal sealed class JobSections(JobJournal journal)
     private readonly List<(string Name, bool Collapsed)> _pending = [];
     private int _count;
     private int _lastBuildkite;
+    private int _expanded;
     private bool _limited;
 
     /// <summary>GitLab starts waiting for their header line (the next stored line), read from the raw output.</summary>
@@ -90,11 +91,12 @@ internal sealed class JobSections(JobJournal journal)
         }
     }
 
-    /// <summary>Buildkite's <c>^^^ +++</c>: the last Buildkite group is shown open.</summary>
+    /// <summary>Buildkite's <c>^^^ +++</c>: the last Buildkite group is shown open (recorded once per group, however often it is asked).</summary>
     public void ExpandBuildkite()
     {
-        if (_lastBuildkite > 0)
+        if (_lastBuildkite > 0 && _expanded != _lastBuildkite)
         {
+            _expanded = _lastBuildkite;
             journal.RecordSection(LogSectionMarkKind.Expand, _lastBuildkite);
         }
     }
