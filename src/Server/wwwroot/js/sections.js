@@ -125,8 +125,12 @@
 
   let loaded = false;
 
+  // True once read; false when the server could not answer now (asked again), null when it never will (no such run).
   async function load() {
     const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (response.status === 404) {
+      return null;
+    }
     if (response.ok) {
       sections = (await response.json()).sections ?? [];
       if (!loaded) {
@@ -137,7 +141,9 @@
         loaded = true;
       }
       apply();
+      return true;
     }
+    return false;
   }
 
   // Rows are numbered (and renumbered) by search.js as the window moves: the folds follow. Adding a header's toggle is
@@ -150,13 +156,15 @@
     }
   }).observe(lines, { childList: true, subtree: true });
 
+  // While the run is active its sections are read again; a read that failed is tried again, whatever the run's state.
   async function refresh() {
+    let read = false;
     try {
-      await load();
+      read = await load();
     } catch {
-      // The next refresh tries again; the log itself does not depend on its folds.
+      // Tried again below; the log itself does not depend on its folds.
     }
-    if (log.dataset.active === 'true') {
+    if (read === false || (read && log.dataset.active === 'true')) {
       setTimeout(refresh, REFRESH_MS);
     }
   }
