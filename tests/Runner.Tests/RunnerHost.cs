@@ -94,6 +94,7 @@ public sealed class RunnerHost : IAsyncDisposable
         var states = new List<JobStateEvent>();
         var logs = new List<LogEvent>();
         var events = new List<JobEvent>();
+        var sections = new List<LogSectionMark>();
         long cursor = 0;
         var pages = 0;
         while (true)
@@ -103,10 +104,11 @@ public sealed class RunnerHost : IAsyncDisposable
             states.AddRange(pull.JobStates);
             logs.AddRange(pull.JobLogs);
             events.AddRange(pull.JobEvents ?? []);
+            sections.AddRange(pull.LogSections ?? []);
             cursor = pull.LastUpdated;
             if (!pull.HasMore)
             {
-                return new JobResult(jobId, states, logs, pages, pull.LogBytesHour) { Events = events, Quota = pull.LogQuota };
+                return new JobResult(jobId, states, logs, pages, pull.LogBytesHour) { Events = events, Quota = pull.LogQuota, Sections = sections };
             }
 
             if (pull.JobLogs.Count == 0 && pull.JobStates.Count == 0)
@@ -181,6 +183,9 @@ public sealed record JobResult(Guid JobId, List<JobStateEvent> States, List<LogE
 
     /// <summary>The quota events pulled (warnings, crossings, drop reports).</summary>
     public List<JobEvent> Events { get; init; } = [];
+
+    /// <summary>The section marks pulled.</summary>
+    public List<LogSectionMark> Sections { get; init; } = [];
 
     /// <summary>The quota block of the last pull.</summary>
     public LogQuotaStatus? Quota { get; init; }

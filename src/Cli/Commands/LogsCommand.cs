@@ -7,7 +7,7 @@ namespace LogQuota.Cli.Commands;
 
 /// <summary><c>logs RUN [-f] [--source job|runner|all]</c>: the stored log, byte for byte; <c>-f</c> keeps following until
 /// the run ends, drawing the live region below the stored lines when standard output is a terminal; <c>--grep</c> prints
-/// the matching lines with their numbers.</summary>
+/// the matching lines with their numbers; <c>--sections</c> lists the log's folds.</summary>
 public static class LogsCommand
 {
     /// <summary>Creates the command.</summary>
@@ -32,11 +32,16 @@ public static class LogsCommand
         var grep = new Option<string>("--grep") { Description = "Print only the lines containing PATTERN (any case), as NUMBER:LINE", HelpName = "PATTERN" };
         var regex = new Option<bool>("--regex") { Description = "With --grep: PATTERN is a .NET regular expression" };
         var matchCase = new Option<bool>("--match-case") { Description = "With --grep: upper and lower case differ" };
-        var command = new Command("logs", "Print a run's log") { run, follow, source, timestamps, grep, regex, matchCase };
+        var sections = new Option<bool>("--sections") { Description = "Print the log's sections (folds) instead: lines, duration and title, one a line" };
+        var command = new Command("logs", "Print a run's log") { run, follow, source, timestamps, grep, regex, matchCase, sections };
         command.Validators.Add(result =>
         {
             var grepping = result.GetResult(grep) is not null;
-            if (grepping && (result.GetValue(follow) || result.GetValue(timestamps) || result.GetResult(source) is { Implicit: false }))
+            if (result.GetValue(sections) && (grepping || result.GetValue(follow) || result.GetValue(timestamps) || result.GetResult(source) is { Implicit: false }))
+            {
+                result.AddError("--sections lists the log's folds: it cannot be used with --grep, --follow, --source or --timestamps");
+            }
+            else if (grepping && (result.GetValue(follow) || result.GetValue(timestamps) || result.GetResult(source) is { Implicit: false }))
             {
                 result.AddError("--grep searches the whole stored log: it cannot be used with --follow, --source or --timestamps");
             }
@@ -56,6 +61,11 @@ public static class LogsCommand
                 runName,
                 async (api, token) =>
                 {
+                    if (parse.GetValue(sections))
+                    {
+                        return await LogSectionsList.PrintAsync(api, project, runName, host.Console.Output, token);
+                    }
+
                     if (parse.GetValue(grep) is { } pattern)
                     {
                         return await LogGrep.PrintAsync(api, project, runName, pattern, parse.GetValue(regex), parse.GetValue(matchCase), host.Console.Output, token);

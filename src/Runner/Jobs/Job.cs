@@ -325,7 +325,8 @@ internal sealed partial class Job : IDisposable
         }
 
         var page = _journal.Read(view, maxLogBytes);
-        return new PullResponse(page.States, page.Logs, page.LastUpdated, page.Truncated || !final, bytesThisHour, live, quota, page.Events);
+        return new PullResponse(page.States, page.Logs, page.LastUpdated, page.Truncated || !final, bytesThisHour, live, quota, page.Events,
+            page.Sections.Count == 0 ? null : page.Sections);
     }
 
     public void Dispose()

@@ -22,6 +22,7 @@ internal sealed class JobJournal : IDisposable
     private readonly HeldRecords _held;
     private readonly List<JobStateEvent> _states = [];
     private readonly List<JobEvent> _events = [];
+    private readonly List<LogSectionMark> _sections = [];
     private long _lastTimestamp;
 
     /// <summary>Read without the job's lock (the metrics' gauges): one word, written only under it.</summary>
@@ -44,6 +45,12 @@ internal sealed class JobJournal : IDisposable
         _spool = new LogSpool(spoolPath);
         _held = new HeldRecords(_spool, NextTimestamp, Published);
     }
+
+    /// <summary>
+    /// Lines of the records taken so far, numbered as the server numbers a job's lines (a record that does not end in a
+    /// newline still ends its last line): a section mark names the line it comes before.
+    /// </summary>
+    public long Lines { get; private set; }
 
     /// <summary>Bytes of the spool file on disk.</summary>
     public long SpoolBytes => _spool.Length;
@@ -71,6 +78,7 @@ internal sealed class JobJournal : IDisposable
             return null;
         }
 
+        Lines += text.Count((byte)'\n') + (text.IsEmpty || text[^1] != '\n' ? 1 : 0);
         try
         {
             if (_held.Append(text, source, styles))
@@ -138,6 +146,14 @@ internal sealed class JobJournal : IDisposable
         Published(0);
     }
 
+    /// <summary>A section mark, before the next line stored (<see cref="LogSectionMark"/> says what each field holds).</summary>
+    public void RecordSection(
+        LogSectionMarkKind kind, int section, LogSectionFormat? format = null, string? name = null, string? title = null, int? parent = null, bool collapsed = false)
+    {
+        _sections.Add(new LogSectionMark(NextTimestamp(), kind, section, Lines + 1, format, name, title, parent, collapsed));
+        Published(0);
+    }
+
     public void RecordEvent(string type, string message)
     {
         var timestamp = NextTimestamp();
@@ -154,7 +170,8 @@ internal sealed class JobJournal : IDisposable
 
     /// <summary>What a pull after <paramref name="after"/> will read: the states and events, and the spool's committed length, as of now.</summary>
     public JournalView View(long after) =>
-        new(after, _spool.Length, _states.FindAll(s => s.Timestamp > after), _events.FindAll(e => e.Timestamp > after));
+        new(after, _spool.Length, _states.FindAll(s => s.Timestamp > after), _events.FindAll(e => e.Timestamp > after),
+            _sections.Count == 0 || _sections[^1].Timestamp <= after ? [] : _sections.FindAll(s => s.Timestamp > after));
 
     /// <summary>
     /// Reads the logs of <paramref name="view"/>, at most about <paramref name="maxLogBytes"/> of text; outside the job's
@@ -162,7 +179,7 @@ internal sealed class JobJournal : IDisposable
     /// </summary>
     public JournalPage Read(JournalView view, int maxLogBytes)
     {
-        var (after, committed, states, events) = view;
+        var (after, committed, states, events, sections) = view;
         var logs = new List<LogEvent>();
         var truncated = _spool.Read(after, committed, maxLogBytes, logs);
         if (truncated)
@@ -172,6 +189,7 @@ internal sealed class JobJournal : IDisposable
             var lastLog = logs[^1].Timestamp;
             states.RemoveAll(s => s.Timestamp > lastLog);
             events.RemoveAll(e => e.Timestamp > lastLog);
+            sections.RemoveAll(s => s.Timestamp > lastLog);
         }
 
         var lastUpdated = after;
@@ -190,7 +208,12 @@ internal sealed class JobJournal : IDisposable
             lastUpdated = Math.Max(lastUpdated, events[^1].Timestamp);
         }
 
-        return new JournalPage(states, logs, events, lastUpdated, truncated);
+        if (sections.Count > 0)
+        {
+            lastUpdated = Math.Max(lastUpdated, sections[^1].Timestamp);
+        }
+
+        return new JournalPage(states, logs, events, sections, lastUpdated, truncated);
     }
 
     /// <summary>Wall-clock milliseconds, bumped to stay strictly increasing within the job.</summary>
@@ -204,8 +227,8 @@ internal sealed class JobJournal : IDisposable
     public void Dispose() => _spool.Dispose();
 }
 
-/// <summary>A pull's snapshot, taken under the job's lock: states and events after <paramref name="After"/>, and the spool's committed length.</summary>
-internal sealed record JournalView(long After, long Committed, List<JobStateEvent> States, List<JobEvent> Events);
+/// <summary>A pull's snapshot, taken under the job's lock: states, events and section marks after <paramref name="After"/>, and the spool's committed length.</summary>
+internal sealed record JournalView(long After, long Committed, List<JobStateEvent> States, List<JobEvent> Events, List<LogSectionMark> Sections);
 
-/// <summary>One page of a job's journal: its states, logs and events, the last timestamp in it, and whether logs were left for the next page.</summary>
-internal sealed record JournalPage(List<JobStateEvent> States, List<LogEvent> Logs, List<JobEvent> Events, long LastUpdated, bool Truncated);
+/// <summary>One page of a job's journal: its states, logs, events and section marks, the last timestamp in it, and whether logs were left for the next page.</summary>
+internal sealed record JournalPage(List<JobStateEvent> States, List<LogEvent> Logs, List<JobEvent> Events, List<LogSectionMark> Sections, long LastUpdated, bool Truncated);

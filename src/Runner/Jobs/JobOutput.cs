@@ -1,5 +1,6 @@
 using System.Buffers;
 using LogQuota.Runner.Logs;
+using LogQuota.Runner.Logs.Sections;
 using LogQuota.Runner.Quota;
 using LogQuota.Shared.Contracts;
 
@@ -8,12 +9,12 @@ namespace LogQuota.Runner.Jobs;
 /// <summary>
 /// A job's output path: raw bytes through the terminal processor into stored text, offered to the quota policy, and
 /// what the policy lets through (its markers and events too) appended to the journal. Each method returns the policy's
-/// verdict, so a quota kill is decided in the read path, before the next read. Not thread-safe: the job's lock guards
-/// every call.
+/// verdict, so a quota kill is decided in the read path, before the next read. Section markers are taken out on the
+/// way and become the journal's section marks (JobOutput.Sections.cs). Not thread-safe: the job's lock guards every call.
 /// </summary>
 /// <param name="fault">Told why the journal could not take a record (the caller holds the job's lock).</param>
 /// <param name="secrets">Replaces the job's secret values with <c>***</c> in its stored text and live region, before the quota counts; null without secrets.</param>
-internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider time, Action<string> fault, SecretMask? secrets = null) : IQuotaOutput
+internal sealed partial class JobOutput(JobSpec spec, JobJournal journal, TimeProvider time, Action<string> fault, SecretMask? secrets = null) : IQuotaOutput
 {
     private readonly TerminalProcessor _terminal = new(time, newLineReturns: !spec.Tty, columns: spec.Columns ?? JobSpecRules.DefaultColumns);
     private readonly QuotaPolicy _quota = new(spec.LogQuotaHour, spec.LogQuotaAction, spec.LogQuotaWarnAt, TimeSpan.FromSeconds(spec.LogQuotaKillGrace), time);
@@ -40,9 +41,9 @@ internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider t
     /// <summary>A chunk the job wrote: what the terminal lets go of is offered to the quota.</summary>
     public QuotaVerdict Read(ReadOnlySpan<byte> chunk)
     {
-        _lines.ResetWrittenCount();
-        _terminal.Process(chunk, _lines);
-        return OfferToQuota(fromScreen: false);
+        _verdict = QuotaVerdict.Continue;
+        _gitlab.Scan(chunk, this);
+        return _verdict;
     }
 
     /// <summary>About once a second: lines unchanged for 30 s leave the terminal (SPEC §2), and a silent job's quota bucket ends on time.</summary>
@@ -60,9 +61,12 @@ internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider t
     /// <summary>The job has ended: what its screen still holds is final and offered now, and no more output follows.</summary>
     public QuotaVerdict Finish()
     {
+        _verdict = QuotaVerdict.Continue;
+        _gitlab.Flush(this);
         _lines.ResetWrittenCount();
         _terminal.Finish(_lines);
-        var verdict = OfferToQuota(fromScreen: true);
+        var verdict = Worse(_verdict, OfferToQuota(fromScreen: true));
+        _sections.Finish();
         Closed = true;
         return verdict;
     }
@@ -102,8 +106,9 @@ internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider t
     /// <summary>
     /// Offers the text the terminal let go of to the quota policy, which appends what its action lets through, with its
     /// warnings and markers (as <see cref="IQuotaOutput"/>). Secret values are masked first, so that what is counted,
-    /// stored, kept as a dropped tail or reported as a repeated line holds none; then forged markers are defused: only
-    /// the runner writes <c>[logquota]</c> lines. Lines taken from the screen as it stands (<paramref name="fromScreen"/>:
+    /// stored, kept as a dropped tail or reported as a repeated line holds none; then GitHub's and Buildkite's section
+    /// markers are taken out, the text offered in the pieces between them (JobOutput.Sections.cs); then forged markers
+    /// are defused: only the runner writes <c>[logquota]</c> lines. Lines taken from the screen as it stands (<paramref name="fromScreen"/>:
     /// at the job's end, or unchanged for 30 s) may be a redraw's mix, and fragments of values are masked there too.
     /// </summary>
     private QuotaVerdict OfferToQuota(bool fromScreen)
@@ -118,17 +123,37 @@ internal sealed class JobOutput(JobSpec spec, JobJournal journal, TimeProvider t
         // A masked value moves the bytes after it: style runs reaching past the first masked byte are left out of this
         // offer (its text stays exact; that stretch shows without colour).
         int unmasked = masked == written ? int.MaxValue : written.CommonPrefixLength(masked); // the same span when nothing was masked
-        var text = _forgedMarkers.Defuse(masked);
+        return OfferSections(masked, unmasked);
+    }
+
+    /// <summary>
+    /// Offers <paramref name="segment"/> (at <paramref name="offset"/> of the masked text; style runs past
+    /// <paramref name="unmasked"/> left out) with its forged markers defused and its style runs moved with it.
+    /// </summary>
+    private QuotaVerdict OfferSegment(ReadOnlySpan<byte> segment, int offset, int unmasked)
+    {
+        if (segment.IsEmpty)
+        {
+            return QuotaVerdict.Continue;
+        }
+
+        var text = _forgedMarkers.Defuse(segment);
+        int end = offset + segment.Length;
         _offeredRuns.Clear();
         foreach (var run in _terminal.Styles)
         {
-            if (run.Start + run.Length > unmasked)
+            if (run.Start + run.Length > unmasked || run.Start >= end)
             {
                 break;
             }
 
-            int start = _forgedMarkers.Moved(run.Start);
-            _offeredRuns.Add(run with { Start = start });
+            int from = Math.Max(run.Start, offset);
+            int to = Math.Min(run.Start + run.Length, end);
+            if (to > from)
+            {
+                int start = _forgedMarkers.Moved(from - offset);
+                _offeredRuns.Add(run with { Start = start, Length = to - from });
+            }
         }
 
         return _quota.Offer(text, this);

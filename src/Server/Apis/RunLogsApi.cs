@@ -26,6 +26,7 @@ public static class RunLogsApi
         ArgumentNullException.ThrowIfNull(api);
         api.MapGet("/{run_name}/logs", GetLogs).WithName($"Get{names}RunLogs").Produces<LogsResponse>()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapRunSectionsApi(names);
         return api;
     }
 

@@ -29,6 +29,8 @@ public class ServerDbContext : DbContext
 
     public DbSet<LogEventEntity> LogEvents => Set<LogEventEntity>();
 
+    public DbSet<LogSectionMarkEntity> LogSectionMarks => Set<LogSectionMarkEntity>();
+
     public DbSet<RunEventEntity> RunEvents => Set<RunEventEntity>();
 
     public DbSet<JobLeaseEntity> JobLeases => Set<JobLeaseEntity>();
@@ -68,6 +70,7 @@ public class ServerDbContext : DbContext
         modelBuilder.ApplyConfiguration(new RunEntityConfiguration());
         modelBuilder.ApplyConfiguration(new JobEntityConfiguration());
         modelBuilder.ApplyConfiguration(new LogEventEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new LogSectionMarkEntityConfiguration());
         modelBuilder.ApplyConfiguration(new RunEventEntityConfiguration());
         modelBuilder.ApplyConfiguration(new JobLeaseEntityConfiguration());
         modelBuilder.ApplyConfiguration(new CodeArchiveEntityConfiguration());

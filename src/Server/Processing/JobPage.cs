@@ -26,7 +26,7 @@ internal static class JobPage
     {
         var stored = job.RunnerTimestamp;
         if (response.JobLogs.All(l => l.Timestamp > stored) && response.JobStates.All(s => s.Timestamp > stored) &&
-            (response.JobEvents ?? []).All(e => e.Timestamp > stored))
+            (response.JobEvents ?? []).All(e => e.Timestamp > stored) && (response.LogSections ?? []).All(m => m.Timestamp > stored))
         {
             return response;
         }
@@ -36,6 +36,7 @@ internal static class JobPage
             JobLogs = [.. response.JobLogs.Where(l => l.Timestamp > stored)],
             JobStates = [.. response.JobStates.Where(s => s.Timestamp > stored)],
             JobEvents = [.. (response.JobEvents ?? []).Where(e => e.Timestamp > stored)],
+            LogSections = [.. (response.LogSections ?? []).Where(m => m.Timestamp > stored)],
         };
     }
 
@@ -62,6 +63,8 @@ internal static class JobPage
                 RunId = job.RunId, Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp), Type = e.Type, Message = Bounded(e.Message),
             });
         }
+
+        Logs.LogSectionMarks.Add(db, job.Id, response.LogSections);
 
         // The live region is what the runner's screen showed when it answered this page: shown, never stored as
         // events or counted. It commits with the page, so it never runs ahead of the stored lines it sits below,

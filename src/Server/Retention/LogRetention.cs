@@ -81,6 +81,8 @@ internal sealed class LogRetention(IServiceScopeFactory scopes, ServerSettings s
             deleted += count;
             if (count < BatchSize)
             {
+                // A job's folds go with its lines (at most a few hundred marks: one statement).
+                await db.LogSectionMarks.Where(e => e.JobId == jobId).ExecuteDeleteAsync(cancellationToken);
                 return deleted;
             }
 

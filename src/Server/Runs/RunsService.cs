@@ -207,6 +207,7 @@ public sealed class RunsService(
         var jobIds = run.Jobs.Select(j => j.Id).ToList();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.LogEvents.Where(e => jobIds.Contains(e.JobId)).ExecuteDeleteAsync(cancellationToken);
+        await db.LogSectionMarks.Where(e => jobIds.Contains(e.JobId)).ExecuteDeleteAsync(cancellationToken);
         await db.RunEvents.Where(e => e.RunId == run.Id).ExecuteDeleteAsync(cancellationToken);
         await db.Jobs.Where(j => j.RunId == run.Id).ExecuteDeleteAsync(cancellationToken);
         await db.Runs.Where(r => r.Id == run.Id).ExecuteDeleteAsync(cancellationToken);

@@ -22,6 +22,7 @@ internal static class WebApi
             var web = app.MapGroup(runs).RequireAuthorization(WebPage.SessionPolicy).ExcludeFromDescription();
             web.MapGet("/{run_name}", RunsApi.GetRun);
             web.MapGet("/{run_name}/logs", RunLogsApi.GetLogs);
+            web.MapGet("/{run_name}/sections", RunSectionsApi.GetSections);
         }
 
         return app;

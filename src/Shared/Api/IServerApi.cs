@@ -94,6 +94,10 @@ public interface IServerApi
     [Get("/api/projects/{project}/runs/{runName}/logs")]
     Task<LogSearchResponse> SearchLogsAsync(string project, string runName, [Query] LogSearchRequest query, CancellationToken cancellationToken);
 
+    /// <summary><c>GET /api/projects/{project}/runs/{run_name}/sections</c>: the folds of the run's log, with their lines and durations.</summary>
+    [Get("/api/projects/{project}/runs/{runName}/sections")]
+    Task<LogSectionsResponse> GetSectionsAsync(string project, string runName, CancellationToken cancellationToken);
+
     /// <summary>
     /// <c>GET /api/projects/{project}/runs/{run_name}/logs?format=text</c> (or <c>ansi</c>, the colours rebuilt): the
     /// stored bytes in order, streamed; <paramref name="timestamps"/>: each line after the time it was stored.

@@ -129,4 +129,7 @@ public static class JobEventTypes
 
     /// <summary>The job's files passed the runner's per-job disk limit (<c>DSTACK_RUNNER_JOB_DISK_MAX</c>); it is killed.</summary>
     public const string DiskQuotaExceeded = "disk_quota_exceeded";
+
+    /// <summary>The job's section markers passed a bound (sections per job, nesting depth): later ones past it make no fold.</summary>
+    public const string LogSectionsLimited = "log_sections_limited";
 }

@@ -102,6 +102,7 @@ public sealed record LogEvent(
 /// </param>
 /// <param name="LogQuota">The quota block (limit, action, usage, bucket, drops, evidence) as of this answer.</param>
 /// <param name="JobEvents">Quota events (warnings, crossings, drop reports) and disk events (a stall on a full disk and its end, a disk limit passed) with a timestamp after the one asked for.</param>
+/// <param name="LogSections">Section marks (folds of the log) with a timestamp after the one asked for; null or absent when there are none.</param>
 public sealed record PullResponse(
     IReadOnlyList<JobStateEvent> JobStates,
     IReadOnlyList<LogEvent> JobLogs,
@@ -110,7 +111,8 @@ public sealed record PullResponse(
     long LogBytesHour,
     byte[]? Live = null,
     LogQuotaStatus? LogQuota = null,
-    IReadOnlyList<JobEvent>? JobEvents = null);
+    IReadOnlyList<JobEvent>? JobEvents = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<LogSectionMark>? LogSections = null);
 
 /// <summary>Optional body of <c>POST /api/jobs/{job_id}/stop</c>.</summary>
 /// <param name="TerminationReason">Reason recorded in the final state; <c>terminated_by_server</c> when null.</param>

@@ -76,8 +76,9 @@ public sealed class AuthEveryEndpointTests(AuthFixture fixture) : IClassFixture<
             [
                 "DELETE /api/projects/main/members/someone", "DELETE /api/projects/main/runs/guarded", "DELETE /api/projects/main/secrets/local", "DELETE /api/runners/local",
                 "DELETE /api/runs/guarded", "DELETE /api/users/someone", "GET /api/projects/", "GET /api/projects/main",
-                "GET /api/projects/main/runs/", "GET /api/projects/main/runs/guarded", "GET /api/projects/main/runs/guarded/logs", "GET /api/projects/main/secrets/",
-                "GET /api/runners/", "GET /api/runs/", "GET /api/runs/guarded", "GET /api/runs/guarded/logs", "GET /api/users/",
+                "GET /api/projects/main/runs/", "GET /api/projects/main/runs/guarded", "GET /api/projects/main/runs/guarded/logs", "GET /api/projects/main/runs/guarded/sections",
+                "GET /api/projects/main/secrets/",
+                "GET /api/runners/", "GET /api/runs/", "GET /api/runs/guarded", "GET /api/runs/guarded/logs", "GET /api/runs/guarded/sections", "GET /api/users/",
                 $"HEAD /api/code/{AuthFixture.Sha256}", "PATCH /api/projects/main", "POST /api/projects/", "POST /api/projects/main/runs/",
                 "POST /api/projects/main/runs/guarded/stop", "POST /api/runners/", "POST /api/runners/local/drain", "POST /api/runs/",
                 "POST /api/runs/guarded/stop", "POST /api/users/", "POST /api/users/someone/token", $"PUT /api/code/{AuthFixture.Sha256}",

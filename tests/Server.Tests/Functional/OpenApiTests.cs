@@ -42,6 +42,7 @@ public sealed partial class OpenApiTests(OpenApiFixture fixture) : IClassFixture
         ["POST /api/projects/{project}/runs/{run_name}/stop"] = [200, 401, 404, 503],
         ["DELETE /api/projects/{project}/runs/{run_name}"] = [204, 401, 404, 409, 503],
         ["GET /api/projects/{project}/runs/{run_name}/logs"] = [200, 400, 401, 404],
+        ["GET /api/projects/{project}/runs/{run_name}/sections"] = [200, 401, 404],
         ["POST /api/users"] = [201, 400, 401, 403, 409, 413, 415],
         ["GET /api/users"] = [200, 401, 403],
         ["POST /api/users/{user}/token"] = [200, 401, 403, 404],

@@ -77,4 +77,18 @@ public sealed class PostgresDatabaseTests : IDisposable
         using var ansi = await client.GetAsync(new Uri("/api/runs/styles/logs?format=ansi", UriKind.Relative));
         Assert.Equal("plain\nok \e]8;;https://example.com\e\\\e[31mred\e[0m\e]8;;\e\\\n", await ansi.Content.ReadAsStringAsync());
     }
+
+    /// <summary>A real job's section marks go through PostgreSQL and come back as the same folds as on SQLite.</summary>
+    [SkippableFact]
+    public async Task SectionMarks_RoundTripIntoFolds()
+    {
+        await using var server = new ServerFactory(database: _database);
+        using var client = server.CreateAdminClient();
+
+        var run = await client.SubmitAsync(new SubmitRunRequest([Logs.LogSectionsTests.Script]));
+        Assert.Equal(RunStatus.Failed, (await client.WaitForEndAsync(run.RunName)).Status);
+
+        Assert.Equal(Logs.LogSectionsTests.Text, System.Text.Encoding.UTF8.GetString(await client.GetLogsTextAsync(run.RunName)));
+        await Logs.LogSectionsTests.AssertFoldsAsync(client, run.RunName);
+    }
 }

@@ -85,6 +85,8 @@ public static class AuthorizationTable
         Web("/web/api/runs/{run_name}", "/web/api/runs/done", [200, 200, 404, 404, 404, 404, 401]),
         Web("/web/api/runs/{run_name}/logs", "/web/api/runs/done/logs", [200, 200, 404, 404, 404, 404, 401]),
         Web("/web/api/projects/{project}/runs/{run_name}/logs", "/web/api/projects/beta/runs/done/logs?q=done&regex=true", [200, 200, 404, 404, 404, 200, 401]),
+        Web("/web/api/projects/{project}/runs/{run_name}/sections", "/web/api/projects/alpha/runs/done/sections", [200, 200, 200, 200, 200, 404, 401]),
+        Web("/web/api/runs/{run_name}/sections", "/web/api/runs/done/sections", [200, 200, 404, 404, 404, 404, 401]),
 
         // Metrics hold every project's run names: the operator's token only (DSTACK_SERVER_METRICS_TOKEN, else the admin token).
         Api("/metrics", "GET", "/metrics", null, [200, 401, 401, 401, 401, 401, 401]),
@@ -107,6 +109,7 @@ public static class AuthorizationTable
             Api(Runs + "/{run_name}/logs", "GET", runs + "/done/logs?format=text", null, Reach(200)),
             Api(Runs + "/{run_name}/logs", "GET", runs + "/done/logs?q=done", null, Reach(200)),
             Api(Runs + "/{run_name}/logs", "GET", runs + "/done/logs?line=last", null, Reach(200)),
+            Api(Runs + "/{run_name}/sections", "GET", runs + "/done/sections", null, Reach(200)),
             Api(Runs + "/{run_name}", "GET", runs + "/no-such-run", null, Reach(404)),
         ];
     }
@@ -124,6 +127,7 @@ public static class AuthorizationTable
             Api("/api/runs/{run_name}", "DELETE", "/api/runs/busy", null, Admins(409)),
             Api("/api/runs/{run_name}/logs", "GET", "/api/runs/done/logs", null, Admins(200)),
             Api("/api/runs/{run_name}/logs", "GET", "/api/runs/done/logs?q=done", null, Admins(200)),
+            Api("/api/runs/{run_name}/sections", "GET", "/api/runs/done/sections", null, Admins(200)),
         ];
     }
 

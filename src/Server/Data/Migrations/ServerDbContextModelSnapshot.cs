@@ -264,6 +264,65 @@ namespace LogQuota.Server.Data.Migrations
                     b.ToTable("log_events", (string)null);
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.LogSectionMarkEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("Collapsed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("collapsed");
+
+                    b.Property<string>("Format")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("format");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<long>("Line")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("line");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<int?>("Parent")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("parent");
+
+                    b.Property<int>("Section")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("section");
+
+                    b.Property<long>("Timestamp")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("timestamp");
+
+                    b.Property<string>("Title")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("title");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("JobId", "Timestamp");
+
+                    b.ToTable("log_section_marks", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.ProjectBudgetHourEntity", b =>
                 {
                     b.Property<Guid>("ProjectId")
@@ -653,6 +712,15 @@ namespace LogQuota.Server.Data.Migrations
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.LogEventEntity", b =>
+                {
+                    b.HasOne("LogQuota.Server.Data.JobEntity", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.LogSectionMarkEntity", b =>
                 {
                     b.HasOne("LogQuota.Server.Data.JobEntity", null)
                         .WithMany()

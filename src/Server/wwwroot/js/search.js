@@ -177,6 +177,7 @@
     }
     mark();
     if (row) {
+      log.dispatchEvent(new CustomEvent('log:reveal', { detail: { line } }));  // sections.js opens the folds around it
       row.scrollIntoView({ block: 'center' });  // in the log's box, and the box in the page
     }
   }

@@ -273,6 +273,67 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                     b.ToTable("log_events", (string)null);
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.LogSectionMarkEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<bool>("Collapsed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("collapsed");
+
+                    b.Property<string>("Format")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("format");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("kind");
+
+                    b.Property<long>("Line")
+                        .HasColumnType("bigint")
+                        .HasColumnName("line");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("name");
+
+                    b.Property<int?>("Parent")
+                        .HasColumnType("integer")
+                        .HasColumnName("parent");
+
+                    b.Property<int>("Section")
+                        .HasColumnType("integer")
+                        .HasColumnName("section");
+
+                    b.Property<long>("Timestamp")
+                        .HasColumnType("bigint")
+                        .HasColumnName("timestamp");
+
+                    b.Property<string>("Title")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("title");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("JobId", "Timestamp");
+
+                    b.ToTable("log_section_marks", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.ProjectBudgetHourEntity", b =>
                 {
                     b.Property<Guid>("ProjectId")
@@ -688,6 +749,15 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.LogEventEntity", b =>
+                {
+                    b.HasOne("LogQuota.Server.Data.JobEntity", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.LogSectionMarkEntity", b =>
                 {
                     b.HasOne("LogQuota.Server.Data.JobEntity", null)
                         .WithMany()
