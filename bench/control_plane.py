@@ -139,7 +139,7 @@ def submit_all(base, prefix, jobs, command, bases=None, procs=None, cpu=None):
             return latencies, elapsed
         if time.monotonic() - started > 600:
             raise SystemExit(f"{prefix}: not all {jobs} jobs running after 600 s")
-        time.sleep(0.2)
+        time.sleep(1)  # each look lists every run: at 0.2 s the looking cost the server more than the starts
 
 
 def follow(base, names, stop, visible):
@@ -223,6 +223,7 @@ def idle_phase(base, procs, a, result):
     result["idle submit p99 ms"] = load.pct(latencies, 99)
     result["idle all running s"] = to_running
     start_cost(result, "idle", started, server, a.jobs)
+    time.sleep(10)  # the starts' own after-work (the runtime's tier-up of what they ran, their garbage) is not idling
     cpu, wall = measure(base, procs, a.seconds)
     total = sum(cpu.values()) * wall
     result["idle server cores"] = cpu[server.pid]
