@@ -4,6 +4,7 @@ pass (DSTACK_SERVER_PULL=job), in one command, on the same machine, one after th
 Usage (after `dotnet build -c Release src/Server` and `src/Runner`; Debug builds are used when Release is absent):
 
     python3 bench/load.py control-plane [--jobs 2000] [--runners 4] [--seconds 120] [--modes stream,job]
+                                        [--phases empty,busy,idle] [--before TREE]
     .ci/postgres.sh -- python3 bench/load.py control-plane [--jobs 2000] [--runners 4] [--seconds 120] --modes stream,job,postgres
 
 The defaults are the full size (2,000 jobs printing one line a second for 120 s over 4 runners, on one machine); give a
@@ -20,7 +21,12 @@ replicas on one PostgreSQL database (a database of its own, dropped afterwards),
 the first replica halfway through the jobs' lines: it reports how long after the kill the runners' streams and the jobs
 it held were taken over by the other replica (from the database: the rows whose lease_owner names the killed process),
 and checks that every job stored every line exactly once.
-Prints one table per mode and the ratios stream / job.
+Prints one table per mode and the ratios stream / job. --phases picks the phases (empty: the processes with no job for 20 s,
+their fixed cost). --before TREE runs each mode first with the Release builds of another checkout (e.g. a `git worktree`
+of the commit before a change, built with `dotnet build -c Release src/Server src/Runner`) and prints the ratios
+after / before: a change's effect measured in one command, on the same load.
+For the cost of starting and of idling, each phase also reports the server's and the runners' CPU seconds (from /proc)
+from the first submit until every job is `running`, per job, and per idle job-minute.
 """
 import argparse, base64, json, os, re, shutil, subprocess, tempfile, threading, time
 
@@ -36,12 +42,12 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
 
 
-def start_runners(d, mode, runners, log, jobs):
+def start_runners(d, mode, runners, log, jobs, root=None):
     quiet = dict(os.environ, Logging__LogLevel__Default="Warning")
     procs, urls = [], []
     for r in range(runners):
         port = load.free_port()
-        procs.append(subprocess.Popen(["dotnet", load.dll("Runner")], stdout=log, stderr=subprocess.STDOUT, env=dict(
+        procs.append(subprocess.Popen(["dotnet", load.dll("Runner", root)], stdout=log, stderr=subprocess.STDOUT, env=dict(
             quiet, DSTACK_RUNNER_PORT=str(port), DSTACK_RUNNER_DIR=os.path.join(d, f"runner-{mode}-{r}"),
             DSTACK_RUNNER_WORK_DIR=os.path.join(d, f"work-{mode}-{r}"), DSTACK_RUNNER_TOKEN=load.RUNNER_TOKEN,
             DSTACK_RUNNER_MAX_JOBS=str(max(jobs, 1)))))
@@ -55,13 +61,14 @@ def start_runners(d, mode, runners, log, jobs):
     return procs, urls
 
 
-def start_system(d, mode, runners, jobs):
+def start_system(d, mode, runners, jobs, root=None):
+    label = mode + ("-before" if root else "")
     quiet = dict(os.environ, Logging__LogLevel__Default="Warning")
-    log = open(os.path.join(d, f"processes-{mode}.log"), "w+")
-    procs, urls = start_runners(d, mode, runners, log, jobs)
+    log = open(os.path.join(d, f"processes-{label}.log"), "w+")
+    procs, urls = start_runners(d, label, runners, log, jobs, root)
     sport = load.free_port()
-    procs.append(subprocess.Popen(["dotnet", load.dll("Server")], stdout=log, stderr=subprocess.STDOUT, env=dict(
-        quiet, DSTACK_SERVER_PORT=str(sport), DSTACK_SERVER_DIR=os.path.join(d, f"server-{mode}"), DSTACK_SERVER_ADMIN_TOKEN=load.ADMIN,
+    procs.append(subprocess.Popen(["dotnet", load.dll("Server", root)], stdout=log, stderr=subprocess.STDOUT, env=dict(
+        quiet, DSTACK_SERVER_PORT=str(sport), DSTACK_SERVER_DIR=os.path.join(d, f"server-{label}"), DSTACK_SERVER_ADMIN_TOKEN=load.ADMIN,
         DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR="0", DSTACK_SERVER_RUNNERS=",".join(urls), DSTACK_RUNNER_TOKEN=load.RUNNER_TOKEN,
         DSTACK_SERVER_PULL=mode)))
     base = f"http://127.0.0.1:{sport}"
@@ -75,7 +82,8 @@ def start_system(d, mode, runners, jobs):
 
 def stop_system(procs, log):
     for p in reversed(procs):
-        p.terminate()
+        p.terminate()  # all at once: a runner's shutdown waits for its jobs' deletes, which no server sends any more
+    for p in reversed(procs):
         try:
             p.wait(timeout=90)
         except subprocess.TimeoutExpired:
@@ -96,10 +104,12 @@ def runs(base):
             return out
 
 
-def submit_all(base, prefix, jobs, command, bases=None):
+def submit_all(base, prefix, jobs, command, bases=None, procs=None, cpu=None):
     """Submits from 8 threads at once (as many clients would); the submits' latencies and the seconds from the first
-    submit until every job is `running`."""
+    submit until every job is `running`. With procs and a dict cpu, puts into cpu each process's CPU seconds from the first
+    submit until every job is `running` (the cost of starting them)."""
     bases = bases or [base]
+    before = {p.pid: cpu_seconds(p.pid) for p in procs or []}
     latencies, started, failed = [], time.monotonic(), []
 
     def submit(i):
@@ -123,10 +133,13 @@ def submit_all(base, prefix, jobs, command, bases=None):
     while True:
         active = [r for r in runs(base) if r["run_name"].startswith(prefix + "-")]
         if sum(r["status"] == "running" for r in active) == jobs:
-            return latencies, time.monotonic() - started
+            elapsed = time.monotonic() - started
+            if cpu is not None:
+                cpu.update({pid: cpu_seconds(pid) - seconds for pid, seconds in before.items()})
+            return latencies, elapsed
         if time.monotonic() - started > 600:
             raise SystemExit(f"{prefix}: not all {jobs} jobs running after 600 s")
-        time.sleep(0.2)
+        time.sleep(1)  # each look lists every run: at 0.2 s the looking cost the server more than the starts
 
 
 def follow(base, names, stop, visible):
@@ -154,43 +167,71 @@ def measure(base, procs, window):
     return {p.pid: (cpu_seconds(p.pid) - before[p.pid]) / wall for p in procs}, wall
 
 
-def scenario(d, mode, a):
-    base, procs, log = start_system(d, mode, a.runners, a.jobs)
+def scenario(d, mode, a, root=None):
+    base, procs, log = start_system(d, mode, a.runners, a.jobs, root)
     server, runner_procs = procs[-1], procs[:-1]
     result = {}
     try:
-        busy = f"bash -c 'exec 3<> <(:); for i in $(seq 1 {a.seconds}); do echo \"t=$EPOCHREALTIME i=$i\"; read -t 1 -u 3; done; true'"
-        latencies, to_running = submit_all(base, "busy", a.jobs, busy)
-        stop, visible = threading.Event(), []
-        follower = threading.Thread(target=follow, args=(base, [f"busy-{i}" for i in range(0, a.jobs, max(1, a.jobs // 5))][:5], stop, visible), daemon=True)
-        follower.start()
-        cpu, wall = measure(base, procs, max(5, a.seconds - to_running - 10))
-        stop.set(); follower.join()
-        result["submit p99 ms"] = load.pct(latencies, 99)
-        result["all running s"] = to_running
-        result["busy server cores"] = cpu[server.pid]
-        result["busy runner cores (max)"] = max(cpu[p.pid] for p in runner_procs)
-        result["visible p50 s"] = load.pct(visible, 50)
-        result["visible p99 s"] = load.pct(visible, 99)
-        deadline = time.monotonic() + a.seconds + 300
-        while sum(r["status"] in ("done", "failed", "terminated") for r in runs(base) if r["run_name"].startswith("busy-")) < a.jobs:
-            if time.monotonic() > deadline:
-                raise SystemExit("the busy jobs did not all end within 300 s of their last line")
-            time.sleep(1)
-        result["busy jobs not done"] = sum(r["status"] != "done" for r in runs(base) if r["run_name"].startswith("busy-"))
-        result["jobs not stored exactly once"] = not_exactly_once(base, "busy", a)
-
-        latencies, to_running = submit_all(base, "idle", a.jobs, f"sleep {a.seconds + 60}")
-        cpu, wall = measure(base, procs, a.seconds)
-        total = sum(cpu.values()) * wall
-        result["idle server cores"] = cpu[server.pid]
-        result["idle ms CPU per job-minute"] = total * 1000 / (a.jobs * wall / 60)
-        for r in runs(base):
-            if r["status"] == "running":
-                load.call(base, "POST", f"/api/runs/{r['run_name']}/stop")
+        if "empty" in a.phases:
+            cpu, wall = measure(base, procs, 20)
+            result["empty server+runners ms CPU per minute"] = sum(cpu.values()) * 60 * 1000
+        if "busy" in a.phases:
+            busy_phase(base, procs, a, result)
+        if "idle" in a.phases:
+            idle_phase(base, procs, a, result)
     finally:
         stop_system(procs, log)
     return result
+
+
+def start_cost(result, phase, started, server, jobs):
+    """CPU of the server and of the runners from the first submit until every job is `running`, per job."""
+    result[f"{phase} start: server ms CPU per job"] = started[server.pid] * 1000 / jobs
+    result[f"{phase} start: runners ms CPU per job"] = sum(v for pid, v in started.items() if pid != server.pid) * 1000 / jobs
+
+
+def busy_phase(base, procs, a, result):
+    server, runner_procs = procs[-1], procs[:-1]
+    busy = f"bash -c 'exec 3<> <(:); for i in $(seq 1 {a.seconds}); do echo \"t=$EPOCHREALTIME i=$i\"; read -t 1 -u 3; done; true'"
+    started = {}
+    latencies, to_running = submit_all(base, "busy", a.jobs, busy, procs=procs, cpu=started)
+    start_cost(result, "busy", started, server, a.jobs)
+    stop, visible = threading.Event(), []
+    follower = threading.Thread(target=follow, args=(base, [f"busy-{i}" for i in range(0, a.jobs, max(1, a.jobs // 5))][:5], stop, visible), daemon=True)
+    follower.start()
+    cpu, wall = measure(base, procs, max(5, a.seconds - to_running - 10))
+    stop.set(); follower.join()
+    result["submit p99 ms"] = load.pct(latencies, 99)
+    result["all running s"] = to_running
+    result["busy server cores"] = cpu[server.pid]
+    result["busy runner cores (max)"] = max(cpu[p.pid] for p in runner_procs)
+    result["visible p50 s"] = load.pct(visible, 50)
+    result["visible p99 s"] = load.pct(visible, 99)
+    deadline = time.monotonic() + a.seconds + 300
+    while sum(r["status"] in ("done", "failed", "terminated") for r in runs(base) if r["run_name"].startswith("busy-")) < a.jobs:
+        if time.monotonic() > deadline:
+            raise SystemExit("the busy jobs did not all end within 300 s of their last line")
+        time.sleep(1)
+    result["busy jobs not done"] = sum(r["status"] != "done" for r in runs(base) if r["run_name"].startswith("busy-"))
+    result["jobs not stored exactly once"] = not_exactly_once(base, "busy", a)
+
+
+def idle_phase(base, procs, a, result):
+    server = procs[-1]
+    started = {}
+    latencies, to_running = submit_all(base, "idle", a.jobs, f"sleep {a.seconds + 60}", procs=procs, cpu=started)
+    result["idle submit p99 ms"] = load.pct(latencies, 99)
+    result["idle all running s"] = to_running
+    start_cost(result, "idle", started, server, a.jobs)
+    time.sleep(10)  # the starts' own after-work (the runtime's tier-up of what they ran, their garbage) is not idling
+    cpu, wall = measure(base, procs, a.seconds)
+    total = sum(cpu.values()) * wall
+    result["idle server cores"] = cpu[server.pid]
+    result["idle ms CPU per job-minute"] = total * 1000 / (a.jobs * wall / 60)
+    result["idle: server ms CPU per job-minute"] = cpu[server.pid] * wall * 1000 / (a.jobs * wall / 60)
+    for r in runs(base):
+        if r["status"] == "running":
+            load.call(base, "POST", f"/api/runs/{r['run_name']}/stop")
 
 
 def not_exactly_once(base, prefix, a):
@@ -275,12 +316,18 @@ def main(argv=None):
     ap.add_argument("--runners", type=int, default=4)
     ap.add_argument("--seconds", type=int, default=120)
     ap.add_argument("--modes", default="stream,job")
+    ap.add_argument("--before", help="another checkout whose Release builds run each mode first, for after / before ratios")
+    ap.add_argument("--phases", default="busy,idle",
+                    help="of empty (the processes with no job, 20 s), busy, idle; the postgres mode runs busy only")
     a = ap.parse_args(argv)
     d = tempfile.mkdtemp(prefix="logquota-bench-cp-")
     os.chmod(d, 0o755)
     results = {}
     try:
         for mode in a.modes.split(","):
+            if a.before and mode != "postgres":
+                results[f"{mode} before"] = scenario(d, mode, a, a.before)
+                print(f"{mode} before: {json.dumps({k: round(v, 4) for k, v in results[mode + ' before'].items()})}", flush=True)
             results[mode] = postgres_scenario(d, a) if mode == "postgres" else scenario(d, mode, a)
             print(f"{mode}: {json.dumps({k: round(v, 4) for k, v in results[mode].items()})}", flush=True)
     finally:
@@ -293,15 +340,15 @@ def main(argv=None):
         return
     print(f"\n{a.jobs} jobs over {a.runners} runners, {a.seconds} s, one line per second (busy) or sleep (idle); "
           f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print("| figure | " + " | ".join(modes) + (" | ratio stream / job |" if {"stream", "job"} <= set(modes) else " |"))
-    print("| --- " * (len(modes) + 1 + ({"stream", "job"} <= set(modes))) + "|")
+    # Ratios: after / before for each mode run both ways, else stream / job.
+    pairs = [(m, f"{m} before") for m in modes if f"{m} before" in results] or (
+        [("stream", "job")] if {"stream", "job"} <= set(modes) else [])
+    print("| figure | " + " | ".join(modes) + "".join(f" | {x} / {y}" for x, y in pairs) + " |")
+    print("| --- " * (len(modes) + 1 + len(pairs)) + "|")
     for key in results[modes[0]]:
         cells = [f"{results[m][key]:.3f}" for m in modes]
-        ratio = ""
-        if {"stream", "job"} <= set(modes):
-            j = results["job"][key]
-            ratio = f" | {results['stream'][key] / j:.2f}" if j else " | —"
-        print(f"| {key} | " + " | ".join(cells) + ratio + " |")
+        ratios = "".join(f" | {results[x][key] / results[y][key]:.2f}" if results[y][key] else " | —" for x, y in pairs)
+        print(f"| {key} | " + " | ".join(cells) + ratios + " |")
 
 
 if __name__ == "__main__":

@@ -26,9 +26,9 @@ def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 
-def dll(project):
+def dll(project, root=None):
     for config in ("Release", "Debug"):
-        path = os.path.join(ROOT, f"src/{project}/bin/{config}/net10.0/LogQuota.{project}.dll")
+        path = os.path.join(root or ROOT, f"src/{project}/bin/{config}/net10.0/LogQuota.{project}.dll")
         if os.path.exists(path):
             return path
     raise SystemExit(f"build src/{project} first")

@@ -26,6 +26,9 @@ internal static unsafe partial class Native
 
     public const short POLLIN = 0x001;
 
+    public const int EFD_NONBLOCK = 0x800;
+    public const int EFD_CLOEXEC = 0x80000;
+
     // glibc's values (spawn.h); POSIX_SPAWN_SETSID needs glibc 2.26+.
     public const short POSIX_SPAWN_SETSIGDEF = 0x04;
     public const short POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -63,6 +66,9 @@ internal static unsafe partial class Native
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int posix_openpt(int flags);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    public static partial int eventfd(uint initval, int flags);
 
     [LibraryImport(Libc, SetLastError = true)]
     public static partial int grantpt(int fd);

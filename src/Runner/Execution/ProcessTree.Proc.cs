@@ -72,6 +72,42 @@ internal static unsafe partial class ProcessTree
         return at >= 0 && Utf8Parser.TryParse(text[(at + 6)..], out uint real, out _) && real == uid;
     }
 
+    /// <summary>
+    /// The real uids of every live process (zombies left out) that <paramref name="wanted"/> accepts, in one pass over
+    /// <c>/proc</c>: what a per-job uid's check needs for all uids at once, instead of one pass per uid.
+    /// </summary>
+    public static HashSet<uint> LiveRealUids(Func<uint, bool> wanted)
+    {
+        ArgumentNullException.ThrowIfNull(wanted);
+        var uids = new HashSet<uint>();
+        var pids = new FileSystemEnumerable<int>("/proc", ParsePid, new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true })
+        {
+            ShouldIncludePredicate = IsPidDirectory,
+        };
+        var buffer = stackalloc byte[StatusBufferSize];
+        foreach (var pid in pids)
+        {
+            var n = ReadProcFile(pid, "/status\0"u8, new Span<byte>(buffer, StatusBufferSize));
+            if (n <= 0)
+            {
+                continue; // exited between the listing and the read
+            }
+
+            var text = new ReadOnlySpan<byte>(buffer, (int)n);
+            var at = text.IndexOf("\nUid:\t"u8);
+            if (at >= 0 && Utf8Parser.TryParse(text[(at + 6)..], out uint real, out _) && wanted(real)
+                && text.IndexOf("\nState:\tZ"u8) < 0)
+            {
+                uids.Add(real);
+            }
+        }
+
+        return uids;
+    }
+
+    /// <summary>/proc/PID/status is about 1.5 KiB; its Uid line comes within the first kilobyte.</summary>
+    private const int StatusBufferSize = 4096;
+
     private static List<ProcStat> ReadAll()
     {
         var result = new List<ProcStat>(256);

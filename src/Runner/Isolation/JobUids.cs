@@ -22,6 +22,19 @@ internal sealed class JobUids
     private readonly List<uint> _predecessorHeld = [];
     private uint _next;
 
+    /// <summary>
+    /// The uids of the range with anything left (<see cref="UidTraces.Holders"/>) as of <see cref="_holdersAt"/>: one scan
+    /// of /proc serves every start within <see cref="HoldersFresh"/>, where a scan per start made a burst of N starts cost
+    /// N scans of N jobs' processes. A uid of the range gains a process only from a job this runner gives it (runners
+    /// sharing a host have disjoint ranges), and such a uid is in use until its job's traces are erased, so a scan that
+    /// found none for a uid not in use stays true.
+    /// </summary>
+    private HashSet<uint>? _holders;
+    private long _holdersAt;
+
+    /// <summary>How long a scan is used for further starts; a second bounds a burst to one scan a second.</summary>
+    private static readonly TimeSpan HoldersFresh = TimeSpan.FromSeconds(1);
+
     public JobUids(UidRange range, string runnerDir)
     {
         _range = range;
@@ -56,18 +69,32 @@ internal sealed class JobUids
     {
         lock (_lock)
         {
-            for (uint tried = 0; tried < _range.Count; tried++)
+            var fresh = false;
+            while (!fresh)
             {
-                var uid = _range.First + (_next++ % _range.Count);
-                if (_inUse.Contains(uid) || UidTraces.Remain(uid))
+                if (_holders is null || Environment.TickCount64 - _holdersAt > HoldersFresh.TotalMilliseconds)
                 {
-                    // Held by a job, or something of an earlier job is left: handing it out would give that away.
-                    continue;
+                    _holders = UidTraces.Holders(_range);
+                    _holdersAt = Environment.TickCount64;
+                    fresh = true;
                 }
 
-                _inUse.Add(uid);
-                Save();
-                return uid;
+                for (uint tried = 0; tried < _range.Count; tried++)
+                {
+                    var uid = _range.First + (_next++ % _range.Count);
+                    if (_inUse.Contains(uid) || _holders.Contains(uid))
+                    {
+                        // Held by a job, or something of an earlier job is left: handing it out would give that away.
+                        continue;
+                    }
+
+                    _inUse.Add(uid);
+                    Save();
+                    return uid;
+                }
+
+                // Every uid looked held as of an older scan: look again once.
+                _holders = null;
             }
         }
 

@@ -25,8 +25,37 @@ internal static partial class UidTraces
     /// <summary>Offset of <c>stx_uid</c> in <c>struct statx</c>, the same on every architecture.</summary>
     private const int StatxUidOffset = 20;
 
-    /// <summary>Whether anything of <paramref name="uid"/> is left: a live process, or a file at the top of a shared directory.</summary>
-    public static bool Remain(uint uid) => Processes(uid).Count > 0 || SharedDirectories.Any(d => EntriesOwnedBy(d, uid).Any());
+    /// <summary>
+    /// The uids of <paramref name="range"/> that have anything left now (a live process, or a file at the top of a shared
+    /// directory), found in one pass over <c>/proc</c> and one listing of each shared directory, whatever the range's size.
+    /// </summary>
+    public static HashSet<uint> Holders(Configuration.UidRange range)
+    {
+        ArgumentNullException.ThrowIfNull(range);
+        var held = ProcessTree.LiveRealUids(range.Contains);
+        foreach (var directory in SharedDirectories)
+        {
+            IEnumerable<string> entries;
+            try
+            {
+                entries = Directory.EnumerateFileSystemEntries(directory).ToList();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            foreach (var entry in entries)
+            {
+                if (OwnerOf(entry) is { } owner && range.Contains(owner))
+                {
+                    held.Add(owner);
+                }
+            }
+        }
+
+        return held;
+    }
 
     /// <summary>The pids of live processes whose real uid is <paramref name="uid"/>.</summary>
     public static List<int> Processes(uint uid)

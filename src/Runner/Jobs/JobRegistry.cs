@@ -349,13 +349,14 @@ internal sealed class JobRegistry : IDisposable
 
     private void FlushStaleLines()
     {
+        var now = _time.GetTimestamp();
         foreach (var job in _jobs.Values)
         {
             if (!job.Finished.IsCompleted)
             {
                 try
                 {
-                    job.Tick();
+                    job.Tick(now);
                 }
                 catch (Exception e)
                 {

@@ -53,13 +53,13 @@ internal sealed class IngestLag(TimeProvider time)
         }
     }
 
-    /// <summary>Forgets the jobs that are not in <paramref name="activeJobs"/> any more (ended and released).</summary>
-    public void Retain(IReadOnlyCollection<Guid> activeJobs)
+    /// <summary>Forgets <paramref name="released"/>: jobs ended and released, whose runner holds nothing more of them.</summary>
+    public void Forget(IEnumerable<Guid> released)
     {
-        var keep = activeJobs.ToHashSet();
+        ArgumentNullException.ThrowIfNull(released);
         lock (_storedUpTo)
         {
-            foreach (var gone in _storedUpTo.Keys.Where(id => !keep.Contains(id)).ToList())
+            foreach (var gone in released)
             {
                 _storedUpTo.Remove(gone);
                 _streamed.Remove(gone);

@@ -104,12 +104,15 @@ internal sealed class JobProcessor(
             await _assignment.AssignAsync(cancellationToken);
         }
 
-        var claimed = await ActiveJobsAsync(includeUnsubmitted: !finalPass, cancellationToken);
-        metrics.Lag.Retain(claimed);
+        // Only the jobs a call may be due for: a job whose runner's stream carries it is read and written here only when it is
+        // being submitted, a stop waits or it ended, so an idle job costs a pass nothing (bench/RESULTS.md).
         List<Guid> jobs;
         await using (var scope = scopes.CreateAsyncScope())
         {
-            jobs = await streamed.SelectAsync(scope.ServiceProvider.GetRequiredService<ServerDbContext>(), claimed, finalPass, cancellationToken);
+            var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+            var carried = await streamed.RefreshAsync(db, finalPass, cancellationToken);
+            var claimed = await leases.ClaimAsync(db, runners.Runners, includeUnsubmitted: !finalPass, carried, cancellationToken);
+            jobs = await streamed.SelectAsync(db, claimed, cancellationToken);
         }
 
         _contact.Retain(jobs);
@@ -148,15 +151,14 @@ internal sealed class JobProcessor(
                     logger.LogError(e, "Processing job {JobId} failed; it is retried on the next pass", jobId);
                 }
             });
-    }
 
-    /// <summary>The jobs this replica processes in this pass: on SQLite all of them, on PostgreSQL those it holds
-    /// the lease of, claimed or renewed here (LOCKING.md).</summary>
-    private async Task<List<Guid>> ActiveJobsAsync(bool includeUnsubmitted, CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
-        return await leases.ClaimAsync(db, runners.Runners, includeUnsubmitted, cancellationToken);
+        // Every release of a job happens to a job of a pass (or of a restarted runner's stream answer, which forgets its own).
+        if (jobs.Count > 0)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
+            metrics.Lag.Forget(await db.Jobs.Where(j => jobs.Contains(j.Id) && j.RunnerReleased).Select(j => j.Id).ToListAsync(cancellationToken));
+        }
     }
 
     private async Task ProcessJobAsync(Guid jobId, CancellationToken cancellationToken)

@@ -65,10 +65,7 @@ internal sealed class RunnerStreamStore(StreamLeases leases, ServerMetrics metri
             logs.Add((job.Id, charged));
         }
 
-        if (answer.Held is { } held)
-        {
-            await EndLostAsync(db, runner, held, cancellationToken);
-        }
+        var lost = answer.Held is { } held ? await EndLostAsync(db, runner, held, cancellationToken) : [];
 
         stream.Cursor = answer.Cursor;
         stream.FailingSince = null;
@@ -81,6 +78,7 @@ internal sealed class RunnerStreamStore(StreamLeases leases, ServerMetrics metri
             metrics.Lag.Streamed(job.Id, runner, job.RunnerTimestamp);
         }
 
+        metrics.Lag.Forget(lost);
         if (!answer.HasMore)
         {
             metrics.Lag.StreamCaughtUp(runner);
@@ -93,13 +91,15 @@ internal sealed class RunnerStreamStore(StreamLeases leases, ServerMetrics metri
     /// Waiting for the unreachable timeout would only delay the same verdict. A job still being submitted is left to its
     /// submit, which the runner takes as new.
     /// </summary>
-    private async Task EndLostAsync(ServerDbContext db, string runner, IReadOnlyList<Guid> held, CancellationToken cancellationToken)
+    /// <returns>The jobs released here.</returns>
+    private async Task<List<Guid>> EndLostAsync(ServerDbContext db, string runner, IReadOnlyList<Guid> held, CancellationToken cancellationToken)
     {
         var heldSet = held.ToHashSet();
         var candidates = await db.Jobs
             .Where(j => j.Runner == runner && !j.RunnerReleased && (j.Status == JobStatus.Running || j.Status == JobStatus.Terminating))
             .ToListAsync(cancellationToken);
-        foreach (var job in candidates.Where(j => !heldSet.Contains(j.Id)))
+        var lost = candidates.Where(j => !heldSet.Contains(j.Id)).ToList();
+        foreach (var job in lost)
         {
             var message = $"Runner {runner} no longer knows job {job.Id}: it was restarted, and the job ended with its previous process";
             if (job.TryEnd(JobEnd.ExecutorError(message), time.GetUtcNow()))
@@ -109,5 +109,7 @@ internal sealed class RunnerStreamStore(StreamLeases leases, ServerMetrics metri
 
             job.Release();
         }
+
+        return [.. lost.Select(j => j.Id)];
     }
 }

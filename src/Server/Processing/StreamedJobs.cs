@@ -29,10 +29,16 @@ internal sealed class StreamedJobs(ServerSettings settings, CarriedStreams strea
     /// <summary>The job was handed to its runner; its state comes through the stream.</summary>
     public void Submitted(Guid jobId) => _submitted[jobId] = time.GetTimestamp();
 
-    /// <summary>Of <paramref name="claimed"/>, those a pass must call a runner for, in the same order.</summary>
-    public async Task<List<Guid>> SelectAsync(ServerDbContext db, List<Guid> claimed, bool finalPass, CancellationToken cancellationToken)
+    /// <summary>Reads, at the start of a pass, which runners' streams carry their jobs' events (none in a final pass).</summary>
+    public async Task<IReadOnlyCollection<string>> RefreshAsync(ServerDbContext db, bool finalPass, CancellationToken cancellationToken)
     {
         _carried = finalPass || settings.Pull != PullMode.Stream ? [] : await CarriedAsync(db, cancellationToken);
+        return _carried;
+    }
+
+    /// <summary>Of <paramref name="claimed"/>, those a pass must call a runner for, in the same order.</summary>
+    public async Task<List<Guid>> SelectAsync(ServerDbContext db, List<Guid> claimed, CancellationToken cancellationToken)
+    {
         if (_carried.Count == 0 || claimed.Count == 0)
         {
             return claimed;

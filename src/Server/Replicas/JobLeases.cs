@@ -33,6 +33,8 @@ internal sealed class JobLeases(ServerSettings settings, ReplicaIdentity replica
               AND (@include_unsubmitted OR j.status <> 'Provisioning')
               AND (j.lease_owner = @me OR j.lease_expires_at IS NULL OR j.lease_expires_at < clock.now)
               AND (j.runner = ANY(@runners) OR j.embedded_runner)
+              AND (NOT (j.runner = ANY(@quiet)) OR j.status IN ('Provisioning', 'Done', 'Failed', 'Terminated', 'Aborted')
+                OR (j.stop_requested AND NOT j.stop_sent) OR j.lease_owner IS DISTINCT FROM @me)
             ORDER BY j.submitted_at
             FOR UPDATE OF j SKIP LOCKED),
         claimed AS (
@@ -87,22 +89,33 @@ internal sealed class JobLeases(ServerSettings settings, ReplicaIdentity replica
         WHERE l.owner = @me AND l.job_id = released.id AND l.expires_at > released.now
         """;
 
+    /// <summary>The statuses in which a job whose events its runner's stream carries may need a call of its own: a submit, or its delete.</summary>
+    private static readonly JobStatus[] CallDue = [JobStatus.Provisioning, JobStatus.Done, JobStatus.Failed, JobStatus.Terminated, JobStatus.Aborted];
+
     /// <summary>True when leases are kept: on PostgreSQL.</summary>
     public bool Enabled => settings.DatabaseProvider == DatabaseProvider.Postgres;
 
     /// <summary>This replica's name in <c>jobs.lease_owner</c> and <c>job_leases.owner</c>.</summary>
     public string Replica => replica.Id;
 
-    /// <summary>The ids of the jobs on a runner this replica processes in this pass, oldest first.</summary>
+    /// <summary>
+    /// The ids of the jobs on a runner this replica processes in this pass, oldest first. A job on a runner of
+    /// <paramref name="quiet"/> (its stream carries its events) is one only when a call may be due (it is being submitted,
+    /// a stop waits, it ended), or, with replicas, when this replica takes it over: so a pass over thousands of running
+    /// jobs reads and writes only the few that need it, and the heartbeat alone renews the rest (LOCKING.md).
+    /// </summary>
     /// <param name="runners">The runners this replica can reach (its local one, or DSTACK_SERVER_RUNNERS).</param>
+    /// <param name="quiet">The runners, by address, whose stream is carried.</param>
     public async Task<List<Guid>> ClaimAsync(
-        ServerDbContext db, IReadOnlyList<string> runners, bool includeUnsubmitted, CancellationToken cancellationToken)
+        ServerDbContext db, IReadOnlyList<string> runners, bool includeUnsubmitted, IReadOnlyCollection<string> quiet, CancellationToken cancellationToken)
     {
         if (!Enabled)
         {
+            var carried = quiet.ToList();
             return await db.Jobs
                 .Where(j => j.Runner != null && !j.RunnerReleased)
                 .Where(j => includeUnsubmitted || j.Status != JobStatus.Provisioning)
+                .Where(j => !carried.Contains(j.Runner!) || CallDue.Contains(j.Status) || (j.StopRequested && !j.StopSent))
                 .OrderBy(j => j.SubmittedAt)
                 .Select(j => j.Id)
                 .ToListAsync(cancellationToken);
@@ -113,7 +126,8 @@ internal sealed class JobLeases(ServerSettings settings, ReplicaIdentity replica
                 new NpgsqlParameter("me", replica.Id),
                 new NpgsqlParameter("lease_ms", LeaseMilliseconds),
                 new NpgsqlParameter("include_unsubmitted", includeUnsubmitted),
-                new NpgsqlParameter("runners", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = runners.ToArray() })
+                new NpgsqlParameter("runners", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = runners.ToArray() },
+                new NpgsqlParameter("quiet", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = quiet.ToArray() })
             .ToListAsync(cancellationToken);
     }
 

@@ -32,19 +32,24 @@ public sealed class UidReuseTests
     {
         var whyNot = Privileged.WhyNotRoot();
         Skip.If(whyNot is not null, whyNot);
-        await using var runner = await RunnerHost.StartAsync();
-        await runner.RunAsync(new JobSpec(["true"]));
-
-        // The uid the runner would hand out next, from its own record; a file of it in /tmp, as a crashed job leaves.
-        var next = NextUid(runner.Dir);
+        var dir = Directory.CreateTempSubdirectory("logquota-runner-test-").FullName;
         var planted = $"/tmp/logquota-uid-test-{Guid.NewGuid():N}";
-        await File.WriteAllTextAsync(planted, "left by an earlier job");
         try
         {
+            await using (var runner = await RunnerHost.StartAsync(dir, keepDir: true))
+            {
+                await runner.RunAsync(new JobSpec(["true"]));
+            }
+
+            // The uid the runner would hand out next, from its own record; a file of it in /tmp, as a job of a runner
+            // process that crashed leaves (while a runner runs, a file of a uid appears only from a process of its job).
+            var next = NextUid(dir);
+            await File.WriteAllTextAsync(planted, "left by an earlier job");
             Privileged.Run("chmod", "600", planted);
             Privileged.Run("chown", $"{next}:{next}", planted);
 
-            var result = await runner.RunAsync(new JobSpec([$"id -u; cat {planted} 2>&1 || true"]));
+            await using var restarted = await RunnerHost.StartAsync(dir, keepDir: true);
+            var result = await restarted.RunAsync(new JobSpec([$"id -u; cat {planted} 2>&1 || true"]));
 
             var lines = result.Text.Split('\n');
             Assert.NotEqual(next.ToString(CultureInfo.InvariantCulture), lines[0]);
@@ -53,6 +58,8 @@ public sealed class UidReuseTests
         finally
         {
             File.Delete(planted);
+            Directory.Delete(dir, recursive: true);
+            Directory.Delete(RunnerHost.WorkDirOf(dir), recursive: true);
         }
     }
 

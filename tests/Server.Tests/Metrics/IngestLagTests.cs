@@ -48,10 +48,10 @@ public sealed class IngestLagTests
         lag.Pulled(running, caughtUp: true, newestEvent: 0);
         Assert.Equal(100, lag.Seconds(), precision: 3);
 
-        lag.Retain([running]);
+        lag.Forget([ended]);
 
         Assert.Equal(0, lag.Seconds(), precision: 3);
-        lag.Retain([]);
+        lag.Forget([running]);
         Assert.Equal(0, lag.Seconds());
     }
 }
