@@ -65,7 +65,10 @@ internal sealed class ProjectBudgets(ServerSettings settings, BudgetMetrics metr
         var hour = await HourAsync(db, job.ProjectId, HourOf(now), cancellationToken);
         var droppedBefore = hour.DroppedBytes;
         var rule = new BudgetRule(project.Name, project.LogBudgetHour.Value, project.LogBudgetAction, settings.LogQuotaWarnAt);
-        var outcome = BudgetCharge.Apply(rule, hour, job, page.JobLogs, endedAt, now);
+        var evidenceRow = await EvidenceAsync(db, hour, cancellationToken);
+        var evidence = HourEvidence.Read(evidenceRow);
+        var outcome = BudgetCharge.Apply(rule, hour, job, page.JobLogs, endedAt, now, evidence);
+        evidence.WriteTo(evidenceRow);
         foreach (var e in outcome.Events)
         {
             db.RunEvents.Add(new RunEventEntity { RunId = job.RunId, Timestamp = now, Type = e.Type, Message = e.Message });
@@ -131,5 +134,33 @@ internal sealed class ProjectBudgets(ServerSettings settings, BudgetMetrics metr
         }
 
         return hour;
+    }
+
+    /// <summary>
+    /// The evidence row of <paramref name="hour"/>, whose lock the transaction holds (so no replica reads or writes it
+    /// meanwhile), created if missing; read afresh unless this transaction changed it already.
+    /// </summary>
+    private static async Task<ProjectBudgetEvidenceEntity> EvidenceAsync(ServerDbContext db, ProjectBudgetHourEntity hour, CancellationToken cancellationToken)
+    {
+        var tracked = db.ChangeTracker.Entries<ProjectBudgetEvidenceEntity>()
+            .FirstOrDefault(e => e.Entity.ProjectId == hour.ProjectId && e.Entity.HourStart == hour.HourStart);
+        if (tracked is { State: EntityState.Added or EntityState.Modified })
+        {
+            return tracked.Entity;
+        }
+
+        if (tracked is not null)
+        {
+            tracked.State = EntityState.Detached;
+        }
+
+        var row = await db.ProjectBudgetEvidence.FirstOrDefaultAsync(e => e.ProjectId == hour.ProjectId && e.HourStart == hour.HourStart, cancellationToken);
+        if (row is null)
+        {
+            row = new ProjectBudgetEvidenceEntity { ProjectId = hour.ProjectId, HourStart = hour.HourStart };
+            db.ProjectBudgetEvidence.Add(row);
+        }
+
+        return row;
     }
 }
