@@ -60,6 +60,26 @@ internal sealed class HourEvidence
             _tailCut = true;
         }
 
+        // Room is made first, so the kept bytes are copied once: a page that drops 64 KiB replaces the whole tail.
+        var excess = _tailBytes + text.Length - TailCapacity;
+        while (excess > 0)
+        {
+            _tailCut = true;
+            var first = _tail[0].Text;
+            if (first.Length <= excess)
+            {
+                _tail.RemoveAt(0);
+                _tailBytes -= first.Length;
+                excess -= first.Length;
+            }
+            else
+            {
+                _tail[0] = (_tail[0].Run, first[excess..]);
+                _tailBytes -= excess;
+                excess = 0;
+            }
+        }
+
         // One piece per run in a row: pages of one job dropped one after another read as one piece.
         if (_tail.Count > 0 && _tail[^1].Run == run)
         {
@@ -71,22 +91,6 @@ internal sealed class HourEvidence
         }
 
         _tailBytes += text.Length;
-        while (_tailBytes > TailCapacity)
-        {
-            _tailCut = true;
-            var excess = _tailBytes - TailCapacity;
-            var first = _tail[0].Text;
-            if (first.Length <= excess)
-            {
-                _tail.RemoveAt(0);
-                _tailBytes -= first.Length;
-            }
-            else
-            {
-                _tail[0] = (_tail[0].Run, first[excess..]);
-                _tailBytes -= excess;
-            }
-        }
     }
 
     /// <summary>The runs the report names.</summary>
