@@ -26,6 +26,9 @@ internal sealed class HourEvidence
     private readonly long[] _perMinute = new long[60];
     private readonly List<(Guid Run, byte[] Text)> _tail = [];
     private int _tailBytes;
+
+    /// <summary>Bytes of the first piece no longer kept.</summary>
+    private int _tailSkip;
     private bool _tailCut;
     private bool _minutesChanged;
     private bool _tailChanged;
@@ -60,41 +63,60 @@ internal sealed class HourEvidence
             _tailCut = true;
         }
 
-        // Room is made first, so the kept bytes are copied once: a page that drops 64 KiB replaces the whole tail.
-        var excess = _tailBytes + text.Length - TailCapacity;
-        while (excess > 0)
+        // Pieces are added as they come and merged once, when written: a page drops its events one by one, and
+        // merging each into a 64 KiB piece would copy the whole tail per event.
+        _tail.Add((run, text.ToArray()));
+        _tailBytes += text.Length;
+        while (_tailBytes > TailCapacity)
         {
             _tailCut = true;
-            var first = _tail[0].Text;
-            if (first.Length <= excess)
+            var excess = _tailBytes - TailCapacity;
+            var rest = _tail[0].Text.Length - _tailSkip;
+            if (rest <= excess)
             {
                 _tail.RemoveAt(0);
-                _tailBytes -= first.Length;
-                excess -= first.Length;
+                _tailBytes -= rest;
+                _tailSkip = 0;
             }
             else
             {
-                _tail[0] = (_tail[0].Run, first[excess..]);
+                _tailSkip += excess;
                 _tailBytes -= excess;
-                excess = 0;
             }
         }
-
-        // One piece per run in a row: pages of one job dropped one after another read as one piece.
-        if (_tail.Count > 0 && _tail[^1].Run == run)
-        {
-            _tail[^1] = (run, [.. _tail[^1].Text, .. text]);
-        }
-        else
-        {
-            _tail.Add((run, text.ToArray()));
-        }
-
-        _tailBytes += text.Length;
     }
 
     /// <summary>The runs the report names.</summary>
     public IEnumerable<Guid> Runs() => Lines.Top(ReportedLines).Select(l => l.Run).Concat(_tail.Select(p => p.Run)).Distinct();
+
+    /// <summary>The kept pieces, consecutive ones of one run merged.</summary>
+    private List<(Guid Run, byte[] Text)> Pieces()
+    {
+        var pieces = new List<(Guid Run, byte[] Text)>();
+        for (var i = 0; i < _tail.Count; i++)
+        {
+            var run = _tail[i].Run;
+            var end = i + 1;
+            while (end < _tail.Count && _tail[end].Run == run)
+            {
+                end++;
+            }
+
+            var merged = new byte[_tail.Skip(i).Take(end - i).Sum(p => p.Text.Length) - (i == 0 ? _tailSkip : 0)];
+            var at = 0;
+            for (var k = i; k < end; k++)
+            {
+                var part = k == 0 ? _tail[k].Text.AsSpan(_tailSkip) : _tail[k].Text;
+                part.CopyTo(merged.AsSpan(at));
+                at += part.Length;
+            }
+
+            pieces.Add((run, merged));
+            i = end - 1;
+        }
+
+        return pieces;
+    }
 
     /// <summary>The report of the hour from <paramref name="hourStart"/>, naming runs by <paramref name="runNames"/> (a run deleted since is null).</summary>
     public ProjectBudgetReport Report(DateTimeOffset hourStart, long usedBytes, long droppedBytes, IReadOnlyDictionary<Guid, string> runNames)
@@ -178,7 +200,7 @@ internal sealed class HourEvidence
     /// <summary>The kept pieces; when more was dropped than kept, from just after the first <c>\n</c> so the tail begins with a whole line.</summary>
     private List<(Guid Run, byte[] Text)> Tail()
     {
-        var pieces = _tail.ToList();
+        var pieces = Pieces();
         if (!_tailCut)
         {
             return pieces;
@@ -207,9 +229,10 @@ internal sealed class HourEvidence
 
     private void WriteTail(BinaryWriter writer)
     {
+        var pieces = Pieces();
         writer.Write(_tailCut);
-        writer.Write(_tail.Count);
-        foreach (var (run, text) in _tail)
+        writer.Write(pieces.Count);
+        foreach (var (run, text) in pieces)
         {
             writer.Write(run.ToByteArray());
             writer.Write(text.Length);
