@@ -158,7 +158,8 @@ public sealed class ProjectBudgetTests(ITestOutputHelper output)
         Assert.All(report.DroppedTail, p =>
         {
             Assert.Contains(p.Run, names);
-            Assert.Matches(@"^([0-9]{99}\n|last words\n)+$", p.Text);
+            // Whole lines; a job killed in the middle of a line leaves that line's start, which was dropped as written.
+            Assert.Matches(@"^([0-9]{99}\n|last words\n)*([0-9]{1,99}|last words)?$", p.Text);
 
             // A piece is what one job wrote, in the order it wrote it.
             Assert.Contains(p.Text, WrittenByEach, StringComparison.Ordinal);
