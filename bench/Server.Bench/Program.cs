@@ -8,9 +8,9 @@ using Microsoft.Data.Sqlite;
 var quick = args.Contains("--quick");
 var jsonIndex = Array.IndexOf(args, "--json");
 var jsonPath = jsonIndex >= 0 && jsonIndex + 1 < args.Length ? args[jsonIndex + 1] : null;
-if (args.Except(["--quick", "--json", jsonPath, "--postgres", "--metrics"]).Any())
+if (args.Except(["--quick", "--json", jsonPath, "--postgres", "--metrics", "--budget"]).Any())
 {
-    await Console.Error.WriteLineAsync("usage: Server.Bench [--postgres | --metrics] [--quick] [--json PATH]");
+    await Console.Error.WriteLineAsync("usage: Server.Bench [--postgres | --metrics | --budget] [--quick] [--json PATH]");
     return 2;
 }
 
@@ -42,6 +42,12 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrup
 
 try
 {
+    if (args.Contains("--budget"))
+    {
+        // The project budget's evidence: the page transaction with it vs without it (bench/run --only budget).
+        return await BudgetChargeBench.RunAsync(dir, quick, jsonPath, cancel.Token);
+    }
+
     if (args.Contains("--metrics"))
     {
         // Issue 19: ingest with metrics on vs off (bench/run --only metrics).

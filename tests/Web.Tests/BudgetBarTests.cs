@@ -7,7 +7,10 @@ using Microsoft.Playwright;
 
 namespace LogQuota.Web.Tests;
 
-/// <summary>The runs list of a project with a log budget shows the budget's usage bar for this hour; one without shows none.</summary>
+/// <summary>
+/// The runs list of a project with a log budget shows the budget's usage bar for this hour, and a disclosure with the
+/// evidence of the last hour that crossed; one without shows none.
+/// </summary>
 [Collection(WebPageGroup.Name)]
 public sealed class BudgetBarTests(WebServer server, Browser browser)
 {
@@ -42,6 +45,16 @@ public sealed class BudgetBarTests(WebServer server, Browser browser)
         await Assertions.Expect(bar).ToContainTextAsync("truncate, resets");
         await Assertions.Expect(bar).ToContainTextAsync("exceeded");
         Assert.Equal("1024", await bar.Locator("meter").GetAttributeAsync("value"));
+
+        // Below the bar, closed until asked: what filled the hour, with the end of what the budget dropped and whose it was.
+        var report = page.Locator("#runs #budget-report");
+        await Assertions.Expect(report.Locator("summary")).ToContainTextAsync("What filled the hour from");
+        await Assertions.Expect(report.Locator(".dropped-tail")).Not.ToBeVisibleAsync();
+        await report.Locator("summary").ClickAsync();
+        await Assertions.Expect(report.Locator(".dropped-run")).ToHaveTextAsync("web-budget-seq");
+        var tail = await report.Locator(".dropped-tail pre").TextContentAsync();
+        Assert.Equal(string.Concat(Enumerable.Range(284, 217).Select(i => $"{i}\n")), tail);
+        await Assertions.Expect(report).ToContainTextAsync("868 B (217 lines)");
 
         await page.GotoAsync("/");
         await Assertions.Expect(page.Locator("#runs")).ToBeVisibleAsync();

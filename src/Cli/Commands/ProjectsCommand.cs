@@ -8,7 +8,8 @@ namespace LogQuota.Cli.Commands;
 
 /// <summary>
 /// <c>projects</c> (the caller's projects, with each budget's usage bar this hour) and
-/// <c>projects budget PROJECT SIZE [--action A]</c> (set a project's hourly log budget; <c>0</c> removes it).
+/// <c>projects budget PROJECT SIZE [--action A]</c> (set a project's hourly log budget; <c>0</c> removes it) and
+/// <c>projects show PROJECT [--dropped]</c> (its members, its budget, and the evidence of its last hour that crossed).
 /// </summary>
 public static class ProjectsCommand
 {
@@ -16,7 +17,7 @@ public static class ProjectsCommand
     public static Command Create(CommandHost host)
     {
         ArgumentNullException.ThrowIfNull(host);
-        var command = new Command("projects", "List your projects, your role in each and their log budgets' usage this hour") { Budget(host) };
+        var command = new Command("projects", "List your projects, your role in each and their log budgets' usage this hour") { Budget(host), Show(host) };
         command.SetAction((parse, cancellationToken) => host.RunAsync(
             parse,
             runName: null,
@@ -63,6 +64,43 @@ public static class ProjectsCommand
         }
 
         return table;
+    }
+
+    /// <summary>The lines of <c>projects show</c>.</summary>
+    public static IEnumerable<string> ShowLines(ProjectInfo project, bool wholeTail)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        yield return $"project:    {project.Name} (your role: {WireNames.Of(project.Role)})";
+        yield return "members:    " + (project.Members.Count == 0 ? "none" : string.Join(", ", project.Members.Select(m => $"{m.User} ({WireNames.Of(m.Role)})")));
+        foreach (var line in BudgetView.Section(project.LogBudget, wholeTail))
+        {
+            yield return line;
+        }
+    }
+
+    private static Command Show(CommandHost host)
+    {
+        var project = new Argument<string>("PROJECT") { Description = "The project's name" };
+        var dropped = new Option<bool>("--dropped")
+        {
+            Description = $"Print every kept line of what the budget dropped in the last hour that crossed (64 KiB at most), not only the last {BudgetView.TailLines}",
+        };
+        var command = new Command("show", "A project's members, its log budget this hour, and what filled its last hour that crossed the budget") { project, dropped };
+        command.SetAction((parse, cancellationToken) => host.RunAsync(
+            parse,
+            runName: null,
+            async (api, token) =>
+            {
+                var shown = await api.GetProjectAsync(parse.GetRequiredValue(project), token);
+                foreach (var line in ShowLines(shown, parse.GetValue(dropped)))
+                {
+                    await host.Console.OutputText.WriteLineAsync(line);
+                }
+
+                return 0;
+            },
+            cancellationToken));
+        return command;
     }
 
     private static Command Budget(CommandHost host)

@@ -71,15 +71,18 @@ public static class QuotaView
         yield return "    top repeated lines:";
         foreach (var line in report.TopLines)
         {
-            // The sketch's counts may overcount by their error: a range says so honestly (50–51: at least 50).
-            var count = line.Error > 0
-                ? string.Create(CultureInfo.InvariantCulture, $"{line.Count - line.Error}–{line.Count}")
-                : line.Count.ToString(CultureInfo.InvariantCulture);
-            yield return $"    {count,10}×  {Printable(line.Line)}";
+            yield return $"    {Count(line.Count, line.Error),10}×  {Printable(line.Line)}";
         }
 
         yield return "    bytes per minute: " + string.Join(" ", report.BytesPerMinute.Select(ByteSize.Format));
     }
+
+    /// <summary>
+    /// A repeated line's count: the sketch's counts may overcount by their error, and a range says so honestly
+    /// (<c>50–51</c>: at least 50).
+    /// </summary>
+    public static string Count(long count, long error) =>
+        error > 0 ? string.Create(CultureInfo.InvariantCulture, $"{count - error}–{count}") : count.ToString(CultureInfo.InvariantCulture);
 
     /// <summary><c>kill</c>, <c>truncate</c>, <c>observe</c>.</summary>
     public static string ActionName(LogQuotaAction action) => WireNames.Of(action);

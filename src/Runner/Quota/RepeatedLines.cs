@@ -1,8 +1,5 @@
-using System.Buffers.Binary;
-using System.Numerics;
-using System.Runtime.Intrinsics;
-using System.Text;
 using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Logs;
 
 namespace LogQuota.Runner.Quota;
 
@@ -31,8 +28,8 @@ internal sealed class RepeatedLines
     /// <summary>Counters kept: a few more than the 5 reported, so the top 5 of a skewed bucket are exact.</summary>
     public const int Capacity = 64;
 
-    /// <summary>Bytes of each line kept to show it; a report is for recognising a line, not for reading it whole.</summary>
-    public const int SampleBytes = 200;
+    /// <summary>Bytes of each line kept to show it (<see cref="LineIdentity.SampleBytes"/>).</summary>
+    public const int SampleBytes = LineIdentity.SampleBytes;
 
     /// <summary>
     /// Bits of the doorkeeper (TinyLFU's: Einziger, Friedman, Manes 2017): a line enters the counters only the second
@@ -69,7 +66,7 @@ internal sealed class RepeatedLines
     public void Add(ReadOnlySpan<byte> line)
     {
         Total++;
-        var hash = Hash(line);
+        var hash = LineIdentity.Hash(line);
 
         // First sight (as far as the doorkeeper knows): remembered, not counted, and no counter is searched, which is
         // what keeps a log of distinct lines cheap. A line that holds a counter always has its bit set (a reset sets
@@ -79,31 +76,14 @@ internal sealed class RepeatedLines
             return;
         }
 
-        var slot = _hashes.AsSpan(0, _used).IndexOf(hash);
-        if (slot >= 0)
+        // Counted as two sightings, this one and the one the doorkeeper remembered, which may have been another
+        // line's bit (a false positive): hence an error of 1 more.
+        if (!SpaceSaving.Count(_hashes, _counts, _errors, ref _used, hash, sightings: 2, out var slot))
         {
-            _counts[slot]++;
             return;
         }
 
-        if (_used < Capacity)
-        {
-            // This sighting and the one the doorkeeper remembered, which may have been another line's bit (a false
-            // positive): hence an error of 1.
-            slot = _used++;
-            _errors[slot] = 1;
-            _counts[slot] = 2;
-        }
-        else
-        {
-            // Space-Saving: the new line takes the smallest counter over, inheriting its count as its error bound.
-            slot = IndexOfMinimum(_counts);
-            _errors[slot] = _counts[slot] + 1;
-            _counts[slot] += 2;
-        }
-
-        _hashes[slot] = hash;
-        var sample = line[..Math.Min(line.Length, SampleBytes)];
+        var sample = LineIdentity.Sample(line);
         sample.CopyTo(_samples.AsSpan(slot * SampleBytes));
         _sampleLengths[slot] = sample.Length;
     }
@@ -162,60 +142,5 @@ internal sealed class RepeatedLines
         return false;
     }
 
-    /// <summary>The first index of the smallest of <paramref name="counts"/> (<see cref="Capacity"/> of them, a multiple of 4).</summary>
-    private static int IndexOfMinimum(long[] counts)
-    {
-        var span = counts.AsSpan();
-        var min = Vector256.Create(span);
-        for (var i = Vector256<long>.Count; i < span.Length; i += Vector256<long>.Count)
-        {
-            min = Vector256.Min(min, Vector256.Create(span[i..]));
-        }
-
-        var smallest = Math.Min(Math.Min(min[0], min[1]), Math.Min(min[2], min[3]));
-        return span.IndexOf(smallest);
-    }
-
-    private string Sample(int slot)
-    {
-        var bytes = _samples.AsSpan(slot * SampleBytes, _sampleLengths[slot]);
-
-        // A sample cut at 200 bytes may end inside a character; the decoder replaces that piece, never throws.
-        return Encoding.UTF8.GetString(bytes).TrimEnd('\r');
-    }
-
-    /// <summary>
-    /// A 64-bit multiply-rotate hash over 8-byte words in two independent lanes (16 bytes per step, so the multiplies
-    /// overlap): several GB/s, so counting every stored line costs the read path little next to terminal processing.
-    /// Not for adversaries (a job could collide lines on purpose, which only muddles its own report).
-    /// </summary>
-    private static ulong Hash(ReadOnlySpan<byte> bytes)
-    {
-        const ulong Multiplier = 0x9E3779B97F4A7C15;
-        const ulong Multiplier2 = 0xC2B2AE3D27D4EB4F;
-        var hash = (ulong)bytes.Length * Multiplier;
-        var second = ~hash;
-        while (bytes.Length >= 16)
-        {
-            hash = (BitOperations.RotateLeft(hash, 23) ^ BinaryPrimitives.ReadUInt64LittleEndian(bytes)) * Multiplier;
-            second = (BitOperations.RotateLeft(second, 29) ^ BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..])) * Multiplier2;
-            bytes = bytes[16..];
-        }
-
-        hash ^= BitOperations.RotateLeft(second, 31);
-        if (bytes.Length >= 8)
-        {
-            hash = (BitOperations.RotateLeft(hash, 23) ^ BinaryPrimitives.ReadUInt64LittleEndian(bytes)) * Multiplier;
-            bytes = bytes[8..];
-        }
-
-        ulong tail = 0;
-        for (var i = 0; i < bytes.Length; i++)
-        {
-            tail |= (ulong)bytes[i] << (8 * i);
-        }
-
-        hash = (BitOperations.RotateLeft(hash, 23) ^ tail) * Multiplier;
-        return hash ^ (hash >> 29);
-    }
+    private string Sample(int slot) => LineIdentity.Text(_samples.AsSpan(slot * SampleBytes, _sampleLengths[slot]));
 }

@@ -23,18 +23,20 @@ internal sealed record BudgetOutcome(IReadOnlyList<LogEvent> Logs, IReadOnlyList
 /// quota's rules: the bytes that fit are stored, cut at the last whole line; the warnings of <c>WARN_AT</c> once per hour;
 /// at the crossing <c>kill</c> stops storing the job and has it killed, <c>truncate</c> stops storing every job of the
 /// project until the hour ends (a marker once per job), <c>observe</c> only records. Markers are log events of source
-/// <c>runner</c>, never counted. Only the entities passed in change; the caller commits them with the page.
+/// <c>runner</c>, never counted. The hour's evidence, when passed, counts every line of job output, the stored bytes
+/// of each minute and the dropped text. Only the objects passed in change; the caller commits them with the page.
 /// </summary>
 internal static class BudgetCharge
 {
     public static BudgetOutcome Apply(
-        BudgetRule rule, ProjectBudgetHourEntity hour, JobEntity job, IReadOnlyList<LogEvent> logs, long? endedAt, DateTimeOffset now)
+        BudgetRule rule, ProjectBudgetHourEntity hour, JobEntity job, IReadOnlyList<LogEvent> logs, long? endedAt, DateTimeOffset now,
+        HourEvidence? evidence = null)
     {
         ArgumentNullException.ThrowIfNull(rule);
         ArgumentNullException.ThrowIfNull(hour);
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(logs);
-        var page = new Page(rule, hour, job, now);
+        var page = new Page(rule, hour, job, now, evidence);
         if (job.BudgetDroppingHour is { } dropping && dropping < hour.HourStart && logs.Count > 0)
         {
             page.Resume(logs[0].Timestamp);
@@ -88,7 +90,7 @@ internal static class BudgetCharge
         return fit;
     }
 
-    private sealed class Page(BudgetRule rule, ProjectBudgetHourEntity hour, JobEntity job, DateTimeOffset now)
+    private sealed class Page(BudgetRule rule, ProjectBudgetHourEntity hour, JobEntity job, DateTimeOffset now, HourEvidence? evidence)
     {
         public List<LogEvent> Kept { get; } = [];
 
@@ -110,6 +112,7 @@ internal static class BudgetCharge
                 return;
             }
 
+            evidence?.Wrote(log.Message, job.RunId);
             if (Dropping)
             {
                 Drop(log.Message);
@@ -122,6 +125,7 @@ internal static class BudgetCharge
             {
                 Kept.Add(keep == message.Length ? log : log with { Message = message[..keep] });
                 hour.UsedBytes += keep;
+                evidence?.Stored(keep, now - hour.HourStart);
             }
 
             Warn(log.Timestamp);
@@ -224,6 +228,7 @@ internal static class BudgetCharge
             hour.DroppedBytes += text.Length;
             job.BudgetDroppedBytes += text.Length;
             job.BudgetDroppedLines += text.Count((byte)'\n');
+            evidence?.Dropped(text, job.RunId);
         }
 
         /// <summary>

@@ -26,7 +26,27 @@ internal static class BudgetReads
             .Where(h => h.ProjectId == projectId && h.HourStart == hourStart).FirstOrDefaultAsync(cancellationToken);
         return new ProjectBudgetStatus(
             project.LogBudgetHour, project.LogBudgetAction, hour?.UsedBytes ?? 0, hourStart, hourStart.AddHours(1), hour?.DroppedBytes ?? 0,
-            hour?.ExceededAt);
+            hour?.ExceededAt, await ReportAsync(db, projectId, cancellationToken));
+    }
+
+    /// <summary>The evidence of the project's last hour that crossed its budget (the retention keeps that hour's row); null if none did.</summary>
+    public static async Task<ProjectBudgetReport?> ReportAsync(ServerDbContext db, Guid projectId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var crossed = await db.ProjectBudgetHours.AsNoTracking()
+            .Where(h => h.ProjectId == projectId && h.ExceededAt != null)
+            .OrderByDescending(h => h.HourStart).FirstOrDefaultAsync(cancellationToken);
+        if (crossed is null)
+        {
+            return null;
+        }
+
+        var row = await db.ProjectBudgetEvidence.AsNoTracking()
+            .FirstOrDefaultAsync(e => e.ProjectId == projectId && e.HourStart == crossed.HourStart, cancellationToken);
+        var evidence = row is null ? new HourEvidence() : HourEvidence.Read(row);
+        var ids = evidence.Runs().ToList();
+        var names = await db.Runs.AsNoTracking().Where(r => ids.Contains(r.Id)).ToDictionaryAsync(r => r.Id, r => r.RunName, cancellationToken);
+        return evidence.Report(crossed.HourStart, crossed.UsedBytes, crossed.DroppedBytes, names);
     }
 
     public static async Task<IReadOnlyList<ProjectEvent>> EventsAsync(ServerDbContext db, Guid projectId, CancellationToken cancellationToken)

@@ -15,6 +15,12 @@ namespace LogQuota.Server.Budgets;
 /// </summary>
 internal sealed class ProjectBudgets(ServerSettings settings, BudgetMetrics metrics, TimeProvider time, ILogger<ProjectBudgets> logger)
 {
+    /// <summary>
+    /// Whether each charge keeps the hour's evidence (<see cref="HourEvidence"/>); always, but in bench/Server.Bench's
+    /// baseline, which measures the charge without it.
+    /// </summary>
+    internal bool KeepsEvidence { get; init; } = true;
+
     /// <summary>The start of the hour <paramref name="now"/> is in (UTC): a project's hours are the server clock's.</summary>
     public static DateTimeOffset HourOf(DateTimeOffset now) =>
         new(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerHour, TimeSpan.Zero);
@@ -65,7 +71,13 @@ internal sealed class ProjectBudgets(ServerSettings settings, BudgetMetrics metr
         var hour = await HourAsync(db, job.ProjectId, HourOf(now), cancellationToken);
         var droppedBefore = hour.DroppedBytes;
         var rule = new BudgetRule(project.Name, project.LogBudgetHour.Value, project.LogBudgetAction, settings.LogQuotaWarnAt);
-        var outcome = BudgetCharge.Apply(rule, hour, job, page.JobLogs, endedAt, now);
+        var evidenceRow = KeepsEvidence ? await EvidenceAsync(db, hour, cancellationToken) : null;
+        var evidence = evidenceRow is null ? null : HourEvidence.Read(evidenceRow);
+        var outcome = BudgetCharge.Apply(rule, hour, job, page.JobLogs, endedAt, now, evidence);
+        if (evidenceRow is not null)
+        {
+            evidence!.WriteTo(evidenceRow);
+        }
         foreach (var e in outcome.Events)
         {
             db.RunEvents.Add(new RunEventEntity { RunId = job.RunId, Timestamp = now, Type = e.Type, Message = e.Message });
@@ -131,5 +143,33 @@ internal sealed class ProjectBudgets(ServerSettings settings, BudgetMetrics metr
         }
 
         return hour;
+    }
+
+    /// <summary>
+    /// The evidence row of <paramref name="hour"/>, whose lock the transaction holds (so no replica reads or writes it
+    /// meanwhile), created if missing; read afresh unless this transaction changed it already.
+    /// </summary>
+    private static async Task<ProjectBudgetEvidenceEntity> EvidenceAsync(ServerDbContext db, ProjectBudgetHourEntity hour, CancellationToken cancellationToken)
+    {
+        var tracked = db.ChangeTracker.Entries<ProjectBudgetEvidenceEntity>()
+            .FirstOrDefault(e => e.Entity.ProjectId == hour.ProjectId && e.Entity.HourStart == hour.HourStart);
+        if (tracked is { State: EntityState.Added or EntityState.Modified })
+        {
+            return tracked.Entity;
+        }
+
+        if (tracked is not null)
+        {
+            tracked.State = EntityState.Detached;
+        }
+
+        var row = await db.ProjectBudgetEvidence.FirstOrDefaultAsync(e => e.ProjectId == hour.ProjectId && e.HourStart == hour.HourStart, cancellationToken);
+        if (row is null)
+        {
+            row = new ProjectBudgetEvidenceEntity { ProjectId = hour.ProjectId, HourStart = hour.HourStart };
+            db.ProjectBudgetEvidence.Add(row);
+        }
+
+        return row;
     }
 }

@@ -1,6 +1,6 @@
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
-using LogQuota.Server.Data.Faults;
+using LogQuota.Server.Retention;
 using Microsoft.EntityFrameworkCore;
 
 namespace LogQuota.Server.Code;
@@ -84,28 +84,6 @@ internal sealed class CodeCollectorService(CodeCollector collector, ServerSettin
             logger.LogWarning("Leftover uploads in {Dir} could not be deleted: {Error}", Path.Combine(settings.Dir, CodeUpload.DirectoryName), e.Message);
         }
 
-        using var timer = new PeriodicTimer(Interval, time);
-        try
-        {
-            do
-            {
-                try
-                {
-                    await collector.CollectAsync(stoppingToken);
-                }
-                catch (Exception e) when (StorageFault.From(e) is { } fault)
-                {
-                    logger.LogWarning("Deleting unused code waits for the next pass: the database cannot be written: {Fault}", fault);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    logger.LogError(e, "Deleting unused code failed; the next pass tries again");
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+        await PeriodicSweep.RunAsync(async token => await collector.CollectAsync(token), Interval, "Deleting unused code", time, logger, stoppingToken);
     }
 }

@@ -83,6 +83,8 @@ internal static class ServerServiceExtensions
         services.AddHostedService<RunnerStreams>();
         services.AddSingleton<Retention.LogRetention>();
         services.AddHostedService<Retention.LogRetentionService>();
+        services.AddSingleton<Retention.BudgetHourRetention>();
+        services.AddHostedService<Retention.BudgetHourRetentionService>();
         services.AddSingleton<Code.CodeCollector>();
         services.AddHostedService<Code.CodeCollectorService>();
         builder.AddWebPage(settings);

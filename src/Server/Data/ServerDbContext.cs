@@ -49,6 +49,8 @@ public class ServerDbContext : DbContext
 
     public DbSet<ProjectBudgetHourEntity> ProjectBudgetHours => Set<ProjectBudgetHourEntity>();
 
+    public DbSet<ProjectBudgetEvidenceEntity> ProjectBudgetEvidence => Set<ProjectBudgetEvidenceEntity>();
+
     public DbSet<ProjectEventEntity> ProjectEvents => Set<ProjectEventEntity>();
 
     public DbSet<RunnerStreamEntity> RunnerStreams => Set<RunnerStreamEntity>();
@@ -80,6 +82,7 @@ public class ServerDbContext : DbContext
         modelBuilder.ApplyConfiguration(new ProjectMemberEntityConfiguration());
         modelBuilder.ApplyConfiguration(new ProjectSecretEntityConfiguration());
         modelBuilder.ApplyConfiguration(new ProjectBudgetHourEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new ProjectBudgetEvidenceEntityConfiguration());
         modelBuilder.ApplyConfiguration(new ProjectEventEntityConfiguration());
         modelBuilder.ApplyConfiguration(new RunnerStreamEntityConfiguration());
         modelBuilder.ApplyConfiguration(new RunnerEntityConfiguration());

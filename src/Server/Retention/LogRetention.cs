@@ -1,6 +1,5 @@
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
-using LogQuota.Server.Data.Faults;
 using Microsoft.EntityFrameworkCore;
 
 namespace LogQuota.Server.Retention;
@@ -104,28 +103,6 @@ internal sealed class LogRetentionService(LogRetention retention, ServerSettings
             return;
         }
 
-        using var timer = new PeriodicTimer(Interval, time);
-        try
-        {
-            do
-            {
-                try
-                {
-                    await retention.SweepAsync(stoppingToken);
-                }
-                catch (Exception e) when (StorageFault.From(e) is { } fault)
-                {
-                    logger.LogWarning("Deleting expired logs waits for the next sweep: the database cannot be written: {Fault}", fault);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    logger.LogError(e, "Deleting expired logs failed; the next sweep tries again");
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+        await PeriodicSweep.RunAsync(async token => await retention.SweepAsync(token), Interval, "Deleting expired logs", time, logger, stoppingToken);
     }
 }

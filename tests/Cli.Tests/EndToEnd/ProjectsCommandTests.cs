@@ -33,5 +33,19 @@ public sealed class ProjectsCommandTests
         var lines = list.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(["NAME", "ROLE", "BUDGET", "USED", "RESETS"], lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
         Assert.Matches(@"^main\s+admin\s+1\.0KiB/h truncate\s+\[#{29}-\] 1023B \(99%\), exceeded\s+\d\d:00:00 UTC$", Assert.Single(lines[1..]).TrimEnd());
+
+        // What filled the hour: the job's one line 100 times, and the 7 lines the budget dropped, all kept.
+        var show = await Cli("projects", "show", "main");
+        Assert.True(show.ExitCode == 0, show.ToString());
+        var shown = show.StdoutText.Split('\n');
+        Assert.Contains("log budget: 1.0KiB/h, action truncate", shown);
+        Assert.Contains(shown, l => l.StartsWith("  in the hour from ", StringComparison.Ordinal) && l.EndsWith(" UTC, the last that crossed:", StringComparison.Ordinal));
+        Assert.Contains("    1023B stored, 77 bytes (7 lines) dropped", shown);
+        Assert.Contains("           100×  0123456789  (run chatty)", shown);
+        Assert.Contains("    the last 77B dropped, 7 lines:", shown);
+        Assert.Equal(7, shown.Count(l => l == "      [chatty] 0123456789"));
+
+        var missing = await Cli("projects", "show", "nowhere");
+        Assert.Equal(["error: You are a member of no project named 'nowhere'."], missing.StderrLines);
     }
 }

@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Net.Http.Headers;
 using System.Text;
+using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
 
 namespace LogQuota.EndToEnd.Tests.Replicas;
 
@@ -131,6 +134,23 @@ public sealed class ReplicaCluster : IAsyncDisposable
     {
         StartReplica(index);
         await WaitHealthyAsync(_replicas[index].Url);
+    }
+
+    /// <summary>Waits (120 s at most) for the run <paramref name="runName"/> of <c>main</c> to end, asking replica <paramref name="client"/>.</summary>
+    public async Task<RunDetails> WaitFinishedAsync(string runName, int client = 0)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (true)
+        {
+            var run = (await Client(client).GetFromJsonAsync<RunDetails>(new Uri($"/api/runs/{runName}", UriKind.Relative), LogQuotaJson.Options))!;
+            if (run.Status is RunStatus.Done or RunStatus.Failed or RunStatus.Terminated)
+            {
+                return run;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"run {runName} still {run.Status}; processes said:\n{Output}");
+            await Task.Delay(200);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -49,7 +49,7 @@ public sealed class ReplicaTests : IDisposable
         var expected = string.Concat(Enumerable.Range(1, Lines).Select(n => $"line-{n}\n"));
         for (var i = 0; i < Jobs; i++)
         {
-            var run = await WaitFinishedAsync(cluster, $"numbered-{i}");
+            var run = await cluster.WaitFinishedAsync($"numbered-{i}");
             Assert.True(run.Status == RunStatus.Done, $"numbered-{i} ended {run.Status} ({run.Jobs[0].TerminationMessage}); processes said:\n{cluster.Output}");
             var text = Encoding.UTF8.GetString(await cluster.Client(i % 2).GetByteArrayAsync(new Uri($"/api/runs/numbered-{i}/logs?format=text", UriKind.Relative)));
             Assert.True(expected == text, $"numbered-{i}: {Describe(expected, text)}");
@@ -134,7 +134,7 @@ public sealed class ReplicaTests : IDisposable
         var expected = string.Concat(Enumerable.Range(1, 200).Select(n => $"{n}\n"));
         for (var i = 0; i < 4; i++)
         {
-            var run = await WaitFinishedAsync(cluster, $"local-{i}");
+            var run = await cluster.WaitFinishedAsync($"local-{i}");
             Assert.True(run.Status == RunStatus.Done, $"local-{i} ended {run.Status} ({run.Jobs[0].TerminationMessage}); processes said:\n{cluster.Output}");
             Assert.Equal(expected, Encoding.UTF8.GetString(await cluster.Client((i + 1) % 2).GetByteArrayAsync(new Uri($"/api/runs/local-{i}/logs?format=text", UriKind.Relative))));
         }
@@ -167,28 +167,12 @@ public sealed class ReplicaTests : IDisposable
         var holder = Enumerable.Range(0, 2).Single(r => owner.Contains($":{cluster.ReplicaPid(r)}:", StringComparison.Ordinal));
         await cluster.KillReplicaAsync(holder);
 
-        var ended = await WaitFinishedAsync(cluster, "orphaned", client: 1 - holder);
+        var ended = await cluster.WaitFinishedAsync("orphaned", client: 1 - holder);
         Assert.Equal(RunStatus.Failed, ended.Status);
         Assert.Contains("local runner", ended.Jobs[0].TerminationMessage, StringComparison.Ordinal);
 
         // Its restart sweeps what the killed local runner left on its directory.
         await cluster.RestartReplicaAsync(holder);
-    }
-
-    private static async Task<RunDetails> WaitFinishedAsync(ReplicaCluster cluster, string runName, int client = 0)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
-        while (true)
-        {
-            var run = (await cluster.Client(client).GetFromJsonAsync<RunDetails>(new Uri($"/api/runs/{runName}", UriKind.Relative), LogQuotaJson.Options))!;
-            if (run.Status is RunStatus.Done or RunStatus.Failed or RunStatus.Terminated)
-            {
-                return run;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"run {runName} still {run.Status}; processes said:\n{cluster.Output}");
-            await Task.Delay(200);
-        }
     }
 
     private static string Describe(string expected, string actual)

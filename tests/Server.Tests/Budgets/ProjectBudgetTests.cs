@@ -111,6 +111,8 @@ public sealed class ProjectBudgetTests(ITestOutputHelper output)
                 break;
         }
 
+        AssertReport(budget, action, names);
+
         // Another project's job is untouched: all its output, no marker, no budget event.
         Assert.Equal(RunStatus.Done, bystander.Status);
         var theirs = await world.LogsAsync("other", "bystander");
@@ -119,6 +121,62 @@ public sealed class ProjectBudgetTests(ITestOutputHelper output)
         Assert.DoesNotContain(bystander.Events, e => e.Type.StartsWith("log_budget", StringComparison.Ordinal));
         Assert.Null((await world.GetProjectAsync("other")).LogBudget);
     }
+
+    /// <summary>
+    /// The evidence of the hour: its top lines are the jobs' repeated lines, its minutes add up to what was stored, and its
+    /// tail is the end of what was dropped, piece by piece the output of the run it names.
+    /// </summary>
+    private static void AssertReport(ProjectBudgetStatus budget, LogQuotaAction action, string[] names)
+    {
+        var report = budget.Report;
+        Assert.NotNull(report);
+        Assert.Equal(budget.HourStartedAt, report.HourStartedAt);
+        Assert.Equal(budget.UsedBytesHour, report.UsedBytes);
+        Assert.Equal(budget.UsedBytesHour, report.BytesPerMinute.Sum());
+        Assert.Equal(budget.DroppedBytesHour, report.DroppedBytes);
+
+        Assert.NotEmpty(report.TopLines);
+        Assert.All(report.TopLines, l =>
+        {
+            Assert.Matches("^[0-9]{99}$", l.Line);
+            Assert.True(l.Count - l.Error >= 2, $"{l.Line}: {l.Count - l.Error}-{l.Count}");
+            Assert.Contains(l.Run, names);
+        });
+
+        // Each of the 150 lines is written 40 times in a row by each job: the top one surely at least that often.
+        Assert.True(report.TopLines[0].Count - report.TopLines[0].Error >= 40, $"top line counted {report.TopLines[0].Count - report.TopLines[0].Error}-{report.TopLines[0].Count}");
+
+        var tail = string.Concat(report.DroppedTail.Select(p => p.Text));
+        var tailBytes = Encoding.UTF8.GetByteCount(tail);
+        if (action == LogQuotaAction.Observe)
+        {
+            Assert.Empty(report.DroppedTail);
+            Assert.Equal(0, report.DroppedLines);
+            return;
+        }
+
+        Assert.All(report.DroppedTail, p =>
+        {
+            Assert.Contains(p.Run, names);
+            // Whole lines; a job killed in the middle of a line leaves that line's start, which was dropped as written.
+            Assert.Matches(@"^([0-9]{99}\n|last words\n)*([0-9]{1,99}|last words)?$", p.Text);
+
+            // A piece is what one job wrote, in the order it wrote it.
+            Assert.Contains(p.Text, WrittenByEach, StringComparison.Ordinal);
+        });
+        Assert.True(tailBytes <= HourEvidence.TailCapacity, $"{tailBytes} bytes of tail");
+        Assert.True(tailBytes == report.DroppedBytes || tailBytes > HourEvidence.TailCapacity - 100, $"{tailBytes} bytes of tail of {report.DroppedBytes} dropped");
+        if (action == LogQuotaAction.Truncate)
+        {
+            // Every job's output ends with its last words, which the budget dropped: the tail ends with the last of them.
+            Assert.EndsWith("last words\n", tail, StringComparison.Ordinal);
+            Assert.Equal(((report.DroppedBytes - 3 * "last words\n".Length) / 100) + 3, report.DroppedLines);
+        }
+    }
+
+    /// <summary>What <see cref="Writer"/> writes.</summary>
+    private static readonly string WrittenByEach =
+        string.Concat(Enumerable.Range(1, 150).Select(i => string.Concat(Enumerable.Repeat(i.ToString("D99", System.Globalization.CultureInfo.InvariantCulture) + "\n", 40)))) + "last words\n";
 
     private static long StdoutBytes(List<RunLogEvent> logs) => logs.Where(l => l.LogSource == LogSource.Stdout).Sum(l => (long)l.Message.Length);
 

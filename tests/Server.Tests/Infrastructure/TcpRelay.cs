@@ -57,9 +57,16 @@ public sealed class TcpRelay : IAsyncDisposable
             foreach (var client in _open)
             {
                 // A reset, not a polite close: as a link that went down looks to both ends.
-                if (client.Client is { Connected: true } socket)
+                try
                 {
-                    socket.LingerState = new LingerOption(true, 0);
+                    if (client.Client is { Connected: true } socket)
+                    {
+                        socket.LingerState = new LingerOption(true, 0);
+                    }
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Its pump closed it meanwhile (the other end hung up): nothing left to reset.
                 }
 
                 client.Dispose();

@@ -71,6 +71,19 @@ internal sealed class ProjectBudgetHourEntityConfiguration : IEntityTypeConfigur
     }
 }
 
+internal sealed class ProjectBudgetEvidenceEntityConfiguration : IEntityTypeConfiguration<ProjectBudgetEvidenceEntity>
+{
+    public void Configure(EntityTypeBuilder<ProjectBudgetEvidenceEntity> builder)
+    {
+        builder.ToTable("project_budget_evidence");
+        builder.HasKey(e => new { e.ProjectId, e.HourStart });
+
+        // Deleted with its hour: the retention's one delete of old hours takes their evidence along.
+        builder.HasOne<ProjectBudgetHourEntity>().WithOne().HasForeignKey<ProjectBudgetEvidenceEntity>(e => new { e.ProjectId, e.HourStart })
+            .OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
 internal sealed class ProjectEventEntityConfiguration : IEntityTypeConfiguration<ProjectEventEntity>
 {
     public void Configure(EntityTypeBuilder<ProjectEventEntity> builder)

@@ -323,6 +323,40 @@ namespace LogQuota.Server.Data.Migrations
                     b.ToTable("log_section_marks", (string)null);
                 });
 
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectBudgetEvidenceEntity", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("project_id");
+
+                    b.Property<long>("HourStart")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("hour_start");
+
+                    b.Property<byte[]>("BytesPerMinute")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("bytes_per_minute");
+
+                    b.Property<long>("DroppedLines")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("dropped_lines");
+
+                    b.Property<byte[]>("DroppedTail")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("dropped_tail");
+
+                    b.Property<byte[]>("TopLines")
+                        .IsRequired()
+                        .HasColumnType("BLOB")
+                        .HasColumnName("top_lines");
+
+                    b.HasKey("ProjectId", "HourStart");
+
+                    b.ToTable("project_budget_evidence", (string)null);
+                });
+
             modelBuilder.Entity("LogQuota.Server.Data.ProjectBudgetHourEntity", b =>
                 {
                     b.Property<Guid>("ProjectId")
@@ -725,6 +759,15 @@ namespace LogQuota.Server.Data.Migrations
                     b.HasOne("LogQuota.Server.Data.JobEntity", null)
                         .WithMany()
                         .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.ProjectBudgetEvidenceEntity", b =>
+                {
+                    b.HasOne("LogQuota.Server.Data.ProjectBudgetHourEntity", null)
+                        .WithOne()
+                        .HasForeignKey("LogQuota.Server.Data.ProjectBudgetEvidenceEntity", "ProjectId", "HourStart")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

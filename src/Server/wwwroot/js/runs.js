@@ -16,6 +16,10 @@
     // DOMParser builds an inert document: nothing in it runs, and the server escaped every name and message.
     const fresh = new DOMParser().parseFromString(await response.text(), 'text/html').getElementById('runs');
     if (fresh) {
+      // A disclosure the reader opened stays open in the fresh table.
+      for (const open of current.querySelectorAll('details[id][open]')) {
+        fresh.querySelector(`details[id="${open.id}"]`)?.setAttribute('open', '');
+      }
       current.replaceWith(document.adoptNode(fresh));
     }
   }
