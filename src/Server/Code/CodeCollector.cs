@@ -69,7 +69,7 @@ internal sealed class CodeCollector(IServiceScopeFactory scopes, TimeProvider ti
 }
 
 /// <summary>Collects every ten minutes (and at start, after emptying the upload directory of a killed process).</summary>
-internal sealed class CodeCollectorService(CodeCollector collector, ServerSettings settings, TimeProvider time, ILogger<CodeCollectorService> logger) : BackgroundService
+internal sealed class CodeCollectorService(CodeCollector collector, ServerSettings settings, TimeProvider time, IServiceProvider services, ILogger<CodeCollectorService> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
 
@@ -84,6 +84,6 @@ internal sealed class CodeCollectorService(CodeCollector collector, ServerSettin
             logger.LogWarning("Leftover uploads in {Dir} could not be deleted: {Error}", Path.Combine(settings.Dir, CodeUpload.DirectoryName), e.Message);
         }
 
-        await PeriodicSweep.RunAsync(async token => await collector.CollectAsync(token), Interval, "Deleting unused code", time, logger, stoppingToken);
+        await PeriodicSweep.RunAsync(async token => await collector.CollectAsync(token), Interval, "Deleting unused code", services, time, logger, stoppingToken);
     }
 }

@@ -33,12 +33,12 @@ internal sealed class BudgetHourRetention(IServiceScopeFactory scopes, TimeProvi
 }
 
 /// <summary>Sweeps at start and every ten minutes: a past hour nothing reports is deleted at most ten minutes after the hour ends.</summary>
-internal sealed class BudgetHourRetentionService(BudgetHourRetention retention, TimeProvider time, ILogger<BudgetHourRetentionService> logger) : BackgroundService
+internal sealed class BudgetHourRetentionService(BudgetHourRetention retention, TimeProvider time, IServiceProvider services, ILogger<BudgetHourRetentionService> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await PeriodicSweep.RunAsync(async token => await retention.SweepAsync(token), Interval, "Deleting past hours of log budgets", time, logger, stoppingToken);
+        await PeriodicSweep.RunAsync(async token => await retention.SweepAsync(token), Interval, "Deleting past hours of log budgets", services, time, logger, stoppingToken);
     }
 }

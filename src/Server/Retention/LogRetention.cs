@@ -92,7 +92,7 @@ internal sealed class LogRetention(IServiceScopeFactory scopes, ServerSettings s
 }
 
 /// <summary>Sweeps once a minute (and at start) while a retention is set; a storage fault waits for the next minute.</summary>
-internal sealed class LogRetentionService(LogRetention retention, ServerSettings settings, TimeProvider time, ILogger<LogRetentionService> logger) : BackgroundService
+internal sealed class LogRetentionService(LogRetention retention, ServerSettings settings, TimeProvider time, IServiceProvider services, ILogger<LogRetentionService> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
 
@@ -103,6 +103,6 @@ internal sealed class LogRetentionService(LogRetention retention, ServerSettings
             return;
         }
 
-        await PeriodicSweep.RunAsync(async token => await retention.SweepAsync(token), Interval, "Deleting expired logs", time, logger, stoppingToken);
+        await PeriodicSweep.RunAsync(async token => await retention.SweepAsync(token), Interval, "Deleting expired logs", services, time, logger, stoppingToken);
     }
 }
