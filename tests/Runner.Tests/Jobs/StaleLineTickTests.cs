@@ -1,10 +1,7 @@
 using System.Text;
-using LogQuota.Runner.Configuration;
 using LogQuota.Runner.Jobs;
 using LogQuota.Runner.Logs;
 using LogQuota.Shared.Contracts;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace LogQuota.Runner.Tests.Jobs;
 
@@ -15,52 +12,35 @@ namespace LogQuota.Runner.Tests.Jobs;
 /// </summary>
 public sealed class StaleLineTickTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("logquota-stale-tick-").FullName;
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private readonly JobRegistry _registry;
+    private readonly FakeClockRegistry _runner = new("logquota-stale-tick-");
 
-    public StaleLineTickTests()
-    {
-        // A root runner runs each job under a uid of its own (SPEC §7): the jobs read their files here as that uid.
-        Isolation.Privileged.OpenToJobs(_dir);
-        _registry = new JobRegistry(new RunnerSettings { Dir = _dir, WorkDir = RunnerHost.WorkDirOf(_dir) }, _time, NullLoggerFactory.Instance);
-    }
-
-    public void Dispose()
-    {
-        _registry.Dispose();
-        Directory.Delete(_dir, recursive: true);
-        if (Directory.Exists(RunnerHost.WorkDirOf(_dir)))
-        {
-            Directory.Delete(RunnerHost.WorkDirOf(_dir), recursive: true);
-        }
-    }
+    public void Dispose() => _runner.Dispose();
 
     [Fact]
     public async Task AHeldLine_IsStoredWhenStale_AlsoAfterTheJobWasSilentForLong()
     {
         var body = new SubmitBody(Guid.NewGuid(), new RunRef(Guid.NewGuid(), "stale"),
             new JobSpec(["printf first; while [ ! -e go.1 ]; do sleep 0.02; done; printf '\\nsecond'; while [ ! -e go.2 ]; do sleep 0.02; done"],
-                WorkingDir: _dir, Tty: false));
-        var job = _registry.Submit(body).Job!;
+                WorkingDir: _runner.Dir, Tty: false));
+        var job = _runner.Registry.Submit(body).Job!;
 
         await WaitForLiveAsync(job, "first");
-        _time.Advance(StoringRule.StaleAfter + TimeSpan.FromSeconds(2));
+        _runner.Time.Advance(StoringRule.StaleAfter + TimeSpan.FromSeconds(2));
         await WaitForStoredAsync(job, "first");
 
         // Ten silent minutes, a tick every second: none has anything to do.
         for (var i = 0; i < 600; i++)
         {
-            _time.Advance(TimeSpan.FromSeconds(1));
+            _runner.Time.Advance(TimeSpan.FromSeconds(1));
         }
 
-        await File.WriteAllTextAsync(Path.Combine(_dir, "go.1"), string.Empty);
+        await File.WriteAllTextAsync(Path.Combine(_runner.Dir, "go.1"), string.Empty);
         await WaitForLiveAsync(job, "second");
         Assert.DoesNotContain("second", Stored(job), StringComparison.Ordinal);
-        _time.Advance(StoringRule.StaleAfter + TimeSpan.FromSeconds(2));
+        _runner.Time.Advance(StoringRule.StaleAfter + TimeSpan.FromSeconds(2));
         await WaitForStoredAsync(job, "second");
 
-        await File.WriteAllTextAsync(Path.Combine(_dir, "go.2"), string.Empty);
+        await File.WriteAllTextAsync(Path.Combine(_runner.Dir, "go.2"), string.Empty);
         await job.Finished.WaitAsync(TimeSpan.FromSeconds(90));
         Assert.Equal("first\nsecond\n", Stored(job));
     }

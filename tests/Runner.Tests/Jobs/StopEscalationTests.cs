@@ -1,49 +1,29 @@
 using System.Text;
-using LogQuota.Runner.Configuration;
 using LogQuota.Runner.Jobs;
 using LogQuota.Shared.Contracts;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace LogQuota.Runner.Tests;
 
 /// <summary>SIGTERM → SIGKILL escalation driven by a fake clock, on a real process that ignores SIGTERM.</summary>
 public sealed class StopEscalationTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("logquota-escalation-").FullName;
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private readonly JobRegistry _registry;
+    private readonly FakeClockRegistry _runner = new("logquota-escalation-");
 
-    public StopEscalationTests()
-    {
-        // A root runner runs each job under a uid of its own (SPEC §7): the jobs write their files here as that uid.
-        Isolation.Privileged.OpenToJobs(_dir);
-        _registry = new JobRegistry(new RunnerSettings { Dir = _dir, WorkDir = RunnerHost.WorkDirOf(_dir) }, _time, NullLoggerFactory.Instance);
-    }
-
-    public void Dispose()
-    {
-        _registry.Dispose();
-        Directory.Delete(_dir, recursive: true);
-        if (Directory.Exists(RunnerHost.WorkDirOf(_dir)))
-        {
-            Directory.Delete(RunnerHost.WorkDirOf(_dir), recursive: true);
-        }
-    }
+    public void Dispose() => _runner.Dispose();
 
     [Fact]
     public async Task MaxDuration_SendsSigterm_ThenSigkillAfterTheGracePeriod_WhenTheJobIgnoresSigterm()
     {
         var body = new SubmitBody(Guid.NewGuid(), new RunRef(Guid.NewGuid(), "stubborn"),
             new JobSpec(["trap 'echo got-term' TERM; echo armed; while true; do sleep 0.1; done"], MaxDuration: 60));
-        var job = _registry.Submit(body).Job!;
+        var job = _runner.Registry.Submit(body).Job!;
         await WaitForAsync(job, "armed\n");
 
-        _time.Advance(TimeSpan.FromSeconds(60));
+        _runner.Time.Advance(TimeSpan.FromSeconds(60));
         await WaitForAsync(job, "got-term\n");
         Assert.False(job.Finished.IsCompleted, "a job that traps SIGTERM must survive until the grace period ends");
 
-        _time.Advance(Job.StopGracePeriod);
+        _runner.Time.Advance(Job.StopGracePeriod);
         await job.Finished.WaitAsync(TimeSpan.FromSeconds(90));
 
         var final = job.Pull(0, int.MaxValue).JobStates[^1];
@@ -58,14 +38,14 @@ public sealed class StopEscalationTests : IDisposable
         // only because the count resets at each hour of the fake clock.
         var body = new SubmitBody(Guid.NewGuid(), new RunRef(Guid.NewGuid(), "hourly"),
             new JobSpec(["for h in 1 2 3; do echo \"hour-$h-a\"; echo \"hour-$h-b\"; while [ ! -e go.$h ]; do sleep 0.02; done; done"],
-                WorkingDir: _dir, LogQuotaHour: 25, Tty: false));
-        var job = _registry.Submit(body).Job!;
+                WorkingDir: _runner.Dir, LogQuotaHour: 25, Tty: false));
+        var job = _runner.Registry.Submit(body).Job!;
         for (var hour = 1; hour <= 3; hour++)
         {
             await WaitForAsync(job, $"hour-{hour}-b\n");
             Assert.Equal(18, job.Pull(0, int.MaxValue).LogBytesHour);
-            _time.Advance(TimeSpan.FromHours(1));
-            await File.WriteAllTextAsync(Path.Combine(_dir, $"go.{hour}"), string.Empty);
+            _runner.Time.Advance(TimeSpan.FromHours(1));
+            await File.WriteAllTextAsync(Path.Combine(_runner.Dir, $"go.{hour}"), string.Empty);
         }
 
         await job.Finished.WaitAsync(TimeSpan.FromSeconds(90));
@@ -81,8 +61,8 @@ public sealed class StopEscalationTests : IDisposable
         // 25-byte quota, three 9-byte lines an hour: the third is dropped, and reported when the hour ends.
         var body = new SubmitBody(Guid.NewGuid(), new RunRef(Guid.NewGuid(), "truncating"),
             new JobSpec(["for h in 1 2; do echo \"hour-$h-a\"; echo \"hour-$h-b\"; echo \"hour-$h-c\"; while [ ! -e go.$h ]; do sleep 0.02; done; done"],
-                WorkingDir: _dir, LogQuotaHour: 25, Tty: false, LogQuotaAction: LogQuotaAction.Truncate, LogQuotaWarnAt: []));
-        var job = _registry.Submit(body).Job!;
+                WorkingDir: _runner.Dir, LogQuotaHour: 25, Tty: false, LogQuotaAction: LogQuotaAction.Truncate, LogQuotaWarnAt: []));
+        var job = _runner.Registry.Submit(body).Job!;
         await WaitForAsync(job, "output is dropped until");
         // The third line read and dropped in the first hour, before the clock moves on (else it would count in the next).
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
@@ -94,11 +74,11 @@ public sealed class StopEscalationTests : IDisposable
 
         Assert.Equal(18, job.Pull(0, int.MaxValue).LogBytesHour);
 
-        _time.Advance(TimeSpan.FromHours(1)); // the registry's tick ends the bucket although the job is silent
+        _runner.Time.Advance(TimeSpan.FromHours(1)); // the registry's tick ends the bucket although the job is silent
         await WaitForAsync(job, "output is stored again");
-        await File.WriteAllTextAsync(Path.Combine(_dir, "go.1"), string.Empty);
+        await File.WriteAllTextAsync(Path.Combine(_runner.Dir, "go.1"), string.Empty);
         await WaitForAsync(job, "hour-2-b\n");
-        await File.WriteAllTextAsync(Path.Combine(_dir, "go.2"), string.Empty);
+        await File.WriteAllTextAsync(Path.Combine(_runner.Dir, "go.2"), string.Empty);
         await job.Finished.WaitAsync(TimeSpan.FromSeconds(90));
 
         var pull = job.Pull(0, int.MaxValue);
@@ -118,9 +98,9 @@ public sealed class StopEscalationTests : IDisposable
     {
         var body = new SubmitBody(Guid.NewGuid(), new RunRef(Guid.NewGuid(), "graceful"),
             new JobSpec(["trap 'echo got-term > term.txt' TERM; while true; do echo spam; sleep 0.01; done"],
-                WorkingDir: _dir, LogQuotaHour: 100, Tty: false, LogQuotaKillGrace: 120, LogQuotaWarnAt: []));
-        var job = _registry.Submit(body).Job!;
-        var termFile = Path.Combine(_dir, "term.txt");
+                WorkingDir: _runner.Dir, LogQuotaHour: 100, Tty: false, LogQuotaKillGrace: 120, LogQuotaWarnAt: []));
+        var job = _runner.Registry.Submit(body).Job!;
+        var termFile = Path.Combine(_runner.Dir, "term.txt");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (!File.Exists(termFile))
         {
@@ -131,7 +111,7 @@ public sealed class StopEscalationTests : IDisposable
         await Task.Delay(300);
         Assert.False(job.Finished.IsCompleted, "a job that traps SIGTERM lives on until its grace ends");
 
-        _time.Advance(TimeSpan.FromSeconds(120));
+        _runner.Time.Advance(TimeSpan.FromSeconds(120));
         await job.Finished.WaitAsync(TimeSpan.FromSeconds(90));
         var final = job.Pull(0, int.MaxValue).JobStates[^1];
         Assert.Equal(TerminationReason.LogQuotaExceeded, final.TerminationReason);
