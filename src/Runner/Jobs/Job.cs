@@ -38,17 +38,6 @@ internal sealed partial class Job : IDisposable
     /// <summary>Cancelled by a stop (or the runner's end) that comes while the job is prepared, before its process exists.</summary>
     private readonly CancellationTokenSource _preparing = new();
 
-    /// <summary>
-    /// The clock's timestamp of the job's last output, and of its last tick: a held line is one the job wrote, so once a
-    /// tick has run <see cref="StoringRule.StaleAfter"/> after the last output, no held line is left for a tick to store
-    /// until the job writes again (<see cref="TickDue"/>).
-    /// </summary>
-    private long _lastOutput;
-    private long _lastTick;
-
-    /// <summary>The clock's timestamp from which the quota's bucket has ended and a tick reports on it; never without a quota.</summary>
-    private long _bucketTick = long.MaxValue;
-
     /// <param name="disk">The job's disk limit (<c>DSTACK_RUNNER_JOB_DISK_MAX</c>); null without one.</param>
     public Job(SubmitBody body, string directory, TimeProvider time, ILogger logger, RunnerMetrics? metrics = null, JobDiskUsage? disk = null)
     {
@@ -70,13 +59,6 @@ internal sealed partial class Job : IDisposable
             Changed?.Invoke(this);
         });
         _output = new JobOutput(body.JobSpec, _journal, time, EndByFault, SecretMask.For(body.Secrets?.Values));
-
-        // Read after the quota's clock started, so an hour from here its bucket has ended.
-        _lastOutput = _lastTick = time.GetTimestamp();
-        if (_output.QuotaLimit is not null)
-        {
-            _bucketTick = _lastOutput + Ticks(TimeSpan.FromHours(1));
-        }
     }
 
     public SubmitBody Body { get; }
@@ -197,9 +179,6 @@ internal sealed partial class Job : IDisposable
 
             Act(_output.Read(chunk), readTimestamp);
 
-            // After the terminal took the chunk: no line it changed is newer than this.
-            _lastOutput = _time.GetTimestamp();
-
             // The live region may have changed with no record, state or event published.
             Changed?.Invoke(this);
         }
@@ -208,42 +187,17 @@ internal sealed partial class Job : IDisposable
         WaitForRoom();
     }
 
-    /// <summary>
-    /// About once a second, from the registry's timer: stale lines are stored and the quota's bucket ends on time. A job with
-    /// nothing due (<see cref="TickDue"/>) is not even locked, so an idle job costs a tick two reads.
-    /// </summary>
-    public void Tick(long now)
+    /// <summary>About once a second, from the registry's timer: stale lines are stored and the quota's bucket ends on time.</summary>
+    public void Tick()
     {
-        if (!TickDue(now))
-        {
-            return;
-        }
-
         lock (_lock)
         {
-            _lastTick = now;
-            while (_bucketTick <= now)
-            {
-                _bucketTick += Ticks(TimeSpan.FromHours(1));
-            }
-
             if (!_output.Closed)
             {
-                Act(_output.Tick(), now);
+                Act(_output.Tick(), _time.GetTimestamp());
             }
         }
     }
-
-    /// <summary>
-    /// Whether a tick at <paramref name="now"/> may store or report anything: no tick has run since a line the job wrote
-    /// could have gone stale (<see cref="StoringRule.StaleAfter"/> after its last output, and a second for the clock's
-    /// grain), or the quota's bucket has ended. Read without the lock: a value a moment old only moves a tick by one.
-    /// </summary>
-    private bool TickDue(long now) =>
-        Volatile.Read(ref _lastTick) < Volatile.Read(ref _lastOutput) + Ticks(StoringRule.StaleAfter + TimeSpan.FromSeconds(1))
-        || now >= Volatile.Read(ref _bucketTick);
-
-    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
     /// <summary>Records a run event from outside the job's threads (the Slurm executor's pending reason while it is prepared).</summary>
     public void Note(string type, string message)

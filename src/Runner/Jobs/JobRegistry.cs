@@ -349,14 +349,13 @@ internal sealed class JobRegistry : IDisposable
 
     private void FlushStaleLines()
     {
-        var now = _time.GetTimestamp();
         foreach (var job in _jobs.Values)
         {
             if (!job.Finished.IsCompleted)
             {
                 try
                 {
-                    job.Tick(now);
+                    job.Tick();
                 }
                 catch (Exception e)
                 {

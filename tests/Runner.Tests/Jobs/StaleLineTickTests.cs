@@ -6,9 +6,8 @@ using LogQuota.Shared.Contracts;
 namespace LogQuota.Runner.Tests.Jobs;
 
 /// <summary>
-/// SPEC §2: a held line is stored once it has not changed for 30 s. The registry's one timer locks only the jobs a tick
-/// may concern (output within the last 30 s, or a quota bucket that ended): a job that was silent for long still has its
-/// next held line stored on time. A real process, a fake clock.
+/// SPEC §2: a held line is stored once it has not changed for 30 s, from the registry's one-second tick: a job that was
+/// silent for long still has its next held line stored on time. A real process, a fake clock.
 /// </summary>
 public sealed class StaleLineTickTests : IDisposable
 {
