@@ -7,10 +7,11 @@ One server process (the Release build, SQLite) gets one real run; its log is the
 as a job writing fast is stored, with ten lines "needle <i>" spread through it. The server is started again and, in
 turn, after one read of the whole log to warm the page cache, the whole log is read as text (the baseline), searched for a substring (ten matches), searched with a regular
 expression, and its last line looked up (line=last), each through every page to the end. For each: the wall time and
-the server's peak RSS during that phase alone (VmHWM, reset through /proc/PID/clear_refs before the phase; as root).
+the server's peak RSS during that phase alone (VmHWM, reset through /proc/PID/clear_refs before the phase, as root; as a
+normal user, who cannot write the server's clear_refs, the largest VmRSS sampled every 5 ms during the phase).
 The figures are the ratios of each search to the text read. Writes {"figures": [...]} to PATH (bench/run's format).
 """
-import argparse, http.client, json, os, signal, sqlite3, subprocess, sys, tempfile, time, urllib.parse
+import argparse, http.client, json, os, signal, sqlite3, subprocess, sys, tempfile, threading, time, urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DLL = os.path.join(ROOT, "src/Server/bin/Release/net10.0/LogQuota.Server.dll")
@@ -104,13 +105,33 @@ def grow(db_path, mib):
 
 
 def phase(conn, pid, read):
-    """Runs read(conn); returns (seconds, peak RSS MiB during it, what read returned)."""
-    with open(f"/proc/{pid}/clear_refs", "w") as f:
-        f.write("5")  # resets VmHWM to the current RSS
+    """Runs read(conn); returns (seconds, peak RSS MiB during it, what read returned). The peak is the kernel's VmHWM,
+    reset first through clear_refs. A normal user cannot write the server's clear_refs (the server makes itself
+    non-dumpable, so its /proc files are root's): the peak is then the largest VmRSS sampled every 5 ms during the phase."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")  # resets VmHWM to the current RSS
+        sampled = None
+    except PermissionError:
+        sampled = [status_kib(pid, "VmRSS")]
+        done = threading.Event()
+
+        def sample():
+            while not done.wait(0.005):
+                sampled.append(status_kib(pid, "VmRSS"))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
     start = time.monotonic()
-    result = read(conn)
+    try:
+        result = read(conn)
+    finally:
+        if sampled is not None:
+            done.set()
+            sampler.join()
     seconds = time.monotonic() - start
-    return seconds, status_kib(pid, "VmHWM") / 1024, result
+    peak_kib = status_kib(pid, "VmHWM") if sampled is None else max(sampled + [status_kib(pid, "VmRSS")])
+    return seconds, peak_kib / 1024, result
 
 
 def read_text(conn):
