@@ -82,7 +82,7 @@ public sealed class LogSearchTests(WebServer server, Browser browser)
 
         // A click on another line's number links to it.
         await page.Locator("#L9 .lnum").ClickAsync();
-        await page.WaitForURLAsync("**/runs/web-lines#L9");
+        await page.WaitForAddressAsync("/runs/web-lines#L9");
         await Assertions.Expect(page.Locator("#L9")).ToHaveClassAsync("line target");
         await Assertions.Expect(line).ToHaveClassAsync("line");
 

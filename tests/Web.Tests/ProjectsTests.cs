@@ -12,8 +12,6 @@ namespace LogQuota.Web.Tests;
 [Collection(WebPageGroup.Name)]
 public sealed class ProjectsTests(WebServer server, Browser browser)
 {
-    private static readonly PageWaitForURLOptions Committed = new() { WaitUntil = WaitUntilState.Commit };
-
     [SkippableFact]
     public async Task AUserSignsInWithTheirToken_SeesTheirFirstProject_AndSwitchesToAnother()
     {
@@ -50,13 +48,13 @@ public sealed class ProjectsTests(WebServer server, Browser browser)
 
         await switcher.SelectOptionAsync("optics");
         await page.GetByRole(AriaRole.Button, new() { Name = "Switch" }).ClickAsync();
-        await page.WaitForURLAsync("**/?project=optics", Committed);
+        await page.WaitForAddressAsync("/?project=optics");
         await Assertions.Expect(page.Locator("tr[data-run=web-team-optics]")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("tr[data-run=web-team-lab]")).ToHaveCountAsync(0);
 
         // The run page of a project's run reads its log through that project's address.
         await page.Locator("tr[data-run=web-team-optics] a").ClickAsync();
-        await page.WaitForURLAsync("**/runs/web-team-optics?project=optics", Committed);
+        await page.WaitForAddressAsync("/runs/web-team-optics?project=optics");
         await Assertions.Expect(page.Locator("#run-status")).ToHaveTextAsync("exited (0)", new() { Timeout = 90_000 });
         await Assertions.Expect(page.Locator("#log-lines")).ToContainTextAsync("from-optics", new() { Timeout = 90_000 });
         await Assertions.Expect(switcher).ToHaveValueAsync("optics");

@@ -12,8 +12,6 @@ public sealed class RunPageTests(WebServer server, Browser browser)
     /// The address is the page's signal here; what the page shows is awaited by the assertions after it. Waiting for the
     /// load event as well failed under load: Playwright saw the new page's network go idle but never its load event.
     /// </summary>
-    private static readonly PageWaitForURLOptions Committed = new() { WaitUntil = WaitUntilState.Commit };
-
     [SkippableFact]
     public async Task YesWithAThousandByteQuota_SubmittedFromTheForm_FailsWithLogQuotaExceeded_OnTheListAndTheRunPage()
     {
@@ -26,7 +24,7 @@ public sealed class RunPageTests(WebServer server, Browser browser)
         await page.Locator("#run_name").FillAsync("web-yes");
         await page.Locator("#log_quota_hour").FillAsync("1000");
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit run" }).ClickAsync();
-        await page.WaitForURLAsync("**/runs/web-yes", Committed);
+        await page.WaitForAddressAsync("/runs/web-yes");
 
         await Assertions.Expect(page.Locator("#run-status")).ToHaveTextAsync("error");
         await Assertions.Expect(page.Locator("#run-error")).ToContainTextAsync("log quota exceeded");
@@ -110,7 +108,7 @@ public sealed class RunPageTests(WebServer server, Browser browser)
         await page.Locator("#commands").FillAsync("tput cols");
         await page.Locator("#log_quota_hour").FillAsync("1MiB");
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit run" }).ClickAsync();
-        await page.WaitForURLAsync("**/runs/web-units", Committed);
+        await page.WaitForAddressAsync("/runs/web-units");
         using var admin = server.CreateAdminHttpClient();
         var run = await admin.WaitForEndAsync("web-units");
         Assert.Equal(1L << 20, run!.Jobs[0].JobSpec.LogQuotaHour);
@@ -148,7 +146,7 @@ public sealed class RunPageTests(WebServer server, Browser browser)
         await page.Keyboard.PressAsync("Tab");
         Assert.Equal("Yes, delete web-stop", await page.EvaluateAsync<string>("document.activeElement.textContent"));
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync("**/?deleted=web-stop", Committed);
+        await page.WaitForAddressAsync("/?deleted=web-stop");
         await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync("web-stop was deleted");
         Assert.Null(await admin.GetRunAsync("web-stop"));
 

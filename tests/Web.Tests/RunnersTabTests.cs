@@ -40,7 +40,7 @@ public sealed class RunnersTabTests(WebServer server, Browser browser)
         var page = tab.Page;
         await tab.SignInAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Runners" }).ClickAsync();
-        await page.WaitForURLAsync("**/runners", new() { WaitUntil = WaitUntilState.Commit });
+        await page.WaitForAddressAsync("/runners");
         var local = page.Locator("tr[data-runner=local]");
         await Assertions.Expect(local).ToHaveAttributeAsync("data-state", "active");
         await Assertions.Expect(local.Locator("button")).ToHaveCountAsync(0);

@@ -12,8 +12,6 @@ public sealed class SignInTests(WebServer server, Browser browser)
     /// The address is the page's signal here; what the page shows is awaited by the assertions after it. Waiting for the
     /// load event as well failed under load: Playwright saw the new page's network go idle but never its load event.
     /// </summary>
-    private static readonly PageWaitForURLOptions Committed = new() { WaitUntil = WaitUntilState.Commit };
-
     [SkippableFact]
     public async Task SignIn_WithTheAdminToken_OpensTheRunsList_WithAnHttpOnlyStrictCookie_AndNoTokenInThePage()
     {
@@ -25,7 +23,7 @@ public sealed class SignInTests(WebServer server, Browser browser)
         Assert.EndsWith("/signin?ReturnUrl=%2Fruns%2Fnew", tab.Page.Url, StringComparison.Ordinal);
         await tab.Page.Locator("#token").FillAsync(WebServer.AdminToken);
         await tab.Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await tab.Page.WaitForURLAsync("**/runs/new", Committed);
+        await tab.Page.WaitForAddressAsync("/runs/new");
         await Assertions.Expect(tab.Page.GetByRole(AriaRole.Heading, new() { Name = "New run" })).ToBeVisibleAsync();
 
         var session = Assert.Single(await tab.Context.CookiesAsync(), c => c.Name == "logquota_session");
@@ -42,7 +40,7 @@ public sealed class SignInTests(WebServer server, Browser browser)
 
         // Sign-out ends the session: the next page asks for the token again.
         await tab.Page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await tab.Page.WaitForURLAsync("**/signin", Committed);
+        await tab.Page.WaitForAddressAsync("/signin");
         await tab.Page.GotoAsync("/");
         Assert.Contains("/signin", tab.Page.Url, StringComparison.Ordinal);
         Assert.True(tab.ConsoleProblems.IsEmpty, string.Join("\n", tab.ConsoleProblems));
