@@ -54,8 +54,9 @@ public sealed record ServerSettings
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// How long a replica's claim of a job holds without renewal (<c>DSTACK_SERVER_JOB_LEASE</c>, seconds, default 15;
-    /// PostgreSQL only): the longest a killed replica's jobs wait before another replica takes them over (LOCKING.md).
+    /// How long a replica's lease (and with it every job it holds), or its lease of a runner's stream, holds without a
+    /// heartbeat (<c>DSTACK_SERVER_JOB_LEASE</c>, seconds, default 15; PostgreSQL only): the longest a killed replica's
+    /// jobs wait before another replica takes them over (LOCKING.md).
     /// </summary>
     public TimeSpan JobLease { get; init; } = TimeSpan.FromSeconds(15);
 

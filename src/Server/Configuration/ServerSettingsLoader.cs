@@ -42,7 +42,8 @@ public static class ServerSettingsLoader
         var pollInterval = ReadSeconds(configuration, PollIntervalVariable, TimeSpan.FromSeconds(1));
         var jobLease = ReadSeconds(configuration, JobLeaseVariable, TimeSpan.FromSeconds(15));
 
-        // A lease is renewed once per pass: one shorter than a few passes would lapse under a live replica.
+        // A lease is renewed three times per period, and a stream's is asked for every tenth: one shorter than a few
+        // passes would lapse under a live replica whose database answers slowly.
         if (jobLease < 3 * pollInterval)
         {
             throw Bad(JobLeaseVariable, configuration[JobLeaseVariable] ?? "15", $"must be at least 3 poll intervals ({PollIntervalVariable} is {pollInterval.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s)");

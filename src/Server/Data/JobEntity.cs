@@ -84,9 +84,7 @@ public sealed class JobEntity
     /// </summary>
     public bool EmbeddedRunner { get; set; }
 
-    /// <summary>The replica processing the job (PostgreSQL only; LOCKING.md); null when none holds it.</summary>
+    /// <summary>The replica processing the job (PostgreSQL only; LOCKING.md); null when none holds it. It holds the job
+    /// for as long as its <see cref="ReplicaLeaseEntity"/> has not run out: a job has no expiry of its own.</summary>
     public string? LeaseOwner { get; set; }
-
-    /// <summary>Until when <see cref="LeaseOwner"/> holds the job, on the database's clock; renewed every pass and page.</summary>
-    public DateTimeOffset? LeaseExpiresAt { get; set; }
 }

@@ -1,8 +1,8 @@
 namespace LogQuota.Server.Data;
 
 /// <summary>
-/// One lease of a job by a replica, from its claim to its last renewal (PostgreSQL only; LOCKING.md). Kept as a
-/// history, so that "never two replicas on one job at once" can be checked from the database.
+/// One lease of a job by a replica, from its claim to its end (PostgreSQL only; LOCKING.md). Kept as a history, so that
+/// "never two replicas on one job at once" can be checked from the database.
 /// </summary>
 public sealed class JobLeaseEntity
 {
@@ -16,6 +16,7 @@ public sealed class JobLeaseEntity
     /// <summary>When the replica claimed the job, on the database's clock.</summary>
     public DateTimeOffset AcquiredAt { get; set; }
 
-    /// <summary>Until when its last renewal held the job; a takeover comes after this.</summary>
-    public DateTimeOffset ExpiresAt { get; set; }
+    /// <summary>When the lease ended: for a takeover, when the holder's replica lease had run out (the takeover comes
+    /// after it); for a clean stop, the stop. Null while the replica holds the job.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
 }

@@ -35,6 +35,8 @@ public class ServerDbContext : DbContext
 
     public DbSet<JobLeaseEntity> JobLeases => Set<JobLeaseEntity>();
 
+    public DbSet<ReplicaLeaseEntity> ReplicaLeases => Set<ReplicaLeaseEntity>();
+
     public DbSet<CodeArchiveEntity> CodeArchives => Set<CodeArchiveEntity>();
 
     public DbSet<CodeChunkEntity> CodeChunks => Set<CodeChunkEntity>();
@@ -75,6 +77,7 @@ public class ServerDbContext : DbContext
         modelBuilder.ApplyConfiguration(new LogSectionMarkEntityConfiguration());
         modelBuilder.ApplyConfiguration(new RunEventEntityConfiguration());
         modelBuilder.ApplyConfiguration(new JobLeaseEntityConfiguration());
+        modelBuilder.ApplyConfiguration(new ReplicaLeaseEntityConfiguration());
         modelBuilder.ApplyConfiguration(new CodeArchiveEntityConfiguration());
         modelBuilder.ApplyConfiguration(new CodeChunkEntityConfiguration());
         modelBuilder.ApplyConfiguration(new UserEntityConfiguration());

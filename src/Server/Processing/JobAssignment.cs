@@ -111,10 +111,8 @@ internal sealed class JobAssignment(
         }
 
         // The assigning replica holds the job from the start: no other may claim it between here and its first pass.
+        // It holds it for as long as its own replica lease lasts (LOCKING.md).
         var leaseOwner = leases.Enabled ? leases.Replica : null;
-        DateTimeOffset? leaseExpiresAt = leases.Enabled
-            ? (await JobLeases.DatabaseNowAsync(db, cancellationToken)).AddMilliseconds(leases.LeaseMilliseconds)
-            : null;
         foreach (var (runner, jobIds) in chosen)
         {
             // A conditional update is the claim: a job a user stopped meanwhile is no longer Submitted and is left alone,
@@ -127,9 +125,9 @@ internal sealed class JobAssignment(
                     s => s.SetProperty(j => j.Status, JobStatus.Provisioning)
                         .SetProperty(j => j.Runner, runner)
                         .SetProperty(j => j.EmbeddedRunner, isLocal)
-                        .SetProperty(j => j.LeaseOwner, leaseOwner)
-                        .SetProperty(j => j.LeaseExpiresAt, leaseExpiresAt),
+                        .SetProperty(j => j.LeaseOwner, leaseOwner),
                     cancellationToken);
+            await leases.OpenAsync(db, jobIds, cancellationToken);
             logger.LogInformation("{Claimed} of {Jobs} jobs assigned to runner {Runner}", claimed, jobIds.Count, runner);
         }
 

@@ -76,7 +76,7 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
         // way no event is lost or stored twice (SPEC §6).
         // On PostgreSQL the page is this replica's to store only while it holds the job's lease (LOCKING.md).
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await leases.RenewInTransactionAsync(db, job.Id, cancellationToken);
+        await leases.HoldInTransactionAsync(db, job.Id, cancellationToken);
         var logs = await budgets.ChargeAsync(db, job, response, cancellationToken);
         JobPage.Apply(db, job, response, lastUpdated, logger);
         await LogEventWriter.AppendAsync(db, job.Id, logs, cancellationToken);

@@ -56,7 +56,8 @@ public sealed class ReplicaTests : IDisposable
         }
 
         // From the database: every stored event once (a runner timestamp is unique per job), and the leases of each
-        // job, in the order they were taken, never overlapping: each new holder took over after the last one expired.
+        // job, in the order they were taken, never overlapping: each new holder took over after the last one's replica
+        // lease had run out (the takeover closed it at that moment), and a job has at most one open lease.
         var duplicates = await _database.QueryAsync("SELECT job_id, timestamp FROM log_events GROUP BY job_id, timestamp HAVING count(*) > 1");
         Assert.Empty(duplicates);
         var leases = await _database.QueryAsync("SELECT job_id, owner, acquired_at, expires_at FROM job_leases ORDER BY job_id, acquired_at, id");
@@ -65,8 +66,10 @@ public sealed class ReplicaTests : IDisposable
         foreach (var job in leases.GroupBy(l => (Guid)l[0]))
         {
             var held = job.ToList();
+            Assert.True(held.Count(l => l[3] is DBNull) <= 1, $"job {job.Key} has {held.Count(l => l[3] is DBNull)} open leases");
             for (var k = 1; k < held.Count; k++)
             {
+                Assert.True(held[k - 1][3] is long, $"job {job.Key}: {held[k][1]} took it at {held[k][2]} while {held[k - 1][1]}'s lease was open");
                 if ((string)held[k][1] != (string)held[k - 1][1])
                 {
                     takeovers++;

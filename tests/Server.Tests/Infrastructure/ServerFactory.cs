@@ -32,9 +32,10 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
     /// <param name="passesByTest">
     /// No background loops of the processor: passes run only when the test calls
     /// <see cref="LogQuota.Server.Processing.JobProcessor"/> itself, no runner stream is read (every job is pulled by the
-    /// passes, one by one), and no lease heartbeat runs (a pass renews its own leases). A test that moves a fake clock needs this: the clock wakes both loops, the processing loop's pass reads the
-    /// clock and the scripted runner in between the test's steps, and on PostgreSQL the heartbeat's row locks make the
-    /// test's pass skip the job (<c>FOR UPDATE SKIP LOCKED</c>), as a replica skips a job another one is claiming.
+    /// passes, one by one). A test that moves a fake clock needs this: the clock would wake the processing loop, whose
+    /// pass reads the clock and the scripted runner in between the test's steps, and on PostgreSQL its claim's row locks
+    /// would make the test's pass skip the job (<c>FOR UPDATE SKIP LOCKED</c>), as a replica skips a job another one is
+    /// claiming. The replica's lease heartbeat still runs: it writes its own row only, never a job's.
     /// </param>
     public ServerFactory(
         IReadOnlyDictionary<string, string>? settings = null,
@@ -123,8 +124,7 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
             {
                 foreach (var loop in new[]
                          {
-                             typeof(LogQuota.Server.Processing.JobProcessingService), typeof(LogQuota.Server.Replicas.LeaseKeeper),
-                             typeof(LogQuota.Server.Processing.RunnerStreams),
+                             typeof(LogQuota.Server.Processing.JobProcessingService), typeof(LogQuota.Server.Processing.RunnerStreams),
                          })
                 {
                     services.Remove(services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == loop));

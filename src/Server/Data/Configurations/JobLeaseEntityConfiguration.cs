@@ -12,7 +12,7 @@ internal sealed class JobLeaseEntityConfiguration : IEntityTypeConfiguration<Job
         builder.Property(l => l.Id).ValueGeneratedOnAdd();
         builder.Property(l => l.Owner).HasMaxLength(64);
 
-        // A renewal updates the newest lease of a job by its owner.
+        // A takeover closes the open lease of each job it takes; an assignment looks for one.
         builder.HasIndex(l => new { l.JobId, l.Owner });
         builder.HasOne<JobEntity>().WithMany().HasForeignKey(l => l.JobId).OnDelete(DeleteBehavior.Cascade);
     }

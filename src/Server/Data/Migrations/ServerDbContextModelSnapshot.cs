@@ -104,10 +104,6 @@ namespace LogQuota.Server.Data.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("finished_at");
 
-                    b.Property<long?>("LeaseExpiresAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("lease_expires_at");
-
                     b.Property<string>("LeaseOwner")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT")
@@ -206,7 +202,7 @@ namespace LogQuota.Server.Data.Migrations
                         .HasColumnType("INTEGER")
                         .HasColumnName("acquired_at");
 
-                    b.Property<long>("ExpiresAt")
+                    b.Property<long?>("ExpiresAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("expires_at");
 
@@ -518,6 +514,22 @@ namespace LogQuota.Server.Data.Migrations
                     b.HasKey("ProjectId", "Name");
 
                     b.ToTable("project_secrets", (string)null);
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.ReplicaLeaseEntity", b =>
+                {
+                    b.Property<string>("Owner")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.HasKey("Owner");
+
+                    b.ToTable("replica_leases", (string)null);
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.RunEntity", b =>

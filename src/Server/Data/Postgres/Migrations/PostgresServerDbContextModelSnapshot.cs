@@ -109,10 +109,6 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("finished_at");
 
-                    b.Property<long?>("LeaseExpiresAt")
-                        .HasColumnType("bigint")
-                        .HasColumnName("lease_expires_at");
-
                     b.Property<string>("LeaseOwner")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
@@ -213,7 +209,7 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("acquired_at");
 
-                    b.Property<long>("ExpiresAt")
+                    b.Property<long?>("ExpiresAt")
                         .HasColumnType("bigint")
                         .HasColumnName("expires_at");
 
@@ -531,6 +527,22 @@ namespace LogQuota.Server.Data.Postgres.Migrations
                     b.HasKey("ProjectId", "Name");
 
                     b.ToTable("project_secrets", (string)null);
+                });
+
+            modelBuilder.Entity("LogQuota.Server.Data.ReplicaLeaseEntity", b =>
+                {
+                    b.Property<string>("Owner")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("owner");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("expires_at");
+
+                    b.HasKey("Owner");
+
+                    b.ToTable("replica_leases", (string)null);
                 });
 
             modelBuilder.Entity("LogQuota.Server.Data.RunEntity", b =>
