@@ -6,6 +6,7 @@ Usage (after `dotnet build -c Release src/Server` and `src/Runner`; Debug builds
     python3 bench/load.py control-plane [--jobs 2000] [--runners 4] [--seconds 120] [--modes stream,job]
                                         [--phases empty,busy,idle] [--before TREE]
     .ci/postgres.sh -- python3 bench/load.py control-plane [--jobs 2000] [--runners 4] [--seconds 120] --modes stream,job,postgres
+    .ci/postgres.sh -- python3 bench/load.py control-plane --modes postgres-idle [--jobs 500] [--seconds 60] [--before TREE]
 
 The defaults are the full size (2,000 jobs printing one line a second for 120 s over 4 runners, on one machine); give a
 smaller --jobs and --seconds to prove the script on a busy machine.
@@ -21,6 +22,9 @@ replicas on one PostgreSQL database (a database of its own, dropped afterwards),
 the first replica halfway through the jobs' lines: it reports how long after the kill the runners' streams and the jobs
 it held were taken over by the other replica (from the database: the rows whose lease_owner names the killed process),
 and checks that every job stored every line exactly once.
+The mode `postgres-idle` (also under .ci/postgres.sh) starts two replicas on one PostgreSQL database and --jobs jobs
+running `sleep`, submitted to both in turn, and reports the CPU per idle job-minute of the replicas and runners and,
+apart, of PostgreSQL itself (its postmaster with every child, live or ended: the leases are kept there).
 Prints one table per mode and the ratios stream / job. --phases picks the phases (empty: the processes with no job for 20 s,
 their fixed cost). --before TREE runs each mode first with the Release builds of another checkout (e.g. a `git worktree`
 of the commit before a change, built with `dotnet build -c Release src/Server src/Runner`) and prints the ratios
@@ -249,28 +253,91 @@ def psql(url, sql):
     return out.stdout.strip()
 
 
-def postgres_scenario(d, a):
-    """Two replicas on one PostgreSQL database, the first SIGKILLed halfway through the busy jobs' lines."""
+def postgres_database(a):
     admin = os.environ.get("LOGQUOTA_TEST_POSTGRES")
     if not admin:
-        raise SystemExit("the postgres mode needs LOGQUOTA_TEST_POSTGRES: .ci/postgres.sh -- python3 bench/load.py control-plane ...")
-    name = f"bench_cp_{os.getpid()}"
+        raise SystemExit("the postgres modes need LOGQUOTA_TEST_POSTGRES: .ci/postgres.sh -- python3 bench/load.py control-plane ...")
+    name = f"bench_cp_{os.getpid()}_{int(time.monotonic() * 1000)}"
     psql(admin, f"CREATE DATABASE {name}")
-    url = admin.rsplit("/", 1)[0] + "/" + name
-    log = open(os.path.join(d, "processes-postgres.log"), "w+")
-    procs, urls = start_runners(d, "postgres", a.runners, log, a.jobs)
+    return admin, name, admin.rsplit("/", 1)[0] + "/" + name
+
+
+def start_replicas(d, label, url, urls, log, root=None):
+    """Two server replicas on the database at url, sharing the runners at urls; each answers its health check."""
     quiet = dict(os.environ, Logging__LogLevel__Default="Warning")
     replicas, bases = [], []
+    for r in range(2):
+        port = load.free_port()
+        replicas.append(subprocess.Popen(["dotnet", load.dll("Server", root)], stdout=log, stderr=subprocess.STDOUT, env=dict(
+            quiet, DSTACK_SERVER_PORT=str(port), DSTACK_SERVER_DIR=os.path.join(d, f"server-{label}-{r}"),
+            DSTACK_SERVER_ADMIN_TOKEN=load.ADMIN, DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR="0", DSTACK_DATABASE_URL=url,
+            DSTACK_SERVER_RUNNERS=",".join(urls), DSTACK_RUNNER_TOKEN=load.RUNNER_TOKEN, DSTACK_SERVER_PULL="stream")))
+        bases.append(f"http://127.0.0.1:{port}")
+        load.wait_healthy(bases[-1])
+    return replicas, bases
+
+
+def postgres_cpu(url):
+    """CPU seconds of the whole PostgreSQL cluster so far: its postmaster, with what its ended children used (cutime and
+    cstime, counted when they are reaped), and every live child (backends, autovacuum, the WAL and background writers)."""
+    data = psql(url, "SELECT setting FROM pg_settings WHERE name = 'data_directory'")
+    with open(os.path.join(data, "postmaster.pid")) as f:
+        postmaster = int(f.readline())
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile: its parent's cutime has it
+        if int(entry) == postmaster:
+            total += sum(int(x) for x in fields[11:15]) / CLK_TCK  # utime, stime, cutime, cstime
+        elif int(fields[1]) == postmaster:
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return total
+
+
+def postgres_idle_scenario(d, a, root=None):
+    """Two replicas on one PostgreSQL database and --jobs idle jobs: CPU per idle job-minute of the replicas and the
+    runners, and of PostgreSQL."""
+    admin, name, url = postgres_database(a)
+    label = "postgres-idle" + ("-before" if root else "")
+    log = open(os.path.join(d, f"processes-{label}.log"), "w+")
+    procs, urls = start_runners(d, label, a.runners, log, a.jobs, root)
+    replicas = []
     result = {}
     try:
-        for r in range(2):
-            port = load.free_port()
-            replicas.append(subprocess.Popen(["dotnet", load.dll("Server")], stdout=log, stderr=subprocess.STDOUT, env=dict(
-                quiet, DSTACK_SERVER_PORT=str(port), DSTACK_SERVER_DIR=os.path.join(d, f"server-postgres-{r}"),
-                DSTACK_SERVER_ADMIN_TOKEN=load.ADMIN, DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR="0", DSTACK_DATABASE_URL=url,
-                DSTACK_SERVER_RUNNERS=",".join(urls), DSTACK_RUNNER_TOKEN=load.RUNNER_TOKEN, DSTACK_SERVER_PULL="stream")))
-            bases.append(f"http://127.0.0.1:{port}")
-            load.wait_healthy(bases[-1])
+        replicas, bases = start_replicas(d, label, url, urls, log, root)
+        started = {}
+        latencies, to_running = submit_all(bases[0], "pgidle", a.jobs, f"sleep {a.seconds + 60}", bases=bases, procs=procs + replicas, cpu=started)
+        result["idle submit p99 ms"] = load.pct(latencies, 99)
+        result["idle all running s"] = to_running
+        time.sleep(10)  # the starts' own after-work is not idling
+        pg_before = postgres_cpu(url)
+        cpu, wall = measure(bases[0], procs + replicas, a.seconds)
+        pg = postgres_cpu(url) - pg_before
+        job_minutes = a.jobs * wall / 60
+        result["idle: replicas ms CPU per job-minute"] = sum(cpu[p.pid] for p in replicas) * wall * 1000 / job_minutes
+        result["idle: runners ms CPU per job-minute"] = sum(cpu[p.pid] for p in procs) * wall * 1000 / job_minutes
+        result["idle: PostgreSQL ms CPU per job-minute"] = pg * 1000 / job_minutes
+        result["idle: all ms CPU per job-minute"] = (sum(cpu.values()) * wall + pg) * 1000 / job_minutes
+    finally:
+        stop_system(procs + replicas, log)
+        psql(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return result
+
+
+def postgres_scenario(d, a):
+    """Two replicas on one PostgreSQL database, the first SIGKILLed halfway through the busy jobs' lines."""
+    admin, name, url = postgres_database(a)
+    log = open(os.path.join(d, "processes-postgres.log"), "w+")
+    procs, urls = start_runners(d, "postgres", a.runners, log, a.jobs)
+    replicas = []
+    result = {}
+    try:
+        replicas, bases = start_replicas(d, "postgres", url, urls, log)
         busy = f"bash -c 'exec 3<> <(:); for i in $(seq 1 {a.seconds}); do echo \"t=$EPOCHREALTIME i=$i\"; read -t 1 -u 3; done; true'"
         latencies, to_running = submit_all(bases[1], "pg", a.jobs, busy, bases=bases)
         result["submit p99 ms"] = load.pct(latencies, 99)
@@ -318,17 +385,18 @@ def main(argv=None):
     ap.add_argument("--modes", default="stream,job")
     ap.add_argument("--before", help="another checkout whose Release builds run each mode first, for after / before ratios")
     ap.add_argument("--phases", default="busy,idle",
-                    help="of empty (the processes with no job, 20 s), busy, idle; the postgres mode runs busy only")
+                    help="of empty (the processes with no job, 20 s), busy, idle; the postgres mode runs busy only, postgres-idle idle only")
     a = ap.parse_args(argv)
     d = tempfile.mkdtemp(prefix="logquota-bench-cp-")
     os.chmod(d, 0o755)
     results = {}
     try:
         for mode in a.modes.split(","):
+            run = {"postgres-idle": lambda root=None: postgres_idle_scenario(d, a, root)}.get(mode, lambda root=None: scenario(d, mode, a, root))
             if a.before and mode != "postgres":
-                results[f"{mode} before"] = scenario(d, mode, a, a.before)
+                results[f"{mode} before"] = run(a.before)
                 print(f"{mode} before: {json.dumps({k: round(v, 4) for k, v in results[mode + ' before'].items()})}", flush=True)
-            results[mode] = postgres_scenario(d, a) if mode == "postgres" else scenario(d, mode, a)
+            results[mode] = postgres_scenario(d, a) if mode == "postgres" else run()
             print(f"{mode}: {json.dumps({k: round(v, 4) for k, v in results[mode].items()})}", flush=True)
     finally:
         shutil.rmtree(d, ignore_errors=True)
@@ -345,9 +413,9 @@ def main(argv=None):
         [("stream", "job")] if {"stream", "job"} <= set(modes) else [])
     print("| figure | " + " | ".join(modes) + "".join(f" | {x} / {y}" for x, y in pairs) + " |")
     print("| --- " * (len(modes) + 1 + len(pairs)) + "|")
-    for key in results[modes[0]]:
-        cells = [f"{results[m][key]:.3f}" for m in modes]
-        ratios = "".join(f" | {results[x][key] / results[y][key]:.2f}" if results[y][key] else " | —" for x, y in pairs)
+    for key in dict.fromkeys(k for m in modes for k in results[m]):
+        cells = [f"{results[m][key]:.3f}" if key in results[m] else "—" for m in modes]
+        ratios = "".join(f" | {results[x][key] / results[y][key]:.2f}" if results[y].get(key) and key in results[x] else " | —" for x, y in pairs)
         print(f"| {key} | " + " | ".join(cells) + ratios + " |")
 
 

@@ -4,7 +4,7 @@ tests/EndToEnd.Tests/LoadTests.cs, not part of the test suite. Usage (after `dot
 and `dotnet build src/Runner`, Release builds are used when present):
 
     python3 bench/load.py [--jobs 200] [--lines 2000] [--readers 4]
-    python3 bench/load.py control-plane [--jobs 2000] [--runners 4] [--seconds 120] [--modes stream,job[,postgres]]
+    python3 bench/load.py control-plane [--jobs 2000] [--runners 4] [--seconds 120] [--modes stream,job[,postgres][,postgres-idle]]
 
 The second form measures the control plane's cost per job, the runner-wide stream against one pull per job
 (bench/control_plane.py says how).
