@@ -32,7 +32,12 @@ public sealed class ProcessLimitTests
             Skip.If(isolation.Info != new IsolationInfo(mode, IsolationUsers.PerJob), $"this machine offers no {mode} mode with per-job uids: {isolation.Description}");
 
             var jobId = Guid.NewGuid();
-            var command = "ulimit -p > limit && id -u > uid && { (b() { b | b & }; b) 2>bomb-errors & sleep 2; yes; }";
+            // A bomb whose every process forks two more and then spins (no process ever leaves its slot, so the limit stays
+            // reached until the kill), and a job that waits, with shell builtins alone, until the test has seen the bomb
+            // (the file "seen"), then writes past its quota, also with builtins: no step of the job needs a process slot
+            // once the bomb holds them. The first version slept 2 s and ran `yes`; under load that `sleep` found no slot,
+            // failed at once, and the job ended before one sample saw the bomb (peak 0, .ci/stress --ci).
+            var command = "ulimit -p > limit && id -u > uid && { (b() { b & b & while :; do :; done; }; b) 2>bomb-errors & until [ -e seen ]; do :; done; while :; do echo y; done; }";
             await runner.Api.SubmitAsync(new SubmitBody(jobId, new RunRef(Guid.NewGuid(), "bomb"),
                 new JobSpec([command], WorkingDir: work, LogQuotaHour: 2000, Tty: false)), CancellationToken.None);
 
@@ -41,7 +46,7 @@ public sealed class ProcessLimitTests
             JobResult result;
             try
             {
-                result = await runner.PullToEndAsync(jobId, TimeSpan.FromSeconds(60));
+                result = await runner.PullToEndAsync(jobId, TimeSpan.FromSeconds(120));
             }
             finally
             {
@@ -64,10 +69,15 @@ public sealed class ProcessLimitTests
         }
     }
 
-    /// <summary>The most processes (threads count too, as for RLIMIT_NPROC) of the job's uid alive at one sample.</summary>
+    /// <summary>The most processes (threads count too, as for RLIMIT_NPROC) of the job's uid alive at one sample. Once a
+    /// sample has seen the bomb (two processes or more) and the kernel has refused it a fork (its errors say so), or after
+    /// 60 s, creates "seen", which lets the job go on.</summary>
     private static async Task<int> PeakProcessesOf(string work, CancellationToken cancel)
     {
         var uidFile = Path.Combine(work, "uid");
+        var seen = Path.Combine(work, "seen");
+        var errors = Path.Combine(work, "bomb-errors");
+        var giveUp = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         var peak = 0;
         while (!cancel.IsCancellationRequested)
         {
@@ -76,9 +86,26 @@ public sealed class ProcessLimitTests
                 peak = Math.Max(peak, JobProcesses.Scan($"never-{uid}", uid).Count);
             }
 
+            if (!File.Exists(seen) && ((peak >= 2 && Refused(errors)) || DateTime.UtcNow > giveUp))
+            {
+                await File.WriteAllTextAsync(seen, "", CancellationToken.None);
+            }
+
             await Task.Delay(10, CancellationToken.None);
         }
 
         return peak;
+    }
+
+    private static bool Refused(string errors)
+    {
+        try
+        {
+            return File.ReadAllText(errors).Contains("fork", StringComparison.OrdinalIgnoreCase);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 }
