@@ -74,7 +74,7 @@ def storage():
 
 
 def build_bench(tree):
-    subprocess.run(["dotnet", "build", "-c", "Release", "bench/TerminalProcessor.Bench"], cwd=tree, check=True,
+    subprocess.run(["dotnet", "build", "--disable-build-servers", "-c", "Release", "bench/TerminalProcessor.Bench"], cwd=tree, check=True,
                    stdout=subprocess.DEVNULL)
 
 
@@ -93,7 +93,7 @@ def main():
     base = args.base or subprocess.run(["git", "merge-base", "HEAD", "main"], cwd=ROOT, check=True,
                                        capture_output=True, text=True).stdout.strip()
     log(f"baseline {base[:10]}; load average {os.getloadavg()[0]:.1f}")
-    subprocess.run(["dotnet", "build", "-c", "Release", "src/Runner"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["dotnet", "build", "--disable-build-servers", "-c", "Release", "src/Runner"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     stored = storage()
     log(f"storage: {json.dumps(stored)}")
 

@@ -13,7 +13,7 @@ PROJECT = "bench/TerminalProcessor.Bench"
 
 
 def build(tree):
-    subprocess.run(["dotnet", "build", "-c", "Release", "-v", "q", "-nologo", os.path.join(tree, PROJECT)], check=True,
+    subprocess.run(["dotnet", "build", "--disable-build-servers", "-c", "Release", "-v", "q", "-nologo", os.path.join(tree, PROJECT)], check=True,
                    stdout=subprocess.DEVNULL)
 
 
