@@ -26,7 +26,10 @@ public sealed class RunnerHost : IAsyncDisposable
         _keepDir = keepDir;
         Dir = dir;
         BaseUri = baseUri;
-        Http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
+        // Waits as long for the answer to "Expect: 100-continue" (LargeBodies) as for any answer: .NET's default of one
+        // second, on a busy machine, sends the body the runner was about to refuse, and the test sees a broken pipe.
+        var handler = new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromSeconds(30) };
+        Http = new HttpClient(handler) { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
         Api = RestService.For<IRunnerApi>(Http, new RefitSettings(new SystemTextJsonContentSerializer(LogQuotaJson.Options)));
     }

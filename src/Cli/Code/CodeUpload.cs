@@ -61,6 +61,15 @@ public static partial class CodeUpload
         {
             throw new CliException(line, e);
         }
+        catch (HttpRequestException e) when (BrokeMidBody(e))
+        {
+            // The HEAD answered, so the server was there: something closed the connection while the body went out.
+            throw new CliException(
+                $"the connection to the server broke while the code was being sent ({ByteSize.Format(archive.CompressedBytes)} compressed, " +
+                $"{ByteSize.Format(archive.Bytes)} in {archive.Listing.Files.Count} files): the server or a proxy in front of it may refuse bodies this large, " +
+                $"or it went away; largest files: {archive.LargestFiles()}; leave files out with .gitignore or {IgnoreRules.FileName}, " +
+                "send another directory with --code DIR, or nothing with --no-code", e);
+        }
 
         return Outcome.Uploaded;
     }
@@ -93,6 +102,10 @@ public static partial class CodeUpload
 
         return null;
     }
+
+    /// <summary>True when the connection failed while the body was being written or before its answer came.</summary>
+    private static bool BrokeMidBody(HttpRequestException e) =>
+        e.HttpRequestError is HttpRequestError.Unknown or HttpRequestError.ResponseEnded && e.InnerException is IOException;
 
     /// <summary>The limit in bytes from the problem details: an extension member, else the first "N bytes" of its detail.</summary>
     private static long? Limit(string? body, string? detail)

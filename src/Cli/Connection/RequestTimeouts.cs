@@ -4,7 +4,9 @@ namespace LogQuota.Cli.Connection;
 /// How long a request may take: 30 s for every call, except a code upload (<c>PUT /api/code/...</c>), whose body may
 /// take minutes on a slow link and is bounded only by Ctrl-C. The upload asks <c>Expect: 100-continue</c>, so a server
 /// that refuses it (413 above its limit, 403 with uploads off) answers before any of the body is sent, and the CLI reads
-/// that answer instead of a connection the server closed in the middle of the body.
+/// that answer instead of a connection the server closed in the middle of the body. It waits for that answer as long as
+/// for any other (<see cref="PerRequest"/>), not .NET's default of one second: a busy server that took longer would get
+/// the body it was about to refuse, and the CLI a broken pipe instead of the refusal.
 /// </summary>
 public sealed class RequestTimeouts : DelegatingHandler
 {
@@ -13,7 +15,7 @@ public sealed class RequestTimeouts : DelegatingHandler
 
     /// <summary>Creates the handler over the real socket handler.</summary>
     public RequestTimeouts()
-        : base(new SocketsHttpHandler())
+        : base(new SocketsHttpHandler { Expect100ContinueTimeout = PerRequest })
     {
     }
 

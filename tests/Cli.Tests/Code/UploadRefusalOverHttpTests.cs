@@ -11,8 +11,8 @@ namespace LogQuota.Cli.Tests.Code;
 
 /// <summary>
 /// The upload over real HTTP against a server edge that answers as the LogQuota server does, without reading a body it
-/// refuses: the refusal reaches the CLI as the server's answer (not a connection reset mid-body), and a HEAD that finds
-/// the archive sends nothing.
+/// refuses, even when it answers slowly: the refusal reaches the CLI as the server's answer (not a connection reset
+/// mid-body), and a HEAD that finds the archive sends nothing.
 /// </summary>
 public sealed class UploadRefusalOverHttpTests : IAsyncLifetime, IDisposable
 {
@@ -37,9 +37,13 @@ public sealed class UploadRefusalOverHttpTests : IAsyncLifetime, IDisposable
             _calls.Enqueue("HEAD");
             return _holds ? Results.Ok() : Results.NotFound();
         });
-        _app.MapPut("/api/code/{sha256}", (HttpRequest request) =>
+        _app.MapPut("/api/code/{sha256}", async (HttpRequest request) =>
         {
             _calls.Enqueue($"PUT {request.ContentType} {request.ContentLength}");
+
+            // A busy server: it answers after .NET's default wait for "100 Continue" (1 s), which once let the CLI
+            // send the body this refusal was about, and see a broken pipe instead of the 413.
+            await Task.Delay(TimeSpan.FromSeconds(2));
             return Results.Problem(statusCode: 413, detail: "The archive must be at most 1048576 bytes compressed (DSTACK_SERVER_CODE_MAX_BYTES).");
         });
         await _app.StartAsync();
