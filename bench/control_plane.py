@@ -329,15 +329,16 @@ def postgres_idle_scenario(d, a, root=None):
     return result
 
 
-def postgres_scenario(d, a):
+def postgres_scenario(d, a, root=None):
     """Two replicas on one PostgreSQL database, the first SIGKILLed halfway through the busy jobs' lines."""
     admin, name, url = postgres_database(a)
-    log = open(os.path.join(d, "processes-postgres.log"), "w+")
-    procs, urls = start_runners(d, "postgres", a.runners, log, a.jobs)
+    label = "postgres" + ("-before" if root else "")
+    log = open(os.path.join(d, f"processes-{label}.log"), "w+")
+    procs, urls = start_runners(d, label, a.runners, log, a.jobs, root)
     replicas = []
     result = {}
     try:
-        replicas, bases = start_replicas(d, "postgres", url, urls, log)
+        replicas, bases = start_replicas(d, label, url, urls, log, root)
         busy = f"bash -c 'exec 3<> <(:); for i in $(seq 1 {a.seconds}); do echo \"t=$EPOCHREALTIME i=$i\"; read -t 1 -u 3; done; true'"
         latencies, to_running = submit_all(bases[1], "pg", a.jobs, busy, bases=bases)
         result["submit p99 ms"] = load.pct(latencies, 99)
@@ -392,18 +393,19 @@ def main(argv=None):
     results = {}
     try:
         for mode in a.modes.split(","):
-            run = {"postgres-idle": lambda root=None: postgres_idle_scenario(d, a, root)}.get(mode, lambda root=None: scenario(d, mode, a, root))
-            if a.before and mode != "postgres":
+            run = {"postgres-idle": lambda root=None: postgres_idle_scenario(d, a, root),
+                   "postgres": lambda root=None: postgres_scenario(d, a, root)}.get(mode, lambda root=None: scenario(d, mode, a, root))
+            if a.before:
                 results[f"{mode} before"] = run(a.before)
                 print(f"{mode} before: {json.dumps({k: round(v, 4) for k, v in results[mode + ' before'].items()})}", flush=True)
-            results[mode] = postgres_scenario(d, a) if mode == "postgres" else run()
+            results[mode] = run()
             print(f"{mode}: {json.dumps({k: round(v, 4) for k, v in results[mode].items()})}", flush=True)
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    pg = results.pop("postgres", None)
+    pg = {k: results.pop(k) for k in ("postgres before", "postgres") if k in results}
     modes = list(results)
-    if pg:
-        print("\nPostgreSQL, 2 replicas, the first SIGKILLed halfway: " + json.dumps({k: round(v, 3) for k, v in pg.items()}))
+    for k, v in pg.items():
+        print(f"\nPostgreSQL ({k}), 2 replicas, the first SIGKILLed halfway: " + json.dumps({x: round(y, 3) for x, y in v.items()}))
     if not modes:
         return
     print(f"\n{a.jobs} jobs over {a.runners} runners, {a.seconds} s, one line per second (busy) or sleep (idle); "

@@ -60,13 +60,14 @@ internal sealed class RunnerStreamReader(
             var db = scope.ServiceProvider.GetRequiredService<ServerDbContext>();
             try
             {
-                if (!await leases.HoldAsync(db, runner.RunnerId, stoppingToken))
+                if (await leases.HoldAsync(db, runner.RunnerId, stoppingToken) is { } heldFor)
                 {
-                    // Another replica reads it. Asked again every tenth of a lease, apart from any pass: a dead holder's
-                    // stream is taken over at most a tenth of a lease after its lease ran out, however long passes take.
+                    // Another replica reads it. Asked again the moment its lease runs out, and every tenth of a lease
+                    // meanwhile (a clean stop gives it up early), apart from any pass: a dead holder's stream is taken
+                    // over one query after its lease ran out, however long passes take.
                     carried.Set(runner.Url, false);
                     known = false;
-                    delay = settings.JobLease / 10;
+                    delay = AskAgainAfter(heldFor, settings.JobLease);
                     continue;
                 }
 
@@ -164,6 +165,14 @@ internal sealed class RunnerStreamReader(
         {
             // The passes of this replica know already; others learn when the database answers again.
         }
+    }
+
+    /// <summary>When to ask for a stream another replica holds for <paramref name="heldFor"/> more: as it runs out, at most a tenth of a lease away.</summary>
+    internal static TimeSpan AskAgainAfter(TimeSpan heldFor, TimeSpan lease)
+    {
+        // A millisecond past the holder's end: the database measured what is left in whole milliseconds.
+        var runsOut = heldFor + TimeSpan.FromMilliseconds(1);
+        return runsOut < lease / 10 ? runsOut : lease / 10;
     }
 
     private static TimeSpan NextDelay(TimeSpan delay) =>

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Data;
 using Microsoft.EntityFrameworkCore;
@@ -17,14 +18,20 @@ internal sealed class StreamLeases(ServerSettings settings, ReplicaIdentity repl
 {
     private const string Now = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 
-    /// <summary>Takes or renews the stream's lease: free, run out, or this replica's already. One statement, no wait.</summary>
+    /// <summary>
+    /// Takes or renews the stream's lease: free, run out, or this replica's already. One statement, no wait. Answers -1 when
+    /// this replica holds it, else the milliseconds until the holder's lease runs out (by the database's clock).
+    /// </summary>
     private const string HoldSql = $"""
-        INSERT INTO runner_streams (runner_id, cursor, lease_owner, lease_expires_at, failing_since)
-        VALUES (@runner, NULL, @me, {Now} + @lease_ms, NULL)
-        ON CONFLICT (runner_id) DO UPDATE SET lease_owner = @me, lease_expires_at = {Now} + @lease_ms
-        WHERE runner_streams.lease_owner = @me OR runner_streams.lease_owner IS NULL
-           OR runner_streams.lease_expires_at IS NULL OR runner_streams.lease_expires_at < {Now}
-        RETURNING runner_id
+        WITH held AS (
+            INSERT INTO runner_streams (runner_id, cursor, lease_owner, lease_expires_at, failing_since)
+            VALUES (@runner, NULL, @me, {Now} + @lease_ms, NULL)
+            ON CONFLICT (runner_id) DO UPDATE SET lease_owner = @me, lease_expires_at = {Now} + @lease_ms
+            WHERE runner_streams.lease_owner = @me OR runner_streams.lease_owner IS NULL
+               OR runner_streams.lease_expires_at IS NULL OR runner_streams.lease_expires_at < {Now}
+            RETURNING runner_id)
+        SELECT CASE WHEN EXISTS (SELECT 1 FROM held) THEN -1
+            ELSE coalesce((SELECT greatest(lease_expires_at - {Now}, 0) FROM runner_streams WHERE runner_id = @runner), 0) END
         """;
 
     /// <summary>The lease of one answer being stored: renewed in its transaction, whose row lock it holds to the commit.</summary>
@@ -47,16 +54,31 @@ internal sealed class StreamLeases(ServerSettings settings, ReplicaIdentity repl
 
     public string Replica => replica.Id;
 
-    /// <summary>True when this replica may read the stream of runner <paramref name="runnerId"/> for the next lease period.</summary>
-    public async Task<bool> HoldAsync(ServerDbContext db, string runnerId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Null when this replica may read the stream of runner <paramref name="runnerId"/> for the next lease period, else how
+    /// long the replica reading it holds it still (zero when it may be taken at the next ask).
+    /// </summary>
+    public async Task<TimeSpan?> HoldAsync(ServerDbContext db, string runnerId, CancellationToken cancellationToken)
     {
         if (!Enabled)
         {
-            return true;
+            return null;
         }
 
-        var held = await db.Database.SqlQueryRaw<string>(HoldSql + " AS \"Value\"", Parameters(("runner", runnerId))).ToListAsync(cancellationToken);
-        return held.Count == 1;
+        // Not through SqlQueryRaw, which would wrap the statement in a SELECT, where a WITH that writes may not stand.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using DbCommand command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = HoldSql;
+            command.Parameters.AddRange(Parameters(("runner", runnerId)));
+            var left = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+            return left < 0 ? null : TimeSpan.FromMilliseconds(left);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     /// <summary>Renews the lease in the transaction <paramref name="db"/> has open; throws when another replica reads the stream now.</summary>
