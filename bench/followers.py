@@ -3,8 +3,9 @@
 
 Usage: python3 bench/followers.py [--quick] [--json PATH]   (after `dotnet build -c Release src/Server`). One server
 process (the Release build, with its local runner in the same process) runs one job printing a line every 10 ms. In
-turn, for the same number of seconds each: 1 follower with follow=true, 100 followers with follow=true, and as the
-baseline 100 followers that poll every 0.5 s without follow (what `logquota logs -f` did before). Each follower asks for
+turn, for the same number of seconds each: 1 follower with follow=true, 100 followers with follow=true, as the
+baseline 100 followers that poll every 0.5 s without follow (what `logquota logs -f` did before), then 1 and 100
+followers on event streams (follow=true with Accept: text/event-stream: one request each, a frame per commit). Each follower asks for
 the events after the last one it got, over a kept-alive connection, in a thread of this script. The figure is the
 server process's own CPU seconds (utime + stime from /proc) in each phase; the ratio of 100 followers to 1 is the goal
 ("about as much"), the polling baseline shows what the old client cost. The runner's CPU for the job's output is in
@@ -59,9 +60,26 @@ def follower(port, stop, follow, counts, index):
     conn.close()
 
 
+def streamer(port, stop, counts, index):
+    """One follower on an event stream (Accept: text/event-stream): one request, a frame per commit."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("GET", "/api/runs/busy/logs?follow=true&source=job", headers=dict(HEADERS, Accept="text/event-stream"))
+    response = conn.getresponse()
+    if response.status != 200:
+        sys.exit(f"streamer {index}: {response.status} {response.read()[:200]!r}")
+    while not stop.is_set():
+        line = response.readline()
+        if not line:
+            break
+        if line.startswith(b"data: {\"logs\""):
+            counts[index] += len(json.loads(line[6:])["logs"])
+    conn.close()
+
+
 def phase(port, pid, followers, follow, seconds):
     stop, counts = threading.Event(), [0] * followers
-    threads = [threading.Thread(target=follower, args=(port, stop, follow, counts, i), daemon=True) for i in range(followers)]
+    target = (lambda p, s, c, i: streamer(p, s, c, i)) if follow == "stream" else (lambda p, s, c, i: follower(p, s, follow, c, i))
+    threads = [threading.Thread(target=target, args=(port, stop, counts, i), daemon=True) for i in range(followers)]
     for t in threads:
         t.start()
     time.sleep(2)  # every follower has caught up with the log stored so far
@@ -114,6 +132,8 @@ def main():
             one, one_lines = phase(port, server.pid, 1, True, seconds)
             hundred, hundred_lines = phase(port, server.pid, 100, True, seconds)
             polling, polling_lines = phase(port, server.pid, 100, False, seconds)
+            one_stream, one_stream_lines = phase(port, server.pid, 1, "stream", seconds)
+            hundred_streams, hundred_streams_lines = phase(port, server.pid, 100, "stream", seconds)
         finally:
             if server.poll() is None:
                 os.killpg(server.pid, signal.SIGTERM)
@@ -124,10 +144,10 @@ def main():
                 server.wait()
             log.close()
 
-    def figure(id_, name, value, baseline, goal=None, met=None):
+    def figure(id_, name, value, baseline, goal=None, met=None, baseline_name="1 follower (follow=true)"):
         # The schema every sub-benchmark of bench/run writes.
         return {"id": id_, "figure": name, "value": round(value, 3), "unit": "core",
-                "baseline": None if baseline is None else "1 follower (follow=true)",
+                "baseline": None if baseline is None else baseline_name,
                 "baseline_value": None if baseline is None else round(baseline, 3),
                 "ratio": None if baseline is None else round(value / baseline, 2), "goal": goal, "met": met,
                 "note": f"1-min load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores when measured"}
@@ -136,10 +156,14 @@ def main():
         figure("followers_1", "server CPU, 1 follower (follow=true)", one, None),
         figure("followers_100", "server CPU, 100 followers (follow=true)", hundred, one, "<= 2x 1 follower", hundred / one <= 2),
         figure("pollers_100", "server CPU, 100 followers polling every 0.5 s (before follow=true)", polling, one),
+        figure("streams_1", "server CPU, 1 follower on an event stream", one_stream, None),
+        figure("streams_100", "server CPU, 100 followers on event streams", hundred_streams, one_stream, "<= 2x 1 stream",
+               hundred_streams / one_stream <= 2, "1 follower on an event stream"),
     ]
     for f in figures:
         print(f"{f['figure']}: {f['value']} core (ratio {f['ratio']})")
-    print(f"lines each follower got at least: 1 follower {one_lines}, 100 followers {hundred_lines}, 100 pollers {polling_lines}")
+    print(f"lines each follower got at least: 1 follower {one_lines}, 100 followers {hundred_lines}, 100 pollers {polling_lines}, "
+          f"1 stream {one_stream_lines}, 100 streams {hundred_streams_lines}")
     if args.json:
         with open(args.json, "w") as out:
             json.dump({"figures": figures}, out)

@@ -30,8 +30,22 @@ public sealed partial class FollowTests(WebServer server, Browser browser)
         await page.GotoAsync("/runs/web-follow");
         var stored = page.Locator("#log-lines");
 
-        // Stored lines arrive while the run is running, without a reload.
+        // Stored lines arrive while the run is running, without a reload, over one event stream: from "step 3" to
+        // "step 20" the page asks for the log at most once more (a request per stored page was the long poll's way).
         await Assertions.Expect(stored).ToContainTextAsync("step 3");
+        var logReads = 0;
+        void CountLogReads(object? sender, IRequest request)
+        {
+            if (new Uri(request.Url).AbsolutePath.EndsWith("/logs", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref logReads);
+            }
+        }
+
+        page.Request += CountLogReads;
+        await Assertions.Expect(stored).ToContainTextAsync("step 20");
+        page.Request -= CountLogReads;
+        Assert.True(logReads <= 1, $"the page read the log {logReads} times while it followed 17 stored lines");
         await Assertions.Expect(page.Locator("#run-status")).ToHaveTextAsync("running");
 
         // Pause: the job goes on storing lines, the view does not move.

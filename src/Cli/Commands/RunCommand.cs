@@ -184,8 +184,30 @@ public static class RunCommand
         {
             while (true)
             {
-                var current = await follower.PollAsync(cancellationToken);
-                if (current.Status.IsFinished())
+                // The server sends what is stored as it is stored; Ctrl-C meanwhile cancels the following, not a write.
+                RunRow? ended = null;
+                using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    var following = follower.FollowAsync(console.Time, waiting.Token, cancellationToken);
+                    if (await Task.WhenAny(following, interrupted) == following)
+                    {
+                        ended = await following;
+                    }
+                    else
+                    {
+                        await waiting.CancelAsync();
+                        try
+                        {
+                            await following;
+                        }
+                        catch (Exception) when (waiting.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                        {
+                            // The following was cancelled (Refit may wrap the cancellation): nothing of it was half written.
+                        }
+                    }
+                }
+
+                if (ended is { } current)
                 {
                     // The ended run's live region is empty already (its last lines are stored); this is for certainty.
                     await follower.EraseLiveAsync(cancellationToken);
@@ -202,27 +224,6 @@ public static class RunCommand
 
                     await console.Error.WriteLineAsync(RunSummary.Format(current));
                     return RunSummary.ExitCode(current);
-                }
-
-                // The server answers when more of the run is stored; Ctrl-C meanwhile cancels the wait, not a write.
-                using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-                {
-                    var more = follower.WaitForMoreAsync(console.Time, waiting.Token, cancellationToken);
-                    if (await Task.WhenAny(more, interrupted) == more)
-                    {
-                        await more;
-                        continue;
-                    }
-
-                    await waiting.CancelAsync();
-                    try
-                    {
-                        await more;
-                    }
-                    catch (Exception) when (waiting.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-                    {
-                        // The wait was cancelled (Refit may wrap the cancellation): nothing of it was written.
-                    }
                 }
 
                 // Stderr shares the terminal: a question or a message drawn over the live region would be erased with it.

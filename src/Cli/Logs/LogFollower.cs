@@ -1,4 +1,8 @@
 using System.Buffers;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using LogQuota.Cli.Connection;
 using LogQuota.Cli.Formatting;
 using LogQuota.Shared.Api;
 using LogQuota.Shared.Contracts;
@@ -8,8 +12,8 @@ namespace LogQuota.Cli.Logs;
 
 /// <summary>
 /// Copies a run's stored log to a stream as it grows: each read asks for the events after the last one
-/// written (<c>start_time</c> is exclusive), so nothing is written twice or skipped; between reads the server is asked to
-/// answer when more is stored (<c>follow=true</c>), not polled on a timer.
+/// written (<c>start_time</c> is exclusive), so nothing is written twice or skipped; while the run is active the server
+/// sends what is stored as it is stored (<c>follow=true</c> as an event stream, or a long poll), never polled on a timer.
 /// </summary>
 /// <remarks>
 /// The run is read before its logs: the server stores a job's logs no later than its final state (one
@@ -30,6 +34,9 @@ public sealed class LogFollower(
     /// <summary>The least time between two asks when nothing new arrived (a server without <c>follow=true</c> answers at once).</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How long the event stream may stay silent (the server says it is alive every 15 s) before it counts as broken.</summary>
+    public static readonly TimeSpan StreamIdle = TimeSpan.FromSeconds(45);
+
     /// <summary>Bytes gathered before a write while drawing: a page of a thousand long lines is not held whole.</summary>
     private const int FlushBytes = 64 * 1024;
 
@@ -49,9 +56,21 @@ public sealed class LogFollower(
 
     /// <summary>Follows until the run has finished and its whole log is written.</summary>
     /// <returns>The finished run.</returns>
-    public async Task<RunRow> FollowAsync(TimeProvider time, CancellationToken cancellationToken)
+    public Task<RunRow> FollowAsync(TimeProvider time, CancellationToken cancellationToken) => FollowAsync(time, cancellationToken, cancellationToken);
+
+    /// <summary>
+    /// Follows until the run has finished and its whole log is written: over one event stream (<c>follow=true</c> with
+    /// <c>Accept: text/event-stream</c>; a frame per commit, no request per commit), opened again from the last event
+    /// written when it breaks; by long polls from a server without the stream.
+    /// </summary>
+    /// <param name="time">The clock of the pauses between asks.</param>
+    /// <param name="waitToken">Cancels following (Ctrl-C) between writes: what was received is written whole or not at all.</param>
+    /// <param name="cancellationToken">Cancels everything.</param>
+    /// <returns>The finished run.</returns>
+    public async Task<RunRow> FollowAsync(TimeProvider time, CancellationToken waitToken, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(time);
+        var streams = true;
         while (true)
         {
             var run = await PollAsync(cancellationToken);
@@ -60,7 +79,101 @@ public sealed class LogFollower(
                 return run;
             }
 
-            await WaitForMoreAsync(time, cancellationToken, cancellationToken);
+            if (!streams)
+            {
+                await WaitForMoreAsync(time, waitToken, cancellationToken);
+                continue;
+            }
+
+            switch (await StreamAsync(waitToken, cancellationToken))
+            {
+                case StreamEnd.Unsupported:
+                    streams = false;
+                    break;
+                case StreamEnd.Broken:
+                    await Task.Delay(PollInterval, time, waitToken);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>How the event stream ended.</summary>
+    private enum StreamEnd
+    {
+        /// <summary>The run ended and every event was sent (<c>event: end</c>).</summary>
+        Ended,
+
+        /// <summary>It broke (the server restarted, a proxy cut it, it stayed silent past <see cref="StreamIdle"/>).</summary>
+        Broken,
+
+        /// <summary>The server answered a JSON page instead: it has no stream (older than this CLI).</summary>
+        Unsupported,
+    }
+
+    /// <summary>Reads the event stream from after the last event written, writing each page as it comes.</summary>
+    private async Task<StreamEnd> StreamAsync(CancellationToken waitToken, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await api.StreamLogsAsync(project, runName, new LogsQuery { StartTime = After, Source = source, Follow = true }, waitToken);
+        }
+        catch (HttpRequestException) when (!waitToken.IsCancellationRequested)
+        {
+            // The next read of the run says in the CLI's words whether the server is gone.
+            return StreamEnd.Broken;
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new ServerAnswerException(response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+            }
+
+            if (response.Content.Headers.ContentType?.MediaType != "text/event-stream")
+            {
+                // A long poll's answer: its page is as good as a frame.
+                var page = await response.Content.ReadFromJsonAsync<LogsResponse>(LogQuotaJson.Options, cancellationToken);
+                if (page is not null)
+                {
+                    await WritePageAsync(page, cancellationToken);
+                }
+
+                return StreamEnd.Unsupported;
+            }
+
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+            var frames = new ServerSentEvents(reader);
+            while (true)
+            {
+                ServerSentEvents.Frame? frame;
+                using (var idle = CancellationTokenSource.CreateLinkedTokenSource(waitToken))
+                {
+                    idle.CancelAfter(StreamIdle);
+                    try
+                    {
+                        frame = await frames.NextAsync(idle.Token);
+                    }
+                    catch (Exception e) when (!waitToken.IsCancellationRequested && e is IOException or HttpRequestException or OperationCanceledException)
+                    {
+                        return StreamEnd.Broken;
+                    }
+                }
+
+                switch (frame?.Event)
+                {
+                    case null:
+                        return StreamEnd.Broken;
+                    case "page":
+                        await WritePageAsync(JsonSerializer.Deserialize<LogsResponse>(frame.Data, LogQuotaJson.Options)!, cancellationToken);
+                        break;
+                    case "end":
+                        return StreamEnd.Ended;
+                    case "problem":
+                        throw new ServerAnswerException(HttpStatusCode.BadRequest, frame.Data);
+                }
+            }
         }
     }
 
@@ -132,70 +245,75 @@ public sealed class LogFollower(
     /// <param name="cancellationToken">Cancels everything.</param>
     private async Task<int> CopyNewEventsAsync(CancellationToken? followToken, CancellationToken cancellationToken)
     {
-        var buffer = live is null ? null : new ArrayBufferWriter<byte>();
         var written = 0;
         while (true)
         {
             var page = await api.GetLogsAsync(
                 project, runName,
-                new LogsQuery
-                {
-                    StartTime = _last is { } last ? UtcMillisecondsDateTimeOffsetConverter.ToWire(last) : null, Source = source,
-                    Follow = followToken is null ? null : true,
-                },
+                new LogsQuery { StartTime = After, Source = source, Follow = followToken is null ? null : true },
                 followToken ?? cancellationToken);
             followToken = null;
             written += page.Logs.Count;
-            foreach (var e in page.Logs)
-            {
-                _last = e.Timestamp;
-                if (markers is not null && e.LogSource == LogSource.Runner)
-                {
-                    await WriteMarkerAsync(buffer, e.Message, cancellationToken);
-                    continue;
-                }
-
-                var shown = view?.Render(e) ?? e.Message;
-                if (buffer is null)
-                {
-                    await output.WriteAsync(shown, cancellationToken);
-                }
-                else
-                {
-                    live!.WriteStored(buffer, shown.Span);
-                    if (buffer.WrittenCount >= FlushBytes)
-                    {
-                        await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
-                        buffer.ResetWrittenCount();
-                    }
-                }
-
-                if (e.Message.Length > 0)
-                {
-                    EndsMidLine = e.Message[^1] != (byte)'\n';
-                }
-            }
-
-            // A full page says more is stored already; the next page starts after its last event.
-            var more = page.NextToken is not null && page.Logs.Count > 0;
-            if (buffer is not null)
-            {
-                // The live region belongs below the newest stored line: it is drawn once the last page is written.
-                if (!more)
-                {
-                    live!.DrawLive(buffer, page.Live);
-                }
-
-                // The erase, the new lines and the redraw reach the terminal in one write (a long page: in 64 KiB ones).
-                await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
-                buffer.ResetWrittenCount();
-            }
-
-            await output.FlushAsync(cancellationToken);
-            if (!more)
+            if (!await WritePageAsync(page, cancellationToken))
             {
                 return written;
             }
         }
+    }
+
+    /// <summary>Where the next read starts: after the last event written (<c>start_time</c> is exclusive).</summary>
+    private string? After => _last is { } last ? UtcMillisecondsDateTimeOffsetConverter.ToWire(last) : null;
+
+    /// <summary>Writes one page; true when it is full, which says more is stored already.</summary>
+    private async Task<bool> WritePageAsync(LogsResponse page, CancellationToken cancellationToken)
+    {
+        var buffer = live is null ? null : new ArrayBufferWriter<byte>();
+        foreach (var e in page.Logs)
+        {
+            _last = e.Timestamp;
+            if (markers is not null && e.LogSource == LogSource.Runner)
+            {
+                await WriteMarkerAsync(buffer, e.Message, cancellationToken);
+                continue;
+            }
+
+            var shown = view?.Render(e) ?? e.Message;
+            if (buffer is null)
+            {
+                await output.WriteAsync(shown, cancellationToken);
+            }
+            else
+            {
+                live!.WriteStored(buffer, shown.Span);
+                if (buffer.WrittenCount >= FlushBytes)
+                {
+                    await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
+                    buffer.ResetWrittenCount();
+                }
+            }
+
+            if (e.Message.Length > 0)
+            {
+                EndsMidLine = e.Message[^1] != (byte)'\n';
+            }
+        }
+
+        // A full page says more is stored already; the next page starts after its last event.
+        var more = page.NextToken is not null && page.Logs.Count > 0;
+        if (buffer is not null)
+        {
+            // The live region belongs below the newest stored line: it is drawn once the last page is written.
+            if (!more)
+            {
+                live!.DrawLive(buffer, page.Live);
+            }
+
+            // The erase, the new lines and the redraw reach the terminal in one write (a long page: in 64 KiB ones).
+            await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
+            buffer.ResetWrittenCount();
+        }
+
+        await output.FlushAsync(cancellationToken);
+        return more;
     }
 }

@@ -44,6 +44,9 @@ internal sealed record LogsQuery(bool Text, LogSource? Source, long? Start, long
 {
     public const int MaxLimit = 1000;
 
+    /// <summary>What followers at the same place share a read by: the page token is bound to its run already.</summary>
+    public string FollowKey => $"{Source}|{Start}|{End}|{Limit}|{NextToken}";
+
     /// <summary>Checks every value of <paramref name="query"/>; false with the 400's detail for the first bad one.</summary>
     public static bool TryParse(LogsParameters query, [NotNullWhen(true)] out LogsQuery? parsed, out string problem)
     {

@@ -32,7 +32,7 @@ public static class RunLogsApi
 
     public static async Task<Results<Ok<LogsResponse>, Ok<LogSearchResponse>, FileContentHttpResult, PushStreamHttpResult, ProblemHttpResult>> GetLogs(
         ProjectRoute project, [FromRoute(Name = "run_name")] string runName, [AsParameters] LogsParameters query,
-        Caller caller, TeamAccess access, ServerDbContext db, LogsPageTokens tokens, LogSearchTokens searchTokens,
+        Caller caller, TeamAccess access, ServerDbContext db, LogsPageTokens tokens, LogSearchTokens searchTokens, HttpContext http,
         [FromServices] Logs.LogFeed feed, [FromServices] TimeProvider time, [FromServices] IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -72,11 +72,28 @@ public static class RunLogsApi
 
         if (follow is { } wait)
         {
-            // The key of a read every follower at the same place shares; the page token is bound to this run already.
-            var key = $"{logs.Source}|{logs.Start}|{logs.End}|{logs.Limit}|{logs.NextToken}";
+            if (logs.NextToken is not null && !tokens.TryRead(logs.NextToken, job.Id, descending: false, out _))
+            {
+                return BadRequest("next_token is not a token this server issued for this run's logs in this direction.");
+            }
+
+            if (Logs.LogEventStream.Wanted(http.Request))
+            {
+                if (query.Wait is not null)
+                {
+                    return BadRequest("wait applies to a long poll (a JSON answer); an event stream (Accept: text/event-stream) lasts until the run ends or the client leaves.");
+                }
+
+                Logs.LogEventStream.Prepare(http.Response);
+                return TypedResults.Stream(
+                    body => Logs.LogEventStream.WriteAsync(
+                        body, feed, job.RunId, logs, position => FollowPageAsync(db, tokens, job.Id, position, json.Value.SerializerOptions, cancellationToken), time, cancellationToken),
+                    Logs.LogEventStream.ContentType);
+            }
+
             // The page is serialized once, inside the shared read: every follower it answers is sent the same bytes.
             var followed = await Logs.LogFollow.WaitAsync(
-                feed, job.RunId, key, () => FollowPageAsync(db, tokens, job.Id, logs, json.Value.SerializerOptions, cancellationToken),
+                feed, job.RunId, logs.FollowKey, () => FollowPageAsync(db, tokens, job.Id, logs, json.Value.SerializerOptions, cancellationToken),
                 page => page.Page.Logs.Count > 0 || page.Ended, wait, time, cancellationToken);
             return followed.Problem is { } followProblem ? BadRequest(followProblem) : TypedResults.Bytes(followed.Json, "application/json");
         }
@@ -113,7 +130,7 @@ public static class RunLogsApi
         new(DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp), e.Message, e.LogSource, Logs.LogTextWriter.ReadStyles(e.Styles));
 
     /// <summary>One page for a follower, with the job's live region and whether it has ended, read afresh.</summary>
-    private static async Task<FollowedPage> FollowPageAsync(
+    private static async Task<Logs.FollowedPage> FollowPageAsync(
         ServerDbContext db, LogsPageTokens tokens, Guid jobId, LogsQuery logs, JsonSerializerOptions json, CancellationToken cancellationToken)
     {
         var job = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId).Select(j => new { j.Live, j.Status }).SingleAsync(cancellationToken);
@@ -122,7 +139,7 @@ public static class RunLogsApi
         {
             if (!tokens.TryRead(logs.NextToken, jobId, logs.Descending, out var read))
             {
-                return new FollowedPage(new LogsResponse([], null, null), true, "next_token is not a token this server issued for this run's logs in this direction.", []);
+                return new Logs.FollowedPage(new LogsResponse([], null, null), true, "next_token is not a token this server issued for this run's logs in this direction.", []);
             }
 
             cursor = read;
@@ -135,12 +152,8 @@ public static class RunLogsApi
             [.. page.Select(View)],
             nextToken,
             logs.Source == LogSource.Runner ? null : job.Live);
-        return new FollowedPage(response, Processing.JobStatusMapping.IsFinal(job.Status), null, JsonSerializer.SerializeToUtf8Bytes(response, json));
+        return new Logs.FollowedPage(response, Processing.JobStatusMapping.IsFinal(job.Status), null, JsonSerializer.SerializeToUtf8Bytes(response, json));
     }
-
-    /// <summary>A follower's page, whether the job has ended (nothing more will come), or why its token was refused; and
-    /// the page as sent (its JSON, made once for all the followers the read is shared with).</summary>
-    private sealed record FollowedPage(LogsResponse Page, bool Ended, string? Problem, byte[] Json);
 
     /// <summary>Writes the stored bytes in order, a batch at a time, never holding the whole log. Each batch is
     /// one short query, so a slow reader never holds a read transaction open (which would stall WAL checkpoints).</summary>

@@ -90,6 +90,15 @@ public interface IServerApi
     [Get("/api/projects/{project}/runs/{runName}/logs")]
     Task<LogsResponse> GetLogsAsync(string project, string runName, [Query] LogsQuery query, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <c>GET /api/projects/{project}/runs/{run_name}/logs?follow=true</c> as an event stream (<c>Accept: text/event-stream</c>):
+    /// one response for the whole follow, a <c>page</c> frame per commit that brings something, <c>end</c> once the run has
+    /// ended and every event after <see cref="LogsQuery.StartTime"/> was sent. Not buffered: read it as it comes.
+    /// </summary>
+    [Get("/api/projects/{project}/runs/{runName}/logs")]
+    [Headers("Accept: text/event-stream")]
+    Task<HttpResponseMessage> StreamLogsAsync(string project, string runName, [Query] LogsQuery query, CancellationToken cancellationToken);
+
     /// <summary><c>GET /api/projects/{project}/runs/{run_name}/logs?q=...</c>: the lines that match, numbered, a page at a time.</summary>
     [Get("/api/projects/{project}/runs/{runName}/logs")]
     Task<LogSearchResponse> SearchLogsAsync(string project, string runName, [Query] LogSearchRequest query, CancellationToken cancellationToken);

@@ -37,7 +37,7 @@ public abstract class CodeHandOffTests(DatabaseProvider provider) : IDisposable
         var sha = await client.UploadCodeAsync(archive);
         await client.SubmitAsync(new SubmitRunRequest(["python3 train.py"], RunName: "carried", CodeHash: sha));
 
-        await WaitUntilAsync(() => !runner.Submitted.IsEmpty, "the job reached the runner");
+        await Eventually.TrueAsync(() => !runner.Submitted.IsEmpty, "the job reached the runner");
         Assert.Equal(archive, runner.Code[sha]);
         Assert.Equal(sha, Assert.Single(runner.Submitted).JobSpec.CodeHash);
         var calls = runner.Calls.Where(c => c.Contains("/api/code", StringComparison.Ordinal) || c.StartsWith("PUT code", StringComparison.Ordinal) || c == "POST /api/jobs").ToList();
@@ -57,7 +57,7 @@ public abstract class CodeHandOffTests(DatabaseProvider provider) : IDisposable
 
         await client.SubmitAsync(new SubmitRunRequest(["true"], RunName: "held", CodeHash: sha));
 
-        await WaitUntilAsync(() => !runner.Submitted.IsEmpty, "the job reached the runner");
+        await Eventually.TrueAsync(() => !runner.Submitted.IsEmpty, "the job reached the runner");
         Assert.Contains($"HEAD /api/code/{sha}", runner.Calls);
         Assert.DoesNotContain(runner.Calls, c => c.StartsWith("PUT", StringComparison.Ordinal));
     }
@@ -75,7 +75,7 @@ public abstract class CodeHandOffTests(DatabaseProvider provider) : IDisposable
 
         await client.SubmitAsync(new SubmitRunRequest(["true"], RunName: "resent", CodeHash: sha));
 
-        await WaitUntilAsync(() => !runner.Submitted.IsEmpty, "the job reached the runner");
+        await Eventually.TrueAsync(() => !runner.Submitted.IsEmpty, "the job reached the runner");
         Assert.Equal(archive, runner.Code[sha]);
         Assert.Equal(2, runner.Calls.Count(c => c == $"PUT code application/gzip {archive.Length}"));
     }
@@ -109,16 +109,6 @@ public abstract class CodeHandOffTests(DatabaseProvider provider) : IDisposable
             ["DSTACK_SERVER_RUNNERS"] = runner.BaseUrl,
             ["DSTACK_RUNNER_TOKEN"] = FakeRunner.Token,
         }, database: Database);
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Waited 60 s for {what}.");
-            await Task.Delay(50);
-        }
-    }
 }
 
 /// <summary>The code hand-off on SQLite.</summary>

@@ -59,7 +59,7 @@ public sealed class LogFollowTests
         for (var second = 1; second <= 3; second++)
         {
             Assert.False(follower.IsCompleted);
-            await WaitUntilAsync(() => Volatile.Read(ref reads) == second, $"read {second}");
+            await Eventually.TrueAsync(() => Volatile.Read(ref reads) == second, $"read {second}");
             time.Advance(LogFeed.RecheckInterval);
         }
 
@@ -126,16 +126,6 @@ public sealed class LogFollowTests
 
             Assert.True(DateTime.UtcNow < deadline, $"run {runName} never logged {lines} lines");
             await Task.Delay(50);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"never: {what}");
-            await Task.Delay(10);
         }
     }
 }

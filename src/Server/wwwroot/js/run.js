@@ -232,21 +232,46 @@
     }
   }
 
-  // The follow=true ask in flight: the server answers it when more of the run is stored (a long poll).
+  // The event stream open while following at the end (follow=true, Accept: text/event-stream): the server sends each
+  // page as it is stored, one connection for the whole follow. Closed when the reader pauses or moves the window, or
+  // when it breaks, and opened again from the last shown line (never by the browser's own reconnect, which would ask
+  // from where the first one started).
   let waiting = null;
 
-  async function waitForMore() {
-    const last = edge(lines.lastElementChild);
-    const params = { limit: 1, follow: 'true' };
-    if (last !== null) {
-      params.start_time = iso(last);  // exclusive
-    }
-    waiting = new AbortController();
-    try {
-      await read('/logs', params, waiting.signal);
-    } finally {
-      waiting = null;
-    }
+  function streamMore() {
+    return new Promise((resolve) => {
+      const last = edge(lines.lastElementChild);
+      const params = { follow: 'true', limit: limit() };
+      if (last !== null) {
+        params.start_time = iso(last);  // exclusive
+      }
+      const source = new EventSource(`${base}/logs?${new URLSearchParams(params)}`);
+      // The badge and the quota meter: the run is read once a second while the log streams, not once per page.
+      const timer = setInterval(() => { if (!busy) { refreshRun().catch(() => {}); } }, POLL_MS);
+      const done = () => {
+        source.close();
+        clearInterval(timer);
+        waiting = null;
+        resolve();
+      };
+      waiting = { abort: done };
+      source.addEventListener('page', (event) => {
+        const page = JSON.parse(event.data);
+        learn(page.logs);
+        lines.append(fragment(page.logs));
+        trim(true);
+        if (page.next_token === null) {
+          showLive(page.live);  // a full page says more follows at once: the live region goes below the last one
+        }
+        if (following) {
+          scrollToEnd();
+        }
+        describe();
+      });
+      source.addEventListener('end', done);       // the run has ended and every line was sent
+      source.addEventListener('problem', done);   // refused (the tick below reads afresh and says why)
+      source.addEventListener('error', done);     // broken, or refused before it started (a 401 included)
+    });
   }
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -300,14 +325,14 @@
     });
   });
 
-  // While the run is active: when following at the end, ask the server to answer when more is stored, then read it;
-  // else read the run once a second, as before.
+  // While the run is active: when following at the end, stream what is stored as it is stored; else read the run once a
+  // second, as before.
   async function followLoop() {
     while (active) {
       const started = Date.now();
       try {
         if (following && atEnd) {
-          await waitForMore();
+          await streamMore();
         } else {
           await sleep(POLL_MS);
         }
