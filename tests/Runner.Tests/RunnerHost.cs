@@ -6,6 +6,7 @@ using LogQuota.Runner;
 using LogQuota.Runner.Configuration;
 using LogQuota.Shared.Api;
 using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Hosting;
 using LogQuota.Shared.Json;
 using Refit;
 
@@ -78,9 +79,31 @@ public sealed class RunnerHost : IAsyncDisposable
             JobMemoryMax = jobMemoryMax, WorkDir = WorkDirOf(dir), JobUser = jobUser, JobDiskMax = jobDiskMax,
             Executor = slurm is null ? RunnerExecutor.Local : RunnerExecutor.Slurm, SlurmArgs = slurm ?? [], SlurmPartitions = slurmPartitions ?? [],
         };
-        var app = RunnerApplication.Build(settings, b => b.Logging.ClearProviders());
+        var app = await BuildAsync(settings);
         await app.StartAsync();
         return new RunnerHost(app, dir, new Uri(app.Urls.First()), keepDir);
+    }
+
+    /// <summary>
+    /// Builds the runner, waiting while the directory's lock is held by this test process itself: a runner started again
+    /// on the directory of one just disposed finds the lock held for as long as a child that another test's thread forked
+    /// meanwhile has not reached its exec (it holds a copy of the lock's descriptor until then, which on a busy machine
+    /// takes a while). Another process's lock fails at once, as it would for a real runner.
+    /// </summary>
+    private static async Task<WebApplication> BuildAsync(RunnerSettings settings)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                return RunnerApplication.Build(settings, b => b.Logging.ClearProviders());
+            }
+            catch (DirectoryInUseException e) when (e.HolderPid == Environment.ProcessId && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
     }
 
     /// <summary>Submits a job and pulls until the runner says nothing more will come; returns every state and the stored bytes.</summary>
