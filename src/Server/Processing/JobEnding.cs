@@ -14,11 +14,11 @@ internal sealed record JobEnd(JobStatus Status, TerminationReason? Reason, strin
     /// <summary>A stop asked for before any runner ran the job.</summary>
     public static JobEnd StoppedBeforeStart { get; } = new(JobStatus.Terminated, TerminationReason.TerminatedByUser, "Stopped by the user before it started");
 
-    /// <summary>The job cannot go on for a reason of the runner or the server (refused, code gone, runner gone).</summary>
     /// <summary>The job crossed its project's hourly log budget under <c>kill</c>: it failed for that, whether the server's stop reached it or it ended first.</summary>
     public static JobEnd LogBudgetExceeded { get; } =
         new(JobStatus.Failed, TerminationReason.LogBudgetExceeded, "Job log output crossed its project's hourly log budget");
 
+    /// <summary>The job cannot go on for a reason of the runner or the server (refused, code gone, runner gone).</summary>
     public static JobEnd ExecutorError(string message) => new(JobStatus.Failed, TerminationReason.ExecutorError, message);
 }
 

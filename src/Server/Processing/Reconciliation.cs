@@ -62,7 +62,7 @@ internal sealed class Reconciliation(JobPull pull, ServerSettings settings, Time
         {
             await ReleaseAsync(db, job, $"Runner {job.Runner} answered again and does not hold the job (it never got it, or was restarted since): nothing is left there", cancellationToken);
         }
-        catch (Exception e) when (JobProcessor.IsRunnerFailure(e, cancellationToken))
+        catch (Exception e) when (RunnerFailures.IsRunnerFailure(e, cancellationToken))
         {
             var wait = _backoff.Failed(job.Id);
             logger.LogDebug("Runner {Runner} still does not answer for job {JobId} given up as unreachable ({Error}); next try in {Delay}",

@@ -90,7 +90,7 @@ internal sealed class RunnerStreamReader(
                 answer = await PullAsync(runner, cursor, wait, stoppingToken);
                 runners.Report(runner.Url, healthy: true);
             }
-            catch (Exception e) when (JobProcessor.IsRunnerFailure(e, stoppingToken) || e is StreamUnsupportedException)
+            catch (Exception e) when (RunnerFailures.IsRunnerFailure(e, stoppingToken) || e is StreamUnsupportedException)
             {
                 runners.Report(runner.Url, healthy: e is StreamUnsupportedException);
                 if (carried.Set(runner.Url, false))
