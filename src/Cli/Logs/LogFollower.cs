@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using LogQuota.Cli.Connection;
@@ -47,7 +46,7 @@ public sealed class LogFollower(
 
     /// <summary>Reads the run, then writes every log event stored since the previous call.</summary>
     /// <returns>The run as it was before its logs were read.</returns>
-    public async Task<RunRow> PollAsync(CancellationToken cancellationToken)
+    private async Task<RunRow> PollAsync(CancellationToken cancellationToken)
     {
         var run = await api.GetRunAsync(project, runName, cancellationToken);
         await CopyNewEventsAsync(null, cancellationToken);
@@ -170,8 +169,6 @@ public sealed class LogFollower(
                         break;
                     case "end":
                         return StreamEnd.Ended;
-                    case "problem":
-                        throw new ServerAnswerException(HttpStatusCode.BadRequest, frame.Data);
                 }
             }
         }
@@ -184,7 +181,7 @@ public sealed class LogFollower(
     /// <param name="time">The clock of the floor between two asks (<see cref="PollInterval"/>), for a server that answers at once.</param>
     /// <param name="waitToken">Cancels the wait only (Ctrl-C while waiting): what was answered is written whole or not at all.</param>
     /// <param name="cancellationToken">Cancels everything.</param>
-    public async Task WaitForMoreAsync(TimeProvider time, CancellationToken waitToken, CancellationToken cancellationToken)
+    private async Task WaitForMoreAsync(TimeProvider time, CancellationToken waitToken, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(time);
         var started = time.GetTimestamp();

@@ -95,7 +95,7 @@ public static class RunLogsApi
             var followed = await Logs.LogFollow.WaitAsync(
                 feed, job.RunId, logs.FollowKey, () => FollowPageAsync(db, tokens, job.Id, logs, json.Value.SerializerOptions, cancellationToken),
                 page => page.Page.Logs.Count > 0 || page.Ended, wait, time, cancellationToken);
-            return followed.Problem is { } followProblem ? BadRequest(followProblem) : TypedResults.Bytes(followed.Json, "application/json");
+            return TypedResults.Bytes(followed.Json, "application/json");
         }
 
         LogCursor? cursor = null;
@@ -137,12 +137,10 @@ public static class RunLogsApi
         LogCursor? cursor = null;
         if (logs.NextToken is not null)
         {
-            if (!tokens.TryRead(logs.NextToken, jobId, logs.Descending, out var read))
-            {
-                return new Logs.FollowedPage(new LogsResponse([], null, null), true, "next_token is not a token this server issued for this run's logs in this direction.", []);
-            }
-
-            cursor = read;
+            // Checked before the follow began (a 400 then), so a refusal here cannot happen.
+            cursor = tokens.TryRead(logs.NextToken, jobId, logs.Descending, out var read)
+                ? read
+                : throw new InvalidOperationException("A follower's next_token is checked before it follows.");
         }
 
         var (page, nextToken) = await Paging.ReadAsync(
@@ -152,7 +150,7 @@ public static class RunLogsApi
             [.. page.Select(View)],
             nextToken,
             logs.Source == LogSource.Runner ? null : job.Live);
-        return new Logs.FollowedPage(response, Processing.JobStatusMapping.IsFinal(job.Status), null, JsonSerializer.SerializeToUtf8Bytes(response, json));
+        return new Logs.FollowedPage(response, Processing.JobStatusMapping.IsFinal(job.Status), JsonSerializer.SerializeToUtf8Bytes(response, json));
     }
 
     /// <summary>Writes the stored bytes in order, a batch at a time, never holding the whole log. Each batch is

@@ -6,14 +6,15 @@ namespace LogQuota.Server.Logs;
 /// <summary>
 /// <c>follow=true</c> asked with <c>Accept: text/event-stream</c>: one response for the whole follow (Server-Sent
 /// Events). It sends the stored pages from where the follower starts (at least one, empty if nothing is stored after
-/// it), then one <c>page</c> frame per commit of the run that brings it something (new events, a new live region), and <c>end</c> once the run has ended and everything is
-/// sent. Followers at the same place share one read and one frame per commit, and a frame costs each of them one write:
-/// no request, access check or run lookup per commit, so a hundred followers cost about what one does.
+/// it), then one <c>page</c> frame per commit of the run that brings it something (new events, a new live region), and
+/// <c>end</c> once the run has ended and everything is sent. Followers at the same place share one read and one frame
+/// per commit, and a frame costs each of them one write: no request, access check or run lookup per commit, so a
+/// hundred followers cost about what one does.
 /// </summary>
 /// <remarks>
 /// Frames: <c>event: page</c> with the JSON page of the long poll as its data (<c>logs</c>, <c>next_token</c>,
-/// <c>live</c>); <c>event: end</c> with <c>{}</c>; <c>event: problem</c> with problem details (not <c>error</c>, which an EventSource fires for a broken connection), after which the stream ends;
-/// a comment line (<c>: keep-alive</c>) after <see cref="KeepAlive"/> without a frame, under common proxies' idle timeouts.
+/// <c>live</c>); <c>event: end</c> with <c>{}</c>; a comment line (<c>: keep-alive</c>) after <see cref="KeepAlive"/>
+/// without a frame, under common proxies' idle timeouts.
 /// </remarks>
 internal static class LogEventStream
 {
@@ -61,12 +62,6 @@ internal static class LogEventStream
             {
                 var version = follower.Version;
                 var page = shared ? await follower.SharedAsync(version, position.FollowKey, () => read(position)) : await read(position);
-                if (page.Problem is { } problem)
-                {
-                    await SendAsync(body, Problem(problem), cancellationToken);
-                    return;
-                }
-
                 var logs = page.Page.Logs;
                 // The first page always: the follower sees the stream is up, and the live region as it is.
                 if (first || logs.Count > 0 || !Same(live, page.Page.Live))
@@ -119,7 +114,4 @@ internal static class LogEventStream
     }
 
     private static bool Same(byte[]? a, byte[]? b) => a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
-
-    private static byte[] Problem(string detail) =>
-        Encoding.UTF8.GetBytes("event: problem\ndata: " + System.Text.Json.JsonSerializer.Serialize(new { status = 400, title = "Bad Request", detail }) + "\n\n");
 }

@@ -31,7 +31,7 @@ public sealed class LogEventStreamTests
         {
             Interlocked.Increment(ref reads);
             LogsResponse page = new(Volatile.Read(ref stored) && position.Start is null ? [new RunLogEvent(At, "line\n"u8.ToArray())] : [], null);
-            return Task.FromResult(new FollowedPage(page, Volatile.Read(ref ended), null, JsonSerializer.SerializeToUtf8Bytes(page, LogQuotaJson.Options)));
+            return Task.FromResult(new FollowedPage(page, Volatile.Read(ref ended), JsonSerializer.SerializeToUtf8Bytes(page, LogQuotaJson.Options)));
         }
 
         var start = new LogsQuery(Text: false, Source: null, Start: null, End: null, Limit: 100, Descending: false, NextToken: null);
@@ -72,7 +72,7 @@ public sealed class LogEventStreamTests
         {
             Interlocked.Increment(ref reads);
             LogsResponse page = new([], null);
-            return Task.FromResult(new FollowedPage(page, false, null, JsonSerializer.SerializeToUtf8Bytes(page, LogQuotaJson.Options)));
+            return Task.FromResult(new FollowedPage(page, false, JsonSerializer.SerializeToUtf8Bytes(page, LogQuotaJson.Options)));
         }
 
         var body = new MemoryStream();

@@ -269,7 +269,6 @@
         describe();
       });
       source.addEventListener('end', done);       // the run has ended and every line was sent
-      source.addEventListener('problem', done);   // refused (the tick below reads afresh and says why)
       source.addEventListener('error', done);     // broken, or refused before it started (a 401 included)
     });
   }
