@@ -37,11 +37,22 @@ internal sealed class RunnerStreamReader(
     /// <summary>Longest pause between attempts on a failing stream; the passes carry its jobs meanwhile.</summary>
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
+    /// <summary>The longest <see cref="Gather"/>: well inside the API's one second from a write to its being visible.</summary>
+    private static readonly TimeSpan MaxGather = TimeSpan.FromMilliseconds(200);
+
     /// <summary>
     /// How long a request waits for news: long enough that an idle runner costs one call per this period, short enough that
     /// a runner that stops answering (SIGSTOP, a cut link) is noticed well within the unreachable timeout.
     /// </summary>
     public TimeSpan Wait => TimeSpan.FromSeconds(Math.Clamp(settings.RunnerUnreachableTimeout.TotalSeconds / 4, 1, 10));
+
+    /// <summary>
+    /// How long news gathers on the runner after an answer that brought some, before the next request: 0.2 s, or the poll
+    /// interval if shorter. The runner answers the moment anything follows the cursor, so without it a job printing 100
+    /// lines a second made an answer, a transaction and a frame to every follower per line or two; with it a busy runner
+    /// costs at most five answers a second, whatever its jobs print, and a line waits at most this long more.
+    /// </summary>
+    public TimeSpan Gather => settings.PollInterval < MaxGather ? settings.PollInterval : MaxGather;
 
     public async Task ReadAsync(StreamedRunner runner, CancellationToken stoppingToken)
     {
@@ -85,9 +96,11 @@ internal sealed class RunnerStreamReader(
             }
 
             StreamResponse answer;
+            long answeredAt;
             try
             {
                 answer = await PullAsync(runner, cursor, wait, stoppingToken);
+                answeredAt = time.GetTimestamp();
                 runners.Report(runner.Url, healthy: true);
             }
             catch (Exception e) when (RunnerFailures.IsRunnerFailure(e, stoppingToken) || e is StreamUnsupportedException)
@@ -109,7 +122,7 @@ internal sealed class RunnerStreamReader(
                 cursor = answer.Cursor;
                 carried.Set(runner.Url, true);
                 carried.StoreSucceeded(runner.Url);
-                delay = TimeSpan.Zero;
+                delay = GatherFor(answer, time.GetElapsedTime(answeredAt), Gather);
                 wait = answer.HasMore ? TimeSpan.Zero : Wait;
             }
             catch (Exception e) when (e is LeaseLostException or DbUpdateException && StorageFault.From(e) is null)
@@ -166,6 +179,14 @@ internal sealed class RunnerStreamReader(
             // The passes of this replica know already; others learn when the database answers again.
         }
     }
+
+    /// <summary>
+    /// The pause before asking again after storing <paramref name="answer"/>, <paramref name="sinceAnswer"/> after it came:
+    /// none after a wait that ran out without news or when the runner holds more than one answer (a backlog is read at
+    /// once), else what is left of <paramref name="gather"/>.
+    /// </summary>
+    internal static TimeSpan GatherFor(StreamResponse answer, TimeSpan sinceAnswer, TimeSpan gather) =>
+        answer.HasMore || answer.Jobs.Count == 0 || sinceAnswer >= gather ? TimeSpan.Zero : gather - sinceAnswer;
 
     /// <summary>When to ask for a stream another replica holds for <paramref name="heldFor"/> more: as it runs out, at most a tenth of a lease away.</summary>
     internal static TimeSpan AskAgainAfter(TimeSpan heldFor, TimeSpan lease)
