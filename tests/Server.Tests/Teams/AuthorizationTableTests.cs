@@ -85,7 +85,8 @@ public sealed class AuthorizationTableTests(TeamsWorlds worlds) : IClassFixture<
         using var request = new HttpRequestMessage(new HttpMethod(rule.Method), new Uri(rule.Path, UriKind.Relative)) { Content = Body(rule.Body) };
         using var response = await client.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
-        Assert.True(expected == (int)response.StatusCode, $"{who} {rule.Key}: expected {expected}, got {(int)response.StatusCode} {body}");
+        Assert.True(expected == (int)response.StatusCode,
+            $"{who} {rule.Key}: expected {expected}, got {(int)response.StatusCode} {body}{((int)response.StatusCode >= 500 ? "\nthe server logged:\n" + world.Errors : "")}");
 
         // A refusal never names what it hides: a 404 for a project says the same whether it exists or not.
         if (expected == 404 && rule.Path.Contains("/projects/", StringComparison.Ordinal) && body.Contains("project", StringComparison.Ordinal))

@@ -2,9 +2,12 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using LogQuota.Server.Configuration;
+using LogQuota.Server.Tests.Functional;
 using LogQuota.Server.Tests.Infrastructure;
 using LogQuota.Shared.Contracts;
 using LogQuota.Shared.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace LogQuota.Server.Tests.Teams;
 
@@ -42,13 +45,18 @@ public enum Who
 public sealed class TeamsWorld : IAsyncDisposable
 {
     private readonly Dictionary<Who, string> _tokens = [];
+    private readonly CapturingLoggerProvider _log = new();
     private readonly Dictionary<Who, (HttpClient Client, HttpClientHandler Handler)> _sessions = [];
 
     private TeamsWorld(TestDatabase database)
     {
         Database = database;
-        Server = new ServerFactory(new Dictionary<string, string> { ["DSTACK_SERVER_PORT"] = "0" }, database: database);
+        Server = new ServerFactory(new Dictionary<string, string> { ["DSTACK_SERVER_PORT"] = "0" }, database: database,
+            configureServices: services => services.AddSingleton<ILoggerProvider>(_log));
     }
+
+    /// <summary>What the server logged at Error or above, with the exception: what a 500 says it is in its log.</summary>
+    public string Errors => string.Join('\n', _log.Entries.Where(e => e.Level >= LogLevel.Error).Select(e => $"{e.Category}: {e.Text}"));
 
     public TestDatabase Database { get; }
 
