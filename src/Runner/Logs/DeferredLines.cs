@@ -11,12 +11,15 @@ namespace LogQuota.Runner.Logs;
 /// While lines are deferred, the screen is as the shortcut found it: every line above the cursor stored, the cursor
 /// at column 0 of a blank row. For the storing rule that state and the one after drawing the deferred lines are the
 /// same (nothing held, nothing live), so only the parser has to wait for them. At most <see cref="ScreenBuffer.Rows"/>
-/// lines of at most 32 KiB are kept; the buffer is reused and grows only while lines are longer than ever before.
+/// lines of at most 32 KiB are kept; the buffer is made with the first line, reused, and grows only while lines are longer than ever before.
 /// </remarks>
 internal sealed class DeferredLines
 {
+    /// <summary>The buffer's size once a line comes: made then, so a job that prints nothing holds none.</summary>
+    private const int FirstBytes = 16 * 1024;
+
     private readonly int[] _starts = new int[ScreenBuffer.Rows];
-    private byte[] _bytes = new byte[16 * 1024];
+    private byte[] _bytes = [];
     private int _length;
     private int _first;
     private int _count;
@@ -37,7 +40,7 @@ internal sealed class DeferredLines
             Compact();
             if (_length + line.Length > _bytes.Length)
             {
-                Array.Resize(ref _bytes, Math.Max(_length + line.Length, _bytes.Length * 2));
+                Array.Resize(ref _bytes, Math.Max(_length + line.Length, Math.Max(_bytes.Length * 2, FirstBytes)));
             }
         }
 

@@ -47,8 +47,12 @@ public sealed class TerminalProcessor
     private readonly DeferredLines _deferred = new();
     private readonly StoredStyles _styles;
 
-    // A plain line's text without its SGR sequences.
-    private readonly byte[] _visible = new byte[MaxLineBytes];
+    // A plain line's text without its SGR sequences: rented for one call to Process from the shared pool, so an idle
+    // job holds no 32 KiB of its own and busy ones share a few.
+    private byte[] _visible = [];
+
+    /// <summary>The rented buffer cut to the longest line (a pool may hand out more).</summary>
+    private Span<byte> Visible => _visible.AsSpan(0, MaxLineBytes);
 
 
     /// <summary>
@@ -86,20 +90,29 @@ public sealed class TerminalProcessor
         // the pen, which only the screen follows.
         bool mayRedraw = PlainLines.MayRedraw(input);
         bool hasEscape = input.Contains(Escape);
-        while (!input.IsEmpty)
+        _visible = ArrayPool<byte>.Shared.Rent(MaxLineBytes);
+        try
         {
-            int lineFeed = input.IndexOf((byte)'\n');
-            int take = lineFeed < 0 ? input.Length : lineFeed + 1;
-            if (!mayRedraw && lineFeed >= 0 && (!hasEscape || !input[..take].Contains(Escape))
-                && PlainLines.TryVisibleText(input[..take], _newLineReturns, _visible, out int visible) && visible > 0 && TryStartCopy())
+            while (!input.IsEmpty)
             {
-                input = input[CopyPlainLines(input)..];
-                continue;
-            }
+                int lineFeed = input.IndexOf((byte)'\n');
+                int take = lineFeed < 0 ? input.Length : lineFeed + 1;
+                if (!mayRedraw && lineFeed >= 0 && (!hasEscape || !input[..take].Contains(Escape))
+                    && PlainLines.TryVisibleText(input[..take], _newLineReturns, Visible, out int visible) && visible > 0 && TryStartCopy())
+                {
+                    input = input[CopyPlainLines(input)..];
+                    continue;
+                }
 
-            DrawDeferredLines();
-            _parser.Parse(input[..take]);
-            input = input[take..];
+                DrawDeferredLines();
+                _parser.Parse(input[..take]);
+                input = input[take..];
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(_visible);
+            _visible = [];
         }
 
         _rule.Output = null;
@@ -179,7 +192,7 @@ public sealed class TerminalProcessor
             int lineFeed = rest.IndexOf((byte)'\n');
             // An empty line goes through the screen, which holds a blank row until text follows below it; so does a line
             // with a sequence, which may change the pen.
-            if (lineFeed < 0 || rest[..(lineFeed + 1)].Contains(Escape) || !PlainLines.TryVisibleText(rest[..(lineFeed + 1)], _newLineReturns, _visible, out int length) || length == 0)
+            if (lineFeed < 0 || rest[..(lineFeed + 1)].Contains(Escape) || !PlainLines.TryVisibleText(rest[..(lineFeed + 1)], _newLineReturns, Visible, out int length) || length == 0)
             {
                 break;
             }

@@ -278,6 +278,8 @@ internal sealed partial class ScreenCommands
             return;
         }
 
+        // Made on first use with what both screens share: the pen and the time that marks changed rows.
+        _alternate ??= new ScreenBuffer(hasScrollback: false, _normal.Columns) { Pen = _pen, Now = _normal.Now };
         _alternate.Clear();
         _alternate.X = _normal.X;
         _alternate.Y = _normal.Y;
@@ -292,8 +294,8 @@ internal sealed partial class ScreenCommands
         }
 
         // xterm.js carries the cursor back from the alternate screen.
-        _normal.X = _alternate.X;
-        _normal.Y = _alternate.Y;
+        _normal.X = Active.X;
+        _normal.Y = Active.Y;
         Active = _normal;
     }
 
@@ -338,7 +340,7 @@ internal sealed partial class ScreenCommands
         ActivateNormal();
         SoftReset();
         _normal.Clear();
-        _alternate.Clear();
+        _alternate?.Clear();
     }
 }
 

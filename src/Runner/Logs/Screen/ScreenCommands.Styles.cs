@@ -17,7 +17,7 @@ internal sealed partial class ScreenCommands
         {
             _pen = value;
             _normal.Pen = value;
-            _alternate.Pen = value;
+            _alternate?.Pen = value;
         }
     }
 
@@ -44,8 +44,13 @@ internal sealed partial class ScreenCommands
     /// <summary>The link ids any cell of either screen, the pen or a saved cursor still refers to.</summary>
     private HashSet<int> LinksInUse()
     {
-        var used = new HashSet<int> { CellStyle.Link(_pen), CellStyle.Link(_normal.Saved.Pen), CellStyle.Link(_alternate.Saved.Pen) };
-        foreach (var buffer in (ReadOnlySpan<ScreenBuffer>)[_normal, _alternate])
+        var used = new HashSet<int> { CellStyle.Link(_pen), CellStyle.Link(_normal.Saved.Pen) };
+        if (_alternate is not null)
+        {
+            used.Add(CellStyle.Link(_alternate.Saved.Pen));
+        }
+
+        foreach (var buffer in _alternate is null ? (ReadOnlySpan<ScreenBuffer>)[_normal] : [_normal, _alternate])
         {
             for (int row = 0; row < ScreenBuffer.Rows; row++)
             {
