@@ -178,64 +178,79 @@ internal sealed unsafe partial class ProcessSupervisor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(onOutput);
         ArgumentNullException.ThrowIfNull(time);
-        var buffer = new byte[ReadBufferSize];
         var pollFds = stackalloc Native.PollFd[2];
-        fixed (byte* p = buffer)
+        while (ReadWaitingOutput(onOutput, time))
         {
-            while (true)
+            if (Environment.TickCount64 > Interlocked.Read(ref _drainDeadlineTicks))
             {
-                var n = Native.read(_outputFd, p, buffer.Length);
-                if (n > 0)
-                {
-                    var readAt = time.GetTimestamp();
+                return;
+            }
 
-                    // A pty hands out ~4 KiB per read. While a fast job keeps more waiting, gather
-                    // it into one chunk: fewer, larger log events keep the per-job millisecond
-                    // timestamps (strictly increasing) from running ahead of the clock.
-                    var filled = (int)n;
-                    while (buffer.Length - filled >= MinGatherRoom)
+            // Before the main process exits, only output, its end or the wake-up ends the wait. After, 100 ms bounds how
+            // late the drain deadline is noticed (the wake fd, readable from then on, is left out); data wakes poll at once.
+            var beforeExit = _wakeFd >= 0 && Interlocked.Read(ref _drainDeadlineTicks) == long.MaxValue;
+            pollFds[0] = new Native.PollFd { Fd = _outputFd, Events = Native.POLLIN };
+            pollFds[1] = new Native.PollFd { Fd = _wakeFd, Events = Native.POLLIN };
+            _ = Native.poll(pollFds, beforeExit ? 2u : 1u, beforeExit ? -1 : 100);
+        }
+    }
+
+    /// <summary>
+    /// Reads and hands on everything the job's output holds now, in a buffer held only meanwhile (<see cref="OutputBuffers"/>):
+    /// true when nothing more is waiting (EAGAIN), false at the output's end.
+    /// </summary>
+    private bool ReadWaitingOutput(OutputHandler onOutput, TimeProvider time)
+    {
+        var buffer = OutputBuffers.Pool.Rent(ReadBufferSize);
+        try
+        {
+            fixed (byte* p = buffer)
+            {
+                while (true)
+                {
+                    var n = Native.read(_outputFd, p, ReadBufferSize);
+                    if (n > 0)
                     {
-                        var more = Native.read(_outputFd, p + filled, buffer.Length - filled);
-                        if (more <= 0)
+                        var readAt = time.GetTimestamp();
+
+                        // A pty hands out ~4 KiB per read. While a fast job keeps more waiting, gather
+                        // it into one chunk: fewer, larger log events keep the per-job millisecond
+                        // timestamps (strictly increasing) from running ahead of the clock.
+                        var filled = (int)n;
+                        while (ReadBufferSize - filled >= MinGatherRoom)
                         {
-                            break; // EAGAIN (nothing waiting) or end of output: the next loop sees it again
+                            var more = Native.read(_outputFd, p + filled, ReadBufferSize - filled);
+                            if (more <= 0)
+                            {
+                                break; // EAGAIN (nothing waiting) or end of output: the next loop sees it again
+                            }
+
+                            filled += (int)more;
                         }
 
-                        filled += (int)more;
+                        onOutput(new ReadOnlySpan<byte>(p, filled), readAt);
+                        continue;
                     }
 
-                    onOutput(new ReadOnlySpan<byte>(p, filled), readAt);
-                    continue;
-                }
+                    if (n == 0)
+                    {
+                        return false; // pipe: every writer closed
+                    }
 
-                if (n == 0)
-                {
-                    return; // pipe: every writer closed
-                }
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Native.EINTR)
+                    {
+                        continue;
+                    }
 
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno == Native.EINTR)
-                {
-                    continue;
+                    // Nothing waiting (EAGAIN), or a pty master's EIO once every slave descriptor is closed.
+                    return errno == Native.EAGAIN;
                 }
-
-                if (errno != Native.EAGAIN)
-                {
-                    return; // pty master: EIO once every slave descriptor is closed
-                }
-
-                if (Environment.TickCount64 > Interlocked.Read(ref _drainDeadlineTicks))
-                {
-                    return;
-                }
-
-                // Before the main process exits, only output, its end or the wake-up ends the wait. After, 100 ms bounds how
-                // late the drain deadline is noticed (the wake fd, readable from then on, is left out); data wakes poll at once.
-                var beforeExit = _wakeFd >= 0 && Interlocked.Read(ref _drainDeadlineTicks) == long.MaxValue;
-                pollFds[0] = new Native.PollFd { Fd = _outputFd, Events = Native.POLLIN };
-                pollFds[1] = new Native.PollFd { Fd = _wakeFd, Events = Native.POLLIN };
-                _ = Native.poll(pollFds, beforeExit ? 2u : 1u, beforeExit ? -1 : 100);
             }
+        }
+        finally
+        {
+            OutputBuffers.Pool.Return(buffer);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using LogQuota.Runner.Execution;
 using LogQuota.Runner.Logs.Screen;
 
 namespace LogQuota.Runner.Logs;
@@ -47,8 +48,8 @@ public sealed class TerminalProcessor
     private readonly DeferredLines _deferred = new();
     private readonly StoredStyles _styles;
 
-    // A plain line's text without its SGR sequences: rented for one call to Process from the shared pool, so an idle
-    // job holds no 32 KiB of its own and busy ones share a few.
+    // A plain line's text without its SGR sequences: rented for one call to Process (OutputBuffers), so an idle job
+    // holds no 32 KiB of its own and busy ones share a few.
     private byte[] _visible = [];
 
     /// <summary>The rented buffer cut to the longest line (a pool may hand out more).</summary>
@@ -90,7 +91,7 @@ public sealed class TerminalProcessor
         // the pen, which only the screen follows.
         bool mayRedraw = PlainLines.MayRedraw(input);
         bool hasEscape = input.Contains(Escape);
-        _visible = ArrayPool<byte>.Shared.Rent(MaxLineBytes);
+        _visible = OutputBuffers.Pool.Rent(MaxLineBytes);
         try
         {
             while (!input.IsEmpty)
@@ -111,7 +112,7 @@ public sealed class TerminalProcessor
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(_visible);
+            OutputBuffers.Pool.Return(_visible);
             _visible = [];
         }
 

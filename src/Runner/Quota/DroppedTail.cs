@@ -9,7 +9,8 @@ internal sealed class DroppedTail
     /// <summary>64 KiB (SPEC §2 "evidence"): enough for the traceback a runaway ends with, bounded per bucket.</summary>
     public const int Capacity = 64 * 1024;
 
-    private readonly byte[] _ring = new byte[Capacity];
+    // Made with the first dropped text: a bucket that never drops (most) holds none of it.
+    private byte[] _ring = [];
     private long _written;
 
     /// <summary>Records dropped text.</summary>
@@ -18,6 +19,11 @@ internal sealed class DroppedTail
         if (text.IsEmpty)
         {
             return;
+        }
+
+        if (_ring.Length == 0)
+        {
+            _ring = new byte[Capacity];
         }
 
         var keep = text.Length > Capacity ? text[^Capacity..] : text;

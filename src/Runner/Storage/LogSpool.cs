@@ -27,7 +27,8 @@ internal sealed class LogSpool : IDisposable
     private readonly SafeFileHandle _file;
     private readonly List<(long Timestamp, long Offset)> _index = [];
     private readonly Lock _indexLock = new();
-    private byte[] _writeBuffer = new byte[64 * 1024];
+    // Made with the first record and grown to the largest one: a job that prints nothing holds none of it.
+    private byte[] _writeBuffer = [];
     private long _length;
     private long _lastIndexedOffset = -IndexStride;
 
@@ -70,7 +71,7 @@ internal sealed class LogSpool : IDisposable
         var recordSize = HeaderSize + message.Length + (styled ? 4 + styles.Length : 0);
         if (_writeBuffer.Length < recordSize)
         {
-            _writeBuffer = new byte[Math.Max(recordSize, _writeBuffer.Length * 2)];
+            _writeBuffer = new byte[Math.Max(recordSize, Math.Max(_writeBuffer.Length * 2, 4096))];
         }
 
         // One write(2) per event: header and message go out together.
