@@ -11,37 +11,18 @@ line every 10 ms (bash `echo` and `sleep 0.01`), waits 5 s, then reads both proc
 of the commit before a change, built the same way) and prints after / before: a change's effect in one command, on the
 same load. Checks that the job's lines were stored in order, each once.
 """
-import argparse, os, signal, subprocess, sys, tempfile, time
+import argparse, os, sys, time
 
 import load
+import pair
 from control_plane import cpu_seconds
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def measure(root, seconds):
-    dll = lambda project: os.path.join(root, f"src/{project}/bin/Release/net10.0/LogQuota.{project}.dll")
-    for project in ("Server", "Runner"):
-        if not os.path.exists(dll(project)):
-            sys.exit(f"{dll(project)} is missing: dotnet build -c Release src/{project}")
-    d = tempfile.mkdtemp(prefix="logquota-busy-job-")
-    os.chmod(d, 0o755)  # the job's directory lies below: a job's uid must be able to search its ancestors
-    rport, sport = load.free_port(), load.free_port()
-    quiet = {k: v for k, v in os.environ.items() if not k.startswith("DSTACK_")}
-    quiet["Logging__LogLevel__Default"] = "Warning"
-    log = open(os.path.join(d, "processes.log"), "w")
-    procs = []
-    try:
-        procs.append(subprocess.Popen(["dotnet", dll("Runner")], stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=dict(
-            quiet, DSTACK_RUNNER_PORT=str(rport), DSTACK_RUNNER_DIR=os.path.join(d, "runner"),
-            DSTACK_RUNNER_WORK_DIR=os.path.join(d, "work"), DSTACK_RUNNER_TOKEN=load.RUNNER_TOKEN)))
-        load.wait_healthy(f"http://127.0.0.1:{rport}")
-        procs.append(subprocess.Popen(["dotnet", dll("Server")], stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=dict(
-            quiet, DSTACK_SERVER_PORT=str(sport), DSTACK_SERVER_DIR=os.path.join(d, "server"), DSTACK_SERVER_ADMIN_TOKEN=load.ADMIN,
-            DSTACK_SERVER_LOG_QUOTA_PER_JOB_HOUR="0", DSTACK_SERVER_RUNNERS=f"http://127.0.0.1:{rport}",
-            DSTACK_RUNNER_TOKEN=load.RUNNER_TOKEN, DSTACK_SERVER_POLL_INTERVAL="0.2")))
-        base = f"http://127.0.0.1:{sport}"
-        load.wait_healthy(base)
+    with pair.runner_and_server(root, "busy-job", server_env={"DSTACK_SERVER_POLL_INTERVAL": "0.2"}) as (runner_proc, server_proc, base):
+        procs = [runner_proc, server_proc]
         lines = int(100 * (seconds + 10))
         load.call(base, "POST", "/api/runs", {"run_name": "busy", "commands": [f"for i in $(seq 1 {lines}); do echo line-$i; sleep 0.01; done"]})
         time.sleep(5)
@@ -60,18 +41,6 @@ def measure(root, seconds):
         if not stored or stored != list(range(1, len(stored) + 1)):
             sys.exit(f"the stored lines are not 1..n each once: {len(stored)} lines, first {stored[:3]}, last {stored[-3:]}")
         return {"runner": runner, "server": server, "lines": len(stored)}
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-        log.close()
-        subprocess.run(["rm", "-rf", d], check=False)
 
 
 def main():
