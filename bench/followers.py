@@ -11,7 +11,9 @@ server process's own CPU seconds (utime + stime from /proc) in each phase; the r
 ("about as much"), the polling baseline shows what the old client cost. The runner's CPU for the job's output is in
 the same process and the same in every phase. Writes {"figures": [...]} to PATH in the shared result format (bench/run).
 """
-import argparse, http.client, json, os, signal, subprocess, sys, tempfile, threading, time, urllib.parse
+import argparse, http.client, json, os, subprocess, sys, tempfile, threading, time, urllib.parse
+
+import pair
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DLL = os.path.join(ROOT, "src/Server/bin/Release/net10.0/LogQuota.Server.dll")
@@ -135,13 +137,7 @@ def main():
             one_stream, one_stream_lines = phase(port, server.pid, 1, "stream", seconds)
             hundred_streams, hundred_streams_lines = phase(port, server.pid, 100, "stream", seconds)
         finally:
-            if server.poll() is None:
-                os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+            pair.stop_groups([server])
             log.close()
 
     def figure(id_, name, value, baseline, goal=None, met=None, baseline_name="1 follower (follow=true)"):

@@ -32,14 +32,20 @@ def runner_and_server(root, label, runner_env=None, server_env=None):
         load.wait_healthy(base)
         yield procs[0], procs[1], base
     finally:
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
+        stop_groups(procs)
         log.close()
         subprocess.run(["rm", "-rf", d], check=False)
+
+
+def stop_groups(procs):
+    """Stops processes started with start_new_session=True, with whatever they started (a runner's jobs): SIGTERM to
+    each one's process group, SIGKILL to a group whose leader has not exited 60 s later."""
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()

@@ -48,14 +48,6 @@ public sealed class TerminalProcessor
     private readonly DeferredLines _deferred = new();
     private readonly StoredStyles _styles;
 
-    // A plain line's text without its SGR sequences: rented for one call to Process (OutputBuffers), so an idle job
-    // holds no 32 KiB of its own and busy ones share a few.
-    private byte[] _visible = [];
-
-    /// <summary>The rented buffer cut to the longest line (a pool may hand out more).</summary>
-    private Span<byte> Visible => _visible.AsSpan(0, MaxLineBytes);
-
-
     /// <summary>
     /// A processor whose stale-line rule reads <paramref name="time"/> (the system clock when null). With
     /// <paramref name="newLineReturns"/> (output from a pipe), <c>\n</c> also returns the carriage, as a terminal's
@@ -91,7 +83,11 @@ public sealed class TerminalProcessor
         // the pen, which only the screen follows.
         bool mayRedraw = PlainLines.MayRedraw(input);
         bool hasEscape = input.Contains(Escape);
-        _visible = OutputBuffers.Pool.Rent(MaxLineBytes);
+
+        // A plain line's text without its SGR sequences, in a buffer rented for this call (OutputBuffers): an idle job
+        // holds no 32 KiB of its own, and busy ones share a few. Cut to the longest line: a pool may hand out more.
+        var rented = OutputBuffers.Pool.Rent(MaxLineBytes);
+        var visibleText = rented.AsSpan(0, MaxLineBytes);
         try
         {
             while (!input.IsEmpty)
@@ -99,9 +95,9 @@ public sealed class TerminalProcessor
                 int lineFeed = input.IndexOf((byte)'\n');
                 int take = lineFeed < 0 ? input.Length : lineFeed + 1;
                 if (!mayRedraw && lineFeed >= 0 && (!hasEscape || !input[..take].Contains(Escape))
-                    && PlainLines.TryVisibleText(input[..take], _newLineReturns, Visible, out int visible) && visible > 0 && TryStartCopy())
+                    && PlainLines.TryVisibleText(input[..take], _newLineReturns, visibleText, out int visible) && visible > 0 && TryStartCopy())
                 {
-                    input = input[CopyPlainLines(input)..];
+                    input = input[CopyPlainLines(input, visibleText)..];
                     continue;
                 }
 
@@ -112,8 +108,7 @@ public sealed class TerminalProcessor
         }
         finally
         {
-            OutputBuffers.Pool.Return(_visible);
-            _visible = [];
+            OutputBuffers.Pool.Return(rented);
         }
 
         _rule.Output = null;
@@ -184,7 +179,7 @@ public sealed class TerminalProcessor
     }
 
     /// <summary>Copies complete plain lines to the log and defers drawing them on the screen; returns the bytes consumed.</summary>
-    private int CopyPlainLines(ReadOnlySpan<byte> input)
+    private int CopyPlainLines(ReadOnlySpan<byte> input, Span<byte> visibleText)
     {
         int consumed = 0;
         while (true)
@@ -193,12 +188,12 @@ public sealed class TerminalProcessor
             int lineFeed = rest.IndexOf((byte)'\n');
             // An empty line goes through the screen, which holds a blank row until text follows below it; so does a line
             // with a sequence, which may change the pen.
-            if (lineFeed < 0 || rest[..(lineFeed + 1)].Contains(Escape) || !PlainLines.TryVisibleText(rest[..(lineFeed + 1)], _newLineReturns, Visible, out int length) || length == 0)
+            if (lineFeed < 0 || rest[..(lineFeed + 1)].Contains(Escape) || !PlainLines.TryVisibleText(rest[..(lineFeed + 1)], _newLineReturns, visibleText, out int length) || length == 0)
             {
                 break;
             }
 
-            _rule.WriteLine(_visible.AsSpan(0, length));
+            _rule.WriteLine(visibleText[..length]);
             _deferred.Add(rest[..(lineFeed + 1)]);
             consumed += lineFeed + 1;
         }
