@@ -92,6 +92,39 @@ public sealed class LogSearchTests(WebServer server, Browser browser)
         Assert.True(tab.ConsoleProblems.IsEmpty, string.Join("\n", tab.ConsoleProblems));
     }
 
+    /// <summary>
+    /// Reads of many lines first (without a terminal, sed writes 4 KiB blocks to its pipe), then twenty short lines
+    /// apart. The page used to size a request's event count from the last events it saw: twenty small ones made it ask
+    /// for 1,000 events of 4 KiB and the whole log landed in the window. Every request now asks for bytes (max_bytes).
+    /// </summary>
+    [SkippableFact]
+    public async Task BigReadsThenShortLines_TheWindowHoldsAboutAPageFromTheEnd()
+    {
+        Skip.If(browser.Unavailable is not null, browser.Unavailable);
+        using var admin = server.CreateAdminHttpClient();
+        await admin.SubmitAsync(new
+        {
+            run_name = "web-window",
+            tty = false,
+            commands = new List<string> { "seq 1 30000 | sed 's/$/ padding padding/'; for i in $(seq 1 20); do echo tail-$i; sleep 0.05; done" },
+        });
+        var run = await admin.WaitForEndAsync("web-window");
+        Assert.Equal(RunStatus.Done, run!.Status);
+
+        await using var tab = await browser.OpenAsync(server.Url);
+        var page = tab.Page;
+        await tab.SignInAsync();
+        await page.GotoAsync("/runs/web-window");
+        var status = page.Locator("#log-status");
+        await Assertions.Expect(status).ToContainTextAsync("(the end of the log); the run has ended.");
+        await Assertions.Expect(page.Locator("#log-lines")).ToContainTextAsync("tail-20");
+
+        // About 288 KiB of lines of 17-22 bytes: the first request's 32 KiB and one of 256 KiB, not the log's 600 KB.
+        var shown = long.Parse(new string([.. (await status.TextContentAsync())!.TakeWhile(c => c != 's').Where(char.IsAsciiDigit)]), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(shown, 10_000, 20_000);
+        Assert.True(tab.ConsoleProblems.IsEmpty, string.Join("\n", tab.ConsoleProblems));
+    }
+
     private static async Task LongRunAsync(HttpClient admin, string runName)
     {
         await admin.SubmitAsync(new { run_name = runName, commands = new List<string> { Job } });

@@ -18,7 +18,7 @@ internal sealed record LogSearchQuery(LogSearchTarget Target, int Limit, string?
     {
         parsed = null;
         if (query.Format is not null || query.Source is not null || query.StartTime is not null || query.EndTime is not null ||
-            query.Descending is not null || query.Follow is not null || query.Wait is not null || query.Timestamps is not null)
+            query.Descending is not null || query.Follow is not null || query.Wait is not null || query.Timestamps is not null || query.MaxBytes is not null)
         {
             problem = "q and line read the whole log in order, numbering its lines from 1: they take only regex, match_case, limit and next_token.";
             return false;

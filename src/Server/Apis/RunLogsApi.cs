@@ -116,9 +116,8 @@ public static class RunLogsApi
             return TypedResults.Stream(body => StreamTextAsync(events, view, body, cancellationToken), "text/plain; charset=utf-8");
         }
 
-        var (page, nextToken) = await Paging.ReadAsync(
-            LogsQuery.Ordered(events, cursor, logs.Descending), logs.Limit,
-            last => tokens.Create(job.Id, logs.Descending, new LogCursor(last.Timestamp, last.Id)), cancellationToken);
+        var (page, nextToken) = await logs.ReadPageAsync(
+            events, cursor, last => tokens.Create(job.Id, logs.Descending, new LogCursor(last.Timestamp, last.Id)), cancellationToken);
         return TypedResults.Ok(new LogsResponse(
             [.. page.Select(View)],
             nextToken,
@@ -143,8 +142,9 @@ public static class RunLogsApi
                 : throw new InvalidOperationException("A follower's next_token is checked before it follows.");
         }
 
-        var (page, nextToken) = await Paging.ReadAsync(
-            LogsQuery.Ordered(logs.Filter(db.LogEvents.AsNoTracking().Where(e => e.JobId == jobId)), cursor, descending: false), logs.Limit,
+        // A follow is never descending (checked before it began).
+        var (page, nextToken) = await logs.ReadPageAsync(
+            logs.Filter(db.LogEvents.AsNoTracking().Where(e => e.JobId == jobId)), cursor,
             last => tokens.Create(jobId, descending: false, new LogCursor(last.Timestamp, last.Id)), cancellationToken);
         var response = new LogsResponse(
             [.. page.Select(View)],

@@ -3,9 +3,10 @@
 // Job output is data: every byte reaches the page through textContent, never as markup.
 'use strict';
 (() => {
-  // A stored event is one line or up to a 64 KiB read of many, so pages are sized in bytes: the event count of a
-  // request follows the size of the events seen so far.
-  const PAGE_BYTES = 256 * 1024;      // about what one request brings
+  // A stored event is one line or up to a 64 KiB read of many, so pages are sized in bytes: every request asks the
+  // server for at most max_bytes of events (it stops before the event that would cross it), whatever their sizes.
+  const PAGE_BYTES = 256 * 1024;      // the most one request brings
+  const FIRST_BYTES = 32 * 1024;      // the first request of a window: its lines show after one small answer
   const MAX_BYTES = 4 * 1024 * 1024;  // text kept in the page; the far side leaves as more arrives
   const POLL_MS = 1000;      // how often the run is read when the log is not being followed, and the floor between asks
   const ACTIVE = new Set(['pending', 'submitted', 'running', 'terminating']);
@@ -34,7 +35,6 @@
   let atStart = false;   // the window holds the log's first stored event
   let atEnd = false;     // ... and its last one (so far)
   let busy = false;
-  let perEvent = 32 * 1024;  // pessimistic until the first answer: a first request of a big-event log stays small
   let shownBytes = 0;
 
   const decode = (base64) => decoder.decode(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
@@ -61,14 +61,7 @@
     return nodes;
   }
 
-  const limit = () => Math.max(5, Math.min(1000, Math.floor(PAGE_BYTES / perEvent)));
-
-  function learn(events) {
-    if (events.length > 0) {
-      const bytes = events.reduce((n, e) => n + (e.message.length * 3) / 4, 0);
-      perEvent = Math.max(64, bytes / events.length);
-    }
-  }
+  const sized = (bytes, params) => ({ ...params, limit: '1000', max_bytes: String(bytes) });
 
   function clear() {
     lines.replaceChildren();
@@ -134,8 +127,7 @@
 
   // The window is filled to about a page's bytes, a request at a time, so its first lines show after one small one.
   async function loadEnd() {
-    const page = await read('/logs', { descending: 'true', limit: limit() });
-    learn(page.logs);
+    const page = await read('/logs', sized(FIRST_BYTES, { descending: 'true' }));
     clear();
     lines.append(fragment(page.logs.reverse()));
     atStart = page.next_token === null;
@@ -148,8 +140,7 @@
   }
 
   async function loadStart() {
-    const page = await read('/logs', { limit: limit() });
-    learn(page.logs);
+    const page = await read('/logs', sized(FIRST_BYTES, {}));
     clear();
     lines.append(fragment(page.logs));
     atStart = true;
@@ -163,8 +154,7 @@
 
   // A window that starts at the stored event of time ts (a search hit, a #L link), with a page before it for context.
   async function loadAt(ts) {
-    const page = await read('/logs', { limit: limit(), start_time: iso(ts - 1) });
-    learn(page.logs);
+    const page = await read('/logs', sized(PAGE_BYTES, { start_time: iso(ts - 1) }));
     clear();
     lines.append(fragment(page.logs));
     atStart = false;
@@ -179,8 +169,7 @@
       return;
     }
     // end_time is inclusive and timestamps are whole, strictly increasing milliseconds: "before the first shown".
-    const page = await read('/logs', { descending: 'true', limit: limit(), end_time: iso(first - 1) });
-    learn(page.logs);
+    const page = await read('/logs', sized(PAGE_BYTES, { descending: 'true', end_time: iso(first - 1) }));
     const height = log.scrollHeight;
     lines.prepend(fragment(page.logs.reverse()));
     log.scrollTop += log.scrollHeight - height;  // what the reader was looking at stays where it was
@@ -190,12 +179,11 @@
 
   async function newer() {
     const last = edge(lines.lastElementChild);
-    const params = { limit: limit() };
+    const params = sized(PAGE_BYTES, {});
     if (last !== null) {
       params.start_time = iso(last);  // exclusive
     }
     const page = await read('/logs', params);
-    learn(page.logs);
     lines.append(fragment(page.logs));
     atEnd = page.next_token === null;
     trim(true);
@@ -241,7 +229,7 @@
   function streamMore() {
     return new Promise((resolve) => {
       const last = edge(lines.lastElementChild);
-      const params = { follow: 'true', limit: limit() };
+      const params = sized(PAGE_BYTES, { follow: 'true' });
       if (last !== null) {
         params.start_time = iso(last);  // exclusive
       }
@@ -257,8 +245,7 @@
       waiting = { abort: done };
       source.addEventListener('page', (event) => {
         const page = JSON.parse(event.data);
-        learn(page.logs);
-        lines.append(fragment(page.logs));
+            lines.append(fragment(page.logs));
         trim(true);
         if (page.next_token === null) {
           showLive(page.live);  // a full page says more follows at once: the live region goes below the last one
