@@ -135,7 +135,7 @@
     showLive(page.live);
     scrollToEnd();
     while (!atStart && shownBytes < PAGE_BYTES) {
-      await older();
+      await older(PAGE_BYTES - shownBytes);  // only what the window lacks: it ends within one event of a page
     }
   }
 
@@ -147,7 +147,7 @@
     atEnd = page.next_token === null;
     showLive(page.live);
     while (!atEnd && shownBytes < PAGE_BYTES) {
-      await newer();
+      await newer(PAGE_BYTES - shownBytes);
     }
     log.scrollTop = 0;
   }
@@ -163,13 +163,13 @@
     await older();
   }
 
-  async function older() {
+  async function older(bytes = PAGE_BYTES) {
     const first = edge(lines.firstElementChild);
     if (atStart || first === null) {
       return;
     }
     // end_time is inclusive and timestamps are whole, strictly increasing milliseconds: "before the first shown".
-    const page = await read('/logs', sized(PAGE_BYTES, { descending: 'true', end_time: iso(first - 1) }));
+    const page = await read('/logs', sized(bytes, { descending: 'true', end_time: iso(first - 1) }));
     const height = log.scrollHeight;
     lines.prepend(fragment(page.logs.reverse()));
     log.scrollTop += log.scrollHeight - height;  // what the reader was looking at stays where it was
@@ -177,9 +177,9 @@
     trim(false);
   }
 
-  async function newer() {
+  async function newer(bytes = PAGE_BYTES) {
     const last = edge(lines.lastElementChild);
-    const params = sized(PAGE_BYTES, {});
+    const params = sized(bytes, {});
     if (last !== null) {
       params.start_time = iso(last);  // exclusive
     }
