@@ -119,7 +119,7 @@ internal sealed record LogsQuery(bool Text, LogSource? Source, long? Start, long
             return false;
         }
 
-        if (!TryParseMaxBytes(query.MaxBytes, out var maxBytes, out problem))
+        if (!Paging.TryParseCount("max_bytes", "a whole number of bytes", query.MaxBytes, MaxPageBytes, MaxPageBytes, out var maxBytes, out problem))
         {
             return false;
         }
@@ -208,14 +208,6 @@ internal sealed record LogsQuery(bool Text, LogSource? Source, long? Start, long
         return descending
             ? events.OrderByDescending(e => e.Timestamp).ThenByDescending(e => e.Id)
             : events.OrderBy(e => e.Timestamp).ThenBy(e => e.Id);
-    }
-
-    /// <summary>Reads <c>max_bytes</c>: a whole number from 1 to <see cref="MaxPageBytes"/>, that bound when absent.</summary>
-    private static bool TryParseMaxBytes(string? text, out int maxBytes, out string problem)
-    {
-        maxBytes = MaxPageBytes;
-        problem = $"max_bytes must be a whole number of bytes from 1 to {MaxPageBytes}, got '{text}'.";
-        return text is null || (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out maxBytes) && maxBytes >= 1 && maxBytes <= MaxPageBytes);
     }
 
     private static string TimeProblem(string name, string? text) => $"{name} must be an ISO 8601 time such as 2026-01-31T12:00:00.000Z, got '{text}'.";

@@ -10,11 +10,16 @@ namespace LogQuota.Server.Apis;
 internal static class Paging
 {
     /// <summary>Reads <c>limit</c>: a whole number from 1 to <paramref name="max"/>, <paramref name="fallback"/> when absent.</summary>
-    public static bool TryParseLimit(string? text, int fallback, int max, out int limit, out string problem)
+    public static bool TryParseLimit(string? text, int fallback, int max, out int limit, out string problem) =>
+        TryParseCount("limit", "a whole number", text, fallback, max, out limit, out problem);
+
+    /// <summary>Reads a query value named <paramref name="name"/> that counts something (<paramref name="what"/>, as the
+    /// 400 says it): a whole number from 1 to <paramref name="max"/>, <paramref name="fallback"/> when absent.</summary>
+    public static bool TryParseCount(string name, string what, string? text, int fallback, int max, out int value, out string problem)
     {
-        limit = fallback;
-        problem = $"limit must be a whole number from 1 to {max}, got '{text}'.";
-        return text is null || (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) && limit >= 1 && limit <= max);
+        value = fallback;
+        problem = $"{name} must be {what} from 1 to {max}, got '{text}'.";
+        return text is null || (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= 1 && value <= max);
     }
 
     /// <summary>Reads a true/false query value named <paramref name="name"/>; false when absent.</summary>

@@ -245,7 +245,7 @@
       waiting = { abort: done };
       source.addEventListener('page', (event) => {
         const page = JSON.parse(event.data);
-            lines.append(fragment(page.logs));
+        lines.append(fragment(page.logs));
         trim(true);
         if (page.next_token === null) {
           showLive(page.live);  // a full page says more follows at once: the live region goes below the last one
