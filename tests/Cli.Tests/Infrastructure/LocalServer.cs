@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using LogQuota.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace LogQuota.Cli.Tests.Infrastructure;
 
@@ -18,6 +20,7 @@ public sealed class LocalServer : WebApplicationFactory<ServerSettings>, IAsyncL
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("logquota-cli-test-").FullName;
     private readonly IReadOnlyDictionary<string, string> _settings;
+    private readonly OwnSqlitePool _pool = new();
 
     public LocalServer()
         : this(new Dictionary<string, string>())
@@ -58,6 +61,14 @@ public sealed class LocalServer : WebApplicationFactory<ServerSettings>, IAsyncL
         return client;
     }
 
+    /// <summary>Builds the server's host and remembers its SQLite pool, the one this server clears when disposed.</summary>
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        var host = base.CreateHost(builder);
+        _pool.RememberFrom(host.Services);
+        return host;
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -90,7 +101,7 @@ public sealed class LocalServer : WebApplicationFactory<ServerSettings>, IAsyncL
         finally
         {
             // Also when the host's disposal throws: the directories held its database, keys and every job's files.
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            _pool.Clear();
             foreach (var dir in new[] { _dir, _dir + "-work" })
             {
                 await DeleteAsync(dir);

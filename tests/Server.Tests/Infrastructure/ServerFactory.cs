@@ -24,6 +24,7 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
     private readonly Dictionary<string, string> _settings;
     private readonly Action<IServiceCollection>? _configureServices;
     private readonly bool _passesByTest;
+    private readonly OwnSqlitePool _pool = new();
 
     /// <param name="settings">Environment variables on top of the test defaults.</param>
     /// <param name="dir">The server directory; a fresh temp directory, deleted afterwards, when null.</param>
@@ -105,6 +106,14 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
     public Task<(int Runs, int Jobs, int Logs)> CountRowsAsync() =>
         QueryAsync(async db => (await db.Runs.CountAsync(), await db.Jobs.CountAsync(), await db.LogEvents.CountAsync()));
 
+    /// <summary>Builds the server's host and remembers its SQLite pool, the one this server clears when disposed.</summary>
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        var host = base.CreateHost(builder);
+        _pool.RememberFrom(host.Services);
+        return host;
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -136,7 +145,7 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        SqliteCleanup();
+        _pool.Clear();
         _ownDir?.Dispose();
         RemoveWorkDir();
     }
@@ -146,7 +155,7 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
         base.Dispose(disposing);
         if (disposing)
         {
-            SqliteCleanup();
+            _pool.Clear();
             _ownDir?.Dispose();
             RemoveWorkDir();
         }
@@ -159,6 +168,4 @@ public sealed class ServerFactory : WebApplicationFactory<ServerSettings>
             Directory.Delete(WorkDir, recursive: true);
         }
     }
-
-    private static void SqliteCleanup() => Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 }

@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using LogQuota.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace LogQuota.Web.Tests.Infrastructure;
 
@@ -20,6 +22,7 @@ public sealed class WebServer : WebApplicationFactory<ServerSettings>, IAsyncLif
     public const string RunnerToken = "web-test-runner-token-0123456789";
 
     private readonly string _dir = Directory.CreateTempSubdirectory("logquota-web-test-").FullName;
+    private readonly OwnSqlitePool _pool = new();
 
     public Uri Url { get; private set; } = null!;
 
@@ -44,6 +47,14 @@ public sealed class WebServer : WebApplicationFactory<ServerSettings>, IAsyncLif
     public HttpClient CreatePlainHttpClient() =>
         new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(100) };
 
+    /// <summary>Builds the server's host and remembers its SQLite pool, the one this server clears when disposed.</summary>
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        var host = base.CreateHost(builder);
+        _pool.RememberFrom(host.Services);
+        return host;
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -66,7 +77,7 @@ public sealed class WebServer : WebApplicationFactory<ServerSettings>, IAsyncLif
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _pool.Clear();
         foreach (var dir in new[] { _dir, _dir + "-work" }.Where(Directory.Exists))
         {
             try
