@@ -63,12 +63,12 @@ public sealed class ConnectionFailureMessagesTests
     [Fact]
     public async Task APortWhereNothingListens_IsConnectionRefused()
     {
-        int port;
-        using (var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        // A port bound and never listened on, held for the whole test: a connection to it is refused, and no one else can
+        // take it meanwhile. A port freed before connecting could be taken by another test's server (a parallel run binds
+        // ports all the time): the connection then reached it and was reset ("Transport endpoint is not connected").
+        using var bound = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        bound.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)bound.LocalEndPoint!).Port;
 
         var line = await DescribeFailureAsync(new Uri($"http://127.0.0.1:{port}"));
 
