@@ -67,12 +67,15 @@ public sealed class FigureTests(WebServer server, Browser browser, ITestOutputHe
         await using var process = await ServerProcess.StartAsync();
         using var admin = process.CreateAdminHttpClient();
 
-        // Each run stores ten lines a second and redraws a bar in its live region, for a minute at most.
-        const string job = "i=0; while [ $i -lt 600 ]; do i=$((i+1)); printf '\\033[Kline %d\\n\\033[Kprogress %d\\r' $i $i; sleep 0.1; done";
+        // Each run stores about ten lines a second and redraws a bar in its live region until the test stops it: a run
+        // of a fixed count of lines could end before the pages are measured on a busy machine (CI on db4fda9: 600 lines
+        // at 0.1 s ended inside the 20 s of sampling, and the first page's count rightly stopped growing). The
+        // maximum duration only bounds a run that a killed test leaves behind.
+        const string job = "i=0; while :; do i=$((i+1)); printf '\\033[Kline %d\\n\\033[Kprogress %d\\r' $i $i; sleep 0.1; done";
         var names = new[] { "web-rss-a", "web-rss-b", "web-rss-c" };
         foreach (var name in names)
         {
-            await admin.SubmitAsync(new { run_name = name, commands = new List<string> { job }, max_duration = 120 });
+            await admin.SubmitAsync(new { run_name = name, commands = new List<string> { job }, max_duration = 900 });
         }
 
         await Runs.UntilAsync(() => admin.GetLogTextAsync(names[^1], "job"), b => b.Length > 0, "the runs to store lines");
@@ -102,6 +105,8 @@ public sealed class FigureTests(WebServer server, Browser browser, ITestOutputHe
 
             for (var i = 0; i < tabs.Count; i++)
             {
+                var run = await admin.GetRunAsync(names[i]);
+                Assert.True(run is { Status: Shared.Contracts.RunStatus.Running }, $"{names[i]} is {run?.Status}, not running: its page had nothing more to follow.");
                 Assert.True(await tabs[i].Page.Locator("#log-lines .ln").CountAsync() > before[i], $"{names[i]}'s page stopped following.");
                 await Assertions.Expect(tabs[i].Page.Locator("#live")).ToContainTextAsync("progress");
             }
