@@ -8,6 +8,9 @@ namespace LogQuota.EndToEnd.Tests;
 /// <summary>SPEC §6 when the runner, not the server, misbehaves: frozen, or killed and started again.</summary>
 public sealed class RunnerFaultTests
 {
+    // Over 60 s beside a CPU hog (73.9 s measured in .ci/stress): after a runner and a server start, the job prints
+    // 500 lines with a 0.05 s sleep after each (25 s or more, each sleep a new process), the runner is held stopped
+    // for a fixed 15 s meanwhile (the pause is what it tests), and the job must then run to its end.
     [Fact]
     public async Task RunnerPausedFifteenSeconds_AndResumed_JobFinishesDone_WithEveryLineExactlyOnceInOrder()
     {
@@ -85,6 +88,9 @@ public sealed class RunnerFaultTests
         Assert.Equal("after the restart\n", Encoding.UTF8.GetString(await system.LogTextAsync("fresh")));
     }
 
+    // Over 60 s beside a CPU hog (97.8 s measured in .ci/stress), with no fixed wait: a server with its local runner
+    // starts twice, each start with the database's migrations (a check the second time) and the runner's isolation
+    // probes, the second also ending what the killed process left; one job runs before the kill and one after.
     [Fact]
     public async Task ServerWithItsEmbeddedRunner_KilledAndRestarted_ItsJobFailsWithTheReasonAtOnce_AndItsProcessesAreGone()
     {

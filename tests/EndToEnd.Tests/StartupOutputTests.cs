@@ -32,6 +32,9 @@ public sealed class StartupOutputTests
         await processes.StopAllAsync();
     }
 
+    // Over 60 s beside a CPU hog (64.2 s in .ci/stress), with no fixed wait: per case a server with its local runner
+    // starts (new database's migrations, isolation probes) logging every category at Trace as JSON, many more lines
+    // than other tests' Warning, and is then stopped with SIGTERM (90 s allowed for its exit).
     [Theory]
     [InlineData(true, "the admin token above")]
     [InlineData(false, "DSTACK_SERVER_ADMIN_TOKEN")]
