@@ -37,6 +37,8 @@ public sealed class JobEnvironmentTests
         Assert.DoesNotContain("DSTACK_RUNNER_", env, StringComparison.Ordinal);
     }
 
+    // Over 60 s beside a CPU hog (71.8 s measured in .ci/stress), with no fixed wait: a runner (its isolation probes
+    // start real jobs) and a server (a new database's migrations) start as .NET processes, then one job runs `env`.
     [Fact]
     public async Task Runner_PassesTheNamesOfJobEnvPass_AndNothingElse()
     {
@@ -63,6 +65,9 @@ public sealed class JobEnvironmentTests
         Assert.Contains($"AWS_SECRET_ACCESS_KEY={Secrets["AWS_SECRET_ACCESS_KEY"]}", env, StringComparison.Ordinal);
     }
 
+    // Over 60 s beside a CPU hog (73.6 s measured in .ci/stress), with no fixed wait: a server with its local runner
+    // starts under root (the new database's migrations, the runner's isolation probes, which start real jobs, one of
+    // them under the first uid of the range), then one job runs.
     [SkippableFact]
     public async Task LocalRunner_OfARootServer_GivesEachJobAUidFromItsRange_AndAHomeItCanUse()
     {

@@ -18,6 +18,9 @@ public sealed class LiveRegionInTmuxTests
     private static readonly string[] ThirdFrame = ["epoch 2/2  20%|##        |", "batch 2/10  20%|##        |", new string('x', 300)];
     private static readonly string[] FourthFrame = ["epoch 2/2  90%|######### |"];
 
+    // Over 60 s beside a CPU hog (67.6 s measured in .ci/stress), with no fixed wait: per case the real server starts
+    // in the test's process (a new database's migrations) beside a fake runner, the CLI starts as a .NET process in a
+    // tmux pane, and five screens are awaited in turn, each polled with a new tmux process every 100 ms.
     [SkippableTheory]
     [InlineData("logs")]
     [InlineData("run")]

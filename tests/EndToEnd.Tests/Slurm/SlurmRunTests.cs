@@ -57,6 +57,9 @@ public sealed class SlurmRunTests
         await QueueEmptyAsync();
     }
 
+    // Over 60 s beside a CPU hog (77.1 s measured in .ci/stress), with no long fixed wait: it may first wait for the
+    // cluster's test lock while another project's Slurm tests (some over a minute by nature) hold it; then a runner
+    // and a server start, squeue is read every 2 s for the pending reason, and the queue must empty after the stop.
     [SkippableFact]
     public async Task AJobSlurmHoldsPending_IsProvisioning_WithSlurmsJobIdAndReasonInTheListAndDetails_AndCanBeStopped()
     {
