@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
+using System.Runtime.InteropServices;
 using LogQuota.Cli.Commands;
 using LogQuota.Cli.Connection;
 using LogQuota.Cli.Terminal;
@@ -33,6 +34,11 @@ public static class Program
             e.Cancel = true;
             console.Interrupts.Raise();
         };
+
+        // A resize redraws a followed run's live region at the new width at once (the signal exists on Unix only).
+        using var resized = console.OutputIsTerminal && !OperatingSystem.IsWindows()
+            ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => console.Resizes.Raise())
+            : null;
         return await RunAsync(args, console, CancellationToken.None);
     }
 

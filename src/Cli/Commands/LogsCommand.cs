@@ -74,7 +74,8 @@ public static class LogsCommand
                     if (parse.GetValue(follow))
                     {
                         // The live region is drawn while following only: a plain read prints what is stored.
-                        var follower = new LogFollower(api, project, runName, host.Console.Output, LiveRegionDrawer.For(host.Console), source: only, view: view);
+                        using var follower = new LogFollower(api, project, runName, host.Console.Output, LiveRegionDrawer.For(host.Console), source: only, view: view);
+                        using var resized = host.Console.Resizes.Subscribe(follower.Resized);
                         try
                         {
                             await follower.FollowAsync(host.Console.Time, token);

@@ -176,8 +176,9 @@ public static class RunCommand
 
         // The runner's [logquota] lines (warnings, the crossing, a drop report) go to stderr as they arrive: stdout
         // stays the job's own output, and a warning is seen even when stdout is piped away.
-        var follower = new LogFollower(
+        using var follower = new LogFollower(
             api, project, run.RunName, console.Output, LiveRegionDrawer.For(console), markers: console.Error, view: new LogView(console.UsesColor, timestamps: false));
+        using var resized = console.Resizes.Subscribe(follower.Resized);
         var interrupted = interrupts.NextAsync(cancellationToken);
         var stopRequested = false;
         try

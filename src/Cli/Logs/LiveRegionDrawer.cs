@@ -108,6 +108,19 @@ public sealed class LiveRegionDrawer(int width, int height, Func<int>? currentWi
         }
     }
 
+    /// <summary>
+    /// Draws the live region on screen again at the terminal's width now, after a resize; nothing when none is drawn
+    /// (it was erased before a prompt or a summary, or left) or the width has not changed.
+    /// </summary>
+    public void Redraw(IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (_drawnCells.Count > 0)
+        {
+            DrawLive(output, _live);
+        }
+    }
+
     /// <summary>Erases the live region, leaving the cursor where the stored text continues.</summary>
     public void Erase(IBufferWriter<byte> output)
     {

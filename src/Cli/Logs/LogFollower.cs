@@ -28,21 +28,28 @@ namespace LogQuota.Cli.Logs;
 /// <param name="view">How the job's events are shown (colour, timestamps); null: their stored bytes.</param>
 public sealed class LogFollower(
     IServerApi api, string project, string runName, Stream output, LiveRegionDrawer? live = null, TextWriter? markers = null, string? source = null,
-    LogView? view = null)
+    LogView? view = null) : IDisposable
 {
     /// <summary>The least time between two asks when nothing new arrived (a server without <c>follow=true</c> answers at once).</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>How long the event stream may stay silent (the server says it is alive every 15 s) before it counts as broken.</summary>
+    /// <summary>How long the event stream may send nothing, not even a keep-alive (the server sends one after 15 s of
+    /// silence), before it counts as broken.</summary>
     public static readonly TimeSpan StreamIdle = TimeSpan.FromSeconds(45);
 
     /// <summary>Bytes gathered before a write while drawing: a page of a thousand long lines is not held whole.</summary>
     private const int FlushBytes = 64 * 1024;
 
+    // One writer at a time: the follow loop's pages and a resize's redraw, which comes on the signal's thread.
+    private readonly SemaphoreSlim _writing = new(1, 1);
+
     private DateTimeOffset? _last;
 
     /// <summary>True when something was written and its last byte was not a line end (a prompt-less last line).</summary>
     public bool EndsMidLine { get; private set; }
+
+    /// <inheritdoc />
+    public void Dispose() => _writing.Dispose();
 
     /// <summary>Reads the run, then writes every log event stored since the previous call.</summary>
     /// <returns>The run as it was before its logs were read.</returns>
@@ -84,7 +91,7 @@ public sealed class LogFollower(
                 continue;
             }
 
-            switch (await StreamAsync(waitToken, cancellationToken))
+            switch (await StreamAsync(time, waitToken, cancellationToken))
             {
                 case StreamEnd.Unsupported:
                     streams = false;
@@ -110,7 +117,7 @@ public sealed class LogFollower(
     }
 
     /// <summary>Reads the event stream from after the last event written, writing each page as it comes.</summary>
-    private async Task<StreamEnd> StreamAsync(CancellationToken waitToken, CancellationToken cancellationToken)
+    private async Task<StreamEnd> StreamAsync(TimeProvider time, CancellationToken waitToken, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
         try
@@ -143,21 +150,17 @@ public sealed class LogFollower(
             }
 
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
-            var frames = new ServerSentEvents(reader);
+            var frames = new ServerSentEvents(reader, StreamIdle, time);
             while (true)
             {
                 ServerSentEvents.Frame? frame;
-                using (var idle = CancellationTokenSource.CreateLinkedTokenSource(waitToken))
+                try
                 {
-                    idle.CancelAfter(StreamIdle);
-                    try
-                    {
-                        frame = await frames.NextAsync(idle.Token);
-                    }
-                    catch (Exception e) when (!waitToken.IsCancellationRequested && e is IOException or HttpRequestException or OperationCanceledException)
-                    {
-                        return StreamEnd.Broken;
-                    }
+                    frame = await frames.NextAsync(waitToken);
+                }
+                catch (Exception e) when (!waitToken.IsCancellationRequested && e is IOException or HttpRequestException or OperationCanceledException or TimeoutException)
+                {
+                    return StreamEnd.Broken;
                 }
 
                 switch (frame?.Event)
@@ -201,17 +204,49 @@ public sealed class LogFollower(
     /// <summary>Leaves the live region drawn and puts the cursor below it: following stopped before the run ended.</summary>
     public Task LeaveLiveAsync(CancellationToken cancellationToken) => WriteLiveAsync(static (d, b) => d.Leave(b), cancellationToken);
 
+    /// <summary>
+    /// The terminal was resized: the live region on screen is drawn again at the new width now, not with the next page
+    /// (which a quiet run may not send for minutes). Called on the resize signal's thread; a write that fails is left
+    /// to the follow loop, which meets the same failure at its next write.
+    /// </summary>
+    public void Resized() => _ = RedrawAsync();
+
+    private async Task RedrawAsync()
+    {
+        try
+        {
+            await WriteLiveAsync(static (d, b) => d.Redraw(b), CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // Output is gone (a closed terminal, a command that has ended): there is nothing to redraw on.
+        }
+    }
+
     private async Task WriteLiveAsync(Action<LiveRegionDrawer, ArrayBufferWriter<byte>> step, CancellationToken cancellationToken)
     {
-        if (live is null || live.DrawnRows == 0)
+        if (live is null)
         {
             return;
         }
 
-        var buffer = new ArrayBufferWriter<byte>();
-        step(live, buffer);
-        await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
-        await output.FlushAsync(cancellationToken);
+        await _writing.WaitAsync(cancellationToken);
+        try
+        {
+            if (live.DrawnRows == 0)
+            {
+                return;
+            }
+
+            var buffer = new ArrayBufferWriter<byte>();
+            step(live, buffer);
+            await output.WriteAsync(buffer.WrittenMemory, cancellationToken);
+            await output.FlushAsync(cancellationToken);
+        }
+        finally
+        {
+            _writing.Release();
+        }
     }
 
     /// <summary>
@@ -263,6 +298,20 @@ public sealed class LogFollower(
 
     /// <summary>Writes one page; true when it is full, which says more is stored already.</summary>
     private async Task<bool> WritePageAsync(LogsResponse page, CancellationToken cancellationToken)
+    {
+        await _writing.WaitAsync(cancellationToken);
+        try
+        {
+            return await WriteWholePageAsync(page, cancellationToken);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    /// <summary>Writes one page while no redraw can come between its writes.</summary>
+    private async Task<bool> WriteWholePageAsync(LogsResponse page, CancellationToken cancellationToken)
     {
         var buffer = live is null ? null : new ArrayBufferWriter<byte>();
         foreach (var e in page.Logs)

@@ -76,6 +76,9 @@ public sealed class CliConsole : IDisposable
     /// <summary>Ctrl-C.</summary>
     public Interrupts Interrupts { get; } = new();
 
+    /// <summary>Resizes of the terminal on standard output.</summary>
+    public Resizes Resizes { get; } = new();
+
     /// <summary>
     /// True when output may be coloured: standard output is a terminal, <c>NO_COLOR</c> is unset or empty
     /// (https://no-color.org) and <c>TERM</c> is not <c>dumb</c>.

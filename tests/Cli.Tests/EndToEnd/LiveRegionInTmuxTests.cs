@@ -71,9 +71,6 @@ public sealed class LiveRegionInTmuxTests
         await ShowsAsync(pane, [.. header, .. Stored, "more-1", "final-1", .. footer]);
     }
 
-    // Over 60 s (62.5 s measured beside a CPU hog in .ci/stress, 94-97 s in plain CI), from a known fault of the CLI, not
-    // of the test: once the pane is narrowed to 50 columns with no new frame, the CLI redraws the bar at the new width
-    // only when it reopens its event stream, after 45 s without a frame (LogFollower.StreamIdle), not on the resize.
     [SkippableTheory]
     [InlineData("logs")]
     [InlineData("run")]

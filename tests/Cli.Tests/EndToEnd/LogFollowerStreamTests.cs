@@ -34,7 +34,7 @@ public sealed class LogFollowerStreamTests(LocalServer server)
         using var http = new HttpClient(requests) { Timeout = Timeout.InfiniteTimeSpan };
         var api = new ServerConnection(server.Url, server.AdminToken, null).CreateApi(http);
         var output = new CapturingStream();
-        var follower = new LogFollower(api, CommandHost.DefaultProject, "cli-stream", output);
+        using var follower = new LogFollower(api, CommandHost.DefaultProject, "cli-stream", output);
         try
         {
             var following = follower.FollowAsync(TimeProvider.System, CancellationToken.None);

@@ -108,6 +108,26 @@ public sealed class LiveRegionDrawerTests
     }
 
     [Fact]
+    public void Redraw_AfterAResize_DrawsTheRegionOnScreenAtTheNewWidth_AndNothingWhenTheWidthIsTheSameOrTheRegionIsErased()
+    {
+        int width = 20;
+        var drawer = new LiveRegionDrawer(width: 20, height: 30, currentWidth: () => width);
+        Write(drawer, d => d.DrawLive(Buffer, Bytes("0123456789012345678")));
+        Assert.Equal("", Write(drawer, d => d.Redraw(Buffer)));
+
+        // Narrowed: the terminal has rewrapped the one drawn row of 19 cells onto two; both are erased, and the same
+        // line is drawn in rows of 9.
+        width = 10;
+        Assert.Equal("\r\e[2K\e[1A\e[2K" + "012345678\n901234567\n8", Write(drawer, d => d.Redraw(Buffer)));
+        Assert.Equal(3, drawer.DrawnRows);
+
+        // Erased (before a prompt or a summary): a resize does not bring it back.
+        Write(drawer, d => d.Erase(Buffer));
+        width = 30;
+        Assert.Equal("", Write(drawer, d => d.Redraw(Buffer)));
+    }
+
+    [Fact]
     public void ControlCharacters_AreDropped_AndTabsBecomeSpacesToTheNextStop()
     {
         var output = Write(d => d.DrawLive(Buffer, Bytes("a\tb\e[31mred\r\b\u009b2J")));
