@@ -8,6 +8,7 @@
   const PAGE_BYTES = 256 * 1024;      // the most one request brings
   const FIRST_BYTES = 32 * 1024;      // the first request of a window: its lines show after one small answer
   const MAX_BYTES = 4 * 1024 * 1024;  // text kept in the page; the far side leaves as more arrives
+  const RETRY_MS = 2000;              // how long after a failed first read of the log it is asked again
   const POLL_MS = 1000;      // how often the run is read when the log is not being followed, and the floor between asks
   const ACTIVE = new Set(['pending', 'submitted', 'running', 'terminating']);
 
@@ -76,11 +77,11 @@
     });
     if (response.status === 401) {
       location.assign(`/signin?returnUrl=${encodeURIComponent(location.pathname)}`);
-      throw new Error('The session has ended; sign in again.');
+      throw Object.assign(new Error('The session has ended; sign in again.'), { status: 401 });
     }
     if (!response.ok) {
       const problem = await response.json().catch(() => null);
-      throw new Error(problem?.detail ?? `The server answered ${response.status}.`);
+      throw Object.assign(new Error(problem?.detail ?? `The server answered ${response.status}.`), { status: response.status });
     }
     return response.json();
   }
@@ -262,20 +263,33 @@
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+  // Runs one read of the window, unless one is in progress; its failure is shown, and returned.
   async function act(work, note) {
     // A button moves the window: the pending ask was for the old one.
     waiting?.abort();
     if (busy) {
-      return;
+      return null;
     }
     busy = true;
     try {
       await work();
       describe(note);
+      return null;
     } catch (error) {
       describe(`The log could not be read: ${error.message}`);
+      return error;
     } finally {
       busy = false;
+    }
+  }
+
+  // The first read of the log, asked again while the server cannot answer it now (no answer, a 5xx, a 429): nothing
+  // else reads an ended run's log. A 4xx answers the same every time, and stays shown.
+  async function openLog() {
+    let error = await act(loadEnd);
+    while (error && (error.status === undefined || error.status >= 500 || error.status === 429)) {
+      await sleep(RETRY_MS);
+      error = await act(loadEnd);
     }
   }
 
@@ -341,5 +355,5 @@
     })();
   });
 
-  act(loadEnd).then(followLoop);
+  openLog().then(followLoop);
 })();

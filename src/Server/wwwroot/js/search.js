@@ -6,6 +6,8 @@
 (() => {
   const MAX_HITS = 10000;  // hits kept for navigation; a search that finds more says so
   const HIT_PAGE = 1000;
+  const READ_LIMIT_MS = 30000;  // a read of where lines start (or of a #L link) that takes longer is given up and asked again
+  const RETRY_MS = 2000;        // after this long
 
   const log = document.getElementById('log');
   const lines = document.getElementById('log-lines');
@@ -29,17 +31,24 @@
   let generation = 0;        // a newer search stops an older one's paging
   let target = null;         // the line of the #L link
 
-  async function ask(params) {
+  async function ask(params, signal) {
     const response = await fetch(`${base}?${new URLSearchParams(params)}`, {
       credentials: 'same-origin',
       headers: { Accept: 'application/json' },
+      signal,
     });
     const body = await response.json().catch(() => null);
     if (!response.ok) {
-      throw new Error(body?.detail ?? `The server answered ${response.status}.`);
+      const error = new Error(body?.detail ?? `The server answered ${response.status}.`);
+      error.status = response.status;
+      throw error;
     }
     return body;
   }
+
+  // A read worth asking again: it did not reach the server or time out, or the server could not answer now (5xx, 429);
+  // a 4xx (no such run, a bad request) answers the same every time.
+  const passing = (error) => error.status === undefined || error.status >= 500 || error.status === 429;
 
   const learn = (line) => starts.set(Date.parse(line.timestamp), line.line - line.line_in_event);
 
@@ -137,19 +146,27 @@
     mark();
   }
 
-  // A window with no known line: ask where the log's first and last lines are (the window opens at one end).
+  // A window with no known line: ask where the log's first and last lines are (the window opens at one end). A read
+  // that fails or does not answer in time is asked again: nothing else numbers an ended run's window, whose nodes never
+  // change again, and without numbers it has no #L rows, no folds and no hits.
   function anchor(nodes) {
     const key = nodes[0]?.dataset.ts;
     if (key === undefined || asked.has(key)) {
       return;
     }
     asked.add(key);
-    Promise.all([ask({ line: '1' }), ask({ line: 'last' })])
+    const signal = AbortSignal.timeout(READ_LIMIT_MS);
+    Promise.all([ask({ line: '1' }, signal), ask({ line: 'last' }, signal)])
       .then((pages) => {
         pages.forEach((page) => page.matches.forEach(learn));
         number();
       })
-      .catch(() => { asked.delete(key); });
+      .catch((error) => {
+        asked.delete(key);
+        if (passing(error)) {
+          setTimeout(number, RETRY_MS);
+        }
+      });
   }
 
   function mark() {
@@ -266,7 +283,7 @@
       await open(target, 0);
       return;
     }
-    const page = await ask({ line: String(target) });
+    const page = await ask({ line: String(target) }, AbortSignal.timeout(READ_LIMIT_MS));
     if (page.matches.length === 0) {
       show(`There is no line ${target}: the log has ${page.last_line} lines.`);
       return;
@@ -276,6 +293,21 @@
   }
 
   new MutationObserver(number).observe(lines, { childList: true });
-  window.addEventListener('hashchange', () => { openHash().catch((error) => show(error.message)); });
-  openHash().catch((error) => show(error.message));
+  // A #L link whose read failed says why, and one that may pass later is read again while the address still asks for it.
+  function openHashFailed(error) {
+    show(error.message);
+    if (!passing(error)) {
+      return;
+    }
+    const hash = location.hash;
+    setTimeout(() => {
+      if (location.hash === hash) {
+        show();
+        openHash().catch(openHashFailed);
+      }
+    }, RETRY_MS);
+  }
+
+  window.addEventListener('hashchange', () => { openHash().catch(openHashFailed); });
+  openHash().catch(openHashFailed);
 })();

@@ -6,7 +6,8 @@
 // the job's text is never touched, and the toggle and duration are drawn by CSS so the rows' text stays the log's.
 'use strict';
 (() => {
-  const REFRESH_MS = 2000;  // while the run is active, its sections are read again this often
+  const REFRESH_MS = 2000;      // while the run is active, its sections are read again this often
+  const READ_LIMIT_MS = 30000;  // a read that takes longer is given up and tried again
 
   const log = document.getElementById('log');
   const lines = document.getElementById('log-lines');
@@ -127,7 +128,11 @@
 
   // True once read; false when the server could not answer now (asked again), null when it never will (no such run).
   async function load() {
-    const response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    const response = await fetch(url, {
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json' },
+      signal: AbortSignal.timeout(READ_LIMIT_MS),
+    });
     if (response.status === 404) {
       return null;
     }
@@ -156,7 +161,8 @@
     }
   }).observe(lines, { childList: true, subtree: true });
 
-  // While the run is active its sections are read again; a read that failed is tried again, whatever the run's state.
+  // While the run is active its sections are read again; a read that failed or did not answer in time is tried again,
+  // whatever the run's state.
   async function refresh() {
     let read = false;
     try {
