@@ -19,10 +19,12 @@ namespace LogQuota.Runner.Logs;
 /// the live region (<see cref="WriteLive"/>): shown, never stored, never counted.
 /// </para>
 /// <para>
-/// Plain lines take a shortcut. While the program has not redrawn anything and writes in the default style,
-/// complete lines of printable text without escape sequences are copied to the log as they are (trailing spaces
-/// trimmed, <c>\r\n</c> stored as <c>\n</c>), which is what the screen would store for them, and only the last
-/// screenful of them is drawn on the screen so that a later redraw finds them there. It allocates nothing once warm.
+/// Plain lines take a shortcut. While the program has not redrawn anything and writes in the default style, with no
+/// scroll region, no carriage return waiting for text and nothing on the screen from the cursor down (where a line
+/// would show through), complete lines of printable text without escape sequences are copied to the log as they are
+/// (trailing spaces trimmed, <c>\r\n</c> stored as <c>\n</c>), which is what the screen would store for them, and only
+/// the last screenful of them is drawn on the screen so that a later redraw finds them there. It allocates nothing once
+/// warm.
 /// </para>
 /// <para>
 /// Each cell keeps its style (colours, bold, italic, underline, inverse, OSC 8 link); a stored line's styled stretches
@@ -155,12 +157,30 @@ public sealed class TerminalProcessor
         }
 
         if (!_parser.InGround || !_commands.IsPlain || _commands.Pen != 0 || !_rule.IsLinear || _rule.HasHead
-            || _screen.X != 0 || !_screen.CursorRow.IsBlank)
+            || _screen.X != 0 || _screen.Top != 0 || _screen.Bottom != ScreenBuffer.Rows - 1 || !IsBlankFromCursorDown())
         {
             return false;
         }
 
         _rule.StoreAboveCursor(); // the shortcut's first line has text, so blank rows above it are lines now
+        return true;
+    }
+
+    /// <summary>
+    /// True when the cursor's row and every row below it are blank: the shortcut's lines then land on blank rows, as it
+    /// stores them (and, with no scroll region, scroll as it draws them). Text below the cursor (lines pushed down by CSI L, or drawn there before the cursor went up) would
+    /// show through a shorter line, and only the screen path keeps it.
+    /// </summary>
+    private bool IsBlankFromCursorDown()
+    {
+        for (int row = _screen.Y; row < ScreenBuffer.Rows; row++)
+        {
+            if (!_screen[row].IsBlank)
+            {
+                return false;
+            }
+        }
+
         return true;
     }
 

@@ -209,6 +209,30 @@ public sealed class StoringRuleTests
         Assert.Equal(Stored, Encoding.UTF8.GetString(stored.WrittenSpan));
     }
 
+    [Theory]
+    // CSI L pushes "step 12/40" down three rows, and the fourth plain line lands on it: xterm shows "dtep 12/40". The
+    // shortcut, which stores each line as written, may start only when nothing is on the screen from the cursor down.
+    [InlineData("pushed down", "a\nb\nc\ndtep 12/40\n", "step 12/40\r\u001b[3L", "a\r\nb\r\nc\r\nd\r\n")]
+    // A read that ended with \r: the next text redraws the line (held, then scrolled away by CSI S as xterm does), so the
+    // line after it may not take the shortcut either.
+    [InlineData("after a return", "\n\n    \U0001F600\n", "\r", "\U0001F600\r\n", "\u001b(0lqqk\u001b(B\n\u001b[5S\U0001F600\u001b[s")]
+    public void PlainLines_InAReadOfTheirOwn_AreStoredAsInOneRead(string name, string shown, params string[] reads)
+    {
+        foreach (var read in reads)
+        {
+            Write(read);
+        }
+
+        Finish();
+
+        var oneRead = new TerminalProcessor(_time);
+        var stored = new ArrayBufferWriter<byte>();
+        oneRead.Process(Encoding.UTF8.GetBytes(string.Concat(reads)), stored);
+        oneRead.Finish(stored);
+        Assert.True(shown == Encoding.UTF8.GetString(stored.WrittenSpan), $"{name}: one read stored \"{Encoding.UTF8.GetString(stored.WrittenSpan)}\"");
+        Assert.Equal(shown, Stored);
+    }
+
     [Fact]
     public void PlainLines_AfterAScreenfulWithoutRedraws_AreStoredAtTheirLineFeedAgain()
     {

@@ -72,9 +72,10 @@ internal sealed partial class ScreenCommands
 
     /// <summary>
     /// True when printable ASCII is written as it is, so a plain line may skip the screen: normal screen, default
-    /// character set, autowrap on, insert mode off, and no UTF-8 character waiting for its remaining bytes.
+    /// character set, autowrap on, insert mode off, no UTF-8 character waiting for its remaining bytes, and no carriage
+    /// return waiting for the text that makes it a redraw of its line (a read that ended with <c>\r</c>).
     /// </summary>
-    public bool IsPlain => !AlternateActive && _autoWrap && !_insert && !_origin && _pendingLength == 0 && !Graphics;
+    public bool IsPlain => !AlternateActive && _autoWrap && !_insert && !_origin && _pendingLength == 0 && !Graphics && !_carriageReturned;
 
     private bool Graphics => _charset != CharacterSets.Ascii;
 
