@@ -283,12 +283,17 @@
     }
   }
 
-  // The first read of the log, asked again while the server cannot answer it now (no answer, a 5xx, a 429): nothing
-  // else reads an ended run's log. A 4xx answers the same every time, and stays shown.
+  // The first read of the log, asked again while the server cannot answer it now (no answer, a 5xx, a 429) and the page
+  // shows nothing: nothing else reads an ended run's log, and a window the reader opened meanwhile (Start) stays. A 4xx
+  // answers the same every time, and stays shown.
   async function openLog() {
+    const passing = (error) => error.status === undefined || error.status >= 500 || error.status === 429;
     let error = await act(loadEnd);
-    while (error && (error.status === undefined || error.status >= 500 || error.status === 429)) {
+    while (error && passing(error)) {
       await sleep(RETRY_MS);
+      if (lines.childElementCount > 0) {
+        return;  // the reader opened a window meanwhile
+      }
       error = await act(loadEnd);
     }
   }
