@@ -26,6 +26,9 @@ public sealed class SeedTestPlanTests
         Assert.Equal(all[..(all[..1000].LastIndexOf('\n') + 1)], text);
     }
 
+    // Up to 82.5 s beside a CPU hog (.ci/stress on 9915f14), with no fixed wait: a runner and a server start as real
+    // processes, and 5 MiB of output (655,360 lines) go through the runner's screen and spool to the server's database,
+    // where the test reads them back whole and checks every line.
     [Fact]
     public async Task FiveMiBQuota_AgainstAFastWriter_StoresUpToTheQuota_WithinOneLine_InOrder()
     {
@@ -60,6 +63,8 @@ public sealed class SeedTestPlanTests
         Assert.Equal("hello from the embedded runner\n", Encoding.UTF8.GetString(await system.LogTextAsync("hello")));
     }
 
+    // Up to 63.8 s beside a CPU hog (.ci/stress on 9915f14), with no fixed wait: two runners and a server start as real
+    // processes, and ten runs of about a second each (a third of them killed at their quota) are waited for in turn.
     [Fact]
     public async Task TwoRunners_TenRuns_AreSpreadOverBoth_AndEachEndsRight()
     {
