@@ -115,12 +115,12 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
 
     /// <summary>Stores, from the top, the held lines that have not changed since <paramref name="now"/> − <see cref="StaleAfter"/>.</summary>
     public void StoreStale(long now, TimeProvider time) =>
-        StoreLines(LastRowWithText(), staleBefore: (now, time));
+        StoreLines(screen.LastRowWithText(), staleBefore: (now, time));
 
     /// <summary>The job has ended: stores every held line; trailing empty lines are dropped.</summary>
     public void Finish()
     {
-        StoreLines(LastRowWithText(), staleBefore: null);
+        StoreLines(screen.LastRowWithText(), staleBefore: null);
         if (_head.Count > 0)
         {
             TakeHead();
@@ -143,7 +143,7 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
             }
         }
 
-        int last = LastRowWithText(shown);
+        int last = shown.LastRowWithText();
         if (last < first)
         {
             return false;
@@ -244,21 +244,6 @@ internal sealed partial class StoringRule(ScreenBuffer screen) : IRedrawListener
         for (int row = 0; row < Rows; row = LineEnd(screen, row) + 1)
         {
             if (!IsStored(row, LineEnd(screen, row)))
-            {
-                return row;
-            }
-        }
-
-        return -1;
-    }
-
-    private int LastRowWithText() => LastRowWithText(screen);
-
-    private static int LastRowWithText(ScreenBuffer buffer)
-    {
-        for (int row = Rows - 1; row >= 0; row--)
-        {
-            if (!buffer[row].IsBlank)
             {
                 return row;
             }

@@ -157,30 +157,15 @@ public sealed class TerminalProcessor
         }
 
         if (!_parser.InGround || !_commands.IsPlain || _commands.Pen != 0 || !_rule.IsLinear || _rule.HasHead
-            || _screen.X != 0 || _screen.Top != 0 || _screen.Bottom != ScreenBuffer.Rows - 1 || !IsBlankFromCursorDown())
+            || _screen.X != 0 || _screen.Top != 0 || _screen.Bottom != ScreenBuffer.Rows - 1
+            || _screen.LastRowWithText() >= _screen.Y)
         {
+            // Text from the cursor down (lines pushed down by CSI L, or drawn there before the cursor went up) would show
+            // through a shorter line, which only the screen path keeps; in a scroll region lines scroll otherwise too.
             return false;
         }
 
         _rule.StoreAboveCursor(); // the shortcut's first line has text, so blank rows above it are lines now
-        return true;
-    }
-
-    /// <summary>
-    /// True when the cursor's row and every row below it are blank: the shortcut's lines then land on blank rows, as it
-    /// stores them (and, with no scroll region, scroll as it draws them). Text below the cursor (lines pushed down by CSI L, or drawn there before the cursor went up) would
-    /// show through a shorter line, and only the screen path keeps it.
-    /// </summary>
-    private bool IsBlankFromCursorDown()
-    {
-        for (int row = _screen.Y; row < ScreenBuffer.Rows; row++)
-        {
-            if (!_screen[row].IsBlank)
-            {
-                return false;
-            }
-        }
-
         return true;
     }
 

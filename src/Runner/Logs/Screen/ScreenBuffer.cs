@@ -70,6 +70,20 @@ internal sealed partial class ScreenBuffer
 
     public ScreenRow CursorRow => _rows[Y];
 
+    /// <summary>The last row that is not blank, or -1 when the whole screen is.</summary>
+    public int LastRowWithText()
+    {
+        for (int row = Rows - 1; row >= 0; row--)
+        {
+            if (!_rows[row].IsBlank)
+            {
+                return row;
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>Marks a row changed: it is no longer what the log holds.</summary>
     public void Changed(ScreenRow row)
     {

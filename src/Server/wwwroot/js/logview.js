@@ -140,5 +140,10 @@ window.LogView = (() => {
     log.classList.toggle('show-times', times.checked);
   }
 
-  return { fill, parse };
+  // A failed read of the run page worth asking again (run.js, search.js): it did not reach the server or time out, or
+  // the server could not answer now (a 5xx, a 429); a 4xx (no such run, a bad request) answers the same every time. A
+  // server's answer sets the error's status.
+  const retryable = (error) => error.status === undefined || error.status >= 500 || error.status === 429;
+
+  return { fill, parse, retryable };
 })();

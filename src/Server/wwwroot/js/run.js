@@ -287,9 +287,8 @@
   // shows nothing: nothing else reads an ended run's log, and a window the reader opened meanwhile (Start) stays. A 4xx
   // answers the same every time, and stays shown.
   async function openLog() {
-    const passing = (error) => error.status === undefined || error.status >= 500 || error.status === 429;
     let error = await act(loadEnd);
-    while (error && passing(error)) {
+    while (error && window.LogView.retryable(error)) {
       await sleep(RETRY_MS);
       if (lines.childElementCount > 0) {
         return;  // the reader opened a window meanwhile

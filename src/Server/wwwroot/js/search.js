@@ -39,16 +39,10 @@
     });
     const body = await response.json().catch(() => null);
     if (!response.ok) {
-      const error = new Error(body?.detail ?? `The server answered ${response.status}.`);
-      error.status = response.status;
-      throw error;
+      throw Object.assign(new Error(body?.detail ?? `The server answered ${response.status}.`), { status: response.status });
     }
     return body;
   }
-
-  // A read worth asking again: it did not reach the server or time out, or the server could not answer now (5xx, 429);
-  // a 4xx (no such run, a bad request) answers the same every time.
-  const passing = (error) => error.status === undefined || error.status >= 500 || error.status === 429;
 
   const learn = (line) => starts.set(Date.parse(line.timestamp), line.line - line.line_in_event);
 
@@ -163,7 +157,7 @@
       })
       .catch((error) => {
         asked.delete(key);
-        if (passing(error)) {
+        if (window.LogView.retryable(error)) {
           setTimeout(number, RETRY_MS);
         }
       });
@@ -296,7 +290,7 @@
   // A #L link whose read failed says why, and one that may pass later is read again while the address still asks for it.
   function openHashFailed(error) {
     show(error.message);
-    if (!passing(error)) {
+    if (!window.LogView.retryable(error)) {
       return;
     }
     const hash = location.hash;
