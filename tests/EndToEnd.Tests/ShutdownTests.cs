@@ -9,42 +9,56 @@ namespace LogQuota.EndToEnd.Tests;
 /// <summary>Graceful shutdown (SIGTERM) of each service: what keeps running, what ends, and with which stated reason.</summary>
 public sealed class ShutdownTests
 {
-    // Over 60 s, with no long fixed wait: a runner and a server start, the server is stopped with SIGTERM and started
-    // again (migrations checked again), and the job's 300 lines, a 0.2 s sleep after each, must all be stored. The job
-    // lasts a minute so that it is still running when it is pulled with the server down: with 0.04 s (12 s in all) it
-    // had ended by then once on a loaded machine, and the pull held its end too (.ci/run on e3e1d0c).
+    // No fixed wait: the job goes on only when the test opens its gates, so it is still running when it is pulled with
+    // the server down however slow the machine is (a job timed to outlast that pull had ended before it once on a loaded
+    // machine, and the pull held its end too: .ci/run on e3e1d0c). 13 s on an idle machine.
     [Fact]
     public async Task ServerTerminated_JobKeepsRunningOnItsRunner_AndAfterTheRestartFinishesDoneWithEveryLineOnce()
     {
-        await using var system = await SystemProcesses.StartAsync(runners: 1);
-        await system.SubmitAsync(new SubmitRunRequest(["for i in $(seq 1 300); do echo line-$i; sleep 0.2; done"], RunName: "outlives"));
-        await RunnerFaultTests.WaitForLogAsync(system, "outlives", text => text.Contains("line-10\n", StringComparison.Ordinal));
-        var jobId = (await system.Server.GetFromJsonAsync<RunDetails>("/api/runs/outlives", LogQuotaJson.Options))!.Jobs[0].JobId;
-
-        Assert.Equal(0, await system.TerminateServerAsync());
-
-        // The server is gone; the runner still runs the job and keeps its output for the next pull.
-        using var runner = system.RunnerClient(0);
-        var first = await PullAsync(runner, jobId);
-        Assert.Equal(JobState.Running, first.JobStates.Single().State);
-        var second = first;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (second.JobLogs.Sum(l => l.Message.Length) <= first.JobLogs.Sum(l => l.Message.Length))
+        // In the temp directory itself: a job under its own uid can see it there (the server's directory is 0700).
+        var gates = Path.Combine(Path.GetTempPath(), $"logquota-shutdown-gate-{Guid.NewGuid():N}");
+        try
         {
-            Assert.True(DateTime.UtcNow < deadline, "the job wrote nothing in 90 s while the server was down");
-            await Task.Delay(100);
-            second = await PullAsync(runner, jobId);
+            await using var system = await SystemProcesses.StartAsync(runners: 1);
+            await system.SubmitAsync(new SubmitRunRequest([
+                $"for i in $(seq 1 10); do echo line-$i; done; until [ -e {gates}-1 ]; do sleep 0.05; done; " +
+                $"for i in $(seq 11 20); do echo line-$i; done; until [ -e {gates}-2 ]; do sleep 0.05; done; " +
+                "for i in $(seq 21 30); do echo line-$i; done"], RunName: "outlives"));
+            await RunnerFaultTests.WaitForLogAsync(system, "outlives", text => text.Contains("line-10\n", StringComparison.Ordinal));
+            var jobId = (await system.Server.GetFromJsonAsync<RunDetails>("/api/runs/outlives", LogQuotaJson.Options))!.Jobs[0].JobId;
+
+            Assert.Equal(0, await system.TerminateServerAsync());
+
+            // The server is gone; the runner still runs the job and keeps its output for the next pull.
+            using var runner = system.RunnerClient(0);
+            var first = await PullAsync(runner, jobId);
+            Assert.Equal(JobState.Running, first.JobStates.Single().State);
+            await File.WriteAllTextAsync($"{gates}-1", "");
+            var second = first;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+            while (!PulledText(second).Contains("line-20\n", StringComparison.Ordinal))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the job's lines 11-20 were not pulled in 90 s while the server was down");
+                await Task.Delay(100);
+                second = await PullAsync(runner, jobId);
+            }
+
+            Assert.True(second.HasMore);
+            Assert.NotEmpty(SystemProcesses.ProcessesOfJob(jobId));
+
+            await system.StartServerAgainAsync();
+            await File.WriteAllTextAsync($"{gates}-2", "");
+            var run = await system.WaitFinishedAsync("outlives");
+
+            Assert.Equal(RunStatus.Done, run.Status);
+            var expected = string.Concat(Enumerable.Range(1, 30).Select(i => $"line-{i}\n"));
+            Assert.Equal(expected, Encoding.UTF8.GetString(await system.LogTextAsync("outlives")));
         }
-
-        Assert.True(second.HasMore);
-        Assert.NotEmpty(SystemProcesses.ProcessesOfJob(jobId));
-
-        await system.StartServerAgainAsync();
-        var run = await system.WaitFinishedAsync("outlives");
-
-        Assert.Equal(RunStatus.Done, run.Status);
-        var expected = string.Concat(Enumerable.Range(1, 300).Select(i => $"line-{i}\n"));
-        Assert.Equal(expected, Encoding.UTF8.GetString(await system.LogTextAsync("outlives")));
+        finally
+        {
+            File.Delete($"{gates}-1");
+            File.Delete($"{gates}-2");
+        }
     }
 
     // Over 60 s beside a CPU hog (71.5 s measured in .ci/stress): after a runner and a server start, the job ignores
@@ -128,6 +142,8 @@ public sealed class ShutdownTests
         Assert.Equal("terminated", run.StatusMessage);
         Assert.Equal("ready\n", Encoding.UTF8.GetString(await system.LogTextAsync("hosted")));
     }
+
+    private static string PulledText(PullResponse pull) => Encoding.UTF8.GetString(pull.JobLogs.SelectMany(l => l.Message).ToArray());
 
     private static async Task<PullResponse> PullAsync(HttpClient runner, Guid jobId) =>
         (await runner.GetFromJsonAsync<PullResponse>($"/api/jobs/{jobId}/pull?timestamp=0", LogQuotaJson.Options))!;
