@@ -8,6 +8,9 @@ namespace LogQuota.EndToEnd.Tests;
 /// <summary>What the real processes log: one line per event worth telling, no stack traces for expected failures.</summary>
 public sealed class QuietLogTests
 {
+    // Over 60 s beside a CPU hog (107.3 s in .ci/stress on 2279ac3), with no fixed wait: a runner and a server start as
+    // real processes (migrations, isolation probes), and after the runner's kill the server must log two failed calls,
+    // each given up only after its resilience pipeline's three retries (0.5 s backoff, up to 20 s a call).
     [Fact]
     public async Task DeadRunner_EachFailedCall_IsOneWarningLine_WithoutAStack()
     {

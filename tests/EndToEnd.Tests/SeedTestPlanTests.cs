@@ -8,6 +8,8 @@ namespace LogQuota.EndToEnd.Tests;
 /// <summary>The seed's test plan against the built server and runners as separate OS processes, over HTTP only.</summary>
 public sealed class SeedTestPlanTests
 {
+    // Over 60 s beside a CPU hog (67.5 s in .ci/stress on 2279ac3), with no fixed wait: a runner and a server start as
+    // real processes (migrations, isolation probes); the job is killed at its quota at once, never reaching its sleep.
     [Fact]
     public async Task Quota1000_KillsAtOnce_ListShowsTheError_AndLogsHoldTheWholeLinesThatFit()
     {
@@ -50,6 +52,9 @@ public sealed class SeedTestPlanTests
         }
     }
 
+    // Over 60 s beside a CPU hog (79.3 s in .ci/stress on 2279ac3), with no fixed wait: `dotnet run --project src/Server`
+    // as the README has it, so the SDK's own start and up-to-date check of every project come first, then the server and
+    // the local runner it starts (migrations, isolation probes), for one short job.
     [Fact]
     public async Task EmbeddedDefault_DotnetRunOfTheServerAlone_RunsAJobToDone()
     {
@@ -104,6 +109,9 @@ public sealed class SeedTestPlanTests
         Assert.Equal(2, runners.Count);
     }
 
+    // Over 60 s beside a CPU hog (85.2 s in .ci/stress on 2279ac3), with no fixed wait: a runner and a server start as
+    // real processes, and 10 MB (100,000 lines) go through the runner's spool to the server's database, where the test
+    // reads them back whole and compares every line.
     [Fact]
     public async Task QuotaZero_DisablesTheQuota_And10MBAreStoredByteForByte()
     {
