@@ -3,7 +3,7 @@
 emulator (xterm.js headless, tests/oracle/render.mjs) shows for the same bytes, measured in one run.
 
 Usage: python3 bench/screen.py [--quick] [--json PATH] [--figures ID,...]   (after `dotnet build -c Release
-src/Runner`, which `bench/run` does; it runs `npm ci --prefix tests/oracle` itself when needed). Writes {"figures": [...]}.
+src/Runner`, which `bench/run` does; it runs `npm ci` in tests/oracle itself when needed). Writes {"figures": [...]}.
 
 Figures:
   corpus_ratio_fast    the 21 captures of tests/Runner.Tests/Logs/Corpus replayed all at once (`cat`) through
@@ -154,9 +154,12 @@ def main():
     if not os.path.exists(bench_runner.DLL):
         sys.exit(f"{bench_runner.DLL} not found: run `dotnet build -c Release src/Runner` first")
     if not os.path.isdir(os.path.join(ROOT, "tests/oracle/node_modules")):
-        bench_runner.log("installing the oracle: npm ci --prefix tests/oracle")
-        if subprocess.run(["npm", "ci", "--prefix", os.path.join(ROOT, "tests/oracle"), "--no-audit", "--no-fund"]).returncode != 0:
-            sys.exit("npm ci --prefix tests/oracle failed: the emulator (xterm.js headless) is needed as the baseline")
+        # In the directory, not with --prefix, which also moves npm's global configuration (where a system's certificate
+        # authority for the registry may be named) to tests/oracle/etc/npmrc: a normal user's install then failed with
+        # SELF_SIGNED_CERT_IN_CHAIN where root's passed only through NODE_EXTRA_CA_CERTS in its environment.
+        bench_runner.log("installing the oracle: npm ci in tests/oracle")
+        if subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=os.path.join(ROOT, "tests/oracle")).returncode != 0:
+            sys.exit("npm ci in tests/oracle failed: the emulator (xterm.js headless) is needed as the baseline")
 
     figures = []
     runner = bench_runner.Runner()

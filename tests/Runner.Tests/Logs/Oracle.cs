@@ -26,7 +26,7 @@ internal static class Oracle
     {
         if (!Directory.Exists(Path.Combine(OracleDir, "node_modules", "@xterm", "headless")))
         {
-            return $"xterm.js is not installed: run `npm ci --prefix {OracleDir}` (needs node).";
+            return $"xterm.js is not installed: run `npm ci` in {OracleDir} (needs node).";
         }
 
         return FindOnPath("node") is null ? "node is not on PATH." : null;

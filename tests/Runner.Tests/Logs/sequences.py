@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The hand-written list of per-control-sequence cases; writes sequences.json with xterm.js goldens.
 
-    /usr/bin/python3 sequences.py        (needs node + `npm ci --prefix tests/oracle`; pyte optional)
+    /usr/bin/python3 sequences.py        (needs node + `npm ci` in tests/oracle; pyte optional)
 
 A case is a list of parts; F(...) marks the part under test, whose byte range ControlSequenceTests splits
 at every inner index. Each entry of sequences.json: name, input (base64), focus ([start, end) byte ranges),
