@@ -34,6 +34,19 @@ public sealed class ProjectBudgetTests(ITestOutputHelper output)
     [MemberData(nameof(Cases))]
     public async Task ThreeJobs_WritingTogether_AcrossA1MiBBudget_StoreWhatTheActionSays(DatabaseProvider provider, int replicas, LogQuotaAction action)
     {
+        // The budget counts per clock hour, so jobs that write across the hour's turn start a new count midway. That
+        // attempt proves nothing and is made again, in a new world, within the new hour (a run takes well under an hour:
+        // it skipped instead once in .ci/stress, run 3 on 2279ac3, at 18:00 UTC).
+        if (!await WritesWithinOneHourAsync(provider, replicas, action))
+        {
+            output.WriteLine("The hour changed while the jobs wrote: the budget's count restarted midway; again, within the new hour.");
+            Assert.True(await WritesWithinOneHourAsync(provider, replicas, action), "the hour changed during both attempts");
+        }
+    }
+
+    /// <summary>One attempt, asserting everything; false, before any assertion, when the clock hour turned meanwhile.</summary>
+    private async Task<bool> WritesWithinOneHourAsync(DatabaseProvider provider, int replicas, LogQuotaAction action)
+    {
         await using var world = await BudgetWorld.StartAsync(provider, replicas);
         var hour = ProjectBudgets.HourOf(DateTimeOffset.UtcNow);
         await world.CreateProjectAsync(new { name = "research", log_budget_hour = Budget, log_budget_action = WireNames.Of(action) });
@@ -53,7 +66,10 @@ public sealed class ProjectBudgetTests(ITestOutputHelper output)
         }
 
         var bystander = await world.WaitForEndAsync("other", "bystander");
-        Skip.If(ProjectBudgets.HourOf(DateTimeOffset.UtcNow) != hour, "The hour changed while the jobs wrote: the budget's count restarted midway.");
+        if (ProjectBudgets.HourOf(DateTimeOffset.UtcNow) != hour)
+        {
+            return false;
+        }
 
         var logs = new Dictionary<string, List<RunLogEvent>>();
         foreach (var name in names)
@@ -120,6 +136,7 @@ public sealed class ProjectBudgetTests(ITestOutputHelper output)
         Assert.DoesNotContain("log budget", RunnerText(theirs), StringComparison.Ordinal);
         Assert.DoesNotContain(bystander.Events, e => e.Type.StartsWith("log_budget", StringComparison.Ordinal));
         Assert.Null((await world.GetProjectAsync("other")).LogBudget);
+        return true;
     }
 
     /// <summary>
