@@ -3,9 +3,9 @@ namespace LogQuota.EndToEnd.Tests;
 /// <summary>SPEC §6: a database that is damaged or cannot be opened stops start-up with one line naming the file, exit 1.</summary>
 public sealed class DatabaseStartupTests
 {
-    // Up to 72.7 s per case beside a CPU hog (.ci/stress on 9915f14), with no fixed wait: a server starts, stores a run
-    // of 200,000 lines (so that the damage falls inside real pages), stops on SIGTERM, and a second server process
-    // starts on the damaged file (migrations, then the refusal).
+    // Over 60 s per case beside a CPU hog (72.7 s in .ci/stress on 9915f14), with no fixed wait: a server starts,
+    // stores a run of 200,000 lines (so that the damage falls inside real pages), stops on SIGTERM, and a second server
+    // process starts on the damaged file (migrations, then the refusal).
     [Theory]
     [InlineData("truncated", "corrupt or is not a SQLite database", "database disk image is malformed")]
     [InlineData("header", "corrupt or is not a SQLite database", "file is not a database")]

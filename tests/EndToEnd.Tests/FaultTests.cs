@@ -6,8 +6,8 @@ namespace LogQuota.EndToEnd.Tests;
 /// <summary>SPEC §6 under faults, with real processes killed for real.</summary>
 public sealed class FaultTests
 {
-    // Up to 74.1 s beside a CPU hog (.ci/stress on 9915f14): a runner and two server start-ups as real processes,
-    // around a job of about 6 s.
+    // Over 60 s beside a CPU hog (74.1 s in .ci/stress on 9915f14): a runner and two server start-ups as real
+    // processes, around a job of about 6 s.
     [Fact]
     public async Task ServerKilledMidJob_AndRestarted_StoresEveryLineExactlyOnce()
     {

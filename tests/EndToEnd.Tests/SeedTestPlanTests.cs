@@ -28,9 +28,9 @@ public sealed class SeedTestPlanTests
         Assert.Equal(all[..(all[..1000].LastIndexOf('\n') + 1)], text);
     }
 
-    // Up to 82.5 s beside a CPU hog (.ci/stress on 9915f14), with no fixed wait: a runner and a server start as real
-    // processes, and 5 MiB of output (655,360 lines) go through the runner's screen and spool to the server's database,
-    // where the test reads them back whole and checks every line.
+    // Over 60 s beside a CPU hog (82.5 s in .ci/stress on 9915f14), with no fixed wait: a runner and a server start as
+    // real processes, and 5 MiB of output (655,360 lines) go through the runner's screen and spool to the server's
+    // database, where the test reads them back whole and checks every line.
     [Fact]
     public async Task FiveMiBQuota_AgainstAFastWriter_StoresUpToTheQuota_WithinOneLine_InOrder()
     {
@@ -52,9 +52,9 @@ public sealed class SeedTestPlanTests
         }
     }
 
-    // Over 60 s beside a CPU hog (79.3 s in .ci/stress on 2279ac3), with no fixed wait: `dotnet run --project src/Server`
-    // as the README has it, so the SDK's own start and up-to-date check of every project come first, then the server and
-    // the local runner it starts (migrations, isolation probes), for one short job.
+    // Over 60 s beside a CPU hog (79.3 s in .ci/stress on 2279ac3), with no fixed wait: `dotnet run --project
+    // src/Server` as the README has it, so the SDK's own start and up-to-date check of every project come first, then
+    // the server and the local runner it starts (migrations, isolation probes), for one short job.
     [Fact]
     public async Task EmbeddedDefault_DotnetRunOfTheServerAlone_RunsAJobToDone()
     {
@@ -68,8 +68,9 @@ public sealed class SeedTestPlanTests
         Assert.Equal("hello from the embedded runner\n", Encoding.UTF8.GetString(await system.LogTextAsync("hello")));
     }
 
-    // Up to 63.8 s beside a CPU hog (.ci/stress on 9915f14), with no fixed wait: two runners and a server start as real
-    // processes, and ten runs of about a second each (a third of them killed at their quota) are waited for in turn.
+    // Over 60 s beside a CPU hog (63.8 s in .ci/stress on 9915f14), with no fixed wait: two runners and a server start
+    // as real processes, and ten runs of about a second each (a third of them killed at their quota) are waited for in
+    // turn.
     [Fact]
     public async Task TwoRunners_TenRuns_AreSpreadOverBoth_AndEachEndsRight()
     {

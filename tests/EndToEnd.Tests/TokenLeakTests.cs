@@ -21,9 +21,10 @@ public sealed class TokenLeakTests
     private const string RunnerToken = "runner-tok-2b8e6d4c1a9f3e75bb";
     private const string WrongToken = "wrong-tok-9d1c7e3a5f2b8064cc";
 
-    // Up to 118.8 s beside a CPU hog (.ci/stress on 9915f14), with no fixed wait: a runner and a server start as real
-    // processes, two jobs go through every endpoint (one is stopped), and 40 refused requests (5 wrong tokens against 4
-    // endpoints of each service, each through a new client) are answered before both stop and their output is searched.
+    // Over 60 s beside a CPU hog (118.8 s in .ci/stress on 9915f14), with no fixed wait: a runner and a server start as
+    // real processes, two jobs go through every endpoint (one is stopped), and 40 refused requests (5 wrong tokens
+    // against 4 endpoints of each service, each through a new client) are answered before both stop and their output is
+    // searched.
     [Fact]
     public async Task ExternalRunner_FullLifecycle_AndRefusedLogins_PrintNoToken()
     {
@@ -52,8 +53,8 @@ public sealed class TokenLeakTests
         AssertNoToken(output, AdminToken, RunnerToken, WrongToken);
     }
 
-    // Up to 76.9 s beside a CPU hog (.ci/stress on 9915f14), with no fixed wait: as the test above, with the server's
-    // own runner (its isolation probes at start-up) in place of an external one.
+    // Over 60 s beside a CPU hog (76.9 s in .ci/stress on 9915f14), with no fixed wait: as the test above, with the
+    // server's own runner (its isolation probes at start-up) in place of an external one.
     [Fact]
     public async Task EmbeddedRunner_GeneratedAdminToken_IsPrintedOnceAtStartUp_AndNowhereElse()
     {

@@ -56,8 +56,8 @@ public sealed class FigureTests(WebServer server, Browser browser, ITestOutputHe
             $"page holds {shownBytes} bytes of it; a script call on the open tab {Ms(evaluate)} ms; jump to start {Ms(jumpToStart)} ms");
     }
 
-    // Up to 100.3 s beside a CPU hog (.ci/stress on 9915f14): the server's memory is sampled for 10 s before and 20 s
-    // while three pages follow, spans that a measurement of resident memory needs whatever the machine's load.
+    // Over 60 s beside a CPU hog (100.3 s in .ci/stress on 9915f14): the server's memory is sampled for 10 s before and
+    // 20 s while three pages follow, spans that a measurement of resident memory needs whatever the machine's load.
     [SkippableFact]
     public async Task ThreePagesFollowingActiveRuns_KeepFollowing_AndTheServersExtraRssIsReported()
     {

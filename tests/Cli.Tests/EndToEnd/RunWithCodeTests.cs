@@ -35,7 +35,7 @@ public sealed partial class RunWithCodeTests
         print("released" if os.path.exists("release") else "never released")
         """;
 
-    // Up to 100.8 s measured beside a CPU hog in .ci/stress, with no fixed wait: per case a server with its local
+    // Over 60 s beside a CPU hog (100.8 s measured in .ci/stress), with no fixed wait: per case a server with its local
     // runner starts (migrations, isolation probes), the project gets a 50 MiB random file the upload must leave out,
     // and two CLI processes each run a job, the first packing, uploading and unpacking the code for a python3 job.
     [SkippableTheory]

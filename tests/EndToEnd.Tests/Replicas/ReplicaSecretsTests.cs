@@ -18,8 +18,8 @@ public sealed class ReplicaSecretsTests : IDisposable
 
     public void Dispose() => _database.Dispose();
 
-    // Up to 118.6 s measured beside a CPU hog in .ci/stress, with no fixed wait: a runner and two replicas start on
-    // PostgreSQL (one applies the new database's migrations while the other waits for them), replica 0 is killed and
+    // Over 60 s beside a CPU hog (118.6 s measured in .ci/stress), with no fixed wait: a runner and two replicas start
+    // on PostgreSQL (one applies the new database's migrations while the other waits for them), replica 0 is killed and
     // started again (a third server start with its migrations check), and two jobs run one after the other.
     [SkippableFact]
     public async Task ASecretPutThroughOneReplica_IsHandedToAJob_BySubmittingAndRunningItThroughTheOther()

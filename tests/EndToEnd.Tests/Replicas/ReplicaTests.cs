@@ -19,9 +19,9 @@ public sealed class ReplicaTests : IDisposable
 
     public void Dispose() => _database.Dispose();
 
-    // Up to 191 s beside a CPU hog (.ci/stress on 9915f14): two replicas and two runners start on PostgreSQL, 20 jobs
-    // of 2,000 lines run through four kill-and-restart rounds (each restart a new process with its migrations check),
-    // then every job's log is read back whole and its lease history checked.
+    // Over 60 s beside a CPU hog (191 s in .ci/stress on 9915f14): two replicas and two runners start on PostgreSQL, 20
+    // jobs of 2,000 lines run through four kill-and-restart rounds (each restart a new process with its migrations
+    // check), then every job's log is read back whole and its lease history checked.
     [SkippableTheory]
     [InlineData("job")]
     [InlineData("stream")]
