@@ -14,7 +14,7 @@ try
     var app = RunnerApplication.Build(settings);
     // Debug: an idle service logs nothing (the first return, soon after start-up, gives back what start-up left).
     using var memoryReturn = ServiceDefaults.StartMemoryReturn(app.Logger);
-    await app.RunAsync();
+    await app.RunUntilStoppedAsync();
     return 0;
 }
 catch (SettingsException e)

@@ -43,7 +43,7 @@ try
     // One for the process: the local runner, when there is one, lives in it too.
     // Debug: an idle service logs nothing (the first return, soon after start-up, gives back what start-up left).
     using var memoryReturn = ServiceDefaults.StartMemoryReturn(app.Logger);
-    await app.RunAsync();
+    await app.RunUntilStoppedAsync();
     return 0;
 }
 catch (Exception e) when (StartupErrors.Describe(e, builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey)) is { } line)

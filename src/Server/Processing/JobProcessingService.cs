@@ -72,9 +72,9 @@ internal sealed class JobProcessingService(
     }
 
     /// <summary>
-    /// Waits until the server listens. A start-up that fails after the hosted services started (a busy port) disposes
-    /// the services without stopping them; a pass running then would log an ObjectDisposedException with its stack
-    /// under the one line that says what went wrong.
+    /// Waits until the server listens. A start-up that fails after the hosted services started (a busy port) stops and
+    /// disposes them at once (<see cref="LogQuota.Hosting.HostRun"/>); a pass running then would log an
+    /// ObjectDisposedException with its stack under the one line that says what went wrong.
     /// </summary>
     internal static async Task WhenStartedAsync(IServiceProvider services, CancellationToken stoppingToken)
     {

@@ -11,8 +11,8 @@ namespace LogQuota.Server.Retention;
 internal static class PeriodicSweep
 {
     /// <param name="what">What a pass does, for the log: <c>Deleting expired logs</c>.</param>
-    /// <param name="services">Whose start the first pass waits for: a start-up that fails disposes the services without
-    /// stopping them, and a pass running then logged its failure with a stack under the one line that says what went wrong.</param>
+    /// <param name="services">Whose start the first pass waits for: a start-up that fails stops and disposes the
+    /// services at once, and a pass running then logged its failure with a stack under the one line that says what went wrong.</param>
     public static async Task RunAsync(
         Func<CancellationToken, Task> pass, TimeSpan interval, string what, IServiceProvider services, TimeProvider time, ILogger logger, CancellationToken stoppingToken)
     {
