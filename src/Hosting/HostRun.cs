@@ -6,7 +6,7 @@ namespace LogQuota.Hosting;
 public static class HostRun
 {
     /// <summary>How long the stop after a failed start may take before the start's own failure is told anyway.</summary>
-    public static readonly TimeSpan StopAfterFailedStart = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StopAfterFailedStart = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Starts <paramref name="host"/>, waits for its shutdown, stops and disposes it, as <c>RunAsync</c> does, except that
