@@ -100,9 +100,22 @@ public sealed class TokenLeakTests
     {
         server.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);
 
-        // The job prints its whole environment: the runner must not hand the tokens down to it either.
-        await SubmitAsync(server, new SubmitRunRequest(["echo started", "sleep 0.3", "env", "sleep 0.3", "echo finished"], RunName: "talky"));
-        var talky = await WaitFinishedAsync(server, "talky");
+        // The job prints its whole environment: the runner must not hand the tokens down to it either. It goes on only once
+        // its first line is stored, so the logs are two events at least (for the paging below) however busy the machine.
+        var gate = Path.Combine(Path.GetTempPath(), $"logquota-gate-{Guid.NewGuid():N}");
+        RunDetails talky;
+        try
+        {
+            await SubmitAsync(server, new SubmitRunRequest(["echo started", $"until [ -e {gate} ]; do sleep 0.05; done", "env", "echo finished"], RunName: "talky"));
+            await WaitForTextAsync(server, "talky", "started\n");
+            await File.WriteAllTextAsync(gate, "");
+            talky = await WaitFinishedAsync(server, "talky");
+        }
+        finally
+        {
+            File.Delete(gate);
+        }
+
         Assert.Equal(RunStatus.Done, talky.Status);
         var text = await server.GetStringAsync("/api/runs/talky/logs?format=text");
         Assert.Contains("finished", text, StringComparison.Ordinal);
@@ -179,6 +192,16 @@ public sealed class TokenLeakTests
     {
         using var response = await server.PostAsJsonAsync("/api/runs", request, LogQuotaJson.Options);
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+    }
+
+    private static async Task WaitForTextAsync(HttpClient server, string runName, string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (!(await server.GetStringAsync($"/api/runs/{runName}/logs?format=text")).Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Waited 90 s for '{text.TrimEnd()}' in the logs of {runName}.");
+            await Task.Delay(20);
+        }
     }
 
     private static Task<RunDetails> WaitFinishedAsync(HttpClient server, string runName) =>

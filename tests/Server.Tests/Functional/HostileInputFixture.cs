@@ -5,7 +5,8 @@ namespace LogQuota.Server.Tests.Functional;
 
 /// <summary>
 /// A server on real Kestrel over loopback (so its body limit and request parsing are the production ones) holding
-/// two finished runs with a few log lines each, and the next_tokens of their first pages.
+/// two finished runs of three log events each (their lines gated apart: <see cref="LogGates"/>), and the next_tokens of
+/// their first pages.
 /// </summary>
 public sealed class HostileInputFixture : IAsyncLifetime
 {
@@ -15,6 +16,8 @@ public sealed class HostileInputFixture : IAsyncLifetime
     public ServerFactory Server { get; } = new(new Dictionary<string, string> { ["DSTACK_SERVER_PORT"] = "0" });
 
     public HttpClient Client { get; private set; } = null!;
+
+    private readonly LogGates _gates = new();
 
     /// <summary>A genuine token: first page of <see cref="Run"/>, ascending, limit 1.</summary>
     public string Token { get; private set; } = null!;
@@ -31,10 +34,11 @@ public sealed class HostileInputFixture : IAsyncLifetime
         Server.StartServer();
         Client = Server.CreateAdminClient();
         Assert.StartsWith("http://127.0.0.1:", Client.BaseAddress!.ToString(), StringComparison.Ordinal);
+        string[] lines = ["one", "two", "three"];
         foreach (var name in new[] { Run, OtherRun })
         {
-            await Client.SubmitAsync(new SubmitRunRequest(["echo one", "sleep 0.05", "echo two", "sleep 0.05", "echo three"], RunName: name));
-            await Client.WaitForEndAsync(name);
+            await Client.SubmitAsync(new SubmitRunRequest(_gates.Commands(lines), RunName: name));
+            await _gates.RunThroughAsync(Client, name, lines);
         }
 
         Token = (await Client.GetLogsAsync(Run, "?limit=1")).NextToken!;

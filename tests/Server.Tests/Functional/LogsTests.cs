@@ -4,7 +4,7 @@ using LogQuota.Shared.Contracts;
 
 namespace LogQuota.Server.Tests.Functional;
 
-/// <summary>One finished run with dozens of log events, shared by the read-only logs tests.</summary>
+/// <summary>One finished run with at least eight log events, shared by the read-only logs tests.</summary>
 public sealed class LogsFixture : IAsyncLifetime
 {
     public const string Run = "pages";
@@ -19,9 +19,11 @@ public sealed class LogsFixture : IAsyncLifetime
     {
         Client = Server.CreateAdminClient();
 
-        // Lines a few milliseconds apart: each arrives on its own, so the run stores dozens of events.
-        await Client.SubmitAsync(new SubmitRunRequest(["for i in $(seq 1 40); do echo line-$i; sleep 0.01; done"], RunName: Run));
-        await Client.WaitForEndAsync(Run);
+        // Forty lines, gated apart five by five (LogGates): at least eight events, however busy the machine.
+        var gates = new LogGates(every: 5);
+        string[] lines = [.. Enumerable.Range(1, 40).Select(i => $"line-{i}")];
+        await Client.SubmitAsync(new SubmitRunRequest(gates.Commands(lines), RunName: Run));
+        await gates.RunThroughAsync(Client, Run, lines);
         var whole = await Client.GetLogsAsync(Run);
         Assert.Null(whole.NextToken);
         All = [.. whole.Logs];

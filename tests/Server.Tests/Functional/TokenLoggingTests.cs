@@ -33,9 +33,12 @@ public sealed class TokenLoggingTests
             });
         using var admin = server.CreateAdminClient();
 
-        await admin.SubmitAsync(new SubmitRunRequest(["echo one", "sleep 0.2", "echo two"], RunName: "logged"));
-        Assert.Equal(RunStatus.Done, (await admin.WaitForEndAsync("logged")).Status);
+        var gates = new LogGates();
+        await admin.SubmitAsync(new SubmitRunRequest(gates.Commands("one", "two"), RunName: "logged"));
+        await gates.RunThroughAsync(admin, "logged", "one", "two");
+        Assert.Equal(RunStatus.Done, (await admin.GetRunAsync("logged")).Status);
         var page = await admin.GetLogsAsync("logged", "?limit=1");
+        Assert.NotNull(page.NextToken);
         await admin.GetLogsAsync("logged", $"?limit=1&next_token={page.NextToken}");
         await admin.GetLogsTextAsync("logged");
         await admin.SubmitAsync(new SubmitRunRequest(["sleep 60"], RunName: "stopped"));
