@@ -91,12 +91,14 @@ internal static partial class UidTraces
     /// kill is caught by the next round), then removes the uid's files in the shared directories. For a uid whose
     /// job is known to be over: the start-up sweep of a predecessor's uids, and the end of each job.
     /// </summary>
-    /// <returns>How many processes were killed and entries removed.</returns>
-    public static (int Killed, int Removed) Erase(uint uid)
+    /// <returns>How many processes were killed and entries removed, and whether nothing is left (no process outlived
+    /// the 10 s of kills, and every entry was removed).</returns>
+    public static (int Killed, int Removed, bool Clean) Erase(uint uid)
     {
         var killed = 0;
         var deadline = Environment.TickCount64 + 10_000;
-        for (var found = Processes(uid); found.Count > 0 && Environment.TickCount64 < deadline; found = Processes(uid))
+        var found = Processes(uid);
+        for (; found.Count > 0 && Environment.TickCount64 < deadline; found = Processes(uid))
         {
             foreach (var pid in found)
             {
@@ -119,7 +121,7 @@ internal static partial class UidTraces
             });
         }
 
-        return (killed, removed);
+        return (killed, removed, found.Count == 0 && removed == entries.Count);
     }
 
     /// <summary>Top-level entries of <paramref name="directory"/> owned by <paramref name="uid"/>, links not followed.</summary>

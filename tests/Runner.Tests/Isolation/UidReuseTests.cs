@@ -91,7 +91,7 @@ public sealed class UidReuseTests
 
     private static uint NextUid(string runnerDir)
     {
-        var next = File.ReadAllLines(Path.Combine(runnerDir, "job-uids")).Single(l => l.StartsWith("next ", StringComparison.Ordinal));
+        var next = File.ReadAllLines(Path.Combine(runnerDir, "job-uids")).Last(l => l.StartsWith("next ", StringComparison.Ordinal));
         return LogQuota.Runner.Configuration.UidRange.Default.First + uint.Parse(next[5..], CultureInfo.InvariantCulture);
     }
 

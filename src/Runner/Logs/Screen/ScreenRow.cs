@@ -22,12 +22,19 @@ internal sealed class ScreenRow
     private const ulong BaseMask = 0x3FFFFF;
     private const ulong MarkMask = 0x1FFFFF;
 
+    private readonly int _columns;
+    private ulong[]? _cells;
+
     public ScreenRow(int columns)
     {
-        Cells = new ulong[columns];
+        _columns = columns;
     }
 
-    public ulong[] Cells { get; }
+    /// <summary>
+    /// The row's cells, allocated when first asked for: a job that prints a few lines, or none, holds a few rows of
+    /// 1.6 KB, not all 50 of its screen (bench/RESULTS.md).
+    /// </summary>
+    public ulong[] Cells => _cells ??= new ulong[_columns];
 
     /// <summary>
     /// Each cell's <see cref="CellStyle"/>, or null while every cell of the row has the default style: allocated with
@@ -45,7 +52,7 @@ internal sealed class ScreenRow
                 return false;
             }
 
-            Styles = new ulong[Cells.Length];
+            Styles = new ulong[_columns];
         }
 
         var span = Styles.AsSpan(start, count);
@@ -69,7 +76,7 @@ internal sealed class ScreenRow
     {
         if (end > Extent)
         {
-            Extent = Math.Min(end, Cells.Length);
+            Extent = Math.Min(end, _columns);
         }
     }
 
@@ -85,7 +92,7 @@ internal sealed class ScreenRow
     /// <summary>Blanks every cell and clears the continuation flag; true when anything changed.</summary>
     public bool Reset()
     {
-        var written = Cells.AsSpan(0, Extent);
+        var written = _cells is null ? [] : _cells.AsSpan(0, Extent);
         bool changed = Continuation || written.ContainsAnyExcept(0UL);
         written.Clear();
         Styles?.AsSpan(0, Extent).Clear();
@@ -115,7 +122,7 @@ internal sealed class ScreenRow
     }
 
     /// <summary>True when the row shows nothing.</summary>
-    public bool IsBlank => !Cells.AsSpan(0, Extent).ContainsAnyExcept(0UL);
+    public bool IsBlank => _cells is null || !_cells.AsSpan(0, Extent).ContainsAnyExcept(0UL);
 
     /// <summary>
     /// Appends the row's text as UTF-8, as xterm.js's <c>translateToString</c> renders it: a blank cell is a
