@@ -109,12 +109,13 @@ def runs(base):
             return out
 
 
-def submit_all(base, prefix, jobs, command, bases=None, procs=None, cpu=None, unavailable=None):
+def submit_all(base, prefix, jobs, command, bases=None, procs=None, cpu=None, unavailable=None, looks=None):
     """Submits from 8 threads at once (as many clients would); the submits' latencies and the seconds from the first
     submit until every job is `running`. With procs and a dict cpu, puts into cpu each process's CPU seconds from the first
     submit until every job is `running` (the cost of starting them). A 503 (the database could not be written in time)
     is asked again a second later, as its detail says, up to 60 times: its latency runs from the first ask to the 201,
-    and each 503 is appended to the list unavailable when one is given."""
+    and each 503 is appended to the list unavailable when one is given. Each listing of the runs it made to look for
+    `running` is appended to the list looks when one is given (their CPU is in cpu's)."""
     bases = bases or [base]
     before = {p.pid: cpu_seconds(p.pid) for p in procs or []}
     latencies, started, failed = [], time.monotonic(), []
@@ -144,6 +145,8 @@ def submit_all(base, prefix, jobs, command, bases=None, procs=None, cpu=None, un
         raise SystemExit(failed[0])
     while True:
         active = [r for r in runs(base) if r["run_name"].startswith(prefix + "-")]
+        if looks is not None:
+            looks.append(time.monotonic())
         if sum(r["status"] == "running" for r in active) == jobs:
             elapsed = time.monotonic() - started
             if cpu is not None:

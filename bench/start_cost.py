@@ -6,47 +6,17 @@ Usage (after `dotnet build -c Release src/Server src/Runner`; Debug builds are u
 
 Starts one runner and one server (SQLite, quota 0) as processes, submits --warm runs of `sleep` from 8 threads and waits
 until all are `running` (the runtime's compilation of the start path, paid once per process, is left out of the
-figure), then submits --jobs more the same way and reports, per job, the server's and the runner's CPU seconds (from
-/proc) from the first of those submits until all are `running`. The bench looks for `running` by listing the runs every
-2 s; the CPU of one listing is measured afterwards and the listings' share is given apart (it is in the figure).
+figure), then submits --jobs more the same way (control_plane.submit_all) and reports, per job, the server's and the
+runner's CPU seconds (from /proc) from the first of those submits until all are `running`. The bench looks for
+`running` by listing the runs every second; the CPU of one listing is measured afterwards and the listings' share is
+given apart (it is in the figure).
 --before TREE runs the same in another checkout's Release builds first (e.g. a `git worktree` of the commit before a
 change), alternating the two --rounds times, and prints the medians and after / before: a change's effect in one
 command, on the same load.
 """
-import argparse, os, statistics, sys, tempfile, threading, time, shutil
+import argparse, os, shutil, statistics, sys, tempfile, time
 
 import control_plane as cp
-import load
-
-
-def submit(base, prefix, count):
-    failed = []
-
-    def worker(k):
-        for i in range(k, count, 8):
-            status, answer = load.call(base, "POST", "/api/runs", {"run_name": f"{prefix}-{i}", "commands": ["sleep 900"], "tty": False})
-            if status != 201:
-                failed.append(f"submit {prefix}-{i}: {status} {answer}")
-
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if failed:
-        raise SystemExit(failed[0])
-
-
-def wait_running(base, count):
-    """The number of listings it took until `count` runs are `running`."""
-    started, listings = time.monotonic(), 0
-    while True:
-        time.sleep(2)
-        listings += 1
-        if sum(r["status"] == "running" for r in cp.runs(base)) == count:
-            return listings
-        if time.monotonic() - started > 600:
-            raise SystemExit(f"not all {count} jobs running after 600 s")
 
 
 def once(a, root):
@@ -56,13 +26,10 @@ def once(a, root):
     server, runner = procs[-1], procs[0]
     try:
         if a.warm:
-            submit(base, "warm", a.warm)
-            wait_running(base, a.warm)
+            cp.submit_all(base, "warm", a.warm, "sleep 900")
             time.sleep(5)  # the warm starts' own after-work (tier-up, garbage) is not the next starts'
-        before = {p.pid: cp.cpu_seconds(p.pid) for p in procs}
-        submit(base, "measured", a.jobs)
-        listings = wait_running(base, a.jobs + a.warm)
-        spent = {p.pid: cp.cpu_seconds(p.pid) - before[p.pid] for p in procs}
+        spent, looks = {}, []
+        cp.submit_all(base, "measured", a.jobs, "sleep 900", procs=procs, cpu=spent, looks=looks)
         time.sleep(3)
         at = cp.cpu_seconds(server.pid)
         for _ in range(5):
@@ -71,7 +38,7 @@ def once(a, root):
         return {
             "server ms CPU per start": spent[server.pid] * 1000 / a.jobs,
             "runner ms CPU per start": spent[runner.pid] * 1000 / a.jobs,
-            "of which the bench's listings (server)": listing * listings * 1000 / a.jobs,
+            "of which the bench's listings (server)": listing * len(looks) * 1000 / a.jobs,
         }
     finally:
         cp.stop_system(procs, log)

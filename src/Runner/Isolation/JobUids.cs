@@ -215,11 +215,12 @@ internal sealed class JobUids
             text.Append(CultureInfo.InvariantCulture, $"held {uid}\n");
         }
 
+        var bytes = Encoding.ASCII.GetBytes(text.ToString());
         var temporary = _stateFile + ".tmp";
-        File.WriteAllText(temporary, text.ToString());
+        File.WriteAllBytes(temporary, bytes);
         FileModes.Set(temporary, FileModes.PrivateFile);
         File.Move(temporary, _stateFile, overwrite: true);
-        _journalLength = Encoding.ASCII.GetByteCount(text.ToString());
+        _journalLength = bytes.Length;
         _appended = 0;
     }
 
