@@ -8,6 +8,8 @@ namespace LogQuota.Server.Runners;
 /// resources, so that a request no runner can satisfy is refused at submit with 400 naming it, and again when such a run
 /// is assigned, so that it goes only to a runner that can satisfy it. A runner's answer is kept for <see cref="MaxAge"/>:
 /// what a runner can give changes only when it restarts with other settings, and a submit should not wait on the network.
+/// The runner watch hears every runner's health check at start-up and every few seconds (<see cref="Heard"/>), so a
+/// submit asks a runner itself only when the watch has not heard from it for <see cref="MaxAge"/>.
 /// </summary>
 /// <remarks>
 /// The runner checks every job again at <c>POST /api/jobs</c>, so an answer that went stale in between fails only that
@@ -18,8 +20,9 @@ public sealed class RunnerCapacities(RunnerPool runners, TimeProvider time, ILog
     /// <summary>How long a runner's answer is used before it is asked again.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long a submit waits for a runner's health check (it answers in milliseconds).</summary>
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
+    /// <summary>How long a submit waits for a runner's health check: the watch's own wait (a runner answers in
+    /// milliseconds when idle, in seconds beside a CPU hog).</summary>
+    private static readonly TimeSpan AskTimeout = RunnerCheck.Timeout;
 
     private readonly ConcurrentDictionary<string, (RunnerCapacity Capacity, DateTimeOffset At)> _known = new(StringComparer.Ordinal);
 
@@ -37,6 +40,13 @@ public sealed class RunnerCapacities(RunnerPool runners, TimeProvider time, ILog
             return (runner, Capacity: await AskAsync(runner, cancellationToken) ?? (known.At == default ? null : known.Capacity));
         });
         return (await Task.WhenAll(asked)).Where(r => r.Capacity is not null).ToDictionary(r => r.runner, r => r.Capacity!, StringComparer.Ordinal);
+    }
+
+    /// <summary>What <paramref name="runner"/>'s health check answered just now, asked by someone else (the runner watch).</summary>
+    public void Heard(string runner, HealthcheckResponse health)
+    {
+        ArgumentNullException.ThrowIfNull(health);
+        _known[runner] = (health.Resources ?? RunnerCapacity.None, time.GetUtcNow());
     }
 
     /// <summary>

@@ -9,12 +9,14 @@ namespace LogQuota.Server.Runners;
 /// Keeps this replica's <see cref="RunnerPool"/> true to the <c>runners</c> table: at start-up it stores the runners of
 /// <c>DSTACK_SERVER_RUNNERS</c> that are not stored yet (by the identity each reports, not by how its address is
 /// written), then every <see cref="Interval"/> it reads the table again (runners other replicas added, drained or
-/// removed) and asks each runner's health check, keeping what it reports (capacity, isolation) in its row.
+/// removed) and asks each runner's health check, keeping what it reports (capacity, isolation) in its row and what it
+/// can give one job in <see cref="RunnerCapacities"/>, so that a submit asking resources need not ask a runner itself.
 /// </summary>
 internal sealed class RunnerWatch(
     IServiceScopeFactory scopes,
     RunnerPool pool,
     RunnerCheck check,
+    RunnerCapacities capacities,
     ServerSettings settings,
     TimeProvider time,
     ILogger<RunnerWatch> logger) : BackgroundService
@@ -27,7 +29,7 @@ internal sealed class RunnerWatch(
     {
         if (pool.LocalUrl is { } local)
         {
-            pool.LocalHealth = await AskAsync(new Uri(local), cancellationToken);
+            pool.LocalHealth = await AskLocalAsync(local, cancellationToken);
         }
 
         await SeedAsync(cancellationToken);
@@ -109,6 +111,7 @@ internal sealed class RunnerWatch(
         if (health is not null)
         {
             RunnersService.Observe(stored, health);
+            capacities.Heard(stored.Url, health);
         }
 
         pool.MarkReachable(stored.Url, health is not null);
@@ -127,7 +130,13 @@ internal sealed class RunnerWatch(
         foreach (var (runner, health) in answers)
         {
             pool.MarkReachable(runner.Url, health is not null);
-            if (health is not null && RunnersService.Observe(runner, health))
+            if (health is null)
+            {
+                continue;
+            }
+
+            capacities.Heard(runner.Url, health);
+            if (RunnersService.Observe(runner, health))
             {
                 changed = true;
             }
@@ -148,10 +157,21 @@ internal sealed class RunnerWatch(
 
         if (pool.LocalUrl is { } local)
         {
-            pool.LocalHealth = await AskAsync(new Uri(local), cancellationToken) ?? pool.LocalHealth;
+            pool.LocalHealth = await AskLocalAsync(local, cancellationToken) ?? pool.LocalHealth;
         }
 
         pool.Update(await db.Runners.AsNoTracking().OrderBy(r => r.Name).ToListAsync(cancellationToken));
+    }
+
+    private async Task<HealthcheckResponse?> AskLocalAsync(string local, CancellationToken cancellationToken)
+    {
+        var health = await AskAsync(new Uri(local), cancellationToken);
+        if (health is not null)
+        {
+            capacities.Heard(local, health);
+        }
+
+        return health;
     }
 
     private async Task<HealthcheckResponse?> AskAsync(Uri url, CancellationToken cancellationToken)

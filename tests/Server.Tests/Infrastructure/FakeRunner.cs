@@ -26,6 +26,7 @@ public sealed class FakeRunner : IAsyncDisposable
     private int _failCodePuts;
     private int _conflictDeletes;
     private RunnerCapacity? _resources;
+    private long _healthDelayTicks;
 
     private FakeRunner(WebApplication app) => _app = app;
 
@@ -86,6 +87,13 @@ public sealed class FakeRunner : IAsyncDisposable
     {
         get => Volatile.Read(ref _resources);
         set => Volatile.Write(ref _resources, value);
+    }
+
+    /// <summary>How long its health check takes to answer, as a runner's does beside a CPU hog; none by default.</summary>
+    public TimeSpan HealthDelay
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _healthDelayTicks));
+        set => Interlocked.Exchange(ref _healthDelayTicks, value.Ticks);
     }
 
     /// <summary>The capacity its health check reports (<c>max_jobs</c>); null leaves it out, as an older runner does. Set
@@ -150,7 +158,11 @@ public sealed class FakeRunner : IAsyncDisposable
 
             await next(context);
         });
-        app.MapGet("/api/healthcheck", () => new HealthcheckResponse("logquota-runner", "fake", Resources: Resources, MaxJobs: MaxJobs));
+        app.MapGet("/api/healthcheck", async (CancellationToken aborted) =>
+        {
+            await Task.Delay(HealthDelay, aborted);
+            return new HealthcheckResponse("logquota-runner", "fake", Resources: Resources, MaxJobs: MaxJobs);
+        });
         app.MapPost("/api/jobs", (SubmitBody body) =>
         {
             Submitted.Enqueue(body);

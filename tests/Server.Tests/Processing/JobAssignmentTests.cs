@@ -1,8 +1,11 @@
+using System.Net;
+using System.Net.Http.Json;
 using LogQuota.Server.Configuration;
 using LogQuota.Server.Processing;
 using LogQuota.Server.Runners;
 using LogQuota.Server.Tests.Infrastructure;
 using LogQuota.Shared.Contracts;
+using LogQuota.Shared.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -145,6 +148,31 @@ public abstract class JobAssignmentTests(DatabaseProvider provider) : IDisposabl
         await processor.ProcessOnceAsync(CancellationToken.None);
         Assert.Equal(45, small.Submitted.Concat(large.Submitted).Select(s => s.JobId).Distinct().Count());
     }
+
+    // Found by .ci/stress: beside a CPU hog a runner's health check took longer than the submit's wait for it, and a submit
+    // asking resources was refused 503 although the server had heard the runner's answer moments before, at start-up.
+    [SkippableFact]
+    public async Task ASubmitAskingResources_IsAnsweredFromWhatTheWatchHeard_WhileTheRunnersHealthCheckIsSlow()
+    {
+        await using var small = await FakeRunner.StartAsync();
+        await using var large = await FakeRunner.StartAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = WithRunners(time, small, large);
+        using var client = server.CreateAdminClient();
+
+        // The watch asked both at start-up (done once the server answers). Now neither answers for ten minutes: a submit
+        // that asked them would wait and refuse.
+        (await client.GetAsync(new Uri("/api/runs", UriKind.Relative))).EnsureSuccessStatusCode();
+        small.HealthDelay = large.HealthDelay = TimeSpan.FromMinutes(10);
+        var asked = HealthChecks(small) + HealthChecks(large);
+        await SubmitAsync(client, time, "gpu", new JobResources(Gpus: 1));
+        var tooMany = await client.PostAsJsonAsync("/api/runs", new SubmitRunRequest(["true"], RunName: "eight-gpus", Resources: new JobResources(Gpus: 8)), LogQuotaJson.Options);
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Contains("resources.gpus", await tooMany.Content.ReadAsStringAsync());
+        Assert.Equal(asked, HealthChecks(small) + HealthChecks(large));
+    }
+
+    private static int HealthChecks(FakeRunner runner) => runner.Calls.Count(c => c == "GET /api/healthcheck");
 
     /// <summary>
     /// The real server with a small runner listed first and a large one, no processing loop and a fake clock: each pass is
