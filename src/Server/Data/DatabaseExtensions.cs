@@ -32,11 +32,14 @@ internal static class DatabaseExtensions
         var fileLock = SqliteDatabase.LockFile(settings.ConnectionString);
         services.AddSingleton(_ => fileLock);
         services.AddHostedService<SqliteFileLockHolder>();
+        services.AddSingleton(provider => new SqliteWriteQueue(
+            provider.GetRequiredService<TimeProvider>(),
+            SqliteWriteQueue.WaitHistogram(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>())));
         services.AddDbContext<ServerDbContext>((provider, options) => options
             // Microsoft.Data.Sqlite retries a busy database for the command timeout on top of busy_timeout's own wait
             // (30 s + 10 s: a held lock gave a 500 after 30 s). With 1 s, busy_timeout alone bounds the wait.
             .UseSqlite(settings.ConnectionString, sqlite => sqlite.CommandTimeout(1))
-            .AddInterceptors(new SqlitePragmas())
+            .AddInterceptors(new SqlitePragmas(), provider.GetRequiredService<SqliteWriteQueue>())
             .AddInterceptors(StorageWatches(provider)));
     }
 

@@ -33,6 +33,9 @@ public sealed class MetricsEndpointTests
         const string submitted = "http_request_method=\"POST\",http_response_status_code=\"201\"";
         Assert.Contains(submitted, busyText, StringComparison.Ordinal);
         Assert.DoesNotContain(submitted, idleText, StringComparison.Ordinal);
+
+        // Its submit, the job's states and its logs were each written after a turn at SQLite's write lock.
+        Assert.True(Value(busyText, "logquota_sqlite_write_wait_seconds_count") >= 3, busyText);
     }
 
     [Fact]

@@ -11,7 +11,7 @@ namespace LogQuota.Server.Data.Faults;
 public sealed record StorageFault(string Kind, string Detail)
 {
     // SQLite's primary result codes (sqlite3.h); extended codes carry the primary one in their low byte.
-    private const int SqliteBusy = 5;
+    internal const int SqliteBusy = 5;
     private const int SqliteLocked = 6;
     private const int SqliteNoMemory = 7;
     private const int SqliteReadOnly = 8;
