@@ -109,7 +109,7 @@ internal static class BudgetChargeBench
             }
 
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var logs = await budgets.ChargeAsync(db, job, made[i], cancellationToken);
+            var logs = await budgets.ChargeAsync(db, job, made[i], read: null, cancellationToken);
             await LogEventWriter.AppendAsync(db, job.Id, logs, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);

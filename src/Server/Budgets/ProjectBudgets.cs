@@ -7,6 +7,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace LogQuota.Server.Budgets;
 
+/// <summary>A project's log budget as a transaction read it: bytes per hour (none when null or 0) and the action at the crossing.</summary>
+internal sealed record ProjectBudget(Guid Id, string Name, long? LogBudgetHour, LogQuotaAction Action);
+
 /// <summary>
 /// The one place a pulled page is charged against its project's hourly log budget, in the transaction that stores the
 /// page: the hour's row is locked (<c>FOR UPDATE</c> on PostgreSQL; SQLite's transactions take its one write lock), its
@@ -26,27 +29,38 @@ internal sealed class ProjectBudgets(ServerSettings settings, BudgetMetrics metr
         new(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerHour, TimeSpan.Zero);
 
     /// <summary>
-    /// Locks the current hour of each budgeted project among <paramref name="projectIds"/>, in one order, so that
-    /// transactions storing jobs of several projects (a runner's stream) never wait for each other in a cycle.
+    /// Reads the budgets of <paramref name="projectIds"/> once and locks the current hour of each budgeted one, in one
+    /// order, so that transactions storing jobs of several projects (a runner's stream) never wait for each other in a
+    /// cycle. The answer is passed to each <see cref="ChargeAsync"/> of the transaction, which then reads no project.
     /// </summary>
-    public async Task LockAsync(ServerDbContext db, IEnumerable<Guid> projectIds, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<Guid, ProjectBudget>> LockAsync(ServerDbContext db, IEnumerable<Guid> projectIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         var ids = projectIds.Distinct().ToList();
-        var budgeted = await db.Projects.AsNoTracking().Where(p => ids.Contains(p.Id) && p.LogBudgetHour > 0).Select(p => p.Id).ToListAsync(cancellationToken);
+        if (ids.Count == 0)
+        {
+            return new Dictionary<Guid, ProjectBudget>();
+        }
+
+        var read = await db.Projects.AsNoTracking().Where(p => ids.Contains(p.Id))
+            .Select(p => new ProjectBudget(p.Id, p.Name, p.LogBudgetHour, p.LogBudgetAction)).ToDictionaryAsync(p => p.Id, cancellationToken);
         var hour = HourOf(time.GetUtcNow());
-        foreach (var id in budgeted.Order())
+        foreach (var id in read.Values.Where(p => p.LogBudgetHour > 0).Select(p => p.Id).Order())
         {
             await HourAsync(db, id, hour, cancellationToken);
         }
+
+        return read;
     }
 
     /// <summary>
     /// Charges the page <paramref name="page"/> of <paramref name="job"/> (before its states are applied) and answers the log
     /// events to store: the page's, cut where the budget ends, with the budget's markers. Run and project events and the
-    /// job's stop are added to <paramref name="db"/>, to commit with the page.
+    /// job's stop are added to <paramref name="db"/>, to commit with the page. <paramref name="read"/> is what
+    /// <see cref="LockAsync"/> read in this transaction, if it ran; else the job's project is read here.
     /// </summary>
-    public async Task<IReadOnlyList<LogEvent>> ChargeAsync(ServerDbContext db, JobEntity job, PullResponse page, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LogEvent>> ChargeAsync(
+        ServerDbContext db, JobEntity job, PullResponse page, IReadOnlyDictionary<Guid, ProjectBudget>? read, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(job);
@@ -58,8 +72,9 @@ internal sealed class ProjectBudgets(ServerSettings settings, BudgetMetrics metr
             return page.JobLogs;
         }
 
-        var project = await db.Projects.AsNoTracking().Where(p => p.Id == job.ProjectId)
-            .Select(p => new { p.Name, p.LogBudgetHour, p.LogBudgetAction }).FirstAsync(cancellationToken);
+        var project = read is not null && read.TryGetValue(job.ProjectId, out var known) ? known
+            : await db.Projects.AsNoTracking().Where(p => p.Id == job.ProjectId)
+                .Select(p => new ProjectBudget(p.Id, p.Name, p.LogBudgetHour, p.LogBudgetAction)).FirstAsync(cancellationToken);
         if (project.LogBudgetHour is not > 0)
         {
             // No budget (or no longer one): nothing is dropped, and a job dropping under an earlier one stores again.
@@ -70,7 +85,7 @@ internal sealed class ProjectBudgets(ServerSettings settings, BudgetMetrics metr
         var now = time.GetUtcNow();
         var hour = await HourAsync(db, job.ProjectId, HourOf(now), cancellationToken);
         var droppedBefore = hour.DroppedBytes;
-        var rule = new BudgetRule(project.Name, project.LogBudgetHour.Value, project.LogBudgetAction, settings.LogQuotaWarnAt);
+        var rule = new BudgetRule(project.Name, project.LogBudgetHour.Value, project.Action, settings.LogQuotaWarnAt);
         var evidenceRow = KeepsEvidence ? await EvidenceAsync(db, hour, cancellationToken) : null;
         var evidence = evidenceRow is null ? null : HourEvidence.Read(evidenceRow);
         var outcome = BudgetCharge.Apply(rule, hour, job, page.JobLogs, endedAt, now, evidence);

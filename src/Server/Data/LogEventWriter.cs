@@ -61,29 +61,32 @@ internal static class LogEventWriter
             return;
         }
 
-        foreach (var (jobId, logs) in batches)
-        {
-            if (logs.Count > 0)
-            {
-                Append((SqliteTransaction)transaction, jobId, logs);
-            }
-        }
+        Append((SqliteTransaction)transaction, [.. batches.SelectMany(b => Rows(b.JobId, b.Logs))]);
     }
 
-    private static void Append(SqliteTransaction transaction, Guid jobId, IReadOnlyList<LogEvent> logs)
+    private static void Append(SqliteTransaction transaction, Guid jobId, IReadOnlyList<LogEvent> logs) => Append(transaction, [.. Rows(jobId, logs)]);
+
+    /// <summary>The rows of one job's events, its id written once as the text SQLite stores: upper-case, exactly as EF and
+    /// Microsoft.Data.Sqlite write a Guid (jobs.id), so the foreign key and every EF query on job_id match these rows.</summary>
+    private static IEnumerable<(string JobId, LogEvent Log)> Rows(Guid jobId, IReadOnlyList<LogEvent> logs)
+    {
+        var id = jobId.ToString().ToUpperInvariant();
+        return logs.Select(log => (id, log));
+    }
+
+    /// <summary>Inserts <paramref name="rows"/>, of one job or of several (a stream answer carries a line or two of each of
+    /// many jobs), 32 to a statement: one prepared statement for all of them, not one per job.</summary>
+    private static void Append(SqliteTransaction transaction, IReadOnlyList<(string JobId, LogEvent Log)> rows)
     {
         var index = 0;
-        if (logs.Count >= RowsPerStatement)
+        if (rows.Count >= RowsPerStatement)
         {
-            using var many = Prepare(transaction, jobId, RowsPerStatement, out var timestamps, out var messages, out var sources, out var styles);
-            for (; index + RowsPerStatement <= logs.Count; index += RowsPerStatement)
+            using var many = Prepare(transaction, RowsPerStatement, out var columns);
+            for (; index + RowsPerStatement <= rows.Count; index += RowsPerStatement)
             {
                 for (var row = 0; row < RowsPerStatement; row++)
                 {
-                    timestamps[row].Value = logs[index + row].Timestamp;
-                    messages[row].Value = logs[index + row].Message;
-                    sources[row].Value = SourceName(logs[index + row].LogSource);
-                    styles[row].Value = (object?)StylesColumn(logs[index + row]) ?? DBNull.Value;
+                    columns[row].Set(rows[index + row]);
                 }
 
                 // Synchronous on purpose: Microsoft.Data.Sqlite has no asynchronous I/O, its async calls run the
@@ -92,15 +95,12 @@ internal static class LogEventWriter
             }
         }
 
-        if (index < logs.Count)
+        if (index < rows.Count)
         {
-            using var one = Prepare(transaction, jobId, 1, out var timestamp, out var message, out var source, out var style);
-            for (; index < logs.Count; index++)
+            using var one = Prepare(transaction, 1, out var column);
+            for (; index < rows.Count; index++)
             {
-                timestamp[0].Value = logs[index].Timestamp;
-                message[0].Value = logs[index].Message;
-                source[0].Value = SourceName(logs[index].LogSource);
-                style[0].Value = (object?)StylesColumn(logs[index]) ?? DBNull.Value;
+                column[0].Set(rows[index]);
                 one.ExecuteNonQuery();
             }
         }
@@ -117,32 +117,39 @@ internal static class LogEventWriter
     internal static string? StylesColumn(LogEvent log) =>
         log.Styles is { } styles && StyledText.IsValid(styles, log.Message.Length) ? JsonSerializer.Serialize(styles, LogQuotaJson.Options) : null;
 
-    private static SqliteCommand Prepare(
-        SqliteTransaction transaction, Guid jobId, int rows, out SqliteParameter[] timestamps, out SqliteParameter[] messages,
-        out SqliteParameter[] sources, out SqliteParameter[] styles)
+    private static SqliteCommand Prepare(SqliteTransaction transaction, int rows, out RowParameters[] columns)
     {
         var command = transaction.Connection!.CreateCommand();
         command.Transaction = transaction;
-
-        // A Guid bound as TEXT is written upper-case, exactly as EF writes jobs.id, so the foreign key and every
-        // EF query on job_id match these rows.
-        command.Parameters.Add("$job_id", SqliteType.Text).Value = jobId;
-        timestamps = new SqliteParameter[rows];
-        messages = new SqliteParameter[rows];
-        sources = new SqliteParameter[rows];
-        styles = new SqliteParameter[rows];
+        columns = new RowParameters[rows];
         var sql = new StringBuilder("INSERT INTO log_events (job_id, timestamp, message, log_source, styles) VALUES ");
         for (var row = 0; row < rows; row++)
         {
-            sql.Append(row == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"($job_id, $t{row}, $m{row}, $s{row}, $y{row})");
-            styles[row] = command.Parameters.Add($"$y{row}", SqliteType.Text);
-            timestamps[row] = command.Parameters.Add($"$t{row}", SqliteType.Integer);
-            messages[row] = command.Parameters.Add($"$m{row}", SqliteType.Blob);
-            sources[row] = command.Parameters.Add($"$s{row}", SqliteType.Text);
+            sql.Append(row == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"($j{row}, $t{row}, $m{row}, $s{row}, $y{row})");
+            columns[row] = new RowParameters(
+                command.Parameters.Add($"$j{row}", SqliteType.Text),
+                command.Parameters.Add($"$t{row}", SqliteType.Integer),
+                command.Parameters.Add($"$m{row}", SqliteType.Blob),
+                command.Parameters.Add($"$s{row}", SqliteType.Text),
+                command.Parameters.Add($"$y{row}", SqliteType.Text));
         }
 
         command.CommandText = sql.Append(';').ToString();
         command.Prepare();
         return command;
+    }
+
+    /// <summary>One row's parameters in a prepared INSERT.</summary>
+    private readonly record struct RowParameters(
+        SqliteParameter JobId, SqliteParameter Timestamp, SqliteParameter Message, SqliteParameter Source, SqliteParameter Styles)
+    {
+        public void Set((string JobId, LogEvent Log) row)
+        {
+            JobId.Value = row.JobId;
+            Timestamp.Value = row.Log.Timestamp;
+            Message.Value = row.Log.Message;
+            Source.Value = SourceName(row.Log.LogSource);
+            Styles.Value = (object?)StylesColumn(row.Log) ?? DBNull.Value;
+        }
     }
 }

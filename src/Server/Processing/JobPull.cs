@@ -77,7 +77,7 @@ internal sealed class JobPull(ILogger logger, JobLeases leases, ServerMetrics me
         // On PostgreSQL the page is this replica's to store only while it holds the job's lease (LOCKING.md).
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await leases.HoldInTransactionAsync(db, job.Id, cancellationToken);
-        var logs = await budgets.ChargeAsync(db, job, response, cancellationToken);
+        var logs = await budgets.ChargeAsync(db, job, response, read: null, cancellationToken);
         JobPage.Apply(db, job, response, lastUpdated, logger);
         await LogEventWriter.AppendAsync(db, job.Id, logs, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);

@@ -40,7 +40,7 @@ internal sealed class RunnerStreamStore(StreamLeases leases, ServerMetrics metri
         var jobs = ids.Count == 0
             ? []
             : await db.Jobs.Where(j => ids.Contains(j.Id) && j.Runner == runner && !j.RunnerReleased).ToDictionaryAsync(j => j.Id, cancellationToken);
-        await budgets.LockAsync(db, jobs.Values.Select(j => j.ProjectId), cancellationToken);
+        var projects = await budgets.LockAsync(db, jobs.Values.Select(j => j.ProjectId), cancellationToken);
         var logs = new List<(Guid JobId, IReadOnlyList<LogEvent> Logs)>();
         var stored = new List<(JobEntity Job, PullResponse Page, long DroppedBefore)>();
         foreach (var entry in answer.Jobs)
@@ -59,7 +59,7 @@ internal sealed class RunnerStreamStore(StreamLeases leases, ServerMetrics metri
             }
 
             var droppedBefore = job.LogQuota?.DroppedBytes ?? 0;
-            var charged = await budgets.ChargeAsync(db, job, page, cancellationToken);
+            var charged = await budgets.ChargeAsync(db, job, page, projects, cancellationToken);
             JobPage.Apply(db, job, page, lastUpdated, logger);
             stored.Add((job, page with { JobLogs = charged }, droppedBefore));
             logs.Add((job.Id, charged));
