@@ -15,7 +15,8 @@ For each mode it starts --runners runners and one server (SQLite, default poll i
   1. busy: submits --jobs runs at once, each printing one line per second for --seconds (bash, builtin sleep, the write
      time in the line); records each submit's latency (a 503, the database not written in time, is asked again a
      second later, as its detail says, and counted) and the time until all are `running`; samples the server's and
-     the runners' CPU from /proc over the steady part; follows a few jobs' logs to measure write -> visible in the API
+     the runners' CPU from /proc over the steady part; follows five jobs' logs as `logquota logs -f` does (the event
+     stream of GET logs?follow=true) to measure write -> visible in the API
      (p50/p99), and checks afterwards that every job stored every line exactly once.
   2. idle: the same number of jobs running `sleep`, CPU of server and runners per job-minute.
 The mode `postgres` (needs LOGQUOTA_TEST_POSTGRES, which .ci/postgres.sh sets) runs the busy jobs against two server
@@ -33,7 +34,7 @@ after / before: a change's effect measured in one command, on the same load.
 For the cost of starting and of idling, each phase also reports the server's and the runners' CPU seconds (from /proc)
 from the first submit until every job is `running`, per job, and per idle job-minute.
 """
-import argparse, base64, json, os, re, shutil, subprocess, tempfile, threading, time
+import argparse, base64, json, os, re, shutil, subprocess, tempfile, threading, time, urllib.request
 
 import load
 
@@ -157,21 +158,35 @@ def submit_all(base, prefix, jobs, command, bases=None, procs=None, cpu=None, un
         time.sleep(1)  # each look lists every run: at 0.2 s the looking cost the server more than the starts
 
 
-def follow(base, names, stop, visible):
-    """Polls the newest lines of a few jobs every 0.2 s; the first time a line is seen, now minus its write time."""
-    seen = {n: set() for n in names}
-    while not stop.is_set():
-        for name in names:
-            status, page = load.call(base, "GET", f"/api/runs/{name}/logs?descending=true&limit=5")
-            now = time.time()
-            if status != 200:
-                continue
-            for event in page["logs"]:
-                for t, i in LINE.findall(base64.b64decode(event["message"])):
-                    if i not in seen[name]:
-                        seen[name].add(i)
-                        visible.append(now - float(t))
-        time.sleep(0.2)
+def follow(base, name, stop, visible):
+    """Follows one job's log as `logquota logs -f` and the web page do (GET logs?follow=true, event stream): for each line
+    written after the follow began, the time its page arrived minus its write time. The server pushes a page from the
+    commit that stored it, so this is write -> visible to a follower, with no polling period in it."""
+    began = time.time()
+    seen = set()
+    req = urllib.request.Request(base + f"/api/runs/{name}/logs?follow=true",
+                                 headers={"Authorization": f"Bearer {load.ADMIN}", "Accept": "text/event-stream"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:  # a keep-alive comes every 15 s
+            event = None
+            while not stop.is_set():
+                line = r.readline()
+                if not line:
+                    return
+                line = line.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: ") and event == "page":
+                    now = time.time()
+                    for e in json.loads(line[6:])["logs"]:
+                        for t, i in LINE.findall(base64.b64decode(e["message"])):
+                            if float(t) > began and i not in seen:
+                                seen.add(i)
+                                visible.append(now - float(t))
+                elif line.startswith("data: ") and event == "end":
+                    return
+    except (OSError, ValueError) as e:  # a stalled stream is a figure missing, said once, not a crash of the bench
+        print(f"follower of {name}: {e}", flush=True)
 
 
 def measure(base, procs, window):
@@ -213,16 +228,19 @@ def busy_phase(base, procs, a, result):
     result["busy submits answered 503"] = len(unavailable)
     start_cost(result, "busy", started, server, a.jobs)
     stop, visible = threading.Event(), []
-    follower = threading.Thread(target=follow, args=(base, [f"busy-{i}" for i in range(0, a.jobs, max(1, a.jobs // 5))][:5], stop, visible), daemon=True)
-    follower.start()
+    followers = [threading.Thread(target=follow, args=(base, f"busy-{i}", stop, visible), daemon=True)
+                 for i in range(0, a.jobs, max(1, a.jobs // 5))][:5]
+    for f in followers:
+        f.start()
     cpu, wall = measure(base, procs, max(5, a.seconds - to_running - 10))
-    stop.set(); follower.join()
+    stop.set()  # the followers are daemons: one waiting for its next frame is left to end with its job
     result["submit p99 ms"] = load.pct(latencies, 99)
     result["all running s"] = to_running
     result["busy server cores"] = cpu[server.pid]
     result["busy runner cores (max)"] = max(cpu[p.pid] for p in runner_procs)
     result["visible p50 s"] = load.pct(visible, 50)
     result["visible p99 s"] = load.pct(visible, 99)
+    result["visible: lines measured"] = len(visible)
     deadline = time.monotonic() + a.seconds + 300
     while sum(r["status"] in ("done", "failed", "terminated") for r in runs(base) if r["run_name"].startswith("busy-")) < a.jobs:
         if time.monotonic() > deadline:
