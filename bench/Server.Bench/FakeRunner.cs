@@ -29,14 +29,32 @@ internal sealed class FakeRunner : IAsyncDisposable
 
     public static async Task<FakeRunner> StartAsync()
     {
+        FakeRunner? runner = null;
+        await StartAppAsync(app => (runner = new FakeRunner(app)).Map(app));
+        return runner!;
+    }
+
+    /// <summary>A web app on a free loopback port, mapped by <paramref name="map"/>, that answers only requests with the
+    /// runner token but its health check (open, as the real runner's is).</summary>
+    internal static async Task<WebApplication> StartAppAsync(Action<WebApplication> map)
+    {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var runner = new FakeRunner(app);
-        runner.Map(app);
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.Path != "/api/healthcheck" && context.Request.Headers.Authorization != $"Bearer {Token}")
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return;
+            }
+
+            await next(context);
+        });
+        map(app);
         await app.StartAsync();
-        return runner;
+        return app;
     }
 
     /// <summary>The script a job of run <paramref name="runName"/> will be served.</summary>
@@ -68,16 +86,6 @@ internal sealed class FakeRunner : IAsyncDisposable
 
     private void Map(WebApplication app)
     {
-        app.Use(async (context, next) =>
-        {
-            if (context.Request.Headers.Authorization != $"Bearer {Token}")
-            {
-                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                return;
-            }
-
-            await next(context);
-        });
         app.MapPost("/api/jobs", async (HttpRequest request) =>
         {
             var body = await JsonSerializer.DeserializeAsync<SubmitBody>(request.Body, LogQuotaJson.Options);

@@ -8,9 +8,12 @@ using Microsoft.Data.Sqlite;
 var quick = args.Contains("--quick");
 var jsonIndex = Array.IndexOf(args, "--json");
 var jsonPath = jsonIndex >= 0 && jsonIndex + 1 < args.Length ? args[jsonIndex + 1] : null;
-if (args.Except(["--quick", "--json", jsonPath, "--postgres", "--metrics", "--budget"]).Any())
+var beforeIndex = Array.IndexOf(args, "--before");
+var beforeDll = beforeIndex >= 0 && beforeIndex + 1 < args.Length ? args[beforeIndex + 1] : null;
+if (args.Except(["--quick", "--json", jsonPath, "--postgres", "--metrics", "--budget", "--stream", "--before", beforeDll]).Any()
+    || (beforeIndex >= 0 && !(args.Contains("--stream") && beforeDll is not null && File.Exists(beforeDll))))
 {
-    await Console.Error.WriteLineAsync("usage: Server.Bench [--postgres | --metrics | --budget] [--quick] [--json PATH]");
+    await Console.Error.WriteLineAsync("usage: Server.Bench [--postgres | --metrics | --budget | --stream [--before SERVER_DLL]] [--quick] [--json PATH]");
     return 2;
 }
 
@@ -46,6 +49,12 @@ try
     {
         // The project budget's evidence: the page transaction with it vs without it (bench/run --only budget).
         return await BudgetChargeBench.RunAsync(dir, quick, jsonPath, cancel.Token);
+    }
+
+    if (args.Contains("--stream"))
+    {
+        // The server's CPU per line of a runner's stream, against another build's server (bench/RESULTS.md).
+        return await StreamStoreBench.RunAsync(dir, quick, beforeDll is null ? null : Path.GetFullPath(beforeDll), jsonPath, cancel.Token);
     }
 
     if (args.Contains("--metrics"))

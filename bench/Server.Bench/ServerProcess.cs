@@ -36,10 +36,11 @@ internal sealed class ServerProcess : IDisposable
     public int Pid => _process.Id;
 
     /// <param name="settings">More environment for the server (DSTACK_DATABASE_URL: the server directory's SQLite file unless given).</param>
+    /// <param name="serverDll">Another build's LogQuota.Server.dll (a baseline); this checkout's when null.</param>
     public static async Task<ServerProcess> StartAsync(string dir, Uri runner, CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, string>? settings = null)
+        IReadOnlyDictionary<string, string>? settings = null, string? serverDll = null)
     {
-        var dll = FindServerDll();
+        var dll = serverDll ?? FindServerDll();
         var port = FreePort();
         var logPath = Path.Combine(dir, "server.log");
         var start = new ProcessStartInfo("dotnet")
