@@ -9,7 +9,8 @@ namespace LogQuota.Server.Logs;
 /// <summary>
 /// Notifies <see cref="LogFeed"/> of every run whose job row a commit changed (its pull position, state or live region:
 /// a stored page always moves one of them), once the commit has happened, so a follower never reads ahead of it.
-/// Whatever stores a page through the context is covered, without the code that stores it knowing about followers.
+/// Whatever stores a page through the context's change tracker is covered, without the code that stores it knowing about
+/// followers; a store that writes job rows with its own statements says so with <see cref="Changed"/>.
 /// </summary>
 internal sealed class LogFeedInterceptor(LogFeed feed) : SaveChangesInterceptor, IDbTransactionInterceptor
 {
@@ -54,6 +55,16 @@ internal sealed class LogFeedInterceptor(LogFeed feed) : SaveChangesInterceptor,
     {
         Forget(eventData?.Context);
         return Task.CompletedTask;
+    }
+
+    /// <summary>A job row of run <paramref name="runId"/> changed in the context's transaction without its change tracker
+    /// (a prepared UPDATE): its followers are woken with the commit, as for a tracked change.</summary>
+    public void Changed(DbContext context, Guid runId)
+    {
+        lock (_pending)
+        {
+            _pending.GetOrCreateValue(context).Add(runId);
+        }
     }
 
     private void Collect(DbContext? context)

@@ -18,6 +18,10 @@ internal static class JobPage
         response.JobLogs.Count > 0 || response.JobStates.Count > 0 || lastUpdated != job.RunnerTimestamp ||
         !LiveEquals(job, response.Live) || !QuotaEquals(job.LogQuota, PulledQuota(job, response));
 
+    /// <summary>A page of lines, a position, a quota block and a live region only: nothing but the job's row changes.</summary>
+    public static bool IsPlain(PullResponse page) =>
+        page.JobStates.Count == 0 && page.JobEvents is not { Count: > 0 } && page.LogSections is not { Count: > 0 };
+
     /// <summary>
     /// The part of <paramref name="response"/> after what is stored already (<see cref="JobEntity.RunnerTimestamp"/>): a
     /// page answered again after a commit that did not happen, or from an earlier position, repeats nothing.

@@ -79,6 +79,38 @@ public sealed class RunnerStreamTests
     [InlineData(" JOB ", PullMode.Job)]
     public void ThePullSetting_IsRead(string text, PullMode expected) => Assert.Equal(expected, ServerSettingsLoader.ParsePull(text));
 
+    // The stream stores a plain page's job row with its own statement, not through the change tracker the followers'
+    // notification reads (RunnerStreamStore): the commit must still wake the run's followers.
+    [Fact]
+    public async Task AStreamedLine_WakesTheRunsFollowers_WithTheCommitThatStoresIt()
+    {
+        using var gate = new TempDirectory();
+        if (!OperatingSystem.IsWindows())
+        {
+            // A job under a uid of its own looks for the gate file: it must be able to search the directory.
+            File.SetUnixFileMode(gate.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
+
+        var open = Path.Combine(gate.Path, "open");
+        await using var server = new ServerFactory(new Dictionary<string, string> { ["DSTACK_SERVER_PULL"] = "stream" });
+        using var client = server.CreateAdminClient();
+        await client.SubmitAsync(new SubmitRunRequest(
+            [$"echo one; while [ ! -e {open} ]; do sleep 0.1; done; echo two; sleep 600"], RunName: "followed", Tty: false));
+        await WaitAsync(async () => Encoding.UTF8.GetString(await client.GetLogsTextAsync("followed")) == "one\n", "the first line stored");
+        var runId = await server.QueryAsync(db => db.Runs.Where(r => r.RunName == "followed").Select(r => r.Id).SingleAsync());
+
+        using var follower = server.Services.GetRequiredService<LogQuota.Server.Logs.LogFeed>().Follow(runId);
+        var version = follower.Version;
+        await File.WriteAllTextAsync(open, "");
+        await WaitAsync(async () => Encoding.UTF8.GetString(await client.GetLogsTextAsync("followed")) == "one\ntwo\n", "the second line stored");
+        Assert.True(follower.Version > version, "the commit that stored the second line did not wake the run's followers");
+
+        using var stopped = await client.PostAsync(new Uri("/api/runs/followed/stop", UriKind.Relative), null);
+        Assert.True(stopped.IsSuccessStatusCode, await stopped.Content.ReadAsStringAsync());
+        await client.WaitForEndAsync("followed");
+    }
+
     [Fact]
     public void ABadPullSetting_IsOneLineNamingTheVariable()
     {
