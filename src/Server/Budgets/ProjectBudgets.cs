@@ -24,6 +24,10 @@ internal sealed class ProjectBudgets(ServerSettings settings, BudgetMetrics metr
     /// </summary>
     internal bool KeepsEvidence { get; init; } = true;
 
+    /// <summary>A project's budget as read from its row (a query's projection).</summary>
+    private static readonly System.Linq.Expressions.Expression<Func<ProjectEntity, ProjectBudget>> BudgetOf =
+        p => new ProjectBudget(p.Id, p.Name, p.LogBudgetHour, p.LogBudgetAction);
+
     /// <summary>The start of the hour <paramref name="now"/> is in (UTC): a project's hours are the server clock's.</summary>
     public static DateTimeOffset HourOf(DateTimeOffset now) =>
         new(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerHour, TimeSpan.Zero);
@@ -43,7 +47,7 @@ internal sealed class ProjectBudgets(ServerSettings settings, BudgetMetrics metr
         }
 
         var read = await db.Projects.AsNoTracking().Where(p => ids.Contains(p.Id))
-            .Select(p => new ProjectBudget(p.Id, p.Name, p.LogBudgetHour, p.LogBudgetAction)).ToDictionaryAsync(p => p.Id, cancellationToken);
+            .Select(BudgetOf).ToDictionaryAsync(p => p.Id, cancellationToken);
         var hour = HourOf(time.GetUtcNow());
         foreach (var id in read.Values.Where(p => p.LogBudgetHour > 0).Select(p => p.Id).Order())
         {
@@ -74,7 +78,7 @@ internal sealed class ProjectBudgets(ServerSettings settings, BudgetMetrics metr
 
         var project = read is not null && read.TryGetValue(job.ProjectId, out var known) ? known
             : await db.Projects.AsNoTracking().Where(p => p.Id == job.ProjectId)
-                .Select(p => new ProjectBudget(p.Id, p.Name, p.LogBudgetHour, p.LogBudgetAction)).FirstAsync(cancellationToken);
+                .Select(BudgetOf).FirstAsync(cancellationToken);
         if (project.LogBudgetHour is not > 0)
         {
             // No budget (or no longer one): nothing is dropped, and a job dropping under an earlier one stores again.

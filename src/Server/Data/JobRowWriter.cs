@@ -1,5 +1,3 @@
-using System.Text.Json;
-using LogQuota.Shared.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
@@ -23,9 +21,9 @@ internal static class JobRowWriter
         foreach (var (job, stored) in rows)
         {
             t.Value = job.RunnerTimestamp;
-            q.Value = job.LogQuota is { } quota ? JsonSerializer.Serialize(quota, LogQuotaJson.Options) : DBNull.Value;
+            q.Value = (object?)Configurations.JobEntityConfiguration.QuotaJson(job.LogQuota) ?? DBNull.Value;
             l.Value = (object?)job.Live ?? DBNull.Value;
-            id.Value = job.Id.ToString().ToUpperInvariant();
+            id.Value = LogEventWriter.IdText(job.Id);
             before.Value = stored;
             if (command.ExecuteNonQuery() != 1)
             {

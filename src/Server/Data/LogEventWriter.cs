@@ -66,13 +66,16 @@ internal static class LogEventWriter
 
     private static void Append(SqliteTransaction transaction, Guid jobId, IReadOnlyList<LogEvent> logs) => Append(transaction, [.. Rows(jobId, logs)]);
 
-    /// <summary>The rows of one job's events, its id written once as the text SQLite stores: upper-case, exactly as EF and
-    /// Microsoft.Data.Sqlite write a Guid (jobs.id), so the foreign key and every EF query on job_id match these rows.</summary>
+    /// <summary>The rows of one job's events, its id written once as the text SQLite stores (<see cref="IdText"/>).</summary>
     private static IEnumerable<(string JobId, LogEvent Log)> Rows(Guid jobId, IReadOnlyList<LogEvent> logs)
     {
-        var id = jobId.ToString().ToUpperInvariant();
+        var id = IdText(jobId);
         return logs.Select(log => (id, log));
     }
+
+    /// <summary>A Guid as SQLite stores it: upper-case text, exactly as EF and Microsoft.Data.Sqlite write one (jobs.id), so
+    /// a row written with it matches every EF query and foreign key on it.</summary>
+    internal static string IdText(Guid id) => id.ToString().ToUpperInvariant();
 
     /// <summary>Inserts <paramref name="rows"/>, of one job or of several (a stream answer carries a line or two of each of
     /// many jobs), 32 to a statement: one prepared statement for all of them, not one per job.</summary>

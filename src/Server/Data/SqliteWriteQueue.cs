@@ -72,18 +72,27 @@ internal sealed class SqliteWriteQueue(TimeProvider time, Histogram<double>? wai
 
     public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => GiveBack(eventData?.ConnectionId);
 
-    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default) =>
-        GiveBackAsync(eventData?.ConnectionId);
+    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        TransactionCommitted(transaction, eventData);
+        return Task.CompletedTask;
+    }
 
     public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => GiveBack(eventData?.ConnectionId);
 
-    public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default) =>
-        GiveBackAsync(eventData?.ConnectionId);
+    public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        TransactionRolledBack(transaction, eventData);
+        return Task.CompletedTask;
+    }
 
     public void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => GiveBack(eventData?.ConnectionId);
 
-    public Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken cancellationToken = default) =>
-        GiveBackAsync(eventData?.ConnectionId);
+    public Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken cancellationToken = default)
+    {
+        TransactionFailed(transaction, eventData);
+        return Task.CompletedTask;
+    }
 
     public InterceptionResult ConnectionClosing(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
     {
@@ -91,11 +100,8 @@ internal sealed class SqliteWriteQueue(TimeProvider time, Histogram<double>? wai
         return result;
     }
 
-    public async ValueTask<InterceptionResult> ConnectionClosingAsync(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
-    {
-        await GiveBackAsync(eventData?.ConnectionId);
-        return result;
-    }
+    public ValueTask<InterceptionResult> ConnectionClosingAsync(DbConnection connection, ConnectionEventData eventData, InterceptionResult result) =>
+        ValueTask.FromResult(ConnectionClosing(connection, eventData, result));
 
     // The last resort: a context disposed with its turn still held (a transaction whose start failed, say).
     public InterceptionResult ConnectionDisposing(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
@@ -104,18 +110,12 @@ internal sealed class SqliteWriteQueue(TimeProvider time, Histogram<double>? wai
         return result;
     }
 
-    public async ValueTask<InterceptionResult> ConnectionDisposingAsync(DbConnection connection, ConnectionEventData eventData, InterceptionResult result)
-    {
-        await GiveBackAsync(eventData?.ConnectionId);
-        return result;
-    }
+    public ValueTask<InterceptionResult> ConnectionDisposingAsync(DbConnection connection, ConnectionEventData eventData, InterceptionResult result) =>
+        ValueTask.FromResult(ConnectionDisposing(connection, eventData, result));
 
-    public async ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(
-        DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-    {
-        await TakeForAsync(command, eventData, cancellationToken);
-        return result;
-    }
+    public ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(
+        DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default) =>
+        TakeForAsync(command, eventData, result, cancellationToken);
 
     public InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
     {
@@ -123,12 +123,9 @@ internal sealed class SqliteWriteQueue(TimeProvider time, Histogram<double>? wai
         return result;
     }
 
-    public async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
-        DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
-    {
-        await TakeForAsync(command, eventData, cancellationToken);
-        return result;
-    }
+    public ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
+        DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default) =>
+        TakeForAsync(command, eventData, result, cancellationToken);
 
     public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
     {
@@ -136,12 +133,9 @@ internal sealed class SqliteWriteQueue(TimeProvider time, Histogram<double>? wai
         return result;
     }
 
-    public async ValueTask<InterceptionResult<object>> ScalarExecutingAsync(
-        DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default)
-    {
-        await TakeForAsync(command, eventData, cancellationToken);
-        return result;
-    }
+    public ValueTask<InterceptionResult<object>> ScalarExecutingAsync(
+        DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default) =>
+        TakeForAsync(command, eventData, result, cancellationToken);
 
     public InterceptionResult<object> ScalarExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<object> result)
     {
@@ -155,11 +149,8 @@ internal sealed class SqliteWriteQueue(TimeProvider time, Histogram<double>? wai
         return result;
     }
 
-    public async ValueTask<int> NonQueryExecutedAsync(DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default)
-    {
-        await GiveBackAsync(eventData?.CommandId);
-        return result;
-    }
+    public ValueTask<int> NonQueryExecutedAsync(DbCommand command, CommandExecutedEventData eventData, int result, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(NonQueryExecuted(command, eventData, result));
 
     public object? ScalarExecuted(DbCommand command, CommandExecutedEventData eventData, object? result)
     {
@@ -167,11 +158,8 @@ internal sealed class SqliteWriteQueue(TimeProvider time, Histogram<double>? wai
         return result;
     }
 
-    public async ValueTask<object?> ScalarExecutedAsync(DbCommand command, CommandExecutedEventData eventData, object? result, CancellationToken cancellationToken = default)
-    {
-        await GiveBackAsync(eventData?.CommandId);
-        return result;
-    }
+    public ValueTask<object?> ScalarExecutedAsync(DbCommand command, CommandExecutedEventData eventData, object? result, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(ScalarExecuted(command, eventData, result));
 
     // A reader's statement holds the lock until the reader is done with it (an INSERT … RETURNING, say).
     public InterceptionResult DataReaderDisposing(DbCommand command, DataReaderDisposingEventData eventData, InterceptionResult result)
@@ -182,13 +170,19 @@ internal sealed class SqliteWriteQueue(TimeProvider time, Histogram<double>? wai
 
     public void CommandFailed(DbCommand command, CommandErrorEventData eventData) => GiveBack(eventData?.CommandId);
 
-    public Task CommandFailedAsync(DbCommand command, CommandErrorEventData eventData, CancellationToken cancellationToken = default) =>
-        GiveBackAsync(eventData?.CommandId);
+    public Task CommandFailedAsync(DbCommand command, CommandErrorEventData eventData, CancellationToken cancellationToken = default)
+    {
+        CommandFailed(command, eventData);
+        return Task.CompletedTask;
+    }
 
     public void CommandCanceled(DbCommand command, CommandEndEventData eventData) => GiveBack(eventData?.CommandId);
 
-    public Task CommandCanceledAsync(DbCommand command, CommandEndEventData eventData, CancellationToken cancellationToken = default) =>
-        GiveBackAsync(eventData?.CommandId);
+    public Task CommandCanceledAsync(DbCommand command, CommandEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        CommandCanceled(command, eventData);
+        return Task.CompletedTask;
+    }
 
     /// <summary>Whether <paramref name="command"/> takes the write lock by itself: outside a transaction, and not a read.</summary>
     internal static bool WritesAlone(DbCommand command) => command.Transaction is null && !IsRead(command.CommandText);
@@ -214,10 +208,17 @@ internal sealed class SqliteWriteQueue(TimeProvider time, Histogram<double>? wai
             || text.StartsWith("PRAGMA", StringComparison.OrdinalIgnoreCase);
     }
 
-    private Task TakeForAsync(DbCommand command, CommandEventData eventData, CancellationToken cancellationToken)
+    /// <summary>A read (most commands) answers at once, with no task; only a write outside a transaction waits for its turn.</summary>
+    private ValueTask<InterceptionResult<T>> TakeForAsync<T>(DbCommand command, CommandEventData eventData, InterceptionResult<T> result, CancellationToken cancellationToken)
     {
         Outside(command, eventData);
-        return WritesAlone(command) ? TakeAsync(eventData.CommandId, cancellationToken) : Task.CompletedTask;
+        return WritesAlone(command) ? TakenAsync(TakeAsync(eventData.CommandId, cancellationToken), result) : ValueTask.FromResult(result);
+
+        static async ValueTask<InterceptionResult<T>> TakenAsync(Task taking, InterceptionResult<T> result)
+        {
+            await taking;
+            return result;
+        }
     }
 
     private void TakeFor(DbCommand command, CommandEventData eventData)
@@ -301,12 +302,6 @@ internal sealed class SqliteWriteQueue(TimeProvider time, Histogram<double>? wai
         {
             _turn.Release();
         }
-    }
-
-    private Task GiveBackAsync(Guid? holder)
-    {
-        GiveBack(holder);
-        return Task.CompletedTask;
     }
 
     /// <summary>What SQLite itself throws when its busy wait runs out, word for word, so that every caller answers a writer

@@ -95,9 +95,9 @@ public sealed class RunnerCapacities(RunnerPool runners, TimeProvider time, ILog
         try
         {
             // A runner of an older version reports nothing: it can limit nothing a run asks.
-            var capacity = (await client.HealthcheckAsync(timeout.Token)).Resources ?? RunnerCapacity.None;
-            _known[runner] = (capacity, time.GetUtcNow());
-            return capacity;
+            var health = await client.HealthcheckAsync(timeout.Token);
+            Heard(runner, health);
+            return health.Resources ?? RunnerCapacity.None;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {

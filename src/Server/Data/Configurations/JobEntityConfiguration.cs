@@ -21,7 +21,7 @@ internal sealed class JobEntityConfiguration : IEntityTypeConfiguration<JobEntit
                 new ValueComparer<JobSpec>((a, b) => a == b, spec => spec.GetHashCode()));
         builder.Property(j => j.LogQuota)
             .HasConversion(
-                quota => quota == null ? null : JsonSerializer.Serialize(quota, LogQuotaJson.Options),
+                quota => QuotaJson(quota),
                 json => json == null ? null : JsonSerializer.Deserialize<LogQuotaStatus>(json, LogQuotaJson.Options),
                 new ValueComparer<LogQuotaStatus?>((a, b) => a == b, quota => quota == null ? 0 : quota.GetHashCode()));
         builder.Property(j => j.Status).HasConversion<string>().HasMaxLength(16);
@@ -47,6 +47,9 @@ internal sealed class JobEntityConfiguration : IEntityTypeConfiguration<JobEntit
         // The code garbage collector asks whether any job still refers to an archive.
         builder.HasIndex(j => j.CodeHash);
     }
+
+    /// <summary>The <c>log_quota</c> column's text, as EF writes it (and <see cref="JobRowWriter"/>, which writes it without EF).</summary>
+    internal static string? QuotaJson(LogQuotaStatus? quota) => quota == null ? null : JsonSerializer.Serialize(quota, LogQuotaJson.Options);
 
     private static string ToJson(JobSpec spec) => JsonSerializer.Serialize(spec, LogQuotaJson.Options);
 
